@@ -1,0 +1,462 @@
+// Lowers IR tool bodies, invariants and expressions to JavaScript source text that runs on
+// the runtime (`rt`) with the live state `$s`. Sees only the IR. Output is deterministic.
+import type { IExpr, IStmt, ITool, IEnv, IInvariant, Type } from "./ir.js";
+import { stripOptional, isOptional } from "./ir.js";
+import type { Span } from "../grammar/ast.js";
+
+const JS_RESERVED = new Set([
+  "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum",
+  "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null",
+  "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
+  "let", "static", "implements", "interface", "package", "private", "protected", "public", "await", "arguments",
+  "eval", "undefined", "NaN", "Infinity", "rt", "z", "$s", "$a", "Math", "Object", "JSON", "String", "Number",
+]);
+
+export function jsName(name: string): string {
+  return JS_RESERVED.has(name) ? `${name}_` : name;
+}
+
+export function toolFn(name: string): string {
+  return `tool_${name}`;
+}
+
+const PRIMITIVE_KINDS = new Set(["string", "int", "number", "bool", "date", "datetime", "enum", "ref"]);
+function isPrimitive(t: Type): boolean {
+  return PRIMITIVE_KINDS.has(stripOptional(t).k);
+}
+
+export class JsEmitter {
+  constructor(private env: IEnv) {}
+
+  loc(span: Span): string {
+    return JSON.stringify(`${this.env.file}:${span.start.line}:${span.start.column}`);
+  }
+
+  private tableOf(field: string): string {
+    return `$s.t.${field}`;
+  }
+
+  private entityTable(t: Type): string | undefined {
+    const s = stripOptional(t);
+    const rec = s.k === "list" ? stripOptional(s.elem) : s;
+    if (rec.k !== "record" || !rec.entity) return undefined;
+    return this.env.entities.find((e) => e.name === rec.entity)?.table;
+  }
+
+  /** The array behind a collection: a table's records, a list, or a map's values. */
+  private coll(e: IExpr, write = false): string {
+    const t = stripOptional(e.t);
+    if (t.k === "table") return `${this.x(e)}.values()`;
+    if (t.k === "map") return `rt.mapValues(${write ? this.w(e) : this.x(e)})`;
+    return write ? this.w(e) : this.x(e);
+  }
+
+  lambda(e: IExpr): string {
+    if (e.e !== "lambda") return this.x(e);
+    const params = e.destructure
+      ? `({ first: ${jsName(e.params[0]!)}, second: ${jsName(e.params[1]!)} }: any)`
+      : `(${e.params.map((p) => `${jsName(p)}: any`).join(", ")})`;
+    return `${params} => ${paren(this.x(e.body))}`;
+  }
+
+  /** Read an expression. */
+  x(e: IExpr): string {
+    switch (e.e) {
+      case "lit":
+        if (typeof e.value === "number") return e.value < 0 || Object.is(e.value, -0) ? `(${e.value})` : String(e.value);
+        return JSON.stringify(e.value);
+      case "str":
+        return "`" + e.parts.map((p) => (typeof p === "string" ? escapeTemplate(p) : "${" + this.text(p) + "}")).join("") + "`";
+      case "local":
+        return jsName(e.name);
+      case "state":
+        return e.table ? this.tableOf(e.field) : `$s.g.${e.field}`;
+      case "list":
+        return `[${e.items.map((i) => this.x(i)).join(", ")}]`;
+      case "record":
+        return this.record(e);
+      case "member":
+        return `${this.x(e.object)}${propAccess(e.name)}`;
+      case "index":
+        return this.index(e, false);
+      case "builtin":
+        return this.builtin(e, false);
+      case "call":
+        return this.call(e);
+      case "unary":
+        return e.op === "-" ? `(-${this.x(e.operand)})` : `(!${this.x(e.operand)})`;
+      case "binary":
+        return this.binary(e);
+      case "ternary":
+        return `(${this.x(e.cond)} ? ${this.x(e.then)} : ${this.x(e.otherwise)})`;
+      case "lambda":
+        return this.lambda(e);
+      case "quant": {
+        const v = jsName(e.variable);
+        const coll = this.coll(e.collection);
+        if (e.quantifier === "all") return `${coll}.every((${v}: any) => ${e.where ? `!(${this.x(e.where)}) || ` : ""}(${this.x(e.body)}))`;
+        return `${coll}.some((${v}: any) => ${e.where ? `(${this.x(e.where)}) && ` : ""}(${this.x(e.body)}))`;
+      }
+      case "insert":
+        return `rt.insertRec(${this.tableOf(e.table)}, ${this.x(e.value)}, ${this.loc(e.span)})`;
+    }
+  }
+
+  /** Text of a value inside an interpolated string (Python-like for floats). */
+  private text(e: IExpr): string {
+    const t = stripOptional(e.t);
+    if ((t.k === "string" || t.k === "enum" || t.k === "date" || t.k === "datetime" || t.k === "ref") && !isOptional(e.t)) return this.x(e);
+    return `rt.str(${this.x(e)}, ${t.k === "number"})`;
+  }
+
+  private record(e: Extract<IExpr, { e: "record" }>): string {
+    const t = stripOptional(e.t);
+    const parts = e.fields.map((f) => `${propKey(f.name)}: ${this.x(f.value)}`);
+    if (t.k === "record") {
+      const given = new Set(e.fields.map((f) => f.name));
+      for (const f of t.fields) if (!given.has(f.name) && f.hasDefault) parts.push(`${propKey(f.name)}: ${JSON.stringify(f.default)}`);
+    }
+    return `{ ${parts.join(", ")} }`;
+  }
+
+  private index(e: Extract<IExpr, { e: "index" }>, write: boolean): string {
+    const obj = write ? this.w(e.object) : this.x(e.object);
+    const key = this.x(e.index);
+    switch (e.mode) {
+      case "table":
+        if (write) return e.get ? `rt.orNull(${obj}.getW(${key}))` : `rt.mustW(${obj}, ${key}, ${this.loc(e.span)})`;
+        return e.get ? `rt.orNull(${obj}.get(${key}))` : `rt.must(${obj}, ${key}, ${this.loc(e.span)})`;
+      case "map":
+        return e.get ? `rt.mapGetOpt(${obj}, ${key})` : `rt.mapGet(${obj}, ${key}, ${this.loc(e.span)})`;
+      case "list":
+      case "string":
+        return `rt.at(${obj}, ${key}, ${this.loc(e.span)})`;
+      case "json":
+        return `rt.jsonGet(${obj}, ${key})`;
+    }
+  }
+
+  private call(e: Extract<IExpr, { e: "call" }>): string {
+    const tool = this.env.tools.find((t) => t.name === e.callee)!;
+    const args = tool.params.map((p, i) => `${propKey(p.name)}: ${this.x(e.args[i]!)}`);
+    return `${toolFn(e.callee)}($s, { ${args.join(", ")} })`;
+  }
+
+  private binary(e: Extract<IExpr, { e: "binary" }>): string {
+    const l = this.x(e.left);
+    const r = this.x(e.right);
+    switch (e.op) {
+      case "==":
+      case "!=": {
+        const nullish = (x: IExpr) => x.e === "lit" && x.value === null;
+        if (nullish(e.left) || nullish(e.right) || ((isPrimitive(e.left.t) || e.left.t.k === "null") && (isPrimitive(e.right.t) || e.right.t.k === "null"))) {
+          const loose = isOptional(e.left.t) || isOptional(e.right.t) || nullish(e.left) || nullish(e.right);
+          return `(${l} ${e.op}${loose ? "" : "="} ${r})`;
+        }
+        return e.op === "==" ? `rt.eq(${l}, ${r})` : `!rt.eq(${l}, ${r})`;
+      }
+      case "and":
+        return `(${l} && ${r})`;
+      case "or":
+        return `(${l} || ${r})`;
+      case "??":
+        return `(${l} ?? ${r})`;
+      case "/":
+        return `rt.div(${l}, ${r}, ${this.loc(e.span)})`;
+      case "%":
+        return `rt.mod(${l}, ${r}, ${this.loc(e.span)})`;
+      case "+":
+        if (stripOptional(e.t).k === "list") return `[...${l}, ...${r}]`;
+        return `(${l} + ${r})`;
+      case "in":
+      case "not in": {
+        const rt = stripOptional(e.right.t);
+        let test: string;
+        if (rt.k === "table") test = `${r}.has(${l})`;
+        else if (rt.k === "map") test = `rt.mapHas(${r}, ${l})`;
+        else if (rt.k === "list") test = isPrimitive(rt.elem) ? `${r}.includes(${l})` : `rt.contains(${r}, ${l})`;
+        else test = `${r}.includes(${l})`;
+        return e.op === "in" ? test : `!${test}`;
+      }
+      default:
+        return `(${l} ${e.op} ${r})`;
+    }
+  }
+
+  private builtin(e: Extract<IExpr, { e: "builtin" }>, write: boolean): string {
+    const [kind, name] = e.fn.split(".") as [string, string];
+    const a = e.args;
+    const arg = (i: number) => (a[i] ? (a[i]!.e === "lambda" ? this.lambda(a[i]!) : this.x(a[i]!)) : "undefined");
+    const loc = this.loc(e.span);
+    if (kind === "g") {
+      switch (name) {
+        case "round": return `rt.pyRound(${arg(0)}${a.length > 1 ? `, ${arg(1)}` : ""})`;
+        case "abs": return `Math.abs(${arg(0)})`;
+        case "floor": return `Math.floor(${arg(0)})`;
+        case "ceil": return `Math.ceil(${arg(0)})`;
+        case "min": return `Math.min(${a.map((_, i) => arg(i)).join(", ")})`;
+        case "max": return `Math.max(${a.map((_, i) => arg(i)).join(", ")})`;
+        case "str": return this.text(a[0]!);
+        case "int": return `rt.toInt(${arg(0)}, ${loc})`;
+        case "number": return `rt.toNumber(${arg(0)}, ${loc})`;
+        case "date_add": return `rt.dateAdd(${arg(0)}, ${arg(1)})`;
+        case "datetime_add": return `rt.datetimeAdd(${arg(0)}, ${arg(1)})`;
+        case "days_between": return `rt.daysBetween(${arg(0)}, ${arg(1)})`;
+        case "date_of": return `rt.dateOf(${arg(0)})`;
+        case "new_id": return `$s.newId(${arg(0)})`;
+        case "range": return `rt.range(${arg(0)}${a.length > 1 ? `, ${arg(1)}` : ""})`;
+        case "zip": return `rt.zip(${arg(0)}, ${arg(1)})`;
+      }
+      throw new Error(`emitter: unknown builtin ${e.fn}`);
+    }
+    if (kind === "str") {
+      const s = arg(0);
+      switch (name) {
+        case "lower": return `${s}.toLowerCase()`;
+        case "upper": return `${s}.toUpperCase()`;
+        case "trim": return `${s}.trim()`;
+        case "starts_with": return `${s}.startsWith(${arg(1)})`;
+        case "ends_with": return `${s}.endsWith(${arg(1)})`;
+        case "contains": return `${s}.includes(${arg(1)})`;
+        case "split": return `rt.split(${s}, ${arg(1)}, ${loc})`;
+        case "replace": return `rt.replaceAll(${s}, ${arg(1)}, ${arg(2)})`;
+        case "slice": return `${s}.slice(${arg(1)}${a.length > 2 ? `, ${arg(2)}` : ""})`;
+        case "len": return `${s}.length`;
+        case "index_of": return `${s}.indexOf(${arg(1)})`;
+      }
+      throw new Error(`emitter: unknown builtin ${e.fn}`);
+    }
+    const recv = a[0]!;
+    const isTable = kind === "table";
+    const table = isTable ? this.x(recv) : "";
+    // keyed methods
+    if (kind === "table" || kind === "map") {
+      const m = write && kind === "map" ? this.w(recv) : this.x(recv);
+      switch (name) {
+        case "keys": return isTable ? (write ? `[...${m}.keys()]` : `${m}.keys()`) : `rt.orderedKeys(${m})`;
+        case "values":
+          if (isTable) return write ? `rt.writableAll(${m}, ${m}.values())` : `${m}.values()`;
+          return `rt.mapValues(${m})`;
+        case "entries": return isTable ? `rt.tableEntries(${m})` : `rt.entries(${m})`;
+        case "get":
+          if (isTable) return write ? `rt.orNull(${m}.getW(${arg(1)}))` : `rt.orNull(${m}.get(${arg(1)}))`;
+          return `rt.mapGetOpt(${m}, ${arg(1)})`;
+        case "len": return isTable ? `${m}.size` : `Object.keys(${m}).length`;
+      }
+    }
+    const xs = write && !isTable ? this.coll(recv, true) : this.coll(recv);
+    let out: string;
+    switch (name) {
+      case "filter": out = `${xs}.filter(${arg(1)})`; break;
+      case "map": out = `${xs}.map(${arg(1)})`; break;
+      case "flat_map": out = `${xs}.flatMap(${arg(1)})`; break;
+      case "find": out = `rt.find(${xs}, ${arg(1)})`; break;
+      case "any": out = a.length > 1 ? `${xs}.some(${arg(1)})` : `(${xs}.length > 0)`; break;
+      case "all": out = `${xs}.every(${arg(1)})`; break;
+      case "count": out = a.length > 1 ? `rt.count(${xs}, ${arg(1)})` : `${xs}.length`; break;
+      case "len": out = isTable ? `${table}.size` : `${xs}.length`; break;
+      case "first": out = `rt.first(${xs})`; break;
+      case "last": out = `rt.last(${xs})`; break;
+      case "contains": out = `rt.contains(${xs}, ${arg(1)})`; break;
+      case "index_of": out = `rt.indexOf(${xs}, ${arg(1)})`; break;
+      case "sum": out = `rt.sum(${xs}${a.length > 1 ? `, ${arg(1)}` : ""})`; break;
+      case "min": out = `rt.minOf(${xs}${a.length > 1 ? `, ${arg(1)}` : ""})`; break;
+      case "max": out = `rt.maxOf(${xs}${a.length > 1 ? `, ${arg(1)}` : ""})`; break;
+      case "min_by": out = `rt.minBy(${xs}, ${arg(1)})`; break;
+      case "max_by": out = `rt.maxBy(${xs}, ${arg(1)})`; break;
+      case "sorted": out = `rt.sorted(${xs}${a.length > 1 ? `, ${arg(1)}` : ""})`; break;
+      case "sorted_desc": out = `rt.sorted(${xs}, ${a.length > 1 ? arg(1) : "undefined"}, true)`; break;
+      case "reversed": out = `[...${xs}].reverse()`; break;
+      case "distinct": out = `rt.distinct(${xs})`; break;
+      case "slice": out = `rt.slice(${xs}, ${arg(1)}${a.length > 2 ? `, ${arg(2)}` : ""})`; break;
+      case "join": out = `${xs}.join(${a.length > 1 ? arg(1) : '""'})`; break;
+      // list mutators: the receiver is a writable place
+      case "append": return `${this.w(recv)}.push(${arg(1)})`;
+      case "remove": return `rt.remove(${this.w(recv)}, ${arg(1)}, ${loc})`;
+      case "insert_at": return `rt.insertAt(${this.w(recv)}, ${arg(1)}, ${arg(2)})`;
+      case "pop": return `rt.pop(${this.w(recv)})`;
+      case "clear": return `rt.clear(${this.w(recv)})`;
+      default:
+        throw new Error(`emitter: unknown builtin ${e.fn}`);
+    }
+    if (write && isTable) {
+      const returnsRecords = ["find", "first", "last", "min_by", "max_by"].includes(name);
+      const returnsList = ["filter", "sorted", "sorted_desc", "reversed", "distinct", "slice"].includes(name);
+      if (returnsRecords) return `${table}.writable(${out})`;
+      if (returnsList) return `rt.writableAll(${table}, ${out})`;
+    }
+    return out;
+  }
+
+  /** An expression whose result will be written through: records come as writable copies. */
+  w(e: IExpr): string {
+    switch (e.e) {
+      case "local":
+        return jsName(e.name);
+      case "state":
+        return e.table ? this.tableOf(e.field) : `$s.gw().${e.field}`;
+      case "member":
+        return `${this.w(e.object)}${propAccess(e.name)}`;
+      case "index":
+        return this.index(e, true);
+      case "builtin":
+        return this.builtin(e, true);
+      case "ternary":
+        return `(${this.x(e.cond)} ? ${this.w(e.then)} : ${this.w(e.otherwise)})`;
+      case "binary":
+        if (e.op === "??") return `(${this.w(e.left)} ?? ${this.w(e.right)})`;
+        return this.x(e);
+      default:
+        return this.x(e);
+    }
+  }
+
+  // ---------- statements ----------
+
+  stmts(list: IStmt[], indent: string): string {
+    return list.map((s) => this.stmt(s, indent)).join("\n");
+  }
+
+  private stmt(s: IStmt, ind: string): string {
+    const next = ind + "  ";
+    switch (s.s) {
+      case "let": {
+        const value = s.writable ? this.w(s.value) : this.x(s.value);
+        const head = `${ind}let ${jsName(s.name)} = ${value};`;
+        return s.orElse ? `${head}\n${ind}if (${jsName(s.name)} == null) rt.fail(${this.x(s.orElse)});` : head;
+      }
+      case "assign":
+        return ind + this.assign(s) + ";";
+      case "expr":
+        return `${ind}${this.x(s.expr)};`;
+      case "if": {
+        let out = `${ind}if (${this.x(s.cond)}) {\n${this.stmts(s.then, next)}\n${ind}}`;
+        if (s.otherwise) out += ` else {\n${this.stmts(s.otherwise, next)}\n${ind}}`;
+        return out;
+      }
+      case "for":
+        return this.forStmt(s, ind);
+      case "require":
+        return `${ind}if (!${paren(this.x(s.cond))}) rt.fail(${this.x(s.message)});`;
+      case "fail":
+        return `${ind}rt.fail(${this.x(s.message)});`;
+      case "ensure": {
+        const msg = s.message ? this.x(s.message) : JSON.stringify("ensure failed");
+        return `${ind}if ($s.checks && !${paren(this.x(s.cond))}) rt.fault(${msg}, ${this.loc(s.span)});`;
+      }
+      case "return":
+        return `${ind}return ${s.value ? this.x(s.value) : "null"};`;
+      case "delete": {
+        const t = s.target as Extract<IExpr, { e: "index" }>;
+        if (t.mode === "table") return `${ind}rt.deleteRec(${this.x(t.object)}, ${this.x(t.index)}, ${this.loc(s.span)});`;
+        return `${ind}rt.mapDelete(${this.w(t.object)}, ${this.x(t.index)}, ${this.loc(s.span)});`;
+      }
+      case "break":
+        return `${ind}break;`;
+      case "continue":
+        return `${ind}continue;`;
+    }
+  }
+
+  private assign(s: Extract<IStmt, { s: "assign" }>): string {
+    const t = s.target;
+    const v = this.x(s.value);
+    const isList = stripOptional(t.t).k === "list";
+    const compose = (place: string) => {
+      if (s.op === "=") return `${place} = ${v}`;
+      if (isList) return `${place}.push(...${v})`;
+      return `${place} ${s.op} ${v}`;
+    };
+    if (t.e === "local") return compose(jsName(t.name));
+    if (t.e === "state") return compose(`$s.gw().${t.field}`);
+    if (t.e === "member") return compose(`${this.w(t.object)}${propAccess(t.name)}`);
+    if (t.e === "index") {
+      const obj = this.w(t.object);
+      if (t.mode === "list") {
+        if (s.op === "=") return `rt.setAt(${obj}, ${this.x(t.index)}, ${v}, ${this.loc(s.span)})`;
+        return `rt.setAt(${obj}, ${this.x(t.index)}, rt.at(${obj}, ${this.x(t.index)}, ${this.loc(s.span)}) ${s.op === "+=" ? "+" : "-"} ${v}, ${this.loc(s.span)})`;
+      }
+      return compose(`${obj}[${this.x(t.index)}]`);
+    }
+    throw new Error("emitter: bad assignment target");
+  }
+
+  private forStmt(s: Extract<IStmt, { s: "for" }>, ind: string): string {
+    const next = ind + "  ";
+    const it = stripOptional(s.iterable.t);
+    const body = this.stmts(s.body, next);
+    const a = jsName(s.name);
+    const b = s.second ? jsName(s.second) : undefined;
+    const src = s.writable ? this.w(s.iterable) : this.x(s.iterable);
+    if (it.k === "table") {
+      const table = this.x(s.iterable);
+      if (b) {
+        const vals = s.writable ? `${table}.writable(${table}.get(${a}))` : `${table}.get(${a})`;
+        return `${ind}for (const ${a} of [...${table}.keys()]) {\n${next}const ${b} = ${vals};\n${next}if (${b} == null) continue;\n${body}\n${ind}}`;
+      }
+      if (s.writable) return `${ind}for (let ${a} of ${table}.values()) {\n${next}${a} = ${table}.writable(${a});\n${next}if (${a} == null) continue;\n${body}\n${ind}}`;
+      return `${ind}for (const ${a} of ${table}.values()) {\n${body}\n${ind}}`;
+    }
+    if (it.k === "map") {
+      if (b) return `${ind}for (const ${a} of rt.orderedKeys(${src})) {\n${next}const ${b} = ${src}[${a}];\n${body}\n${ind}}`;
+      return `${ind}for (const ${a} of rt.orderedKeys(${src})) {\n${body}\n${ind}}`;
+    }
+    if (b) return `${ind}for (const [${a}, ${b}] of ([...${src}] as any[]).entries()) {\n${body}\n${ind}}`;
+    return `${ind}for (const ${a} of [...${src}] as any[]) {\n${body}\n${ind}}`;
+  }
+
+  // ---------- declarations ----------
+
+  toolBody(tool: ITool): string {
+    const lines: string[] = [];
+    for (const p of tool.params) {
+      const opt = !p.required && !p.hasDefault;
+      lines.push(`  const ${jsName(p.name)} = $a${propAccess(p.name)}${opt ? " ?? null" : ""};`);
+    }
+    lines.push(this.stmts(tool.body, "  "));
+    if (!tool.returnType) lines.push("  return null;");
+    return lines.join("\n");
+  }
+
+  invariantCheck(inv: IInvariant): string {
+    return this.x(inv.expr);
+  }
+
+  perRecordCheck(inv: IInvariant): string | undefined {
+    const pr = inv.perRecord;
+    if (!pr) return undefined;
+    const v = jsName(pr.variable);
+    return `($s: rt.Ctx, ${v}: any) => ${pr.where ? `!(${this.x(pr.where)}) || ` : ""}(${this.x(pr.body)})`;
+  }
+}
+
+/** Wrap in parentheses unless one pair already encloses the whole text. */
+function paren(s: string): string {
+  if (!s.startsWith("(") || !s.endsWith(")")) return `(${s})`;
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === "`") quote = c;
+    else if (c === "(") depth++;
+    else if (c === ")" && --depth === 0 && i < s.length - 1) return `(${s})`;
+  }
+  return s;
+}
+
+function escapeTemplate(s: string): string {
+  return s.replace(/\\/g, "\\\\").replace(/`/g, "\\`").replace(/\$\{/g, "\\${");
+}
+
+export function propAccess(name: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
+}
+
+export function propKey(name: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : JSON.stringify(name);
+}

@@ -1,0 +1,196 @@
+// The IR: what the checker produces and the emitters consume. Names are resolved, every
+// expression carries its type, spans are kept for runtime fault locations. Emitters see only this.
+import type { Span } from "../grammar/ast.js";
+
+export type Type =
+  | { k: "string" }
+  | { k: "int" }
+  | { k: "number" }
+  | { k: "bool" }
+  | { k: "date" }
+  | { k: "datetime" }
+  | { k: "json" }
+  | { k: "null" }
+  | { k: "void" }
+  | { k: "error" }
+  | { k: "enum"; name?: string; values: string[] }
+  | { k: "list"; elem: Type }
+  | { k: "map"; key: Type; value: Type }
+  | { k: "record"; name?: string; fields: FieldType[]; entity?: string }
+  | { k: "ref"; entity: string }
+  | { k: "table"; entity: string }
+  | { k: "optional"; inner: Type }
+  | { k: "pair"; first: Type; second: Type }
+  | { k: "lambda"; params: Type[]; result: Type };
+
+export interface FieldType {
+  name: string;
+  type: Type;
+  description?: string;
+  default?: unknown; // a JSON constant
+  hasDefault: boolean;
+}
+
+export const T = {
+  string: { k: "string" } as Type,
+  int: { k: "int" } as Type,
+  number: { k: "number" } as Type,
+  bool: { k: "bool" } as Type,
+  date: { k: "date" } as Type,
+  datetime: { k: "datetime" } as Type,
+  json: { k: "json" } as Type,
+  null: { k: "null" } as Type,
+  void: { k: "void" } as Type,
+  error: { k: "error" } as Type,
+};
+
+export function optional(t: Type): Type {
+  if (t.k === "optional" || t.k === "null" || t.k === "error" || t.k === "json") return t;
+  return { k: "optional", inner: t };
+}
+export function stripOptional(t: Type): Type {
+  return t.k === "optional" ? t.inner : t;
+}
+export function isOptional(t: Type): boolean {
+  return t.k === "optional" || t.k === "null";
+}
+
+export function typeToString(t: Type): string {
+  switch (t.k) {
+    case "enum":
+      return t.name ?? t.values.map((v) => JSON.stringify(v)).join(" | ");
+    case "list":
+      return `list<${typeToString(t.elem)}>`;
+    case "map":
+      return `map<${typeToString(t.key)}, ${typeToString(t.value)}>`;
+    case "record":
+      return t.name ?? `{ ${t.fields.map((f) => `${f.name}: ${typeToString(f.type)}`).join(", ")} }`;
+    case "ref":
+      return `ref ${t.entity}`;
+    case "table":
+      return `table ${t.entity}`;
+    case "optional":
+      return `${typeToString(t.inner)}?`;
+    case "pair":
+      return `pair<${typeToString(t.first)}, ${typeToString(t.second)}>`;
+    case "lambda":
+      return `(${t.params.map(typeToString).join(", ")}) => ${typeToString(t.result)}`;
+    case "error":
+      return "unknown";
+    default:
+      return t.k;
+  }
+}
+
+// ---- expressions ----
+
+export type IExpr = { t: Type; span: Span } & (
+  | { e: "lit"; value: string | number | boolean | null }
+  | { e: "str"; parts: (string | IExpr)[] }
+  | { e: "local"; name: string }
+  | { e: "state"; field: string; table: boolean }
+  | { e: "list"; items: IExpr[] }
+  | { e: "record"; fields: { name: string; value: IExpr }[] }
+  | { e: "member"; object: IExpr; name: string }
+  // mode says what is indexed; `get` is a lookup that gives null instead of a fault
+  | { e: "index"; object: IExpr; index: IExpr; mode: "table" | "map" | "list" | "string" | "json"; get: boolean }
+  | { e: "builtin"; fn: string; args: IExpr[] }
+  | { e: "call"; callee: string; args: IExpr[] }
+  | { e: "unary"; op: "-" | "not"; operand: IExpr }
+  | { e: "binary"; op: string; left: IExpr; right: IExpr }
+  | { e: "ternary"; cond: IExpr; then: IExpr; otherwise: IExpr }
+  | { e: "lambda"; params: string[]; body: IExpr; destructure: boolean }
+  | { e: "quant"; quantifier: "all" | "any"; variable: string; collection: IExpr; where?: IExpr; body: IExpr }
+  | { e: "insert"; table: string; value: IExpr }
+);
+
+// ---- statements ----
+
+export type IStmt = { span: Span } & (
+  | { s: "let"; name: string; value: IExpr; orElse?: IExpr; writable: boolean }
+  | { s: "assign"; target: IExpr; op: "=" | "+=" | "-="; value: IExpr }
+  | { s: "expr"; expr: IExpr }
+  | { s: "if"; cond: IExpr; then: IStmt[]; otherwise?: IStmt[] }
+  | { s: "for"; name: string; second?: string; iterable: IExpr; body: IStmt[]; writable: boolean }
+  | { s: "require"; cond: IExpr; message: IExpr }
+  | { s: "fail"; message: IExpr }
+  | { s: "ensure"; cond: IExpr; message?: IExpr }
+  | { s: "return"; value?: IExpr }
+  | { s: "delete"; target: IExpr }
+  | { s: "break" }
+  | { s: "continue" }
+);
+
+export interface IParam {
+  name: string;
+  type: Type;
+  description?: string;
+  required: boolean;
+  default?: unknown;
+  hasDefault: boolean;
+}
+
+export interface ITool {
+  name: string;
+  kind: "query" | "action" | "fn";
+  params: IParam[];
+  returnType?: Type;
+  description?: string;
+  body: IStmt[];
+  writes: boolean; // changes state, directly or through calls
+  span: Span;
+}
+
+export interface IEntity {
+  name: string;
+  key: string;
+  description?: string;
+  type: Extract<Type, { k: "record" }>;
+  table?: string;
+}
+
+export interface IStateField {
+  name: string;
+  type: Type;
+  description?: string;
+  default?: unknown;
+  hasDefault: boolean;
+  table?: string; // entity name when this is a table
+}
+
+export interface IInvariant {
+  name: string;
+  description?: string;
+  expr: IExpr;
+  // `all x in table [where c]: body` form: re-check only changed records of `table`
+  perRecord?: { table: string; variable: string; where?: IExpr; body: IExpr };
+  reads: string[]; // state fields it reads
+  span: Span;
+}
+
+export interface IEnum {
+  name: string;
+  description?: string;
+  values: string[];
+  descriptions: (string | undefined)[];
+}
+
+export interface IRecordDecl {
+  name: string;
+  description?: string;
+  type: Extract<Type, { k: "record" }>;
+}
+
+export interface IEnv {
+  name: string;
+  title?: string;
+  description?: string;
+  file: string; // spec path as given, relative when possible
+  enums: IEnum[];
+  records: IRecordDecl[];
+  entities: IEntity[];
+  state: IStateField[];
+  rules: string[];
+  invariants: IInvariant[];
+  tools: ITool[]; // queries, actions and helpers, in source order
+}

@@ -1,0 +1,1034 @@
+// The .env parser: Chevrotain embedded actions building the AST of grammar/ast.ts directly,
+// with error recovery so that one pass reports every syntax error. Syntax only.
+// Assumes one parser instance per nesting depth of string interpolation, reused across calls.
+import {
+  EmbeddedActionsParser,
+  type IToken,
+  type TokenType,
+  type IParserErrorMessageProvider,
+  type IRecognitionException,
+  tokenLabel,
+  EOF,
+} from "chevrotain";
+import * as T from "./tokens.js";
+import type * as A from "./ast.js";
+
+const K = T.keywords;
+
+export interface SyntaxError {
+  code: "ENV1001" | "ENV1002" | "ENV1003" | "ENV1004";
+  message: string;
+  span: A.Span;
+}
+
+function describeToken(tok: IToken | undefined): string {
+  if (!tok) return "end of input";
+  if (tok.tokenType === EOF) return "end of input";
+  return `'${tok.image}'`;
+}
+
+function describeType(t: TokenType): string {
+  const label = tokenLabel(t);
+  const nice: Record<string, string> = {
+    Identifier: "a name", Name: "a name", StringLit: "a string", TripleString: "a string",
+    IntLit: "an integer", NumberLit: "a number", LCurly: "'{'", RCurly: "'}'", LParen: "'('",
+    RParen: "')'", LBracket: "'['", RBracket: "']'", Colon: "':'", Comma: "','", Assign: "'='",
+    Arrow: "'=>'", ThinArrow: "'->'", Lt: "'<'", Gt: "'>'", Question: "'?'", Dot: "'.'",
+  };
+  if (nice[label]) return nice[label]!;
+  if (T.RESERVED_WORDS.has(label.toLowerCase())) return `'${label.toLowerCase()}'`;
+  return label;
+}
+
+const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, actual }) {
+    return `Expected ${describeType(expected)} but found ${describeToken(actual)}`;
+  },
+  buildNotAllInputParsedMessage({ firstRedundant }) {
+    return `Unexpected ${describeToken(firstRedundant)}: expected a declaration (entity, enum, record, state, rule, invariant, query, action or fn)`;
+  },
+  buildNoViableAltMessage({ actual, ruleName }) {
+    const what: Record<string, string> = {
+      declaration: "a declaration (entity, enum, record, state, rule, invariant, query, action or fn)",
+      primary: "an expression",
+      typeAtom: "a type",
+      statement: "a statement",
+      unary: "an expression",
+      postfix: "an expression",
+      expression: "an expression",
+    };
+    return `Unexpected ${describeToken(actual[0]!)}: expected ${what[ruleName] ?? ruleName}`;
+  },
+  buildEarlyExitMessage({ actual, ruleName }) {
+    return `Unexpected ${describeToken(actual[0]!)} in ${ruleName}`;
+  },
+};
+
+function posOf(tok: IToken): A.Pos {
+  return { offset: tok.startOffset, line: tok.startLine ?? 1, column: tok.startColumn ?? 1 };
+}
+function endOf(tok: IToken): A.Pos {
+  return { offset: (tok.endOffset ?? tok.startOffset) + 1, line: tok.endLine ?? 1, column: tok.endColumn ?? 1 };
+}
+function tokSpan(a: IToken, b: IToken = a): A.Span {
+  return { start: posOf(a), end: endOf(b) };
+}
+const NO_SPAN: A.Span = { start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
+
+function validSpan(tok: IToken | undefined): boolean {
+  return !!tok && !Number.isNaN(tok.startOffset) && tok.startLine !== undefined && !Number.isNaN(tok.startLine);
+}
+
+/** Decode a string literal body; returns literal parts and the raw source of each `${...}`. */
+export function splitStringLiteral(image: string): { parts: (string | { source: string; offset: number })[]; error?: string } {
+  const parts: (string | { source: string; offset: number })[] = [];
+  let buf = "";
+  let i = 1;
+  const end = image.length - 1;
+  while (i < end) {
+    const c = image[i]!;
+    if (c === "\\") {
+      const n = image[i + 1];
+      const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", '"': '"', "\\": "\\", $: "$", "0": "\0" };
+      if (n !== undefined && simple[n] !== undefined) {
+        buf += simple[n];
+        i += 2;
+      } else if (n === "u" && /^[0-9a-fA-F]{4}$/.test(image.slice(i + 2, i + 6))) {
+        buf += String.fromCharCode(parseInt(image.slice(i + 2, i + 6), 16));
+        i += 6;
+      } else {
+        return { parts, error: `Unknown escape '\\${n ?? ""}' in string: use \\n, \\t, \\", \\\\, \\$ or \\uXXXX` };
+      }
+      continue;
+    }
+    if (c === "$" && image[i + 1] === "{") {
+      let depth = 1;
+      let j = i + 2;
+      let quote = false;
+      while (j < end && depth > 0) {
+        const d = image[j]!;
+        if (d === "\\") { j += 2; continue; }
+        if (quote) { if (d === '"') quote = false; }
+        else if (d === '"') quote = true;
+        else if (d === "{") depth++;
+        else if (d === "}") depth--;
+        j++;
+      }
+      if (depth !== 0) return { parts, error: "Unclosed '${' in string: add '}'" };
+      if (buf) parts.push(buf);
+      buf = "";
+      parts.push({ source: image.slice(i + 2, j - 1), offset: i + 2 });
+      i = j;
+      continue;
+    }
+    buf += c;
+    i++;
+  }
+  if (buf || parts.length === 0) parts.push(buf);
+  return { parts };
+}
+
+interface PendingString {
+  node: Extract<A.Expr, { kind: "String" }>;
+  token: IToken;
+}
+
+class EnvParser extends EmbeddedActionsParser {
+  pending: PendingString[] = [];
+
+  constructor() {
+    super(T.allTokens, { recoveryEnabled: true, errorMessageProvider: messages, maxLookahead: 3 });
+    this.performSelfAnalysis();
+  }
+
+  private sp(first: IToken, last?: IToken): A.Span {
+    return this.ACTION(() => {
+      const end = last ?? this.LA(0);
+      if (!validSpan(first)) return NO_SPAN;
+      return tokSpan(first, validSpan(end) ? end : first);
+    });
+  }
+  private ident(tok: IToken): A.Ident {
+    return { name: tok.image, span: validSpan(tok) ? tokSpan(tok) : NO_SPAN };
+  }
+  private str(tok: IToken): string {
+    return this.ACTION(() => {
+      if (tok.tokenType === T.TripleString) return dedent(tok.image.slice(3, -3));
+      const split = splitStringLiteral(tok.image);
+      return split.parts.map((p) => (typeof p === "string" ? p : "${" + p.source + "}")).join("");
+    });
+  }
+  private optDescription = this.RULE("optDescription", (): string | undefined => {
+    let d: string | undefined;
+    this.OPTION(() => {
+      const t = this.OR([{ ALT: () => this.CONSUME(T.StringLit) }, { ALT: () => this.CONSUME(T.TripleString) }]);
+      d = this.str(t);
+    });
+    return d;
+  });
+
+  public spec = this.RULE("spec", (): { header?: A.EnvHeader; decls: A.Decl[] } => {
+    let header: A.EnvHeader | undefined;
+    const decls: A.Decl[] = [];
+    this.OPTION(() => {
+      header = this.SUBRULE(this.header);
+    });
+    this.MANY(() => {
+      const d = this.SUBRULE(this.declaration);
+      this.ACTION(() => d && decls.push(d));
+    });
+    return { header, decls };
+  });
+
+  private header = this.RULE("header", (): A.EnvHeader => {
+    const start = this.CONSUME(K.env);
+    const name = this.CONSUME(T.Identifier);
+    let title: string | undefined;
+    let description: string | undefined;
+    this.OPTION(() => {
+      title = this.str(this.CONSUME(T.StringLit));
+    });
+    this.OPTION2(() => {
+      description = this.str(this.CONSUME(T.TripleString));
+    });
+    return { name: this.ident(name), title, description, span: this.sp(start) };
+  });
+
+  private declaration = this.RULE("declaration", (): A.Decl => {
+    return this.OR([
+      { ALT: () => this.SUBRULE(this.enumDecl) },
+      { ALT: () => this.SUBRULE(this.recordDecl) },
+      { ALT: () => this.SUBRULE(this.entityDecl) },
+      { ALT: () => this.SUBRULE(this.stateDecl) },
+      { ALT: () => this.SUBRULE(this.ruleDecl) },
+      { ALT: () => this.SUBRULE(this.invariantDecl) },
+      { ALT: () => this.SUBRULE(this.toolDecl) },
+    ]);
+  });
+
+  private enumDecl = this.RULE("enumDecl", (): A.Decl => {
+    const start = this.CONSUME(K.enum);
+    const name = this.CONSUME(T.Identifier);
+    const description = this.SUBRULE(this.optDescription);
+    const members: { name: A.Ident; description?: string }[] = [];
+    this.CONSUME(T.LCurly);
+    this.MANY(() => {
+      const m = this.CONSUME(T.Name);
+      const d = this.SUBRULE2(this.optDescription);
+      this.OPTION(() => this.CONSUME(T.Comma));
+      this.ACTION(() => members.push({ name: this.ident(m), description: d }));
+    });
+    this.CONSUME(T.RCurly);
+    return { kind: "Enum", name: this.ident(name), description, members, span: this.sp(start) };
+  });
+
+  private recordDecl = this.RULE("recordDecl", (): A.Decl => {
+    const start = this.CONSUME(K.record);
+    const name = this.CONSUME(T.Identifier);
+    const description = this.SUBRULE(this.optDescription);
+    const fields = this.SUBRULE(this.fieldBlock);
+    return { kind: "Record", name: this.ident(name), description, fields, span: this.sp(start) };
+  });
+
+  private entityDecl = this.RULE("entityDecl", (): A.Decl => {
+    const start = this.CONSUME(K.entity);
+    const name = this.CONSUME(T.Identifier);
+    const keyWord = this.CONSUME2(T.Identifier);
+    const key = this.CONSUME3(T.Name);
+    const description = this.SUBRULE(this.optDescription);
+    const fields = this.SUBRULE(this.fieldBlock);
+    return {
+      kind: "Entity", name: this.ident(name), keyWord: this.ident(keyWord), key: this.ident(key),
+      description, fields, span: this.sp(start),
+    };
+  });
+
+  private stateDecl = this.RULE("stateDecl", (): A.Decl => {
+    const start = this.CONSUME(K.state);
+    const fields = this.SUBRULE(this.fieldBlock);
+    return { kind: "State", fields, span: this.sp(start) };
+  });
+
+  private fieldBlock = this.RULE("fieldBlock", (): A.FieldDecl[] => {
+    const fields: A.FieldDecl[] = [];
+    this.CONSUME(T.LCurly);
+    this.MANY(() => {
+      const f = this.SUBRULE(this.fieldDecl);
+      this.OPTION(() => this.CONSUME(T.Comma));
+      this.ACTION(() => f && fields.push(f));
+    });
+    this.CONSUME(T.RCurly);
+    return fields;
+  });
+
+  private fieldDecl = this.RULE("fieldDecl", (): A.FieldDecl => {
+    const name = this.CONSUME(T.Name);
+    let optionalMark = false;
+    this.OPTION(() => {
+      this.CONSUME(T.Question);
+      optionalMark = true;
+    });
+    this.CONSUME(T.Colon);
+    const type = this.SUBRULE(this.type);
+    let description: string | undefined;
+    let dflt: A.Expr | undefined;
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => { description = this.str(this.CONSUME(T.StringLit)); } },
+        { ALT: () => { description = this.str(this.CONSUME(T.TripleString)); } },
+        { ALT: () => { this.CONSUME(T.Assign); dflt = this.SUBRULE(this.expression); } },
+      ]);
+    });
+    return { name: this.ident(name), type, description, default: dflt, optionalMark, span: this.sp(name) };
+  });
+
+  private type = this.RULE("type", (): A.TypeNode => {
+    const first = this.LA(1);
+    let t = this.SUBRULE(this.typeAtom);
+    this.MANY(() => {
+      this.CONSUME(T.Question);
+      const inner = t;
+      t = this.ACTION(() => ({ kind: "OptionalType", inner, span: this.sp(first) }) as A.TypeNode);
+    });
+    return t;
+  });
+
+  private typeAtom = this.RULE("typeAtom", (): A.TypeNode => {
+    return this.OR([
+      {
+        ALT: () => {
+          const first = this.CONSUME(T.StringLit);
+          const values = [{ value: this.str(first), span: this.sp(first, first) }];
+          this.MANY(() => {
+            this.CONSUME(T.Pipe);
+            const v = this.CONSUME2(T.StringLit);
+            this.ACTION(() => values.push({ value: this.str(v), span: tokSpan(v) }));
+          });
+          return { kind: "UnionType", values, span: this.sp(first) } as A.TypeNode;
+        },
+      },
+      {
+        ALT: () => {
+          const start = this.CONSUME(T.LCurly);
+          const fields: A.FieldDecl[] = [];
+          this.MANY2(() => {
+            const f = this.SUBRULE(this.fieldDecl);
+            this.OPTION(() => this.CONSUME(T.Comma));
+            this.ACTION(() => f && fields.push(f));
+          });
+          this.CONSUME(T.RCurly);
+          return { kind: "RecordType", fields, span: this.sp(start) } as A.TypeNode;
+        },
+      },
+      {
+        // `ref Entity` and `table Entity`: contextual words, so fields may still be called ref.
+        GATE: () => (this.LA(1).image === "ref" || this.LA(1).image === "table") && this.LA(2).tokenType === T.Identifier,
+        ALT: () => {
+          const word = this.CONSUME2(T.Identifier);
+          const entity = this.CONSUME3(T.Identifier);
+          return this.ACTION(
+            () =>
+              ({
+                kind: word.image === "ref" ? "RefType" : "TableType",
+                entity: this.ident(entity),
+                span: this.sp(word),
+              }) as A.TypeNode,
+          );
+        },
+      },
+      {
+        ALT: () => {
+          const name = this.CONSUME(T.Identifier);
+          const args: A.TypeNode[] = [];
+          this.OPTION2(() => {
+            this.CONSUME(T.Lt);
+            this.AT_LEAST_ONE_SEP({
+              SEP: T.Comma,
+              DEF: () => {
+                const a = this.SUBRULE(this.type);
+                this.ACTION(() => args.push(a));
+              },
+            });
+            this.CONSUME(T.Gt);
+          });
+          return { kind: "NamedType", name: this.ident(name), args, span: this.sp(name) } as A.TypeNode;
+        },
+      },
+    ]);
+  });
+
+  private ruleDecl = this.RULE("ruleDecl", (): A.Decl => {
+    const start = this.CONSUME(K.rule);
+    const text = this.OR([{ ALT: () => this.CONSUME(T.StringLit) }, { ALT: () => this.CONSUME(T.TripleString) }]);
+    return { kind: "Rule", text: this.str(text), span: this.sp(start) };
+  });
+
+  private invariantDecl = this.RULE("invariantDecl", (): A.Decl => {
+    const start = this.CONSUME(K.invariant);
+    const name = this.CONSUME(T.Identifier);
+    const description = this.SUBRULE(this.optDescription);
+    this.CONSUME(T.Colon);
+    const expr = this.SUBRULE(this.expression);
+    return { kind: "Invariant", name: this.ident(name), description, expr, span: this.sp(start) };
+  });
+
+  private toolDecl = this.RULE("toolDecl", (): A.Decl => {
+    const start = this.OR2([
+      { ALT: () => this.CONSUME(K.query) },
+      { ALT: () => this.CONSUME(K.action) },
+      { ALT: () => this.CONSUME(K.fn) },
+    ]);
+    const name = this.CONSUME(T.Identifier);
+    this.CONSUME(T.LParen);
+    const params: A.FieldDecl[] = [];
+    this.MANY_SEP({
+      SEP: T.Comma,
+      DEF: () => {
+        const p = this.SUBRULE(this.fieldDecl);
+        this.ACTION(() => p && params.push(p));
+      },
+    });
+    this.CONSUME(T.RParen);
+    let returnType: A.TypeNode | undefined;
+    this.OPTION2(() => {
+      this.CONSUME(T.ThinArrow);
+      returnType = this.SUBRULE(this.type);
+    });
+    const description = this.SUBRULE(this.optDescription);
+    const body = this.SUBRULE(this.block);
+    return {
+      kind: "Tool",
+      toolKind: start.image as "query" | "action" | "fn",
+      name: this.ident(name),
+      params,
+      returnType,
+      description,
+      body,
+      span: this.sp(start),
+    };
+  });
+
+  private block = this.RULE("block", (): A.Block => {
+    const start = this.CONSUME(T.LCurly);
+    const statements: A.Stmt[] = [];
+    this.MANY(() => {
+      const s = this.SUBRULE(this.statement);
+      this.ACTION(() => s && statements.push(s));
+      this.OPTION(() => this.CONSUME(T.Semicolon));
+    });
+    this.CONSUME(T.RCurly);
+    return { statements, span: this.sp(start) };
+  });
+
+  private statement = this.RULE("statement", (): A.Stmt => {
+    return this.OR([
+      { ALT: () => this.SUBRULE(this.letStmt) },
+      { ALT: () => this.SUBRULE(this.ifStmt) },
+      { ALT: () => this.SUBRULE(this.forStmt) },
+      {
+        ALT: () => {
+          const start = this.CONSUME(K.require);
+          const cond = this.SUBRULE(this.expression);
+          this.CONSUME(K.else);
+          const message = this.SUBRULE2(this.expression);
+          return { kind: "Require", cond, message, span: this.sp(start) } as A.Stmt;
+        },
+      },
+      {
+        ALT: () => {
+          const start = this.CONSUME(K.fail);
+          const message = this.SUBRULE3(this.expression);
+          return { kind: "Fail", message, span: this.sp(start) } as A.Stmt;
+        },
+      },
+      {
+        ALT: () => {
+          const start = this.CONSUME(K.ensure);
+          const cond = this.SUBRULE4(this.expression);
+          let message: A.Expr | undefined;
+          this.OPTION(() => {
+            this.CONSUME2(K.else);
+            message = this.SUBRULE5(this.expression);
+          });
+          return { kind: "Ensure", cond, message, span: this.sp(start) } as A.Stmt;
+        },
+      },
+      {
+        ALT: () => {
+          const start = this.CONSUME(K.return);
+          let value: A.Expr | undefined;
+          this.OPTION2({
+            GATE: () => this.LA(1).tokenType !== T.RCurly,
+            DEF: () => {
+              value = this.SUBRULE6(this.expression);
+            },
+          });
+          return { kind: "Return", value, span: this.sp(start) } as A.Stmt;
+        },
+      },
+      {
+        ALT: () => {
+          const start = this.CONSUME(K.delete);
+          const target = this.SUBRULE7(this.expression);
+          return { kind: "Delete", target, span: this.sp(start) } as A.Stmt;
+        },
+      },
+      { ALT: () => ({ kind: "Break", span: this.sp(this.CONSUME(K.break)) }) as A.Stmt },
+      { ALT: () => ({ kind: "Continue", span: this.sp(this.CONSUME(K.continue)) }) as A.Stmt },
+      {
+        ALT: () => {
+          const first = this.LA(1);
+          const target = this.SUBRULE8(this.expression);
+          let result: A.Stmt | undefined;
+          this.OPTION3(() => {
+            const op = this.OR2([
+              { ALT: () => this.CONSUME(T.Assign) },
+              { ALT: () => this.CONSUME(T.PlusAssign) },
+              { ALT: () => this.CONSUME(T.MinusAssign) },
+            ]);
+            const value = this.SUBRULE9(this.expression);
+            result = this.ACTION(
+              () =>
+                ({ kind: "Assign", target, op: op.image as "=" | "+=" | "-=", value, span: this.sp(first) }) as A.Stmt,
+            );
+          });
+          return result ?? ({ kind: "ExprStmt", expr: target, span: this.sp(first) } as A.Stmt);
+        },
+      },
+    ]);
+  });
+
+  private letStmt = this.RULE("letStmt", (): A.Stmt => {
+    const start = this.CONSUME(K.let);
+    const name = this.CONSUME(T.Identifier);
+    let type: A.TypeNode | undefined;
+    this.OPTION(() => {
+      this.CONSUME(T.Colon);
+      type = this.SUBRULE(this.type);
+    });
+    this.CONSUME(T.Assign);
+    const value = this.SUBRULE(this.expression);
+    let orElse: A.Expr | undefined;
+    this.OPTION2(() => {
+      this.CONSUME(K.else);
+      orElse = this.SUBRULE2(this.expression);
+    });
+    return { kind: "Let", name: this.ident(name), type, value, orElse, span: this.sp(start) };
+  });
+
+  private ifStmt = this.RULE("ifStmt", (): A.Stmt => {
+    const start = this.CONSUME(K.if);
+    const cond = this.SUBRULE(this.expression);
+    const then = this.SUBRULE(this.block);
+    let otherwise: A.Block | undefined;
+    this.OPTION(() => {
+      this.CONSUME(K.else);
+      otherwise = this.OR([
+        {
+          ALT: () => {
+            const nested = this.SUBRULE(this.ifStmt);
+            return this.ACTION(() => ({ statements: [nested], span: nested.span }));
+          },
+        },
+        { ALT: () => this.SUBRULE2(this.block) },
+      ]);
+    });
+    return { kind: "If", cond, then, otherwise, span: this.sp(start) };
+  });
+
+  private forStmt = this.RULE("forStmt", (): A.Stmt => {
+    const start = this.CONSUME(K.for);
+    const name = this.CONSUME(T.Identifier);
+    let second: A.Ident | undefined;
+    this.OPTION(() => {
+      this.CONSUME(T.Comma);
+      second = this.ident(this.CONSUME2(T.Identifier));
+    });
+    this.CONSUME(K.in);
+    const iterable = this.SUBRULE(this.expression);
+    const body = this.SUBRULE(this.block);
+    return { kind: "For", name: this.ident(name), second, iterable, body, span: this.sp(start) };
+  });
+
+  // ---- expressions ----
+
+  private isLambdaAhead(): boolean {
+    const t1 = this.LA(1).tokenType;
+    if (t1 === T.Identifier) return this.LA(2).tokenType === T.Arrow;
+    if (t1 !== T.LParen) return false;
+    let i = 2;
+    for (;;) {
+      const t = this.LA(i).tokenType;
+      if (t === T.RParen) return this.LA(i + 1).tokenType === T.Arrow;
+      if (t !== T.Identifier && t !== T.Comma) return false;
+      i++;
+    }
+  }
+
+  public expression = this.RULE("expression", (): A.Expr => {
+    return this.OR([
+      { GATE: () => this.isLambdaAhead(), ALT: () => this.SUBRULE(this.lambda) },
+      { ALT: () => this.SUBRULE(this.quantifier) },
+      { ALT: () => this.SUBRULE(this.ternary) },
+    ]);
+  });
+
+  private lambda = this.RULE("lambda", (): A.Expr => {
+    const first = this.LA(1);
+    const params: A.Ident[] = [];
+    this.OR([
+      { ALT: () => { const p = this.CONSUME(T.Identifier); this.ACTION(() => params.push(this.ident(p))); } },
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.MANY_SEP({
+            SEP: T.Comma,
+            DEF: () => { const p = this.CONSUME2(T.Identifier); this.ACTION(() => params.push(this.ident(p))); },
+          });
+          this.CONSUME(T.RParen);
+        },
+      },
+    ]);
+    this.CONSUME(T.Arrow);
+    const body = this.SUBRULE(this.expression);
+    return { kind: "Lambda", params, body, span: this.sp(first) };
+  });
+
+  private quantifier = this.RULE("quantifier", (): A.Expr => {
+    const q = this.OR([{ ALT: () => this.CONSUME(K.all) }, { ALT: () => this.CONSUME(K.any) }]);
+    const variable = this.CONSUME(T.Identifier);
+    this.CONSUME(K.in);
+    const collection = this.SUBRULE(this.orExpr);
+    let where: A.Expr | undefined;
+    this.OPTION(() => {
+      this.CONSUME(K.where);
+      where = this.SUBRULE2(this.orExpr);
+    });
+    this.CONSUME(T.Colon);
+    const body = this.SUBRULE(this.expression);
+    return {
+      kind: "Quantifier", quantifier: q.image as "all" | "any", variable: this.ident(variable),
+      collection, where, body, span: this.sp(q),
+    };
+  });
+
+  private ternary = this.RULE("ternary", (): A.Expr => {
+    const first = this.LA(1);
+    const cond = this.SUBRULE(this.coalesce);
+    let result = cond;
+    this.OPTION(() => {
+      this.CONSUME(T.Question);
+      const then = this.SUBRULE(this.expression);
+      this.CONSUME(T.Colon);
+      const otherwise = this.SUBRULE2(this.expression);
+      result = this.ACTION(() => ({ kind: "Ternary", cond, then, otherwise, span: this.sp(first) }) as A.Expr);
+    });
+    return result;
+  });
+
+  private binary(left: A.Expr, op: A.BinaryOp, opTok: IToken, right: A.Expr): A.Expr {
+    return this.ACTION(() => ({
+      kind: "Binary",
+      op,
+      left,
+      right,
+      opSpan: validSpan(opTok) ? tokSpan(opTok) : NO_SPAN,
+      span: left && right ? { start: left.span.start, end: right.span.end } : NO_SPAN,
+    }));
+  }
+
+  private coalesce = this.RULE("coalesce", (): A.Expr => {
+    let left = this.SUBRULE(this.orExpr);
+    this.MANY(() => {
+      const op = this.CONSUME(T.QQ);
+      const right = this.SUBRULE2(this.orExpr);
+      left = this.binary(left, "??", op, right);
+    });
+    return left;
+  });
+
+  private orExpr = this.RULE("orExpr", (): A.Expr => {
+    let left = this.SUBRULE(this.andExpr);
+    this.MANY(() => {
+      const op = this.OR([{ ALT: () => this.CONSUME(K.or) }, { ALT: () => this.CONSUME(T.PipePipe) }]);
+      const right = this.SUBRULE2(this.andExpr);
+      left = this.binary(left, "or", op, right);
+    });
+    return left;
+  });
+
+  private andExpr = this.RULE("andExpr", (): A.Expr => {
+    let left = this.SUBRULE(this.notExpr);
+    this.MANY(() => {
+      const op = this.OR([{ ALT: () => this.CONSUME(K.and) }, { ALT: () => this.CONSUME(T.AmpAmp) }]);
+      const right = this.SUBRULE2(this.notExpr);
+      left = this.binary(left, "and", op, right);
+    });
+    return left;
+  });
+
+  private notExpr = this.RULE("notExpr", (): A.Expr => {
+    return this.OR([
+      {
+        ALT: () => {
+          const op = this.CONSUME(K.not);
+          const operand = this.SUBRULE(this.notExpr);
+          return this.ACTION(() => ({ kind: "Unary", op: "not", operand, span: this.sp(op) }) as A.Expr);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.comparison) },
+    ]);
+  });
+
+  private comparison = this.RULE("comparison", (): A.Expr => {
+    let left = this.SUBRULE(this.additive);
+    this.OPTION(() => {
+      let opTok!: IToken;
+      let op!: A.BinaryOp;
+      this.OR([
+        { ALT: () => { opTok = this.CONSUME(T.EqEq); op = "=="; } },
+        { ALT: () => { opTok = this.CONSUME(T.NotEq); op = "!="; } },
+        { ALT: () => { opTok = this.CONSUME(T.LtEq); op = "<="; } },
+        { ALT: () => { opTok = this.CONSUME(T.GtEq); op = ">="; } },
+        { ALT: () => { opTok = this.CONSUME(T.Lt); op = "<"; } },
+        { ALT: () => { opTok = this.CONSUME(T.Gt); op = ">"; } },
+        { ALT: () => { opTok = this.CONSUME(K.in); op = "in"; } },
+        { ALT: () => { opTok = this.CONSUME(K.not); this.CONSUME2(K.in); op = "not in"; } },
+      ]);
+      const right = this.SUBRULE2(this.additive);
+      left = this.binary(left, op, opTok, right);
+    });
+    return left;
+  });
+
+  private additive = this.RULE("additive", (): A.Expr => {
+    let left = this.SUBRULE(this.multiplicative);
+    this.MANY(() => {
+      const op = this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
+      const right = this.SUBRULE2(this.multiplicative);
+      left = this.binary(left, op.image as A.BinaryOp, op, right);
+    });
+    return left;
+  });
+
+  private multiplicative = this.RULE("multiplicative", (): A.Expr => {
+    let left = this.SUBRULE(this.unary);
+    this.MANY(() => {
+      const op = this.OR([
+        { ALT: () => this.CONSUME(T.Star) },
+        { ALT: () => this.CONSUME(T.Slash) },
+        { ALT: () => this.CONSUME(T.Percent) },
+      ]);
+      const right = this.SUBRULE2(this.unary);
+      left = this.binary(left, op.image as A.BinaryOp, op, right);
+    });
+    return left;
+  });
+
+  private unary = this.RULE("unary", (): A.Expr => {
+    return this.OR([
+      {
+        ALT: () => {
+          const op = this.CONSUME(T.Minus);
+          const operand = this.SUBRULE(this.unary);
+          return this.ACTION(() => {
+            if (operand.kind === "Int" || operand.kind === "Number")
+              return { ...operand, value: -operand.value, span: this.sp(op) };
+            return { kind: "Unary", op: "-", operand, span: this.sp(op) } as A.Expr;
+          });
+        },
+      },
+      {
+        ALT: () => {
+          const op = this.CONSUME(T.Bang);
+          const operand = this.SUBRULE2(this.unary);
+          return this.ACTION(() => ({ kind: "Unary", op: "not", operand, span: this.sp(op) }) as A.Expr);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.postfix) },
+    ]);
+  });
+
+  private postfix = this.RULE("postfix", (): A.Expr => {
+    const first = this.LA(1);
+    let e = this.SUBRULE(this.primary);
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(T.Dot);
+            const name = this.CONSUME(T.Name);
+            const object = e;
+            e = this.ACTION(() => ({ kind: "Member", object, name: this.ident(name), span: this.sp(first) }) as A.Expr);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(T.LBracket);
+            const index = this.SUBRULE(this.expression);
+            this.CONSUME(T.RBracket);
+            const object = e;
+            e = this.ACTION(() => ({ kind: "Index", object, index, span: this.sp(first) }) as A.Expr);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(T.LParen);
+            const args: A.Arg[] = [];
+            this.MANY_SEP({
+              SEP: T.Comma,
+              DEF: () => {
+                const a = this.SUBRULE(this.argument);
+                this.ACTION(() => args.push(a));
+              },
+            });
+            this.CONSUME(T.RParen);
+            const callee = e;
+            e = this.ACTION(() => ({ kind: "Call", callee, args, span: this.sp(first) }) as A.Expr);
+          },
+        },
+      ]);
+    });
+    return e;
+  });
+
+  private argument = this.RULE("argument", (): A.Arg => {
+    let name: A.Ident | undefined;
+    this.OPTION({
+      GATE: () => this.LA(2).tokenType === T.Colon,
+      DEF: () => {
+        name = this.ident(this.CONSUME(T.Name));
+        this.CONSUME(T.Colon);
+      },
+    });
+    const value = this.SUBRULE(this.expression);
+    return { name, value };
+  });
+
+  private primary = this.RULE("primary", (): A.Expr => {
+    return this.OR([
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.IntLit);
+          return { kind: "Int", value: Number(t.image), span: this.sp(t, t) } as A.Expr;
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.NumberLit);
+          return { kind: "Number", value: Number(t.image), span: this.sp(t, t) } as A.Expr;
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.StringLit);
+          return this.ACTION(() => {
+            const node = { kind: "String", parts: [] as A.StringPart[], span: this.sp(t, t) } as Extract<A.Expr, { kind: "String" }>;
+            this.pending.push({ node, token: t });
+            return node as A.Expr;
+          });
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.TripleString);
+          return { kind: "String", parts: [this.str(t)], span: this.sp(t, t) } as A.Expr;
+        },
+      },
+      { ALT: () => { const t = this.CONSUME(K.true); return { kind: "Bool", value: true, span: this.sp(t, t) } as A.Expr; } },
+      { ALT: () => { const t = this.CONSUME(K.false); return { kind: "Bool", value: false, span: this.sp(t, t) } as A.Expr; } },
+      { ALT: () => { const t = this.CONSUME(K.null); return { kind: "Null", span: this.sp(t, t) } as A.Expr; } },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.Identifier);
+          return { kind: "Name", name: t.image, span: this.sp(t, t) } as A.Expr;
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          const e = this.SUBRULE(this.expression);
+          this.CONSUME(T.RParen);
+          return e;
+        },
+      },
+      {
+        ALT: () => {
+          const start = this.CONSUME(T.LBracket);
+          const items: A.Expr[] = [];
+          this.MANY(() => {
+            const item = this.SUBRULE2(this.expression);
+            this.ACTION(() => items.push(item));
+            this.OPTION(() => this.CONSUME(T.Comma));
+          });
+          this.CONSUME(T.RBracket);
+          return { kind: "List", items, span: this.sp(start) } as A.Expr;
+        },
+      },
+      {
+        ALT: () => {
+          const start = this.CONSUME(T.LCurly);
+          const fields: { name: A.Ident; value: A.Expr }[] = [];
+          this.MANY2(() => {
+            const name = this.CONSUME(T.Name);
+            let value: A.Expr | undefined;
+            this.OPTION2(() => {
+              this.CONSUME(T.Colon);
+              value = this.SUBRULE3(this.expression);
+            });
+            this.OPTION3(() => this.CONSUME2(T.Comma));
+            this.ACTION(() =>
+              fields.push({
+                name: this.ident(name),
+                value: value ?? { kind: "Name", name: name.image, span: tokSpan(name) },
+              }),
+            );
+          });
+          this.CONSUME(T.RCurly);
+          return { kind: "RecordLit", fields, span: this.sp(start) } as A.Expr;
+        },
+      },
+      {
+        ALT: () => {
+          const start = this.CONSUME(K.insert);
+          const table = this.CONSUME2(T.Identifier);
+          const value = this.SUBRULE4(this.expression);
+          return { kind: "Insert", table: this.ident(table), value, span: this.sp(start) } as A.Expr;
+        },
+      },
+    ]);
+  });
+}
+
+function dedent(text: string): string {
+  const lines = text.replace(/^\n/, "").replace(/\n[ \t]*$/, "").split("\n");
+  const indents = lines.filter((l) => l.trim()).map((l) => /^[ \t]*/.exec(l)![0].length);
+  const cut = indents.length ? Math.min(...indents) : 0;
+  return lines.map((l) => l.slice(cut)).join("\n");
+}
+
+const parserPool: EnvParser[] = [];
+function parserAt(depth: number): EnvParser {
+  while (parserPool.length <= depth) parserPool.push(new EnvParser());
+  return parserPool[depth]!;
+}
+
+function recognitionToError(e: IRecognitionException): SyntaxError {
+  const tok = e.token;
+  const span = validSpan(tok) ? tokSpan(tok) : NO_SPAN;
+  return { code: "ENV1001", message: e.message, span };
+}
+
+function shiftSpan(span: A.Span, base: A.Pos): A.Span {
+  const shift = (p: A.Pos): A.Pos => ({
+    offset: p.offset + base.offset,
+    line: p.line + base.line - 1,
+    column: p.line === 1 ? p.column + base.column - 1 : p.column,
+  });
+  return { start: shift(span.start), end: shift(span.end) };
+}
+
+function shiftTree(node: unknown, base: A.Pos): void {
+  if (Array.isArray(node)) {
+    for (const n of node) shiftTree(n, base);
+    return;
+  }
+  if (!node || typeof node !== "object") return;
+  const obj = node as Record<string, unknown>;
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === "span" || k === "opSpan") obj[k] = shiftSpan(v as A.Span, base);
+    else if (v && typeof v === "object") shiftTree(v, base);
+  }
+}
+
+function lexErrors(text: string, errors: { offset: number; line?: number; column?: number; length: number }[]): SyntaxError[] {
+  return errors.map((e) => {
+    const ch = text[e.offset] ?? "";
+    const span: A.Span = {
+      start: { offset: e.offset, line: e.line ?? 1, column: e.column ?? 1 },
+      end: { offset: e.offset + e.length, line: e.line ?? 1, column: (e.column ?? 1) + e.length - 1 },
+    };
+    if (ch === '"')
+      return { code: "ENV1003", message: "Unterminated string: close it with '\"' on the same line (use \"\"\" for text over several lines)", span } as SyntaxError;
+    return { code: "ENV1002", message: `Unexpected character '${ch}'`, span } as SyntaxError;
+  });
+}
+
+type Rule = "spec" | "expression";
+
+function runParser<R>(text: string, rule: Rule, depth: number, errors: SyntaxError[]): R | undefined {
+  const lexed = T.envLexer.tokenize(text);
+  errors.push(...lexErrors(text, lexed.errors));
+  const parser = parserAt(depth);
+  parser.input = lexed.tokens;
+  parser.pending = [];
+  const result = (rule === "spec" ? parser.spec() : parser.expression()) as R;
+  for (const e of parser.errors) errors.push(recognitionToError(e));
+  const pending = parser.pending;
+  for (const { node, token } of pending) expandString(node, token, depth, errors);
+  return result;
+}
+
+function expandString(node: Extract<A.Expr, { kind: "String" }>, token: IToken, depth: number, errors: SyntaxError[]): void {
+  const split = splitStringLiteral(token.image);
+  if (split.error) errors.push({ code: "ENV1004", message: split.error, span: node.span });
+  node.parts = [];
+  for (const part of split.parts) {
+    if (typeof part === "string") {
+      node.parts.push(part);
+      continue;
+    }
+    const base = offsetToPos(token.image, part.offset, posOf(token));
+    const inner: SyntaxError[] = [];
+    const expr = part.source.trim() ? runParser<A.Expr>(part.source, "expression", depth + 1, inner) : undefined;
+    for (const e of inner) errors.push({ ...e, span: shiftSpan(e.span, base) });
+    if (!expr || !part.source.trim()) {
+      if (!part.source.trim()) errors.push({ code: "ENV1004", message: "Empty '${}' in string: put an expression inside", span: node.span });
+      node.parts.push({ kind: "Error", span: node.span });
+      continue;
+    }
+    shiftTree(expr, base);
+    node.parts.push(expr);
+  }
+}
+
+function offsetToPos(image: string, offset: number, start: A.Pos): A.Pos {
+  let line = start.line;
+  let column = start.column;
+  for (let i = 0; i < offset; i++) {
+    if (image[i] === "\n") { line++; column = 1; } else column++;
+  }
+  return { offset: start.offset + offset, line, column };
+}
+
+/** Parse a whole .env file. Never throws: syntax problems come back as errors. */
+export function parseSpec(text: string, file: string): { ast: A.SpecFile; errors: SyntaxError[] } {
+  const errors: SyntaxError[] = [];
+  const result = runParser<{ header?: A.EnvHeader; decls: A.Decl[] }>(text, "spec", 0, errors);
+  return { ast: { file, header: result?.header, decls: (result?.decls ?? []).filter(Boolean) }, errors: dedupe(errors) };
+}
+
+/** Parse one expression (scenario checks in JSONL). Spans are relative to `text`. */
+export function parseExpression(text: string): { expr?: A.Expr; errors: SyntaxError[] } {
+  const errors: SyntaxError[] = [];
+  const lexed = T.envLexer.tokenize(text);
+  const expr = runParser<A.Expr>(text, "expression", 0, errors);
+  const parser = parserAt(0);
+  if (errors.length === 0 && lexed.tokens.length > 0) {
+    // The expression rule stops at the first token it cannot use; what remains is an error.
+    const consumed = (parser as unknown as { currIdx: number }).currIdx + 1;
+    const rest = lexed.tokens[consumed];
+    if (rest) errors.push({ code: "ENV1001", message: `Unexpected '${rest.image}' after the expression`, span: tokSpan(rest) });
+  }
+  return { expr, errors: dedupe(errors) };
+}
+
+function dedupe(errors: SyntaxError[]): SyntaxError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.span.start.offset}:${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

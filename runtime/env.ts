@@ -1,0 +1,469 @@
+// The environment base that generated code instantiates: creation from a JSON state (zod,
+// references, invariants, errors naming the JSON path), transactional tool calls with result
+// kinds, ensure/invariant checking after actions, O(1) fork, snapshot and diff.
+// Assumes an EnvDefinition emitted by the compiler; imports nothing from the compiler.
+import type { ZodType } from "zod";
+import { Store, Table } from "./store.js";
+import { EnvFault, PreconditionFailure } from "./ops.js";
+import { deepEqual, KEY_ORDER, orderedKeys } from "./values.js";
+
+export interface TableDef {
+  name: string;
+  entity: string;
+  key: string;
+  record: ZodType;
+  /** references held by a record: [field path, target table, key] */
+  refs?: (rec: any) => [string, string, string][];
+}
+
+export interface GlobalDef {
+  name: string;
+  schema: ZodType;
+  hasDefault: boolean;
+  default?: unknown;
+}
+
+export interface ToolDef {
+  name: string;
+  kind: "query" | "action";
+  description: string;
+  args: ZodType;
+  run: (s: Ctx, a: any) => unknown;
+  location: string;
+}
+
+export interface InvariantDef {
+  name: string;
+  description?: string;
+  location: string;
+  check: (s: Ctx) => boolean;
+  perRecord?: { table: string; check: (s: Ctx, rec: any) => boolean };
+  reads: string[]; // state fields; "*" when unknown
+}
+
+export interface EnvDefinition {
+  name: string;
+  title?: string;
+  description?: string;
+  specFile: string;
+  rules: string[];
+  tables: TableDef[];
+  globals: GlobalDef[];
+  tools: ToolDef[];
+  invariants: InvariantDef[];
+  /** OpenAI function-calling schemas of the tools, as in tools.json */
+  toolSchemas: unknown[];
+}
+
+export type ResultKind = "invalid_args" | "unknown_tool" | "precondition" | "env_fault";
+
+export type CallResult =
+  | { ok: true; value: unknown }
+  | { ok: false; kind: ResultKind; error: string; location?: string };
+
+export interface EnvOptions {
+  /** check ensure, invariants and references after every action (default true) */
+  checks?: boolean;
+  /** changes where new_id counters start */
+  seed?: number;
+}
+
+export interface StateProblem {
+  path: string;
+  message: string;
+}
+
+export class StateError extends Error {
+  constructor(readonly problems: StateProblem[]) {
+    super(`Invalid state:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`);
+    this.name = "StateError";
+  }
+}
+
+/** What generated tool code receives: the live state and runtime services. */
+export class Ctx {
+  t: Record<string, Table<any>>;
+  constructor(
+    public store: Store,
+    public checks: boolean,
+  ) {
+    this.t = store.tables;
+  }
+  get g(): any {
+    return this.store.globals;
+  }
+  gw(): any {
+    return this.store.globalsW();
+  }
+  newId(prefix: string): string {
+    const tables = Object.values(this.store.tables);
+    for (;;) {
+      const id = `${prefix}_${this.store.idCounter++}`;
+      if (!tables.some((t) => t.has(id))) return id;
+    }
+  }
+  ensure(cond: boolean, message: string, loc: string) {
+    if (this.checks && !cond) throw new EnvFault(message, loc);
+  }
+}
+
+function jsonPath(parts: (string | number)[]): string {
+  let out = "$";
+  for (const p of parts) {
+    if (typeof p === "number") out += `[${p}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p)) out += `.${p}`;
+    else out += `[${JSON.stringify(p)}]`;
+  }
+  return out;
+}
+
+function zodProblems(error: { issues: { path: PropertyKey[]; message: string }[] }, base: (string | number)[]): StateProblem[] {
+  return error.issues.map((i) => ({
+    path: jsonPath([...base, ...(i.path as (string | number)[])]),
+    message: i.message,
+  }));
+}
+
+export function formatArgsError(tool: string, error: { issues: { path: PropertyKey[]; message: string; code?: string; keys?: string[] }[] }): string {
+  const parts = error.issues.map((i) => {
+    const where = i.path.length ? i.path.map(String).join(".") : "arguments";
+    if (i.code === "unrecognized_keys" && i.keys) return `unknown argument${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `'${k}'`).join(", ")}`;
+    return `${where}: ${i.message}`;
+  });
+  return `Invalid arguments for ${tool}: ${parts.join("; ")}`;
+}
+
+export class Environment {
+  readonly def: EnvDefinition;
+  protected store: Store;
+  protected ctx: Ctx;
+  private toolMap: Map<string, ToolDef>;
+  checks: boolean;
+
+  protected constructor(def: EnvDefinition, store: Store, options: EnvOptions, toolMap?: Map<string, ToolDef>) {
+    this.def = def;
+    this.store = store;
+    this.checks = options.checks ?? true;
+    this.ctx = new Ctx(store, this.checks);
+    this.toolMap = toolMap ?? new Map(def.tools.map((t) => [t.name, t]));
+  }
+
+  /** Validate an initial state (JSON value) and build an environment, or throw StateError. */
+  static createFrom(def: EnvDefinition, initial: unknown, options: EnvOptions = {}): Environment {
+    const store = buildStore(def, initial);
+    if (options.seed) store.idCounter = 1 + (Math.abs(Math.trunc(options.seed)) % 1_000_000);
+    const env = new Environment(def, store, options);
+    const problems = [...env.referenceProblems(), ...env.invariantProblems()];
+    if (problems.length) throw new StateError(problems);
+    return env;
+  }
+
+  get name(): string {
+    return this.def.name;
+  }
+
+  get toolNames(): string[] {
+    return this.def.tools.map((t) => t.name);
+  }
+
+  /** Run one tool call as a transaction. Never throws. */
+  call(name: string, args: unknown = {}): CallResult {
+    const tool = this.toolMap.get(name);
+    if (!tool) {
+      return {
+        ok: false,
+        kind: "unknown_tool",
+        error: `Unknown tool '${name}'. Available tools: ${this.toolNames.join(", ")}`,
+      };
+    }
+    const parsed = tool.args.safeParse(args ?? {});
+    if (!parsed.success) return { ok: false, kind: "invalid_args", error: formatArgsError(name, parsed.error as never) };
+    if (tool.kind === "query") {
+      try {
+        return { ok: true, value: normalize(tool.run(this.ctx, parsed.data)) };
+      } catch (err) {
+        return this.errorResult(err, tool);
+      }
+    }
+    const store = this.store;
+    store.begin();
+    try {
+      const value = normalize(tool.run(this.ctx, parsed.data));
+      if (this.checks) this.checkAfterAction();
+      store.commit();
+      return { ok: true, value };
+    } catch (err) {
+      store.rollback();
+      return this.errorResult(err, tool);
+    }
+  }
+
+  private errorResult(err: unknown, tool: ToolDef): CallResult {
+    if (err instanceof PreconditionFailure) return { ok: false, kind: "precondition", error: err.message };
+    if (err instanceof EnvFault) return { ok: false, kind: "env_fault", error: err.message, location: err.location };
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, kind: "env_fault", error: `Internal error in ${tool.name}: ${message}`, location: tool.location };
+  }
+
+  private checkAfterAction() {
+    const touched = this.store.touched;
+    if (touched.size === 0 && !this.store.globalsTouched) return;
+    // references from changed records, and to deleted ones
+    const deletedFrom = new Set<string>();
+    for (const [tableName, keys] of touched) {
+      const table = this.store.tables[tableName]!;
+      const tdef = this.def.tables.find((t) => t.name === tableName)!;
+      for (const key of keys) {
+        const rec = table.get(key);
+        if (rec === undefined) {
+          deletedFrom.add(tableName);
+          continue;
+        }
+        if (tdef.refs) this.checkRefs(tdef, key, rec);
+      }
+    }
+    if (deletedFrom.size) {
+      for (const tdef of this.def.tables) {
+        if (!tdef.refs) continue;
+        const table = this.store.tables[tdef.name]!;
+        const keys = table.keys();
+        const values = table.values();
+        for (let i = 0; i < values.length; i++) {
+          for (const [path, target, value] of tdef.refs(values[i])) {
+            if (deletedFrom.has(target) && !this.store.tables[target]!.has(value))
+              throw new EnvFault(
+                `Record ${tdef.name}[${JSON.stringify(keys[i])}].${path} still refers to deleted ${target}[${JSON.stringify(value)}]`,
+                this.def.specFile,
+              );
+          }
+        }
+      }
+    }
+    for (const inv of this.def.invariants) {
+      const readsChanged = inv.reads.some((r) => r === "*" || touched.has(r) || (this.store.globalsTouched && !this.store.tables[r]));
+      if (!readsChanged) continue;
+      const pr = inv.perRecord;
+      const otherChanged = inv.reads.some(
+        (r) => r === "*" || (r !== pr?.table && (touched.has(r) || (this.store.globalsTouched && !this.store.tables[r]))),
+      );
+      if (pr && !otherChanged) {
+        const table = this.store.tables[pr.table]!;
+        for (const key of touched.get(pr.table) ?? []) {
+          const rec = table.get(key);
+          if (rec !== undefined && !pr.check(this.ctx, rec))
+            throw new EnvFault(`Invariant ${inv.name} is broken by ${pr.table}[${JSON.stringify(key)}]${inv.description ? `: ${inv.description}` : ""}`, inv.location);
+        }
+      } else if (!inv.check(this.ctx)) {
+        throw new EnvFault(`Invariant ${inv.name} is broken${inv.description ? `: ${inv.description}` : ""}`, inv.location);
+      }
+    }
+  }
+
+  private checkRefs(tdef: TableDef, key: string, rec: unknown) {
+    for (const [path, target, value] of tdef.refs!(rec)) {
+      if (!this.store.tables[target]!.has(value))
+        throw new EnvFault(
+          `Record ${tdef.name}[${JSON.stringify(key)}].${path} refers to ${target}[${JSON.stringify(value)}], which does not exist`,
+          this.def.specFile,
+        );
+    }
+  }
+
+  referenceProblems(): StateProblem[] {
+    const out: StateProblem[] = [];
+    for (const tdef of this.def.tables) {
+      if (!tdef.refs) continue;
+      const table = this.store.tables[tdef.name]!;
+      const keys = table.keys();
+      const values = table.values();
+      for (let i = 0; i < values.length; i++) {
+        for (const [path, target, value] of tdef.refs(values[i])) {
+          if (!this.store.tables[target]!.has(value))
+            out.push({
+              path: `${jsonPath([tdef.name, keys[i]!])}.${path}`,
+              message: `refers to ${target}[${JSON.stringify(value)}], which does not exist`,
+            });
+        }
+      }
+    }
+    return out;
+  }
+
+  invariantProblems(): StateProblem[] {
+    const out: StateProblem[] = [];
+    for (const inv of this.def.invariants) {
+      let ok: boolean;
+      try {
+        ok = inv.check(this.ctx);
+      } catch (err) {
+        out.push({ path: "$", message: `invariant ${inv.name} could not be evaluated: ${(err as Error).message}` });
+        continue;
+      }
+      if (ok) continue;
+      let where = "$";
+      if (inv.perRecord) {
+        const table = this.store.tables[inv.perRecord.table]!;
+        const keys = table.keys();
+        const values = table.values();
+        const bad = values.findIndex((r) => {
+          try { return !inv.perRecord!.check(this.ctx, r); } catch { return true; }
+        });
+        if (bad >= 0) where = jsonPath([inv.perRecord.table, keys[bad]!]);
+      }
+      out.push({ path: where, message: `breaks invariant ${inv.name}${inv.description ? ` (${inv.description})` : ""}` });
+    }
+    return out;
+  }
+
+  /** A new environment sharing this one's records; O(1) in the state size. */
+  fork(options: EnvOptions = {}): Environment {
+    const env = new Environment(this.def, this.store.fork(), { checks: options.checks ?? this.checks }, this.toolMap);
+    if (options.seed) env.store.idCounter = 1 + (Math.abs(Math.trunc(options.seed)) % 1_000_000);
+    return env;
+  }
+
+  /** A frozen copy of the current state (a fork nobody writes to). */
+  snapshot(): Environment {
+    return this.fork();
+  }
+
+  table(name: string): Table<any> | undefined {
+    return this.store.tables[name];
+  }
+
+  get globals(): Readonly<Record<string, unknown>> {
+    return this.store.globals;
+  }
+
+  /** The state as JSON-shaped values (tables as keyed objects, in insertion order). */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const tdef of this.def.tables) out[tdef.name] = tableToObject(this.store.tables[tdef.name]!);
+    for (const g of this.def.globals) out[g.name] = this.store.globals[g.name] ?? null;
+    return out;
+  }
+
+  /** Records and fields that differ between this state and another of the same spec. */
+  diff(other: Environment): StateDiff {
+    const tables: StateDiff["tables"] = {};
+    for (const tdef of this.def.tables) {
+      const a = this.store.tables[tdef.name]!;
+      const b = other.store.tables[tdef.name]!;
+      const changes: TableChanges = {};
+      const candidates = candidateKeys(a, b);
+      for (const key of candidates) {
+        const before = a.get(key);
+        const after = b.get(key);
+        if (before === after || deepEqual(before, after)) continue;
+        changes[key] = { before: before ?? null, after: after ?? null };
+      }
+      if (Object.keys(changes).length) tables[tdef.name] = changes;
+    }
+    const globals: StateDiff["globals"] = {};
+    for (const g of this.def.globals) {
+      const before = this.store.globals[g.name];
+      const after = other.store.globals[g.name];
+      if (!deepEqual(before, after)) globals[g.name] = { before: before ?? null, after: after ?? null };
+    }
+    return { tables, globals };
+  }
+}
+
+export type TableChanges = Record<string, { before: unknown; after: unknown }>;
+export interface StateDiff {
+  tables: Record<string, TableChanges>;
+  globals: Record<string, { before: unknown; after: unknown }>;
+}
+
+export function diffIsEmpty(d: StateDiff): boolean {
+  return Object.keys(d.tables).length === 0 && Object.keys(d.globals).length === 0;
+}
+
+function candidateKeys(a: Table<any>, b: Table<any>): Iterable<string> {
+  const chainA = a.layerChain();
+  const chainB = b.layerChain();
+  // shared ancestry: only keys written above the deepest common layer can differ
+  let common = null as ReturnType<Table<any>["topLayer"]>;
+  for (const l of chainA) if (chainB.has(l)) { common = l; break; }
+  if (!common && (chainA.size || chainB.size)) return new Set([...a.keys(), ...b.keys()]);
+  const keys = a.changedKeysSince(common);
+  for (const k of b.changedKeysSince(common)) keys.add(k);
+  return keys;
+}
+
+function tableToObject(t: Table<any>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const keys = t.keys();
+  const values = t.values();
+  let reordered = false;
+  for (let i = 0; i < keys.length; i++) {
+    out[keys[i]!] = values[i];
+    if (!reordered && /^(0|[1-9]\d*)$/.test(keys[i]!)) reordered = true;
+  }
+  if (reordered) Object.defineProperty(out, KEY_ORDER, { value: [...keys], enumerable: false });
+  return out;
+}
+
+/** Tool results are JSON values: undefined becomes null. */
+function normalize(v: unknown): unknown {
+  return v === undefined ? null : v;
+}
+
+function buildStore(def: EnvDefinition, initial: unknown): Store {
+  const problems: StateProblem[] = [];
+  if (initial === null || typeof initial !== "object" || Array.isArray(initial)) {
+    throw new StateError([{ path: "$", message: `the state must be a JSON object with ${[...def.tables.map((t) => t.name), ...def.globals.map((g) => g.name)].map((n) => `"${n}"`).join(", ")}` }]);
+  }
+  const root = initial as Record<string, unknown>;
+  const known = new Set([...def.tables.map((t) => t.name), ...def.globals.map((g) => g.name)]);
+  for (const k of Object.keys(root))
+    if (!known.has(k)) problems.push({ path: jsonPath([k]), message: `unknown state field (expected one of ${[...known].join(", ")})` });
+  const globals: Record<string, unknown> = {};
+  for (const g of def.globals) {
+    const present = Object.prototype.hasOwnProperty.call(root, g.name) && root[g.name] !== undefined;
+    if (!present) {
+      if (g.hasDefault) globals[g.name] = g.default;
+      else {
+        const r = g.schema.safeParse(undefined);
+        if (r.success) globals[g.name] = r.data ?? null;
+        else problems.push({ path: jsonPath([g.name]), message: "missing (this state field has no default)" });
+      }
+      continue;
+    }
+    const r = g.schema.safeParse(root[g.name]);
+    if (r.success) globals[g.name] = r.data;
+    else problems.push(...zodProblems(r.error as never, [g.name]));
+  }
+  const store = new Store(globals);
+  for (const tdef of def.tables) {
+    const raw = root[tdef.name];
+    const entries: [string, object][] = [];
+    if (raw === undefined) {
+      // an absent table is an empty one
+    } else if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      problems.push({ path: jsonPath([tdef.name]), message: `expected an object keyed by ${tdef.key}, like {"id1": {...}}` });
+    } else {
+      const obj = raw as Record<string, unknown>;
+      for (const key of orderedKeys(obj)) {
+        const r = tdef.record.safeParse(obj[key]);
+        if (!r.success) {
+          problems.push(...zodProblems(r.error as never, [tdef.name, key]));
+          continue;
+        }
+        const rec = r.data as Record<string, unknown>;
+        if (rec[tdef.key] !== key) {
+          problems.push({
+            path: jsonPath([tdef.name, key, tdef.key]),
+            message: `is ${JSON.stringify(rec[tdef.key])} but the record is stored under "${key}"`,
+          });
+          continue;
+        }
+        entries.push([key, rec]);
+      }
+    }
+    store.addTable(tdef.name, tdef.key, entries);
+  }
+  if (problems.length) throw new StateError(problems);
+  store.freezeAll();
+  return store;
+}

@@ -1,0 +1,10 @@
+// The runtime's public surface: what generated environments import (as `rt`), and what users
+// of a compiled environment need. Nothing here imports the compiler.
+export * from "./env.js";
+export * from "./ops.js";
+export * from "./render.js";
+export { Store, Table } from "./store.js";
+export {
+  pyRound, pyFloatStr, pyMod, deepEqual, cloneJson, deepFreeze, parseJsonOrdered, stringifyOrdered, orderedKeys,
+  KEY_ORDER, dateAdd, datetimeAdd, daysBetween, dateOf, isDate, isDatetime, toText, JsonSyntaxError,
+} from "./values.js";

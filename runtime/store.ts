@@ -1,0 +1,362 @@
+// The state store: insertion-ordered tables of records plus a globals record, with
+// transactions (a failed call leaves no trace) and O(1) forks that share unchanged records.
+// Assumes committed records are never mutated in place: a write first takes a writable copy
+// (`getW`), owned by the running transaction, and commit freezes it.
+
+import { cloneJson, deepFreeze } from "./values.js";
+
+const GONE: unique symbol = Symbol("gone");
+type Slot<R> = R | typeof GONE;
+
+/** A frozen layer shared between forks. */
+interface Layer<R> {
+  readonly parent: Layer<R> | null;
+  readonly own: Map<string, Slot<R>>;
+  readonly moved: Set<string>; // keys deleted then re-inserted here: they sort after the parent's keys
+  readonly size: number;
+  readonly depth: number;
+}
+
+const MAX_DEPTH = 8;
+
+export class Table<R extends object = Record<string, unknown>> {
+  private parent: Layer<R> | null;
+  private own = new Map<string, Slot<R>>();
+  private moved = new Set<string>();
+  private _size: number;
+  private cache: R[] | null = null;
+  private keyCache: string[] | null = null;
+  /** records copied or created by the running transaction: safe to mutate */
+  owned = new Set<object>();
+
+  constructor(
+    readonly name: string,
+    readonly keyField: string,
+    private readonly store: Store,
+    parent: Layer<R> | null = null,
+  ) {
+    this.parent = parent;
+    this._size = parent ? parent.size : 0;
+  }
+
+  get size(): number {
+    return this._size;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  get(key: string): R | undefined {
+    const o = this.own.get(key);
+    if (o !== undefined) return o === GONE ? undefined : o;
+    for (let l = this.parent; l; l = l.parent) {
+      const v = l.own.get(key);
+      if (v !== undefined) return v === GONE ? undefined : v;
+    }
+    return undefined;
+  }
+
+  /** A writable copy of the record, owned by the running transaction. */
+  getW(key: string): R | undefined {
+    const cur = this.get(key);
+    if (cur === undefined) return undefined;
+    if (this.owned.has(cur)) return cur;
+    const copy = cloneJson(cur);
+    this.store.journal(this, key, cur);
+    this.own.set(key, copy);
+    this.owned.add(copy);
+    this.invalidate();
+    return copy;
+  }
+
+  /** The writable copy of a record read earlier from this table (found again by its key). */
+  writable(rec: R | null | undefined): R | null {
+    if (rec == null) return null;
+    const key = (rec as Record<string, unknown>)[this.keyField] as string;
+    return this.getW(key) ?? null;
+  }
+
+  insert(rec: R): boolean {
+    const key = (rec as Record<string, unknown>)[this.keyField] as string;
+    if (this.get(key) !== undefined) return false;
+    this.store.journal(this, key, undefined);
+    if (this.own.get(key) === GONE) {
+      // re-inserting a key deleted in this layer moves it to the end, like a dict
+      this.store.saveOrder(this);
+      this.own.delete(key);
+      if (this.inParents(key)) this.moved.add(key);
+    }
+    this.own.set(key, rec);
+    this.owned.add(rec);
+    this._size++;
+    this.invalidate();
+    return true;
+  }
+
+  delete(key: string): boolean {
+    const cur = this.get(key);
+    if (cur === undefined) return false;
+    this.store.journal(this, key, cur);
+    if (this.inParents(key)) this.own.set(key, GONE);
+    else {
+      // dropping an own key loses its position; keep the order so a rollback can restore it
+      this.store.saveOrder(this);
+      this.own.delete(key);
+    }
+    this._size--;
+    this.invalidate();
+    return true;
+  }
+
+  private inParents(key: string): boolean {
+    for (let l = this.parent; l; l = l.parent) {
+      const v = l.own.get(key);
+      if (v !== undefined) return v !== GONE;
+    }
+    return false;
+  }
+
+  private invalidate() {
+    this.cache = null;
+    this.keyCache = null;
+  }
+
+  /** Records in insertion order (a cached array: do not modify). */
+  values(): R[] {
+    if (this.cache) return this.cache;
+    const out: R[] = [];
+    const keys: string[] = [];
+    this.collect(out, keys);
+    this.cache = out;
+    this.keyCache = keys;
+    return out;
+  }
+
+  keys(): string[] {
+    if (!this.keyCache) this.values();
+    return this.keyCache!;
+  }
+
+  private collect(out: R[], keys: string[]) {
+    const layers: { own: Map<string, Slot<R>>; moved: Set<string> }[] = [];
+    for (let l = this.parent; l; l = l.parent) layers.push(l);
+    layers.reverse();
+    layers.push({ own: this.own, moved: this.moved });
+    if (layers.length === 1 || (layers.length === 2 && layers[1]!.own.size === 0)) {
+      for (const [k, v] of layers[0]!.own) if (v !== GONE) { out.push(v); keys.push(k); }
+      return;
+    }
+    // merge layer by layer: an order list of keys and the latest value of each
+    let order: string[] = [];
+    const latest = new Map<string, Slot<R>>();
+    for (const layer of layers) {
+      if (layer.moved.size) order = order.filter((k) => !layer.moved.has(k));
+      for (const [k, v] of layer.own) {
+        if (!latest.has(k) || layer.moved.has(k)) order.push(k);
+        latest.set(k, v);
+      }
+    }
+    for (const k of order) {
+      const v = latest.get(k)!;
+      if (v !== GONE) { out.push(v); keys.push(k); }
+    }
+  }
+
+  /** Freeze the current layer so that two tables can share it. */
+  freezeLayer(): Layer<R> | null {
+    if (this.own.size === 0 && this.moved.size === 0) return this.parent;
+    const layer: Layer<R> = {
+      parent: this.parent,
+      own: this.own,
+      moved: this.moved,
+      size: this._size,
+      depth: (this.parent?.depth ?? 0) + 1,
+    };
+    this.parent = layer.depth > MAX_DEPTH ? flatten(layer, this.values(), this.keys()) : layer;
+    this.own = new Map();
+    this.moved = new Set();
+    this.owned = new Set();
+    return this.parent;
+  }
+
+  forkInto(store: Store): Table<R> {
+    const layer = this.freezeLayer();
+    return new Table<R>(this.name, this.keyField, store, layer);
+  }
+
+  // --- used by Store for rollback ---
+  restore(key: string, prev: R | undefined) {
+    if (prev === undefined) {
+      if (this.inParents(key)) this.own.set(key, GONE);
+      else this.own.delete(key);
+    } else if (this.parentGet(key) === prev) this.own.delete(key);
+    else this.own.set(key, prev);
+    this.invalidate();
+  }
+  private parentGet(key: string): R | undefined {
+    for (let l = this.parent; l; l = l.parent) {
+      const v = l.own.get(key);
+      if (v !== undefined) return v === GONE ? undefined : v;
+    }
+    return undefined;
+  }
+  snapshotOrder(): { own: [string, Slot<R>][]; moved: string[] } {
+    return { own: [...this.own], moved: [...this.moved] };
+  }
+  restoreOrder(saved: { own: [string, Slot<R>][]; moved: string[] }) {
+    this.own = new Map(saved.own);
+    this.moved = new Set(saved.moved);
+    this.invalidate();
+  }
+  /** Recount after an order restore (sizes are cheap to derive from the saved layer). */
+  recount() {
+    let n = this.parent ? this.parent.size : 0;
+    for (const [k, v] of this.own) {
+      const inP = this.inParents(k);
+      if (v === GONE) { if (inP) n--; }
+      else if (!inP) n++;
+    }
+    this._size = n;
+  }
+  commitOwned() {
+    for (const rec of this.owned) deepFreeze(rec);
+    this.owned.clear();
+  }
+  /** Keys changed in this table relative to another table sharing an ancestor (or all keys). */
+  changedKeysSince(ancestor: Layer<R> | null): Set<string> {
+    const keys = new Set<string>(this.own.keys());
+    for (let l = this.parent; l && l !== ancestor; l = l.parent) for (const k of l.own.keys()) keys.add(k);
+    return keys;
+  }
+  layerChain(): Set<Layer<R>> {
+    const s = new Set<Layer<R>>();
+    for (let l = this.parent; l; l = l.parent) s.add(l);
+    return s;
+  }
+  topLayer(): Layer<R> | null {
+    return this.parent;
+  }
+}
+
+function flatten<R>(layer: Layer<R>, values: R[], keys: string[]): Layer<R> {
+  const own = new Map<string, Slot<R>>();
+  for (let i = 0; i < keys.length; i++) own.set(keys[i]!, values[i]!);
+  return { parent: null, own, moved: new Set(), size: own.size, depth: 1 };
+}
+
+interface JournalEntry {
+  table: Table<object> | null; // null: the globals record
+  key: string;
+  prev: object | undefined;
+}
+
+/** Tables, globals and the running transaction's journal. */
+export class Store {
+  tables: Record<string, Table<object>> = {};
+  private _globals: Record<string, unknown>;
+  private globalsOwned = false;
+  private log: JournalEntry[] = [];
+  private savedOrders = new Map<Table<object>, ReturnType<Table<object>["snapshotOrder"]>>();
+  inTxn = false;
+  /** counter behind new_id; restored on rollback, copied by fork */
+  idCounter = 1;
+  private idCounterAtBegin = 1;
+  /** tables touched by the running transaction, with their keys */
+  touched = new Map<string, Set<string>>();
+  globalsTouched = false;
+
+  constructor(globals: Record<string, unknown>) {
+    this._globals = globals;
+  }
+
+  addTable(name: string, keyField: string, entries: Iterable<[string, object]>): Table<object> {
+    const t = new Table<object>(name, keyField, this);
+    for (const [, rec] of entries) t.insert(rec);
+    this.tables[name] = t;
+    return t;
+  }
+
+  get globals(): Readonly<Record<string, unknown>> {
+    return this._globals;
+  }
+
+  /** Writable globals for the running transaction. */
+  globalsW(): Record<string, unknown> {
+    if (!this.globalsOwned) {
+      const prev = this._globals;
+      this._globals = cloneJson(prev);
+      this.log.push({ table: null, key: "", prev });
+      this.globalsOwned = true;
+      this.globalsTouched = true;
+    }
+    return this._globals;
+  }
+
+  journal(table: Table<object>, key: string, prev: object | undefined) {
+    if (!this.inTxn) return;
+    this.log.push({ table, key, prev });
+    let keys = this.touched.get(table.name);
+    if (!keys) this.touched.set(table.name, (keys = new Set()));
+    keys.add(key);
+  }
+
+  saveOrder(table: Table<object>) {
+    if (this.inTxn && !this.savedOrders.has(table)) this.savedOrders.set(table, table.snapshotOrder());
+  }
+
+  begin() {
+    this.inTxn = true;
+    this.idCounterAtBegin = this.idCounter;
+    this.log.length = 0;
+    this.touched.clear();
+    this.globalsTouched = false;
+    this.globalsOwned = false;
+  }
+
+  commit() {
+    for (const name of this.touched.keys()) this.tables[name]!.commitOwned();
+    if (this.globalsOwned) deepFreeze(this._globals);
+    this.finish();
+  }
+
+  rollback() {
+    // positions first (as they were before the first move), then values, newest change first
+    for (const [table, order] of this.savedOrders) table.restoreOrder(order);
+    for (let i = this.log.length - 1; i >= 0; i--) {
+      const e = this.log[i]!;
+      if (e.table === null) this._globals = e.prev as Record<string, unknown>;
+      else e.table.restore(e.key, e.prev);
+    }
+    for (const name of this.touched.keys()) {
+      const t = this.tables[name]!;
+      t.recount();
+      t.owned.clear();
+    }
+    this.idCounter = this.idCounterAtBegin;
+    this.finish();
+  }
+
+  private finish() {
+    this.log.length = 0;
+    this.savedOrders.clear();
+    this.inTxn = false;
+    this.globalsOwned = false;
+  }
+
+  /** Initial load: freeze every record so that any stray mutation throws. */
+  freezeAll() {
+    for (const t of Object.values(this.tables)) {
+      for (const r of t.values()) deepFreeze(r);
+      t.owned.clear();
+    }
+    deepFreeze(this._globals);
+  }
+
+  fork(): Store {
+    const s = new Store(this._globals);
+    s.idCounter = this.idCounter;
+    for (const [name, t] of Object.entries(this.tables)) s.tables[name] = t.forkInto(s);
+    return s;
+  }
+}

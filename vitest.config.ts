@@ -1,0 +1,12 @@
+// Test runner settings: tests live under tests/, run in Node, in parallel forks sized for 2 cores.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/**/*.test.ts"],
+    environment: "node",
+    pool: "forks",
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
