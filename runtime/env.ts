@@ -124,10 +124,15 @@ function zodProblems(error: { issues: { path: PropertyKey[]; message: string }[]
   }));
 }
 
-export function formatArgsError(tool: string, error: { issues: { path: PropertyKey[]; message: string; code?: string; keys?: string[] }[] }): string {
+export function formatArgsError(
+  tool: string,
+  error: { issues: { path: PropertyKey[]; message: string; code?: string; keys?: string[]; expected?: string; input?: unknown }[] },
+): string {
   const parts = error.issues.map((i) => {
     const where = i.path.length ? i.path.map(String).join(".") : "arguments";
     if (i.code === "unrecognized_keys" && i.keys) return `unknown argument${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `'${k}'`).join(", ")}`;
+    if (i.code === "invalid_type" && /received undefined/.test(i.message) && i.path.length) return `${where}: missing (required ${i.expected ?? "value"})`;
+    if (i.code === "invalid_type" && !i.path.length) return "arguments must be a JSON object";
     return `${where}: ${i.message}`;
   });
   return `Invalid arguments for ${tool}: ${parts.join("; ")}`;
@@ -355,7 +360,7 @@ export class Environment {
         const before = a.get(key);
         const after = b.get(key);
         if (before === after || deepEqual(before, after)) continue;
-        changes[key] = { before: before ?? null, after: after ?? null };
+        setOwn(changes, key, { before: before ?? null, after: after ?? null }); // FIX(__proto__ key)
       }
       if (Object.keys(changes).length) tables[tdef.name] = changes;
     }
@@ -391,13 +396,22 @@ function candidateKeys(a: Table<any>, b: Table<any>): Iterable<string> {
   return keys;
 }
 
+/**
+ * FIX(__proto__ key): `obj[key] = v` with the key "__proto__" sets the prototype instead of
+ * adding an entry, so a record stored under that key vanished from toJSON() and diff().
+ */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
+}
+
 function tableToObject(t: Table<any>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const keys = t.keys();
   const values = t.values();
   let reordered = false;
   for (let i = 0; i < keys.length; i++) {
-    out[keys[i]!] = values[i];
+    setOwn(out, keys[i]!, values[i]); // FIX(__proto__ key)
     if (!reordered && /^(0|[1-9]\d*)$/.test(keys[i]!)) reordered = true;
   }
   if (reordered) Object.defineProperty(out, KEY_ORDER, { value: [...keys], enumerable: false });

@@ -80,15 +80,24 @@ export class Table<R extends object = Record<string, unknown>> {
   insert(rec: R): boolean {
     const key = (rec as Record<string, unknown>)[this.keyField] as string;
     if (this.get(key) !== undefined) return false;
+    // FIX(order snapshot): snapshot positions before journaling, so that the snapshot is the
+    // state before this log entry (see Store.rollback).
+    const ownGone = this.own.get(key) === GONE;
+    // FIX(reinsert across layers): a key deleted in a parent layer (a GONE there) must move to
+    // the end too, else its position depended on whether a fork happened between the delete
+    // and the re-insert.
+    const mentioned = ownGone || this.mentionedInParents(key);
+    if (mentioned) this.store.saveOrder(this);
     this.store.journal(this, key, undefined);
-    if (this.own.get(key) === GONE) {
-      // re-inserting a key deleted in this layer moves it to the end, like a dict
-      this.store.saveOrder(this);
-      this.own.delete(key);
-      if (this.inParents(key)) this.moved.add(key);
+    if (mentioned) {
+      // re-inserting a key deleted in this layer (or a parent layer) moves it to the end, like a dict
+      if (ownGone) this.own.delete(key);
+      this.moved.add(key);
     }
     this.own.set(key, rec);
-    this.owned.add(rec);
+    // FIX(frozen insert): a committed (frozen) record can be inserted again (`insert t r` with r
+    // read from a table); it is not writable, so a later getW must copy it instead of returning it
+    if (!Object.isFrozen(rec)) this.owned.add(rec);
     this._size++;
     this.invalidate();
     return true;
@@ -97,16 +106,22 @@ export class Table<R extends object = Record<string, unknown>> {
   delete(key: string): boolean {
     const cur = this.get(key);
     if (cur === undefined) return false;
+    const inP = this.inParents(key);
+    // dropping an own key loses its position; keep the order so a rollback can restore it
+    // FIX(order snapshot): taken before journaling (see Store.rollback)
+    if (!inP) this.store.saveOrder(this);
     this.store.journal(this, key, cur);
-    if (this.inParents(key)) this.own.set(key, GONE);
-    else {
-      // dropping an own key loses its position; keep the order so a rollback can restore it
-      this.store.saveOrder(this);
-      this.own.delete(key);
-    }
+    if (inP) this.own.set(key, GONE);
+    else this.own.delete(key);
     this._size--;
     this.invalidate();
     return true;
+  }
+
+  /** Whether any parent layer has an entry (a record or a GONE) for the key. */
+  private mentionedInParents(key: string): boolean {
+    for (let l = this.parent; l; l = l.parent) if (l.own.has(key)) return true;
+    return false;
   }
 
   private inParents(key: string): boolean {
@@ -187,10 +202,12 @@ export class Table<R extends object = Record<string, unknown>> {
 
   // --- used by Store for rollback ---
   restore(key: string, prev: R | undefined) {
+    // FIX(moved restore): a moved key needs its own entry (its position is here, not in the
+    // parent) even when the record is the parent's very object (a record re-inserted as is)
     if (prev === undefined) {
       if (this.inParents(key)) this.own.set(key, GONE);
       else this.own.delete(key);
-    } else if (this.parentGet(key) === prev) this.own.delete(key);
+    } else if (this.parentGet(key) === prev && !this.moved.has(key)) this.own.delete(key);
     else this.own.set(key, prev);
     this.invalidate();
   }
@@ -257,7 +274,8 @@ export class Store {
   private _globals: Record<string, unknown>;
   private globalsOwned = false;
   private log: JournalEntry[] = [];
-  private savedOrders = new Map<Table<object>, ReturnType<Table<object>["snapshotOrder"]>>();
+  /** per table: its positions before its first order change, and the log length then */
+  private savedOrders = new Map<Table<object>, { order: ReturnType<Table<object>["snapshotOrder"]>; at: number }>();
   inTxn = false;
   /** counter behind new_id; restored on rollback, copied by fork */
   idCounter = 1;
@@ -302,7 +320,7 @@ export class Store {
   }
 
   saveOrder(table: Table<object>) {
-    if (this.inTxn && !this.savedOrders.has(table)) this.savedOrders.set(table, table.snapshotOrder());
+    if (this.inTxn && !this.savedOrders.has(table)) this.savedOrders.set(table, { order: table.snapshotOrder(), at: this.log.length });
   }
 
   begin() {
@@ -322,11 +340,18 @@ export class Store {
 
   rollback() {
     // positions first (as they were before the first move), then values, newest change first
-    for (const [table, order] of this.savedOrders) table.restoreOrder(order);
+    for (const [table, saved] of this.savedOrders) table.restoreOrder(saved.order);
     for (let i = this.log.length - 1; i >= 0; i--) {
       const e = this.log[i]!;
       if (e.table === null) this._globals = e.prev as Record<string, unknown>;
-      else e.table.restore(e.key, e.prev);
+      else {
+        // FIX(order snapshot): changes made after a table's order snapshot are already undone by
+        // restoring it; undoing them again re-added keys at the end (delete k, insert k, rollback
+        // left k last).
+        const saved = this.savedOrders.get(e.table);
+        if (saved && i >= saved.at) continue;
+        e.table.restore(e.key, e.prev);
+      }
     }
     for (const name of this.touched.keys()) {
       const t = this.tables[name]!;

@@ -1,56 +1,792 @@
-// TEMPORARY minimal value helpers (to be replaced by the full implementation with tests).
-export const KEY_ORDER: unique symbol = Symbol("envc.keyOrder");
-export class JsonSyntaxError extends Error { constructor(message: string, readonly line: number, readonly column: number) { super(message); } }
-function isTie(x: number, n: number): boolean {
-  if (!Number.isFinite(x)) return false;
-  const buf = new DataView(new ArrayBuffer(8)); buf.setFloat64(0, Math.abs(x));
-  const bits = buf.getBigUint64(0); const expBits = Number((bits >> 52n) & 0x7ffn); let mant = bits & ((1n << 52n) - 1n);
-  let e: number; if (expBits === 0) e = -1074; else { mant |= 1n << 52n; e = expBits - 1075; }
-  if (e >= 0) return false;
-  let num = mant * 2n; let den = 1n << BigInt(-e);
-  if (n >= 0) num *= 10n ** BigInt(n); else den *= 10n ** BigInt(-n);
-  return num % den === 0n && (num / den) % 2n === 1n;
+// Value semantics shared by the runtime: Python-compatible round / str(float) / %, deep JSON
+// equality, clone and freeze, an order-preserving JSON parser and printer, and UTC-only
+// date/datetime helpers on ISO strings.
+// Assumes values are JSON-shaped (plain objects, arrays, strings, finite-or-not numbers,
+// booleans, null; undefined counts as null/absent), acyclic, and that KEY_ORDER arrays hold
+// no duplicates. Everything here runs in hot loops: the common paths allocate nothing extra.
+
+// ---------------------------------------------------------------------------------------------
+// Numbers
+// ---------------------------------------------------------------------------------------------
+
+const TWO52 = 4503599627370496; // 2**52: every double at or above is an integer
+const SPLITTER = 134217729; // 2**27 + 1, Dekker's split constant
+const POW10: number[] = [];
+const POW10_HI: number[] = [];
+const POW10_LO: number[] = [];
+for (let i = 0, p = 1; i <= 22; i++, p *= 10) {
+  // 10**i is exact as a double for i <= 22
+  const c = SPLITTER * p;
+  const hi = c - (c - p);
+  POW10.push(p);
+  POW10_HI.push(hi);
+  POW10_LO.push(p - hi);
 }
-export function pyRound(x: number, ndigits = 0): number {
-  if (!Number.isFinite(x)) return x;
-  if (ndigits > 300) return x;
-  if (ndigits < 0) { const p = 10 ** -ndigits; const y = x / p; let r = Math.round(y); if (Math.abs(y - Math.trunc(y)) === 0.5 && r % 2 !== 0) r -= Math.sign(y); return r * p; }
-  if (Math.abs(x) >= 1e21) return x;
-  if (isTie(x, ndigits)) { const s = 10 ** ndigits; const lo = Math.floor(Math.abs(x) * s); const even = lo % 2 === 0 ? lo : lo + 1; return Math.sign(x) * Number((even / s).toFixed(ndigits)); }
-  return Number(x.toFixed(Math.min(ndigits, 100)));
+const BITS = new DataView(new ArrayBuffer(8));
+
+/**
+ * Python 3's `round(x, ndigits)` on floats. Without `ndigits` it is Python's `round(x)`, which
+ * returns an int: the result is never -0. NaN and infinities come back unchanged; a result
+ * too large for a double (Python's OverflowError) comes back as an infinity.
+ */
+export function pyRound(x: number, ndigits?: number): number {
+  if (ndigits === undefined) {
+    if (x - x !== 0) return x; // NaN, ±Infinity
+    const a = x < 0 ? -x : x;
+    if (a >= TWO52) return x;
+    let f = Math.floor(a);
+    const d = a - f; // exact
+    if (d > 0.5 || (d === 0.5 && f % 2 === 1)) f += 1;
+    return x < 0 ? 0 - f : f + 0; // never -0: 0 - 0 and -0 + 0 are +0
+  }
+  if (!Number.isInteger(ndigits)) throw new RangeError(`round: ndigits must be a whole number, got ${ndigits}`);
+  if (x - x !== 0 || x === 0) return x;
+  if (ndigits > 323) return x; // finer than any double's spacing (Python's NDIGITS_MAX)
+  const neg = x < 0;
+  if (ndigits < -308) return neg ? -0 : 0;
+  const a = neg ? -x : x;
+  if (ndigits >= 0) {
+    if (a >= TWO52) return x;
+    if (ndigits <= 22) {
+      const p = POW10[ndigits]!;
+      const s = a * p;
+      if (s < 0.25) return neg ? -0 : 0; // the exact product is below 0.5
+      if (s < TWO52) {
+        // a*p = s + err exactly (Dekker's two-product); round s+err to an integer, ties to even
+        const c = SPLITTER * a;
+        const ah = c - (c - a);
+        const al = a - ah;
+        const ph = POW10_HI[ndigits]!;
+        const pl = POW10_LO[ndigits]!;
+        const err = ah * ph - s + ah * pl + al * ph + al * pl;
+        const f = Math.floor(s);
+        // s - f and f + 0.5 are multiples of ulp(s) <= 0.5, so when d != 0, |d| >= ulp(s) > |err|
+        const d = s - f - 0.5;
+        const k = d > 0 || (d === 0 && (err > 0 || (err === 0 && f % 2 === 1))) ? f + 1 : f;
+        const r = k / p; // correctly rounded: the double nearest k * 10**-ndigits
+        return neg ? -r : r;
+      }
+    }
+  }
+  const r = roundExact(a, ndigits);
+  return neg ? -r : r;
 }
+
+/** round(a, n) for a > 0 with exact BigInt arithmetic on a's mantissa and exponent. */
+function roundExact(a: number, n: number): number {
+  BITS.setFloat64(0, a);
+  const hi = BITS.getUint32(0);
+  const lo = BITS.getUint32(4);
+  const biased = hi >>> 20;
+  let m = (hi & 0xfffff) * 4294967296 + lo;
+  let e: number;
+  if (biased === 0) e = -1074;
+  else {
+    m += TWO52;
+    e = biased - 1075;
+  }
+  let num = BigInt(m);
+  let den = 1n;
+  if (e > 0) num <<= BigInt(e);
+  else if (e < 0) den <<= BigInt(-e);
+  if (n > 0) num *= 10n ** BigInt(n);
+  else if (n < 0) den *= 10n ** BigInt(-n);
+  let q = num / den;
+  const r2 = (num - q * den) * 2n;
+  if (r2 > den || (r2 === den && (q & 1n) === 1n)) q += 1n;
+  if (q === 0n) return 0;
+  return Number(`${q}e${-n}`); // decimal-to-double is correctly rounded
+}
+
+/** Python's `repr(float)` / `str(float)`: "10.0", "-0.0", "1e+16", "1e-05", "inf", "nan". */
 export function pyFloatStr(x: number): string {
-  if (Number.isNaN(x)) return "nan"; if (x === Infinity) return "inf"; if (x === -Infinity) return "-inf";
-  if (Object.is(x, -0)) return "-0.0";
-  const s = String(x); if (/e/.test(s)) { const [m, ex] = s.split("e"); const n = Number(ex); return `${m}e${n < 0 ? "-" : "+"}${String(Math.abs(n)).padStart(2, "0")}`; }
-  if (Math.abs(x) >= 1e16) return pyFloatStr(Number(x.toExponential())).replace(/^(.*)$/, "$1");
-  return Number.isInteger(x) ? `${s}.0` : s;
+  if (x !== x) return "nan";
+  const a = x < 0 ? -x : x;
+  if (a < 1e16) {
+    if (a >= 1e-4) return Number.isInteger(x) ? String(x) + ".0" : String(x);
+    if (a === 0) return 1 / x < 0 ? "-0.0" : "0.0";
+  } else if (a === Infinity) return x < 0 ? "-inf" : "inf";
+  // exponent form: the same shortest digits; Python writes at least two exponent digits
+  const s = x.toExponential();
+  const e = s.indexOf("e");
+  return s.length - e === 3 ? s.slice(0, e + 2) + "0" + s.slice(e + 2) : s;
 }
-export function pyMod(a: number, b: number): number { const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r; }
+
+/** Python's `a % b`: the result takes the sign of the divisor. The caller handles b == 0. */
+export function pyMod(a: number, b: number): number {
+  const r = a % b;
+  if (r === 0) return b < 0 ? -0 : 0;
+  return r < 0 !== b < 0 ? r + b : r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON values: equality, clone, freeze
+// ---------------------------------------------------------------------------------------------
+
+/** Original key order of a parsed object whose keys JS would reorder (see parseJsonOrdered). */
+export const KEY_ORDER: unique symbol = Symbol.for("envc.keyOrder");
+
+type Obj = Record<string, unknown>;
+const hasOwn = Object.prototype.hasOwnProperty;
+const isEnumerable = Object.prototype.propertyIsEnumerable;
+
+function keyOrderOf(o: object): readonly string[] | undefined {
+  return (o as { [KEY_ORDER]?: readonly string[] })[KEY_ORDER];
+}
+
+/**
+ * Deep equality of JSON values: primitives by ===, with null and undefined equal; arrays
+ * elementwise; objects by key set (a key holding undefined counts as absent) and values.
+ */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true; if (a == null || b == null) return a == null && b == null;
+  if (a === b) return true;
+  if (a == null || b == null) return a == null && b == null;
   if (typeof a !== "object" || typeof b !== "object") return false;
-  if (Array.isArray(a)) { if (!Array.isArray(b) || a.length !== b.length) return false; for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false; return true; }
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a).filter((k) => (a as any)[k] !== undefined); const kb = Object.keys(b).filter((k) => (b as any)[k] !== undefined);
-  if (ka.length !== kb.length) return false; for (const k of ka) if (!deepEqual((a as any)[k], (b as any)[k])) return false; return true;
+  const arr = Array.isArray(a);
+  if (arr !== Array.isArray(b)) return false;
+  if (arr) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    const n = x.length;
+    if (n !== y.length) return false;
+    for (let i = 0; i < n; i++) if (!deepEqual(x[i], y[i])) return false;
+    return true;
+  }
+  const x = a as Obj;
+  const y = b as Obj;
+  let nx = 0;
+  for (const k in x) {
+    const vx = x[k];
+    if (vx === undefined) continue;
+    nx++;
+    const vy = y[k];
+    if (vy === undefined || !deepEqual(vx, vy)) return false;
+    if (k === "__proto__" && !hasOwn.call(y, k)) return false; // y[k] was the inherited prototype
+  }
+  let ny = 0;
+  for (const k in y) if (y[k] !== undefined) ny++;
+  return nx === ny;
 }
+
+function setKey(o: Obj, k: string, v: unknown): void {
+  if (k === "__proto__") Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
+}
+
+function setKeyOrder(o: object, order: readonly string[]): void {
+  Object.defineProperty(o, KEY_ORDER, { value: order, writable: true, enumerable: false, configurable: true });
+}
+
+/** Deep copy of a JSON value (plain objects, arrays, primitives); keeps KEY_ORDER. */
 export function cloneJson<T>(v: T): T {
-  if (v === null || typeof v !== "object") return v;
-  if (Array.isArray(v)) return v.map(cloneJson) as T;
-  const out: any = {}; for (const k of Object.keys(v)) out[k] = cloneJson((v as any)[k]);
-  const order = (v as any)[KEY_ORDER]; if (order) Object.defineProperty(out, KEY_ORDER, { value: order, enumerable: false });
+  return typeof v === "object" && v !== null ? (cloneObject(v) as T) : v;
+}
+
+function cloneObject(v: object): object {
+  if (Array.isArray(v)) {
+    const out = v.slice();
+    for (let i = 0, n = out.length; i < n; i++) {
+      const e = out[i];
+      if (typeof e === "object" && e !== null) out[i] = cloneObject(e);
+    }
+    return out;
+  }
+  const src = v as Obj;
+  const out: Obj = {};
+  for (const k in src) {
+    const e = src[k];
+    const c = typeof e === "object" && e !== null ? cloneObject(e) : e;
+    if (k === "__proto__") setKey(out, k, c);
+    else out[k] = c;
+  }
+  const order = keyOrderOf(src);
+  if (order !== undefined) setKeyOrder(out, Object.isFrozen(order) ? order : Object.freeze(order.slice()));
   return out;
 }
-export function deepFreeze<T>(v: T): T { if (v === null || typeof v !== "object" || Object.isFrozen(v)) return v; Object.freeze(v); for (const k of Object.keys(v)) deepFreeze((v as any)[k]); return v; }
-export function parseJsonOrdered(text: string): unknown { try { return JSON.parse(text); } catch (e) { throw new JsonSyntaxError((e as Error).message, 1, 1); } }
-export function orderedKeys(obj: object): string[] { const order = (obj as any)[KEY_ORDER] as string[] | undefined; if (!order) return Object.keys(obj); const keys = order.filter((k) => Object.prototype.hasOwnProperty.call(obj, k)); for (const k of Object.keys(obj)) if (!keys.includes(k)) keys.push(k); return keys; }
-export function stringifyOrdered(v: unknown, indent?: number): string { return JSON.stringify(v, null, indent) ?? "null"; }
-function ymd(s: string): Date { const d = new Date(s.slice(0, 10) + "T00:00:00Z"); if (Number.isNaN(d.getTime())) throw new RangeError(`Not a date: ${s}`); return d; }
-export function dateAdd(date: string, days: number): string { const d = ymd(date); d.setUTCDate(d.getUTCDate() + days); return d.toISOString().slice(0, 10); }
-export function datetimeAdd(dt: string, minutes: number): string { const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(:\d{2}(\.\d+)?)?(.*)$/.exec(dt); if (!m) throw new RangeError(`Not a datetime: ${dt}`); const d = new Date(`${m[1]}T${m[2]}:${m[3]}${m[4] ?? ":00"}Z`); d.setUTCMinutes(d.getUTCMinutes() + minutes); const iso = d.toISOString(); return iso.slice(0, 16) + (m[4] ? iso.slice(16, 19) : "") + (m[6] ?? ""); }
-export function daysBetween(a: string, b: string): number { return Math.round((ymd(b).getTime() - ymd(a).getTime()) / 86400000); }
-export function dateOf(dt: string): string { return dt.slice(0, 10); }
-export function isDate(s: string): boolean { return /^\d{4}-\d{2}-\d{2}$/.test(s); }
-export function isDatetime(s: string): boolean { return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(s); }
-export function toText(v: unknown, isFloat: boolean): string { if (typeof v === "string") return v; if (typeof v === "number") return isFloat ? pyFloatStr(v) : String(v); if (v == null) return "null"; if (typeof v === "boolean") return String(v); return JSON.stringify(v); }
+
+/**
+ * Object.freeze on every plain object and array inside v. An object that is already frozen
+ * is taken to be deeply frozen already and skipped, so freezing a frozen root is O(1).
+ */
+export function deepFreeze<T>(v: T): T {
+  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) freezeObject(v);
+  return v;
+}
+
+function freezeObject(v: object): void {
+  Object.freeze(v); // first, so that a cycle stops here
+  if (Array.isArray(v)) {
+    for (let i = 0, n = v.length; i < n; i++) {
+      const e: unknown = v[i];
+      if (typeof e === "object" && e !== null && !Object.isFrozen(e)) freezeObject(e);
+    }
+    return;
+  }
+  const o = v as Obj;
+  for (const k in o) {
+    const e = o[k];
+    if (typeof e === "object" && e !== null && !Object.isFrozen(e)) freezeObject(e);
+  }
+  const order = keyOrderOf(o);
+  if (order !== undefined && !Object.isFrozen(order)) Object.freeze(order);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order-preserving JSON
+// ---------------------------------------------------------------------------------------------
+
+/** A JSON syntax error with a 1-based line and column. */
+export class JsonSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+    readonly offset: number,
+  ) {
+    super(message);
+    this.name = "JsonSyntaxError";
+  }
+}
+
+/** A canonical array index ("0", "42", ... up to 2**32 - 2): a key JS lists first, sorted. */
+function isArrayIndex(k: string): boolean {
+  const n = k.length;
+  if (n === 0 || n > 10) return false;
+  const c0 = k.charCodeAt(0);
+  if (c0 === 48) return n === 1;
+  if (c0 < 49 || c0 > 57) return false;
+  let v = c0 - 48;
+  for (let i = 1; i < n; i++) {
+    const c = k.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+    v = v * 10 + (c - 48);
+  }
+  return v <= 4294967294;
+}
+
+// parser state (module-level: the parser is not re-entrant and never calls out)
+let S = "";
+let P = 0;
+let N = 0;
+
+/**
+ * JSON.parse, except that an object with at least one array-index key ("3", "17", ...) gets a
+ * non-enumerable KEY_ORDER property listing its keys in the order of the text (a duplicate key
+ * keeps its first position and its last value). Throws JsonSyntaxError.
+ */
+export function parseJsonOrdered(text: string): unknown {
+  S = text;
+  P = 0;
+  N = text.length;
+  try {
+    skipWs();
+    const v = parseValue();
+    skipWs();
+    if (P < N) throw syntaxError("expected end of input");
+    return v;
+  } catch (e) {
+    // the parser recurses: thousands of nested arrays/objects exhaust the stack
+    if (e instanceof RangeError) throw syntaxError("arrays and objects may nest a few thousand levels deep", "Nesting too deep");
+    throw e;
+  } finally {
+    S = "";
+  }
+}
+
+// characters that would not show in a message: DEL, C1 controls, format and separator characters
+const INVISIBLE = /^[\x7f-\x9f\u00ad\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]$/;
+
+function syntaxError(expected: string, problem?: string): JsonSyntaxError {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < P; i++) {
+    const c = S.charCodeAt(i);
+    if (c === 10 || (c === 13 && S.charCodeAt(i + 1) !== 10)) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  const column = P - lineStart + 1;
+  let what: string;
+  if (problem !== undefined) what = problem;
+  else if (P >= N) what = "Unexpected end of input";
+  else {
+    const cp = S.codePointAt(P)!;
+    const ch = String.fromCodePoint(cp);
+    const shown =
+      cp < 32 ? JSON.stringify(ch).slice(1, -1)
+      : ch === "'" ? "\\'"
+      : INVISIBLE.test(ch) ? "\\u" + cp.toString(16).toUpperCase().padStart(4, "0")
+      : ch;
+    what = `Unexpected character '${shown}'`;
+  }
+  return new JsonSyntaxError(`${what} at line ${line}, column ${column}: ${expected}`, line, column, P);
+}
+
+function skipWs(): void {
+  while (P < N) {
+    const c = S.charCodeAt(P);
+    if (c === 32 || c === 10 || c === 13 || c === 9) P++;
+    else return;
+  }
+}
+
+function parseValue(): unknown {
+  if (P >= N) throw syntaxError("expected a value");
+  const c = S.charCodeAt(P);
+  switch (c) {
+    case 34: // "
+      P++;
+      return parseString();
+    case 123: // {
+      return parseObject();
+    case 91: // [
+      return parseArray();
+    case 116: // t
+      literal("true");
+      return true;
+    case 102: // f
+      literal("false");
+      return false;
+    case 110: // n
+      literal("null");
+      return null;
+    default:
+      if (c === 45 || (c >= 48 && c <= 57)) return parseNumber();
+      throw syntaxError("expected a value");
+  }
+}
+
+function literal(word: string): void {
+  for (let i = 0; i < word.length; i++, P++) {
+    if (P >= N || S.charCodeAt(P) !== word.charCodeAt(i)) throw syntaxError(`expected '${word}'`);
+  }
+}
+
+function parseObject(): Obj {
+  P++; // {
+  const out: Obj = {};
+  let order: string[] | null = null;
+  skipWs();
+  if (P < N && S.charCodeAt(P) === 125) {
+    P++;
+    return out;
+  }
+  let expected = "expected a string key or '}'";
+  for (;;) {
+    if (P >= N || S.charCodeAt(P) !== 34) throw syntaxError(expected);
+    P++;
+    const key = parseString();
+    skipWs();
+    if (P >= N || S.charCodeAt(P) !== 58) throw syntaxError("expected ':'");
+    P++;
+    skipWs();
+    const value = parseValue();
+    if (order !== null) {
+      if (!hasOwn.call(out, key)) order.push(key);
+    } else {
+      const c0 = key.charCodeAt(0);
+      if (c0 >= 48 && c0 <= 57 && isArrayIndex(key)) {
+        order = Object.keys(out); // no index key yet, so this is the text order
+        order.push(key);
+      }
+    }
+    if (key === "__proto__") setKey(out, key, value);
+    else out[key] = value;
+    skipWs();
+    const c = P < N ? S.charCodeAt(P) : -1;
+    if (c === 44) {
+      P++;
+      skipWs();
+      expected = "expected a string key";
+      continue;
+    }
+    if (c === 125) {
+      P++;
+      break;
+    }
+    throw syntaxError("expected ',' or '}'");
+  }
+  if (order !== null) setKeyOrder(out, Object.freeze(order));
+  return out;
+}
+
+function parseArray(): unknown[] {
+  P++; // [
+  const out: unknown[] = [];
+  skipWs();
+  if (P < N && S.charCodeAt(P) === 93) {
+    P++;
+    return out;
+  }
+  for (;;) {
+    out.push(parseValue());
+    skipWs();
+    const c = P < N ? S.charCodeAt(P) : -1;
+    if (c === 44) {
+      P++;
+      skipWs();
+      continue;
+    }
+    if (c === 93) {
+      P++;
+      return out;
+    }
+    throw syntaxError("expected ',' or ']'");
+  }
+}
+
+/** After the opening quote. */
+function parseString(): string {
+  const start = P;
+  while (P < N) {
+    const c = S.charCodeAt(P);
+    if (c === 34) {
+      const s = S.slice(start, P);
+      P++;
+      return s;
+    }
+    if (c === 92) return parseEscapedString(start);
+    if (c < 32) throw syntaxError("control characters must be escaped in strings");
+    P++;
+  }
+  throw syntaxError("unterminated string");
+}
+
+function parseEscapedString(start: number): string {
+  let out = "";
+  let chunk = start;
+  while (P < N) {
+    const c = S.charCodeAt(P);
+    if (c === 34) {
+      out += S.slice(chunk, P);
+      P++;
+      return out;
+    }
+    if (c < 32) throw syntaxError("control characters must be escaped in strings");
+    if (c !== 92) {
+      P++;
+      continue;
+    }
+    out += S.slice(chunk, P);
+    P++;
+    if (P >= N) break;
+    const e = S.charCodeAt(P);
+    switch (e) {
+      case 34: out += '"'; break;
+      case 92: out += "\\"; break;
+      case 47: out += "/"; break;
+      case 98: out += "\b"; break;
+      case 102: out += "\f"; break;
+      case 110: out += "\n"; break;
+      case 114: out += "\r"; break;
+      case 116: out += "\t"; break;
+      case 117: {
+        let code = 0;
+        for (let i = 0; i < 4; i++) {
+          P++;
+          const h = P < N ? S.charCodeAt(P) : -1;
+          const d = h >= 48 && h <= 57 ? h - 48 : h >= 97 && h <= 102 ? h - 87 : h >= 65 && h <= 70 ? h - 55 : -1;
+          if (d < 0) throw syntaxError("expected 4 hex digits after \\u");
+          code = code * 16 + d;
+        }
+        out += String.fromCharCode(code);
+        break;
+      }
+      default:
+        throw syntaxError("invalid escape sequence");
+    }
+    P++;
+    chunk = P;
+  }
+  throw syntaxError("unterminated string");
+}
+
+function isDigitAt(i: number): boolean {
+  if (i >= N) return false;
+  const c = S.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
+function parseNumber(): number {
+  const start = P;
+  let neg = false;
+  if (S.charCodeAt(P) === 45) {
+    neg = true;
+    P++;
+  }
+  let value = 0;
+  let digits = 0;
+  if (P < N && S.charCodeAt(P) === 48) {
+    P++;
+    if (isDigitAt(P)) throw syntaxError("leading zeros are not allowed");
+  } else {
+    if (!isDigitAt(P)) throw syntaxError("expected a digit");
+    do {
+      value = value * 10 + (S.charCodeAt(P) - 48);
+      P++;
+      digits++;
+    } while (isDigitAt(P));
+  }
+  let simple = true;
+  if (P < N && S.charCodeAt(P) === 46) {
+    simple = false;
+    P++;
+    if (!isDigitAt(P)) throw syntaxError("expected a digit after '.'");
+    do P++;
+    while (isDigitAt(P));
+  }
+  if (P < N && (S.charCodeAt(P) | 32) === 101) {
+    simple = false;
+    P++;
+    if (P < N && (S.charCodeAt(P) === 43 || S.charCodeAt(P) === 45)) P++;
+    if (!isDigitAt(P)) throw syntaxError("expected a digit in the exponent");
+    do P++;
+    while (isDigitAt(P));
+  }
+  if (simple && digits <= 15) return neg ? -value : value;
+  return Number(S.slice(start, P));
+}
+
+/**
+ * The keys of obj in their original order: with KEY_ORDER, its keys still present in obj,
+ * then any other own enumerable keys in JS order; without it, Object.keys(obj).
+ */
+export function orderedKeys(obj: object): string[] {
+  const order = keyOrderOf(obj);
+  if (order === undefined) return Object.keys(obj);
+  const out: string[] = [];
+  for (let i = 0, n = order.length; i < n; i++) {
+    const k = order[i]!;
+    if (isEnumerable.call(obj, k)) out.push(k);
+  }
+  const keys = Object.keys(obj);
+  if (out.length === keys.length) return out;
+  const seen = new Set(out);
+  for (const k of keys) if (!seen.has(k)) out.push(k);
+  return out;
+}
+
+/** JSON.stringify(v, null, indent), except that objects list their keys in orderedKeys order. */
+export function stringifyOrdered(v: unknown, indent?: number): string {
+  let gap = "";
+  if (typeof indent === "number" && indent >= 1) gap = " ".repeat(Math.min(10, Math.floor(indent)));
+  return write(v, "", gap, "") ?? "null";
+}
+
+function write(v: unknown, key: string, gap: string, cur: string): string | undefined {
+  if (typeof v === "object" && v !== null && typeof (v as { toJSON?: unknown }).toJSON === "function")
+    v = (v as { toJSON(k: string): unknown }).toJSON(key);
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "number":
+      return Number.isFinite(v) ? String(v) : "null";
+    case "boolean":
+      return v ? "true" : "false";
+    case "bigint":
+      throw new TypeError("Do not know how to serialize a BigInt");
+    case "object":
+      break;
+    default:
+      return undefined; // undefined, functions, symbols
+  }
+  if (v === null) return "null";
+  const inner = cur + gap;
+  const sep = gap === "" ? "," : ",\n" + inner;
+  if (Array.isArray(v)) {
+    const n = v.length;
+    if (n === 0) return "[]";
+    let s = gap === "" ? "[" : "[\n" + inner;
+    for (let i = 0; i < n; i++) {
+      if (i > 0) s += sep;
+      s += write(v[i], String(i), gap, inner) ?? "null";
+    }
+    return gap === "" ? s + "]" : s + "\n" + cur + "]";
+  }
+  if (v instanceof Number || v instanceof String || v instanceof Boolean) return write(v.valueOf(), key, gap, cur);
+  const o = v as Obj;
+  const keys = keyOrderOf(o) !== undefined ? orderedKeys(o) : Object.keys(o);
+  const colon = gap === "" ? ":" : ": ";
+  let s = "";
+  let any = false;
+  for (let i = 0, n = keys.length; i < n; i++) {
+    const k = keys[i]!;
+    const item = write(o[k], k, gap, inner);
+    if (item === undefined) continue;
+    s += (any ? sep : gap === "" ? "{" : "{\n" + inner) + JSON.stringify(k) + colon + item;
+    any = true;
+  }
+  if (!any) return "{}";
+  return gap === "" ? s + "}" : s + "\n" + cur + "}";
+}
+
+/** The language's `str(x)`: floats as Python prints them, lists and records as compact JSON. */
+export function toText(v: unknown, isFloat: boolean): string {
+  switch (typeof v) {
+    case "string":
+      return v;
+    case "number":
+      return isFloat ? pyFloatStr(v) : String(v);
+    case "boolean":
+      return v ? "true" : "false";
+    case "undefined":
+      return "null";
+    default:
+      return v === null ? "null" : stringifyOrdered(v);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates (proleptic Gregorian, UTC wall-clock fields only, years 0001-9999 as in Python)
+// ---------------------------------------------------------------------------------------------
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?$/;
+const MIN_DAY = -719162; // 0001-01-01, in days since 1970-01-01
+const MAX_DAY = 2932896; // 9999-12-31
+
+function d2(s: string, i: number): number {
+  return (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+/** The date fields at the start of s (already matched by a regex) form a real date. */
+function validDateFields(s: string): boolean {
+  const y = d2(s, 0) * 100 + d2(s, 2);
+  const m = d2(s, 5);
+  const d = d2(s, 8);
+  return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
+}
+
+/** A "YYYY-MM-DD" string that names a real date. */
+export function isDate(s: string): boolean {
+  return typeof s === "string" && s.length === 10 && DATE_RE.test(s) && validDateFields(s);
+}
+
+/** A "YYYY-MM-DDTHH:MM[:SS[.f...]][Z|±HH:MM]" string with valid fields. */
+export function isDatetime(s: string): boolean {
+  if (typeof s !== "string" || s.length < 16 || !DATETIME_RE.test(s) || !validDateFields(s)) return false;
+  if (d2(s, 11) > 23 || d2(s, 14) > 59) return false;
+  if (s.length > 16 && s.charCodeAt(16) === 58 && d2(s, 17) > 59) return false;
+  const n = s.length;
+  const t = s.charCodeAt(n - 6);
+  if (t === 43 || t === 45) return d2(s, n - 5) <= 23 && d2(s, n - 2) <= 59;
+  return true;
+}
+
+/** Days since 1970-01-01 of the date at the start of s (fields already validated). */
+function dayNumber(s: string): number {
+  let y = d2(s, 0) * 100 + d2(s, 2);
+  const m = d2(s, 5);
+  const d = d2(s, 8);
+  if (m <= 2) y -= 1;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? "0" + n : String(n);
+}
+
+/** "YYYY-MM-DD" for a day number; RangeError outside years 0001-9999. */
+function formatDay(z: number, what: string): string {
+  if (!(z >= MIN_DAY && z <= MAX_DAY)) throw new RangeError(`${what}: the result is outside years 0001-9999`);
+  z += 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const ys = y >= 1000 ? String(y) : y >= 100 ? "0" + y : y >= 10 ? "00" + y : "000" + y;
+  return ys + "-" + pad2(m) + "-" + pad2(d);
+}
+
+/** A bad argument, quoted and shortened for an error message. */
+function shown(v: unknown): string {
+  return typeof v === "string" ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + "..." : v) : String(v);
+}
+
+/** date + days: dateAdd("2024-02-28", 2) is "2024-03-01". */
+export function dateAdd(date: string, days: number): string {
+  if (!isDate(date)) throw new RangeError(`date_add: expected a date like "2024-02-28", got ${shown(date)}`);
+  if (!Number.isInteger(days)) throw new RangeError(`date_add: days must be a whole number, got ${shown(days)}`);
+  return formatDay(dayNumber(date) + days, "date_add");
+}
+
+/**
+ * datetime + minutes, on the wall-clock fields: the time-zone suffix ("Z", "+02:00") is kept
+ * as text, and so is the format (no seconds in, no seconds out). Fractional minutes are kept
+ * to the microsecond; seconds (and a fraction) then appear in the output only when needed.
+ */
+export function datetimeAdd(dt: string, minutes: number): string {
+  if (!isDatetime(dt)) throw new RangeError(`datetime_add: expected a datetime like "2024-02-28T09:30:00", got ${shown(dt)}`);
+  if (!Number.isFinite(minutes)) throw new RangeError(`datetime_add: minutes must be a finite number, got ${shown(minutes)}`);
+  const n = dt.length;
+  const last = dt.charCodeAt(n - 1);
+  const t = dt.charCodeAt(n - 6);
+  const tzStart = last === 90 ? n - 1 : t === 43 || t === 45 ? n - 6 : n;
+  const hasSec = n > 16 && dt.charCodeAt(16) === 58;
+  const day = dayNumber(dt);
+  const minuteOfDay = d2(dt, 11) * 60 + d2(dt, 14);
+  const tz = tzStart === n ? "" : dt.slice(tzStart);
+  if (Number.isInteger(minutes)) {
+    const total = minuteOfDay + minutes;
+    const mod = total - Math.floor(total / 1440) * 1440;
+    const date = formatDay(day + (total - mod) / 1440, "datetime_add");
+    const rest = hasSec ? dt.slice(16, tzStart) : "";
+    return date + "T" + pad2(Math.floor(mod / 60)) + ":" + pad2(mod % 60) + rest + tz;
+  }
+  // fractional minutes: work in microseconds, keeping fraction digits beyond the sixth as text
+  const frac = hasSec && n > 19 && dt.charCodeAt(19) === 46 ? dt.slice(20, tzStart) : "";
+  const fracUs = frac === "" ? 0 : Number((frac + "00000").slice(0, 6));
+  const beyond = frac.length > 6 ? frac.slice(6) : "";
+  const sec = hasSec ? d2(dt, 17) : 0;
+  const totalUs = (minuteOfDay * 60 + sec) * 1e6 + fracUs + Math.round(minutes * 6e7);
+  const dayUs = 86400e6;
+  const modUs = totalUs - Math.floor(totalUs / dayUs) * dayUs;
+  const date = formatDay(day + Math.round((totalUs - modUs) / dayUs), "datetime_add");
+  const us = modUs % 1e6;
+  const s = (modUs - us) / 1e6;
+  let fracOut = "";
+  if (us !== 0 || frac !== "") {
+    let digits = String(us).padStart(6, "0");
+    if (beyond === "") {
+      let keep = 6;
+      while (keep > frac.length && digits.charCodeAt(keep - 1) === 48) keep--;
+      digits = digits.slice(0, keep);
+    }
+    fracOut = digits === "" ? "" : "." + digits + beyond;
+  }
+  const withSec = hasSec || s % 60 !== 0 || fracOut !== "";
+  const hm = pad2(Math.floor(s / 3600)) + ":" + pad2(Math.floor(s / 60) % 60);
+  return date + "T" + hm + (withSec ? ":" + pad2(s % 60) + fracOut : "") + tz;
+}
+
+function datePartDay(s: string, what: string): number {
+  if (!isDate(s) && !isDatetime(s))
+    throw new RangeError(`${what}: expected a date or datetime like "2024-02-28", got ${shown(s)}`);
+  return dayNumber(s);
+}
+
+/** Whole days from the date (part) of a to that of b: daysBetween("2024-02-28", "2024-03-01") is 2. */
+export function daysBetween(a: string, b: string): number {
+  return datePartDay(b, "days_between") - datePartDay(a, "days_between");
+}
+
+/** The date part of a datetime (a date is returned as is). */
+export function dateOf(dt: string): string {
+  if (isDatetime(dt)) return dt.slice(0, 10);
+  if (isDate(dt)) return dt;
+  throw new RangeError(`date_of: expected a datetime like "2024-02-28T09:30:00", got ${shown(dt)}`);
+}

@@ -215,6 +215,7 @@ export interface FindPeopleArgs {
 }
 
 export interface GetScheduleArgs {
+  /** Person id, e.g. P001 */
   person_id: string;
   /** e.g. 2024-05-07 */
   day: string;
@@ -222,10 +223,12 @@ export interface GetScheduleArgs {
 }
 
 export interface GetEventArgs {
+  /** Event id, e.g. E001 */
   event_id: string;
 }
 
 export interface CheckAvailabilityArgs {
+  /** Person ids, e.g. ["P001", "P002"] */
   person_ids: string[];
   /** e.g. 2024-05-07T10:00:00 */
   start: string;
@@ -233,6 +236,7 @@ export interface CheckAvailabilityArgs {
 }
 
 export interface FindFreeRoomsArgs {
+  /** Start, e.g. 2024-05-07T10:00:00 */
   start: string;
   duration_minutes?: number;
   min_capacity?: number;
@@ -241,6 +245,7 @@ export interface FindFreeRoomsArgs {
 }
 
 export interface SuggestSlotsArgs {
+  /** Person ids, e.g. ["P001", "P002"] */
   person_ids: string[];
   /** Search from this time on the same day */
   earliest: string;
@@ -251,6 +256,7 @@ export interface SuggestSlotsArgs {
 export interface CreateEventArgs {
   /** Who organizes and attends it */
   organizer_id: string;
+  /** Short title shown on calendars */
   title: string;
   /** e.g. 2024-05-07T10:00:00 */
   start: string;
@@ -259,6 +265,7 @@ export interface CreateEventArgs {
   attendee_ids?: string[];
   /** Room to book */
   room_id?: string | null;
+  /** Agenda or notes */
   description?: string | null;
   /** Schedule even if attendees are busy or off */
   ignore_conflicts?: boolean;
@@ -267,14 +274,18 @@ export interface CreateEventArgs {
 export interface InviteArgs {
   /** The organizer */
   actor_id: string;
+  /** Event id, e.g. E001 */
   event_id: string;
+  /** Person id, e.g. P001 */
   person_id: string;
   attendance?: "required" | "optional";
   ignore_conflicts?: boolean;
 }
 
 export interface RespondArgs {
+  /** Person id, e.g. P001 */
   person_id: string;
+  /** Event id, e.g. E001 */
   event_id: string;
   /** accepted, tentative or declined */
   response: Response;
@@ -283,7 +294,9 @@ export interface RespondArgs {
 export interface RescheduleEventArgs {
   /** The organizer */
   actor_id: string;
+  /** Event id, e.g. E001 */
   event_id: string;
+  /** New start, e.g. 2024-05-08T09:00:00 */
   new_start: string;
   /** New length; omit to keep */
   duration_minutes?: number | null;
@@ -293,6 +306,7 @@ export interface RescheduleEventArgs {
 export interface ChangeRoomArgs {
   /** The organizer */
   actor_id: string;
+  /** Event id, e.g. E001 */
   event_id: string;
   /** New room; omit to release the room */
   room_id?: string | null;
@@ -301,18 +315,23 @@ export interface ChangeRoomArgs {
 export interface CancelEventArgs {
   /** The organizer */
   actor_id: string;
+  /** Event id, e.g. E001 */
   event_id: string;
 }
 
 export interface RemoveAttendeeArgs {
   /** The organizer */
   actor_id: string;
+  /** Event id, e.g. E001 */
   event_id: string;
+  /** Person id, e.g. P001 */
   person_id: string;
 }
 
 export interface AddTimeOffArgs {
+  /** Person id, e.g. P001 */
   person_id: string;
+  /** First day off, e.g. 2024-05-20 */
   start_date: string;
   /** Last day off */
   end_date: string;
@@ -567,16 +586,16 @@ function tool_get_schedule($s: rt.Ctx, $a: any): any {
     mine
       .filter(
         (i: any) =>
-          rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:161:27").status === "confirmed" &&
-          rt.dateOf(rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:161:78").start) === day,
+          rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:162:27").status === "confirmed" &&
+          rt.dateOf(rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:162:78").start) === day,
       )
       .map((i: any) => ({
         event_id: i.event_id,
-        title: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:163:36").title,
-        start: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:163:69").start,
-        end: tool_end_of($s, { ev: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:164:19") }),
+        title: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:164:36").title,
+        start: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:164:69").start,
+        end: tool_end_of($s, { ev: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:165:19") }),
         room: tool_room_name($s, {
-          room_id: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:164:56").room_id,
+          room_id: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:165:56").room_id,
         }),
         response: i.response,
       })),
@@ -594,7 +613,7 @@ function tool_get_event($s: rt.Ctx, $a: any): any {
     .filter((i: any) => i.event_id === event_id)
     .map((i: any) => ({
       person_id: i.person_id,
-      name: rt.must($s.t.people, i.person_id, "specs/calendar/calendar.env:174:47").name,
+      name: rt.must($s.t.people, i.person_id, "specs/calendar/calendar.env:177:47").name,
       attendance: i.attendance,
       response: i.response,
     }));
@@ -652,6 +671,7 @@ function tool_suggest_slots($s: rt.Ctx, $a: any): any {
   const duration_minutes = $a.duration_minutes;
   const max_results = $a.max_results;
   if (!(person_ids.length > 0)) rt.fail("Name at least one person");
+  if (!(earliest >= $s.g.now)) rt.fail(`${earliest} is in the past; it is now ${$s.g.now}`);
   for (const pid of [...person_ids] as any[]) {
     if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`);
   }
@@ -730,7 +750,7 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
       created: $s.g.now,
       status: "confirmed",
     },
-    "specs/calendar/calendar.env:245:12",
+    "specs/calendar/calendar.env:257:12",
   );
   rt.insertRec(
     $s.t.invitations,
@@ -742,7 +762,7 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
       responded_at: $s.g.now,
       attendance: "required",
     },
-    "specs/calendar/calendar.env:247:3",
+    "specs/calendar/calendar.env:259:3",
   );
   for (const pid of [...invitees] as any[]) {
     rt.insertRec(
@@ -754,11 +774,11 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
         attendance: "required",
         response: "pending",
       },
-      "specs/calendar/calendar.env:249:5",
+      "specs/calendar/calendar.env:261:5",
     );
   }
   if ($s.checks && !(tool_headcount($s, { event_id: ev.event_id }) === invitees.length + 1))
-    rt.fault("ensure failed", "specs/calendar/calendar.env:251:3");
+    rt.fault("ensure failed", "specs/calendar/calendar.env:263:3");
   return ev;
 }
 
@@ -787,11 +807,11 @@ function tool_invite($s: rt.Ctx, $a: any): any {
     if (
       !(
         tool_headcount($s, { event_id: event_id }) <
-        rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:267:35").capacity
+        rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:282:35").capacity
       )
     )
       rt.fail(
-        `${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:267:70").name} is full; change the room first`,
+        `${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:282:70").name} is full; change the room first`,
       );
   }
   let existing = $s.t.invitations.writable(
@@ -813,7 +833,7 @@ function tool_invite($s: rt.Ctx, $a: any): any {
       attendance: attendance,
       response: "pending",
     },
-    "specs/calendar/calendar.env:277:13",
+    "specs/calendar/calendar.env:292:13",
   );
   return inv;
 }
@@ -827,7 +847,7 @@ function tool_respond($s: rt.Ctx, $a: any): any {
     rt.find($s.t.invitations.values(), (i: any) => i.event_id === event_id && i.person_id === person_id),
   );
   if (inv == null) rt.fail(`${person_id} is not invited to ${event_id}`);
-  let ev = rt.must($s.t.events, inv.event_id, "specs/calendar/calendar.env:285:12");
+  let ev = rt.must($s.t.events, inv.event_id, "specs/calendar/calendar.env:303:12");
   if (!(response !== "pending")) rt.fail("Answer accepted, tentative or declined");
   if (!(ev.status === "confirmed")) rt.fail(`'${ev.title}' is cancelled`);
   if (!(tool_end_of($s, { ev: ev }) > $s.g.now)) rt.fail(`'${ev.title}' is over`);
@@ -836,10 +856,10 @@ function tool_respond($s: rt.Ctx, $a: any): any {
     if (
       !(
         tool_headcount($s, { event_id: event_id }) <
-        rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:291:35").capacity
+        rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:309:35").capacity
       )
     )
-      rt.fail(`${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:291:70").name} is full`);
+      rt.fail(`${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:309:70").name} is full`);
   }
   inv.response = response;
   inv.responded_at = $s.g.now;
@@ -877,7 +897,7 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
   }
   if (ev.room_id != null) {
     let problem = tool_room_problem($s, {
-      room: rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:316:32"),
+      room: rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:337:32"),
       start: new_start,
       end: new_end,
       seats: guests.length,
@@ -950,7 +970,7 @@ function tool_remove_attendee($s: rt.Ctx, $a: any): any {
     (i: any) => i.event_id === event_id && i.person_id === person_id,
   );
   if (inv == null) rt.fail(`${person_id} is not invited`);
-  rt.deleteRec($s.t.invitations, inv.invitation_id, "specs/calendar/calendar.env:359:3");
+  rt.deleteRec($s.t.invitations, inv.invitation_id, "specs/calendar/calendar.env:385:3");
   return null;
 }
 
@@ -979,7 +999,7 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
       end_date: end_date,
       reason: reason,
     },
-    "specs/calendar/calendar.env:371:13",
+    "specs/calendar/calendar.env:399:13",
   );
   let n_declined = 0;
   for (const inv of [
@@ -988,7 +1008,7 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
       $s.t.invitations.values().filter((i: any) => i.person_id === person_id && i.response !== "declined"),
     ),
   ] as any[]) {
-    let ev = rt.must($s.t.events, inv.event_id, "specs/calendar/calendar.env:374:14");
+    let ev = rt.must($s.t.events, inv.event_id, "specs/calendar/calendar.env:402:14");
     if (
       ev.status === "confirmed" &&
       ev.organizer_id !== person_id &&
@@ -1092,7 +1112,7 @@ export const definition: rt.EnvDefinition = {
       description: "An event's details with every invitee and their response.",
       args: ArgSchemas.get_event,
       run: tool_get_event,
-      location: "specs/calendar/calendar.env:169:7",
+      location: "specs/calendar/calendar.env:170:7",
     },
     {
       name: "check_availability",
@@ -1100,7 +1120,7 @@ export const definition: rt.EnvDefinition = {
       description: "Say for each person whether they can attend at this time, and why not.",
       args: ArgSchemas.check_availability,
       run: tool_check_availability,
-      location: "specs/calendar/calendar.env:178:7",
+      location: "specs/calendar/calendar.env:181:7",
     },
     {
       name: "find_free_rooms",
@@ -1108,7 +1128,7 @@ export const definition: rt.EnvDefinition = {
       description: "Rooms free for the whole time that seat enough people, smallest first.",
       args: ArgSchemas.find_free_rooms,
       run: tool_find_free_rooms,
-      location: "specs/calendar/calendar.env:191:7",
+      location: "specs/calendar/calendar.env:196:7",
     },
     {
       name: "suggest_slots",
@@ -1117,7 +1137,7 @@ export const definition: rt.EnvDefinition = {
         "Start times on the day of `earliest` when all these people are free: `earliest` itself or the end of a meeting.",
       args: ArgSchemas.suggest_slots,
       run: tool_suggest_slots,
-      location: "specs/calendar/calendar.env:201:7",
+      location: "specs/calendar/calendar.env:208:7",
     },
     {
       name: "create_event",
@@ -1125,7 +1145,7 @@ export const definition: rt.EnvDefinition = {
       description: "Schedule a meeting, invite people and optionally book a room.",
       args: ArgSchemas.create_event,
       run: tool_create_event,
-      location: "specs/calendar/calendar.env:217:8",
+      location: "specs/calendar/calendar.env:227:8",
     },
     {
       name: "invite",
@@ -1133,7 +1153,7 @@ export const definition: rt.EnvDefinition = {
       description: "Invite one more person to an event (or re-invite someone who declined).",
       args: ArgSchemas.invite,
       run: tool_invite,
-      location: "specs/calendar/calendar.env:255:8",
+      location: "specs/calendar/calendar.env:267:8",
     },
     {
       name: "respond",
@@ -1141,7 +1161,7 @@ export const definition: rt.EnvDefinition = {
       description: "Answer an invitation.",
       args: ArgSchemas.respond,
       run: tool_respond,
-      location: "specs/calendar/calendar.env:281:8",
+      location: "specs/calendar/calendar.env:296:8",
     },
     {
       name: "reschedule_event",
@@ -1149,7 +1169,7 @@ export const definition: rt.EnvDefinition = {
       description: "Move an event to a new time. Every other attendee has to answer again.",
       args: ArgSchemas.reschedule_event,
       run: tool_reschedule_event,
-      location: "specs/calendar/calendar.env:298:8",
+      location: "specs/calendar/calendar.env:316:8",
     },
     {
       name: "change_room",
@@ -1157,7 +1177,7 @@ export const definition: rt.EnvDefinition = {
       description: "Book a (different) room for an event, or release its room.",
       args: ArgSchemas.change_room,
       run: tool_change_room,
-      location: "specs/calendar/calendar.env:328:8",
+      location: "specs/calendar/calendar.env:349:8",
     },
     {
       name: "cancel_event",
@@ -1165,7 +1185,7 @@ export const definition: rt.EnvDefinition = {
       description: "Cancel an event; its room becomes free.",
       args: ArgSchemas.cancel_event,
       run: tool_cancel_event,
-      location: "specs/calendar/calendar.env:343:8",
+      location: "specs/calendar/calendar.env:366:8",
     },
     {
       name: "remove_attendee",
@@ -1173,7 +1193,7 @@ export const definition: rt.EnvDefinition = {
       description: "Take a person off an event's guest list.",
       args: ArgSchemas.remove_attendee,
       run: tool_remove_attendee,
-      location: "specs/calendar/calendar.env:352:8",
+      location: "specs/calendar/calendar.env:375:8",
     },
     {
       name: "add_time_off",
@@ -1182,7 +1202,7 @@ export const definition: rt.EnvDefinition = {
         "Record time off and decline the person's invitations in that period (events they organize stay).",
       args: ArgSchemas.add_time_off,
       run: tool_add_time_off,
-      location: "specs/calendar/calendar.env:362:8",
+      location: "specs/calendar/calendar.env:388:8",
     },
   ],
   invariants: [
@@ -1347,7 +1367,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            person_id: { type: "string" },
+            person_id: { type: "string", description: "Person id, e.g. P001" },
             day: { type: "string", format: "date", description: "e.g. 2024-05-07" },
             include_declined: { type: "boolean", default: false },
           },
@@ -1360,7 +1380,11 @@ export const definition: rt.EnvDefinition = {
       function: {
         name: "get_event",
         description: "An event's details with every invitee and their response.",
-        parameters: { type: "object", properties: { event_id: { type: "string" } }, required: ["event_id"] },
+        parameters: {
+          type: "object",
+          properties: { event_id: { type: "string", description: "Event id, e.g. E001" } },
+          required: ["event_id"],
+        },
       },
     },
     {
@@ -1371,7 +1395,11 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            person_ids: { type: "array", items: { type: "string" } },
+            person_ids: {
+              type: "array",
+              items: { type: "string" },
+              description: 'Person ids, e.g. ["P001", "P002"]',
+            },
             start: { type: "string", format: "date-time", description: "e.g. 2024-05-07T10:00:00" },
             duration_minutes: { type: "integer", default: 30 },
           },
@@ -1387,7 +1415,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            start: { type: "string", format: "date-time" },
+            start: { type: "string", format: "date-time", description: "Start, e.g. 2024-05-07T10:00:00" },
             duration_minutes: { type: "integer", default: 30 },
             min_capacity: { type: "integer", default: 1 },
             feature: { type: "string", description: "e.g. video" },
@@ -1405,7 +1433,11 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            person_ids: { type: "array", items: { type: "string" } },
+            person_ids: {
+              type: "array",
+              items: { type: "string" },
+              description: 'Person ids, e.g. ["P001", "P002"]',
+            },
             earliest: {
               type: "string",
               format: "date-time",
@@ -1427,7 +1459,7 @@ export const definition: rt.EnvDefinition = {
           type: "object",
           properties: {
             organizer_id: { type: "string", description: "Who organizes and attends it" },
-            title: { type: "string" },
+            title: { type: "string", description: "Short title shown on calendars" },
             start: { type: "string", format: "date-time", description: "e.g. 2024-05-07T10:00:00" },
             duration_minutes: { type: "integer", default: 30 },
             attendee_ids: {
@@ -1437,7 +1469,7 @@ export const definition: rt.EnvDefinition = {
               default: [],
             },
             room_id: { type: "string", description: "Room to book" },
-            description: { type: "string" },
+            description: { type: "string", description: "Agenda or notes" },
             ignore_conflicts: {
               type: "boolean",
               description: "Schedule even if attendees are busy or off",
@@ -1457,8 +1489,8 @@ export const definition: rt.EnvDefinition = {
           type: "object",
           properties: {
             actor_id: { type: "string", description: "The organizer" },
-            event_id: { type: "string" },
-            person_id: { type: "string" },
+            event_id: { type: "string", description: "Event id, e.g. E001" },
+            person_id: { type: "string", description: "Person id, e.g. P001" },
             attendance: { type: "string", enum: ["required", "optional"], default: "required" },
             ignore_conflicts: { type: "boolean", default: false },
           },
@@ -1474,8 +1506,8 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            person_id: { type: "string" },
-            event_id: { type: "string" },
+            person_id: { type: "string", description: "Person id, e.g. P001" },
+            event_id: { type: "string", description: "Event id, e.g. E001" },
             response: {
               type: "string",
               enum: ["pending", "accepted", "tentative", "declined"],
@@ -1495,8 +1527,12 @@ export const definition: rt.EnvDefinition = {
           type: "object",
           properties: {
             actor_id: { type: "string", description: "The organizer" },
-            event_id: { type: "string" },
-            new_start: { type: "string", format: "date-time" },
+            event_id: { type: "string", description: "Event id, e.g. E001" },
+            new_start: {
+              type: "string",
+              format: "date-time",
+              description: "New start, e.g. 2024-05-08T09:00:00",
+            },
             duration_minutes: { type: "integer", description: "New length; omit to keep" },
             ignore_conflicts: { type: "boolean", default: false },
           },
@@ -1513,7 +1549,7 @@ export const definition: rt.EnvDefinition = {
           type: "object",
           properties: {
             actor_id: { type: "string", description: "The organizer" },
-            event_id: { type: "string" },
+            event_id: { type: "string", description: "Event id, e.g. E001" },
             room_id: { type: "string", description: "New room; omit to release the room" },
           },
           required: ["actor_id", "event_id"],
@@ -1529,7 +1565,7 @@ export const definition: rt.EnvDefinition = {
           type: "object",
           properties: {
             actor_id: { type: "string", description: "The organizer" },
-            event_id: { type: "string" },
+            event_id: { type: "string", description: "Event id, e.g. E001" },
           },
           required: ["actor_id", "event_id"],
         },
@@ -1544,8 +1580,8 @@ export const definition: rt.EnvDefinition = {
           type: "object",
           properties: {
             actor_id: { type: "string", description: "The organizer" },
-            event_id: { type: "string" },
-            person_id: { type: "string" },
+            event_id: { type: "string", description: "Event id, e.g. E001" },
+            person_id: { type: "string", description: "Person id, e.g. P001" },
           },
           required: ["actor_id", "event_id", "person_id"],
         },
@@ -1560,8 +1596,8 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            person_id: { type: "string" },
-            start_date: { type: "string", format: "date" },
+            person_id: { type: "string", description: "Person id, e.g. P001" },
+            start_date: { type: "string", format: "date", description: "First day off, e.g. 2024-05-20" },
             end_date: { type: "string", format: "date", description: "Last day off" },
             reason: { type: "string", default: "Vacation" },
           },

@@ -313,32 +313,39 @@ export interface TransitDaysArgs {
 export interface SearchProductsArgs {
   /** Words in the name, case-insensitive */
   text?: string;
+  /** e.g. Gear */
   category?: string | null;
+  /** Highest unit price in USD */
   max_price?: number | null;
   in_stock_only?: boolean;
 }
 
 export interface GetCustomerArgs {
+  /** Customer id, e.g. C001 */
   customer_id: string;
 }
 
 export interface QuoteOrderArgs {
+  /** Customer id, e.g. C001 */
   customer_id: string;
   /** Discount code to try */
   coupon_code?: string | null;
 }
 
 export interface ListOrdersArgs {
+  /** Customer id, e.g. C001 */
   customer_id: string;
   /** Only orders in this status */
   status?: OrderStatus | null;
 }
 
 export interface GetOrderArgs {
+  /** Order id, e.g. O1003 */
   order_id: string;
 }
 
 export interface AddToCartArgs {
+  /** Customer id, e.g. C001 */
   customer_id: string;
   /** e.g. SKU-1001 */
   sku: string;
@@ -346,40 +353,51 @@ export interface AddToCartArgs {
 }
 
 export interface RemoveFromCartArgs {
+  /** Customer id, e.g. C001 */
   customer_id: string;
+  /** Product SKU, e.g. SKU-1005 */
   sku: string;
   /** Units to remove; omit to remove the line */
   qty?: number | null;
 }
 
 export interface PlaceOrderArgs {
+  /** Customer id, e.g. C001 */
   customer_id: string;
   /** Discount code, e.g. SPRING10 */
   coupon_code?: string | null;
 }
 
 export interface PayOrderArgs {
+  /** Order id, e.g. O1003 */
   order_id: string;
   method?: PaymentMethod;
 }
 
 export interface CancelOrderArgs {
+  /** Order id, e.g. O1003 */
   order_id: string;
   reason?: string;
 }
 
 export interface ShipOrderArgs {
+  /** Order id, e.g. O1003 */
   order_id: string;
+  /** Shipping carrier */
   carrier: Carrier;
+  /** The carrier tracking number */
   tracking_number: string;
 }
 
 export interface ConfirmDeliveryArgs {
+  /** Order id, e.g. O1003 */
   order_id: string;
 }
 
 export interface RefundOrderArgs {
+  /** Order id, e.g. O1003 */
   order_id: string;
+  /** Why, in the customer words */
   reason: string;
   /** USD; omit to refund everything still refundable */
   amount?: number | null;
@@ -390,6 +408,7 @@ export interface RefundOrderArgs {
 }
 
 export interface RestockProductArgs {
+  /** Product SKU, e.g. SKU-1005 */
   sku: string;
   /** Units received */
   qty: number;
@@ -614,7 +633,7 @@ function tool_remove_from_cart($s: rt.Ctx, $a: any): any {
   let line = rt.find(c.cart, (l: any) => l.sku === sku);
   if (line == null) rt.fail(`${sku} is not in ${c.name}'s cart`);
   if (qty == null || qty >= line.qty) {
-    rt.remove(c.cart, line, "specs/ecommerce/ecommerce.env:240:5");
+    rt.remove(c.cart, line, "specs/ecommerce/ecommerce.env:251:5");
   } else {
     if (!(qty > 0)) rt.fail("Quantity must be at least 1");
     line.qty -= qty;
@@ -630,7 +649,7 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
   if (c == null) rt.fail(`Customer ${customer_id} not found`);
   if (!!c.blocked) rt.fail(`The account of ${c.name} is blocked; orders are not possible`);
   for (const line of [...c.cart] as any[]) {
-    let p = rt.must($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:254:13");
+    let p = rt.must($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:267:13");
     if (!p.active) rt.fail(`${p.name} is no longer sold; remove it from the cart`);
     if (!(p.stock >= line.qty))
       rt.fail(`Only ${rt.str(p.stock, false)} × ${p.name} left, the cart has ${rt.str(line.qty, false)}`);
@@ -638,12 +657,12 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
   let q = tool_quote($s, { c: c, coupon_code: coupon_code });
   let items = c.cart.map((l: any) => ({
     sku: l.sku,
-    name: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:259:51").name,
+    name: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:272:51").name,
     qty: l.qty,
-    unit_price: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:259:97").price,
+    unit_price: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:272:97").price,
   }));
   for (const line of [...c.cart] as any[]) {
-    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:261:5").stock -= line.qty;
+    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:274:5").stock -= line.qty;
   }
   if (coupon_code != null) {
     let cp = rt.orNull($s.t.coupons.getW(coupon_code));
@@ -666,10 +685,10 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
       placed_at: $s.g.now,
       status: "pending_payment",
     },
-    "specs/ecommerce/ecommerce.env:267:11",
+    "specs/ecommerce/ecommerce.env:280:11",
   );
   rt.clear(c.cart);
-  if ($s.checks && !(o.total === q.total)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:272:3");
+  if ($s.checks && !(o.total === q.total)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:285:3");
   return o;
 }
 
@@ -681,7 +700,7 @@ function tool_pay_order($s: rt.Ctx, $a: any): any {
   if (o == null) rt.fail(`Order ${order_id} not found`);
   if (!(o.status === "pending_payment")) rt.fail(`Order ${order_id} is ${o.status}, not awaiting payment`);
   if (method === "store_credit") {
-    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:282:13");
+    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:295:13");
     if (!(c.store_credit >= o.total))
       rt.fail(`Store credit $${rt.str(c.store_credit, true)} does not cover $${rt.str(o.total, true)}`);
     c.store_credit = rt.pyRound(c.store_credit - o.total, 2);
@@ -689,7 +708,7 @@ function tool_pay_order($s: rt.Ctx, $a: any): any {
   let pay = rt.insertRec(
     $s.t.payments,
     { payment_id: $s.newId("PAY"), order_id: order_id, amount: o.total, method: method, created: $s.g.now },
-    "specs/ecommerce/ecommerce.env:286:13",
+    "specs/ecommerce/ecommerce.env:299:13",
   );
   o.status = "paid";
   return pay;
@@ -704,10 +723,10 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
   if (!["pending_payment", "paid"].includes(o.status))
     rt.fail(`Order ${order_id} is ${o.status}; only unshipped orders can be cancelled`);
   for (const line of [...o.items] as any[]) {
-    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:297:5").stock += line.qty;
+    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:310:5").stock += line.qty;
   }
   if (o.coupon_code != null) {
-    rt.mustW($s.t.coupons, o.coupon_code, "specs/ecommerce/ecommerce.env:300:5").uses -= 1;
+    rt.mustW($s.t.coupons, o.coupon_code, "specs/ecommerce/ecommerce.env:313:5").uses -= 1;
   }
   let due = rt.pyRound(
     tool_paid_amount($s, { order_id: order_id }) - tool_refunded_amount($s, { order_id: order_id }),
@@ -727,10 +746,10 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
         destination: to_credit ? "store_credit" : "original_method",
         created: $s.g.now,
       },
-      "specs/ecommerce/ecommerce.env:305:5",
+      "specs/ecommerce/ecommerce.env:318:5",
     );
     if (to_credit) {
-      let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:308:15");
+      let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:321:15");
       c.store_credit = rt.pyRound(c.store_credit + due, 2);
     }
   }
@@ -758,7 +777,7 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
       eta: rt.dateAdd(rt.dateOf($s.g.now), tool_transit_days($s, { carrier: carrier })),
       status: "in_transit",
     },
-    "specs/ecommerce/ecommerce.env:322:11",
+    "specs/ecommerce/ecommerce.env:338:11",
   );
   o.status = "shipped";
   return s;
@@ -821,15 +840,15 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
       destination: credit ? "store_credit" : "original_method",
       created: $s.g.now,
     },
-    "specs/ecommerce/ecommerce.env:355:11",
+    "specs/ecommerce/ecommerce.env:375:11",
   );
   if (credit) {
-    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:358:13");
+    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:378:13");
     c.store_credit = rt.pyRound(c.store_credit + value, 2);
   }
   if (restock) {
     for (const line of [...o.items] as any[]) {
-      rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:363:7").stock += line.qty;
+      rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:383:7").stock += line.qty;
     }
   }
   if (tool_refunded_amount($s, { order_id: order_id }) >= o.total) {
@@ -839,7 +858,7 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(tool_refunded_amount($s, { order_id: order_id }) <= tool_paid_amount($s, { order_id: order_id }))
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:369:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:389:3");
   return r;
 }
 
@@ -965,7 +984,7 @@ export const definition: rt.EnvDefinition = {
       description: "A customer's account: address, cart, store credit and how many orders are still open.",
       args: ArgSchemas.get_customer,
       run: tool_get_customer,
-      location: "specs/ecommerce/ecommerce.env:178:7",
+      location: "specs/ecommerce/ecommerce.env:180:7",
     },
     {
       name: "quote_order",
@@ -973,7 +992,7 @@ export const definition: rt.EnvDefinition = {
       description: "Price the customer's cart as an order would be priced now, without placing it.",
       args: ArgSchemas.quote_order,
       run: tool_quote_order,
-      location: "specs/ecommerce/ecommerce.env:185:7",
+      location: "specs/ecommerce/ecommerce.env:187:7",
     },
     {
       name: "list_orders",
@@ -981,7 +1000,7 @@ export const definition: rt.EnvDefinition = {
       description: "A customer's orders, newest first.",
       args: ArgSchemas.list_orders,
       run: tool_list_orders,
-      location: "specs/ecommerce/ecommerce.env:192:7",
+      location: "specs/ecommerce/ecommerce.env:196:7",
     },
     {
       name: "get_order",
@@ -990,7 +1009,7 @@ export const definition: rt.EnvDefinition = {
         "An order with its payments, refunds, shipments and the amount that can still be refunded.",
       args: ArgSchemas.get_order,
       run: tool_get_order,
-      location: "specs/ecommerce/ecommerce.env:200:7",
+      location: "specs/ecommerce/ecommerce.env:206:7",
     },
     {
       name: "add_to_cart",
@@ -998,7 +1017,7 @@ export const definition: rt.EnvDefinition = {
       description: "Put units of a product in the customer's cart.",
       args: ArgSchemas.add_to_cart,
       run: tool_add_to_cart,
-      location: "specs/ecommerce/ecommerce.env:214:8",
+      location: "specs/ecommerce/ecommerce.env:221:8",
     },
     {
       name: "remove_from_cart",
@@ -1006,7 +1025,7 @@ export const definition: rt.EnvDefinition = {
       description: "Take units of a product (or the whole line) out of the cart.",
       args: ArgSchemas.remove_from_cart,
       run: tool_remove_from_cart,
-      location: "specs/ecommerce/ecommerce.env:233:8",
+      location: "specs/ecommerce/ecommerce.env:242:8",
     },
     {
       name: "place_order",
@@ -1014,7 +1033,7 @@ export const definition: rt.EnvDefinition = {
       description: "Turn the cart into an order awaiting payment. Reserves the stock and empties the cart.",
       args: ArgSchemas.place_order,
       run: tool_place_order,
-      location: "specs/ecommerce/ecommerce.env:248:8",
+      location: "specs/ecommerce/ecommerce.env:259:8",
     },
     {
       name: "pay_order",
@@ -1022,7 +1041,7 @@ export const definition: rt.EnvDefinition = {
       description: "Capture payment for an order awaiting payment. Store credit must cover the whole total.",
       args: ArgSchemas.pay_order,
       run: tool_pay_order,
-      location: "specs/ecommerce/ecommerce.env:276:8",
+      location: "specs/ecommerce/ecommerce.env:289:8",
     },
     {
       name: "cancel_order",
@@ -1031,7 +1050,7 @@ export const definition: rt.EnvDefinition = {
         "Cancel an order that has not shipped: restock its items, free the coupon and refund any payment.",
       args: ArgSchemas.cancel_order,
       run: tool_cancel_order,
-      location: "specs/ecommerce/ecommerce.env:291:8",
+      location: "specs/ecommerce/ecommerce.env:304:8",
     },
     {
       name: "ship_order",
@@ -1039,7 +1058,7 @@ export const definition: rt.EnvDefinition = {
       description: "Hand a paid order to a carrier.",
       args: ArgSchemas.ship_order,
       run: tool_ship_order,
-      location: "specs/ecommerce/ecommerce.env:316:8",
+      location: "specs/ecommerce/ecommerce.env:329:8",
     },
     {
       name: "confirm_delivery",
@@ -1047,7 +1066,7 @@ export const definition: rt.EnvDefinition = {
       description: "Record that a shipped order arrived.",
       args: ArgSchemas.confirm_delivery,
       run: tool_confirm_delivery,
-      location: "specs/ecommerce/ecommerce.env:328:8",
+      location: "specs/ecommerce/ecommerce.env:344:8",
     },
     {
       name: "refund_order",
@@ -1055,7 +1074,7 @@ export const definition: rt.EnvDefinition = {
       description: "Refund a shipped or delivered order, fully or in part, within the return window.",
       args: ArgSchemas.refund_order,
       run: tool_refund_order,
-      location: "specs/ecommerce/ecommerce.env:340:8",
+      location: "specs/ecommerce/ecommerce.env:357:8",
     },
     {
       name: "restock_product",
@@ -1063,7 +1082,7 @@ export const definition: rt.EnvDefinition = {
       description: "Record units received from a supplier.",
       args: ArgSchemas.restock_product,
       run: tool_restock_product,
-      location: "specs/ecommerce/ecommerce.env:373:8",
+      location: "specs/ecommerce/ecommerce.env:393:8",
     },
   ],
   invariants: [
@@ -1181,8 +1200,8 @@ export const definition: rt.EnvDefinition = {
           type: "object",
           properties: {
             text: { type: "string", description: "Words in the name, case-insensitive", default: "" },
-            category: { type: "string" },
-            max_price: { type: "number" },
+            category: { type: "string", description: "e.g. Gear" },
+            max_price: { type: "number", description: "Highest unit price in USD" },
             in_stock_only: { type: "boolean", default: true },
           },
           required: [],
@@ -1196,7 +1215,7 @@ export const definition: rt.EnvDefinition = {
         description: "A customer's account: address, cart, store credit and how many orders are still open.",
         parameters: {
           type: "object",
-          properties: { customer_id: { type: "string" } },
+          properties: { customer_id: { type: "string", description: "Customer id, e.g. C001" } },
           required: ["customer_id"],
         },
       },
@@ -1209,7 +1228,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            customer_id: { type: "string" },
+            customer_id: { type: "string", description: "Customer id, e.g. C001" },
             coupon_code: { type: "string", description: "Discount code to try" },
           },
           required: ["customer_id"],
@@ -1224,7 +1243,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            customer_id: { type: "string" },
+            customer_id: { type: "string", description: "Customer id, e.g. C001" },
             status: {
               type: "string",
               enum: ["pending_payment", "paid", "shipped", "delivered", "cancelled", "refunded"],
@@ -1241,7 +1260,11 @@ export const definition: rt.EnvDefinition = {
         name: "get_order",
         description:
           "An order with its payments, refunds, shipments and the amount that can still be refunded.",
-        parameters: { type: "object", properties: { order_id: { type: "string" } }, required: ["order_id"] },
+        parameters: {
+          type: "object",
+          properties: { order_id: { type: "string", description: "Order id, e.g. O1003" } },
+          required: ["order_id"],
+        },
       },
     },
     {
@@ -1252,7 +1275,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            customer_id: { type: "string" },
+            customer_id: { type: "string", description: "Customer id, e.g. C001" },
             sku: { type: "string", description: "e.g. SKU-1001" },
             qty: { type: "integer", default: 1 },
           },
@@ -1268,8 +1291,8 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            customer_id: { type: "string" },
-            sku: { type: "string" },
+            customer_id: { type: "string", description: "Customer id, e.g. C001" },
+            sku: { type: "string", description: "Product SKU, e.g. SKU-1005" },
             qty: { type: "integer", description: "Units to remove; omit to remove the line" },
           },
           required: ["customer_id", "sku"],
@@ -1284,7 +1307,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            customer_id: { type: "string" },
+            customer_id: { type: "string", description: "Customer id, e.g. C001" },
             coupon_code: { type: "string", description: "Discount code, e.g. SPRING10" },
           },
           required: ["customer_id"],
@@ -1300,7 +1323,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            order_id: { type: "string" },
+            order_id: { type: "string", description: "Order id, e.g. O1003" },
             method: { type: "string", enum: ["card", "paypal", "store_credit"], default: "card" },
           },
           required: ["order_id"],
@@ -1316,7 +1339,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            order_id: { type: "string" },
+            order_id: { type: "string", description: "Order id, e.g. O1003" },
             reason: { type: "string", default: "Customer request" },
           },
           required: ["order_id"],
@@ -1331,9 +1354,9 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            order_id: { type: "string" },
-            carrier: { type: "string", enum: ["ups", "fedex", "usps"] },
-            tracking_number: { type: "string" },
+            order_id: { type: "string", description: "Order id, e.g. O1003" },
+            carrier: { type: "string", enum: ["ups", "fedex", "usps"], description: "Shipping carrier" },
+            tracking_number: { type: "string", description: "The carrier tracking number" },
           },
           required: ["order_id", "carrier", "tracking_number"],
         },
@@ -1344,7 +1367,11 @@ export const definition: rt.EnvDefinition = {
       function: {
         name: "confirm_delivery",
         description: "Record that a shipped order arrived.",
-        parameters: { type: "object", properties: { order_id: { type: "string" } }, required: ["order_id"] },
+        parameters: {
+          type: "object",
+          properties: { order_id: { type: "string", description: "Order id, e.g. O1003" } },
+          required: ["order_id"],
+        },
       },
     },
     {
@@ -1355,8 +1382,8 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            order_id: { type: "string" },
-            reason: { type: "string" },
+            order_id: { type: "string", description: "Order id, e.g. O1003" },
+            reason: { type: "string", description: "Why, in the customer words" },
             amount: { type: "number", description: "USD; omit to refund everything still refundable" },
             to_store_credit: {
               type: "boolean",
@@ -1380,7 +1407,10 @@ export const definition: rt.EnvDefinition = {
         description: "Record units received from a supplier.",
         parameters: {
           type: "object",
-          properties: { sku: { type: "string" }, qty: { type: "integer", description: "Units received" } },
+          properties: {
+            sku: { type: "string", description: "Product SKU, e.g. SKU-1005" },
+            qty: { type: "integer", description: "Units received" },
+          },
           required: ["sku", "qty"],
         },
       },

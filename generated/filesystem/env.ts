@@ -205,18 +205,21 @@ export interface ListFolderArgs {
 }
 
 export interface ResolvePathArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
   /** Absolute path, e.g. /projects/q2/plan.md */
   path: string;
 }
 
 export interface GetFileInfoArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
   /** File id, e.g. F001 */
   file_id: string;
 }
 
 export interface SearchFilesArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
   /** Part of the file name, case-insensitive */
   text?: string;
@@ -229,27 +232,35 @@ export interface SearchFilesArgs {
 }
 
 export interface StorageUsageArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
 }
 
 export interface ListTrashArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
 }
 
 export interface SharedWithMeArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
 }
 
 export interface CreateFolderArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
   /** Folder to create it in */
   parent_id: string;
+  /** Folder name without slashes, e.g. research */
   name: string;
 }
 
 export interface UploadFileArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
+  /** Folder id, e.g. D007 */
   folder_id: string;
+  /** Name without slashes, e.g. notes.md */
   name: string;
   /** Size in kilobytes */
   size_kb: number;
@@ -258,14 +269,18 @@ export interface UploadFileArgs {
 }
 
 export interface UpdateFileArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
+  /** File id, e.g. F003 */
   file_id: string;
   /** New size in kilobytes */
   size_kb: number;
 }
 
 export interface MoveFileArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
+  /** File id, e.g. F003 */
   file_id: string;
   /** Destination folder; omit to keep */
   folder_id?: string | null;
@@ -274,29 +289,37 @@ export interface MoveFileArgs {
 }
 
 export interface MoveFolderArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
+  /** Folder id, e.g. D007 */
   folder_id: string;
   /** Destination folder */
   new_parent_id: string;
 }
 
 export interface TrashFileArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
+  /** File id, e.g. F003 */
   file_id: string;
 }
 
 export interface RestoreFileArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
+  /** File id, e.g. F003 */
   file_id: string;
 }
 
 export interface EmptyTrashArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
   /** Only purge files trashed at least this many days ago */
   older_than_days?: number;
 }
 
 export interface ShareArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
   /** A file id or a folder id */
   item_id: string;
@@ -306,12 +329,16 @@ export interface ShareArgs {
 }
 
 export interface RevokeShareArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
+  /** Share id, e.g. S001 */
   share_id: string;
 }
 
 export interface DeleteFolderArgs {
+  /** Acting user, e.g. U002 */
   user_id: string;
+  /** Folder id, e.g. D007 */
   folder_id: string;
 }
 
@@ -491,7 +518,7 @@ function tool_resolve_path($s: rt.Ctx, $a: any): any {
     if (!(tool_folder_access($s, { user_id: user_id, d: d }) !== "none")) rt.fail(`No access to ${path}`);
     return { kind: "folder", id: d.folder_id };
   }
-  let parts = rt.split(path, "/", "specs/filesystem/filesystem.env:161:15");
+  let parts = rt.split(path, "/", "specs/filesystem/filesystem.env:163:15");
   let name = rt.last(parts) ?? "";
   let parent_path = rt.slice(parts, 0, parts.length - 1).join("/");
   let parent = rt.find(
@@ -520,7 +547,7 @@ function tool_get_file_info($s: rt.Ctx, $a: any): any {
   return {
     file: f,
     path: tool_join_path($s, {
-      parent_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:180:21").path,
+      parent_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:183:21").path,
       name: f.name,
     }),
     access: level,
@@ -568,7 +595,7 @@ function tool_storage_usage($s: rt.Ctx, $a: any): any {
     percent_used:
       me.quota_kb === 0
         ? 0
-        : rt.pyRound(rt.div(100 * used, me.quota_kb, "specs/filesystem/filesystem.env:207:50"), 1),
+        : rt.pyRound(rt.div(100 * used, me.quota_kb, "specs/filesystem/filesystem.env:214:50"), 1),
   };
 }
 
@@ -618,7 +645,7 @@ function tool_create_folder($s: rt.Ctx, $a: any): any {
       owner_id: user_id,
       created: $s.g.now,
     },
-    "specs/filesystem/filesystem.env:232:11",
+    "specs/filesystem/filesystem.env:244:11",
   );
   return d;
 }
@@ -666,10 +693,10 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
       modified: $s.g.now,
       version: 1,
     },
-    "specs/filesystem/filesystem.env:249:11",
+    "specs/filesystem/filesystem.env:264:11",
   );
   if ($s.checks && !(tool_used_kb($s, { user_id: user_id }) <= me.quota_kb))
-    rt.fault("ensure failed", "specs/filesystem/filesystem.env:250:3");
+    rt.fault("ensure failed", "specs/filesystem/filesystem.env:265:3");
   return f;
 }
 
@@ -686,7 +713,7 @@ function tool_update_file($s: rt.Ctx, $a: any): any {
     rt.fail(`${me.name} cannot change ${f.name}`);
   if (!(size_kb > 0 && size_kb <= $s.g.max_file_kb))
     rt.fail(`File size must be 1 to ${rt.str($s.g.max_file_kb, false)} KB`);
-  let owner = rt.must($s.t.users, f.owner_id, "specs/filesystem/filesystem.env:262:15");
+  let owner = rt.must($s.t.users, f.owner_id, "specs/filesystem/filesystem.env:280:15");
   let free = owner.quota_kb - tool_used_kb($s, { user_id: f.owner_id }) + f.size_kb;
   if (!(size_kb <= free))
     rt.fail(`Not enough space in ${owner.name}'s quota: ${rt.str(free, false)} KB free`);
@@ -764,9 +791,9 @@ function tool_move_folder($s: rt.Ctx, $a: any): any {
   }
   if (
     $s.checks &&
-    !(rt.must($s.t.folders, folder_id, "specs/filesystem/filesystem.env:312:10").path === new_path)
+    !(rt.must($s.t.folders, folder_id, "specs/filesystem/filesystem.env:335:10").path === new_path)
   )
-    rt.fault("ensure failed", "specs/filesystem/filesystem.env:312:3");
+    rt.fault("ensure failed", "specs/filesystem/filesystem.env:335:3");
   return d;
 }
 
@@ -821,9 +848,9 @@ function tool_empty_trash($s: rt.Ctx, $a: any): any {
   let freed = rt.sum(doomed, (f: any) => f.size_kb);
   for (const victim of [...doomed] as any[]) {
     for (const s of [...$s.t.shares.values().filter((x: any) => x.file_id == victim.file_id)] as any[]) {
-      rt.deleteRec($s.t.shares, s.share_id, "specs/filesystem/filesystem.env:351:7");
+      rt.deleteRec($s.t.shares, s.share_id, "specs/filesystem/filesystem.env:376:7");
     }
-    rt.deleteRec($s.t.files, victim.file_id, "specs/filesystem/filesystem.env:353:5");
+    rt.deleteRec($s.t.files, victim.file_id, "specs/filesystem/filesystem.env:378:5");
   }
   return { purged: doomed.length, freed_kb: freed };
 }
@@ -839,7 +866,7 @@ function tool_share($s: rt.Ctx, $a: any): any {
   if (!(with_user_id !== user_id)) rt.fail("You cannot share with yourself");
   let is_file = $s.t.files.has(item_id);
   if (is_file) {
-    let f = rt.must($s.t.files, item_id, "specs/filesystem/filesystem.env:367:13");
+    let f = rt.must($s.t.files, item_id, "specs/filesystem/filesystem.env:394:13");
     if (!(f.trashed_at == null)) rt.fail(`${f.name} is in the trash`);
     if (!(tool_file_access($s, { user_id: user_id, f: f }) === "own"))
       rt.fail(`Only the owner of ${f.name} can share it, not ${me.name}`);
@@ -872,7 +899,7 @@ function tool_share($s: rt.Ctx, $a: any): any {
       granted_by: user_id,
       created: $s.g.now,
     },
-    "specs/filesystem/filesystem.env:381:17",
+    "specs/filesystem/filesystem.env:408:17",
   );
   return created;
 }
@@ -886,7 +913,7 @@ function tool_revoke_share($s: rt.Ctx, $a: any): any {
   if (s == null) rt.fail(`Share ${share_id} not found`);
   if (!(s.user_id === user_id || s.granted_by === user_id || me.role === "admin"))
     rt.fail(`${me.name} cannot revoke share ${share_id}`);
-  rt.deleteRec($s.t.shares, share_id, "specs/filesystem/filesystem.env:393:3");
+  rt.deleteRec($s.t.shares, share_id, "specs/filesystem/filesystem.env:420:3");
   return null;
 }
 
@@ -908,9 +935,9 @@ function tool_delete_folder($s: rt.Ctx, $a: any): any {
       `${d.path} still holds ${rt.str(inside, false)} file(s), trashed ones included; move them or empty the trash`,
     );
   for (const s of [...$s.t.shares.values().filter((x: any) => x.folder_id == folder_id)] as any[]) {
-    rt.deleteRec($s.t.shares, s.share_id, "specs/filesystem/filesystem.env:406:5");
+    rt.deleteRec($s.t.shares, s.share_id, "specs/filesystem/filesystem.env:434:5");
   }
-  rt.deleteRec($s.t.folders, folder_id, "specs/filesystem/filesystem.env:408:3");
+  rt.deleteRec($s.t.folders, folder_id, "specs/filesystem/filesystem.env:436:3");
   return null;
 }
 
@@ -1003,7 +1030,7 @@ export const definition: rt.EnvDefinition = {
       description: "Find the folder or live file at an absolute path and return its id.",
       args: ArgSchemas.resolve_path,
       run: tool_resolve_path,
-      location: "specs/filesystem/filesystem.env:151:7",
+      location: "specs/filesystem/filesystem.env:152:7",
     },
     {
       name: "get_file_info",
@@ -1011,7 +1038,7 @@ export const definition: rt.EnvDefinition = {
       description: "Show a file's details, full path, the caller's access and the shares on the file itself.",
       args: ArgSchemas.get_file_info,
       run: tool_get_file_info,
-      location: "specs/filesystem/filesystem.env:170:7",
+      location: "specs/filesystem/filesystem.env:172:7",
     },
     {
       name: "search_files",
@@ -1020,7 +1047,7 @@ export const definition: rt.EnvDefinition = {
         "Search the files the user can read by name and, optionally, tag; most recently changed first.",
       args: ArgSchemas.search_files,
       run: tool_search_files,
-      location: "specs/filesystem/filesystem.env:186:7",
+      location: "specs/filesystem/filesystem.env:189:7",
     },
     {
       name: "storage_usage",
@@ -1028,7 +1055,7 @@ export const definition: rt.EnvDefinition = {
       description: "Show how much of the user's quota is used, and how much of that is in the trash.",
       args: ArgSchemas.storage_usage,
       run: tool_storage_usage,
-      location: "specs/filesystem/filesystem.env:198:7",
+      location: "specs/filesystem/filesystem.env:203:7",
     },
     {
       name: "list_trash",
@@ -1036,7 +1063,7 @@ export const definition: rt.EnvDefinition = {
       description: "List the user's trashed files, most recently trashed first.",
       args: ArgSchemas.list_trash,
       run: tool_list_trash,
-      location: "specs/filesystem/filesystem.env:211:7",
+      location: "specs/filesystem/filesystem.env:218:7",
     },
     {
       name: "shared_with_me",
@@ -1044,7 +1071,7 @@ export const definition: rt.EnvDefinition = {
       description: "List the shares other users gave this user, newest first.",
       args: ArgSchemas.shared_with_me,
       run: tool_shared_with_me,
-      location: "specs/filesystem/filesystem.env:217:7",
+      location: "specs/filesystem/filesystem.env:225:7",
     },
     {
       name: "create_folder",
@@ -1052,7 +1079,7 @@ export const definition: rt.EnvDefinition = {
       description: "Create a subfolder.",
       args: ArgSchemas.create_folder,
       run: tool_create_folder,
-      location: "specs/filesystem/filesystem.env:223:8",
+      location: "specs/filesystem/filesystem.env:232:8",
     },
     {
       name: "upload_file",
@@ -1060,7 +1087,7 @@ export const definition: rt.EnvDefinition = {
       description: "Store a new file in a folder. The uploader owns it and it counts toward their quota.",
       args: ArgSchemas.upload_file,
       run: tool_upload_file,
-      location: "specs/filesystem/filesystem.env:236:8",
+      location: "specs/filesystem/filesystem.env:248:8",
     },
     {
       name: "update_file",
@@ -1068,7 +1095,7 @@ export const definition: rt.EnvDefinition = {
       description: "Replace a file's content with a new version.",
       args: ArgSchemas.update_file,
       run: tool_update_file,
-      location: "specs/filesystem/filesystem.env:254:8",
+      location: "specs/filesystem/filesystem.env:269:8",
     },
     {
       name: "move_file",
@@ -1076,7 +1103,7 @@ export const definition: rt.EnvDefinition = {
       description: "Move a file to another folder, rename it, or both.",
       args: ArgSchemas.move_file,
       run: tool_move_file,
-      location: "specs/filesystem/filesystem.env:271:8",
+      location: "specs/filesystem/filesystem.env:289:8",
     },
     {
       name: "move_folder",
@@ -1084,7 +1111,7 @@ export const definition: rt.EnvDefinition = {
       description: "Move a folder, with everything in it, under another folder. Paths below it change too.",
       args: ArgSchemas.move_folder,
       run: tool_move_folder,
-      location: "specs/filesystem/filesystem.env:295:8",
+      location: "specs/filesystem/filesystem.env:315:8",
     },
     {
       name: "trash_file",
@@ -1092,7 +1119,7 @@ export const definition: rt.EnvDefinition = {
       description: "Move a file to the trash. It can be restored until the trash is emptied.",
       args: ArgSchemas.trash_file,
       run: tool_trash_file,
-      location: "specs/filesystem/filesystem.env:316:8",
+      location: "specs/filesystem/filesystem.env:339:8",
     },
     {
       name: "restore_file",
@@ -1100,7 +1127,7 @@ export const definition: rt.EnvDefinition = {
       description: "Bring a trashed file back to its folder.",
       args: ArgSchemas.restore_file,
       run: tool_restore_file,
-      location: "specs/filesystem/filesystem.env:327:8",
+      location: "specs/filesystem/filesystem.env:350:8",
     },
     {
       name: "empty_trash",
@@ -1108,7 +1135,7 @@ export const definition: rt.EnvDefinition = {
       description: "Permanently delete the user's trashed files and their shares.",
       args: ArgSchemas.empty_trash,
       run: tool_empty_trash,
-      location: "specs/filesystem/filesystem.env:340:8",
+      location: "specs/filesystem/filesystem.env:363:8",
     },
     {
       name: "share",
@@ -1116,7 +1143,7 @@ export const definition: rt.EnvDefinition = {
       description: "Share a file, or a folder with everything below it; re-sharing changes the permission.",
       args: ArgSchemas.share,
       run: tool_share,
-      location: "specs/filesystem/filesystem.env:358:8",
+      location: "specs/filesystem/filesystem.env:383:8",
     },
     {
       name: "revoke_share",
@@ -1125,7 +1152,7 @@ export const definition: rt.EnvDefinition = {
         "Remove a share. Whoever granted it (or an admin) may revoke it; the recipient may leave it.",
       args: ArgSchemas.revoke_share,
       run: tool_revoke_share,
-      location: "specs/filesystem/filesystem.env:386:8",
+      location: "specs/filesystem/filesystem.env:413:8",
     },
     {
       name: "delete_folder",
@@ -1133,7 +1160,7 @@ export const definition: rt.EnvDefinition = {
       description: "Delete an empty folder and its shares.",
       args: ArgSchemas.delete_folder,
       run: tool_delete_folder,
-      location: "specs/filesystem/filesystem.env:396:8",
+      location: "specs/filesystem/filesystem.env:423:8",
     },
   ],
   invariants: [
@@ -1299,7 +1326,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            user_id: { type: "string" },
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
             path: { type: "string", description: "Absolute path, e.g. /projects/q2/plan.md" },
           },
           required: ["user_id", "path"],
@@ -1315,7 +1342,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            user_id: { type: "string" },
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
             file_id: { type: "string", description: "File id, e.g. F001" },
           },
           required: ["user_id", "file_id"],
@@ -1331,7 +1358,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            user_id: { type: "string" },
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
             text: { type: "string", description: "Part of the file name, case-insensitive", default: "" },
             tag: { type: "string", description: "Only files with this tag" },
             trashed: { type: "boolean", description: "Search the trash instead", default: false },
@@ -1346,7 +1373,11 @@ export const definition: rt.EnvDefinition = {
       function: {
         name: "storage_usage",
         description: "Show how much of the user's quota is used, and how much of that is in the trash.",
-        parameters: { type: "object", properties: { user_id: { type: "string" } }, required: ["user_id"] },
+        parameters: {
+          type: "object",
+          properties: { user_id: { type: "string", description: "Acting user, e.g. U002" } },
+          required: ["user_id"],
+        },
       },
     },
     {
@@ -1354,7 +1385,11 @@ export const definition: rt.EnvDefinition = {
       function: {
         name: "list_trash",
         description: "List the user's trashed files, most recently trashed first.",
-        parameters: { type: "object", properties: { user_id: { type: "string" } }, required: ["user_id"] },
+        parameters: {
+          type: "object",
+          properties: { user_id: { type: "string", description: "Acting user, e.g. U002" } },
+          required: ["user_id"],
+        },
       },
     },
     {
@@ -1362,7 +1397,11 @@ export const definition: rt.EnvDefinition = {
       function: {
         name: "shared_with_me",
         description: "List the shares other users gave this user, newest first.",
-        parameters: { type: "object", properties: { user_id: { type: "string" } }, required: ["user_id"] },
+        parameters: {
+          type: "object",
+          properties: { user_id: { type: "string", description: "Acting user, e.g. U002" } },
+          required: ["user_id"],
+        },
       },
     },
     {
@@ -1373,9 +1412,9 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            user_id: { type: "string" },
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
             parent_id: { type: "string", description: "Folder to create it in" },
-            name: { type: "string" },
+            name: { type: "string", description: "Folder name without slashes, e.g. research" },
           },
           required: ["user_id", "parent_id", "name"],
         },
@@ -1389,9 +1428,9 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            user_id: { type: "string" },
-            folder_id: { type: "string" },
-            name: { type: "string" },
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
+            folder_id: { type: "string", description: "Folder id, e.g. D007" },
+            name: { type: "string", description: "Name without slashes, e.g. notes.md" },
             size_kb: { type: "integer", description: "Size in kilobytes" },
             mime: { type: "string", default: "application/octet-stream" },
             tags: { type: "array", items: { type: "string" }, default: [] },
@@ -1408,8 +1447,8 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            user_id: { type: "string" },
-            file_id: { type: "string" },
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
+            file_id: { type: "string", description: "File id, e.g. F003" },
             size_kb: { type: "integer", description: "New size in kilobytes" },
           },
           required: ["user_id", "file_id", "size_kb"],
@@ -1424,8 +1463,8 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            user_id: { type: "string" },
-            file_id: { type: "string" },
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
+            file_id: { type: "string", description: "File id, e.g. F003" },
             folder_id: { type: "string", description: "Destination folder; omit to keep" },
             new_name: { type: "string", description: "New name; omit to keep" },
           },
@@ -1441,8 +1480,8 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            user_id: { type: "string" },
-            folder_id: { type: "string" },
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
+            folder_id: { type: "string", description: "Folder id, e.g. D007" },
             new_parent_id: { type: "string", description: "Destination folder" },
           },
           required: ["user_id", "folder_id", "new_parent_id"],
@@ -1456,7 +1495,10 @@ export const definition: rt.EnvDefinition = {
         description: "Move a file to the trash. It can be restored until the trash is emptied.",
         parameters: {
           type: "object",
-          properties: { user_id: { type: "string" }, file_id: { type: "string" } },
+          properties: {
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
+            file_id: { type: "string", description: "File id, e.g. F003" },
+          },
           required: ["user_id", "file_id"],
         },
       },
@@ -1468,7 +1510,10 @@ export const definition: rt.EnvDefinition = {
         description: "Bring a trashed file back to its folder.",
         parameters: {
           type: "object",
-          properties: { user_id: { type: "string" }, file_id: { type: "string" } },
+          properties: {
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
+            file_id: { type: "string", description: "File id, e.g. F003" },
+          },
           required: ["user_id", "file_id"],
         },
       },
@@ -1481,7 +1526,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            user_id: { type: "string" },
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
             older_than_days: {
               type: "integer",
               description: "Only purge files trashed at least this many days ago",
@@ -1500,7 +1545,7 @@ export const definition: rt.EnvDefinition = {
         parameters: {
           type: "object",
           properties: {
-            user_id: { type: "string" },
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
             item_id: { type: "string", description: "A file id or a folder id" },
             with_user_id: { type: "string", description: "Who gets access" },
             permission: { type: "string", enum: ["viewer", "editor"], default: "viewer" },
@@ -1517,7 +1562,10 @@ export const definition: rt.EnvDefinition = {
           "Remove a share. Whoever granted it (or an admin) may revoke it; the recipient may leave it.",
         parameters: {
           type: "object",
-          properties: { user_id: { type: "string" }, share_id: { type: "string" } },
+          properties: {
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
+            share_id: { type: "string", description: "Share id, e.g. S001" },
+          },
           required: ["user_id", "share_id"],
         },
       },
@@ -1529,7 +1577,10 @@ export const definition: rt.EnvDefinition = {
         description: "Delete an empty folder and its shares.",
         parameters: {
           type: "object",
-          properties: { user_id: { type: "string" }, folder_id: { type: "string" } },
+          properties: {
+            user_id: { type: "string", description: "Acting user, e.g. U002" },
+            folder_id: { type: "string", description: "Folder id, e.g. D007" },
+          },
           required: ["user_id", "folder_id"],
         },
       },
