@@ -20,6 +20,8 @@ interface Local {
   kind: "param" | "let" | "loop" | "lambda";
   span: A.Span;
   used: boolean;
+  /** holds (part of) a record or value read from the state: writing through it changes state */
+  fromState: boolean;
 }
 
 interface Frame {
@@ -59,6 +61,8 @@ export class Checker {
   private writes = false;
   private calls: { callee: string; span: A.Span }[] = [];
   private loopDepth = 0;
+  /** the one expression where an insert may stand: a let's value or a statement */
+  private insertSlot: A.Expr | undefined;
 
   constructor(private ast: A.SpecFile) {}
 
@@ -419,7 +423,7 @@ export class Checker {
     }
     return undefined;
   }
-  private bind(name: A.Ident, type: Type, kind: Local["kind"]): boolean {
+  private bind(name: A.Ident, type: Type, kind: Local["kind"], fromState = true): boolean {
     if (this.lookupLocal(name.name)) {
       this.report("ENV2008", name.span, `'${name.name}' is already bound in this tool`, { fix: "choose another name" });
       return false;
@@ -427,7 +431,10 @@ export class Checker {
     if (this.state.has(name.name) && kind !== "lambda") {
       this.report("ENV2008", name.span, `'${name.name}' hides the state field of the same name`, { fix: "choose another name" });
     }
-    this.frames[this.frames.length - 1]!.locals.set(name.name, { type, kind, span: name.span, used: kind !== "let" });
+    const shadowed = [...this.enums.values()].find((en) => en.values.includes(name.name));
+    if (shadowed && kind !== "lambda")
+      this.report("ENV2018", name.span, `'${name.name}' hides the enum value ${shadowed.name}.${name.name}`, { fix: "choose another name, or write the enum value qualified" });
+    this.frames[this.frames.length - 1]!.locals.set(name.name, { type, kind, span: name.span, used: kind !== "let", fromState });
     return true;
   }
   private narrow(facts: Map<string, Type>) {
@@ -567,6 +574,7 @@ export class Checker {
     switch (s.kind) {
       case "Let": {
         const declared = s.type ? this.resolveType(s.type) : undefined;
+        this.insertSlot = s.value;
         let value = this.expr(s.value, declared);
         let orElse: IExpr | undefined;
         let type = value.t;
@@ -586,12 +594,13 @@ export class Checker {
           type = declared;
         }
         if (type.k === "void") this.report("ENV3001", s.value.span, "This expression has no value to bind");
-        this.bind(s.name, type, "let");
+        this.bind(s.name, type, "let", this.derivesFromState(value));
         return { s: "let", name: s.name.name, value, orElse, writable: false, span };
       }
       case "Assign":
         return this.assignment(s);
       case "ExprStmt": {
+        this.insertSlot = s.expr;
         const expr = this.expr(s.expr);
         return { s: "expr", expr, span };
       }
@@ -619,8 +628,9 @@ export class Checker {
           this.report("ENV3014", s.iterable.span, `Cannot iterate over ${typeToString(it)}`, isOptional(it) ? { fix: "check it is not null first" } : {});
         }
         this.pushFrame();
-        this.bind(s.name, first, "loop");
-        if (s.second) this.bind(s.second, second ?? T.error, "loop");
+        const loopFromState = this.derivesFromState(iterable);
+        this.bind(s.name, first, "loop", loopFromState);
+        if (s.second) this.bind(s.second, second ?? T.error, "loop", loopFromState);
         this.loopDepth++;
         const body = this.block(s.body.statements);
         this.loopDepth--;
@@ -687,6 +697,44 @@ export class Checker {
     this.writes = true;
   }
 
+  private declaredType(target: IExpr): Type {
+    if (target.e === "local") return this.lookupLocal(target.name)?.type ?? target.t;
+    if (target.e === "state") return this.state.get(target.field)?.type ?? target.t;
+    if (target.e === "member") {
+      const ot = stripOptional(target.object.t);
+      if (ot.k === "record") return ot.fields.find((f) => f.name === target.name)?.type ?? target.t;
+    }
+    return target.t;
+  }
+
+  /** Does this value come from the state (so that writing through it changes the state)? */
+  private derivesFromState(e: IExpr): boolean {
+    switch (e.e) {
+      case "state":
+      case "call":
+      case "insert":
+        return true;
+      case "local":
+        return this.lookupLocal(e.name)?.fromState ?? true;
+      case "member":
+      case "index":
+        return this.derivesFromState(e.object);
+      case "builtin":
+        return e.args.length > 0 && this.derivesFromState(e.args[0]!);
+      case "ternary":
+        return this.derivesFromState(e.then) || this.derivesFromState(e.otherwise);
+      case "binary":
+        return e.op === "??" && (this.derivesFromState(e.left) || this.derivesFromState(e.right));
+      default:
+        return false;
+    }
+  }
+
+  /** A write through `target`: a state change unless it only touches a fresh local value. */
+  private effect(target: IExpr, span: A.Span, what: string) {
+    if (this.derivesFromState(target)) this.mutation(span, what);
+  }
+
   private assignment(s: Extract<A.Stmt, { kind: "Assign" }>): IStmt | undefined {
     const target = this.expr(s.target);
     const isLocalRebind = target.e === "local";
@@ -696,15 +744,18 @@ export class Checker {
       if (local?.kind === "param") this.report("ENV4009", s.target.span, `Parameter '${target.name}' is read-only`, { fix: `copy it first: \`let my_${target.name} = ${target.name}\`` });
       else if (local && local.kind !== "let") this.report("ENV4005", s.target.span, `'${target.name}' cannot be assigned`);
     }
-    // assigning a whole local is not a state change; everything else is
-    if (!isLocalRebind && rootOf(target)?.e !== "local") this.mutation(s.span, "assignment");
-    else if (!isLocalRebind) this.writes = this.writes || this.context === "action" || this.context === "fn";
-    const value = this.expr(s.value, stripOptional(target.t).k === "error" ? undefined : target.t);
+    // assigning a whole local is not a state change; writing through state (or a local read from it) is
+    if (!isLocalRebind) this.effect(target, s.span, "assignment");
+    // the declared type, not a narrowed one: `x.note = null` is fine after `require x.note != null`
+    const declared = this.declaredType(target);
+    const value = this.expr(s.value, stripOptional(declared).k === "error" ? undefined : declared);
+    const key = this.pathKey(target);
+    if (key && declared !== target.t) this.frames[this.frames.length - 1]!.narrowed.set(key, declared);
     if (s.op !== "=") {
       const ok = (isNumeric(target.t) && isNumeric(value.t)) || (s.op === "+=" && (target.t.k === "string" || target.t.k === "list"));
       if (!ok) this.report("ENV3004", s.span, `'${s.op}' needs numbers (or strings/lists for +=), got ${typeToString(target.t)} and ${typeToString(value.t)}`);
       else if (target.t.k === "int" && value.t.k === "number") this.report("ENV3001", s.value.span, "Adding a number to an int field: round it first (`round(x)`)");
-    } else this.expectAssignable(value.t, target.t, s.value.span);
+    } else this.expectAssignable(value.t, declared, s.value.span);
     return { s: "assign", target, op: s.op, value, span: s.span };
   }
 
@@ -712,7 +763,6 @@ export class Checker {
   private checkPlace(target: IExpr, span: A.Span) {
     if (target.e === "state") {
       if (target.table) this.report("ENV4005", span, `Cannot replace the whole table '${target.field}'`, { fix: "insert, delete or assign its records' fields" });
-      else this.mutation(span, "assignment");
       return;
     }
     if (target.e === "member") {
@@ -746,10 +796,7 @@ export class Checker {
       if (local?.kind === "param") this.report("ENV4009", span, `Parameter '${obj.name}' is read-only`, { fix: "look the record up again by its key and change that" });
       return;
     }
-    if (obj.e === "state") {
-      if (!obj.table) this.mutation(span, "assignment");
-      return;
-    }
+    if (obj.e === "state") return;
     if (obj.e === "member" || obj.e === "index") return this.checkPlaceRoot(obj.object, span);
     if (obj.e === "builtin" && (obj.fn.endsWith(".find") || obj.fn.endsWith(".first") || obj.fn.endsWith(".last") || obj.fn.endsWith(".get"))) return;
     if (obj.t.k !== "error") this.report("ENV4005", span, "Only paths rooted in the state or a local variable can be assigned");
@@ -873,6 +920,8 @@ export class Checker {
         return { e: "quant", quantifier: e.quantifier, variable: e.variable.name, collection, where, body, t: T.bool, span };
       }
       case "Insert": {
+        if (this.insertSlot !== e && (this.context === "action" || this.context === "fn"))
+          this.report("ENV4010", span, "insert stands alone: as a statement or as the value of a `let`", { fix: "insert in a `for` loop, then use the records" });
         this.mutation(span, "insert");
         const field = this.state.get(e.table.name);
         if (!field || !field.table) {
@@ -1236,9 +1285,7 @@ export class Checker {
         const local = this.lookupLocal(recv.name);
         if (local?.kind === "param") this.report("ENV4009", span, `Parameter '${recv.name}' is read-only`);
       }
-      const root = rootOf(recv);
-      if (root?.e === "state" || (root?.e === "local" && this.context !== "action" && this.context !== "fn")) this.mutation(span, `${name}`);
-      else this.writes = true;
+      this.effect(recv, span, name);
     }
     const args: IExpr[] = [];
     const resultArgs: Type[] = [];
@@ -1289,10 +1336,17 @@ export class Checker {
       return { e: "binary", op, left, right, t: t ?? T.error, span };
     }
     if (op === "==" || op === "!=") {
-      const left = this.expr(e.left);
-      const right = this.expr(e.right, left.t.k === "null" ? undefined : left.t);
-      let l = left;
-      if (e.left.kind === "String" || e.left.kind === "Name") l = this.expr(e.left, right.t);
+      // a bare literal or enum name takes its meaning from the other side: check that side first
+      const leftIsLiteral = e.left.kind === "String" || (e.left.kind === "Name" && !this.lookupLocal(e.left.name) && !this.state.has(e.left.name));
+      let l: IExpr;
+      let right: IExpr;
+      if (leftIsLiteral) {
+        right = this.expr(e.right);
+        l = this.expr(e.left, right.t.k === "null" ? undefined : right.t);
+      } else {
+        l = this.expr(e.left);
+        right = this.expr(e.right, l.t.k === "null" ? undefined : l.t);
+      }
       if (!comparableTypes(l.t, right.t))
         this.report("ENV3016", e.opSpan, `${typeToString(l.t)} and ${typeToString(right.t)} are never equal`, { fix: "compare values of the same type" });
       return { e: "binary", op, left: l, right, t: T.bool, span };

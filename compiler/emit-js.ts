@@ -301,6 +301,12 @@ export class JsEmitter {
         return this.index(e, true);
       case "builtin":
         return this.builtin(e, true);
+      case "call": {
+        // a helper may return records read from a table: write through their table's copies
+        const table = this.entityTable(e.t);
+        if (!table) return this.x(e);
+        return stripOptional(e.t).k === "list" ? `rt.writableAll(${this.tableOf(table)}, ${this.x(e)})` : `${this.tableOf(table)}.writable(${this.x(e)})`;
+      }
       case "ternary":
         return `(${this.x(e.cond)} ? ${this.w(e.then)} : ${this.w(e.otherwise)})`;
       case "binary":

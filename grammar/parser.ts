@@ -16,7 +16,7 @@ import type * as A from "./ast.js";
 const K = T.keywords;
 
 export interface SyntaxError {
-  code: "ENV1001" | "ENV1002" | "ENV1003" | "ENV1004";
+  code: "ENV1001" | "ENV1002" | "ENV1003" | "ENV1004" | "ENV1005";
   message: string;
   span: A.Span;
 }
@@ -135,6 +135,7 @@ interface PendingString {
 
 class EnvParser extends EmbeddedActionsParser {
   pending: PendingString[] = [];
+  misplacedHeaders: A.EnvHeader[] = [];
 
   constructor() {
     super(T.allTokens, { recoveryEnabled: true, errorMessageProvider: messages, maxLookahead: 3 });
@@ -154,7 +155,7 @@ class EnvParser extends EmbeddedActionsParser {
   private str(tok: IToken): string {
     return this.ACTION(() => {
       if (tok.tokenType === T.TripleString) return dedent(tok.image.slice(3, -3));
-      const split = splitStringLiteral(tok.image);
+      const split = splitStringLiteral(closedImage(tok));
       return split.parts.map((p) => (typeof p === "string" ? p : "${" + p.source + "}")).join("");
     });
   }
@@ -196,6 +197,14 @@ class EnvParser extends EmbeddedActionsParser {
 
   private declaration = this.RULE("declaration", (): A.Decl => {
     return this.OR([
+      {
+        // a header after declarations: parsed, then reported as ENV1005
+        ALT: () => {
+          const h = this.SUBRULE(this.header);
+          this.ACTION(() => h && this.misplacedHeaders.push(h));
+          return undefined as unknown as A.Decl;
+        },
+      },
       { ALT: () => this.SUBRULE(this.enumDecl) },
       { ALT: () => this.SUBRULE(this.recordDecl) },
       { ALT: () => this.SUBRULE(this.entityDecl) },
@@ -959,7 +968,11 @@ type Rule = "spec" | "expression";
 function runParser<R>(text: string, rule: Rule, depth: number, errors: SyntaxError[]): R | undefined {
   const lexed = T.envLexer.tokenize(text);
   errors.push(...lexErrors(text, lexed.errors));
+  for (const tok of lexed.tokens)
+    if (tok.tokenType === T.UnterminatedString && !(tok.image.includes("${") && !tok.image.slice(tok.image.lastIndexOf("${")).includes("}")))
+      errors.push({ code: "ENV1003", message: "Unterminated string: close it with '\"' on the same line (use \"\"\" for text over several lines)", span: tokSpan(tok) });
   const parser = parserAt(depth);
+  parser.misplacedHeaders = [];
   parser.input = lexed.tokens;
   parser.pending = [];
   const result = (rule === "spec" ? parser.spec() : parser.expression()) as R;
@@ -969,8 +982,12 @@ function runParser<R>(text: string, rule: Rule, depth: number, errors: SyntaxErr
   return result;
 }
 
+function closedImage(tok: IToken): string {
+  return tok.tokenType === T.UnterminatedString ? tok.image + '"' : tok.image;
+}
+
 function expandString(node: Extract<A.Expr, { kind: "String" }>, token: IToken, depth: number, errors: SyntaxError[]): void {
-  const split = splitStringLiteral(token.image);
+  const split = splitStringLiteral(closedImage(token));
   if (split.error) errors.push({ code: "ENV1004", message: split.error, span: node.span });
   node.parts = [];
   for (const part of split.parts) {
@@ -1005,7 +1022,11 @@ function offsetToPos(image: string, offset: number, start: A.Pos): A.Pos {
 export function parseSpec(text: string, file: string): { ast: A.SpecFile; errors: SyntaxError[] } {
   const errors: SyntaxError[] = [];
   const result = runParser<{ header?: A.EnvHeader; decls: A.Decl[] }>(text, "spec", 0, errors);
-  return { ast: { file, header: result?.header, decls: (result?.decls ?? []).filter(Boolean) }, errors: dedupe(errors) };
+  const misplaced = parserAt(0).misplacedHeaders;
+  for (const h of misplaced)
+    errors.push({ code: "ENV1005", message: "The `env` header comes first, and only once", span: h.span });
+  const header = result?.header ?? misplaced[0];
+  return { ast: { file, header, decls: (result?.decls ?? []).filter(Boolean) }, errors: dedupe(errors) };
 }
 
 /** Parse one expression (scenario checks in JSONL). Spans are relative to `text`. */

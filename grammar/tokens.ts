@@ -42,7 +42,11 @@ const matchString: CustomPatternMatcherFunc = (text, offset) => {
   const quoteStack: number[] = [];
   while (i < text.length) {
     const c = text.charCodeAt(i);
-    if (c === 10 /* \n */ && depth === 0) return null;
+    if (c === 10 /* \n */) {
+      if (depth === 0) return null;
+      // an unclosed `${` : take the rest of the line so the parser can say so (ENV1004)
+      return [text.slice(offset, i)] as unknown as RegExpExecArray;
+    }
     if (c === 92 /* \ */) {
       i += 2;
       continue;
@@ -76,6 +80,26 @@ export const StringLit = createToken({
   pattern: { exec: matchString },
   line_breaks: false,
   start_chars_hint: ['"'],
+});
+// A string missing its closing quote: lexed to the end of the line as a string, so that the
+// parser goes on as if it were closed and only ENV1003 is reported, not a cascade.
+const matchUnterminated: CustomPatternMatcherFunc = (text, offset) => {
+  if (text.charCodeAt(offset) !== 34 || text.startsWith('"""', offset)) return null;
+  let i = offset + 1;
+  while (i < text.length && text.charCodeAt(i) !== 10) {
+    if (text.charCodeAt(i) === 92) i++;
+    else if (text.charCodeAt(i) === 34) return null;
+    i++;
+  }
+  const end = i > offset + 1 && text.charCodeAt(i - 1) === 13 ? i - 1 : i;
+  return [text.slice(offset, Math.min(end, text.length))] as unknown as RegExpExecArray;
+};
+export const UnterminatedString = createToken({
+  name: "UnterminatedString",
+  pattern: { exec: matchUnterminated },
+  line_breaks: false,
+  start_chars_hint: ['"'],
+  categories: [StringLit],
 });
 export const NumberLit = createToken({
   name: "NumberLit",
@@ -128,7 +152,7 @@ export const Bang = punct("Bang", "!");
 
 export const allTokens: TokenType[] = [
   WhiteSpace, LineComment, BlockComment,
-  TripleString, StringLit, NumberLit, IntLit,
+  TripleString, StringLit, UnterminatedString, NumberLit, IntLit,
   Arrow, ThinArrow, EqEq, NotEq, LtEq, GtEq, Lt, Gt, PlusAssign, MinusAssign, Assign,
   Plus, Minus, Star, Slash, Percent, QQ, Question, Colon, Comma, Semicolon, Dot,
   LParen, RParen, LCurly, RCurly, LBracket, RBracket, PipePipe, AmpAmp, Pipe, Bang,

@@ -44,12 +44,12 @@ export function orNull<T>(v: T | undefined): T | null {
   return v === undefined ? null : v;
 }
 
-export function mapGet<V>(m: Record<string, V>, key: string, loc: string): V {
+export function mapGet(m: Record<string, any>, key: string, loc: string): any {
   if (!Object.prototype.hasOwnProperty.call(m, key)) throw new EnvFault(`No key '${key}' in map`, loc);
   return m[key]!;
 }
 
-export function mapGetOpt<V>(m: Record<string, V>, key: string): V | null {
+export function mapGetOpt(m: Record<string, any>, key: string): any {
   return Object.prototype.hasOwnProperty.call(m, key) ? m[key]! : null;
 }
 
@@ -285,7 +285,7 @@ export function writableAll<R extends object>(t: Table<R>, recs: readonly R[]): 
   return out;
 }
 
-export function mapValues<V>(m: Record<string, V>): V[] {
+export function mapValues(m: Record<string, any>): any[] {
   return orderedKeys(m).map((k: string) => m[k]!);
 }
 

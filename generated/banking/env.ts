@@ -476,7 +476,7 @@ function tool_debit($s: rt.Ctx, $a: any): any {
   let a = rt.must($s.t.accounts, account_id, "specs/banking/banking.env:148:11");
   let problem = tool_debit_problem($s, { a: a, amount: amount });
   if (!(problem === "")) rt.fail(problem);
-  let fee = tool_fee_for($s, { a: a, amount: amount });
+  let fee_charged = tool_fee_for($s, { a: a, amount: amount });
   let t = tool_post($s, {
     account_id: account_id,
     kind: kind,
@@ -485,11 +485,11 @@ function tool_debit($s: rt.Ctx, $a: any): any {
     transfer_id: transfer_id,
     card_id: card_id,
   });
-  if (fee > 0) {
+  if (fee_charged > 0) {
     tool_post($s, {
       account_id: account_id,
       kind: "fee",
-      amount: -fee,
+      amount: -fee_charged,
       description: "Overdraft fee",
       transfer_id: null,
       card_id: null,
@@ -771,7 +771,7 @@ function tool_advance_day($s: rt.Ctx, $a: any): any {
   if (!(days >= 1 && days <= 31)) rt.fail("Advance 1 to 31 days at a time");
   $s.gw().today = rt.dateAdd($s.g.today, days);
   let done = [];
-  let failed = [];
+  let failed_ids = [];
   for (const tr of [
     ...rt.sorted(
       rt.writableAll(
@@ -795,10 +795,10 @@ function tool_advance_day($s: rt.Ctx, $a: any): any {
     } else {
       tr.status = "failed";
       tr.failure_reason = problem === "" ? `Account ${tr.to_account} is closed` : problem;
-      failed.push(tr.transfer_id);
+      failed_ids.push(tr.transfer_id);
     }
   }
-  return { today: $s.g.today, completed: done, failed: failed };
+  return { today: $s.g.today, completed: done, failed: failed_ids };
 }
 
 /** action card_purchase: Authorize and post a debit-card purchase. */

@@ -811,14 +811,14 @@ function tool_record_visit($s: rt.Ctx, $a: any): any {
   if (!(e.status === "enrolled")) rt.fail(`Enrollment ${e.enrollment_id} is ${e.status}`);
   v.status = attended ? "done" : "missed";
   v.notes = notes ?? v.notes;
-  let finished = !$s.t.visits
+  let all_done = !$s.t.visits
     .values()
     .some((x: any) => x.enrollment_id === e.enrollment_id && x.status === "scheduled");
-  if (finished) {
+  if (all_done) {
     e.status = "finished";
     e.ended_on = $s.g.today;
   }
-  return { visit: v, enrollment_finished: finished };
+  return { visit: v, enrollment_finished: all_done };
 }
 
 /** action reschedule_visit: Move a scheduled visit within the protocol window around its target date. */

@@ -864,20 +864,20 @@ function tool_advance_day($s: rt.Ctx, $a: any): any {
   const days = $a.days;
   if (!(days >= 1 && days <= 30)) rt.fail("Advance 1 to 30 days at a time");
   $s.gw().today = rt.dateAdd($s.g.today, days);
-  let expired = rt.writableAll(
+  let lapsed = rt.writableAll(
     $s.t.holds,
     $s.t.holds
       .values()
       .filter((h: any) => h.status === "ready" && h.pickup_by != null && h.pickup_by < $s.g.today),
   );
-  for (const h of [...expired] as any[]) {
+  for (const h of [...lapsed] as any[]) {
     h.status = "expired";
     let freed = h.copy_id;
     if (freed != null) {
       tool_release_copy($s, { copy_id: freed });
     }
   }
-  return { today: $s.g.today, expired_holds: expired.map((h: any) => h.hold_id) };
+  return { today: $s.g.today, expired_holds: lapsed.map((h: any) => h.hold_id) };
 }
 
 /** action withdraw_copy: Remove a copy with no circulation history from the catalogue (copies with history are kept as lost or in repair). */

@@ -15,13 +15,8 @@ const FIXTURE_DIR = fileURLToPath(new URL("./fixtures/", import.meta.url));
 /** Codes without a fixture: the internal error, and unreadable input (tested with checkFile below). */
 const EXEMPT = new Set(["ENV0000", "ENV1006"]);
 
-/**
- * Fixtures the checker does not pass yet. Each is listed, with what happens instead, in the
- * report to the compiler author; remove an entry once the checker is fixed (it.fails then fails).
- */
-const KNOWN_FAILING: Record<string, string> = {
-  ENV4010: "no diagnostic at all: `insert` inside a lambda of an action is accepted (ENV4010 is never reported)",
-};
+/** Fixtures the checker does not pass yet, with what happens instead (none at present). */
+const KNOWN_FAILING: Record<string, string> = {};
 
 interface Expectation {
   code: string;
@@ -280,9 +275,8 @@ describe("ENV1006: unreadable input", () => {
   });
 });
 
-// More cases where the checker reports the wrong code, a duplicate or nothing. Each is listed in
-// the report to the compiler author; once fixed, it.fails turns red and the case becomes a plain it.
-describe("known checker problems (expected to fail until fixed)", () => {
+// Cases where the checker once reported the wrong code, a duplicate or nothing.
+describe("regressions: codes, duplicates and query purity", () => {
   const spec = (body: string) => `env Library "Library loans"
 
 entity Book key book_id "A title in the catalogue" {
@@ -299,7 +293,7 @@ state {
 ${body}`;
   const codes = (src: string) => checkSource(src, "known.env").diagnostics.map((d) => `${d.span.start.line}:${d.span.start.column} ${d.code}`);
 
-  it.fails("ENV1004: an unclosed '${' (the registry's own example) is reported as ENV1004", () => {
+  it("ENV1004: an unclosed '${' (the registry's own example) is reported as ENV1004", () => {
     const src = spec(`
 action lend(id: string) "Lend a book."
 {
@@ -309,24 +303,24 @@ action lend(id: string) "Lend a book."
     expect(codes(src)).toEqual(["17:8 ENV1004"]);
   });
 
-  it.fails("ENV1003: an unterminated rule string does not cascade into ENV1001", () => {
+  it("ENV1003: an unterminated rule string does not cascade into ENV1001", () => {
     const src = spec(`
 rule "Members may borrow
 `);
     expect(codes(src)).toEqual(["15:6 ENV1003"]);
   });
 
-  it.fails("ENV1005: an env header after a declaration is reported as ENV1005", () => {
+  it("ENV1005: an env header after a declaration is reported as ENV1005", () => {
     const src = `entity Book key book_id { book_id: string }\nenv Library "Library loans"\nstate { books: table Book }\n`;
     expect(codes(src).map((c) => c.split(" ")[1])).toContain("ENV1005");
   });
 
-  it.fails("ENV1005: a second env header is reported as ENV1005", () => {
+  it("ENV1005: a second env header is reported as ENV1005", () => {
     const src = spec(`\nenv Again "A second header"\n`);
     expect(codes(src).map((c) => c.split(" ")[1])).toEqual(["ENV1005"]);
   });
 
-  it.fails("ENV4001 is reported once for one assignment to a state field in a query", () => {
+  it("ENV4001 is reported once for one assignment to a state field in a query", () => {
     const src = spec(`
 query peek() -> date "Read the date."
 {
@@ -337,7 +331,7 @@ query peek() -> date "Read the date."
     expect(codes(src)).toEqual(["17:3 ENV4001"]);
   });
 
-  it.fails("ENV4001 is reported once for a list mutation of a state field in a query", () => {
+  it("ENV4001 is reported once for a list mutation of a state field in a query", () => {
     const src = spec(`
 query peek(id: string) -> Book "Look up a book."
 {
@@ -349,7 +343,7 @@ query peek(id: string) -> Book "Look up a book."
     expect(codes(src)).toEqual(["17:3 ENV4001"]);
   });
 
-  it.fails("ENV4001: a query changing a table record through a local is rejected", () => {
+  it("ENV4001: a query changing a table record through a local is rejected", () => {
     const src = spec(`
 query peek(id: string) -> Book "Look up a book."
 {
@@ -361,7 +355,7 @@ query peek(id: string) -> Book "Look up a book."
     expect(codes(src).map((c) => c.split(" ")[1])).toContain("ENV4001");
   });
 
-  it.fails("ENV4001: a query changing table records through a loop variable is rejected", () => {
+  it("ENV4001: a query changing table records through a loop variable is rejected", () => {
     const src = spec(`
 query total() -> int "Count the copies."
 {
