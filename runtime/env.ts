@@ -143,6 +143,7 @@ export class Environment {
   protected store: Store;
   protected ctx: Ctx;
   private toolMap: Map<string, ToolDef>;
+  private tableDefs: Map<string, TableDef>;
   checks: boolean;
 
   protected constructor(def: EnvDefinition, store: Store, options: EnvOptions, toolMap?: Map<string, ToolDef>) {
@@ -151,6 +152,7 @@ export class Environment {
     this.checks = options.checks ?? true;
     this.ctx = new Ctx(store, this.checks);
     this.toolMap = toolMap ?? new Map(def.tools.map((t) => [t.name, t]));
+    this.tableDefs = new Map(def.tables.map((t) => [t.name, t]));
   }
 
   /** Validate an initial state (JSON value) and build an environment, or throw StateError. */
@@ -214,20 +216,20 @@ export class Environment {
     const touched = this.store.touched;
     if (touched.size === 0 && !this.store.globalsTouched) return;
     // references from changed records, and to deleted ones
-    const deletedFrom = new Set<string>();
+    let deletedFrom: Set<string> | undefined;
     for (const [tableName, keys] of touched) {
       const table = this.store.tables[tableName]!;
-      const tdef = this.def.tables.find((t) => t.name === tableName)!;
+      const tdef = this.tableDefs.get(tableName)!;
       for (const key of keys) {
         const rec = table.get(key);
         if (rec === undefined) {
-          deletedFrom.add(tableName);
+          (deletedFrom ??= new Set()).add(tableName);
           continue;
         }
         if (tdef.refs) this.checkRefs(tdef, key, rec);
       }
     }
-    if (deletedFrom.size) {
+    if (deletedFrom) {
       for (const tdef of this.def.tables) {
         if (!tdef.refs) continue;
         const table = this.store.tables[tdef.name]!;
@@ -245,12 +247,17 @@ export class Environment {
       }
     }
     for (const inv of this.def.invariants) {
-      const readsChanged = inv.reads.some((r) => r === "*" || touched.has(r) || (this.store.globalsTouched && !this.store.tables[r]));
-      if (!readsChanged) continue;
       const pr = inv.perRecord;
-      const otherChanged = inv.reads.some(
-        (r) => r === "*" || (r !== pr?.table && (touched.has(r) || (this.store.globalsTouched && !this.store.tables[r]))),
-      );
+      // did this action change anything the invariant reads, and anything besides its own table?
+      let readsChanged = false;
+      let otherChanged = false;
+      for (const r of inv.reads) {
+        const changed = r === "*" || touched.has(r) || (this.store.globalsTouched && !this.store.tables[r]);
+        if (!changed) continue;
+        readsChanged = true;
+        if (r !== pr?.table) otherChanged = true;
+      }
+      if (!readsChanged) continue;
       if (pr && !otherChanged) {
         const table = this.store.tables[pr.table]!;
         for (const key of touched.get(pr.table) ?? []) {

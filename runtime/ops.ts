@@ -4,20 +4,22 @@
 import { deepEqual, pyMod, toText, orderedKeys } from "./values.js";
 import type { Table } from "./store.js";
 
+// These two are thrown on every failed call, so they are not Errors: capturing a stack trace
+// would cost more than the whole call. Their location is the spec's, not JavaScript's.
+
 /** A `require`/`fail`: the agent's mistake, shown to it as the error. */
-export class PreconditionFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PreconditionFailure";
-  }
+export class PreconditionFailure {
+  readonly name = "PreconditionFailure";
+  constructor(readonly message: string) {}
 }
 
 /** The spec is wrong (missing key, broken ensure, ...): carries the spec location. */
-export class EnvFault extends Error {
-  constructor(message: string, readonly location: string) {
-    super(message);
-    this.name = "EnvFault";
-  }
+export class EnvFault {
+  readonly name = "EnvFault";
+  constructor(
+    readonly message: string,
+    readonly location: string,
+  ) {}
 }
 
 export function fail(message: string): never {

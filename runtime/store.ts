@@ -202,6 +202,9 @@ export class Table<R extends object = Record<string, unknown>> {
 
   // --- used by Store for rollback ---
   restore(key: string, prev: R | undefined) {
+    const present = this.get(key) !== undefined;
+    if (present && prev === undefined) this._size--;
+    else if (!present && prev !== undefined) this._size++;
     // FIX(moved restore): a moved key needs its own entry (its position is here, not in the
     // parent) even when the record is the parent's very object (a record re-inserted as is)
     if (prev === undefined) {
@@ -353,11 +356,9 @@ export class Store {
         e.table.restore(e.key, e.prev);
       }
     }
-    for (const name of this.touched.keys()) {
-      const t = this.tables[name]!;
-      t.recount();
-      t.owned.clear();
-    }
+    // sizes follow each restore; only a table whose order was restored wholesale is recounted
+    for (const table of this.savedOrders.keys()) table.recount();
+    for (const name of this.touched.keys()) this.tables[name]!.owned.clear();
     this.idCounter = this.idCounterAtBegin;
     this.finish();
   }
