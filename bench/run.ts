@@ -3,7 +3,7 @@
 // - compile: check + emit (ts-morph + prettier) of the bundled specs
 // - tool calls: a read and a write tool on a compiled environment, with argument validation
 // - fork: cost of forking an environment of 1k and of 100k records
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { checkSource } from "../compiler/pipeline.js";
 import { emitEnv } from "../compiler/emit.js";
@@ -23,7 +23,9 @@ function specFiles(dir: string): string[] {
 
 const only = process.argv[2];
 const rows: Row[] = [];
-const root = new URL("..", import.meta.url).pathname;
+// run from bench/ (tsx) or dist-bench/bench/ (npm run bench): find the package root
+let root = path.dirname(new URL(import.meta.url).pathname);
+while (!existsSync(path.join(root, "package.json"))) root = path.dirname(root);
 const specs = specFiles(path.join(root, "specs")).map((f) => ({ file: path.relative(root, f), text: readFileSync(f, "utf8") }));
 const totalLines = specs.reduce((n, s) => n + s.text.split("\n").length, 0);
 
