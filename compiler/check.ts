@@ -1528,6 +1528,15 @@ export function rootOf(e: IExpr): IExpr | undefined {
   return e;
 }
 
+/** Push an IR node's child nodes (not its type or span) for an iterative walk. */
+function pushChildren(node: Record<string, unknown>, stack: unknown[]) {
+  for (const k in node) {
+    if (k === "t" || k === "span") continue;
+    const v = node[k];
+    if (v !== null && typeof v === "object") stack.push(v);
+  }
+}
+
 function* stateReads(e: unknown): Generator<string> {
   const seen = new Set<string>();
   const stack: unknown[] = [e];
@@ -1544,7 +1553,7 @@ function* stateReads(e: unknown): Generator<string> {
       yield node.field as string;
     }
     if (node.e === "call") yield "*"; // a call may read anything
-    for (const [k, v] of Object.entries(node)) if (k !== "t" && k !== "span" && v && typeof v === "object") stack.push(v);
+    pushChildren(node, stack);
   }
 }
 
@@ -1570,12 +1579,12 @@ function markWritable(body: IStmt[]) {
       if (!n || typeof n !== "object") continue;
       if (Array.isArray(n)) { stack.push(...n); continue; }
       const node = n as IExpr;
-      if (node.e === "builtin" && LIST_MUTATORS[node.fn.split(".")[1]!] && node.fn.startsWith("list.")) {
+      if (node.e === "builtin" && node.fn.startsWith("list.") && LIST_MUTATORS[node.fn.slice(5)]) {
         const acc = new Set<string>();
         localRoots(node.args[0]!, acc);
         for (const r of acc) roots.add(r);
       }
-      for (const [k, v] of Object.entries(node)) if (k !== "t" && k !== "span" && v && typeof v === "object") stack.push(v);
+      pushChildren(node as unknown as Record<string, unknown>, stack);
     }
   };
   const visit = (stmts: IStmt[]) => {
