@@ -144,13 +144,13 @@ export class Environment {
   protected ctx: Ctx;
   private toolMap: Map<string, ToolDef>;
   private tableDefs: Map<string, TableDef>;
-  checks: boolean;
+  private _checks: boolean;
 
   protected constructor(def: EnvDefinition, store: Store, options: EnvOptions, toolMap?: Map<string, ToolDef>) {
     this.def = def;
     this.store = store;
-    this.checks = options.checks ?? true;
-    this.ctx = new Ctx(store, this.checks);
+    this._checks = options.checks ?? true;
+    this.ctx = new Ctx(store, this._checks);
     this.toolMap = toolMap ?? new Map(def.tools.map((t) => [t.name, t]));
     this.tableDefs = new Map(def.tables.map((t) => [t.name, t]));
   }
@@ -167,6 +167,15 @@ export class Environment {
 
   get name(): string {
     return this.def.name;
+  }
+
+  /** Whether ensure, invariants and references are checked after actions. */
+  get checks(): boolean {
+    return this._checks;
+  }
+  set checks(on: boolean) {
+    this._checks = on;
+    this.ctx.checks = on;
   }
 
   get toolNames(): string[] {

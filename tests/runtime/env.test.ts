@@ -368,6 +368,14 @@ describe("odd keys", () => {
 });
 
 describe("checks", () => {
+  it("switching checks off after creation also turns off ensure", () => {
+    const env = make(state());
+    env.checks = false;
+    expect(call(env, "rename", { customer_id: "C1", name: "" }).ok).toBe(true);
+    env.checks = true;
+    expect(call(env, "rename", { customer_id: "C1", name: "" }).ok).toBe(false);
+  });
+
   it("{checks: false} lets an action break an invariant, an ensure or a reference", () => {
     const env = make(state(), { checks: false });
     expect(env.checks).toBe(false);
