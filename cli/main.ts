@@ -123,11 +123,8 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     .addOption(formatOption())
     .action(async (inputs: string[], opts: { format: Format }) => {
       const { found, specs, sources, diagnostics } = await checkAll(inputs);
-      if (found.files.length === 0 && found.problems.length) {
-        printDiagnostics(io, diagnostics, sources, opts.format);
-        usage(io, "no spec files found");
-      }
       printDiagnostics(io, diagnostics, sources, opts.format);
+      if (found.files.length === 0 && found.problems.length) usage(io, "no spec files found");
       if (opts.format === "json") io.out(JSON.stringify({ ok: !hasErrors(diagnostics), files: specs.map((s) => s.file), diagnostics: diagnostics.map(toJson) }, null, 2));
       else io.err(`${specs.length} spec${specs.length === 1 ? "" : "s"} checked: ${summary(diagnostics)}`);
       if (hasErrors(diagnostics)) throw new ExitError(1);

@@ -497,10 +497,10 @@ export class Checker {
       }
     }
     for (const t of byName.values()) {
-      if (t.kind === "query" || this.invariantCalls.has(t.name)) {
+      if (t.kind === "query") {
         for (const c of t.calls) {
           const callee = byName.get(c.callee);
-          if (callee?.writes && t.kind === "query")
+          if (callee?.writes)
             this.report("ENV4002", c.span, `Query '${t.name}' calls '${c.callee}', which changes state`, {
               related: [{ file: this.file, span: callee.span, message: `'${c.callee}' is declared here` }],
               fix: `make '${t.name}' an action, or keep '${c.callee}' from writing`,
@@ -1280,11 +1280,9 @@ export class Checker {
       return errorOut();
     }
     if (sig.mutates) {
-      this.checkPlace(recv.e === "local" || recv.e === "state" ? { ...recv, e: "member", object: recv, name: "" } as IExpr : recv, span);
-      if (recv.e === "local") {
-        const local = this.lookupLocal(recv.name);
-        if (local?.kind === "param") this.report("ENV4009", span, `Parameter '${recv.name}' is read-only`);
-      }
+      // the list itself is changed in place: its root must be writable, like an assignment's
+      if (recv.e === "local" || recv.e === "state") this.checkPlaceRoot(recv, span);
+      else this.checkPlace(recv, span);
       this.effect(recv, span, name);
     }
     const args: IExpr[] = [];

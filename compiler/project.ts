@@ -116,17 +116,19 @@ export async function writeOutput(out: EnvOutput, outDir: string): Promise<strin
   const written: string[] = [];
   for (const f of out.files) {
     const target = path.join(outDir, out.folder, f.path);
-    let current: string | undefined;
-    try {
-      current = await fs.readFile(target, "utf8");
-    } catch {
-      current = undefined;
-    }
-    if (current === f.text) continue;
+    if ((await readIfExists(target)) === f.text) continue;
     await writeAtomic(target, f.text);
     written.push(target);
   }
   return written;
+}
+
+async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 export interface Staleness {
@@ -139,12 +141,7 @@ export async function staleFiles(out: EnvOutput, outDir: string): Promise<Stalen
   const stale: Staleness[] = [];
   for (const f of out.files) {
     const target = path.join(outDir, out.folder, f.path);
-    let current: string | undefined;
-    try {
-      current = await fs.readFile(target, "utf8");
-    } catch {
-      current = undefined;
-    }
+    const current = await readIfExists(target);
     if (current === f.text) continue;
     stale.push({ file: normalizePath(target), diff: current === undefined ? "  (missing)" : lineDiff(current, f.text) });
   }

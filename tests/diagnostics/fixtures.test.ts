@@ -343,6 +343,28 @@ query peek(id: string) -> Book "Look up a book."
     expect(codes(src)).toEqual(["17:3 ENV4001"]);
   });
 
+  it("ENV4009 is reported once for a list mutation of a parameter", () => {
+    const src = spec(`
+action tag(names: list<string>) "Tag books."
+{
+  names.append("x")
+}
+`);
+    expect(codes(src)).toEqual(["17:3 ENV4009"]);
+  });
+
+  it("a query may change its own local list", () => {
+    const src = spec(`
+query ids() -> list<string> "List ids."
+{
+  let out: list<string> = []
+  for b in books { out.append(b.book_id) }
+  return out
+}
+`);
+    expect(codes(src)).toEqual([]);
+  });
+
   it("ENV4001: a query changing a table record through a local is rejected", () => {
     const src = spec(`
 query peek(id: string) -> Book "Look up a book."
