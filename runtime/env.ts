@@ -239,21 +239,11 @@ export class Environment {
       }
     }
     if (deletedFrom) {
-      for (const tdef of this.def.tables) {
-        if (!tdef.refs) continue;
-        const table = this.store.tables[tdef.name]!;
-        const keys = table.keys();
-        const values = table.values();
-        for (let i = 0; i < values.length; i++) {
-          for (const [path, target, value] of tdef.refs(values[i])) {
-            if (deletedFrom.has(target) && !this.store.tables[target]!.has(value))
-              throw new EnvFault(
-                `Record ${tdef.name}[${JSON.stringify(keys[i])}].${path} still refers to deleted ${target}[${JSON.stringify(value)}]`,
-                this.def.specFile,
-              );
-          }
-        }
-      }
+      for (const r of this.danglingRefs(deletedFrom))
+        throw new EnvFault(
+          `Record ${r.table}[${JSON.stringify(r.key)}].${r.path} still refers to deleted ${r.target}[${JSON.stringify(r.value)}]`,
+          this.def.specFile,
+        );
     }
     for (const inv of this.def.invariants) {
       const pr = inv.perRecord;
@@ -290,8 +280,8 @@ export class Environment {
     }
   }
 
-  referenceProblems(): StateProblem[] {
-    const out: StateProblem[] = [];
+  /** References to missing records, from every table (or only those pointing into `targets`). */
+  private *danglingRefs(targets?: Set<string>): Generator<{ table: string; key: string; path: string; target: string; value: string }> {
     for (const tdef of this.def.tables) {
       if (!tdef.refs) continue;
       const table = this.store.tables[tdef.name]!;
@@ -299,15 +289,18 @@ export class Environment {
       const values = table.values();
       for (let i = 0; i < values.length; i++) {
         for (const [path, target, value] of tdef.refs(values[i])) {
-          if (!this.store.tables[target]!.has(value))
-            out.push({
-              path: `${jsonPath([tdef.name, keys[i]!])}.${path}`,
-              message: `refers to ${target}[${JSON.stringify(value)}], which does not exist`,
-            });
+          if (targets && !targets.has(target)) continue;
+          if (!this.store.tables[target]!.has(value)) yield { table: tdef.name, key: keys[i]!, path, target, value };
         }
       }
     }
-    return out;
+  }
+
+  referenceProblems(): StateProblem[] {
+    return [...this.danglingRefs()].map((r) => ({
+      path: `${jsonPath([r.table, r.key])}.${r.path}`,
+      message: `refers to ${r.target}[${JSON.stringify(r.value)}], which does not exist`,
+    }));
   }
 
   invariantProblems(): StateProblem[] {
