@@ -8,6 +8,7 @@ import {
   type IParserErrorMessageProvider,
   type IRecognitionException,
   tokenLabel,
+  type IOrAlt,
   EOF,
 } from "chevrotain";
 import * as T from "./tokens.js";
@@ -133,8 +134,85 @@ interface PendingString {
   token: IToken;
 }
 
+interface Operand {
+  prefixes: IToken[];
+  expr: A.Expr;
+}
+
+// Precedence, loosest first. `not` as a prefix sits between `and` and the comparisons
+// (`not a == b` is `not (a == b)`); `-` and `!` bind tighter than any binary operator.
+const BINARY: Record<string, [A.BinaryOp, number]> = {
+  "??": ["??", 1], or: ["or", 2], "||": ["or", 2], and: ["and", 3], "&&": ["and", 3],
+  "==": ["==", 5], "!=": ["!=", 5], "<=": ["<=", 5], ">=": [">=", 5], "<": ["<", 5], ">": [">", 5],
+  in: ["in", 5], not: ["not in", 5],
+  "+": ["+", 6], "-": ["-", 6], "*": ["*", 7], "/": ["/", 7], "%": ["%", 7],
+};
+const COMPARISON = 5;
+
+interface Pending {
+  tok: IToken;
+  prec: number;
+  prefix: boolean;
+  op: string;
+}
+
+/** Shunting-yard over a flat operand/operator list; reports chained comparisons. */
+function arrange(operands: (Operand | undefined)[], ops: IToken[], errors: SyntaxError[]): A.Expr {
+  const head = operands[0];
+  if (ops.length === 0 && (!head || head.prefixes.length === 0)) return head?.expr as A.Expr;
+  const out: A.Expr[] = [];
+  const stack: Pending[] = [];
+  const reduce = (): void => {
+    const top = stack.pop()!;
+    if (top.prefix) {
+      const operand = out.pop()!;
+      const start = validSpan(top.tok) ? posOf(top.tok) : NO_SPAN.start;
+      const span: A.Span = { start, end: operand ? operand.span.end : start };
+      if (top.op === "-" && operand && (operand.kind === "Int" || operand.kind === "Number"))
+        out.push({ ...operand, value: -operand.value, span });
+      else out.push({ kind: "Unary", op: top.op === "-" ? "-" : "not", operand, span });
+      return;
+    }
+    const right = out.pop()!;
+    const left = out.pop()!;
+    out.push({
+      kind: "Binary",
+      op: top.op as A.BinaryOp,
+      left,
+      right,
+      opSpan: validSpan(top.tok) ? tokSpan(top.tok) : NO_SPAN,
+      span: left && right ? { start: left.span.start, end: right.span.end } : NO_SPAN,
+    });
+  };
+  for (let i = 0; i < operands.length; i++) {
+    const operand = operands[i];
+    for (const p of operand?.prefixes ?? []) stack.push({ tok: p, prec: p.image === "not" ? 4 : 8, prefix: true, op: p.image });
+    out.push(operand?.expr as A.Expr);
+    const tok = ops[i];
+    if (!tok) break;
+    const [op, prec] = BINARY[tok.image] ?? ["+", 6];
+    while (stack.length > 0 && stack[stack.length - 1]!.prec >= prec) {
+      const top = stack[stack.length - 1]!;
+      if (prec === COMPARISON && top.prec === COMPARISON && !top.prefix && validSpan(tok))
+        errors.push({
+          code: "ENV1001",
+          message: `Comparisons do not chain: '${top.op}' then '${op}'. Join them with 'and' or add parentheses`,
+          span: tokSpan(tok),
+        });
+      reduce();
+    }
+    stack.push({ tok, prec, prefix: false, op });
+  }
+  while (stack.length > 0) reduce();
+  return out[0]!;
+}
+
 class EnvParser extends EmbeddedActionsParser {
   pending: PendingString[] = [];
+  chainErrors: SyntaxError[] = [];
+  // Alternatives that capture nothing but `this` are built once per parser: Chevrotain's OR
+  // takes a fresh array of closures on every call otherwise, and that garbage dominated.
+  private alts: Record<string, IOrAlt<any>[]> = {};
   misplacedHeaders: A.EnvHeader[] = [];
 
   constructor() {
@@ -143,11 +221,9 @@ class EnvParser extends EmbeddedActionsParser {
   }
 
   private sp(first: IToken, last?: IToken): A.Span {
-    return this.ACTION(() => {
-      const end = last ?? this.LA(0);
-      if (!validSpan(first)) return NO_SPAN;
-      return tokSpan(first, validSpan(end) ? end : first);
-    });
+    if (this.RECORDING_PHASE || !validSpan(first)) return NO_SPAN;
+    const end = last ?? this.LA(0);
+    return tokSpan(first, validSpan(end) ? end : first);
   }
   private ident(tok: IToken): A.Ident {
     return { name: tok.image, span: validSpan(tok) ? tokSpan(tok) : NO_SPAN };
@@ -162,7 +238,7 @@ class EnvParser extends EmbeddedActionsParser {
   private optDescription = this.RULE("optDescription", (): string | undefined => {
     let d: string | undefined;
     this.OPTION(() => {
-      const t = this.OR([{ ALT: () => this.CONSUME(T.StringLit) }, { ALT: () => this.CONSUME(T.TripleString) }]);
+      const t = this.OR((this.alts.description ??= [{ ALT: () => this.CONSUME(T.StringLit) }, { ALT: () => this.CONSUME(T.TripleString) }]));
       d = this.str(t);
     });
     return d;
@@ -196,7 +272,7 @@ class EnvParser extends EmbeddedActionsParser {
   });
 
   private declaration = this.RULE("declaration", (): A.Decl => {
-    return this.OR([
+    return this.OR((this.alts.declaration ??= [
       {
         // a header after declarations: parsed, then reported as ENV1005
         ALT: () => {
@@ -212,7 +288,7 @@ class EnvParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.ruleDecl) },
       { ALT: () => this.SUBRULE(this.invariantDecl) },
       { ALT: () => this.SUBRULE(this.toolDecl) },
-    ]);
+    ]));
   });
 
   private enumDecl = this.RULE("enumDecl", (): A.Decl => {
@@ -303,7 +379,7 @@ class EnvParser extends EmbeddedActionsParser {
   });
 
   private typeAtom = this.RULE("typeAtom", (): A.TypeNode => {
-    return this.OR([
+    return this.OR((this.alts.typeAtom ??= [
       {
         ALT: () => {
           const first = this.CONSUME(T.StringLit);
@@ -363,12 +439,12 @@ class EnvParser extends EmbeddedActionsParser {
           return { kind: "NamedType", name: this.ident(name), args, span: this.sp(name) } as A.TypeNode;
         },
       },
-    ]);
+    ]));
   });
 
   private ruleDecl = this.RULE("ruleDecl", (): A.Decl => {
     const start = this.CONSUME(K.rule);
-    const text = this.OR([{ ALT: () => this.CONSUME(T.StringLit) }, { ALT: () => this.CONSUME(T.TripleString) }]);
+    const text = this.OR((this.alts.ruleText ??= [{ ALT: () => this.CONSUME(T.StringLit) }, { ALT: () => this.CONSUME(T.TripleString) }]));
     return { kind: "Rule", text: this.str(text), span: this.sp(start) };
   });
 
@@ -382,11 +458,11 @@ class EnvParser extends EmbeddedActionsParser {
   });
 
   private toolDecl = this.RULE("toolDecl", (): A.Decl => {
-    const start = this.OR2([
+    const start = this.OR2((this.alts.toolKind ??= [
       { ALT: () => this.CONSUME(K.query) },
       { ALT: () => this.CONSUME(K.action) },
       { ALT: () => this.CONSUME(K.fn) },
-    ]);
+    ]));
     const name = this.CONSUME(T.Identifier);
     this.CONSUME(T.LParen);
     const params: A.FieldDecl[] = [];
@@ -430,7 +506,7 @@ class EnvParser extends EmbeddedActionsParser {
   });
 
   private statement = this.RULE("statement", (): A.Stmt => {
-    return this.OR([
+    return this.OR((this.alts.statement ??= [
       { ALT: () => this.SUBRULE(this.letStmt) },
       { ALT: () => this.SUBRULE(this.ifStmt) },
       { ALT: () => this.SUBRULE(this.forStmt) },
@@ -490,11 +566,11 @@ class EnvParser extends EmbeddedActionsParser {
           const target = this.SUBRULE8(this.expression);
           let result: A.Stmt | undefined;
           this.OPTION3(() => {
-            const op = this.OR2([
+            const op = this.OR2((this.alts.assignOp ??= [
               { ALT: () => this.CONSUME(T.Assign) },
               { ALT: () => this.CONSUME(T.PlusAssign) },
               { ALT: () => this.CONSUME(T.MinusAssign) },
-            ]);
+            ]));
             const value = this.SUBRULE9(this.expression);
             result = this.ACTION(
               () =>
@@ -504,7 +580,7 @@ class EnvParser extends EmbeddedActionsParser {
           return result ?? ({ kind: "ExprStmt", expr: target, span: this.sp(first) } as A.Stmt);
         },
       },
-    ]);
+    ]));
   });
 
   private letStmt = this.RULE("letStmt", (): A.Stmt => {
@@ -532,7 +608,7 @@ class EnvParser extends EmbeddedActionsParser {
     let otherwise: A.Block | undefined;
     this.OPTION(() => {
       this.CONSUME(K.else);
-      otherwise = this.OR([
+      otherwise = this.OR((this.alts.elseBranch ??= [
         {
           ALT: () => {
             const nested = this.SUBRULE(this.ifStmt);
@@ -540,7 +616,7 @@ class EnvParser extends EmbeddedActionsParser {
           },
         },
         { ALT: () => this.SUBRULE2(this.block) },
-      ]);
+      ]));
     });
     return { kind: "If", cond, then, otherwise, span: this.sp(start) };
   });
@@ -575,11 +651,11 @@ class EnvParser extends EmbeddedActionsParser {
   }
 
   public expression = this.RULE("expression", (): A.Expr => {
-    return this.OR([
+    return this.OR((this.alts.expression ??= [
       { GATE: () => this.isLambdaAhead(), ALT: () => this.SUBRULE(this.lambda) },
       { ALT: () => this.SUBRULE(this.quantifier) },
       { ALT: () => this.SUBRULE(this.ternary) },
-    ]);
+    ]));
   });
 
   private lambda = this.RULE("lambda", (): A.Expr => {
@@ -604,14 +680,14 @@ class EnvParser extends EmbeddedActionsParser {
   });
 
   private quantifier = this.RULE("quantifier", (): A.Expr => {
-    const q = this.OR([{ ALT: () => this.CONSUME(K.all) }, { ALT: () => this.CONSUME(K.any) }]);
+    const q = this.OR((this.alts.quantifier ??= [{ ALT: () => this.CONSUME(K.all) }, { ALT: () => this.CONSUME(K.any) }]));
     const variable = this.CONSUME(T.Identifier);
     this.CONSUME(K.in);
-    const collection = this.SUBRULE(this.orExpr);
+    const collection = this.SUBRULE(this.chain);
     let where: A.Expr | undefined;
     this.OPTION(() => {
       this.CONSUME(K.where);
-      where = this.SUBRULE2(this.orExpr);
+      where = this.SUBRULE2(this.chain);
     });
     this.CONSUME(T.Colon);
     const body = this.SUBRULE(this.expression);
@@ -623,152 +699,75 @@ class EnvParser extends EmbeddedActionsParser {
 
   private ternary = this.RULE("ternary", (): A.Expr => {
     const first = this.LA(1);
-    const cond = this.SUBRULE(this.coalesce);
+    const cond = this.SUBRULE(this.chain);
     let result = cond;
     this.OPTION(() => {
       this.CONSUME(T.Question);
       const then = this.SUBRULE(this.expression);
       this.CONSUME(T.Colon);
       const otherwise = this.SUBRULE2(this.expression);
-      result = this.ACTION(() => ({ kind: "Ternary", cond, then, otherwise, span: this.sp(first) }) as A.Expr);
+      if (!this.RECORDING_PHASE) result = { kind: "Ternary", cond, then, otherwise, span: this.sp(first) };
     });
     return result;
   });
 
-  private binary(left: A.Expr, op: A.BinaryOp, opTok: IToken, right: A.Expr): A.Expr {
-    return this.ACTION(() => ({
-      kind: "Binary",
-      op,
-      left,
-      right,
-      opSpan: validSpan(opTok) ? tokSpan(opTok) : NO_SPAN,
-      span: left && right ? { start: left.span.start, end: right.span.end } : NO_SPAN,
-    }));
-  }
-
-  private coalesce = this.RULE("coalesce", (): A.Expr => {
-    let left = this.SUBRULE(this.orExpr);
+  // Binary operators and prefixes are read flat (operand, op, operand, ...) and arranged by
+  // precedence afterwards: one rule level per operand instead of one per precedence level,
+  // which is where a Chevrotain parser spends its time.
+  private chain = this.RULE("chain", (): A.Expr => {
+    const operands: Operand[] = [this.SUBRULE(this.operand)];
+    const ops: IToken[] = [];
     this.MANY(() => {
-      const op = this.CONSUME(T.QQ);
-      const right = this.SUBRULE2(this.orExpr);
-      left = this.binary(left, "??", op, right);
-    });
-    return left;
-  });
-
-  private orExpr = this.RULE("orExpr", (): A.Expr => {
-    let left = this.SUBRULE(this.andExpr);
-    this.MANY(() => {
-      const op = this.OR([{ ALT: () => this.CONSUME(K.or) }, { ALT: () => this.CONSUME(T.PipePipe) }]);
-      const right = this.SUBRULE2(this.andExpr);
-      left = this.binary(left, "or", op, right);
-    });
-    return left;
-  });
-
-  private andExpr = this.RULE("andExpr", (): A.Expr => {
-    let left = this.SUBRULE(this.notExpr);
-    this.MANY(() => {
-      const op = this.OR([{ ALT: () => this.CONSUME(K.and) }, { ALT: () => this.CONSUME(T.AmpAmp) }]);
-      const right = this.SUBRULE2(this.notExpr);
-      left = this.binary(left, "and", op, right);
-    });
-    return left;
-  });
-
-  private notExpr = this.RULE("notExpr", (): A.Expr => {
-    return this.OR([
-      {
-        ALT: () => {
-          const op = this.CONSUME(K.not);
-          const operand = this.SUBRULE(this.notExpr);
-          return this.ACTION(() => ({ kind: "Unary", op: "not", operand, span: this.sp(op) }) as A.Expr);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.comparison) },
-    ]);
-  });
-
-  private comparison = this.RULE("comparison", (): A.Expr => {
-    let left = this.SUBRULE(this.additive);
-    this.OPTION(() => {
-      let opTok!: IToken;
-      let op!: A.BinaryOp;
-      this.OR([
-        { ALT: () => { opTok = this.CONSUME(T.EqEq); op = "=="; } },
-        { ALT: () => { opTok = this.CONSUME(T.NotEq); op = "!="; } },
-        { ALT: () => { opTok = this.CONSUME(T.LtEq); op = "<="; } },
-        { ALT: () => { opTok = this.CONSUME(T.GtEq); op = ">="; } },
-        { ALT: () => { opTok = this.CONSUME(T.Lt); op = "<"; } },
-        { ALT: () => { opTok = this.CONSUME(T.Gt); op = ">"; } },
-        { ALT: () => { opTok = this.CONSUME(K.in); op = "in"; } },
-        { ALT: () => { opTok = this.CONSUME(K.not); this.CONSUME2(K.in); op = "not in"; } },
-      ]);
-      const right = this.SUBRULE2(this.additive);
-      left = this.binary(left, op, opTok, right);
-    });
-    return left;
-  });
-
-  private additive = this.RULE("additive", (): A.Expr => {
-    let left = this.SUBRULE(this.multiplicative);
-    this.MANY(() => {
-      const op = this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
-      const right = this.SUBRULE2(this.multiplicative);
-      left = this.binary(left, op.image as A.BinaryOp, op, right);
-    });
-    return left;
-  });
-
-  private multiplicative = this.RULE("multiplicative", (): A.Expr => {
-    let left = this.SUBRULE(this.unary);
-    this.MANY(() => {
-      const op = this.OR([
+      const op = this.OR((this.alts.binaryOp ??= [
+        { ALT: () => this.CONSUME(T.QQ) },
+        { ALT: () => this.CONSUME(K.or) },
+        { ALT: () => this.CONSUME(T.PipePipe) },
+        { ALT: () => this.CONSUME(K.and) },
+        { ALT: () => this.CONSUME(T.AmpAmp) },
+        { ALT: () => this.CONSUME(T.EqEq) },
+        { ALT: () => this.CONSUME(T.NotEq) },
+        { ALT: () => this.CONSUME(T.LtEq) },
+        { ALT: () => this.CONSUME(T.GtEq) },
+        { ALT: () => this.CONSUME(T.Lt) },
+        { ALT: () => this.CONSUME(T.Gt) },
+        { ALT: () => this.CONSUME(K.in) },
+        { ALT: () => { const not = this.CONSUME(K.not); this.CONSUME2(K.in); return not; } },
+        { ALT: () => this.CONSUME(T.Plus) },
+        { ALT: () => this.CONSUME(T.Minus) },
         { ALT: () => this.CONSUME(T.Star) },
         { ALT: () => this.CONSUME(T.Slash) },
         { ALT: () => this.CONSUME(T.Percent) },
-      ]);
-      const right = this.SUBRULE2(this.unary);
-      left = this.binary(left, op.image as A.BinaryOp, op, right);
+      ]));
+      const right = this.SUBRULE2(this.operand);
+      if (!this.RECORDING_PHASE) {
+        ops.push(op);
+        operands.push(right);
+      }
     });
-    return left;
+    if (this.RECORDING_PHASE) return operands[0]!.expr;
+    return arrange(operands, ops, this.chainErrors);
   });
 
-  private unary = this.RULE("unary", (): A.Expr => {
-    return this.OR([
-      {
-        ALT: () => {
-          const op = this.CONSUME(T.Minus);
-          const operand = this.SUBRULE(this.unary);
-          return this.ACTION(() => {
-            if (operand.kind === "Int" || operand.kind === "Number")
-              return { ...operand, value: -operand.value, span: this.sp(op) };
-            return { kind: "Unary", op: "-", operand, span: this.sp(op) } as A.Expr;
-          });
-        },
-      },
-      {
-        ALT: () => {
-          const op = this.CONSUME(T.Bang);
-          const operand = this.SUBRULE2(this.unary);
-          return this.ACTION(() => ({ kind: "Unary", op: "not", operand, span: this.sp(op) }) as A.Expr);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.postfix) },
-    ]);
-  });
-
-  private postfix = this.RULE("postfix", (): A.Expr => {
+  private operand = this.RULE("operand", (): Operand => {
+    const prefixes: IToken[] = [];
+    this.MANY(() => {
+      const p = this.OR((this.alts.prefix ??= [
+        { ALT: () => this.CONSUME(K.not) },
+        { ALT: () => this.CONSUME(T.Minus) },
+        { ALT: () => this.CONSUME(T.Bang) },
+      ]));
+      if (!this.RECORDING_PHASE) prefixes.push(p);
+    });
     const first = this.LA(1);
     let e = this.SUBRULE(this.primary);
-    this.MANY(() => {
-      this.OR([
+    this.MANY2(() => {
+      this.OR2([
         {
           ALT: () => {
             this.CONSUME(T.Dot);
             const name = this.CONSUME(T.Name);
             const object = e;
-            e = this.ACTION(() => ({ kind: "Member", object, name: this.ident(name), span: this.sp(first) }) as A.Expr);
+            if (!this.RECORDING_PHASE) e = { kind: "Member", object, name: this.ident(name), span: this.sp(first) };
           },
         },
         {
@@ -777,7 +776,7 @@ class EnvParser extends EmbeddedActionsParser {
             const index = this.SUBRULE(this.expression);
             this.CONSUME(T.RBracket);
             const object = e;
-            e = this.ACTION(() => ({ kind: "Index", object, index, span: this.sp(first) }) as A.Expr);
+            if (!this.RECORDING_PHASE) e = { kind: "Index", object, index, span: this.sp(first) };
           },
         },
         {
@@ -788,17 +787,17 @@ class EnvParser extends EmbeddedActionsParser {
               SEP: T.Comma,
               DEF: () => {
                 const a = this.SUBRULE(this.argument);
-                this.ACTION(() => args.push(a));
+                if (!this.RECORDING_PHASE) args.push(a);
               },
             });
             this.CONSUME(T.RParen);
             const callee = e;
-            e = this.ACTION(() => ({ kind: "Call", callee, args, span: this.sp(first) }) as A.Expr);
+            if (!this.RECORDING_PHASE) e = { kind: "Call", callee, args, span: this.sp(first) };
           },
         },
       ]);
     });
-    return e;
+    return { prefixes, expr: e };
   });
 
   private argument = this.RULE("argument", (): A.Arg => {
@@ -815,7 +814,7 @@ class EnvParser extends EmbeddedActionsParser {
   });
 
   private primary = this.RULE("primary", (): A.Expr => {
-    return this.OR([
+    return this.OR((this.alts.primary ??= [
       {
         ALT: () => {
           const t = this.CONSUME(T.IntLit);
@@ -905,7 +904,7 @@ class EnvParser extends EmbeddedActionsParser {
           return { kind: "Insert", table: this.ident(table), value, span: this.sp(start) } as A.Expr;
         },
       },
-    ]);
+    ]));
   });
 }
 
@@ -975,8 +974,10 @@ function runParser<R>(text: string, rule: Rule, depth: number, errors: SyntaxErr
   parser.misplacedHeaders = [];
   parser.input = lexed.tokens;
   parser.pending = [];
+  parser.chainErrors = [];
   const result = (rule === "spec" ? parser.spec() : parser.expression()) as R;
   for (const e of parser.errors) errors.push(recognitionToError(e));
+  errors.push(...parser.chainErrors);
   const pending = parser.pending;
   for (const { node, token } of pending) expandString(node, token, depth, errors);
   return result;
