@@ -6,6 +6,7 @@ import type { ZodType } from "zod";
 import { Store, Table } from "./store.js";
 import { EnvFault, PreconditionFailure } from "./ops.js";
 import { deepEqual, KEY_ORDER, orderedKeys } from "./values.js";
+import { fastArgsFor, type FastArgs } from "./fast-args.js";
 
 export interface TableDef {
   name: string;
@@ -142,16 +143,16 @@ export class Environment {
   readonly def: EnvDefinition;
   protected store: Store;
   protected ctx: Ctx;
-  private toolMap: Map<string, ToolDef>;
+  private toolMap: Map<string, ToolEntry>;
   private tableDefs: Map<string, TableDef>;
   private _checks: boolean;
 
-  protected constructor(def: EnvDefinition, store: Store, options: EnvOptions, toolMap?: Map<string, ToolDef>) {
+  protected constructor(def: EnvDefinition, store: Store, options: EnvOptions, toolMap?: Map<string, ToolEntry>) {
     this.def = def;
     this.store = store;
     this._checks = options.checks ?? true;
     this.ctx = new Ctx(store, this._checks);
-    this.toolMap = toolMap ?? new Map(def.tools.map((t) => [t.name, t]));
+    this.toolMap = toolMap ?? new Map(def.tools.map((t) => [t.name, { tool: t, fastArgs: fastArgsFor(t.args) }]));
     this.tableDefs = new Map(def.tables.map((t) => [t.name, t]));
   }
 
@@ -184,19 +185,26 @@ export class Environment {
 
   /** Run one tool call as a transaction. Never throws. */
   call(name: string, args: unknown = {}): CallResult {
-    const tool = this.toolMap.get(name);
-    if (!tool) {
+    const entry = this.toolMap.get(name);
+    if (!entry) {
       return {
         ok: false,
         kind: "unknown_tool",
         error: `Unknown tool '${name}'. Available tools: ${this.toolNames.join(", ")}`,
       };
     }
-    const parsed = tool.args.safeParse(args ?? {});
-    if (!parsed.success) return { ok: false, kind: "invalid_args", error: formatArgsError(name, parsed.error as never) };
+    const tool = entry.tool;
+    if (args == null) args = {};
+    // the common case (valid arguments of simple types) skips zod; anything else goes to zod
+    let data: unknown = entry.fastArgs === null ? undefined : entry.fastArgs(args);
+    if (data === undefined) {
+      const parsed = tool.args.safeParse(args);
+      if (!parsed.success) return { ok: false, kind: "invalid_args", error: formatArgsError(name, parsed.error as never) };
+      data = parsed.data;
+    }
     if (tool.kind === "query") {
       try {
-        return { ok: true, value: normalize(tool.run(this.ctx, parsed.data)) };
+        return { ok: true, value: normalize(tool.run(this.ctx, data)) };
       } catch (err) {
         return this.errorResult(err, tool);
       }
@@ -204,8 +212,8 @@ export class Environment {
     const store = this.store;
     store.begin();
     try {
-      const value = normalize(tool.run(this.ctx, parsed.data));
-      if (this.checks) this.checkAfterAction();
+      const value = normalize(tool.run(this.ctx, data));
+      if (this._checks) this.checkAfterAction();
       store.commit();
       return { ok: true, value };
     } catch (err) {
@@ -222,17 +230,23 @@ export class Environment {
   }
 
   private checkAfterAction() {
-    const touched = this.store.touched;
-    if (touched.size === 0 && !this.store.globalsTouched) return;
-    // references from changed records, and to deleted ones
+    const store = this.store;
+    const nTables = store.touchedCount;
+    if (nTables === 0 && !store.globalsTouched) return;
+    const nChanges = store.changeCount;
+    // references from changed records, and to deleted ones; table by table in the order of
+    // their first change, records in the order of their first change (a record journaled twice
+    // is checked twice: the checks are pure, so the outcome is the same)
     let deletedFrom: Set<string> | undefined;
-    for (const [tableName, keys] of touched) {
-      const table = this.store.tables[tableName]!;
-      const tdef = this.tableDefs.get(tableName)!;
-      for (const key of keys) {
+    for (let t = 0; t < nTables; t++) {
+      const table = store.touchedTable(t);
+      const tdef = this.tableDefs.get(table.name)!;
+      for (let i = 0; i < nChanges; i++) {
+        if (store.changedTable(i) !== table) continue;
+        const key = store.changedKey(i);
         const rec = table.get(key);
         if (rec === undefined) {
-          (deletedFrom ??= new Set()).add(tableName);
+          (deletedFrom ??= new Set()).add(table.name);
           continue;
         }
         if (tdef.refs) this.checkRefs(tdef, key, rec);
@@ -245,21 +259,25 @@ export class Environment {
           this.def.specFile,
         );
     }
-    for (const inv of this.def.invariants) {
+    const plans = invariantPlans(this.def);
+    for (let n = 0; n < plans.length; n++) {
+      const { inv, star, globals, tables } = plans[n]!;
       const pr = inv.perRecord;
       // did this action change anything the invariant reads, and anything besides its own table?
-      let readsChanged = false;
-      let otherChanged = false;
-      for (const r of inv.reads) {
-        const changed = r === "*" || touched.has(r) || (this.store.globalsTouched && !this.store.tables[r]);
-        if (!changed) continue;
+      let readsChanged = star || (globals && store.globalsTouched);
+      let otherChanged = readsChanged;
+      for (let j = 0; j < tables.length; j++) {
+        const r = tables[j]!;
+        if (!store.isTouched(r)) continue;
         readsChanged = true;
         if (r !== pr?.table) otherChanged = true;
       }
       if (!readsChanged) continue;
       if (pr && !otherChanged) {
-        const table = this.store.tables[pr.table]!;
-        for (const key of touched.get(pr.table) ?? []) {
+        const table = store.tables[pr.table]!;
+        for (let i = 0; i < nChanges; i++) {
+          if (store.changedTable(i) !== table) continue;
+          const key = store.changedKey(i);
           const rec = table.get(key);
           if (rec !== undefined && !pr.check(this.ctx, rec))
             throw new EnvFault(`Invariant ${inv.name} is broken by ${pr.table}[${JSON.stringify(key)}]${inv.description ? `: ${inv.description}` : ""}`, inv.location);
@@ -349,6 +367,11 @@ export class Environment {
     return this.store.globals;
   }
 
+  /** The state as checker functions read it (scenario checks, rewards). */
+  readContext(): Ctx {
+    return this.ctx;
+  }
+
   /** The state as JSON-shaped values (tables as keyed objects, in insertion order). */
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
@@ -425,6 +448,38 @@ function tableToObject(t: Table<any>): Record<string, unknown> {
   }
   if (reordered) Object.defineProperty(out, KEY_ORDER, { value: [...keys], enumerable: false });
   return out;
+}
+
+interface ToolEntry {
+  tool: ToolDef;
+  fastArgs: FastArgs | null;
+}
+
+interface InvariantPlan {
+  inv: InvariantDef;
+  /** reads "*": anything may matter */
+  star: boolean;
+  /** reads a global: any change to the globals matters */
+  globals: boolean;
+  /** the tables it reads */
+  tables: string[];
+}
+const invariantPlanCache = new WeakMap<EnvDefinition, InvariantPlan[]>();
+
+/** The invariants' reads, sorted once per definition into tables, globals and "*". */
+function invariantPlans(def: EnvDefinition): InvariantPlan[] {
+  let plans = invariantPlanCache.get(def);
+  if (!plans) {
+    const tableNames = new Set(def.tables.map((t) => t.name));
+    plans = def.invariants.map((inv) => ({
+      inv,
+      star: inv.reads.includes("*"),
+      globals: inv.reads.some((r) => r !== "*" && !tableNames.has(r)),
+      tables: inv.reads.filter((r) => tableNames.has(r)),
+    }));
+    invariantPlanCache.set(def, plans);
+  }
+  return plans;
 }
 
 /** Tool results are JSON values: undefined becomes null. */

@@ -64,7 +64,7 @@ export function mapDelete(m: Record<string, unknown>, key: string, loc: string):
   delete m[key];
 }
 
-export function at<T>(xs: readonly T[] | string, i: number, loc: string): T {
+export function at<T = any>(xs: readonly T[] | string, i: number, loc: string): T {
   const n = xs.length;
   const j = i < 0 ? n + i : i;
   if (j < 0 || j >= n || !Number.isInteger(j)) throw new EnvFault(`Index ${i} is out of range (length ${n})`, loc);

@@ -1,9 +1,11 @@
 // The state store: insertion-ordered tables of records plus a globals record, with
 // transactions (a failed call leaves no trace) and O(1) forks that share unchanged records.
 // Assumes committed records are never mutated in place: a write first takes a writable copy
-// (`getW`), owned by the running transaction, and commit freezes it.
+// (`getW`), owned by the running transaction, and commit freezes it. So outside a transaction
+// every record in a table is frozen, and inside one a record that is not frozen is one the
+// transaction copied or created: being unfrozen is what marks a record as owned.
 
-import { cloneJson, deepFreeze } from "./values.js";
+import { cloneJson, deepFreeze, recordCloner } from "./values.js";
 
 const GONE: unique symbol = Symbol("gone");
 type Slot<R> = R | typeof GONE;
@@ -26,16 +28,20 @@ export class Table<R extends object = Record<string, unknown>> {
   private _size: number;
   private cache: R[] | null = null;
   private keyCache: string[] | null = null;
-  /** records copied or created by the running transaction: safe to mutate */
-  owned = new Set<object>();
+  /** the store's transaction number when this table was last journaled (see Store.isTouched) */
+  touchedIn = 0;
+  /** copies records of this table (fast for the few shapes its records have); shared with forks */
+  private readonly clone: <T>(v: T) => T;
 
   constructor(
     readonly name: string,
     readonly keyField: string,
     private readonly store: Store,
     parent: Layer<R> | null = null,
+    clone?: <T>(v: T) => T,
   ) {
     this.parent = parent;
+    this.clone = clone ?? recordCloner();
     this._size = parent ? parent.size : 0;
   }
 
@@ -61,11 +67,11 @@ export class Table<R extends object = Record<string, unknown>> {
   getW(key: string): R | undefined {
     const cur = this.get(key);
     if (cur === undefined) return undefined;
-    if (this.owned.has(cur)) return cur;
-    const copy = cloneJson(cur);
+    if (!Object.isFrozen(cur)) return cur; // copied or created by the running transaction
+    const copy = this.clone(cur);
     this.store.journal(this, key, cur);
     this.own.set(key, copy);
-    this.owned.add(copy);
+    this.store.own(copy);
     this.invalidate();
     return copy;
   }
@@ -97,7 +103,7 @@ export class Table<R extends object = Record<string, unknown>> {
     this.own.set(key, rec);
     // FIX(frozen insert): a committed (frozen) record can be inserted again (`insert t r` with r
     // read from a table); it is not writable, so a later getW must copy it instead of returning it
-    if (!Object.isFrozen(rec)) this.owned.add(rec);
+    if (!Object.isFrozen(rec)) this.store.own(rec);
     this._size++;
     this.invalidate();
     return true;
@@ -191,13 +197,12 @@ export class Table<R extends object = Record<string, unknown>> {
     this.parent = layer.depth > MAX_DEPTH ? flatten(layer, this.values(), this.keys()) : layer;
     this.own = new Map();
     this.moved = new Set();
-    this.owned = new Set();
     return this.parent;
   }
 
   forkInto(store: Store): Table<R> {
     const layer = this.freezeLayer();
-    return new Table<R>(this.name, this.keyField, store, layer);
+    return new Table<R>(this.name, this.keyField, store, layer, this.clone);
   }
 
   // --- used by Store for rollback ---
@@ -239,10 +244,6 @@ export class Table<R extends object = Record<string, unknown>> {
     }
     this._size = n;
   }
-  commitOwned() {
-    for (const rec of this.owned) deepFreeze(rec);
-    this.owned.clear();
-  }
   /** Keys changed in this table relative to another table sharing an ancestor (or all keys). */
   changedKeysSince(ancestor: Layer<R> | null): Set<string> {
     const keys = new Set<string>(this.own.keys());
@@ -265,26 +266,32 @@ function flatten<R>(layer: Layer<R>, values: R[], keys: string[]): Layer<R> {
   return { parent: null, own, moved: new Set(), size: own.size, depth: 1 };
 }
 
-interface JournalEntry {
-  table: Table<object> | null; // null: the globals record
-  key: string;
-  prev: object | undefined;
-}
-
 /** Tables, globals and the running transaction's journal. */
 export class Store {
   tables: Record<string, Table<object>> = {};
   private _globals: Record<string, unknown>;
   private globalsOwned = false;
-  private log: JournalEntry[] = [];
+  // The journal, as parallel arrays reused by every transaction (no allocation per entry):
+  // entry i changed record logKeys[i] of logTables[i] (null: the globals record), which held
+  // logPrevs[i] before. Entries past logSize are stale.
+  private logTables: (Table<object> | null)[] = [];
+  private logKeys: string[] = [];
+  private logPrevs: (object | undefined)[] = [];
+  private logSize = 0;
+  /** records copied or created by the running transaction (or outside one): frozen at commit */
+  private owned: object[] = [];
+  private ownedSize = 0;
   /** per table: its positions before its first order change, and the log length then */
   private savedOrders = new Map<Table<object>, { order: ReturnType<Table<object>["snapshotOrder"]>; at: number }>();
   inTxn = false;
+  /** numbers transactions, so that a table knows whether the running one touched it */
+  private txn = 0;
+  /** tables touched by the running transaction, in the order of their first change */
+  private touchedTables: Table<object>[] = [];
+  private touchedSize = 0;
   /** counter behind new_id; restored on rollback, copied by fork */
   idCounter = 1;
   private idCounterAtBegin = 1;
-  /** tables touched by the running transaction, with their keys */
-  touched = new Map<string, Set<string>>();
   globalsTouched = false;
 
   constructor(globals: Record<string, unknown>) {
@@ -307,79 +314,141 @@ export class Store {
     if (!this.globalsOwned) {
       const prev = this._globals;
       this._globals = cloneJson(prev);
-      this.log.push({ table: null, key: "", prev });
+      this.push(null, "", prev);
       this.globalsOwned = true;
       this.globalsTouched = true;
     }
     return this._globals;
   }
 
+  private push(table: Table<object> | null, key: string, prev: object | undefined) {
+    const i = this.logSize++;
+    this.logTables[i] = table;
+    this.logKeys[i] = key;
+    this.logPrevs[i] = prev;
+  }
+
   journal(table: Table<object>, key: string, prev: object | undefined) {
     if (!this.inTxn) return;
-    this.log.push({ table, key, prev });
-    let keys = this.touched.get(table.name);
-    if (!keys) this.touched.set(table.name, (keys = new Set()));
-    keys.add(key);
+    this.push(table, key, prev);
+    if (table.touchedIn !== this.txn) {
+      table.touchedIn = this.txn;
+      this.touchedTables[this.touchedSize++] = table;
+    }
+  }
+
+  /** A record the running transaction copied or created: it is frozen at commit. */
+  own(rec: object) {
+    this.owned[this.ownedSize++] = rec;
+  }
+
+  // --- what the running transaction changed (read by Environment's after-action checks) ---
+
+  /** Number of tables the running transaction changed. */
+  get touchedCount(): number {
+    return this.touchedSize;
+  }
+  /** The i-th table changed by the running transaction (in the order of first change). */
+  touchedTable(i: number): Table<object> {
+    return this.touchedTables[i]!;
+  }
+  /** Whether the running transaction changed the named table. */
+  isTouched(name: string): boolean {
+    const t = this.tables[name];
+    return this.inTxn && t instanceof Table && t.touchedIn === this.txn;
+  }
+  /** Number of journal entries; entry i is keyed by changedKey(i) in changedTable(i). */
+  get changeCount(): number {
+    return this.logSize;
+  }
+  /** The table of journal entry i (null for the globals record). */
+  changedTable(i: number): Table<object> | null {
+    return this.logTables[i]!;
+  }
+  changedKey(i: number): string {
+    return this.logKeys[i]!;
   }
 
   saveOrder(table: Table<object>) {
-    if (this.inTxn && !this.savedOrders.has(table)) this.savedOrders.set(table, { order: table.snapshotOrder(), at: this.log.length });
+    if (this.inTxn && !this.savedOrders.has(table)) this.savedOrders.set(table, { order: table.snapshotOrder(), at: this.logSize });
   }
 
   begin() {
+    // records written outside a transaction count as committed by now
+    if (this.ownedSize) this.freezeOwned();
     this.inTxn = true;
+    this.txn++;
     this.idCounterAtBegin = this.idCounter;
-    this.log.length = 0;
-    this.touched.clear();
+    this.logSize = 0;
+    this.touchedSize = 0;
     this.globalsTouched = false;
     this.globalsOwned = false;
   }
 
+  private freezeOwned() {
+    const owned = this.owned;
+    for (let i = 0, n = this.ownedSize; i < n; i++) {
+      deepFreeze(owned[i]);
+      owned[i] = undefined as never;
+    }
+    this.ownedSize = 0;
+  }
+
   commit() {
-    for (const name of this.touched.keys()) this.tables[name]!.commitOwned();
+    this.freezeOwned();
     if (this.globalsOwned) deepFreeze(this._globals);
     this.finish();
   }
 
   rollback() {
     // positions first (as they were before the first move), then values, newest change first
-    for (const [table, saved] of this.savedOrders) table.restoreOrder(saved.order);
-    for (let i = this.log.length - 1; i >= 0; i--) {
-      const e = this.log[i]!;
-      if (e.table === null) this._globals = e.prev as Record<string, unknown>;
+    const saved = this.savedOrders;
+    if (saved.size) for (const [table, s] of saved) table.restoreOrder(s.order);
+    for (let i = this.logSize - 1; i >= 0; i--) {
+      const table = this.logTables[i]!;
+      const prev = this.logPrevs[i];
+      if (table === null) this._globals = prev as Record<string, unknown>;
       else {
         // FIX(order snapshot): changes made after a table's order snapshot are already undone by
         // restoring it; undoing them again re-added keys at the end (delete k, insert k, rollback
         // left k last).
-        const saved = this.savedOrders.get(e.table);
-        if (saved && i >= saved.at) continue;
-        e.table.restore(e.key, e.prev);
+        if (saved.size) {
+          const s = saved.get(table);
+          if (s && i >= s.at) continue;
+        }
+        table.restore(this.logKeys[i]!, prev);
       }
     }
     // sizes follow each restore; only a table whose order was restored wholesale is recounted
-    for (const table of this.savedOrders.keys()) table.recount();
-    for (const name of this.touched.keys()) this.tables[name]!.owned.clear();
+    if (saved.size) for (const table of saved.keys()) table.recount();
+    // the copies and new records are out of the tables again: nothing to freeze
+    const owned = this.owned;
+    for (let i = 0, n = this.ownedSize; i < n; i++) owned[i] = undefined as never;
+    this.ownedSize = 0;
     this.idCounter = this.idCounterAtBegin;
     this.finish();
   }
 
   private finish() {
-    this.log.length = 0;
-    this.savedOrders.clear();
+    // drop the references the journal holds, so that old records can be collected
+    const prevs = this.logPrevs;
+    for (let i = 0, n = this.logSize; i < n; i++) prevs[i] = undefined;
+    this.logSize = 0;
+    if (this.savedOrders.size) this.savedOrders.clear();
     this.inTxn = false;
     this.globalsOwned = false;
   }
 
   /** Initial load: freeze every record so that any stray mutation throws. */
   freezeAll() {
-    for (const t of Object.values(this.tables)) {
-      for (const r of t.values()) deepFreeze(r);
-      t.owned.clear();
-    }
+    for (const t of Object.values(this.tables)) for (const r of t.values()) deepFreeze(r);
+    this.freezeOwned();
     deepFreeze(this._globals);
   }
 
   fork(): Store {
+    // records written outside a transaction are shared from now on: freeze them
+    if (this.ownedSize && !this.inTxn) this.freezeOwned();
     const s = new Store(this._globals);
     s.idCounter = this.idCounter;
     for (const [name, t] of Object.entries(this.tables)) s.tables[name] = t.forkInto(s);

@@ -184,7 +184,9 @@ export function cloneJson<T>(v: T): T {
 
 function cloneObject(v: object): object {
   if (Array.isArray(v)) {
-    const out = v.slice();
+    // spread, not slice(): V8's slice() takes a slow path on frozen arrays (every committed
+    // one), ~50x slower than spread there; JSON arrays have no holes, so both give the same copy
+    const out = [...v];
     for (let i = 0, n = out.length; i < n; i++) {
       const e = out[i];
       if (typeof e === "object" && e !== null) out[i] = cloneObject(e);
@@ -199,6 +201,69 @@ function cloneObject(v: object): object {
     if (k === "__proto__") setKey(out, k, c);
     else out[k] = c;
   }
+  const order = keyOrderOf(src);
+  if (order !== undefined) setKeyOrder(out, Object.isFrozen(order) ? order : Object.freeze(order.slice()));
+  return out;
+}
+
+type Cloner = (src: Obj, clone: (v: unknown) => unknown) => Obj;
+interface Shape {
+  keys: string[];
+  fn: Cloner;
+}
+const MAX_SHAPES = 8;
+const MAX_SHAPE_KEYS = 64;
+/** the copy functions built so far, by key list: shared by all cloners (building one is slow) */
+const shapeFns = new Map<string, Cloner>();
+const MAX_SHAPE_FNS = 1024;
+
+function shapeFn(keys: string[]): Cloner {
+  const id = JSON.stringify(keys);
+  let fn = shapeFns.get(id);
+  if (fn === undefined) {
+    const fields = keys.map((k) => `[${JSON.stringify(k)}]: c(s[${JSON.stringify(k)}])`);
+    // computed keys: a literal `__proto__: x` would set the prototype, `["__proto__"]: x` does not
+    fn = new Function("s", "c", `return {${fields.join(", ")}};`) as Cloner;
+    if (shapeFns.size < MAX_SHAPE_FNS) shapeFns.set(id, fn);
+  }
+  return fn;
+}
+
+/**
+ * A cloneJson for records that mostly share a few shapes (the records of one table): for each
+ * key list it sees (up to a few), it builds a function that copies an object of that shape
+ * with one object literal, which V8 runs several times faster than a generic key-by-key copy.
+ * Nested values are copied by cloneJson; the result equals cloneJson's (KEY_ORDER included).
+ */
+export function recordCloner(): <T>(v: T) => T {
+  const shapes: Shape[] = [];
+  let full = false;
+  const clone = <T>(v: T): T => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return cloneJson(v);
+    const src = v as Obj;
+    outer: for (let j = 0; j < shapes.length; j++) {
+      const shape = shapes[j]!;
+      const ks = shape.keys;
+      let i = 0;
+      for (const k in src) if (k !== ks[i++]) continue outer;
+      if (i === ks.length) return withOrder(src, shape.fn(src, cloneJson)) as T;
+    }
+    if (!full) {
+      const keys: string[] = [];
+      for (const k in src) keys.push(k);
+      if (keys.length <= MAX_SHAPE_KEYS) {
+        const fn = shapeFn(keys);
+        shapes.push({ keys, fn });
+        if (shapes.length >= MAX_SHAPES) full = true;
+        return withOrder(src, fn(src, cloneJson)) as T;
+      }
+    }
+    return cloneObject(src) as T;
+  };
+  return clone;
+}
+
+function withOrder(src: Obj, out: Obj): Obj {
   const order = keyOrderOf(src);
   if (order !== undefined) setKeyOrder(out, Object.isFrozen(order) ? order : Object.freeze(order.slice()));
   return out;
