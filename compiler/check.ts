@@ -6,7 +6,7 @@ import { makeDiagnostic, closest, type Diagnostic, type Related } from "./diagno
 import {
   T, optional, stripOptional, isOptional, typeToString,
   type Type, type FieldType, type IExpr, type IStmt, type IEnv, type ITool, type IParam, type IEntity,
-  type IStateField, type IInvariant, type IEnum, type IRecordDecl,
+  type IStateField, type IInvariant, type IEnum, type IRecordDecl, type IScenario, type IStep,
 } from "./ir.js";
 import {
   COLLECTION_METHODS, LIST_MUTATORS, STRING_METHODS, METHOD_ALIASES, GLOBALS, KEYED_METHODS,
@@ -44,6 +44,8 @@ const PRIMITIVES: Record<string, Type> = {
 export interface CheckResult {
   env?: IEnv;
   diagnostics: Diagnostic[];
+  /** kept to check scenarios written elsewhere (`scenarios for` files, JSONL) against this spec */
+  checker?: Checker;
 }
 
 export class Checker {
@@ -66,8 +68,12 @@ export class Checker {
 
   constructor(private ast: A.SpecFile) {}
 
+  /** set while checking scenarios written in another file (`scenarios for`, JSONL) */
+  private fileOverride?: string;
+  private scenarioNames = new Map<string, { file: string; span: A.Span }>();
+
   private get file() {
-    return this.ast.file;
+    return this.fileOverride ?? this.ast.file;
   }
 
   private report(code: string, span: A.Span, message: string, extra: { related?: Related[]; fix?: string } = {}) {
@@ -87,6 +93,7 @@ export class Checker {
     const invariants = this.checkInvariants();
     const tools = this.checkTools();
     this.checkPurity(tools);
+    const scenarios = this.checkScenarios(ast.decls, ast.file);
     if (!ast.header) return { diagnostics: this.diags };
     const env: IEnv = {
       name: ast.header.name.name,
@@ -100,8 +107,23 @@ export class Checker {
       rules: ast.decls.filter((d): d is Extract<A.Decl, { kind: "Rule" }> => d.kind === "Rule").map((d) => d.text),
       invariants,
       tools,
+      scenarios,
     };
-    return { env, diagnostics: this.diags };
+    return { env, diagnostics: this.diags, checker: this };
+  }
+
+  /** Run `fn` (checking more scenarios) and return what it reported, leaving the spec's own list alone. */
+  collect<R>(fn: () => R): { value: R; diagnostics: Diagnostic[] } {
+    const mark = this.diags.length;
+    try {
+      const value = fn();
+      return { value, diagnostics: this.diags.splice(mark) };
+    } catch (err) {
+      const file = this.file;
+      this.diags.splice(mark);
+      const span = { start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
+      return { value: undefined as R, diagnostics: [makeDiagnostic("ENV0000", file, span, `Internal checker error (please report): ${(err as Error).message}`)] };
+    }
   }
 
   // ---------- declarations ----------
@@ -166,6 +188,7 @@ export class Checker {
           this.declareTop(d.name, d.toolKind);
           break;
         case "Rule":
+        case "Scenario":
           break;
       }
     }
@@ -539,6 +562,142 @@ export class Checker {
       out.push({ name: d.name.name, description: d.description, expr, perRecord, reads, span: d.span });
     }
     return out;
+  }
+
+  // ---------- scenarios ----------
+
+  /** Check the scenarios among `decls`, written in `file` (this spec or a `scenarios for` file). */
+  checkScenarios(decls: A.Decl[], file: string): IScenario[] {
+    const saved = this.fileOverride;
+    this.fileOverride = file === this.ast.file ? undefined : file;
+    const out: IScenario[] = [];
+    for (const d of decls) {
+      // other declarations in a `scenarios for` file are reported by the pipeline (ENV5017)
+      if (d.kind === "Scenario") out.push(this.scenario(d, file));
+    }
+    this.fileOverride = saved;
+    return out;
+  }
+
+  private scenario(d: A.ScenarioDecl, file: string): IScenario {
+    const name = d.name.name;
+    const first = this.scenarioNames.get(name);
+    if (first)
+      this.report("ENV5003", d.name.span, `Scenario '${name}' is declared twice`, {
+        related: [{ file: first.file, span: first.span, message: "first declared here" }],
+        fix: "give each scenario its own name",
+      });
+    else this.scenarioNames.set(name, { file, span: d.name.span });
+    const missing = [
+      ...(d.init ? [] : ["init"]), ...(d.task ? [] : ["task"]), ...(d.checks.length ? [] : ["check"]), ...(d.solution ? [] : ["solution"]),
+    ];
+    if (missing.length)
+      this.report("ENV5002", d.name.span, `Scenario '${name}' has no ${missing.join(", ")}`, {
+        fix: "a scenario has `init from \"state.json\"`, `task \"...\"`, one or more `check \"...\": expr` and `solution { tool(arg: value) }`",
+      });
+    const checks = d.checks.map((c) => ({ text: c.text, expr: this.checkExpression(c.expr), span: c.span }));
+    const solution: IStep[] = [];
+    for (const step of d.solution?.steps ?? []) {
+      const s = this.solutionStep(step);
+      if (s) solution.push(s);
+    }
+    return {
+      name, description: d.description, file,
+      init: !d.init ? { value: {} } : "file" in d.init ? { file: d.init.file } : { value: d.init.value },
+      initSpan: d.init?.span ?? d.name.span,
+      task: d.task?.text ?? "", persona: d.persona?.text, checks, solution, span: d.name.span,
+    };
+  }
+
+  /** Type a scenario check: a bool over the final state, with `initial` for the start. */
+  checkExpression(e: A.Expr, file?: string): IExpr {
+    const saved = this.fileOverride;
+    if (file !== undefined) this.fileOverride = file === this.ast.file ? undefined : file;
+    this.context = "check";
+    this.frames = [];
+    this.calls = [];
+    this.pushFrame();
+    const x = this.expectBool(e, "A check");
+    this.popFrame();
+    this.fileOverride = saved;
+    return x;
+  }
+
+  /** A solution step: a call of a query or action with constant arguments. */
+  solutionStep(step: A.Expr, file?: string): IStep | undefined {
+    const saved = this.fileOverride;
+    if (file !== undefined) this.fileOverride = file === this.ast.file ? undefined : file;
+    try {
+      if (step.kind !== "Call" || step.callee.kind !== "Name") {
+        this.report("ENV5004", step.span, "A solution step is a tool call: `tool(arg: value, ...)`");
+        return undefined;
+      }
+      const name = step.callee.name;
+      const tool = this.tools.get(name);
+      if (!tool || tool.decl.toolKind === "fn") {
+        const agentTools = [...this.tools.values()].filter((t) => t.decl.toolKind !== "fn").map((t) => t.decl.name.name);
+        const guess = closest(name, agentTools);
+        this.report("ENV5004", step.callee.span, tool ? `'${name}' is a helper (fn); agents call only queries and actions` : `Unknown tool '${name}'`, guess ? { fix: `did you mean \`${guess}\`?` } : {});
+        return undefined;
+      }
+      this.context = "check";
+      this.frames = [];
+      this.pushFrame();
+      const args: Record<string, unknown> = {};
+      const given = new Set<string>();
+      let positional = 0;
+      for (const a of step.args) {
+        let p: IParam | undefined;
+        if (a.name) {
+          p = tool.params.find((x) => x.name === a.name!.name);
+          if (!p) {
+            const guess = closest(a.name.name, tool.params.map((x) => x.name));
+            this.report("ENV2016", a.name.span, `'${name}' has no parameter '${a.name.name}'`, guess ? { fix: `did you mean \`${guess}\`?` } : {});
+            continue;
+          }
+        } else {
+          p = tool.params[positional++];
+          if (!p) {
+            this.report("ENV3007", a.value.span, `'${name}' takes ${tool.params.length} argument${tool.params.length === 1 ? "" : "s"}`);
+            continue;
+          }
+        }
+        if (given.has(p.name)) {
+          this.report("ENV5005", a.value.span, `'${p.name}' is given twice`);
+          continue;
+        }
+        given.add(p.name);
+        const x = this.expr(a.value, p.type);
+        if (!this.expectAssignable(x.t, p.type, a.value.span)) continue;
+        const value = constantOf(x);
+        if (value === NOT_CONSTANT)
+          this.report("ENV5005", a.value.span, "Solution arguments are constants: literals, lists, records or enum values", {
+            fix: "write the value itself (ids made by new_id are deterministic: new_id(\"t\") gives \"t_1\", then \"t_2\")",
+          });
+        else Object.defineProperty(args, p.name, { value, enumerable: true, writable: true, configurable: true });
+      }
+      this.frames = [];
+      for (const p of tool.params)
+        if (p.required && !given.has(p.name)) this.report("ENV3008", step.span, `'${name}' needs '${p.name}'`, { fix: `add \`${p.name}: ...\`` });
+      return { tool: name, args, span: step.span };
+    } finally {
+      this.fileOverride = saved;
+    }
+  }
+
+  private initialField(e: Extract<A.Expr, { kind: "Member" }>): IExpr {
+    const span = e.span;
+    if (this.context !== "check") {
+      this.report("ENV5015", e.object.span, "`initial` (the state at the start of a scenario) exists only in scenario checks");
+      return { e: "lit", value: null, t: T.error, span };
+    }
+    const st = this.state.get(e.name.name);
+    if (!st) {
+      const guess = closest(e.name.name, this.state.keys());
+      this.report("ENV2003", e.name.span, `The state has no field '${e.name.name}'`, guess ? { fix: `did you mean \`initial.${guess}\`?` } : {});
+      return { e: "lit", value: null, t: T.error, span };
+    }
+    return { e: "state", field: st.name, table: !!st.table, initial: true, t: st.type, span };
   }
 
   // ---------- statements ----------
@@ -962,6 +1121,12 @@ export class Checker {
     }
     const exp = expected ? stripOptional(expected) : undefined;
     if (exp?.k === "enum" && exp.values.includes(e.name)) return { e: "lit", value: e.name, t: exp, span };
+    if (e.name === "initial") {
+      this.report("ENV5015", span, this.context === "check"
+        ? "`initial` is the whole state at the start; read one of its fields, like `initial." + ([...this.state.keys()][0] ?? "field") + "`"
+        : "`initial` (the state at the start of a scenario) exists only in scenario checks");
+      return { e: "lit", value: null, t: T.error, span };
+    }
     const owners = [...this.enums.values()].filter((en) => en.values.includes(e.name));
     if (owners.length === 1) {
       const en = owners[0]!;
@@ -1031,7 +1196,7 @@ export class Checker {
 
   private pathKey(e: IExpr): string | undefined {
     if (e.e === "local") return e.name;
-    if (e.e === "state") return e.field;
+    if (e.e === "state") return e.initial ? `initial.${e.field}` : e.field;
     if (e.e === "member") {
       const p = this.pathKey(e.object);
       return p ? `${p}.${e.name}` : undefined;
@@ -1051,6 +1216,8 @@ export class Checker {
       }
       return { e: "lit", value: e.name.name, t: { k: "enum", name: en.name, values: en.values }, span };
     }
+    if (e.object.kind === "Name" && e.object.name === "initial" && !this.lookupLocal("initial") && !this.state.has("initial"))
+      return this.initialField(e);
     const object = this.expr(e.object);
     const name = e.name.name;
     const mk = (t: Type): IExpr => {
@@ -1193,6 +1360,10 @@ export class Checker {
 
   private toolCall(tool: ToolSig, e: Extract<A.Expr, { kind: "Call" }>, span: A.Span): IExpr {
     const name = tool.decl.name.name;
+    if (this.context === "check")
+      this.report("ENV5016", e.callee.span, `A check cannot call '${name}': checks read the final state directly`, {
+        fix: "write the condition over the state, e.g. `accounts[\"A1\"].balance == 50`",
+      });
     this.calls.push({ callee: name, span });
     const slots: (IExpr | undefined)[] = tool.params.map(() => undefined);
     let positional = 0;
@@ -1473,7 +1644,7 @@ function join(a: Type, b: Type): Type | undefined {
 
 function pathOf(e: IExpr): string | undefined {
   if (e.e === "local") return e.name;
-  if (e.e === "state") return e.field;
+  if (e.e === "state") return e.initial ? `initial.${e.field}` : e.field;
   if (e.e === "member") {
     const p = pathOf(e.object);
     return p ? `${p}.${e.name}` : undefined;
@@ -1655,5 +1826,41 @@ export function checkSpec(ast: A.SpecFile): CheckResult {
         makeDiagnostic("ENV0000", ast.file, span, `Internal checker error (please report): ${(err as Error).message}`),
       ],
     };
+  }
+}
+
+const NOT_CONSTANT = Symbol("not constant");
+
+/** The JSON value of a typed expression made only of literals, or NOT_CONSTANT. */
+function constantOf(x: IExpr): unknown {
+  switch (x.e) {
+    case "lit":
+      return x.value;
+    case "str":
+      return x.parts.every((p) => typeof p === "string") ? x.parts.join("") : NOT_CONSTANT;
+    case "unary": {
+      const v = constantOf(x.operand);
+      return x.op === "-" && typeof v === "number" ? -v : NOT_CONSTANT;
+    }
+    case "list": {
+      const out: unknown[] = [];
+      for (const item of x.items) {
+        const v = constantOf(item);
+        if (v === NOT_CONSTANT) return v;
+        out.push(v);
+      }
+      return out;
+    }
+    case "record": {
+      const out: Record<string, unknown> = {};
+      for (const f of x.fields) {
+        const v = constantOf(f.value);
+        if (v === NOT_CONSTANT) return v;
+        Object.defineProperty(out, f.name, { value: v, enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
+    default:
+      return NOT_CONSTANT;
   }
 }

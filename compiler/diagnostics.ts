@@ -92,6 +92,23 @@ export const CODES: Record<string, CodeInfo> = {
   ENV4014: c("Table type outside state", "`table X` is only a state field's type; elsewhere use `list<X>` or `map<string, X>`.", "query q(t: table Book)"),
   ENV4015: c("Unused local", "A `let` binds a value that is never read.", "let x = 5", "warning"),
   ENV4016: c("Entity has no table", "An entity is declared but no state field stores it; `ref` to it can never be satisfied.", "entity Tag key id { id: string }   // no `tags: table Tag`", "warning"),
+  ENV5001: c("Not a scenario item", "A scenario holds `init`, `task`, `persona`, `check` and `solution` items; `init`, `task`, `persona` and `solution` appear once each.", "scenario s { taks \"...\" }   // did you mean `task`?"),
+  ENV5002: c("Incomplete scenario", "A scenario needs an initial state (`init from \"state.json\"` or an inline literal), a `task`, at least one `check` and a `solution`.", "scenario s { task \"Close ticket T1\" }   // no init, check or solution"),
+  ENV5003: c("Duplicate scenario", "Two scenarios of the same environment share a name (across the spec, its scenario files and datasets).", "scenario close_t1 { ... }\nscenario close_t1 { ... }"),
+  ENV5004: c("Bad solution step", "A solution step is a call of one of the environment's queries or actions, `tool(arg: value, ...)`; helpers (`fn`) are not tools.", "solution { withdraw(account_id: \"A1\", amount: 5) ; 42 }"),
+  ENV5005: c("Bad solution argument", "Solution arguments are constants (literals, lists, records, enum values), each given once. Ids made by new_id are deterministic, so write them out.", "solution { close(ticket_id: tickets.keys()[0]) }"),
+  ENV5006: c("Cannot read initial state", "The JSON file named by `init from` (relative to the file that names it) or by a dataset line cannot be read or is not valid JSON.", "init from \"missing.json\""),
+  ENV5007: c("Invalid initial state", "A scenario's initial state does not match the state schema, has a reference to a missing record, or breaks an invariant. Each problem names its JSON path.", "init { accounts: { A1: { account_id: \"A1\", balance: -5 } } }   // invariant: balance >= 0"),
+  ENV5008: c("Check true at the start", "A check already holds in the initial state, so it cannot tell a solved task from an untouched one. Checks that guard what must not change are legitimate: `envc verify --allow-initially-true` reports them as warnings.", "check \"Is the account open?\": accounts[\"A1\"].status == open   // it already is"),
+  ENV5009: c("Solution step fails", "Replaying the reference solution, a call returns an error result (a failed require, bad arguments, an unknown tool), so the solution does not do the task.", "solution { withdraw(account_id: \"A1\", amount: 1000000) }   // Insufficient funds"),
+  ENV5010: c("Environment fault in the solution", "Replaying the reference solution hit an environment fault (a missing key without `else`, a broken ensure or invariant): a bug in the spec on this path.", "let a = accounts[id]   // no else: a missing id is a fault"),
+  ENV5011: c("Check false after the solution", "After the reference solution runs, a check does not hold: the check or the solution is wrong.", "check \"Is the balance 50?\": accounts[\"A1\"].balance == 50   // the solution leaves 40"),
+  ENV5012: c("Vacuous check", "A check holds in every broken variant of the solution (each call dropped in turn, each early stop), so it does not measure whether the task was done.", "check \"Does account A1 exist?\": \"A1\" in accounts"),
+  ENV5013: c("Unknown environment", "A `scenarios for Name` file or a dataset line names an environment that is not among the specs given.", "scenarios for Bnak"),
+  ENV5014: c("Malformed dataset line", "A JSONL dataset line is not a JSON object with `env`, `id`, `initial` (an object, or a path to a JSON file), `task`, `checks` ([{text, expr}]) and `solution` ([{name, arguments}]).", "{\"env\": \"Bank\", \"id\": \"s1\", \"checks\": \"balance == 5\"}"),
+  ENV5015: c("Misused `initial`", "`initial` is the state at the start of a scenario: it exists only in scenario checks, and is read through its fields (`initial.accounts`).", "invariant x: initial.accounts == accounts"),
+  ENV5016: c("Tool call in a check", "Checks are expressions over the final state; they cannot call tools, which would run as part of judging.", "check \"Is the balance 5?\": get_balance(account_id: \"A1\") == 5"),
+  ENV5017: c("Declaration in a scenarios file", "A `scenarios for Name` file holds only scenarios; entities, tools and the rest belong in the spec.", "scenarios for Bank\nentity X key id { id: string }"),
 };
 
 export function makeDiagnostic(

@@ -1,6 +1,6 @@
 // Lowers IR tool bodies, invariants and expressions to JavaScript source text that runs on
 // the runtime (`rt`) with the live state `$s`. Sees only the IR. Output is deterministic.
-import type { IExpr, IStmt, ITool, IEnv, IInvariant, Type } from "./ir.js";
+import type { IExpr, IStmt, ITool, IEnv, IInvariant, ICheck, Type } from "./ir.js";
 import { stripOptional, isOptional } from "./ir.js";
 import type { Span } from "../grammar/ast.js";
 
@@ -9,7 +9,7 @@ const JS_RESERVED = new Set([
   "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null",
   "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
   "let", "static", "implements", "interface", "package", "private", "protected", "public", "await", "arguments",
-  "eval", "undefined", "NaN", "Infinity", "rt", "z", "$s", "$a", "Math", "Object", "JSON", "String", "Number",
+  "eval", "undefined", "NaN", "Infinity", "rt", "z", "$s", "$a", "$i", "Math", "Object", "JSON", "String", "Number",
 ]);
 
 export function jsName(name: string): string {
@@ -26,10 +26,15 @@ function isPrimitive(t: Type): boolean {
 }
 
 export class JsEmitter {
-  constructor(private env: IEnv) {}
+  /** `: any` on lambda parameters when the output is TypeScript; nothing for plain JavaScript */
+  private anyT: string;
+  /** `file`: where the lowered code was written, when not in the spec (scenario files, datasets) */
+  constructor(private env: IEnv, typed = true, private file = env.file) {
+    this.anyT = typed ? ": any" : "";
+  }
 
   loc(span: Span): string {
-    return JSON.stringify(`${this.env.file}:${span.start.line}:${span.start.column}`);
+    return JSON.stringify(`${this.file}:${span.start.line}:${span.start.column}`);
   }
 
   private tableOf(field: string): string {
@@ -54,8 +59,8 @@ export class JsEmitter {
   lambda(e: IExpr): string {
     if (e.e !== "lambda") return this.x(e);
     const params = e.destructure
-      ? `({ first: ${jsName(e.params[0]!)}, second: ${jsName(e.params[1]!)} }: any)`
-      : `(${e.params.map((p) => `${jsName(p)}: any`).join(", ")})`;
+      ? `({ first: ${jsName(e.params[0]!)}, second: ${jsName(e.params[1]!)} }${this.anyT})`
+      : `(${e.params.map((p) => `${jsName(p)}${this.anyT}`).join(", ")})`;
     return `${params} => ${paren(this.x(e.body))}`;
   }
 
@@ -70,6 +75,7 @@ export class JsEmitter {
       case "local":
         return jsName(e.name);
       case "state":
+        if (e.initial) return e.table ? `$i.t.${e.field}` : `$i.g.${e.field}`;
         return e.table ? this.tableOf(e.field) : `$s.g.${e.field}`;
       case "list":
         return `[${e.items.map((i) => this.x(i)).join(", ")}]`;
@@ -94,8 +100,8 @@ export class JsEmitter {
       case "quant": {
         const v = jsName(e.variable);
         const coll = this.coll(e.collection);
-        if (e.quantifier === "all") return `${coll}.every((${v}: any) => ${e.where ? `!(${this.x(e.where)}) || ` : ""}(${this.x(e.body)}))`;
-        return `${coll}.some((${v}: any) => ${e.where ? `(${this.x(e.where)}) && ` : ""}(${this.x(e.body)}))`;
+        if (e.quantifier === "all") return `${coll}.every((${v}${this.anyT}) => ${e.where ? `!(${this.x(e.where)}) || ` : ""}(${this.x(e.body)}))`;
+        return `${coll}.some((${v}${this.anyT}) => ${e.where ? `(${this.x(e.where)}) && ` : ""}(${this.x(e.body)}))`;
       }
       case "insert":
         return `rt.insertRec(${this.tableOf(e.table)}, ${this.x(e.value)}, ${this.loc(e.span)})`;
@@ -422,6 +428,11 @@ export class JsEmitter {
     lines.push(this.stmts(tool.body, "  "));
     if (!tool.returnType) lines.push("  return null;");
     return lines.join("\n");
+  }
+
+  /** A scenario check: a function of the final (`$s`) and the initial (`$i`) state. */
+  scenarioCheck(check: ICheck): string {
+    return this.x(check.expr);
   }
 
   invariantCheck(inv: IInvariant): string {

@@ -88,7 +88,8 @@ export type IExpr = { t: Type; span: Span } & (
   | { e: "lit"; value: string | number | boolean | null }
   | { e: "str"; parts: (string | IExpr)[] }
   | { e: "local"; name: string }
-  | { e: "state"; field: string; table: boolean }
+  // `initial` marks a read of the scenario's initial state (only in checks)
+  | { e: "state"; field: string; table: boolean; initial?: boolean }
   | { e: "list"; items: IExpr[] }
   | { e: "record"; fields: { name: string; value: IExpr }[] }
   | { e: "member"; object: IExpr; name: string }
@@ -181,6 +182,37 @@ export interface IRecordDecl {
   type: Extract<Type, { k: "record" }>;
 }
 
+/** A natural-language check and its expression over the final state (`initial`: the start). */
+export interface ICheck {
+  text: string;
+  expr: IExpr;
+  span: Span;
+  /** the expression as written (kept to write datasets back out) */
+  exprText?: string;
+}
+
+/** One call of the reference solution: a tool and constant arguments. */
+export interface IStep {
+  tool: string;
+  args: Record<string, unknown>;
+  span: Span;
+}
+
+export interface IScenario {
+  name: string;
+  description?: string;
+  /** the file the scenario was written in (a .env file or a JSONL dataset) */
+  file: string;
+  /** `file` is relative to the folder of the scenario's own file */
+  init: { file: string } | { value: unknown };
+  initSpan: Span;
+  task: string;
+  persona?: string;
+  checks: ICheck[];
+  solution: IStep[];
+  span: Span;
+}
+
 export interface IEnv {
   name: string;
   title?: string;
@@ -193,4 +225,5 @@ export interface IEnv {
   rules: string[];
   invariants: IInvariant[];
   tools: ITool[]; // queries, actions and helpers, in source order
+  scenarios: IScenario[]; // from the spec and from `scenarios for` files, in file order
 }

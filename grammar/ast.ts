@@ -47,7 +47,25 @@ export type Decl =
   | { kind: "State"; fields: FieldDecl[]; span: Span }
   | { kind: "Rule"; text: string; span: Span }
   | { kind: "Invariant"; name: Ident; description?: string; expr: Expr; span: Span }
-  | ToolDecl;
+  | ToolDecl
+  | ScenarioDecl;
+
+/** A task in the environment: where it starts, what the agent is told, how it is judged. */
+export interface ScenarioDecl {
+  kind: "Scenario";
+  name: Ident;
+  description?: string;
+  /** `init from "file.json"` (relative to the .env file) or an inline JSON-like literal */
+  init?: { file: string; span: Span } | { value: unknown; span: Span };
+  task?: { text: string; span: Span };
+  persona?: { text: string; span: Span };
+  checks: { text: string; expr: Expr; span: Span }[];
+  /** each step is a tool call with named constant arguments, checked by the checker */
+  solution?: { steps: Expr[]; span: Span };
+  /** items given twice, or words that are not scenario items */
+  misplaced: { word: string; span: Span; repeated: boolean }[];
+  span: Span;
+}
 
 export interface ToolDecl {
   kind: "Tool";
@@ -114,6 +132,8 @@ export type Expr =
 export interface SpecFile {
   file: string;
   header?: EnvHeader;
+  /** `scenarios for Name`: a file of scenarios for an environment declared elsewhere */
+  scenariosFor?: Ident;
   decls: Decl[];
 }
 

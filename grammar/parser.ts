@@ -17,7 +17,7 @@ import type * as A from "./ast.js";
 const K = T.keywords;
 
 export interface SyntaxError {
-  code: "ENV1001" | "ENV1002" | "ENV1003" | "ENV1004" | "ENV1005";
+  code: "ENV1001" | "ENV1002" | "ENV1003" | "ENV1004" | "ENV1005" | "ENV5001";
   message: string;
   span: A.Span;
 }
@@ -46,11 +46,13 @@ const messages: IParserErrorMessageProvider = {
     return `Expected ${describeType(expected)} but found ${describeToken(actual)}`;
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {
-    return `Unexpected ${describeToken(firstRedundant)}: expected a declaration (entity, enum, record, state, rule, invariant, query, action or fn)`;
+    return `Unexpected ${describeToken(firstRedundant)}: expected a declaration (entity, enum, record, state, rule, invariant, query, action, fn or scenario)`;
   },
   buildNoViableAltMessage({ actual, ruleName }) {
     const what: Record<string, string> = {
-      declaration: "a declaration (entity, enum, record, state, rule, invariant, query, action or fn)",
+      declaration: "a declaration (entity, enum, record, state, rule, invariant, query, action, fn or scenario)",
+      scenarioItem: "a scenario item (init, task, persona, check or solution)",
+      jsonValue: "a JSON value",
       primary: "an expression",
       typeAtom: "a type",
       statement: "a statement",
@@ -244,17 +246,27 @@ class EnvParser extends EmbeddedActionsParser {
     return d;
   });
 
-  public spec = this.RULE("spec", (): { header?: A.EnvHeader; decls: A.Decl[] } => {
+  public spec = this.RULE("spec", (): { header?: A.EnvHeader; scenariosFor?: A.Ident; decls: A.Decl[] } => {
     let header: A.EnvHeader | undefined;
+    let scenariosFor: A.Ident | undefined;
     const decls: A.Decl[] = [];
     this.OPTION(() => {
       header = this.SUBRULE(this.header);
+    });
+    // `scenarios for Bank`: a file holding scenarios of an environment declared in another file
+    this.OPTION2({
+      GATE: () => header === undefined && this.LA(1).image === "scenarios",
+      DEF: () => {
+        this.CONSUME(T.Identifier);
+        this.CONSUME(K.for);
+        scenariosFor = this.ident(this.CONSUME2(T.Identifier));
+      },
     });
     this.MANY(() => {
       const d = this.SUBRULE(this.declaration);
       this.ACTION(() => d && decls.push(d));
     });
-    return { header, decls };
+    return { header, scenariosFor, decls };
   });
 
   private header = this.RULE("header", (): A.EnvHeader => {
@@ -288,7 +300,140 @@ class EnvParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.ruleDecl) },
       { ALT: () => this.SUBRULE(this.invariantDecl) },
       { ALT: () => this.SUBRULE(this.toolDecl) },
+      { ALT: () => this.SUBRULE(this.scenarioDecl) },
     ]));
+  });
+
+  private scenarioDecl = this.RULE("scenarioDecl", (): A.Decl => {
+    const start = this.CONSUME(K.scenario);
+    const name = this.CONSUME(T.Identifier);
+    const description = this.SUBRULE(this.optDescription);
+    const sc: A.ScenarioDecl = { kind: "Scenario", name: this.ident(name), description, checks: [], misplaced: [], span: NO_SPAN };
+    this.CONSUME(T.LCurly);
+    this.MANY(() => {
+      this.SUBRULE(this.scenarioItem, { ARGS: [sc] });
+      this.OPTION(() => this.CONSUME(T.Semicolon));
+    });
+    this.CONSUME(T.RCurly);
+    sc.span = this.sp(start);
+    return sc;
+  });
+
+  // Items are introduced by plain words (init, task, persona, check, solution), not keywords,
+  // so that specs may still use those words as names; the word is checked here.
+  private scenarioItem = this.RULE("scenarioItem", (sc: A.ScenarioDecl) => {
+    const word = this.CONSUME(T.Identifier);
+    const set = (key: "task" | "persona" | "init" | "solution", value: NonNullable<A.ScenarioDecl[typeof key]>) => {
+      if (sc[key] !== undefined) sc.misplaced.push({ word: word.image, span: tokSpan(word), repeated: true });
+      else (sc as unknown as Record<string, unknown>)[key] = value;
+    };
+    const misplaced = () => sc.misplaced.push({ word: word.image, span: tokSpan(word), repeated: false });
+    this.OR([
+      {
+        GATE: () => word.image === "solution",
+        IGNORE_AMBIGUITIES: true,
+        ALT: () => {
+          const open = this.CONSUME(T.LCurly);
+          const steps: A.Expr[] = [];
+          this.MANY(() => {
+            const step = this.SUBRULE(this.expression);
+            this.ACTION(() => step && steps.push(step));
+            this.OPTION(() => this.CONSUME(T.Semicolon));
+          });
+          this.CONSUME(T.RCurly);
+          this.ACTION(() => set("solution", { steps, span: this.sp(open) }));
+        },
+      },
+      {
+        GATE: () => word.image === "init",
+        IGNORE_AMBIGUITIES: true,
+        ALT: () => {
+          const value = this.SUBRULE(this.jsonValue);
+          this.ACTION(() => set("init", { value, span: this.sp(word) }));
+        },
+      },
+      {
+        // init from "file.json"
+        ALT: () => {
+          const from = this.CONSUME2(T.Identifier);
+          const file = this.CONSUME(T.StringLit);
+          this.ACTION(() => {
+            if (word.image === "init" && from.image === "from") set("init", { file: this.str(file), span: this.sp(word) });
+            else misplaced();
+          });
+        },
+      },
+      {
+        // task "...", persona "...", check "...": expr
+        ALT: () => {
+          const text = this.OR2([{ ALT: () => this.CONSUME2(T.StringLit) }, { ALT: () => this.CONSUME(T.TripleString) }]);
+          let expr: A.Expr | undefined;
+          this.OPTION2(() => {
+            this.CONSUME(T.Colon);
+            expr = this.SUBRULE2(this.expression);
+          });
+          this.ACTION(() => {
+            const str = this.str(text);
+            if (word.image === "check" && expr) sc.checks.push({ text: str, expr, span: this.sp(word) });
+            else if (word.image === "check") this.chainErrors.push({ code: "ENV1001", message: "A check is `check \"question\": expression`: add ':' and the expression", span: tokSpan(text) });
+            else if ((word.image === "task" || word.image === "persona") && !expr) set(word.image, { text: cleanDoc(str), span: this.sp(word) });
+            else misplaced();
+          });
+        },
+      },
+    ]);
+  });
+
+  /** JSON, plus bare words as keys: the inline initial state of a scenario. */
+  private jsonValue = this.RULE("jsonValue", (): unknown => {
+    return this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.LCurly);
+          const obj: Record<string, unknown> = {};
+          this.MANY(() => {
+            const key = this.OR2([{ ALT: () => this.CONSUME(T.StringLit) }, { ALT: () => this.CONSUME(T.Name) }]);
+            this.CONSUME(T.Colon);
+            const value = this.SUBRULE(this.jsonValue);
+            this.OPTION(() => this.CONSUME(T.Comma));
+            this.ACTION(() => {
+              const k = key.tokenType === T.StringLit || key.tokenType === T.UnterminatedString ? this.str(key) : key.image;
+              Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true });
+            });
+          });
+          this.CONSUME(T.RCurly);
+          return obj;
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.LBracket);
+          const items: unknown[] = [];
+          this.MANY2(() => {
+            const v = this.SUBRULE2(this.jsonValue);
+            this.OPTION2(() => this.CONSUME2(T.Comma));
+            this.ACTION(() => items.push(v));
+          });
+          this.CONSUME(T.RBracket);
+          return items;
+        },
+      },
+      { ALT: () => this.str(this.CONSUME2(T.StringLit)) },
+      {
+        ALT: () => {
+          let sign = 1;
+          this.OPTION3(() => {
+            this.CONSUME(T.Minus);
+            sign = -1;
+          });
+          const n = this.OR3([{ ALT: () => this.CONSUME(T.IntLit) }, { ALT: () => this.CONSUME(T.NumberLit) }]);
+          return sign * Number(n.image);
+        },
+      },
+      { ALT: () => (this.CONSUME(K.true), true) },
+      { ALT: () => (this.CONSUME(K.false), false) },
+      { ALT: () => (this.CONSUME(K.null), null) },
+    ]);
   });
 
   private enumDecl = this.RULE("enumDecl", (): A.Decl => {
@@ -908,6 +1053,15 @@ class EnvParser extends EmbeddedActionsParser {
   });
 }
 
+/** Text that starts right after `"""`: the lines after the first lose their common indentation. */
+function cleanDoc(text: string): string {
+  const lines = text.split("\n");
+  const rest = lines.slice(1).filter((l) => l.trim());
+  if (rest.length === 0) return text;
+  const cut = Math.min(...rest.map((l) => /^[ \t]*/.exec(l)![0].length));
+  return [lines[0], ...lines.slice(1).map((l) => l.slice(Math.min(cut, /^[ \t]*/.exec(l)![0].length)))].join("\n");
+}
+
 function dedent(text: string): string {
   const lines = text.replace(/^\n/, "").replace(/\n[ \t]*$/, "").split("\n");
   const indents = lines.filter((l) => l.trim()).map((l) => /^[ \t]*/.exec(l)![0].length);
@@ -1022,12 +1176,24 @@ function offsetToPos(image: string, offset: number, start: A.Pos): A.Pos {
 /** Parse a whole .env file. Never throws: syntax problems come back as errors. */
 export function parseSpec(text: string, file: string): { ast: A.SpecFile; errors: SyntaxError[] } {
   const errors: SyntaxError[] = [];
-  const result = runParser<{ header?: A.EnvHeader; decls: A.Decl[] }>(text, "spec", 0, errors);
+  const result = runParser<{ header?: A.EnvHeader; scenariosFor?: A.Ident; decls: A.Decl[] }>(text, "spec", 0, errors);
   const misplaced = parserAt(0).misplacedHeaders;
   for (const h of misplaced)
     errors.push({ code: "ENV1005", message: "The `env` header comes first, and only once", span: h.span });
   const header = result?.header ?? misplaced[0];
-  return { ast: { file, header, decls: (result?.decls ?? []).filter(Boolean) }, errors: dedupe(errors) };
+  const decls = (result?.decls ?? []).filter(Boolean);
+  for (const d of decls) {
+    if (d.kind !== "Scenario") continue;
+    for (const m of d.misplaced)
+      errors.push({
+        code: "ENV5001",
+        span: m.span,
+        message: m.repeated
+          ? `'${m.word}' is given twice in scenario ${d.name.name}`
+          : `'${m.word}' is not a scenario item: expected init, task, persona, check or solution`,
+      });
+  }
+  return { ast: { file, header, scenariosFor: result?.scenariosFor, decls }, errors: dedupe(errors) };
 }
 
 /** Parse one expression (scenario checks in JSONL). Spans are relative to `text`. */

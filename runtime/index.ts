@@ -3,6 +3,8 @@
 export * from "./env.js";
 export * from "./ops.js";
 export * from "./render.js";
+export * from "./scenario.js";
+export * from "./replay.js";
 export { Store, Table } from "./store.js";
 export {
   pyRound, pyFloatStr, pyMod, deepEqual, cloneJson, deepFreeze, parseJsonOrdered, stringifyOrdered, orderedKeys,

@@ -6,14 +6,18 @@ import { describe, expect, it } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as path from "node:path";
-import { checkSource, type CheckedSpec } from "../../compiler/pipeline.js";
+import { checkSource, attachScenarioFiles, type CheckedSpec } from "../../compiler/pipeline.js";
+import { verifyAll } from "../../compiler/verify.js";
 import { checkFile } from "../../compiler/project.js";
-import { CODES, explain, renderPretty, renderShort, toJson, type Diagnostic } from "../../compiler/diagnostics.js";
+import { CODES, explain, renderPretty, renderShort, toJson, hasErrors, type Diagnostic } from "../../compiler/diagnostics.js";
 
 const FIXTURE_DIR = fileURLToPath(new URL("./fixtures/", import.meta.url));
 
-/** Codes without a fixture: the internal error, and unreadable input (tested with checkFile below). */
-const EXEMPT = new Set(["ENV0000", "ENV1006"]);
+/**
+ * Codes without a fixture: the internal error, unreadable input (tested with checkFile below)
+ * and malformed dataset lines (JSONL, tested in tests/scenarios/dataset.test.ts).
+ */
+const EXEMPT = new Set(["ENV0000", "ENV1006", "ENV5014"]);
 
 /** Fixtures the checker does not pass yet, with what happens instead (none at present). */
 const KNOWN_FAILING: Record<string, string> = {};
@@ -66,8 +70,18 @@ function describeAll(ds: readonly Diagnostic[]): string {
   return ds.length ? ds.map((d) => `    ${renderShort(d)}`).join("\n") : "    (no diagnostics)";
 }
 
+/** Check a fixture; one with scenarios and no errors is also verified (the ENV50xx codes). */
 function run(f: Fixture): CheckedSpec {
-  return checkSource(f.text, f.file);
+  const r = checkSource(f.text, f.file);
+  // a `scenarios for` fixture names the fixture holding its environment: `// spec: ENVxxxx.env`
+  const companion = /^\/\/ spec: (\S+)/m.exec(f.text)?.[1];
+  const spec = companion ? checkSource(readFileSync(path.join(FIXTURE_DIR, companion), "utf8"), `tests/diagnostics/fixtures/${companion}`) : undefined;
+  attachScenarioFiles(spec ? [spec, r] : [r]);
+  if (r.env?.scenarios.length && !hasErrors(r.diagnostics)) {
+    const [result] = verifyAll([r], []);
+    r.diagnostics = [...r.diagnostics, ...(result?.verdicts.flatMap((v) => v.diagnostics) ?? [])];
+  }
+  return r;
 }
 
 /** The diagnostic a fixture expects (its code at the marked line and column), or undefined. */

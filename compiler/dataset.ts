@@ -1,0 +1,188 @@
+// JSONL scenario datasets: one scenario per line ({env, id, initial, task, persona?, checks:
+// [{text, expr}], solution: [{name, arguments}]}), checked against the named environment's spec.
+// Diagnostics point at the dataset line, and inside a check at the column within its expression.
+import { parseExpression } from "../grammar/parser.js";
+import type * as A from "../grammar/ast.js";
+import { parseJsonOrdered, JsonSyntaxError, stringifyOrdered } from "../runtime/index.js";
+import { closest, makeDiagnostic, type Diagnostic } from "./diagnostics.js";
+import type { CheckedSpec } from "./pipeline.js";
+import type { ICheck, IScenario, IStep } from "./ir.js";
+
+export interface DatasetResult {
+  /** scenarios that type-checked, with the spec of their environment */
+  scenarios: { spec: CheckedSpec; scenario: IScenario }[];
+  diagnostics: Diagnostic[];
+  lines: number;
+}
+
+function pos(line: number, column: number, offset = 0): A.Pos {
+  return { offset, line, column };
+}
+function lineSpan(line: number, column = 1, length = 1): A.Span {
+  return { start: pos(line, column), end: pos(line, column + Math.max(length, 1) - 1) };
+}
+
+/** Column (1-based) of the value after the n-th `"key":` in a raw line, searching from `from`. */
+function keyColumn(raw: string, key: string, n = 0, from = 0): number | undefined {
+  const re = new RegExp(`"${key}"\\s*:\\s*`, "g");
+  re.lastIndex = from;
+  let m: RegExpExecArray | null = null;
+  for (let i = 0; i <= n; i++) {
+    m = re.exec(raw);
+    if (!m) return undefined;
+  }
+  return m!.index + m![0].length + 1;
+}
+
+/** Raw column of the decoded character `offset` of the JSON string starting at column `col`. */
+function rawColumn(raw: string, col: number, offset: number): number {
+  let i = col; // index just after the opening quote (col is 1-based, so raw[col] follows it)
+  for (let k = 0; k < offset && i < raw.length; k++) {
+    if (raw[i] === "\\") i += raw[i + 1] === "u" ? 6 : 2;
+    else i++;
+  }
+  return i + 1;
+}
+
+function remap(span: A.Span, raw: string, line: number, col: number): A.Span {
+  return {
+    start: pos(line, rawColumn(raw, col, span.start.offset)),
+    end: pos(line, Math.max(rawColumn(raw, col, span.start.offset), rawColumn(raw, col, Math.max(span.end.offset - 1, span.start.offset)))),
+  };
+}
+
+/** Move every span of a typed expression from expression-relative to dataset positions. */
+function remapTree(node: unknown, map: (s: A.Span) => A.Span): void {
+  if (Array.isArray(node)) {
+    for (const n of node) remapTree(n, map);
+    return;
+  }
+  if (!node || typeof node !== "object") return;
+  const obj = node as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (key === "t") continue; // types hold no spans, and are shared
+    if (key === "span") obj[key] = map(obj[key] as A.Span);
+    else if (obj[key] && typeof obj[key] === "object") remapTree(obj[key], map);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Read a dataset's text; `specs` are the checked specs its lines may name. */
+export function loadDataset(text: string, file: string, specs: CheckedSpec[]): DatasetResult {
+  const diagnostics: Diagnostic[] = [];
+  const scenarios: DatasetResult["scenarios"] = [];
+  const envs = specs.filter((s) => s.env && s.checker);
+  const seen = new Map<string, number>();
+  const rawLines = text.split("\n");
+  rawLines.forEach((rawLine, index) => {
+    const line = index + 1;
+    const raw = rawLine.endsWith("\r") ? rawLine.slice(0, -1) : rawLine;
+    if (!raw.trim()) return;
+    const bad = (message: string, column = 1, length = 1, code = "ENV5014", fix?: string) =>
+      diagnostics.push(makeDiagnostic(code, file, lineSpan(line, column, length), message, fix ? { fix } : {}));
+    let value: unknown;
+    try {
+      value = parseJsonOrdered(raw);
+    } catch (err) {
+      const column = err instanceof JsonSyntaxError ? err.column : 1;
+      bad(`Line ${line} is not valid JSON: ${(err as Error).message}`, column);
+      return;
+    }
+    if (!isObject(value)) return void bad(`Line ${line} is not a JSON object`);
+    const col = (key: string) => keyColumn(raw, key) ?? 1;
+    const str = (key: string, optional = false): string | undefined => {
+      const v = value[key];
+      if (v === undefined && optional) return undefined;
+      if (typeof v !== "string") {
+        bad(v === undefined ? `Line ${line} has no "${key}"` : `"${key}" must be a string, got ${stringifyOrdered(v).slice(0, 40)}`, v === undefined ? 1 : col(key));
+        return undefined;
+      }
+      return v;
+    };
+    const envName = value.env === undefined && envs.length === 1 ? envs[0]!.env!.name : str("env");
+    const id = str("id");
+    const task = str("task");
+    const persona = str("persona", true);
+    if (envName === undefined || id === undefined || task === undefined) return;
+    const spec = envs.find((s) => s.env!.name === envName);
+    if (!spec) {
+      const guess = closest(envName, envs.map((s) => s.env!.name));
+      bad(`No environment named '${envName}' among the inputs`, col("env"), envName.length + 2, "ENV5013", guess ? `did you mean \`${guess}\`?` : "pass its spec too, e.g. `envc verify specs/bank/ data.jsonl`");
+      return;
+    }
+    const initial = value.initial;
+    if (typeof initial !== "string" && !isObject(initial))
+      return void bad(`"initial" must be a state object or the path of a JSON file, got ${initial === undefined ? "nothing" : stringifyOrdered(initial).slice(0, 40)}`, initial === undefined ? 1 : col("initial"));
+    const checksRaw = value.checks;
+    if (!Array.isArray(checksRaw) || checksRaw.length === 0)
+      return void bad(`"checks" must be a non-empty list of {"text": ..., "expr": ...}`, checksRaw === undefined ? 1 : col("checks"));
+    const solutionRaw = value.solution;
+    if (!Array.isArray(solutionRaw) || solutionRaw.length === 0)
+      return void bad(`"solution" must be a non-empty list of {"name": ..., "arguments": {...}}`, solutionRaw === undefined ? 1 : col("solution"));
+
+    const key = `${envName}\u0000${id}`;
+    if (seen.has(key)) return void bad(`Scenario '${id}' of ${envName} appears again (first on line ${seen.get(key)})`, col("id"), id.length + 2, "ENV5003");
+    seen.set(key, line);
+
+    const checker = spec.checker!;
+    const checksFrom = raw.indexOf('"checks"');
+    const checks: ICheck[] = [];
+    let ok = true;
+    checksRaw.forEach((c, i) => {
+      const exprCol = keyColumn(raw, "expr", i, Math.max(checksFrom, 0)) ?? col("checks");
+      if (!isObject(c) || typeof c.text !== "string" || typeof c.expr !== "string") {
+        ok = false;
+        return void bad(`checks[${i}] must be {"text": "question", "expr": "expression"}`, exprCol);
+      }
+      const parsed = parseExpression(c.expr);
+      if (parsed.errors.length || !parsed.expr) {
+        ok = false;
+        for (const e of parsed.errors) diagnostics.push(makeDiagnostic(e.code, file, remap(e.span, raw, line, exprCol), `${e.message} (in checks[${i}].expr)`));
+        if (!parsed.errors.length) bad(`checks[${i}].expr is empty`, exprCol);
+        return;
+      }
+      const { value: expr, diagnostics: found } = checker.collect(() => checker.checkExpression(parsed.expr!, file));
+      for (const d of found) {
+        diagnostics.push({ ...d, span: remap(d.span, raw, line, exprCol), related: undefined });
+        if (d.severity === "error") ok = false;
+      }
+      remapTree(expr, (s) => remap(s, raw, line, exprCol));
+      checks.push({ text: c.text, expr, span: expr.span, exprText: c.expr });
+    });
+    const solution: IStep[] = [];
+    const solutionFrom = raw.indexOf('"solution"');
+    const tools = new Map((spec.env!.tools ?? []).filter((t) => t.kind !== "fn").map((t) => [t.name, t]));
+    solutionRaw.forEach((s, i) => {
+      const nameCol = keyColumn(raw, "name", i, Math.max(solutionFrom, 0)) ?? col("solution");
+      if (!isObject(s) || typeof s.name !== "string" || (s.arguments !== undefined && !isObject(s.arguments))) {
+        ok = false;
+        return void bad(`solution[${i}] must be {"name": "tool", "arguments": {...}}`, nameCol);
+      }
+      if (!tools.has(s.name)) {
+        ok = false;
+        const guess = closest(s.name, tools.keys());
+        diagnostics.push(makeDiagnostic("ENV5004", file, lineSpan(line, nameCol, s.name.length + 2), `Unknown tool '${s.name}' in solution[${i}]`, guess ? { fix: `did you mean \`${guess}\`?` } : {}));
+        return;
+      }
+      solution.push({ tool: s.name, args: (s.arguments as Record<string, unknown>) ?? {}, span: lineSpan(line, nameCol, s.name.length + 2) });
+    });
+    if (!ok) return;
+    const initCol = col("initial");
+    scenarios.push({
+      spec,
+      scenario: {
+        name: id,
+        file,
+        init: typeof initial === "string" ? { file: initial } : { value: initial },
+        initSpan: lineSpan(line, initCol, typeof initial === "string" ? initial.length + 2 : 1),
+        task,
+        ...(persona !== undefined ? { persona } : {}),
+        checks,
+        solution,
+        span: lineSpan(line, col("id"), id.length + 2),
+      },
+    });
+  });
+  return { scenarios, diagnostics, lines: rawLines.filter((l) => l.trim()).length };
+}

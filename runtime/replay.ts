@@ -1,0 +1,95 @@
+// Replaying episodes: run a list of tool calls from an initial state, render each result, and
+// compare what came out (outputs and changed records) with what was expected.
+// Pure: reading and writing files is the caller's business.
+import type { Environment, CallResult } from "./env.js";
+import { renderResult, type RendererName } from "./render.js";
+import { deepEqual, stringifyOrdered } from "./values.js";
+
+export interface EpisodeCall {
+  name: string;
+  arguments?: unknown;
+}
+
+export interface EpisodeRun {
+  results: CallResult[];
+  /** each result as the chosen renderer shows it to an agent */
+  outputs: string[];
+  final: Environment;
+}
+
+/** Run calls on a fork of `initial` (which is left as it was). */
+export function runEpisode(initial: Environment, calls: readonly EpisodeCall[], renderer: RendererName): EpisodeRun {
+  const final = initial.fork();
+  const results = calls.map((c) => final.call(c.name, c.arguments ?? {}));
+  return { results, outputs: results.map((r) => renderResult(r, renderer)), final };
+}
+
+/** What an episode changed: per table, each changed record's final value (null when deleted); changed globals. */
+export interface ChangedRecords {
+  tables: Record<string, Record<string, unknown>>;
+  globals: Record<string, unknown>;
+}
+
+export function changedRecords(initial: Environment, final: Environment): ChangedRecords {
+  const diff = initial.diff(final);
+  const tables: ChangedRecords["tables"] = {};
+  for (const [table, changes] of Object.entries(diff.tables)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, { after }] of Object.entries(changes))
+      Object.defineProperty(out, key, { value: after, enumerable: true, writable: true, configurable: true });
+    tables[table] = out;
+  }
+  const globals: ChangedRecords["globals"] = {};
+  for (const [name, { after }] of Object.entries(diff.globals)) globals[name] = after;
+  return { tables, globals };
+}
+
+/** The expected outcome of one episode, as a line of an `--expect` file. */
+export interface EpisodeExpectation {
+  id: string;
+  outputs?: string[];
+  changed?: Partial<ChangedRecords>;
+}
+
+/** Differences between an episode's outcome and its expectation; empty when identical. */
+export function compareEpisode(run: EpisodeRun, initial: Environment, expected: EpisodeExpectation): string[] {
+  const out: string[] = [];
+  const clip = (s: string) => (s.length > 300 ? `${s.slice(0, 297)}...` : s);
+  if (expected.outputs) {
+    if (expected.outputs.length !== run.outputs.length)
+      out.push(`${run.outputs.length} calls ran, ${expected.outputs.length} outputs expected`);
+    const n = Math.min(expected.outputs.length, run.outputs.length);
+    for (let i = 0; i < n; i++)
+      if (expected.outputs[i] !== run.outputs[i])
+        out.push(`call ${i + 1} output differs:\n    expected: ${clip(expected.outputs[i]!)}\n    actual:   ${clip(run.outputs[i]!)}`);
+  }
+  if (expected.changed) {
+    const actual = changedRecords(initial, run.final);
+    const exp = { tables: expected.changed.tables ?? {}, globals: expected.changed.globals ?? {} };
+    for (const table of new Set([...Object.keys(exp.tables), ...Object.keys(actual.tables)])) {
+      const e = exp.tables[table] ?? {};
+      const a = actual.tables[table] ?? {};
+      for (const key of new Set([...Object.keys(e), ...Object.keys(a)])) {
+        const ev = key in e ? e[key] : undefined;
+        const av = key in a ? a[key] : undefined;
+        if (ev === undefined && av === undefined) continue;
+        if (!deepEqual(ev ?? null, av ?? null) || (ev === undefined) !== (av === undefined))
+          out.push(
+            `${table}[${JSON.stringify(key)}] differs:\n    expected: ${ev === undefined ? "(unchanged)" : clip(stringifyOrdered(ev))}\n    actual:   ${av === undefined ? "(unchanged)" : clip(stringifyOrdered(av))}`,
+          );
+      }
+    }
+    for (const name of new Set([...Object.keys(exp.globals), ...Object.keys(actual.globals)])) {
+      const ev = exp.globals[name];
+      const av = actual.globals[name];
+      if ((ev === undefined) !== (av === undefined) || !deepEqual(ev ?? null, av ?? null))
+        out.push(`${name} differs:\n    expected: ${ev === undefined ? "(unchanged)" : clip(stringifyOrdered(ev))}\n    actual:   ${av === undefined ? "(unchanged)" : clip(stringifyOrdered(av))}`);
+    }
+  }
+  return out;
+}
+
+/** The expectation an episode's current outcome gives (`envc replay --record`). */
+export function expectationOf(id: string, run: EpisodeRun, initial: Environment): EpisodeExpectation {
+  return { id, outputs: run.outputs, changed: changedRecords(initial, run.final) };
+}
