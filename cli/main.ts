@@ -2,58 +2,24 @@
 // Exit codes: 0 success; 1 the input has errors (diagnostics, stale output, failed tool call);
 // 2 bad usage or unreadable input; 70 an internal error in envc itself.
 import { Command, CommanderError, Option } from "commander";
-import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { renderPretty, renderShort, toJson, explain, hasErrors, CODES, type Diagnostic } from "../compiler/diagnostics.js";
-import { findSpecFiles, checkFile, emitChecked, writeOutput, staleFiles, writeAtomic, envFolderName } from "../compiler/project.js";
-import { loadDefinition } from "../compiler/load.js";
+import { toJson, explain, hasErrors, CODES } from "../compiler/diagnostics.js";
+import { emitChecked, writeOutput, staleFiles, writeAtomic, envFolderName } from "../compiler/project.js";
+import { renderResult, RENDERERS, stringifyOrdered, type RendererName } from "../runtime/index.js";
 import {
-  Environment, StateError, renderResult, RENDERERS, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, diffIsEmpty,
-  type RendererName, type StateDiff,
-} from "../runtime/index.js";
+  type Io, type Format, defaultIo, ExitError, formatOption, checkAll, printDiagnostics, usage, summary, loadEnvironment, formatDiff,
+} from "./common.js";
+import { registerVerify } from "./verify.js";
+import { registerReplay } from "./replay.js";
 
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
+export type { Io } from "./common.js";
+export { formatDiff, loadEnvironment } from "./common.js";
 
-const defaultIo: Io = {
-  out: (s) => process.stdout.write(s + "\n"),
-  err: (s) => process.stderr.write(s + "\n"),
-};
-
-class ExitError extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
-type Format = "pretty" | "short" | "json";
-
-function printDiagnostics(io: Io, ds: Diagnostic[], sources: Map<string, string>, format: Format) {
-  if (format === "json") return;
-  const color = format === "pretty" && process.stderr.isTTY === true && !process.env.NO_COLOR;
-  for (const d of ds) io.err(format === "pretty" ? renderPretty(d, sources, color) + "\n" : renderShort(d));
-}
-
-function summary(ds: Diagnostic[]): string {
-  const errors = ds.filter((d) => d.severity === "error").length;
-  const warnings = ds.length - errors;
-  return `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`;
-}
-
-async function checkAll(inputs: string[]) {
-  const found = await findSpecFiles(inputs);
-  const specs = [];
-  for (const f of found.files) specs.push(await checkFile(f));
-  const sources = new Map(specs.map((s) => [s.file, s.source]));
-  const diagnostics = [...found.problems, ...specs.flatMap((s) => s.diagnostics)];
-  return { found, specs, sources, diagnostics };
-}
-
-function usage(io: Io, message: string): never {
-  io.err(`envc: ${message}`);
-  throw new ExitError(2);
+/** "8 specs" or "8 specs, 8 scenario files" */
+function countOf(files: { scenariosFor?: unknown }[]): string {
+  const scen = files.filter((f) => f.scenariosFor).length;
+  const specs = files.length - scen;
+  return `${specs} spec${specs === 1 ? "" : "s"}${scen ? `, ${scen} scenario file${scen === 1 ? "" : "s"}` : ""}`;
 }
 
 export async function runCli(argv: string[], io: Io = defaultIo): Promise<number> {
@@ -65,8 +31,6 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", `\nExit codes: 0 success, 1 errors in the input, 2 bad usage, 70 internal error.\nDocs: docs/language.md, docs/cli.md`);
-
-  const formatOption = () => new Option("--format <format>", "diagnostics as pretty (with source), short (file:line:col) or json").choices(["pretty", "short", "json"]).default("pretty");
 
   program
     .command("compile")
@@ -80,14 +44,18 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
       printDiagnostics(io, diagnostics, sources, opts.format);
       if (found.files.length === 0 && found.problems.length) usage(io, "no spec files found");
       const folders = new Map<string, string>();
+      const scenarioFileErrors = (spec: (typeof specs)[number]) =>
+        (spec.scenarioFiles ?? []).some((f) => hasErrors(specs.find((s) => s.file === f)?.diagnostics ?? []));
       for (const s of specs) {
+        if (s.scenariosFor) continue;
         const folder = envFolderName(s.file);
         if (folders.has(folder)) usage(io, `${s.file} and ${folders.get(folder)} would both be written to ${opts.out}/${folder}; rename one`);
         folders.set(folder, s.file);
       }
       const results: { file: string; env?: string; tools?: number; written?: string[]; stale?: { file: string; diff: string }[] }[] = [];
       for (const spec of specs) {
-        if (!spec.env || hasErrors(spec.diagnostics)) {
+        if (spec.scenariosFor) continue; // compiled into the scenarios of its environment
+        if (!spec.env || hasErrors(spec.diagnostics) || scenarioFileErrors(spec)) {
           results.push({ file: spec.file });
           continue;
         }
@@ -110,7 +78,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
         io.out(JSON.stringify({ ok: !failed, specs: results, diagnostics: diagnostics.map(toJson) }, null, 2));
       } else {
         const staleCount = results.reduce((n, r) => n + (r.stale?.length ?? 0), 0);
-        io.err(`${specs.length} spec${specs.length === 1 ? "" : "s"}: ${summary(diagnostics)}${opts.verify ? `, ${staleCount} stale file${staleCount === 1 ? "" : "s"}` : ""}`);
+        io.err(`${countOf(specs)}: ${summary(diagnostics)}${opts.verify ? `, ${staleCount} stale file${staleCount === 1 ? "" : "s"}` : ""}`);
         if (opts.verify && staleCount) io.err(`run \`envc compile ${inputs.join(" ")} --out ${opts.out}\` to update`);
       }
       if (failed) throw new ExitError(1);
@@ -126,7 +94,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
       printDiagnostics(io, diagnostics, sources, opts.format);
       if (found.files.length === 0 && found.problems.length) usage(io, "no spec files found");
       if (opts.format === "json") io.out(JSON.stringify({ ok: !hasErrors(diagnostics), files: specs.map((s) => s.file), diagnostics: diagnostics.map(toJson) }, null, 2));
-      else io.err(`${specs.length} spec${specs.length === 1 ? "" : "s"} checked: ${summary(diagnostics)}`);
+      else io.err(`${countOf(specs)} checked: ${summary(diagnostics)}`);
       if (hasErrors(diagnostics)) throw new ExitError(1);
     });
 
@@ -178,6 +146,9 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
       if (!result.ok) throw new ExitError(1);
     });
 
+  registerVerify(program, io);
+  registerReplay(program, io);
+
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
@@ -186,87 +157,6 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     io.err(`envc: internal error: ${(err as Error).message ?? String(err)} (this is a bug in envc; please report it)`);
     return 70;
-  }
-}
-
-export function formatDiff(diff: StateDiff): string {
-  if (diffIsEmpty(diff)) return "state: unchanged";
-  const lines = ["state changes:"];
-  for (const [table, changes] of Object.entries(diff.tables)) {
-    for (const [key, { before, after }] of Object.entries(changes)) {
-      if (before === null) lines.push(`  + ${table}[${JSON.stringify(key)}] = ${stringifyOrdered(after)}`);
-      else if (after === null) lines.push(`  - ${table}[${JSON.stringify(key)}]`);
-      else {
-        const b = before as Record<string, unknown>;
-        const a = after as Record<string, unknown>;
-        for (const field of new Set([...Object.keys(b), ...Object.keys(a)])) {
-          const x = stringifyOrdered(b[field] ?? null);
-          const y = stringifyOrdered(a[field] ?? null);
-          if (x !== y) lines.push(`  ~ ${table}[${JSON.stringify(key)}].${field}: ${x} -> ${y}`);
-        }
-      }
-    }
-  }
-  for (const [name, { before, after }] of Object.entries(diff.globals))
-    lines.push(`  ~ ${name}: ${stringifyOrdered(before)} -> ${stringifyOrdered(after)}`);
-  return lines.join("\n");
-}
-
-async function resolveSpec(io: Io, specArg: string): Promise<string> {
-  let stat;
-  try {
-    stat = await fs.stat(specArg);
-  } catch {
-    usage(io, `no such spec: ${specArg}`);
-  }
-  if (!stat.isDirectory()) return specArg;
-  const found = await findSpecFiles([specArg]);
-  if (found.files.length !== 1) usage(io, `${specArg} holds ${found.files.length} spec files; name one`);
-  return found.files[0]!;
-}
-
-/** Compile a spec in memory and create its environment from a state file. */
-export async function loadEnvironment(
-  io: Io,
-  specArg: string,
-  stateArg: string | undefined,
-  options: { checks?: boolean; seed?: number },
-  format: Format = "pretty",
-): Promise<{ env: Environment; file: string }> {
-  const file = await resolveSpec(io, specArg);
-  const spec = await checkFile(file);
-  if (!spec.env || hasErrors(spec.diagnostics)) {
-    printDiagnostics(io, spec.diagnostics, new Map([[spec.file, spec.source]]), format === "json" ? "short" : format);
-    io.err(`${spec.file}: ${summary(spec.diagnostics)}; fix the spec first`);
-    throw new ExitError(1);
-  }
-  const statePath = stateArg ?? path.join(path.dirname(file), "state.json");
-  let text: string;
-  try {
-    text = await fs.readFile(statePath, "utf8");
-  } catch (err) {
-    usage(io, `cannot read the state file ${statePath}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}${stateArg ? "" : " (pass --state FILE)"}`);
-  }
-  let initial: unknown;
-  try {
-    initial = parseJsonOrdered(text);
-  } catch (err) {
-    if (err instanceof JsonSyntaxError) {
-      io.err(`${statePath}:${err.line}:${err.column}: ${err.message}`);
-      throw new ExitError(2);
-    }
-    throw err;
-  }
-  const definition = loadDefinition(spec.env);
-  try {
-    return { env: Environment.createFrom(definition, initial, options), file };
-  } catch (err) {
-    if (err instanceof StateError) {
-      io.err(`${statePath}: the state does not fit ${spec.file}:`);
-      for (const p of err.problems) io.err(`  ${p.path}: ${p.message}`);
-      throw new ExitError(1);
-    }
-    throw err;
   }
 }
 

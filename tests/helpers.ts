@@ -3,6 +3,7 @@ import { checkSource } from "../compiler/pipeline.js";
 import { loadDefinition } from "../compiler/load.js";
 import { Environment, type EnvOptions } from "../runtime/index.js";
 import type { IEnv } from "../compiler/ir.js";
+import { runCli } from "../cli/main.js";
 
 export function mustCheck(source: string, file = "test.env"): IEnv {
   const r = checkSource(source, file);
@@ -18,4 +19,12 @@ export function codesOf(source: string, file = "test.env"): string[] {
 
 export function envFrom(source: string, state: unknown, options: EnvOptions = {}): Environment {
   return Environment.createFrom(loadDefinition(mustCheck(source)), state, options);
+}
+
+/** Run the CLI in-process, collecting what it prints. */
+export async function runEnvc(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, out: out.join("\n"), err: err.join("\n") };
 }

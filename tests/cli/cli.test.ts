@@ -5,14 +5,9 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync, mkdirSync
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
-import { runCli } from "../../cli/main.js";
+import { runEnvc } from "../helpers.js";
 
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const run = (...argv: string[]) => runEnvc(argv);
 
 const root = path.resolve(new URL("../..", import.meta.url).pathname);
 const specs = ["banking", "calendar", "clinical-trials", "ecommerce", "filesystem", "library", "messaging", "support-tickets"];
@@ -92,7 +87,7 @@ describe("envc check", () => {
   it("passes the bundled specs with no diagnostics", async () => {
     const r = await run("check", path.join(root, "specs"));
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/8 specs checked: 0 errors, 0 warnings/);
+    expect(r.err).toMatch(/8 specs, 8 scenario files checked: 0 errors, 0 warnings/);
   });
 
   it("skips a dotenv file named .env and reports a missing path as usage error", async () => {

@@ -1,0 +1,161 @@
+// What the CLI verbs share: output streams, exit codes as exceptions, diagnostics printing,
+// finding and checking specs (with their `scenarios for` files), loading an environment.
+// Only argument handling and printing live in cli/; the work is in compiler/ and runtime/.
+import { Option } from "commander";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { renderPretty, renderShort, hasErrors, type Diagnostic } from "../compiler/diagnostics.js";
+import { findSpecFiles, checkFile, normalizePath } from "../compiler/project.js";
+import { attachScenarioFiles, type CheckedSpec } from "../compiler/pipeline.js";
+import type { IEnv } from "../compiler/ir.js";
+import { loadDefinition } from "../compiler/load.js";
+import {
+  Environment, StateError, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, diffIsEmpty, type StateDiff,
+} from "../runtime/index.js";
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export const defaultIo: Io = {
+  out: (s) => process.stdout.write(s + "\n"),
+  err: (s) => process.stderr.write(s + "\n"),
+};
+
+export class ExitError extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export type Format = "pretty" | "short" | "json";
+
+export function printDiagnostics(io: Io, ds: Diagnostic[], sources: Map<string, string>, format: Format) {
+  if (format === "json") return;
+  const color = format === "pretty" && process.stderr.isTTY === true && !process.env.NO_COLOR;
+  for (const d of ds) io.err(format === "pretty" ? renderPretty(d, sources, color) + "\n" : renderShort(d));
+}
+
+export function summary(ds: Diagnostic[]): string {
+  const errors = ds.filter((d) => d.severity === "error").length;
+  const warnings = ds.length - errors;
+  return `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`;
+}
+
+export async function checkAll(inputs: string[]) {
+  const found = await findSpecFiles(inputs);
+  const specs = [];
+  for (const f of found.files) specs.push(await checkFile(f));
+  attachScenarioFiles(specs);
+  const sources = new Map(specs.map((s) => [s.file, s.source]));
+  const diagnostics = [...found.problems, ...specs.flatMap((s) => s.diagnostics)];
+  return { found, specs, sources, diagnostics };
+}
+
+export function usage(io: Io, message: string): never {
+  io.err(`envc: ${message}`);
+  throw new ExitError(2);
+}
+
+export const formatOption = () =>
+  new Option("--format <format>", "diagnostics as pretty (with source), short (file:line:col) or json").choices(["pretty", "short", "json"]).default("pretty");
+
+export function formatDiff(diff: StateDiff): string {
+  if (diffIsEmpty(diff)) return "state: unchanged";
+  const lines = ["state changes:"];
+  for (const [table, changes] of Object.entries(diff.tables)) {
+    for (const [key, { before, after }] of Object.entries(changes)) {
+      if (before === null) lines.push(`  + ${table}[${JSON.stringify(key)}] = ${stringifyOrdered(after)}`);
+      else if (after === null) lines.push(`  - ${table}[${JSON.stringify(key)}]`);
+      else {
+        const b = before as Record<string, unknown>;
+        const a = after as Record<string, unknown>;
+        for (const field of new Set([...Object.keys(b), ...Object.keys(a)])) {
+          const x = stringifyOrdered(b[field] ?? null);
+          const y = stringifyOrdered(a[field] ?? null);
+          if (x !== y) lines.push(`  ~ ${table}[${JSON.stringify(key)}].${field}: ${x} -> ${y}`);
+        }
+      }
+    }
+  }
+  for (const [name, { before, after }] of Object.entries(diff.globals))
+    lines.push(`  ~ ${name}: ${stringifyOrdered(before)} -> ${stringifyOrdered(after)}`);
+  return lines.join("\n");
+}
+
+/**
+ * Check a spec given as a file or a folder, with the `scenarios for` files beside it, and
+ * exit with its diagnostics when it (or one of its scenario files) has errors.
+ */
+export async function loadSpec(io: Io, specArg: string, format: Format = "pretty"): Promise<CheckedSpec & { env: IEnv }> {
+  let stat;
+  try {
+    stat = await fs.stat(specArg);
+  } catch {
+    usage(io, `no such spec: ${specArg}`);
+  }
+  const folder = stat.isDirectory() ? specArg : path.dirname(specArg);
+  const found = await findSpecFiles([folder]);
+  const inFolder = found.files.filter((f) => path.dirname(path.resolve(f)) === path.resolve(folder));
+  const candidates = stat.isDirectory() ? inFolder : [...new Set([normalizePath(specArg), ...inFolder])];
+  const checked: CheckedSpec[] = [];
+  for (const f of candidates) checked.push(await checkFile(f));
+  attachScenarioFiles(checked);
+  let main: CheckedSpec | undefined;
+  if (stat.isDirectory()) {
+    const envs = checked.filter((c) => !c.scenariosFor);
+    if (envs.length !== 1) usage(io, `${specArg} holds ${envs.length} spec files; name one`);
+    main = envs[0]!;
+  } else main = checked.find((c) => c.file === normalizePath(specArg))!;
+  if (main.scenariosFor) usage(io, `${specArg} holds scenarios for ${main.scenariosFor.name.name}; name the spec itself`);
+  const own = checked.filter((c) => c === main || (main!.scenarioFiles ?? []).includes(c.file));
+  const diagnostics = own.flatMap((c) => c.diagnostics);
+  if (!main.env || hasErrors(diagnostics)) {
+    printDiagnostics(io, diagnostics, new Map(own.map((c) => [c.file, c.source])), format === "json" ? "short" : format);
+    io.err(`${main.file}: ${summary(diagnostics)}; fix the spec first`);
+    throw new ExitError(1);
+  }
+  return main as CheckedSpec & { env: IEnv };
+}
+
+/** Compile a spec in memory and create its environment from a state file. */
+export async function loadEnvironment(
+  io: Io,
+  specArg: string,
+  stateArg: string | undefined,
+  options: { checks?: boolean; seed?: number },
+  format: Format = "pretty",
+): Promise<{ env: Environment; file: string; spec: CheckedSpec & { env: IEnv } }> {
+  const spec = await loadSpec(io, specArg, format);
+  const file = spec.file;
+  const statePath = stateArg ?? path.join(path.dirname(file), "state.json");
+  let text: string;
+  try {
+    text = await fs.readFile(statePath, "utf8");
+  } catch (err) {
+    usage(io, `cannot read the state file ${statePath}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}${stateArg ? "" : " (pass --state FILE)"}`);
+  }
+  let initial: unknown;
+  try {
+    initial = parseJsonOrdered(text);
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) {
+      io.err(`${statePath}:${err.line}:${err.column}: ${err.message}`);
+      throw new ExitError(2);
+    }
+    throw err;
+  }
+  const definition = loadDefinition(spec.env);
+  try {
+    return { env: Environment.createFrom(definition, initial, options), file, spec };
+  } catch (err) {
+    if (err instanceof StateError) {
+      io.err(`${statePath}: the state does not fit ${spec.file}:`);
+      for (const p of err.problems) io.err(`  ${p.path}: ${p.message}`);
+      throw new ExitError(1);
+    }
+    throw err;
+  }
+}
+

@@ -1,0 +1,251 @@
+// `envc replay`: one episode (a state and calls, or a scenario's solution, with its reward) or
+// a batch of episodes compared with expected outputs and changed records.
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { Option, type Command } from "commander";
+import { writeAtomic } from "../compiler/project.js";
+import { loadDefinition, loadScenarios } from "../compiler/load.js";
+import { InitialStates } from "../compiler/verify.js";
+import { loadDataset } from "../compiler/dataset.js";
+import { renderPretty } from "../compiler/diagnostics.js";
+import type { IScenario } from "../compiler/ir.js";
+import {
+  Environment, StateError, RENDERERS, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, runEpisode, scoreEpisode,
+  compareEpisode, expectationOf, type RendererName, type EnvDefinition, type EpisodeCall, type EpisodeExpectation,
+  type Reward,
+} from "../runtime/index.js";
+import { type Io, ExitError, loadSpec, usage, formatDiff } from "./common.js";
+
+interface ReplayOptions {
+  init?: string;
+  calls?: string;
+  scenario?: string;
+  dataset?: string;
+  episodes?: string;
+  expect?: string;
+  record?: string;
+  renderer: RendererName;
+  format: "pretty" | "json";
+  checks: boolean;
+  seed?: number;
+}
+
+export function registerReplay(program: Command, io: Io) {
+  program
+    .command("replay")
+    .description("replay tool calls on a spec: one episode (with --scenario, its reward) or a batch compared with expectations")
+    .argument("<spec>", "a .env file, or a folder holding one (scenario files beside it are loaded too)")
+    .option("--init <file>", "initial state JSON (default: the scenario's, else state.json next to the spec)")
+    .option("--calls <file>", "JSONL, one call per line: {\"name\": tool, \"arguments\": {...}} (default: the scenario's solution)")
+    .option("--scenario <id>", "score the episode with this scenario's checks")
+    .option("--dataset <file>", "a JSONL dataset holding the --scenario")
+    .option("--episodes <file>", "batch: JSONL, one episode per line: {id, initial?, calls: [{name, arguments}]}")
+    .option("--expect <file>", "batch: JSONL, per episode id: {id, outputs: [...], changed: {tables, globals}}")
+    .option("--record <file>", "batch: write what each episode gives as an --expect file")
+    .addOption(new Option("--renderer <name>", "how results are shown to the agent").choices([...RENDERERS]).default("json"))
+    .addOption(new Option("--format <format>", "human text or one JSON document").choices(["pretty", "json"]).default("pretty"))
+    .option("--no-checks", "do not check ensure, invariants and references after actions")
+    .option("--seed <n>", "seed for new_id counters", (v) => Number.parseInt(v, 10))
+    .action(async (specArg: string, opts: ReplayOptions) => {
+      if (opts.episodes) return batch(io, specArg, opts);
+      if (opts.expect || opts.record) usage(io, "--expect and --record go with --episodes");
+      return single(io, specArg, opts);
+    });
+}
+
+async function readText(io: Io, file: string, what: string): Promise<string> {
+  try {
+    return await fs.readFile(file, "utf8");
+  } catch (err) {
+    usage(io, `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
+  }
+}
+
+function parseJson(io: Io, text: string, where: string): unknown {
+  try {
+    return parseJsonOrdered(text);
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) {
+      io.err(`${where}:${err.line}:${err.column}: ${err.message}`);
+      throw new ExitError(2);
+    }
+    throw err;
+  }
+}
+
+/** JSONL lines as values; a bad line stops with file:line:col. */
+function parseJsonl(io: Io, text: string, file: string): { line: number; value: Record<string, unknown> }[] {
+  const out: { line: number; value: Record<string, unknown> }[] = [];
+  text.split("\n").forEach((raw, i) => {
+    if (!raw.trim()) return;
+    let value: unknown;
+    try {
+      value = parseJsonOrdered(raw);
+    } catch (err) {
+      io.err(`${file}:${i + 1}:${err instanceof JsonSyntaxError ? err.column : 1}: ${(err as Error).message}`);
+      throw new ExitError(2);
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      io.err(`${file}:${i + 1}:1: expected a JSON object`);
+      throw new ExitError(2);
+    }
+    out.push({ line: i + 1, value: value as Record<string, unknown> });
+  });
+  return out;
+}
+
+function toCalls(io: Io, value: unknown, where: string): EpisodeCall[] {
+  if (!Array.isArray(value)) {
+    io.err(`${where}: "calls" must be a list of {"name": tool, "arguments": {...}}`);
+    throw new ExitError(2);
+  }
+  return value.map((c, i) => {
+    if (c === null || typeof c !== "object" || typeof (c as { name?: unknown }).name !== "string") {
+      io.err(`${where}: call ${i + 1} must be {"name": tool, "arguments": {...}}`);
+      throw new ExitError(2);
+    }
+    return { name: (c as { name: string }).name, arguments: (c as { arguments?: unknown }).arguments ?? {} };
+  });
+}
+
+function createEnv(io: Io, def: EnvDefinition, value: unknown, where: string, opts: ReplayOptions): Environment {
+  try {
+    return Environment.createFrom(def, value, { checks: opts.checks, seed: opts.seed });
+  } catch (err) {
+    if (!(err instanceof StateError)) throw err;
+    io.err(`${where}: the state does not fit the spec:`);
+    for (const p of err.problems) io.err(`  ${p.path}: ${p.message}`);
+    throw new ExitError(1);
+  }
+}
+
+async function single(io: Io, specArg: string, opts: ReplayOptions) {
+  const spec = await loadSpec(io, specArg);
+  const env = spec.env;
+  const def = loadDefinition(env);
+  let scenario: IScenario | undefined;
+  if (opts.scenario) {
+    let pool = env.scenarios;
+    if (opts.dataset) {
+      const text = await readText(io, opts.dataset, "dataset");
+      const d = loadDataset(text, opts.dataset, [spec]);
+      for (const diag of d.diagnostics.filter((x) => x.severity === "error")) io.err(renderPretty(diag, new Map([[opts.dataset, text]]), false));
+      pool = [...pool, ...d.scenarios.map((s) => s.scenario)];
+    }
+    scenario = pool.find((s) => s.name === opts.scenario);
+    if (!scenario) usage(io, `no scenario '${opts.scenario}' in ${spec.file}${opts.dataset ? ` or ${opts.dataset}` : ""}${pool.length ? ` (there are: ${pool.map((s) => s.name).join(", ")})` : ""}`);
+  } else if (opts.dataset) usage(io, "--dataset goes with --scenario");
+
+  let initial: Environment;
+  if (opts.init) initial = createEnv(io, def, parseJson(io, await readText(io, opts.init, "state file"), opts.init), opts.init, opts);
+  else if (scenario) {
+    const got = new InitialStates(def).get(scenario);
+    if ("diagnostic" in got) {
+      io.err(renderPretty(got.diagnostic(scenario), new Map(), false));
+      throw new ExitError(1);
+    }
+    initial = got.env.fork({ checks: opts.checks, seed: opts.seed });
+  } else {
+    const statePath = path.join(path.dirname(spec.file), "state.json");
+    initial = createEnv(io, def, parseJson(io, await readText(io, statePath, "state file (or pass --init)"), statePath), statePath, opts);
+  }
+
+  let calls: EpisodeCall[];
+  if (opts.calls) {
+    const lines = parseJsonl(io, await readText(io, opts.calls, "calls file"), opts.calls);
+    calls = lines.flatMap(({ line, value }) => toCalls(io, [value], `${opts.calls}:${line}`));
+  } else if (scenario) calls = scenario.solution.map((s) => ({ name: s.tool, arguments: s.args }));
+  else usage(io, "give the calls (--calls FILE.jsonl) or a scenario (--scenario ID) whose solution to replay");
+
+  const run = runEpisode(initial, calls, opts.renderer);
+  const diff = initial.diff(run.final);
+  let reward: Reward | undefined;
+  if (scenario) {
+    const [sdef] = loadScenarios(env, [scenario]);
+    reward = scoreEpisode(sdef!.checks, run.final, initial, run.results);
+  }
+  if (opts.format === "json") {
+    io.out(stringifyOrdered({
+      calls: calls.map((c, i) => ({ name: c.name, arguments: c.arguments ?? {}, result: run.results[i], output: run.outputs[i] })),
+      diff,
+      ...(reward ? { scenario: scenario!.name, reward } : {}),
+    }, 2));
+    return;
+  }
+  calls.forEach((c, i) => {
+    io.out(`[${i + 1}] ${c.name}(${stringifyOrdered(c.arguments ?? {})})`);
+    io.out(`    ${run.outputs[i]!.split("\n").join("\n    ")}`);
+    const r = run.results[i]!;
+    if (!r.ok) io.out(`    (${r.kind}${r.location ? ` at ${r.location}` : ""})`);
+  });
+  io.out(formatDiff(diff));
+  if (reward) {
+    io.out(`reward: ${reward.reward === null ? "not scored (environment fault)" : fmt(reward.reward)} (${reward.passed}/${reward.total} checks; ${reward.agentErrors} agent error${reward.agentErrors === 1 ? "" : "s"}, ${reward.envFaults} environment fault${reward.envFaults === 1 ? "" : "s"})`);
+    for (const c of reward.checks) io.out(`  ${c.passed ? "PASS" : "FAIL"}  ${c.check}${c.error ? ` (${c.error})` : ""}`);
+    for (const f of reward.faults) io.out(`  FAULT in call ${f.call + 1}: ${f.error}${f.location ? ` (at ${f.location})` : ""}`);
+  }
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(3).replace(/0+$/, "");
+}
+
+async function batch(io: Io, specArg: string, opts: ReplayOptions) {
+  if (opts.calls || opts.scenario) usage(io, "--episodes replays many episodes; --calls and --scenario are for one");
+  const spec = await loadSpec(io, specArg);
+  const def = loadDefinition(spec.env);
+  const episodesFile = opts.episodes!;
+  const episodes = parseJsonl(io, await readText(io, episodesFile, "episodes file"), episodesFile);
+  const expected = new Map<string, EpisodeExpectation>();
+  if (opts.expect) {
+    for (const { line, value } of parseJsonl(io, await readText(io, opts.expect, "expectations file"), opts.expect)) {
+      if (typeof value.id !== "string") {
+        io.err(`${opts.expect}:${line}: an expectation needs a string "id"`);
+        throw new ExitError(2);
+      }
+      expected.set(value.id, value as unknown as EpisodeExpectation);
+    }
+  }
+  // initial states: the default (--init or state.json) and each path named by episodes, built once
+  const cache = new Map<string, Environment>();
+  const fromFile = async (file: string) => {
+    let env = cache.get(file);
+    if (!env) cache.set(file, (env = createEnv(io, def, parseJson(io, await readText(io, file, "state file"), file), file, opts)));
+    return env;
+  };
+  const defaultInit = opts.init ?? path.join(path.dirname(spec.file), "state.json");
+  const recorded: string[] = [];
+  let identical = 0;
+  const mismatches: { id: string; problems: string[] }[] = [];
+  const seen = new Set<string>();
+  for (const { line, value } of episodes) {
+    const where = `${episodesFile}:${line}`;
+    const id = typeof value.id === "string" ? value.id : String(line);
+    if (seen.has(id)) {
+      io.err(`${where}: episode id '${id}' appears twice`);
+      throw new ExitError(2);
+    }
+    seen.add(id);
+    let initial: Environment;
+    if (value.initial === undefined || value.initial === null) initial = await fromFile(defaultInit);
+    else if (typeof value.initial === "string") initial = await fromFile(path.resolve(path.dirname(episodesFile), value.initial));
+    else initial = createEnv(io, def, value.initial, where, opts);
+    const run = runEpisode(initial, toCalls(io, value.calls, where), opts.renderer);
+    if (opts.record) recorded.push(stringifyOrdered(expectationOf(id, run, initial)));
+    if (!opts.expect) continue;
+    const exp = expected.get(id);
+    const problems = exp ? compareEpisode(run, initial, exp) : [`no expectation for episode '${id}' in ${opts.expect}`];
+    if (problems.length === 0) identical++;
+    else mismatches.push({ id, problems });
+  }
+  if (opts.record) await writeAtomic(opts.record, recorded.map((l) => l + "\n").join(""));
+  if (opts.format === "json") {
+    io.out(JSON.stringify({ episodes: episodes.length, identical: opts.expect ? identical : null, mismatches, ...(opts.record ? { recorded: opts.record } : {}) }, null, 2));
+  } else {
+    for (const m of mismatches) io.out(`episode ${m.id}:\n  ${m.problems.join("\n  ")}`);
+    if (opts.record) io.err(`recorded ${recorded.length} expectation${recorded.length === 1 ? "" : "s"} to ${opts.record}`);
+    if (opts.expect) io.out(`replay: ${identical}/${episodes.length} identical`);
+    else io.out(`replay: ${episodes.length} episode${episodes.length === 1 ? "" : "s"} run (pass --expect FILE to compare)`);
+  }
+  if (opts.expect && identical < episodes.length) throw new ExitError(1);
+}
