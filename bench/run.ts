@@ -3,11 +3,15 @@
 // - compile: check + emit (ts-morph + prettier) of the bundled specs
 // - tool calls: a read and a write tool on a compiled environment, with argument validation
 // - fork: cost of forking an environment of 1k and of 100k records
+// - verify: scenarios verified per second over the bundled specs' scenarios
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { checkSource } from "../compiler/pipeline.js";
 import { emitEnv } from "../compiler/emit.js";
-import { loadDefinition } from "../compiler/load.js";
+import { loadDefinition, loadScenarios } from "../compiler/load.js";
+import { findSpecFiles, checkFile } from "../compiler/project.js";
+import { attachScenarioFiles } from "../compiler/pipeline.js";
+import { verifyScenarios, InitialStates } from "../compiler/verify.js";
 import { Environment } from "../runtime/index.js";
 import { rate, median, printTable, type Row } from "./util.js";
 
@@ -26,7 +30,10 @@ const rows: Row[] = [];
 // run from bench/ (tsx) or dist-bench/bench/ (npm run bench): find the package root
 let root = path.dirname(new URL(import.meta.url).pathname);
 while (!existsSync(path.join(root, "package.json"))) root = path.dirname(root);
-const specs = specFiles(path.join(root, "specs")).map((f) => ({ file: path.relative(root, f), text: readFileSync(f, "utf8") }));
+// the specs themselves; `scenarios for` files are parsed only, so they would inflate the figure
+const specs = specFiles(path.join(root, "specs"))
+  .map((f) => ({ file: path.relative(root, f), text: readFileSync(f, "utf8") }))
+  .filter((s) => !checkSource(s.text, s.file).scenariosFor);
 const totalLines = specs.reduce((n, s) => n + s.text.split("\n").length, 0);
 
 if (!only || only === "compiler") {
@@ -122,6 +129,32 @@ action return_loan(loan_id: string) -> Loan "Return a loan." {
       times.push((performance.now() - t) * 1000);
     }
     rows.push({ name: `fork + 1 write + 1 read (${n.toLocaleString("en-US")} records)`, value: median(times), unit: "ns/session" });
+  }
+}
+
+if (!only || only === "scenarios") {
+  // verify: every bundled scenario (initial state, checks at the start, solution, broken
+  // variants); each round parses and validates the initial states afresh, as a run does
+  const found = await findSpecFiles([path.join(root, "specs")]);
+  const checked = await Promise.all(found.files.map((f) => checkFile(f)));
+  attachScenarioFiles(checked);
+  const suites = checked
+    .filter((c) => c.env && c.env.scenarios.length)
+    .map((c) => {
+      const def = loadDefinition(c.env!);
+      return { def, scenarios: c.env!.scenarios, defs: loadScenarios(c.env!) };
+    });
+  const count = suites.reduce((n, s) => n + s.scenarios.length, 0);
+  if (count > 0) {
+    const copies = 5;
+    const verifyRate = await rate(count * copies, () => {
+      for (let i = 0; i < copies; i++)
+        for (const s of suites) {
+          const verdicts = verifyScenarios(s.def, s.scenarios, s.defs, {}, new InitialStates(s.def));
+          if (verdicts.some((v) => !v.kept)) throw new Error(`a bundled scenario fails verify: ${verdicts.find((v) => !v.kept)!.id}`);
+        }
+    });
+    rows.push({ name: `verify (${count} bundled scenarios)`, value: verifyRate, unit: "scenarios/s", target: ">= 1,000", ok: verifyRate >= 1000 });
   }
 }
 
