@@ -119,6 +119,7 @@ export const GLOBALS: Record<string, GlobalSig> = {
   min: { params: [num, num], minArgs: 2, variadic: true, result: (a) => (a.every((t) => t.k === "int") ? T.int : T.number) },
   max: { params: [num, num], minArgs: 2, variadic: true, result: (a) => (a.every((t) => t.k === "int") ? T.int : T.number) },
   str: { params: [T.json], minArgs: 1, result: () => T.string },
+  arith: { params: [T.string], minArgs: 1, result: () => optional(T.number) },
   int: { params: [T.json], minArgs: 1, result: () => T.int },
   number: { params: [T.json], minArgs: 1, result: () => T.number },
   date_add: { params: [T.date, T.int], minArgs: 2, result: () => T.date },

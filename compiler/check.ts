@@ -168,9 +168,13 @@ export class Checker {
           if (this.declareTop(d.name, "entity")) {
             const type: RecordT = { k: "record", name: d.name.name, fields: [], entity: d.name.name };
             this.records.set(d.name.name, { type, span: d.name.span, description: d.description });
-            this.entities.set(d.name.name, { name: d.name.name, key: d.key.name, description: d.description, type, span: d.name.span });
+            this.entities.set(d.name.name, {
+              name: d.name.name, key: d.key.name, ...(d.external ? { externalKey: true } : {}), description: d.description, type, span: d.name.span,
+            });
             if (d.keyWord.name !== "key")
               this.report("ENV1001", d.keyWord.span, `Expected 'key' but found '${d.keyWord.name}'`, { fix: `write \`entity ${d.name.name} key <field> { ... }\`` });
+            if (d.external && d.external.name !== "external")
+              this.report("ENV1001", d.external.span, `Expected 'external' or '{' but found '${d.external.name}'`, { fix: `write \`entity ${d.name.name} key ${d.key.name} { ... }\`` });
           }
           break;
         case "State":
@@ -202,7 +206,12 @@ export class Checker {
       target.type.fields.push(...this.resolveFields(d.fields, "field"));
       if (d.kind === "Entity") {
         const keyField = target.type.fields.find((f) => f.name === d.key.name);
-        if (!keyField)
+        if (d.external) {
+          if (keyField)
+            this.report("ENV2012", d.key.span, `The external key '${d.key.name}' of ${d.name.name} is also a field`, {
+              fix: `drop \`external\` (the records hold their key) or the field`,
+            });
+        } else if (!keyField)
           this.report("ENV2012", d.key.span, `Entity ${d.name.name} has no field '${d.key.name}' to use as its key`, {
             fix: closest(d.key.name, target.type.fields.map((f) => f.name)) ? `did you mean \`${closest(d.key.name, target.type.fields.map((f) => f.name))}\`?` : `add \`${d.key.name}: string\``,
           });
@@ -1092,6 +1101,10 @@ export class Checker {
           return { e: "lit", value: null, t: T.error, span };
         }
         const entity = this.entities.get(field.table)!;
+        if (entity.externalKey)
+          this.report("ENV2019", e.table.span, `Records of ${entity.name} do not hold their key (external), so an insert cannot tell where to store one`, {
+            fix: `give ${entity.name} a key field (\`${entity.key}: string\`) and drop \`external\``,
+          });
         const value = this.expr(e.value, entity.type);
         if (e.value.kind === "RecordLit") {
           const given = new Set(e.value.fields.map((f) => f.name.name));

@@ -58,6 +58,7 @@ export const CODES: Record<string, CodeInfo> = {
   ENV2016: c("Unknown argument name", "A named argument does not match a parameter of the called tool or helper.", "borrow(membr_id: \"M1\")"),
   ENV2017: c("Entity without a table", "An `insert` or `delete` names a state field that is not a table.", "insert today { ... }"),
   ENV2018: c("Local hides an enum value", "A local or parameter has the name of an enum value, so a bare use of that name means the local, not the value. Rename the local, or write the value qualified (`Status.declined`).", "let declined = 0\n... i.response != declined   // compares with the int", "warning"),
+  ENV2019: c("Insert into a table with external keys", "Records of an entity declared `key k external` do not hold their key; they exist only under their key in the state JSON (as tau-bench's users do), so `insert` cannot tell where a new one goes.", "entity User key user_id external { name: string }\n... insert users { name: \"Ann\" }"),
   ENV3001: c("Type mismatch", "A value of one type is used where another type is required.", "let n: int = \"five\""),
   ENV3002: c("Possibly null", "An optional value (`T?`) is used where a value is required. Check it first (`if x != null`, `require x != null else ...`, `let x = ... else ...`) or give a fallback with `??`.", "return c.note.length   // note: string?"),
   ENV3003: c("Condition is not a bool", "`if`, `require`, `ensure`, invariants, `where` and predicates of filter/find/any/all/count need a `bool`.", "require p.name else \"...\""),

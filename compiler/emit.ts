@@ -318,7 +318,7 @@ export function buildModuleStructures(env: IEnv, options: EmitOptions): Statemen
     const entity = env.entities.find((e) => e.name === f.table)!;
     const refs = refsCode(env, entity.type, "r", null);
     const refsFn = refs.length ? `(r: any) => { const out: [string, string, string][] = []; ${refs.join("\n")} return out; }` : "undefined";
-    return `{ name: ${JSON.stringify(f.name)}, entity: ${JSON.stringify(entity.name)}, key: ${JSON.stringify(entity.key)}, record: ${entity.name}Schema, refs: ${refsFn} }`;
+    return `{ name: ${JSON.stringify(f.name)}, entity: ${JSON.stringify(entity.name)}, key: ${JSON.stringify(entity.key)}, ${entity.externalKey ? "externalKey: true, " : ""}record: ${entity.name}Schema, refs: ${refsFn} }`;
   });
   const globals = env.state.filter((f) => !f.table).map(
     (f) => `{ name: ${JSON.stringify(f.name)}, schema: ${zodType(f.type)}, hasDefault: ${f.hasDefault || isOptional(f.type)}, default: ${JSON.stringify(f.hasDefault ? f.default : null)} }`,

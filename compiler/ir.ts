@@ -145,6 +145,8 @@ export interface ITool {
 export interface IEntity {
   name: string;
   key: string;
+  /** the key is not a field: records are stored under it but do not hold it */
+  externalKey?: boolean;
   description?: string;
   type: Extract<Type, { k: "record" }>;
   table?: string;

@@ -43,7 +43,8 @@ export interface EnvHeader {
 export type Decl =
   | { kind: "Enum"; name: Ident; description?: string; members: { name: Ident; description?: string }[]; span: Span }
   | { kind: "Record"; name: Ident; description?: string; fields: FieldDecl[]; span: Span }
-  | { kind: "Entity"; name: Ident; keyWord: Ident; key: Ident; description?: string; fields: FieldDecl[]; span: Span }
+  // `external`: records do not hold their key; it is only their key in the table's JSON object
+  | { kind: "Entity"; name: Ident; keyWord: Ident; key: Ident; external?: Ident; description?: string; fields: FieldDecl[]; span: Span }
   | { kind: "State"; fields: FieldDecl[]; span: Span }
   | { kind: "Rule"; text: string; span: Span }
   | { kind: "Invariant"; name: Ident; description?: string; expr: Expr; span: Span }

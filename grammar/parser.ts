@@ -465,10 +465,14 @@ class EnvParser extends EmbeddedActionsParser {
     const name = this.CONSUME(T.Identifier);
     const keyWord = this.CONSUME2(T.Identifier);
     const key = this.CONSUME3(T.Name);
+    let external: A.Ident | undefined;
+    this.OPTION(() => {
+      external = this.ident(this.CONSUME4(T.Identifier));
+    });
     const description = this.SUBRULE(this.optDescription);
     const fields = this.SUBRULE(this.fieldBlock);
     return {
-      kind: "Entity", name: this.ident(name), keyWord: this.ident(keyWord), key: this.ident(key),
+      kind: "Entity", name: this.ident(name), keyWord: this.ident(keyWord), key: this.ident(key), external,
       description, fields, span: this.sp(start),
     };
   });

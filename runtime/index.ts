@@ -5,6 +5,7 @@ export * from "./ops.js";
 export * from "./render.js";
 export * from "./scenario.js";
 export * from "./replay.js";
+export { arith } from "./arith.js";
 export { Store, Table } from "./store.js";
 export {
   pyRound, pyFloatStr, pyMod, deepEqual, cloneJson, deepFreeze, parseJsonOrdered, stringifyOrdered, orderedKeys,

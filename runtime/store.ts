@@ -39,6 +39,8 @@ export class Table<R extends object = Record<string, unknown>> {
     private readonly store: Store,
     parent: Layer<R> | null = null,
     clone?: <T>(v: T) => T,
+    /** for entities with an external key: each stored record's key (records do not hold it) */
+    private readonly externalKeys: WeakMap<object, string> | null = null,
   ) {
     this.parent = parent;
     this.clone = clone ?? recordCloner();
@@ -69,6 +71,7 @@ export class Table<R extends object = Record<string, unknown>> {
     if (cur === undefined) return undefined;
     if (!Object.isFrozen(cur)) return cur; // copied or created by the running transaction
     const copy = this.clone(cur);
+    this.externalKeys?.set(copy, key);
     this.store.journal(this, key, cur);
     this.own.set(key, copy);
     this.store.own(copy);
@@ -79,13 +82,20 @@ export class Table<R extends object = Record<string, unknown>> {
   /** The writable copy of a record read earlier from this table (found again by its key). */
   writable(rec: R | null | undefined): R | null {
     if (rec == null) return null;
-    const key = (rec as Record<string, unknown>)[this.keyField] as string;
-    return this.getW(key) ?? null;
+    const key = this.keyOf(rec);
+    return key === undefined ? null : (this.getW(key) ?? null);
   }
 
-  insert(rec: R): boolean {
-    const key = (rec as Record<string, unknown>)[this.keyField] as string;
+  /** The key a record of this table is stored under: its key field, or the external key. */
+  keyOf(rec: R): string | undefined {
+    return this.externalKeys ? this.externalKeys.get(rec) : ((rec as Record<string, unknown>)[this.keyField] as string);
+  }
+
+  /** Add a record (under `key` when the entity's key is external); false if the key is taken. */
+  insert(rec: R, key: string | undefined = this.externalKeys ? undefined : this.keyOf(rec)): boolean {
+    if (key === undefined) throw new Error(`${this.name}: records do not hold their key; insert them under one`);
     if (this.get(key) !== undefined) return false;
+    this.externalKeys?.set(rec, key);
     // FIX(order snapshot): snapshot positions before journaling, so that the snapshot is the
     // state before this log entry (see Store.rollback).
     const ownGone = this.own.get(key) === GONE;
@@ -202,7 +212,7 @@ export class Table<R extends object = Record<string, unknown>> {
 
   forkInto(store: Store): Table<R> {
     const layer = this.freezeLayer();
-    return new Table<R>(this.name, this.keyField, store, layer, this.clone);
+    return new Table<R>(this.name, this.keyField, store, layer, this.clone, this.externalKeys);
   }
 
   // --- used by Store for rollback ---
@@ -298,9 +308,10 @@ export class Store {
     this._globals = globals;
   }
 
-  addTable(name: string, keyField: string, entries: Iterable<[string, object]>): Table<object> {
-    const t = new Table<object>(name, keyField, this);
-    for (const [, rec] of entries) t.insert(rec);
+  /** A table from [key, record] entries; `externalKey`: the records do not hold their key. */
+  addTable(name: string, keyField: string, entries: Iterable<[string, object]>, externalKey = false): Table<object> {
+    const t = new Table<object>(name, keyField, this, null, undefined, externalKey ? new WeakMap() : null);
+    for (const [key, rec] of entries) t.insert(rec, key);
     this.tables[name] = t;
     return t;
   }
