@@ -4,6 +4,7 @@
 // - tool calls: a read and a write tool on a compiled environment, with argument validation
 // - fork: cost of forking an environment of 1k and of 100k records
 // - verify: scenarios verified per second over the bundled specs' scenarios
+// - tau-bench retail: the 635 reference tasks replayed, episodes and calls per second
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { checkSource } from "../compiler/pipeline.js";
@@ -12,7 +13,7 @@ import { loadDefinition, loadScenarios } from "../compiler/load.js";
 import { findSpecFiles, checkFile } from "../compiler/project.js";
 import { attachScenarioFiles } from "../compiler/pipeline.js";
 import { verifyScenarios, InitialStates } from "../compiler/verify.js";
-import { Environment } from "../runtime/index.js";
+import { Environment, parseJsonOrdered, runEpisode } from "../runtime/index.js";
 import { rate, median, printTable, type Row } from "./util.js";
 
 function specFiles(dir: string): string[] {
@@ -156,6 +157,23 @@ if (!only || only === "scenarios") {
     });
     rows.push({ name: `verify (${count} bundled scenarios)`, value: verifyRate, unit: "scenarios/s", target: ">= 1,000", ok: verifyRate >= 1000 });
   }
+}
+
+if (!only || only === "taubench") {
+  // tau-bench retail: the reference actions of all 635 tasks, each on a fresh copy of db.json
+  // (a fork), results rendered tau-bench style; comparing with the expectations is not timed
+  const specFile = path.join(root, "specs/taubench-retail/retail.env");
+  const retail = checkSource(readFileSync(specFile, "utf8"), specFile).env!;
+  const db = Environment.createFrom(loadDefinition(retail), parseJsonOrdered(readFileSync(path.join(root, "specs/taubench-retail/db.json"), "utf8")));
+  const episodes = readFileSync(path.join(root, "tests/data/taubench-retail/episodes.jsonl"), "utf8")
+    .trim().split("\n").map((l) => JSON.parse(l) as { calls: { name: string; arguments: unknown }[] });
+  const callCount = episodes.reduce((n, e) => n + e.calls.length, 0);
+  const rounds = 4;
+  const episodeRate = await rate(episodes.length * rounds, () => {
+    for (let r = 0; r < rounds; r++) for (const e of episodes) runEpisode(db, e.calls, "taubench");
+  });
+  rows.push({ name: `tau-bench retail replay (${episodes.length} tasks)`, value: episodeRate, unit: "episodes/s", target: ">= 10,000", ok: episodeRate >= 10_000 });
+  rows.push({ name: `tau-bench retail replay (${callCount} calls)`, value: (episodeRate * callCount) / episodes.length, unit: "calls/s" });
 }
 
 printTable(rows);

@@ -122,6 +122,8 @@ export class JsEmitter {
       const given = new Set(e.fields.map((f) => f.name));
       for (const f of t.fields) if (!given.has(f.name) && f.hasDefault) parts.push(`${propKey(f.name)}: ${JSON.stringify(f.default)}`);
     }
+    // a map literal is an open record of values: TypeScript would type `{}` as having no keys
+    if (t.k === "map" && this.anyT) return `({ ${parts.join(", ")} } as Record<string, any>)`;
     return `{ ${parts.join(", ")} }`;
   }
 
@@ -203,6 +205,7 @@ export class JsEmitter {
         case "min": return `Math.min(${a.map((_, i) => arg(i)).join(", ")})`;
         case "max": return `Math.max(${a.map((_, i) => arg(i)).join(", ")})`;
         case "str": return this.text(a[0]!);
+        case "arith": return `rt.arith(${arg(0)})`;
         case "int": return `rt.toInt(${arg(0)}, ${loc})`;
         case "number": return `rt.toNumber(${arg(0)}, ${loc})`;
         case "date_add": return `rt.dateAdd(${arg(0)}, ${arg(1)})`;

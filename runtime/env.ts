@@ -5,13 +5,15 @@
 import type { ZodType } from "zod";
 import { Store, Table } from "./store.js";
 import { EnvFault, PreconditionFailure } from "./ops.js";
-import { deepEqual, KEY_ORDER, orderedKeys } from "./values.js";
+import { deepEqual, KEY_ORDER, orderedKeys, carryKeyOrder } from "./values.js";
 import { fastArgsFor, type FastArgs } from "./fast-args.js";
 
 export interface TableDef {
   name: string;
   entity: string;
   key: string;
+  /** records do not hold their key: it is only their key in the table's JSON object */
+  externalKey?: boolean;
   record: ZodType;
   /** references held by a record: [field path, target table, key] */
   refs?: (rec: any) => [string, string, string][];
@@ -529,7 +531,8 @@ function buildStore(def: EnvDefinition, initial: unknown): Store {
           continue;
         }
         const rec = r.data as Record<string, unknown>;
-        if (rec[tdef.key] !== key) {
+        carryKeyOrder(obj[key], rec); // zod rebuilds objects: numeric-string keys would move first
+        if (!tdef.externalKey && rec[tdef.key] !== key) {
           problems.push({
             path: jsonPath([tdef.name, key, tdef.key]),
             message: `is ${JSON.stringify(rec[tdef.key])} but the record is stored under "${key}"`,
@@ -539,7 +542,7 @@ function buildStore(def: EnvDefinition, initial: unknown): Store {
         entries.push([key, rec]);
       }
     }
-    store.addTable(tdef.name, tdef.key, entries);
+    store.addTable(tdef.name, tdef.key, entries, tdef.externalKey);
   }
   if (problems.length) throw new StateError(problems);
   store.freezeAll();

@@ -3,7 +3,7 @@
 // Pure: reading and writing files is the caller's business.
 import type { Environment, CallResult } from "./env.js";
 import { renderResult, type RendererName } from "./render.js";
-import { deepEqual, stringifyOrdered } from "./values.js";
+import { deepEqual, stringifyOrdered, parseJsonOrdered } from "./values.js";
 
 export interface EpisodeCall {
   name: string;
@@ -44,11 +44,55 @@ export function changedRecords(initial: Environment, final: Environment): Change
   return { tables, globals };
 }
 
+/**
+ * What one call should have shown: its exact text (a string, or `{text}`), a JSON value its
+ * text must parse to (`{json}`: compared as values, so key order and number spelling do not
+ * matter), or `{skipped: true}` for a step not to compare.
+ */
+export type ExpectedOutput = string | { text: string } | { json: unknown } | { skipped: true };
+
 /** The expected outcome of one episode, as a line of an `--expect` file. */
 export interface EpisodeExpectation {
   id: string;
-  outputs?: string[];
+  outputs?: ExpectedOutput[];
   changed?: Partial<ChangedRecords>;
+}
+
+const NOTE = "\u0000";
+
+/** Where two JSON values first differ, as `path: expected X, got Y`. */
+function firstDifference(want: unknown, got: unknown, at: string): string {
+  const show = (v: unknown) => (v === undefined ? "nothing" : stringifyOrdered(v).slice(0, 80));
+  if (Array.isArray(want) && Array.isArray(got)) {
+    for (let i = 0; i < Math.max(want.length, got.length); i++)
+      if (!deepEqual(want[i] ?? null, got[i] ?? null) || (i < want.length) !== (i < got.length)) return firstDifference(want[i], got[i], `${at}[${i}]`);
+  } else if (want && got && typeof want === "object" && typeof got === "object" && !Array.isArray(want) && !Array.isArray(got)) {
+    const w = want as Record<string, unknown>;
+    const g = got as Record<string, unknown>;
+    for (const k of new Set([...Object.keys(w), ...Object.keys(g)]))
+      if (!(k in w) || !(k in g) || !deepEqual(w[k], g[k])) return firstDifference(w[k], g[k], `${at}.${k}`);
+  }
+  return `${at}: expected ${show(want)}, got ${show(got)}`;
+}
+
+/** Why an output differs from what was expected, or undefined when it matches. */
+function outputMismatch(expected: ExpectedOutput, actual: string): string | undefined {
+  if (typeof expected === "string" || (expected && typeof expected === "object" && "text" in expected)) {
+    const text = typeof expected === "string" ? expected : expected.text;
+    return text === actual ? undefined : stringifyOrdered(text);
+  }
+  if (expected && typeof expected === "object" && "json" in expected) {
+    let parsed: unknown;
+    try {
+      parsed = parseJsonOrdered(actual);
+    } catch {
+      return `JSON ${stringifyOrdered(expected.json)}`;
+    }
+    if (deepEqual(parsed, expected.json)) return undefined;
+    return `JSON ${stringifyOrdered(expected.json)}${NOTE}first difference: ${firstDifference(expected.json, parsed, "$")}`;
+  }
+  if (expected && typeof expected === "object" && "skipped" in expected) return undefined;
+  return `an output entry of an unknown form: ${stringifyOrdered(expected)}`;
 }
 
 /** Differences between an episode's outcome and its expectation; empty when identical. */
@@ -59,9 +103,12 @@ export function compareEpisode(run: EpisodeRun, initial: Environment, expected: 
     if (expected.outputs.length !== run.outputs.length)
       out.push(`${run.outputs.length} calls ran, ${expected.outputs.length} outputs expected`);
     const n = Math.min(expected.outputs.length, run.outputs.length);
-    for (let i = 0; i < n; i++)
-      if (expected.outputs[i] !== run.outputs[i])
-        out.push(`call ${i + 1} output differs:\n    expected: ${clip(expected.outputs[i]!)}\n    actual:   ${clip(run.outputs[i]!)}`);
+    for (let i = 0; i < n; i++) {
+      const want = outputMismatch(expected.outputs[i]!, run.outputs[i]!);
+      if (want === undefined) continue;
+      const [shown, note] = want.split(NOTE);
+      out.push(`call ${i + 1} output differs:\n    expected: ${clip(shown!)}\n    actual:   ${clip(run.outputs[i]!)}${note ? `\n    ${note}` : ""}`);
+    }
   }
   if (expected.changed) {
     const actual = changedRecords(initial, run.final);

@@ -617,6 +617,22 @@ function parseNumber(): number {
  * The keys of obj in their original order: with KEY_ORDER, its keys still present in obj,
  * then any other own enumerable keys in JS order; without it, Object.keys(obj).
  */
+/**
+ * Give `dst` (a copy of `src` made by a validator, which rebuilds objects in JS's key order)
+ * the key order `src` had in its JSON text, at every depth.
+ */
+export function carryKeyOrder(src: unknown, dst: unknown): void {
+  if (src === null || dst === null || typeof src !== "object" || typeof dst !== "object" || src === dst) return;
+  if (Array.isArray(src)) {
+    if (Array.isArray(dst)) for (let i = 0; i < dst.length; i++) carryKeyOrder(src[i], dst[i]);
+    return;
+  }
+  const order = keyOrderOf(src);
+  if (order !== undefined && keyOrderOf(dst) === undefined && Object.isExtensible(dst))
+    Object.defineProperty(dst, KEY_ORDER, { value: order.filter((k) => hasOwn.call(dst, k)), enumerable: false });
+  for (const k of Object.keys(dst)) carryKeyOrder((src as Obj)[k], (dst as Obj)[k]);
+}
+
 export function orderedKeys(obj: object): string[] {
   const order = keyOrderOf(obj);
   if (order === undefined) return Object.keys(obj);

@@ -87,7 +87,7 @@ describe("envc check", () => {
   it("passes the bundled specs with no diagnostics", async () => {
     const r = await run("check", path.join(root, "specs"));
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/8 specs, 8 scenario files checked: 0 errors, 0 warnings/);
+    expect(r.err).toMatch(/9 specs, 9 scenario files checked: 0 errors, 0 warnings/);
   });
 
   it("skips a dotenv file named .env and reports a missing path as usage error", async () => {

@@ -190,7 +190,7 @@ describe("the bundled specs' scenarios", () => {
     const checked = await Promise.all(found.files.map((f) => checkFile(f)));
     attachScenarioFiles(checked);
     const envs = checked.filter((c) => c.env);
-    expect(envs).toHaveLength(8);
+    expect(envs).toHaveLength(9);
     for (const spec of envs) {
       const env = spec.env!;
       expect(env.scenarios.length, env.name).toBeGreaterThanOrEqual(5);

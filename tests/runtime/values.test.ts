@@ -764,7 +764,7 @@ describe("parseJsonOrdered", () => {
     );
   });
 
-  const DB = new URL("../data/taubench-retail/db.json", import.meta.url).pathname;
+  const DB = new URL("../../specs/taubench-retail/db.json", import.meta.url).pathname;
   it("parses the 1.3 MB retail db like JSON.parse, keeping key order", () => {
     const text = readFileSync(DB, "utf8");
     const db = parseJsonOrdered(text) as any;
