@@ -632,6 +632,12 @@ describe("parseJsonOrdered", () => {
     expect(stringifyOrdered(o)).toBe('{"__proto__":{"x":1},"1":2}');
   });
 
+  it("keeps the order of ordered objects nested in plain ones, even next to strings that look like its placeholders", () => {
+    const t = '{"a":{"2":1,"1":2},"b":["\\u0000envc-ordered#0",{"9":0,"3":1}],"c":"\\u0000envc-ordered#1"}';
+    expect(stringifyOrdered(parseJsonOrdered(t))).toBe(t);
+    expect(stringifyOrdered({ plain: [1, "x", null, { y: true }] })).toBe(JSON.stringify({ plain: [1, "x", null, { y: true }] }));
+  });
+
   const orderedTree = fc.letrec((tie) => ({
     node: fc.oneof(
       { depthSize: "small", withCrossShrink: true },
