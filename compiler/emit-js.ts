@@ -338,7 +338,7 @@ export class JsEmitter {
       case "let": {
         const value = s.writable ? this.w(s.value) : this.x(s.value);
         const head = `${ind}let ${jsName(s.name)} = ${value};`;
-        return s.orElse ? `${head}\n${ind}if (${jsName(s.name)} == null) rt.fail(${this.x(s.orElse)});` : head;
+        return s.orElse ? `${head}\n${ind}if (${jsName(s.name)} == null) rt.fail(${this.x(s.orElse)}, ${this.loc(s.span)});` : head;
       }
       case "assign":
         return ind + this.assign(s) + ";";
@@ -352,9 +352,9 @@ export class JsEmitter {
       case "for":
         return this.forStmt(s, ind);
       case "require":
-        return `${ind}if (!${paren(this.x(s.cond))}) rt.fail(${this.x(s.message)});`;
+        return `${ind}if (!${paren(this.x(s.cond))}) rt.fail(${this.x(s.message)}, ${this.loc(s.span)});`;
       case "fail":
-        return `${ind}rt.fail(${this.x(s.message)});`;
+        return `${ind}rt.fail(${this.x(s.message)}, ${this.loc(s.span)});`;
       case "ensure": {
         const msg = s.message ? this.x(s.message) : JSON.stringify("ensure failed");
         return `${ind}if ($s.checks && !${paren(this.x(s.cond))}) rt.fault(${msg}, ${this.loc(s.span)});`;

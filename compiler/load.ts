@@ -13,10 +13,14 @@ function transpile(source: string): string {
   }).outputText;
 }
 
+const RUNTIME_MODULE = Object.freeze({ ...runtime, __esModule: true });
+
 /** Evaluate the emitted module for a checked environment and return its definition. */
 export function loadDefinition(env: IEnv): runtime.EnvDefinition {
   const code = emitModuleForEval(env, transpile);
-  const modules: Record<string, unknown> = { zod: { z }, "envc-runtime": runtime };
+  // a plain object marked __esModule: the transpiled `import * as rt` then uses it as is,
+  // instead of wrapping every export in a getter that each `rt.x` in tool code would call
+  const modules: Record<string, unknown> = { zod: { z }, "envc-runtime": RUNTIME_MODULE };
   const exports: Record<string, unknown> = {};
   const require = (name: string) => {
     const m = modules[name];

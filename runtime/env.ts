@@ -224,8 +224,17 @@ export class Environment {
     }
   }
 
+  /**
+   * Where the last failed precondition (`require`, `fail`, `let ... else`) is in the spec. Not
+   * part of the result, which agents see; coverage tools read it (set on precondition results only).
+   */
+  lastPreconditionAt: string | undefined;
+
   private errorResult(err: unknown, tool: ToolDef): CallResult {
-    if (err instanceof PreconditionFailure) return { ok: false, kind: "precondition", error: err.message };
+    if (err instanceof PreconditionFailure) {
+      this.lastPreconditionAt = err.location;
+      return { ok: false, kind: "precondition", error: err.message };
+    }
     if (err instanceof EnvFault) return { ok: false, kind: "env_fault", error: err.message, location: err.location };
     const message = err instanceof Error ? err.message : String(err);
     return { ok: false, kind: "env_fault", error: `Internal error in ${tool.name}: ${message}`, location: tool.location };
@@ -354,6 +363,22 @@ export class Environment {
     const env = new Environment(this.def, this.store.fork(), { checks: options.checks ?? this.checks }, this.toolMap);
     if (options.seed) env.store.idCounter = 1 + (Math.abs(Math.trunc(options.seed)) % 1_000_000);
     return env;
+  }
+
+  /**
+   * Mark the current state, in O(1), so that changedSince() can tell whether later calls left a
+   * trace (tools like the fuzzer check that failed calls and queries change nothing).
+   */
+  checkpoint(): { readonly globals: object } {
+    for (const t of this.store.tableList) t.checkpoint();
+    return { globals: this.store.globals };
+  }
+
+  /** Whether any record, any table's order or the globals changed since the checkpoint. */
+  changedSince(mark: { readonly globals: object }): boolean {
+    if (this.store.globals !== mark.globals) return true;
+    for (const t of this.store.tableList) if (t.changedSinceCheckpoint()) return true;
+    return false;
   }
 
   /** A frozen copy of the current state (a fork nobody writes to). */

@@ -7,10 +7,13 @@ import type { Table } from "./store.js";
 // These two are thrown on every failed call, so they are not Errors: capturing a stack trace
 // would cost more than the whole call. Their location is the spec's, not JavaScript's.
 
-/** A `require`/`fail`: the agent's mistake, shown to it as the error. */
+/** A `require`/`fail`: the agent's mistake, shown to it as the error (never its location). */
 export class PreconditionFailure {
   readonly name = "PreconditionFailure";
-  constructor(readonly message: string) {}
+  constructor(
+    readonly message: string,
+    readonly location?: string,
+  ) {}
 }
 
 /** The spec is wrong (missing key, broken ensure, ...): carries the spec location. */
@@ -22,8 +25,8 @@ export class EnvFault {
   ) {}
 }
 
-export function fail(message: string): never {
-  throw new PreconditionFailure(message);
+export function fail(message: string, location?: string): never {
+  throw new PreconditionFailure(message, location);
 }
 
 export function fault(message: string, location: string): never {

@@ -75,7 +75,7 @@ export class Table<R extends object = Record<string, unknown>> {
     this.store.journal(this, key, cur);
     this.own.set(key, copy);
     this.store.own(copy);
-    this.invalidate();
+    this.cache = null; // the keys and their order stay as they were
     return copy;
   }
 
@@ -195,6 +195,21 @@ export class Table<R extends object = Record<string, unknown>> {
   }
 
   /** Freeze the current layer so that two tables can share it. */
+  /** Start a fresh layer, so that changedSinceCheckpoint() sees only later writes. O(1). */
+  checkpoint(): void {
+    this.freezeLayer();
+  }
+
+  /** Whether a record or the order changed since checkpoint() (writes undone by a rollback do not count). */
+  changedSinceCheckpoint(): boolean {
+    if (this.moved.size > 0) return true;
+    for (const [key, slot] of this.own) {
+      const before = this.parentGet(key);
+      if ((slot === GONE ? undefined : slot) !== before) return true;
+    }
+    return false;
+  }
+
   freezeLayer(): Layer<R> | null {
     if (this.own.size === 0 && this.moved.size === 0) return this.parent;
     const layer: Layer<R> = {
@@ -212,12 +227,17 @@ export class Table<R extends object = Record<string, unknown>> {
 
   forkInto(store: Store): Table<R> {
     const layer = this.freezeLayer();
-    return new Table<R>(this.name, this.keyField, store, layer, this.clone, this.externalKeys);
+    const t = new Table<R>(this.name, this.keyField, store, layer, this.clone, this.externalKeys);
+    // same records in the same order: the cached arrays (never modified) serve the fork too
+    t.cache = this.cache;
+    t.keyCache = this.keyCache;
+    return t;
   }
 
   // --- used by Store for rollback ---
   restore(key: string, prev: R | undefined) {
     const present = this.get(key) !== undefined;
+    const sameKeys = present === (prev !== undefined) && !this.moved.has(key);
     if (present && prev === undefined) this._size--;
     else if (!present && prev !== undefined) this._size++;
     // FIX(moved restore): a moved key needs its own entry (its position is here, not in the
@@ -227,7 +247,8 @@ export class Table<R extends object = Record<string, unknown>> {
       else this.own.delete(key);
     } else if (this.parentGet(key) === prev && !this.moved.has(key)) this.own.delete(key);
     else this.own.set(key, prev);
-    this.invalidate();
+    if (sameKeys) this.cache = null;
+    else this.invalidate();
   }
   private parentGet(key: string): R | undefined {
     for (let l = this.parent; l; l = l.parent) {
@@ -279,6 +300,8 @@ function flatten<R>(layer: Layer<R>, values: R[], keys: string[]): Layer<R> {
 /** Tables, globals and the running transaction's journal. */
 export class Store {
   tables: Record<string, Table<object>> = {};
+  /** the same tables as a list, for loops that run on every call */
+  tableList: Table<object>[] = [];
   private _globals: Record<string, unknown>;
   private globalsOwned = false;
   // The journal, as parallel arrays reused by every transaction (no allocation per entry):
@@ -313,6 +336,7 @@ export class Store {
     const t = new Table<object>(name, keyField, this, null, undefined, externalKey ? new WeakMap() : null);
     for (const [key, rec] of entries) t.insert(rec, key);
     this.tables[name] = t;
+    this.tableList.push(t);
     return t;
   }
 
@@ -462,7 +486,11 @@ export class Store {
     if (this.ownedSize && !this.inTxn) this.freezeOwned();
     const s = new Store(this._globals);
     s.idCounter = this.idCounter;
-    for (const [name, t] of Object.entries(this.tables)) s.tables[name] = t.forkInto(s);
+    for (const [name, t] of Object.entries(this.tables)) {
+      const forked = t.forkInto(s);
+      s.tables[name] = forked;
+      s.tableList.push(forked);
+    }
     return s;
   }
 }

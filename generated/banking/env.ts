@@ -370,10 +370,10 @@ export const ArgSchemas = {
 function tool_usd($s: rt.Ctx, $a: any): any {
   const x = $a.x;
   let cents = rt.pyRound(Math.abs(x) * 100);
-  let rest = rt.mod(cents, 100, "specs/banking/banking.env:101:14");
+  let rest = rt.mod(cents, 100, "specs/banking/banking.env:103:14");
   return (
     (x < 0 ? "-$" : "$") +
-    rt.str(Math.floor(rt.div(cents, 100, "specs/banking/banking.env:102:43")), false) +
+    rt.str(Math.floor(rt.div(cents, 100, "specs/banking/banking.env:104:43")), false) +
     "." +
     (rest < 10 ? "0" : "") +
     rt.str(rest, false)
@@ -445,7 +445,7 @@ function tool_post($s: rt.Ctx, $a: any): any {
   const description = $a.description;
   const transfer_id = $a.transfer_id ?? null;
   const card_id = $a.card_id ?? null;
-  let a = rt.mustW($s.t.accounts, account_id, "specs/banking/banking.env:138:11");
+  let a = rt.mustW($s.t.accounts, account_id, "specs/banking/banking.env:140:11");
   a.balance = rt.pyRound(a.balance + amount, 2);
   let t = rt.insertRec(
     $s.t.transactions,
@@ -460,7 +460,7 @@ function tool_post($s: rt.Ctx, $a: any): any {
       transfer_id: transfer_id,
       card_id: card_id,
     },
-    "specs/banking/banking.env:140:11",
+    "specs/banking/banking.env:142:11",
   );
   return t;
 }
@@ -473,9 +473,9 @@ function tool_debit($s: rt.Ctx, $a: any): any {
   const description = $a.description;
   const transfer_id = $a.transfer_id ?? null;
   const card_id = $a.card_id ?? null;
-  let a = rt.must($s.t.accounts, account_id, "specs/banking/banking.env:148:11");
+  let a = rt.must($s.t.accounts, account_id, "specs/banking/banking.env:150:11");
   let problem = tool_debit_problem($s, { a: a, amount: amount });
-  if (!(problem === "")) rt.fail(problem);
+  if (!(problem === "")) rt.fail(problem, "specs/banking/banking.env:152:3");
   let fee_charged = tool_fee_for($s, { a: a, amount: amount });
   let t = tool_post($s, {
     account_id: account_id,
@@ -501,8 +501,9 @@ function tool_debit($s: rt.Ctx, $a: any): any {
 /** fn check_amount */
 function tool_check_amount($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
-  if (!(amount > 0)) rt.fail("The amount must be positive");
-  if (!(rt.pyRound(amount, 2) === amount)) rt.fail("Amounts are in whole cents, e.g. 19.99");
+  if (!(amount > 0)) rt.fail("The amount must be positive", "specs/banking/banking.env:162:3");
+  if (!(rt.pyRound(amount, 2) === amount))
+    rt.fail("Amounts are in whole cents, e.g. 19.99", "specs/banking/banking.env:163:3");
   return null;
 }
 
@@ -533,7 +534,8 @@ function tool_execute($s: rt.Ctx, $a: any): any {
 function tool_find_customer($s: rt.Ctx, $a: any): any {
   const text = $a.text;
   let needle = text.trim().toLowerCase();
-  if (!(needle.length >= 3)) rt.fail("Search with at least three characters");
+  if (!(needle.length >= 3))
+    rt.fail("Search with at least three characters", "specs/banking/banking.env:177:3");
   return $s.t.customers
     .values()
     .filter(
@@ -548,7 +550,7 @@ function tool_find_customer($s: rt.Ctx, $a: any): any {
 function tool_customer_overview($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`);
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:187:3");
   let mine = $s.t.accounts.values().filter((a: any) => a.customer_id === customer_id);
   return {
     customer: c,
@@ -574,8 +576,10 @@ function tool_account_history($s: rt.Ctx, $a: any): any {
   const since = $a.since ?? null;
   const kind = $a.kind ?? null;
   const limit = $a.limit;
-  if (!$s.t.accounts.has(account_id)) rt.fail(`Account ${account_id} not found`);
-  if (!(limit >= 1 && limit <= 200)) rt.fail("Ask for 1 to 200 transactions");
+  if (!$s.t.accounts.has(account_id))
+    rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:202:3");
+  if (!(limit >= 1 && limit <= 200))
+    rt.fail("Ask for 1 to 200 transactions", "specs/banking/banking.env:203:3");
   return rt.slice(
     [
       ...$s.t.transactions
@@ -596,8 +600,10 @@ function tool_account_history($s: rt.Ctx, $a: any): any {
 function tool_monthly_summary($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const month = $a.month;
-  if (!$s.t.accounts.has(account_id)) rt.fail(`Account ${account_id} not found`);
-  if (!(month.length === 7 && month.slice(4, 5) === "-")) rt.fail("Give the month as YYYY-MM");
+  if (!$s.t.accounts.has(account_id))
+    rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:213:3");
+  if (!(month.length === 7 && month.slice(4, 5) === "-"))
+    rt.fail("Give the month as YYYY-MM", "specs/banking/banking.env:214:3");
   let lines = $s.t.transactions
     .values()
     .filter((t: any) => t.account_id === account_id && t.posted_on.startsWith(month));
@@ -633,7 +639,7 @@ function tool_monthly_summary($s: rt.Ctx, $a: any): any {
 function tool_card_status($s: rt.Ctx, $a: any): any {
   const card_id = $a.card_id;
   let k = rt.orNull($s.t.cards.get(card_id));
-  if (k == null) rt.fail(`Card ${card_id} not found`);
+  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:229:3");
   let spent = tool_card_spent_today($s, { card_id: card_id });
   return { card: k, spent_today: spent, left_today: Math.max(0, rt.pyRound(k.daily_limit - spent, 2)) };
 }
@@ -641,14 +647,15 @@ function tool_card_status($s: rt.Ctx, $a: any): any {
 /** query scheduled_transfers: Transfers waiting to run from any of the customer's accounts, soonest first. */
 function tool_scheduled_transfers($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
-  if (!$s.t.customers.has(customer_id)) rt.fail(`Customer ${customer_id} not found`);
+  if (!$s.t.customers.has(customer_id))
+    rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:237:3");
   return rt.sorted(
     $s.t.transfers
       .values()
       .filter(
         (t: any) =>
           t.status === "scheduled" &&
-          rt.must($s.t.accounts, t.from_account, "specs/banking/banking.env:236:58").customer_id ===
+          rt.must($s.t.accounts, t.from_account, "specs/banking/banking.env:238:58").customer_id ===
             customer_id,
       ),
     (t: any) => t.execute_on,
@@ -661,10 +668,11 @@ function tool_deposit($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
   const description = $a.description;
   let a = rt.orNull($s.t.accounts.get(account_id));
-  if (a == null) rt.fail(`Account ${account_id} not found`);
+  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:245:3");
   tool_check_amount($s, { amount: amount });
-  if (!(a.status !== "closed")) rt.fail(`Account ${account_id} is closed`);
-  if (!(amount <= 10000)) rt.fail("Deposits over $10,000 need a branch visit");
+  if (!(a.status !== "closed")) rt.fail(`Account ${account_id} is closed`, "specs/banking/banking.env:247:3");
+  if (!(amount <= 10000))
+    rt.fail("Deposits over $10,000 need a branch visit", "specs/banking/banking.env:248:3");
   return tool_post($s, {
     account_id: account_id,
     kind: "deposit",
@@ -680,7 +688,7 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const amount = $a.amount;
   let a = rt.orNull($s.t.accounts.get(account_id));
-  if (a == null) rt.fail(`Account ${account_id} not found`);
+  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:255:3");
   tool_check_amount($s, { amount: amount });
   let taken = -rt.sum(
     $s.t.transactions
@@ -689,7 +697,7 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
         (t: any) =>
           t.kind === "withdrawal" &&
           t.posted_on === $s.g.today &&
-          rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:256:9").customer_id ===
+          rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:258:9").customer_id ===
             a.customer_id,
       ),
     (t: any) => t.amount,
@@ -697,6 +705,7 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
   if (!(taken + amount <= $s.g.daily_cash_limit))
     rt.fail(
       `Cash is limited to ${tool_usd($s, { x: $s.g.daily_cash_limit })} a day; ${tool_usd($s, { x: taken })} was already withdrawn today`,
+      "specs/banking/banking.env:259:3",
     );
   return tool_debit($s, {
     account_id: account_id,
@@ -716,23 +725,30 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
   const memo = $a.memo;
   const execute_on = $a.execute_on ?? null;
   let src = rt.orNull($s.t.accounts.get(from_account));
-  if (src == null) rt.fail(`Account ${from_account} not found`);
+  if (src == null) rt.fail(`Account ${from_account} not found`, "specs/banking/banking.env:268:3");
   let dst = rt.orNull($s.t.accounts.get(to_account));
-  if (dst == null) rt.fail(`Account ${to_account} not found`);
+  if (dst == null) rt.fail(`Account ${to_account} not found`, "specs/banking/banking.env:269:3");
   tool_check_amount($s, { amount: amount });
-  if (!(from_account !== to_account)) rt.fail("Pick two different accounts");
-  if (!(dst.status !== "closed")) rt.fail(`Account ${to_account} is closed`);
+  if (!(from_account !== to_account))
+    rt.fail("Pick two different accounts", "specs/banking/banking.env:271:3");
+  if (!(dst.status !== "closed"))
+    rt.fail(`Account ${to_account} is closed`, "specs/banking/banking.env:272:3");
   if (!(
     src.customer_id === dst.customer_id ||
-    rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:271:49").kyc_verified
+    rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:273:49").kyc_verified
   ))
     rt.fail(
-      `${rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:272:13").name} must verify their identity before paying other customers`,
+      `${rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:274:13").name} must verify their identity before paying other customers`,
+      "specs/banking/banking.env:273:3",
     );
   let day = execute_on ?? $s.g.today;
   if (!(day >= $s.g.today && day <= rt.dateAdd($s.g.today, 365)))
-    rt.fail("Schedule a transfer between today and one year ahead");
-  if (!(src.status === "open")) rt.fail(`Account ${from_account} is ${src.status}; no money can leave it`);
+    rt.fail("Schedule a transfer between today and one year ahead", "specs/banking/banking.env:276:3");
+  if (!(src.status === "open"))
+    rt.fail(
+      `Account ${from_account} is ${src.status}; no money can leave it`,
+      "specs/banking/banking.env:277:3",
+    );
   let tr = rt.insertRec(
     $s.t.transfers,
     {
@@ -745,7 +761,7 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
       execute_on: day,
       status: "scheduled",
     },
-    "specs/banking/banking.env:276:12",
+    "specs/banking/banking.env:278:12",
   );
   if (day === $s.g.today) {
     tool_execute($s, { tr: tr });
@@ -758,9 +774,12 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
 function tool_cancel_transfer($s: rt.Ctx, $a: any): any {
   const transfer_id = $a.transfer_id;
   let tr = rt.orNull($s.t.transfers.getW(transfer_id));
-  if (tr == null) rt.fail(`Transfer ${transfer_id} not found`);
+  if (tr == null) rt.fail(`Transfer ${transfer_id} not found`, "specs/banking/banking.env:289:3");
   if (!(tr.status === "scheduled"))
-    rt.fail(`Transfer ${transfer_id} is ${tr.status}; only scheduled transfers can be cancelled`);
+    rt.fail(
+      `Transfer ${transfer_id} is ${tr.status}; only scheduled transfers can be cancelled`,
+      "specs/banking/banking.env:290:3",
+    );
   tr.status = "cancelled";
   return tr;
 }
@@ -768,7 +787,8 @@ function tool_cancel_transfer($s: rt.Ctx, $a: any): any {
 /** action advance_day: Move to a later day and run every scheduled transfer that has come due; ones that cannot be paid fail. */
 function tool_advance_day($s: rt.Ctx, $a: any): any {
   const days = $a.days;
-  if (!(days >= 1 && days <= 31)) rt.fail("Advance 1 to 31 days at a time");
+  if (!(days >= 1 && days <= 31))
+    rt.fail("Advance 1 to 31 days at a time", "specs/banking/banking.env:298:3");
   $s.gw().today = rt.dateAdd($s.g.today, days);
   let done = [];
   let failed_ids = [];
@@ -782,12 +802,12 @@ function tool_advance_day($s: rt.Ctx, $a: any): any {
     ),
   ] as any[]) {
     let problem = tool_debit_problem($s, {
-      a: rt.must($s.t.accounts, tr.from_account, "specs/banking/banking.env:301:33"),
+      a: rt.must($s.t.accounts, tr.from_account, "specs/banking/banking.env:303:33"),
       amount: tr.amount,
     });
     if (
       problem === "" &&
-      rt.must($s.t.accounts, tr.to_account, "specs/banking/banking.env:302:26").status !== "closed"
+      rt.must($s.t.accounts, tr.to_account, "specs/banking/banking.env:304:26").status !== "closed"
     ) {
       tool_execute($s, { tr: tr });
       tr.status = "completed";
@@ -807,13 +827,18 @@ function tool_card_purchase($s: rt.Ctx, $a: any): any {
   const merchant = $a.merchant;
   const amount = $a.amount;
   let k = rt.orNull($s.t.cards.get(card_id));
-  if (k == null) rt.fail(`Card ${card_id} not found`);
+  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:320:3");
   tool_check_amount($s, { amount: amount });
-  if (!(k.status === "active")) rt.fail(`Card ending ${k.last4} is ${k.status}`);
-  if (!(k.expires_on >= $s.g.today)) rt.fail(`Card ending ${k.last4} expired on ${k.expires_on}`);
+  if (!(k.status === "active"))
+    rt.fail(`Card ending ${k.last4} is ${k.status}`, "specs/banking/banking.env:322:3");
+  if (!(k.expires_on >= $s.g.today))
+    rt.fail(`Card ending ${k.last4} expired on ${k.expires_on}`, "specs/banking/banking.env:323:3");
   let spent = tool_card_spent_today($s, { card_id: card_id });
   if (!(spent + amount <= k.daily_limit))
-    rt.fail(`Card ending ${k.last4} can spend ${tool_usd($s, { x: k.daily_limit - spent })} more today`);
+    rt.fail(
+      `Card ending ${k.last4} can spend ${tool_usd($s, { x: k.daily_limit - spent })} more today`,
+      "specs/banking/banking.env:325:3",
+    );
   return tool_debit($s, {
     account_id: k.account_id,
     kind: "card_purchase",
@@ -830,21 +855,29 @@ function tool_update_card($s: rt.Ctx, $a: any): any {
   const status = $a.status ?? null;
   const daily_limit = $a.daily_limit ?? null;
   let k = rt.orNull($s.t.cards.getW(card_id));
-  if (k == null) rt.fail(`Card ${card_id} not found`);
-  if (!(status != null || daily_limit != null)) rt.fail("Give a new status or daily limit");
-  if (!(k.status !== "cancelled")) rt.fail(`Card ending ${k.last4} is cancelled; issue a new card instead`);
+  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:334:3");
+  if (!(status != null || daily_limit != null))
+    rt.fail("Give a new status or daily limit", "specs/banking/banking.env:335:3");
+  if (!(k.status !== "cancelled"))
+    rt.fail(
+      `Card ending ${k.last4} is cancelled; issue a new card instead`,
+      "specs/banking/banking.env:336:3",
+    );
   if (status != null) {
     if (!(
       status !== "active" ||
-      rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:336:33").status === "open"
+      rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:338:33").status === "open"
     ))
-      rt.fail("The card's account is not open");
+      rt.fail("The card's account is not open", "specs/banking/banking.env:338:5");
     k.status = status;
   }
   if (daily_limit != null) {
     tool_check_amount($s, { amount: daily_limit });
     if (!(daily_limit <= $s.g.max_card_limit))
-      rt.fail(`Daily limits go up to ${tool_usd($s, { x: $s.g.max_card_limit })}`);
+      rt.fail(
+        `Daily limits go up to ${tool_usd($s, { x: $s.g.max_card_limit })}`,
+        "specs/banking/banking.env:343:5",
+      );
     k.daily_limit = daily_limit;
   }
   return k;
@@ -857,17 +890,19 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
   const initial_deposit = $a.initial_deposit;
   const nickname = $a.nickname ?? null;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`);
-  if (!c.kyc_verified) rt.fail(`${c.name} must verify their identity first`);
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:353:3");
+  if (!c.kyc_verified)
+    rt.fail(`${c.name} must verify their identity first`, "specs/banking/banking.env:354:3");
   if (
     !(
       rt.count($s.t.accounts.values(), (a: any) => a.customer_id === customer_id && a.status !== "closed") < 5
     )
   )
-    rt.fail(`${c.name} already has 5 open accounts`);
+    rt.fail(`${c.name} already has 5 open accounts`, "specs/banking/banking.env:355:3");
   if (!(initial_deposit >= 0 && rt.pyRound(initial_deposit, 2) === initial_deposit))
-    rt.fail("The opening deposit is a non-negative amount in cents");
-  if (!(kind !== "savings" || initial_deposit >= 25)) rt.fail("Savings accounts open with at least $25");
+    rt.fail("The opening deposit is a non-negative amount in cents", "specs/banking/banking.env:356:3");
+  if (!(kind !== "savings" || initial_deposit >= 25))
+    rt.fail("Savings accounts open with at least $25", "specs/banking/banking.env:357:3");
   let prefix = kind === "checking" ? "CHK" : "SAV";
   let a = rt.insertRec(
     $s.t.accounts,
@@ -881,7 +916,7 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
       overdraft_limit: 0,
       status: "open",
     },
-    "specs/banking/banking.env:357:11",
+    "specs/banking/banking.env:359:11",
   );
   if (initial_deposit > 0) {
     tool_post($s, {
@@ -895,10 +930,10 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
   }
   if (
     $s.checks &&
-    !(rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:361:10").balance === initial_deposit)
+    !(rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:363:10").balance === initial_deposit)
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:361:3");
-  return rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:362:10");
+    rt.fault("ensure failed", "specs/banking/banking.env:363:3");
+  return rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:364:10");
 }
 
 /** action close_account: Close an account: pay out its balance to another account, cancel its cards and scheduled transfers. */
@@ -906,19 +941,27 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const move_to = $a.move_to ?? null;
   let a = rt.orNull($s.t.accounts.getW(account_id));
-  if (a == null) rt.fail(`Account ${account_id} not found`);
-  if (!(a.status !== "closed")) rt.fail(`Account ${account_id} is already closed`);
+  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:371:3");
+  if (!(a.status !== "closed"))
+    rt.fail(`Account ${account_id} is already closed`, "specs/banking/banking.env:372:3");
   if (!(a.balance >= 0))
     rt.fail(
       `Account ${account_id} is overdrawn by ${tool_usd($s, { x: -a.balance })}; it must be settled first`,
+      "specs/banking/banking.env:373:3",
     );
   if (a.balance > 0) {
     if (!(move_to != null))
-      rt.fail(`Account ${account_id} holds ${tool_usd($s, { x: a.balance })}; say which account receives it`);
+      rt.fail(
+        `Account ${account_id} holds ${tool_usd($s, { x: a.balance })}; say which account receives it`,
+        "specs/banking/banking.env:375:5",
+      );
     let dst = rt.orNull($s.t.accounts.get(move_to));
-    if (dst == null) rt.fail(`Account ${move_to} not found`);
+    if (dst == null) rt.fail(`Account ${move_to} not found`, "specs/banking/banking.env:376:5");
     if (!(dst.customer_id === a.customer_id && dst.status !== "closed" && move_to !== account_id))
-      rt.fail("The balance can only move to another open account of the same customer");
+      rt.fail(
+        "The balance can only move to another open account of the same customer",
+        "specs/banking/banking.env:377:5",
+      );
     let tr = rt.insertRec(
       $s.t.transfers,
       {
@@ -931,7 +974,7 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
         execute_on: $s.g.today,
         status: "completed",
       },
-      "specs/banking/banking.env:377:14",
+      "specs/banking/banking.env:379:14",
     );
     tool_post($s, {
       account_id: account_id,
@@ -972,7 +1015,7 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
     tr.status = "cancelled";
   }
   a.status = "closed";
-  if ($s.checks && !(a.balance === 0)) rt.fault("ensure failed", "specs/banking/banking.env:389:3");
+  if ($s.checks && !(a.balance === 0)) rt.fault("ensure failed", "specs/banking/banking.env:391:3");
   return a;
 }
 
@@ -1060,7 +1103,7 @@ export const definition: rt.EnvDefinition = {
       description: "Look customers up.",
       args: ArgSchemas.find_customer,
       run: tool_find_customer,
-      location: "specs/banking/banking.env:171:7",
+      location: "specs/banking/banking.env:173:7",
     },
     {
       name: "customer_overview",
@@ -1068,7 +1111,7 @@ export const definition: rt.EnvDefinition = {
       description: "A customer's accounts with balances and available funds, and their cards.",
       args: ArgSchemas.customer_overview,
       run: tool_customer_overview,
-      location: "specs/banking/banking.env:180:7",
+      location: "specs/banking/banking.env:182:7",
     },
     {
       name: "account_history",
@@ -1076,7 +1119,7 @@ export const definition: rt.EnvDefinition = {
       description: "An account's ledger, newest first.",
       args: ArgSchemas.account_history,
       run: tool_account_history,
-      location: "specs/banking/banking.env:196:7",
+      location: "specs/banking/banking.env:198:7",
     },
     {
       name: "monthly_summary",
@@ -1084,7 +1127,7 @@ export const definition: rt.EnvDefinition = {
       description: "Totals of one account for one calendar month.",
       args: ArgSchemas.monthly_summary,
       run: tool_monthly_summary,
-      location: "specs/banking/banking.env:207:7",
+      location: "specs/banking/banking.env:209:7",
     },
     {
       name: "card_status",
@@ -1092,7 +1135,7 @@ export const definition: rt.EnvDefinition = {
       description: "A card's state and how much it can still spend today.",
       args: ArgSchemas.card_status,
       run: tool_card_status,
-      location: "specs/banking/banking.env:224:7",
+      location: "specs/banking/banking.env:226:7",
     },
     {
       name: "scheduled_transfers",
@@ -1100,7 +1143,7 @@ export const definition: rt.EnvDefinition = {
       description: "Transfers waiting to run from any of the customer's accounts, soonest first.",
       args: ArgSchemas.scheduled_transfers,
       run: tool_scheduled_transfers,
-      location: "specs/banking/banking.env:232:7",
+      location: "specs/banking/banking.env:234:7",
     },
     {
       name: "deposit",
@@ -1108,7 +1151,7 @@ export const definition: rt.EnvDefinition = {
       description: "Pay money into an open or frozen account.",
       args: ArgSchemas.deposit,
       run: tool_deposit,
-      location: "specs/banking/banking.env:240:8",
+      location: "specs/banking/banking.env:242:8",
     },
     {
       name: "withdraw",
@@ -1116,7 +1159,7 @@ export const definition: rt.EnvDefinition = {
       description: "Withdraw cash, within the available funds and the customer's daily cash limit.",
       args: ArgSchemas.withdraw,
       run: tool_withdraw,
-      location: "specs/banking/banking.env:250:8",
+      location: "specs/banking/banking.env:252:8",
     },
     {
       name: "transfer",
@@ -1125,7 +1168,7 @@ export const definition: rt.EnvDefinition = {
         "Move money between accounts, now or on a scheduled day. Paying another customer needs a verified identity.",
       args: ArgSchemas.transfer,
       run: tool_transfer,
-      location: "specs/banking/banking.env:262:8",
+      location: "specs/banking/banking.env:264:8",
     },
     {
       name: "cancel_transfer",
@@ -1133,7 +1176,7 @@ export const definition: rt.EnvDefinition = {
       description: "Cancel a scheduled transfer before it runs.",
       args: ArgSchemas.cancel_transfer,
       run: tool_cancel_transfer,
-      location: "specs/banking/banking.env:285:8",
+      location: "specs/banking/banking.env:287:8",
     },
     {
       name: "advance_day",
@@ -1142,7 +1185,7 @@ export const definition: rt.EnvDefinition = {
         "Move to a later day and run every scheduled transfer that has come due; ones that cannot be paid fail.",
       args: ArgSchemas.advance_day,
       run: tool_advance_day,
-      location: "specs/banking/banking.env:293:8",
+      location: "specs/banking/banking.env:295:8",
     },
     {
       name: "card_purchase",
@@ -1150,7 +1193,7 @@ export const definition: rt.EnvDefinition = {
       description: "Authorize and post a debit-card purchase.",
       args: ArgSchemas.card_purchase,
       run: tool_card_purchase,
-      location: "specs/banking/banking.env:315:8",
+      location: "specs/banking/banking.env:317:8",
     },
     {
       name: "update_card",
@@ -1158,7 +1201,7 @@ export const definition: rt.EnvDefinition = {
       description: "Lock, unlock or cancel a card, or change its daily limit.",
       args: ArgSchemas.update_card,
       run: tool_update_card,
-      location: "specs/banking/banking.env:328:8",
+      location: "specs/banking/banking.env:330:8",
     },
     {
       name: "open_account",
@@ -1166,7 +1209,7 @@ export const definition: rt.EnvDefinition = {
       description: "Open a new checking or savings account for a verified customer (no overdraft at first).",
       args: ArgSchemas.open_account,
       run: tool_open_account,
-      location: "specs/banking/banking.env:347:8",
+      location: "specs/banking/banking.env:349:8",
     },
     {
       name: "close_account",
@@ -1175,14 +1218,25 @@ export const definition: rt.EnvDefinition = {
         "Close an account: pay out its balance to another account, cancel its cards and scheduled transfers.",
       args: ArgSchemas.close_account,
       run: tool_close_account,
-      location: "specs/banking/banking.env:365:8",
+      location: "specs/banking/banking.env:367:8",
     },
   ],
   invariants: [
     {
+      name: "settings_sane",
+      description: "Fees and limits are not negative",
+      location: "specs/banking/banking.env:85:1",
+      reads: ["max_card_limit", "daily_cash_limit", "savings_withdrawals_per_month", "overdraft_fee"],
+      check: ($s: rt.Ctx) =>
+        $s.g.overdraft_fee >= 0 &&
+        $s.g.savings_withdrawals_per_month >= 0 &&
+        $s.g.daily_cash_limit >= 0 &&
+        $s.g.max_card_limit >= 0,
+    },
+    {
       name: "ledger_matches",
       description: "Each balance equals the sum of its ledger lines",
-      location: "specs/banking/banking.env:85:1",
+      location: "specs/banking/banking.env:87:1",
       reads: ["transactions", "accounts"],
       check: ($s: rt.Ctx) =>
         $s.t.accounts.values().every(
@@ -1212,7 +1266,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "within_overdraft",
       description: "No account goes below its overdraft limit",
-      location: "specs/banking/banking.env:87:1",
+      location: "specs/banking/banking.env:89:1",
       reads: ["accounts"],
       check: ($s: rt.Ctx) => $s.t.accounts.values().every((a: any) => a.balance >= -a.overdraft_limit),
       perRecord: { table: "accounts", check: ($s: rt.Ctx, a: any) => a.balance >= -a.overdraft_limit },
@@ -1220,7 +1274,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "savings_no_overdraft",
       description: "Savings accounts have no overdraft",
-      location: "specs/banking/banking.env:89:1",
+      location: "specs/banking/banking.env:91:1",
       reads: ["accounts"],
       check: ($s: rt.Ctx) =>
         $s.t.accounts.values().every((a: any) => !(a.kind === "savings") || a.overdraft_limit === 0),
@@ -1232,7 +1286,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "closed_are_empty",
       description: "Closed accounts hold no money and no usable card",
-      location: "specs/banking/banking.env:90:1",
+      location: "specs/banking/banking.env:92:1",
       reads: ["cards", "accounts"],
       check: ($s: rt.Ctx) =>
         $s.t.accounts
@@ -1256,25 +1310,25 @@ export const definition: rt.EnvDefinition = {
     {
       name: "cards_on_checking",
       description: "Cards belong to checking accounts",
-      location: "specs/banking/banking.env:93:1",
+      location: "specs/banking/banking.env:95:1",
       reads: ["accounts", "cards"],
       check: ($s: rt.Ctx) =>
         $s.t.cards
           .values()
           .every(
             (c: any) =>
-              rt.must($s.t.accounts, c.account_id, "specs/banking/banking.env:94:19").kind === "checking",
+              rt.must($s.t.accounts, c.account_id, "specs/banking/banking.env:96:19").kind === "checking",
           ),
       perRecord: {
         table: "cards",
         check: ($s: rt.Ctx, c: any) =>
-          rt.must($s.t.accounts, c.account_id, "specs/banking/banking.env:94:19").kind === "checking",
+          rt.must($s.t.accounts, c.account_id, "specs/banking/banking.env:96:19").kind === "checking",
       },
     },
     {
       name: "completed_transfers_posted",
       description: "A completed transfer has one ledger line on each side",
-      location: "specs/banking/banking.env:95:1",
+      location: "specs/banking/banking.env:97:1",
       reads: ["transactions", "transfers"],
       check: ($s: rt.Ctx) =>
         $s.t.transfers

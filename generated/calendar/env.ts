@@ -480,7 +480,7 @@ function tool_conflict_reason($s: rt.Ctx, $a: any): any {
   const end = $a.end;
   const except_event = $a.except_event;
   let p = rt.orNull($s.t.people.get(person_id));
-  if (p == null) rt.fail(`Person ${person_id} not found`);
+  if (p == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:113:3");
   let day = rt.dateOf(start);
   if (tool_weekday($s, { d: day }) >= 5) {
     return `${day} is a weekend`;
@@ -549,9 +549,12 @@ function tool_room_problem($s: rt.Ctx, $a: any): any {
 function tool_check_organizer($s: rt.Ctx, $a: any): any {
   const actor_id = $a.actor_id;
   const ev = $a.ev;
-  if (!(ev.organizer_id === actor_id)) rt.fail(`Only the organizer can change '${ev.title}'`);
-  if (!(ev.status === "confirmed")) rt.fail(`'${ev.title}' is cancelled`);
-  if (!(ev.start > $s.g.now)) rt.fail(`'${ev.title}' has already started`);
+  if (!(ev.organizer_id === actor_id))
+    rt.fail(`Only the organizer can change '${ev.title}'`, "specs/calendar/calendar.env:138:3");
+  if (!(ev.status === "confirmed"))
+    rt.fail(`'${ev.title}' is cancelled`, "specs/calendar/calendar.env:139:3");
+  if (!(ev.start > $s.g.now))
+    rt.fail(`'${ev.title}' has already started`, "specs/calendar/calendar.env:140:3");
   return null;
 }
 
@@ -578,7 +581,8 @@ function tool_get_schedule($s: rt.Ctx, $a: any): any {
   const person_id = $a.person_id;
   const day = $a.day;
   const include_declined = $a.include_declined;
-  if (!$s.t.people.has(person_id)) rt.fail(`Person ${person_id} not found`);
+  if (!$s.t.people.has(person_id))
+    rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:160:3");
   let mine = $s.t.invitations
     .values()
     .filter((i: any) => i.person_id === person_id && (include_declined || i.response !== "declined"));
@@ -607,7 +611,7 @@ function tool_get_schedule($s: rt.Ctx, $a: any): any {
 function tool_get_event($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   let ev = rt.orNull($s.t.events.get(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`);
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:175:3");
   let attendees = $s.t.invitations
     .values()
     .filter((i: any) => i.event_id === event_id)
@@ -625,10 +629,10 @@ function tool_check_availability($s: rt.Ctx, $a: any): any {
   const person_ids = $a.person_ids;
   const start = $a.start;
   const duration_minutes = $a.duration_minutes;
-  if (!(duration_minutes > 0)) rt.fail("Duration must be positive");
+  if (!(duration_minutes > 0)) rt.fail("Duration must be positive", "specs/calendar/calendar.env:187:3");
   let end = rt.datetimeAdd(start, duration_minutes);
   for (const pid of [...person_ids] as any[]) {
-    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`);
+    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:190:5");
   }
   return person_ids
     .map((pid: any) => ({
@@ -644,7 +648,7 @@ function tool_find_free_rooms($s: rt.Ctx, $a: any): any {
   const duration_minutes = $a.duration_minutes;
   const min_capacity = $a.min_capacity;
   const feature = $a.feature ?? null;
-  if (!(duration_minutes > 0)) rt.fail("Duration must be positive");
+  if (!(duration_minutes > 0)) rt.fail("Duration must be positive", "specs/calendar/calendar.env:202:3");
   let end = rt.datetimeAdd(start, duration_minutes);
   return rt.sorted(
     $s.t.rooms
@@ -670,10 +674,11 @@ function tool_suggest_slots($s: rt.Ctx, $a: any): any {
   const earliest = $a.earliest;
   const duration_minutes = $a.duration_minutes;
   const max_results = $a.max_results;
-  if (!(person_ids.length > 0)) rt.fail("Name at least one person");
-  if (!(earliest >= $s.g.now)) rt.fail(`${earliest} is in the past; it is now ${$s.g.now}`);
+  if (!(person_ids.length > 0)) rt.fail("Name at least one person", "specs/calendar/calendar.env:215:3");
+  if (!(earliest >= $s.g.now))
+    rt.fail(`${earliest} is in the past; it is now ${$s.g.now}`, "specs/calendar/calendar.env:216:3");
   for (const pid of [...person_ids] as any[]) {
-    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`);
+    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:218:5");
   }
   let ends = $s.t.events
     .values()
@@ -709,25 +714,29 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
   const description = $a.description ?? null;
   const ignore_conflicts = $a.ignore_conflicts;
   let org = rt.orNull($s.t.people.get(organizer_id));
-  if (org == null) rt.fail(`Person ${organizer_id} not found`);
-  if (!(title.trim() !== "")) rt.fail("Give the event a title");
-  if (!(start >= $s.g.now)) rt.fail(`${start} is in the past; it is now ${$s.g.now}`);
+  if (org == null) rt.fail(`Person ${organizer_id} not found`, "specs/calendar/calendar.env:236:3");
+  if (!(title.trim() !== "")) rt.fail("Give the event a title", "specs/calendar/calendar.env:237:3");
+  if (!(start >= $s.g.now))
+    rt.fail(`${start} is in the past; it is now ${$s.g.now}`, "specs/calendar/calendar.env:238:3");
   if (!(duration_minutes >= 5 && duration_minutes <= $s.g.max_event_minutes))
-    rt.fail(`Events last 5 to ${rt.str($s.g.max_event_minutes, false)} minutes`);
+    rt.fail(
+      `Events last 5 to ${rt.str($s.g.max_event_minutes, false)} minutes`,
+      "specs/calendar/calendar.env:239:3",
+    );
   let end = rt.datetimeAdd(start, duration_minutes);
   let invitees = rt.distinct(attendee_ids).filter((x: any) => x !== organizer_id);
   for (const pid of [...invitees] as any[]) {
-    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`);
+    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:244:5");
   }
   if (!ignore_conflicts) {
     for (const pid of [...[...[organizer_id], ...invitees]] as any[]) {
       let why = tool_conflict_reason($s, { person_id: pid, start: start, end: end, except_event: "" });
-      if (!(why === "")) rt.fail(`Cannot schedule at ${start}: ${why}`);
+      if (!(why === "")) rt.fail(`Cannot schedule at ${start}: ${why}`, "specs/calendar/calendar.env:249:7");
     }
   }
   if (room_id != null) {
     let room = rt.orNull($s.t.rooms.get(room_id));
-    if (room == null) rt.fail(`Room ${room_id} not found`);
+    if (room == null) rt.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:253:5");
     let problem = tool_room_problem($s, {
       room: room,
       start: start,
@@ -735,7 +744,7 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
       seats: invitees.length + 1,
       except_event: "",
     });
-    if (!(problem === "")) rt.fail(problem);
+    if (!(problem === "")) rt.fail(problem, "specs/calendar/calendar.env:255:5");
   }
   let ev = rt.insertRec(
     $s.t.events,
@@ -790,10 +799,10 @@ function tool_invite($s: rt.Ctx, $a: any): any {
   const attendance = $a.attendance;
   const ignore_conflicts = $a.ignore_conflicts;
   let ev = rt.orNull($s.t.events.get(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`);
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:274:3");
   tool_check_organizer($s, { actor_id: actor_id, ev: ev });
   let guest = rt.orNull($s.t.people.get(person_id));
-  if (guest == null) rt.fail(`Person ${person_id} not found`);
+  if (guest == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:276:3");
   if (!ignore_conflicts) {
     let why = tool_conflict_reason($s, {
       person_id: person_id,
@@ -801,7 +810,7 @@ function tool_invite($s: rt.Ctx, $a: any): any {
       end: tool_end_of($s, { ev: ev }),
       except_event: event_id,
     });
-    if (!(why === "")) rt.fail(why);
+    if (!(why === "")) rt.fail(why, "specs/calendar/calendar.env:279:5");
   }
   if (ev.room_id != null) {
     if (
@@ -812,13 +821,15 @@ function tool_invite($s: rt.Ctx, $a: any): any {
     )
       rt.fail(
         `${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:282:70").name} is full; change the room first`,
+        "specs/calendar/calendar.env:282:5",
       );
   }
   let existing = $s.t.invitations.writable(
     rt.find($s.t.invitations.values(), (i: any) => i.event_id === event_id && i.person_id === person_id),
   );
   if (existing != null) {
-    if (!(existing.response === "declined")) rt.fail(`${guest.name} is already invited`);
+    if (!(existing.response === "declined"))
+      rt.fail(`${guest.name} is already invited`, "specs/calendar/calendar.env:286:5");
     existing.response = "pending";
     existing.attendance = attendance;
     existing.responded_at = null;
@@ -846,12 +857,16 @@ function tool_respond($s: rt.Ctx, $a: any): any {
   let inv = $s.t.invitations.writable(
     rt.find($s.t.invitations.values(), (i: any) => i.event_id === event_id && i.person_id === person_id),
   );
-  if (inv == null) rt.fail(`${person_id} is not invited to ${event_id}`);
+  if (inv == null) rt.fail(`${person_id} is not invited to ${event_id}`, "specs/calendar/calendar.env:302:3");
   let ev = rt.must($s.t.events, inv.event_id, "specs/calendar/calendar.env:303:12");
-  if (!(response !== "pending")) rt.fail("Answer accepted, tentative or declined");
-  if (!(ev.status === "confirmed")) rt.fail(`'${ev.title}' is cancelled`);
-  if (!(tool_end_of($s, { ev: ev }) > $s.g.now)) rt.fail(`'${ev.title}' is over`);
-  if (!(person_id !== ev.organizer_id)) rt.fail("The organizer attends; cancel the event instead");
+  if (!(response !== "pending"))
+    rt.fail("Answer accepted, tentative or declined", "specs/calendar/calendar.env:304:3");
+  if (!(ev.status === "confirmed"))
+    rt.fail(`'${ev.title}' is cancelled`, "specs/calendar/calendar.env:305:3");
+  if (!(tool_end_of($s, { ev: ev }) > $s.g.now))
+    rt.fail(`'${ev.title}' is over`, "specs/calendar/calendar.env:306:3");
+  if (!(person_id !== ev.organizer_id))
+    rt.fail("The organizer attends; cancel the event instead", "specs/calendar/calendar.env:307:3");
   if (inv.response === "declined" && response !== "declined" && ev.room_id != null) {
     if (
       !(
@@ -859,7 +874,10 @@ function tool_respond($s: rt.Ctx, $a: any): any {
         rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:309:35").capacity
       )
     )
-      rt.fail(`${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:309:70").name} is full`);
+      rt.fail(
+        `${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:309:70").name} is full`,
+        "specs/calendar/calendar.env:309:5",
+      );
   }
   inv.response = response;
   inv.responded_at = $s.g.now;
@@ -874,12 +892,15 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
   const duration_minutes = $a.duration_minutes ?? null;
   const ignore_conflicts = $a.ignore_conflicts;
   let ev = rt.orNull($s.t.events.getW(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`);
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:323:3");
   tool_check_organizer($s, { actor_id: actor_id, ev: ev });
-  if (!(new_start >= $s.g.now)) rt.fail(`${new_start} is in the past`);
+  if (!(new_start >= $s.g.now)) rt.fail(`${new_start} is in the past`, "specs/calendar/calendar.env:325:3");
   let minutes = duration_minutes ?? ev.duration_minutes;
   if (!(minutes >= 5 && minutes <= $s.g.max_event_minutes))
-    rt.fail(`Events last 5 to ${rt.str($s.g.max_event_minutes, false)} minutes`);
+    rt.fail(
+      `Events last 5 to ${rt.str($s.g.max_event_minutes, false)} minutes`,
+      "specs/calendar/calendar.env:327:3",
+    );
   let new_end = rt.datetimeAdd(new_start, minutes);
   let guests = $s.t.invitations
     .values()
@@ -892,7 +913,7 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
         end: new_end,
         except_event: event_id,
       });
-      if (!(why === "")) rt.fail(why);
+      if (!(why === "")) rt.fail(why, "specs/calendar/calendar.env:333:7");
     }
   }
   if (ev.room_id != null) {
@@ -903,7 +924,8 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
       seats: guests.length,
       except_event: event_id,
     });
-    if (!(problem === "")) rt.fail(`${problem}; pick another room or release it`);
+    if (!(problem === ""))
+      rt.fail(`${problem}; pick another room or release it`, "specs/calendar/calendar.env:338:5");
   }
   ev.start = new_start;
   ev.duration_minutes = minutes;
@@ -927,11 +949,11 @@ function tool_change_room($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   const room_id = $a.room_id ?? null;
   let ev = rt.orNull($s.t.events.getW(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`);
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:355:3");
   tool_check_organizer($s, { actor_id: actor_id, ev: ev });
   if (room_id != null) {
     let room = rt.orNull($s.t.rooms.get(room_id));
-    if (room == null) rt.fail(`Room ${room_id} not found`);
+    if (room == null) rt.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:358:5");
     let problem = tool_room_problem($s, {
       room: room,
       start: ev.start,
@@ -939,7 +961,7 @@ function tool_change_room($s: rt.Ctx, $a: any): any {
       seats: tool_headcount($s, { event_id: event_id }),
       except_event: event_id,
     });
-    if (!(problem === "")) rt.fail(problem);
+    if (!(problem === "")) rt.fail(problem, "specs/calendar/calendar.env:360:5");
   }
   ev.room_id = room_id;
   return ev;
@@ -950,7 +972,7 @@ function tool_cancel_event($s: rt.Ctx, $a: any): any {
   const actor_id = $a.actor_id;
   const event_id = $a.event_id;
   let ev = rt.orNull($s.t.events.getW(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`);
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:369:3");
   tool_check_organizer($s, { actor_id: actor_id, ev: ev });
   ev.status = "cancelled";
   return ev;
@@ -962,14 +984,15 @@ function tool_remove_attendee($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   const person_id = $a.person_id;
   let ev = rt.orNull($s.t.events.get(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`);
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:381:3");
   tool_check_organizer($s, { actor_id: actor_id, ev: ev });
-  if (!(person_id !== ev.organizer_id)) rt.fail("The organizer cannot be removed");
+  if (!(person_id !== ev.organizer_id))
+    rt.fail("The organizer cannot be removed", "specs/calendar/calendar.env:383:3");
   let inv = rt.find(
     $s.t.invitations.values(),
     (i: any) => i.event_id === event_id && i.person_id === person_id,
   );
-  if (inv == null) rt.fail(`${person_id} is not invited`);
+  if (inv == null) rt.fail(`${person_id} is not invited`, "specs/calendar/calendar.env:384:3");
   rt.deleteRec($s.t.invitations, inv.invitation_id, "specs/calendar/calendar.env:385:3");
   return null;
 }
@@ -981,15 +1004,20 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
   const end_date = $a.end_date;
   const reason = $a.reason;
   let p = rt.orNull($s.t.people.get(person_id));
-  if (p == null) rt.fail(`Person ${person_id} not found`);
-  if (!(start_date <= end_date)) rt.fail("The time off ends before it starts");
-  if (!(start_date >= rt.dateOf($s.g.now))) rt.fail("Time off cannot start in the past");
+  if (p == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:394:3");
+  if (!(start_date <= end_date))
+    rt.fail("The time off ends before it starts", "specs/calendar/calendar.env:395:3");
+  if (!(start_date >= rt.dateOf($s.g.now)))
+    rt.fail("Time off cannot start in the past", "specs/calendar/calendar.env:396:3");
   if (
     !!$s.t.time_off
       .values()
       .some((t: any) => t.person_id === person_id && t.start_date <= end_date && start_date <= t.end_date)
   )
-    rt.fail(`${p.name} already has time off overlapping ${start_date}..${end_date}`);
+    rt.fail(
+      `${p.name} already has time off overlapping ${start_date}..${end_date}`,
+      "specs/calendar/calendar.env:397:3",
+    );
   let off = rt.insertRec(
     $s.t.time_off,
     {

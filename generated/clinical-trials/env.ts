@@ -545,7 +545,8 @@ function tool_find_participants($s: rt.Ctx, $a: any): any {
 function tool_get_participant($s: rt.Ctx, $a: any): any {
   const participant_id = $a.participant_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
-  if (p == null) rt.fail(`Participant ${participant_id} not found`);
+  if (p == null)
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:174:3");
   return {
     participant: p,
     age: tool_age_on($s, { birth: p.birth_date, day: $s.g.today }),
@@ -593,9 +594,10 @@ function tool_check_eligibility($s: rt.Ctx, $a: any): any {
   const participant_id = $a.participant_id;
   const trial_id = $a.trial_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
-  if (p == null) rt.fail(`Participant ${participant_id} not found`);
+  if (p == null)
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:202:3");
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`);
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:203:3");
   let problems = tool_eligibility_problems($s, { p: p, t: t });
   return { eligible: problems.length === 0, problems: problems };
 }
@@ -604,9 +606,11 @@ function tool_check_eligibility($s: rt.Ctx, $a: any): any {
 function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
   const site_id = $a.site_id ?? null;
   const days = $a.days;
-  if (!(days >= 0 && days <= 90)) rt.fail("Look 0 to 90 days ahead");
+  if (!(days >= 0 && days <= 90))
+    rt.fail("Look 0 to 90 days ahead", "specs/clinical-trials/clinical-trials.env:213:3");
   if (site_id != null) {
-    if (!$s.t.sites.has(site_id)) rt.fail(`Site ${site_id} not found`);
+    if (!$s.t.sites.has(site_id))
+      rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:215:5");
   }
   let until = rt.dateAdd($s.g.today, days);
   return rt.sorted(
@@ -650,7 +654,7 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
 function tool_safety_report($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`);
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:232:3");
   let events = $s.t.adverse_events
     .values()
     .filter(
@@ -675,14 +679,22 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
   const sex = $a.sex;
   const phone = $a.phone ?? null;
   const email = $a.email ?? null;
-  if (!(name.trim() !== "")) rt.fail("Give the participant's name");
-  if (!(birth_date < $s.g.today)) rt.fail(`The birth date ${birth_date} is not in the past`);
+  if (!(name.trim() !== ""))
+    rt.fail("Give the participant's name", "specs/clinical-trials/clinical-trials.env:244:3");
+  if (!(birth_date < $s.g.today))
+    rt.fail(
+      `The birth date ${birth_date} is not in the past`,
+      "specs/clinical-trials/clinical-trials.env:245:3",
+    );
   let same = rt.find(
     $s.t.participants.values(),
     (p: any) => p.name.toLowerCase() === name.trim().toLowerCase() && p.birth_date === birth_date,
   );
   if (same != null) {
-    rt.fail(`${same.name} born ${birth_date} is already registered as ${same.participant_id}`);
+    rt.fail(
+      `${same.name} born ${birth_date} is already registered as ${same.participant_id}`,
+      "specs/clinical-trials/clinical-trials.env:248:5",
+    );
   }
   let p = rt.insertRec(
     $s.t.participants,
@@ -706,15 +718,20 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   const version = $a.version ?? null;
   let p = rt.orNull($s.t.participants.get(participant_id));
-  if (p == null) rt.fail(`Participant ${participant_id} not found`);
+  if (p == null)
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:260:3");
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`);
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:261:3");
   if (!["recruiting", "closed_to_enrollment"].includes(t.status))
-    rt.fail(`${t.title} is ${t.status}; it is not collecting consent`);
+    rt.fail(
+      `${t.title} is ${t.status}; it is not collecting consent`,
+      "specs/clinical-trials/clinical-trials.env:262:3",
+    );
   let v = version ?? t.consent_version;
   if (!(v === t.consent_version))
     rt.fail(
       `Version ${rt.str(v, false)} is outdated; ${t.trial_id} uses consent version ${rt.str(t.consent_version, false)}`,
+      "specs/clinical-trials/clinical-trials.env:264:3",
     );
   if (
     !!$s.t.consents
@@ -727,7 +744,10 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
           c.withdrawn_on == null,
       )
   )
-    rt.fail(`${p.name} has already signed version ${rt.str(v, false)} for ${t.trial_id}`);
+    rt.fail(
+      `${p.name} has already signed version ${rt.str(v, false)} for ${t.trial_id}`,
+      "specs/clinical-trials/clinical-trials.env:265:3",
+    );
   let c = rt.insertRec(
     $s.t.consents,
     {
@@ -748,16 +768,21 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   const site_id = $a.site_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
-  if (p == null) rt.fail(`Participant ${participant_id} not found`);
+  if (p == null)
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:276:3");
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`);
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:277:3");
   let s = rt.orNull($s.t.sites.get(site_id));
-  if (s == null) rt.fail(`Site ${site_id} not found`);
+  if (s == null) rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:278:3");
   let problems = tool_eligibility_problems($s, { p: p, t: t }).join("; ");
-  if (!(problems === "")) rt.fail(`Cannot enroll: ${problems}`);
-  if (!(t.arms.length > 0 && t.visit_days.length > 0)) rt.fail(`${t.trial_id} has no arms or visits defined`);
-  if (!t.site_ids.includes(site_id)) rt.fail(`${s.name} does not run ${t.trial_id}`);
-  if (!s.active) rt.fail(`${s.name} is not seeing participants`);
+  if (!(problems === ""))
+    rt.fail(`Cannot enroll: ${problems}`, "specs/clinical-trials/clinical-trials.env:280:3");
+  if (!(t.arms.length > 0 && t.visit_days.length > 0))
+    rt.fail(`${t.trial_id} has no arms or visits defined`, "specs/clinical-trials/clinical-trials.env:281:3");
+  if (!t.site_ids.includes(site_id))
+    rt.fail(`${s.name} does not run ${t.trial_id}`, "specs/clinical-trials/clinical-trials.env:282:3");
+  if (!s.active)
+    rt.fail(`${s.name} is not seeing participants`, "specs/clinical-trials/clinical-trials.env:283:3");
   let n = rt.count($s.t.enrollments.values(), (x: any) => x.trial_id === trial_id);
   let e = rt.insertRec(
     $s.t.enrollments,
@@ -803,12 +828,20 @@ function tool_record_visit($s: rt.Ctx, $a: any): any {
   const attended = $a.attended;
   const notes = $a.notes ?? null;
   let v = rt.orNull($s.t.visits.getW(visit_id));
-  if (v == null) rt.fail(`Visit ${visit_id} not found`);
-  if (!(v.status === "scheduled")) rt.fail(`Visit ${visit_id} is already ${v.status}`);
+  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:304:3");
+  if (!(v.status === "scheduled"))
+    rt.fail(`Visit ${visit_id} is already ${v.status}`, "specs/clinical-trials/clinical-trials.env:305:3");
   if (!(v.scheduled_on <= $s.g.today))
-    rt.fail(`Visit ${visit_id} is on ${v.scheduled_on}; record it on or after that day`);
+    rt.fail(
+      `Visit ${visit_id} is on ${v.scheduled_on}; record it on or after that day`,
+      "specs/clinical-trials/clinical-trials.env:306:3",
+    );
   let e = rt.mustW($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:307:11");
-  if (!(e.status === "enrolled")) rt.fail(`Enrollment ${e.enrollment_id} is ${e.status}`);
+  if (!(e.status === "enrolled"))
+    rt.fail(
+      `Enrollment ${e.enrollment_id} is ${e.status}`,
+      "specs/clinical-trials/clinical-trials.env:308:3",
+    );
   v.status = attended ? "done" : "missed";
   v.notes = notes ?? v.notes;
   let all_done = !$s.t.visits
@@ -826,13 +859,16 @@ function tool_reschedule_visit($s: rt.Ctx, $a: any): any {
   const visit_id = $a.visit_id;
   const new_date = $a.new_date;
   let v = rt.orNull($s.t.visits.getW(visit_id));
-  if (v == null) rt.fail(`Visit ${visit_id} not found`);
-  if (!(v.status === "scheduled")) rt.fail(`Visit ${visit_id} is ${v.status}`);
-  if (!(new_date >= $s.g.today)) rt.fail(`${new_date} is in the past`);
+  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:322:3");
+  if (!(v.status === "scheduled"))
+    rt.fail(`Visit ${visit_id} is ${v.status}`, "specs/clinical-trials/clinical-trials.env:323:3");
+  if (!(new_date >= $s.g.today))
+    rt.fail(`${new_date} is in the past`, "specs/clinical-trials/clinical-trials.env:324:3");
   let shift = Math.abs(rt.daysBetween(v.due_on, new_date));
   if (!(shift <= $s.g.visit_window_days))
     rt.fail(
       `Visit ${rt.str(v.number, false)} is due ${v.due_on}; it may move at most ${rt.str($s.g.visit_window_days, false)} days (asked ${rt.str(shift, false)})`,
+      "specs/clinical-trials/clinical-trials.env:326:3",
     );
   v.scheduled_on = new_date;
   return v;
@@ -847,10 +883,17 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
   const serious = $a.serious;
   const relatedness = $a.relatedness;
   let e = rt.orNull($s.t.enrollments.get(enrollment_id));
-  if (e == null) rt.fail(`Enrollment ${enrollment_id} not found`);
-  if (!(description.trim() !== "")) rt.fail("Describe the event");
-  if (!(onset_on <= $s.g.today)) rt.fail(`The onset ${onset_on} is in the future`);
-  if (!(onset_on >= e.enrolled_on)) rt.fail(`The onset is before enrollment on ${e.enrolled_on}`);
+  if (e == null)
+    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:339:3");
+  if (!(description.trim() !== ""))
+    rt.fail("Describe the event", "specs/clinical-trials/clinical-trials.env:340:3");
+  if (!(onset_on <= $s.g.today))
+    rt.fail(`The onset ${onset_on} is in the future`, "specs/clinical-trials/clinical-trials.env:341:3");
+  if (!(onset_on >= e.enrolled_on))
+    rt.fail(
+      `The onset is before enrollment on ${e.enrolled_on}`,
+      "specs/clinical-trials/clinical-trials.env:342:3",
+    );
   let a = rt.insertRec(
     $s.t.adverse_events,
     {
@@ -881,12 +924,19 @@ function tool_resolve_adverse_event($s: rt.Ctx, $a: any): any {
   const ae_id = $a.ae_id;
   const resolved_on = $a.resolved_on ?? null;
   let a = rt.orNull($s.t.adverse_events.getW(ae_id));
-  if (a == null) rt.fail(`Adverse event ${ae_id} not found`);
+  if (a == null)
+    rt.fail(`Adverse event ${ae_id} not found`, "specs/clinical-trials/clinical-trials.env:356:3");
   if (!(a.resolved_on == null))
-    rt.fail(`Adverse event ${ae_id} already resolved on ${rt.str(a.resolved_on, false)}`);
+    rt.fail(
+      `Adverse event ${ae_id} already resolved on ${rt.str(a.resolved_on, false)}`,
+      "specs/clinical-trials/clinical-trials.env:357:3",
+    );
   let day = resolved_on ?? $s.g.today;
   if (!(day >= a.onset_on && day <= $s.g.today))
-    rt.fail(`The resolution date must be between ${a.onset_on} and ${$s.g.today}`);
+    rt.fail(
+      `The resolution date must be between ${a.onset_on} and ${$s.g.today}`,
+      "specs/clinical-trials/clinical-trials.env:359:3",
+    );
   a.resolved_on = day;
   return a;
 }
@@ -897,9 +947,15 @@ function tool_withdraw_participant($s: rt.Ctx, $a: any): any {
   const reason = $a.reason;
   const withdraw_consent = $a.withdraw_consent;
   let e = rt.orNull($s.t.enrollments.getW(enrollment_id));
-  if (e == null) rt.fail(`Enrollment ${enrollment_id} not found`);
-  if (!(e.status === "enrolled")) rt.fail(`Enrollment ${enrollment_id} is already ${e.status}`);
-  if (!(reason.trim() !== "")) rt.fail("Give the reason for withdrawal");
+  if (e == null)
+    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:370:3");
+  if (!(e.status === "enrolled"))
+    rt.fail(
+      `Enrollment ${enrollment_id} is already ${e.status}`,
+      "specs/clinical-trials/clinical-trials.env:371:3",
+    );
+  if (!(reason.trim() !== ""))
+    rt.fail("Give the reason for withdrawal", "specs/clinical-trials/clinical-trials.env:372:3");
   e.status = "withdrawn";
   e.ended_on = $s.g.today;
   e.withdrawal_reason = reason.trim();
@@ -938,26 +994,37 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   const status = $a.status;
   let t = rt.orNull($s.t.trials.getW(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`);
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:392:3");
   let allowed = tool_next_statuses($s, { s: t.status });
   let options = allowed.length === 0 ? "nothing (final)" : allowed.map((s: any) => s).join(", ");
-  if (!allowed.includes(status)) rt.fail(`${t.trial_id} is ${t.status}; it can move to ${options}`);
+  if (!allowed.includes(status))
+    rt.fail(
+      `${t.trial_id} is ${t.status}; it can move to ${options}`,
+      "specs/clinical-trials/clinical-trials.env:395:3",
+    );
   if (status === "recruiting") {
     if (
       !t.site_ids.some(
         (s: any) => rt.must($s.t.sites, s, "specs/clinical-trials/clinical-trials.env:397:33").active,
       )
     )
-      rt.fail(`${t.trial_id} has no active site`);
+      rt.fail(`${t.trial_id} has no active site`, "specs/clinical-trials/clinical-trials.env:397:5");
     if (!(tool_open_serious($s, { trial_id: trial_id }) < $s.g.sae_review_threshold))
-      rt.fail("Resolve open serious adverse events before recruiting again");
+      rt.fail(
+        "Resolve open serious adverse events before recruiting again",
+        "specs/clinical-trials/clinical-trials.env:398:5",
+      );
   }
   if (status === "completed") {
     let active = rt.count(
       $s.t.enrollments.values(),
       (e: any) => e.trial_id === trial_id && e.status === "enrolled",
     );
-    if (!(active === 0)) rt.fail(`${rt.str(active, false)} participants are still enrolled in ${t.trial_id}`);
+    if (!(active === 0))
+      rt.fail(
+        `${rt.str(active, false)} participants are still enrolled in ${t.trial_id}`,
+        "specs/clinical-trials/clinical-trials.env:402:5",
+      );
   }
   t.status = status;
   return t;
@@ -967,11 +1034,15 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
 function tool_remove_participant($s: rt.Ctx, $a: any): any {
   const participant_id = $a.participant_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
-  if (p == null) rt.fail(`Participant ${participant_id} not found`);
+  if (p == null)
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:411:3");
   if (!!$s.t.consents.values().some((c: any) => c.participant_id === participant_id))
-    rt.fail(`${p.name} has signed consent forms; records must be kept`);
+    rt.fail(
+      `${p.name} has signed consent forms; records must be kept`,
+      "specs/clinical-trials/clinical-trials.env:412:3",
+    );
   if (!!$s.t.enrollments.values().some((e: any) => e.participant_id === participant_id))
-    rt.fail(`${p.name} has enrollments; withdraw instead`);
+    rt.fail(`${p.name} has enrollments; withdraw instead`, "specs/clinical-trials/clinical-trials.env:413:3");
   rt.deleteRec($s.t.participants, participant_id, "specs/clinical-trials/clinical-trials.env:414:3");
   return null;
 }

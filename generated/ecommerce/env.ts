@@ -478,11 +478,16 @@ function tool_coupon_discount($s: rt.Ctx, $a: any): any {
     return 0;
   }
   let c = rt.orNull($s.t.coupons.get(code));
-  if (c == null) rt.fail(`Coupon ${code} does not exist`);
-  if (!(c.expires >= rt.dateOf($s.g.now))) rt.fail(`Coupon ${code} expired on ${c.expires}`);
-  if (!(c.max_uses == null || c.uses < c.max_uses)) rt.fail(`Coupon ${code} has been used up`);
+  if (c == null) rt.fail(`Coupon ${code} does not exist`, "specs/ecommerce/ecommerce.env:146:3");
+  if (!(c.expires >= rt.dateOf($s.g.now)))
+    rt.fail(`Coupon ${code} expired on ${c.expires}`, "specs/ecommerce/ecommerce.env:147:3");
+  if (!(c.max_uses == null || c.uses < c.max_uses))
+    rt.fail(`Coupon ${code} has been used up`, "specs/ecommerce/ecommerce.env:148:3");
   if (!(subtotal >= c.min_subtotal))
-    rt.fail(`Coupon ${code} needs a subtotal of at least $${rt.str(c.min_subtotal, true)}`);
+    rt.fail(
+      `Coupon ${code} needs a subtotal of at least $${rt.str(c.min_subtotal, true)}`,
+      "specs/ecommerce/ecommerce.env:149:3",
+    );
   return rt.pyRound(rt.div(subtotal * c.percent_off, 100, "specs/ecommerce/ecommerce.env:150:16"), 2);
 }
 
@@ -490,7 +495,7 @@ function tool_coupon_discount($s: rt.Ctx, $a: any): any {
 function tool_quote($s: rt.Ctx, $a: any): any {
   const c = $a.c;
   const coupon_code = $a.coupon_code ?? null;
-  if (!(c.cart.length > 0)) rt.fail(`${c.name}'s cart is empty`);
+  if (!(c.cart.length > 0)) rt.fail(`${c.name}'s cart is empty`, "specs/ecommerce/ecommerce.env:154:3");
   let subtotal = rt.pyRound(
     rt.sum(
       c.cart,
@@ -544,7 +549,7 @@ function tool_search_products($s: rt.Ctx, $a: any): any {
 function tool_get_customer($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`);
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:183:3");
   return {
     customer: c,
     open_orders: rt.count(
@@ -559,7 +564,7 @@ function tool_quote_order($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const coupon_code = $a.coupon_code ?? null;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`);
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:192:3");
   return tool_quote($s, { c: c, coupon_code: coupon_code });
 }
 
@@ -567,7 +572,8 @@ function tool_quote_order($s: rt.Ctx, $a: any): any {
 function tool_list_orders($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const status = $a.status ?? null;
-  if (!$s.t.customers.has(customer_id)) rt.fail(`Customer ${customer_id} not found`);
+  if (!$s.t.customers.has(customer_id))
+    rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:201:3");
   return rt.sorted(
     $s.t.orders
       .values()
@@ -581,7 +587,7 @@ function tool_list_orders($s: rt.Ctx, $a: any): any {
 function tool_get_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   let o = rt.orNull($s.t.orders.get(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`);
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:211:3");
   return {
     order: o,
     payments: $s.t.payments.values().filter((p: any) => p.order_id === order_id),
@@ -600,11 +606,11 @@ function tool_add_to_cart($s: rt.Ctx, $a: any): any {
   const sku = $a.sku;
   const qty = $a.qty;
   let c = rt.orNull($s.t.customers.getW(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`);
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:226:3");
   let p = rt.orNull($s.t.products.get(sku));
-  if (p == null) rt.fail(`Product ${sku} not found`);
-  if (!p.active) rt.fail(`${p.name} is no longer sold`);
-  if (!(qty > 0)) rt.fail("Quantity must be at least 1");
+  if (p == null) rt.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:227:3");
+  if (!p.active) rt.fail(`${p.name} is no longer sold`, "specs/ecommerce/ecommerce.env:228:3");
+  if (!(qty > 0)) rt.fail("Quantity must be at least 1", "specs/ecommerce/ecommerce.env:229:3");
   let wanted =
     qty +
     rt.sum(
@@ -612,8 +618,12 @@ function tool_add_to_cart($s: rt.Ctx, $a: any): any {
       (l: any) => l.qty,
     );
   if (!(wanted <= $s.g.max_qty_per_item))
-    rt.fail(`At most ${rt.str($s.g.max_qty_per_item, false)} of one product per order`);
-  if (!(wanted <= p.stock)) rt.fail(`Only ${rt.str(p.stock, false)} × ${p.name} in stock`);
+    rt.fail(
+      `At most ${rt.str($s.g.max_qty_per_item, false)} of one product per order`,
+      "specs/ecommerce/ecommerce.env:231:3",
+    );
+  if (!(wanted <= p.stock))
+    rt.fail(`Only ${rt.str(p.stock, false)} × ${p.name} in stock`, "specs/ecommerce/ecommerce.env:232:3");
   let line = rt.find(c.cart, (l: any) => l.sku === sku);
   if (line != null) {
     line.qty = wanted;
@@ -629,13 +639,13 @@ function tool_remove_from_cart($s: rt.Ctx, $a: any): any {
   const sku = $a.sku;
   const qty = $a.qty ?? null;
   let c = rt.orNull($s.t.customers.getW(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`);
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:248:3");
   let line = rt.find(c.cart, (l: any) => l.sku === sku);
-  if (line == null) rt.fail(`${sku} is not in ${c.name}'s cart`);
+  if (line == null) rt.fail(`${sku} is not in ${c.name}'s cart`, "specs/ecommerce/ecommerce.env:249:3");
   if (qty == null || qty >= line.qty) {
     rt.remove(c.cart, line, "specs/ecommerce/ecommerce.env:251:5");
   } else {
-    if (!(qty > 0)) rt.fail("Quantity must be at least 1");
+    if (!(qty > 0)) rt.fail("Quantity must be at least 1", "specs/ecommerce/ecommerce.env:253:5");
     line.qty -= qty;
   }
   return c.cart;
@@ -646,13 +656,21 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const coupon_code = $a.coupon_code ?? null;
   let c = rt.orNull($s.t.customers.getW(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`);
-  if (!!c.blocked) rt.fail(`The account of ${c.name} is blocked; orders are not possible`);
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:264:3");
+  if (!!c.blocked)
+    rt.fail(
+      `The account of ${c.name} is blocked; orders are not possible`,
+      "specs/ecommerce/ecommerce.env:265:3",
+    );
   for (const line of [...c.cart] as any[]) {
     let p = rt.must($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:267:13");
-    if (!p.active) rt.fail(`${p.name} is no longer sold; remove it from the cart`);
+    if (!p.active)
+      rt.fail(`${p.name} is no longer sold; remove it from the cart`, "specs/ecommerce/ecommerce.env:268:5");
     if (!(p.stock >= line.qty))
-      rt.fail(`Only ${rt.str(p.stock, false)} × ${p.name} left, the cart has ${rt.str(line.qty, false)}`);
+      rt.fail(
+        `Only ${rt.str(p.stock, false)} × ${p.name} left, the cart has ${rt.str(line.qty, false)}`,
+        "specs/ecommerce/ecommerce.env:269:5",
+      );
   }
   let q = tool_quote($s, { c: c, coupon_code: coupon_code });
   let items = c.cart.map((l: any) => ({
@@ -666,7 +684,7 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
   }
   if (coupon_code != null) {
     let cp = rt.orNull($s.t.coupons.getW(coupon_code));
-    if (cp == null) rt.fail(`Coupon ${coupon_code} does not exist`);
+    if (cp == null) rt.fail(`Coupon ${coupon_code} does not exist`, "specs/ecommerce/ecommerce.env:277:5");
     cp.uses += 1;
   }
   let o = rt.insertRec(
@@ -697,12 +715,16 @@ function tool_pay_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const method = $a.method;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`);
-  if (!(o.status === "pending_payment")) rt.fail(`Order ${order_id} is ${o.status}, not awaiting payment`);
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:292:3");
+  if (!(o.status === "pending_payment"))
+    rt.fail(`Order ${order_id} is ${o.status}, not awaiting payment`, "specs/ecommerce/ecommerce.env:293:3");
   if (method === "store_credit") {
     let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:295:13");
     if (!(c.store_credit >= o.total))
-      rt.fail(`Store credit $${rt.str(c.store_credit, true)} does not cover $${rt.str(o.total, true)}`);
+      rt.fail(
+        `Store credit $${rt.str(c.store_credit, true)} does not cover $${rt.str(o.total, true)}`,
+        "specs/ecommerce/ecommerce.env:296:5",
+      );
     c.store_credit = rt.pyRound(c.store_credit - o.total, 2);
   }
   let pay = rt.insertRec(
@@ -719,9 +741,12 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const reason = $a.reason;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`);
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:307:3");
   if (!["pending_payment", "paid"].includes(o.status))
-    rt.fail(`Order ${order_id} is ${o.status}; only unshipped orders can be cancelled`);
+    rt.fail(
+      `Order ${order_id} is ${o.status}; only unshipped orders can be cancelled`,
+      "specs/ecommerce/ecommerce.env:308:3",
+    );
   for (const line of [...o.items] as any[]) {
     rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:310:5").stock += line.qty;
   }
@@ -763,9 +788,14 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
   const carrier = $a.carrier;
   const tracking_number = $a.tracking_number;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`);
-  if (!(o.status === "paid")) rt.fail(`Order ${order_id} is ${o.status}; only paid orders can ship`);
-  if (!(tracking_number.trim().length >= 8)) rt.fail("Tracking numbers have at least 8 characters");
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:335:3");
+  if (!(o.status === "paid"))
+    rt.fail(
+      `Order ${order_id} is ${o.status}; only paid orders can ship`,
+      "specs/ecommerce/ecommerce.env:336:3",
+    );
+  if (!(tracking_number.trim().length >= 8))
+    rt.fail("Tracking numbers have at least 8 characters", "specs/ecommerce/ecommerce.env:337:3");
   let s = rt.insertRec(
     $s.t.shipments,
     {
@@ -787,8 +817,9 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
 function tool_confirm_delivery($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`);
-  if (!(o.status === "shipped")) rt.fail(`Order ${order_id} is ${o.status}, not in transit`);
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:347:3");
+  if (!(o.status === "shipped"))
+    rt.fail(`Order ${order_id} is ${o.status}, not in transit`, "specs/ecommerce/ecommerce.env:348:3");
   for (const s of [
     ...rt.writableAll(
       $s.t.shipments,
@@ -810,23 +841,31 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
   const to_store_credit = $a.to_store_credit;
   const restock = $a.restock;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`);
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:365:3");
   if (!["shipped", "delivered"].includes(o.status))
-    rt.fail(`Order ${order_id} is ${o.status}; cancel unshipped orders instead`);
+    rt.fail(
+      `Order ${order_id} is ${o.status}; cancel unshipped orders instead`,
+      "specs/ecommerce/ecommerce.env:366:3",
+    );
   let age = rt.daysBetween(rt.dateOf(o.placed_at), rt.dateOf($s.g.now));
   if (!(age <= $s.g.return_window_days))
     rt.fail(
       `Order ${order_id} was placed ${rt.str(age, false)} days ago; the return window is ${rt.str($s.g.return_window_days, false)} days`,
+      "specs/ecommerce/ecommerce.env:368:3",
     );
   let refundable = rt.pyRound(
     tool_paid_amount($s, { order_id: order_id }) - tool_refunded_amount($s, { order_id: order_id }),
     2,
   );
   let value = rt.pyRound(amount ?? refundable, 2);
-  if (!(value > 0)) rt.fail("The refund must be positive");
+  if (!(value > 0)) rt.fail("The refund must be positive", "specs/ecommerce/ecommerce.env:371:3");
   if (!(value <= refundable))
-    rt.fail(`At most $${rt.str(refundable, true)} can still be refunded on ${order_id}`);
-  if (!(!restock || value === refundable)) rt.fail("Restock only with a full refund");
+    rt.fail(
+      `At most $${rt.str(refundable, true)} can still be refunded on ${order_id}`,
+      "specs/ecommerce/ecommerce.env:372:3",
+    );
+  if (!(!restock || value === refundable))
+    rt.fail("Restock only with a full refund", "specs/ecommerce/ecommerce.env:373:3");
   let credit =
     to_store_credit ||
     $s.t.payments.values().some((p: any) => p.order_id === order_id && p.method === "store_credit");
@@ -867,8 +906,9 @@ function tool_restock_product($s: rt.Ctx, $a: any): any {
   const sku = $a.sku;
   const qty = $a.qty;
   let p = rt.orNull($s.t.products.getW(sku));
-  if (p == null) rt.fail(`Product ${sku} not found`);
-  if (!(qty > 0 && qty <= 10000)) rt.fail("Receive 1 to 10000 units at a time");
+  if (p == null) rt.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:396:3");
+  if (!(qty > 0 && qty <= 10000))
+    rt.fail("Receive 1 to 10000 units at a time", "specs/ecommerce/ecommerce.env:397:3");
   p.stock += qty;
   return p;
 }

@@ -410,8 +410,8 @@ function tool_valid_name($s: rt.Ctx, $a: any): any {
 function tool_actor($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`);
-  if (!u.active) rt.fail(`User ${u.name} is deactivated`);
+  if (u == null) rt.fail(`User ${user_id} not found`, "specs/filesystem/filesystem.env:102:3");
+  if (!u.active) rt.fail(`User ${u.name} is deactivated`, "specs/filesystem/filesystem.env:103:3");
   return u;
 }
 
@@ -437,7 +437,7 @@ function tool_access($s: rt.Ctx, $a: any): any {
   const folder_path = $a.folder_path;
   const file_id = $a.file_id;
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`);
+  if (u == null) rt.fail(`User ${user_id} not found`, "specs/filesystem/filesystem.env:118:3");
   if (u.role === "admin" || owner_id === user_id) {
     return "own";
   }
@@ -491,9 +491,9 @@ function tool_list_folder($s: rt.Ctx, $a: any): any {
   const folder_id = $a.folder_id;
   let me = tool_actor($s, { user_id: user_id });
   let d = rt.orNull($s.t.folders.get(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`);
+  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:142:3");
   if (!(tool_folder_access($s, { user_id: user_id, d: d }) !== "none"))
-    rt.fail(`${me.name} has no access to ${d.path}`);
+    rt.fail(`${me.name} has no access to ${d.path}`, "specs/filesystem/filesystem.env:143:3");
   return {
     path: d.path,
     folders: rt.sorted(
@@ -515,7 +515,8 @@ function tool_resolve_path($s: rt.Ctx, $a: any): any {
   tool_actor($s, { user_id: user_id });
   let d = rt.find($s.t.folders.values(), (x: any) => x.path === path);
   if (d != null) {
-    if (!(tool_folder_access($s, { user_id: user_id, d: d }) !== "none")) rt.fail(`No access to ${path}`);
+    if (!(tool_folder_access($s, { user_id: user_id, d: d }) !== "none"))
+      rt.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:160:5");
     return { kind: "folder", id: d.folder_id };
   }
   let parts = rt.split(path, "/", "specs/filesystem/filesystem.env:163:15");
@@ -525,13 +526,14 @@ function tool_resolve_path($s: rt.Ctx, $a: any): any {
     $s.t.folders.values(),
     (x: any) => x.path === (parent_path === "" ? "/" : parent_path),
   );
-  if (parent == null) rt.fail(`Nothing at ${path}`);
+  if (parent == null) rt.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:166:3");
   let f = rt.find(
     $s.t.files.values(),
     (x: any) => x.folder_id === parent.folder_id && x.name === name && x.trashed_at == null,
   );
-  if (f == null) rt.fail(`Nothing at ${path}`);
-  if (!(tool_file_access($s, { user_id: user_id, f: f }) !== "none")) rt.fail(`No access to ${path}`);
+  if (f == null) rt.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:167:3");
+  if (!(tool_file_access($s, { user_id: user_id, f: f }) !== "none"))
+    rt.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:168:3");
   return { kind: "file", id: f.file_id };
 }
 
@@ -541,9 +543,9 @@ function tool_get_file_info($s: rt.Ctx, $a: any): any {
   const file_id = $a.file_id;
   tool_actor($s, { user_id: user_id });
   let f = rt.orNull($s.t.files.get(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`);
+  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:178:3");
   let level = tool_file_access($s, { user_id: user_id, f: f });
-  if (!(level !== "none")) rt.fail(`File ${file_id} not found`);
+  if (!(level !== "none")) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:180:3");
   return {
     file: f,
     path: tool_join_path($s, {
@@ -563,7 +565,7 @@ function tool_search_files($s: rt.Ctx, $a: any): any {
   const trashed = $a.trashed;
   const limit = $a.limit;
   tool_actor($s, { user_id: user_id });
-  if (!(limit > 0)) rt.fail("limit must be positive");
+  if (!(limit > 0)) rt.fail("limit must be positive", "specs/filesystem/filesystem.env:197:3");
   let hits = $s.t.files
     .values()
     .filter(
@@ -628,13 +630,17 @@ function tool_create_folder($s: rt.Ctx, $a: any): any {
   const name = $a.name;
   let me = tool_actor($s, { user_id: user_id });
   let parent = rt.orNull($s.t.folders.get(parent_id));
-  if (parent == null) rt.fail(`Folder ${parent_id} not found`);
+  if (parent == null) rt.fail(`Folder ${parent_id} not found`, "specs/filesystem/filesystem.env:239:3");
   if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: parent })))
-    rt.fail(`${me.name} cannot create folders in ${parent.path}`);
+    rt.fail(`${me.name} cannot create folders in ${parent.path}`, "specs/filesystem/filesystem.env:240:3");
   if (!tool_valid_name($s, { name: name }))
-    rt.fail(`Invalid name '${name}': use 1 to 255 characters, no '/'`);
+    rt.fail(
+      `Invalid name '${name}': use 1 to 255 characters, no '/'`,
+      "specs/filesystem/filesystem.env:241:3",
+    );
   let path = tool_join_path($s, { parent_path: parent.path, name: name });
-  if (!!$s.t.folders.values().some((x: any) => x.path === path)) rt.fail(`${path} already exists`);
+  if (!!$s.t.folders.values().some((x: any) => x.path === path))
+    rt.fail(`${path} already exists`, "specs/filesystem/filesystem.env:243:3");
   let d = rt.insertRec(
     $s.t.folders,
     {
@@ -660,13 +666,19 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
   const tags = $a.tags;
   let me = tool_actor($s, { user_id: user_id });
   let d = rt.orNull($s.t.folders.get(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`);
+  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:256:3");
   if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: d })))
-    rt.fail(`${me.name} cannot upload to ${d.path}`);
+    rt.fail(`${me.name} cannot upload to ${d.path}`, "specs/filesystem/filesystem.env:257:3");
   if (!tool_valid_name($s, { name: name }))
-    rt.fail(`Invalid name '${name}': use 1 to 255 characters, no '/'`);
+    rt.fail(
+      `Invalid name '${name}': use 1 to 255 characters, no '/'`,
+      "specs/filesystem/filesystem.env:258:3",
+    );
   if (!(size_kb > 0 && size_kb <= $s.g.max_file_kb))
-    rt.fail(`File size must be 1 to ${rt.str($s.g.max_file_kb, false)} KB`);
+    rt.fail(
+      `File size must be 1 to ${rt.str($s.g.max_file_kb, false)} KB`,
+      "specs/filesystem/filesystem.env:259:3",
+    );
   if (
     !!$s.t.files
       .values()
@@ -674,11 +686,13 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
   )
     rt.fail(
       `${tool_join_path($s, { parent_path: d.path, name: name })} already exists; use update_file to change it`,
+      "specs/filesystem/filesystem.env:260:3",
     );
   let free = me.quota_kb - tool_used_kb($s, { user_id: user_id });
   if (!(size_kb <= free))
     rt.fail(
       `Not enough space: ${rt.str(size_kb, false)} KB needed, ${rt.str(free, false)} KB free of ${rt.str(me.quota_kb, false)} KB`,
+      "specs/filesystem/filesystem.env:263:3",
     );
   let f = rt.insertRec(
     $s.t.files,
@@ -707,16 +721,23 @@ function tool_update_file($s: rt.Ctx, $a: any): any {
   const size_kb = $a.size_kb;
   let me = tool_actor($s, { user_id: user_id });
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`);
-  if (!(f.trashed_at == null)) rt.fail(`${f.name} is in the trash; restore it first`);
+  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:276:3");
+  if (!(f.trashed_at == null))
+    rt.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:277:3");
   if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot change ${f.name}`);
+    rt.fail(`${me.name} cannot change ${f.name}`, "specs/filesystem/filesystem.env:278:3");
   if (!(size_kb > 0 && size_kb <= $s.g.max_file_kb))
-    rt.fail(`File size must be 1 to ${rt.str($s.g.max_file_kb, false)} KB`);
+    rt.fail(
+      `File size must be 1 to ${rt.str($s.g.max_file_kb, false)} KB`,
+      "specs/filesystem/filesystem.env:279:3",
+    );
   let owner = rt.must($s.t.users, f.owner_id, "specs/filesystem/filesystem.env:280:15");
   let free = owner.quota_kb - tool_used_kb($s, { user_id: f.owner_id }) + f.size_kb;
   if (!(size_kb <= free))
-    rt.fail(`Not enough space in ${owner.name}'s quota: ${rt.str(free, false)} KB free`);
+    rt.fail(
+      `Not enough space in ${owner.name}'s quota: ${rt.str(free, false)} KB free`,
+      "specs/filesystem/filesystem.env:282:3",
+    );
   f.size_kb = size_kb;
   f.version += 1;
   f.modified = $s.g.now;
@@ -731,20 +752,23 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
   const new_name = $a.new_name ?? null;
   let me = tool_actor($s, { user_id: user_id });
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`);
-  if (!(f.trashed_at == null)) rt.fail(`${f.name} is in the trash; restore it first`);
+  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:296:3");
+  if (!(f.trashed_at == null))
+    rt.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:297:3");
   if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot move or rename ${f.name}`);
-  if (!(folder_id != null || new_name != null)) rt.fail("Give folder_id, new_name or both");
+    rt.fail(`${me.name} cannot move or rename ${f.name}`, "specs/filesystem/filesystem.env:298:3");
+  if (!(folder_id != null || new_name != null))
+    rt.fail("Give folder_id, new_name or both", "specs/filesystem/filesystem.env:299:3");
   let target_id = folder_id ?? f.folder_id;
   let target = rt.orNull($s.t.folders.get(target_id));
-  if (target == null) rt.fail(`Folder ${target_id} not found`);
+  if (target == null) rt.fail(`Folder ${target_id} not found`, "specs/filesystem/filesystem.env:301:3");
   if (target_id !== f.folder_id) {
     if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: target })))
-      rt.fail(`${me.name} cannot add files to ${target.path}`);
+      rt.fail(`${me.name} cannot add files to ${target.path}`, "specs/filesystem/filesystem.env:303:5");
   }
   let final_name = new_name ?? f.name;
-  if (!tool_valid_name($s, { name: final_name })) rt.fail(`Invalid name '${final_name}'`);
+  if (!tool_valid_name($s, { name: final_name }))
+    rt.fail(`Invalid name '${final_name}'`, "specs/filesystem/filesystem.env:306:3");
   if (
     !!$s.t.files
       .values()
@@ -753,7 +777,10 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
           x.file_id !== file_id && x.folder_id === target_id && x.name === final_name && x.trashed_at == null,
       )
   )
-    rt.fail(`${tool_join_path($s, { parent_path: target.path, name: final_name })} already exists`);
+    rt.fail(
+      `${tool_join_path($s, { parent_path: target.path, name: final_name })} already exists`,
+      "specs/filesystem/filesystem.env:307:3",
+    );
   f.folder_id = target_id;
   f.name = final_name;
   f.modified = $s.g.now;
@@ -767,19 +794,24 @@ function tool_move_folder($s: rt.Ctx, $a: any): any {
   const new_parent_id = $a.new_parent_id;
   let me = tool_actor($s, { user_id: user_id });
   let d = rt.orNull($s.t.folders.getW(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`);
-  if (!(d.parent_id != null)) rt.fail("The root folder cannot be moved");
+  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:322:3");
+  if (!(d.parent_id != null))
+    rt.fail("The root folder cannot be moved", "specs/filesystem/filesystem.env:323:3");
   if (!(tool_folder_access($s, { user_id: user_id, d: d }) === "own"))
-    rt.fail(`Only the owner of ${d.path} or an admin can move it`);
+    rt.fail(`Only the owner of ${d.path} or an admin can move it`, "specs/filesystem/filesystem.env:324:3");
   let dest = rt.orNull($s.t.folders.get(new_parent_id));
-  if (dest == null) rt.fail(`Folder ${new_parent_id} not found`);
+  if (dest == null) rt.fail(`Folder ${new_parent_id} not found`, "specs/filesystem/filesystem.env:325:3");
   if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: dest })))
-    rt.fail(`${me.name} cannot add folders to ${dest.path}`);
+    rt.fail(`${me.name} cannot add folders to ${dest.path}`, "specs/filesystem/filesystem.env:326:3");
   if (!!tool_is_within($s, { path: dest.path, ancestor: d.path }))
-    rt.fail(`Cannot move ${d.path} into itself or a folder below it`);
+    rt.fail(
+      `Cannot move ${d.path} into itself or a folder below it`,
+      "specs/filesystem/filesystem.env:327:3",
+    );
   let old_path = d.path;
   let new_path = tool_join_path($s, { parent_path: dest.path, name: d.name });
-  if (!!$s.t.folders.values().some((x: any) => x.path === new_path)) rt.fail(`${new_path} already exists`);
+  if (!!$s.t.folders.values().some((x: any) => x.path === new_path))
+    rt.fail(`${new_path} already exists`, "specs/filesystem/filesystem.env:330:3");
   d.parent_id = new_parent_id;
   for (const sub of [
     ...rt.writableAll(
@@ -803,10 +835,11 @@ function tool_trash_file($s: rt.Ctx, $a: any): any {
   const file_id = $a.file_id;
   let me = tool_actor($s, { user_id: user_id });
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`);
-  if (!(f.trashed_at == null)) rt.fail(`${f.name} is already in the trash`);
+  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:343:3");
+  if (!(f.trashed_at == null))
+    rt.fail(`${f.name} is already in the trash`, "specs/filesystem/filesystem.env:344:3");
   if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot delete ${f.name}`);
+    rt.fail(`${me.name} cannot delete ${f.name}`, "specs/filesystem/filesystem.env:345:3");
   f.trashed_at = $s.g.now;
   return f;
 }
@@ -817,16 +850,20 @@ function tool_restore_file($s: rt.Ctx, $a: any): any {
   const file_id = $a.file_id;
   let me = tool_actor($s, { user_id: user_id });
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`);
-  if (!tool_in_trash($s, { f: f })) rt.fail(`${f.name} is not in the trash`);
+  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:354:3");
+  if (!tool_in_trash($s, { f: f }))
+    rt.fail(`${f.name} is not in the trash`, "specs/filesystem/filesystem.env:355:3");
   if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot restore ${f.name}`);
+    rt.fail(`${me.name} cannot restore ${f.name}`, "specs/filesystem/filesystem.env:356:3");
   if (
     !!$s.t.files
       .values()
       .some((x: any) => x.folder_id === f.folder_id && x.name === f.name && x.trashed_at == null)
   )
-    rt.fail(`A live file named ${f.name} is in the way; rename or trash it first`);
+    rt.fail(
+      `A live file named ${f.name} is in the way; rename or trash it first`,
+      "specs/filesystem/filesystem.env:357:3",
+    );
   f.trashed_at = null;
   return f;
 }
@@ -836,7 +873,8 @@ function tool_empty_trash($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const older_than_days = $a.older_than_days;
   tool_actor($s, { user_id: user_id });
-  if (!(older_than_days >= 0)) rt.fail("older_than_days cannot be negative");
+  if (!(older_than_days >= 0))
+    rt.fail("older_than_days cannot be negative", "specs/filesystem/filesystem.env:370:3");
   let doomed = $s.t.files
     .values()
     .filter(
@@ -863,18 +901,26 @@ function tool_share($s: rt.Ctx, $a: any): any {
   const permission = $a.permission;
   let me = tool_actor($s, { user_id: user_id });
   let other = tool_actor($s, { user_id: with_user_id });
-  if (!(with_user_id !== user_id)) rt.fail("You cannot share with yourself");
+  if (!(with_user_id !== user_id))
+    rt.fail("You cannot share with yourself", "specs/filesystem/filesystem.env:391:3");
   let is_file = $s.t.files.has(item_id);
   if (is_file) {
     let f = rt.must($s.t.files, item_id, "specs/filesystem/filesystem.env:394:13");
-    if (!(f.trashed_at == null)) rt.fail(`${f.name} is in the trash`);
+    if (!(f.trashed_at == null))
+      rt.fail(`${f.name} is in the trash`, "specs/filesystem/filesystem.env:395:5");
     if (!(tool_file_access($s, { user_id: user_id, f: f }) === "own"))
-      rt.fail(`Only the owner of ${f.name} can share it, not ${me.name}`);
+      rt.fail(
+        `Only the owner of ${f.name} can share it, not ${me.name}`,
+        "specs/filesystem/filesystem.env:396:5",
+      );
   } else {
     let d = rt.orNull($s.t.folders.get(item_id));
-    if (d == null) rt.fail(`No file or folder ${item_id}`);
+    if (d == null) rt.fail(`No file or folder ${item_id}`, "specs/filesystem/filesystem.env:398:5");
     if (!(tool_folder_access($s, { user_id: user_id, d: d }) === "own"))
-      rt.fail(`Only the owner of ${d.path} can share it, not ${me.name}`);
+      rt.fail(
+        `Only the owner of ${d.path} can share it, not ${me.name}`,
+        "specs/filesystem/filesystem.env:399:5",
+      );
   }
   let file_id = is_file ? item_id : null;
   let folder_id = is_file ? null : item_id;
@@ -910,9 +956,9 @@ function tool_revoke_share($s: rt.Ctx, $a: any): any {
   const share_id = $a.share_id;
   let me = tool_actor($s, { user_id: user_id });
   let s = rt.orNull($s.t.shares.get(share_id));
-  if (s == null) rt.fail(`Share ${share_id} not found`);
+  if (s == null) rt.fail(`Share ${share_id} not found`, "specs/filesystem/filesystem.env:417:3");
   if (!(s.user_id === user_id || s.granted_by === user_id || me.role === "admin"))
-    rt.fail(`${me.name} cannot revoke share ${share_id}`);
+    rt.fail(`${me.name} cannot revoke share ${share_id}`, "specs/filesystem/filesystem.env:418:3");
   rt.deleteRec($s.t.shares, share_id, "specs/filesystem/filesystem.env:420:3");
   return null;
 }
@@ -923,16 +969,21 @@ function tool_delete_folder($s: rt.Ctx, $a: any): any {
   const folder_id = $a.folder_id;
   let me = tool_actor($s, { user_id: user_id });
   let d = rt.orNull($s.t.folders.get(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`);
-  if (!(d.parent_id != null)) rt.fail("The root folder cannot be deleted");
+  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:427:3");
+  if (!(d.parent_id != null))
+    rt.fail("The root folder cannot be deleted", "specs/filesystem/filesystem.env:428:3");
   if (!(tool_folder_access($s, { user_id: user_id, d: d }) === "own"))
-    rt.fail(`Only the owner of ${d.path} or an admin can delete it, not ${me.name}`);
+    rt.fail(
+      `Only the owner of ${d.path} or an admin can delete it, not ${me.name}`,
+      "specs/filesystem/filesystem.env:429:3",
+    );
   if (!!$s.t.folders.values().some((x: any) => x.parent_id == folder_id))
-    rt.fail(`${d.path} has subfolders; delete or move them first`);
+    rt.fail(`${d.path} has subfolders; delete or move them first`, "specs/filesystem/filesystem.env:430:3");
   let inside = rt.count($s.t.files.values(), (x: any) => x.folder_id === folder_id);
   if (!(inside === 0))
     rt.fail(
       `${d.path} still holds ${rt.str(inside, false)} file(s), trashed ones included; move them or empty the trash`,
+      "specs/filesystem/filesystem.env:432:3",
     );
   for (const s of [...$s.t.shares.values().filter((x: any) => x.folder_id == folder_id)] as any[]) {
     rt.deleteRec($s.t.shares, s.share_id, "specs/filesystem/filesystem.env:434:5");

@@ -363,10 +363,10 @@ export const ArgSchemas = {
 function tool_usd($s: rt.Ctx, $a: any): any {
   const x = $a.x;
   let cents = rt.pyRound(Math.abs(x) * 100);
-  let rest = rt.mod(cents, 100, "specs/library/library.env:119:14");
+  let rest = rt.mod(cents, 100, "specs/library/library.env:125:14");
   return (
     (x < 0 ? "-$" : "$") +
-    rt.str(Math.floor(rt.div(cents, 100, "specs/library/library.env:120:43")), false) +
+    rt.str(Math.floor(rt.div(cents, 100, "specs/library/library.env:126:43")), false) +
     "." +
     (rest < 10 ? "0" : "") +
     rt.str(rest, false)
@@ -422,11 +422,12 @@ function tool_due_back($s: rt.Ctx, $a: any): any {
 /** fn check_can_borrow */
 function tool_check_can_borrow($s: rt.Ctx, $a: any): any {
   const m = $a.m;
-  if (!!m.suspended) rt.fail(`${m.name}'s card is suspended`);
+  if (!!m.suspended) rt.fail(`${m.name}'s card is suspended`, "specs/library/library.env:156:3");
   let owed = tool_balance($s, { member_id: m.member_id });
   if (!(owed < $s.g.block_threshold))
     rt.fail(
       `${m.name} owes ${tool_usd($s, { x: owed })}; the balance must be under ${tool_usd($s, { x: $s.g.block_threshold })} to borrow`,
+      "specs/library/library.env:158:3",
     );
   return null;
 }
@@ -434,7 +435,7 @@ function tool_check_can_borrow($s: rt.Ctx, $a: any): any {
 /** fn release_copy */
 function tool_release_copy($s: rt.Ctx, $a: any): any {
   const copy_id = $a.copy_id;
-  let c = rt.mustW($s.t.copies, copy_id, "specs/library/library.env:157:11");
+  let c = rt.mustW($s.t.copies, copy_id, "specs/library/library.env:163:11");
   let next = rt.first(
     rt.sorted(
       rt.writableAll(
@@ -453,7 +454,7 @@ function tool_release_copy($s: rt.Ctx, $a: any): any {
   next.pickup_by = rt.dateAdd($s.g.today, $s.g.hold_shelf_days);
   c.status = "on_hold_shelf";
   c.branch_id = next.pickup_branch;
-  return `on the hold shelf at ${rt.must($s.t.branches, next.pickup_branch, "specs/library/library.env:168:34").name} for ${rt.must($s.t.members, next.member_id, "specs/library/library.env:168:75").name}`;
+  return `on the hold shelf at ${rt.must($s.t.branches, next.pickup_branch, "specs/library/library.env:174:34").name} for ${rt.must($s.t.members, next.member_id, "specs/library/library.env:174:75").name}`;
 }
 
 /** query search_catalog: Search the catalogue; shows how many copies are on the shelf and how long the hold queue is. */
@@ -487,13 +488,13 @@ function tool_search_catalog($s: rt.Ctx, $a: any): any {
 /** query copy_status: Where each copy of a title is, and when lent copies are due back. */
 function tool_copy_status($s: rt.Ctx, $a: any): any {
   const isbn = $a.isbn;
-  if (!$s.t.books.has(isbn)) rt.fail(`No title with ISBN ${isbn}`);
+  if (!$s.t.books.has(isbn)) rt.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:198:3");
   return $s.t.copies
     .values()
     .filter((c: any) => c.isbn === isbn)
     .map((c: any) => ({
       copy_id: c.copy_id,
-      branch: rt.must($s.t.branches, c.branch_id, "specs/library/library.env:194:33").name,
+      branch: rt.must($s.t.branches, c.branch_id, "specs/library/library.env:200:33").name,
       status: c.status,
       due_on: tool_due_back($s, { copy_id: c.copy_id }),
     }));
@@ -503,7 +504,7 @@ function tool_copy_status($s: rt.Ctx, $a: any): any {
 function tool_get_member($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) rt.fail(`Member ${member_id} not found`);
+  if (m == null) rt.fail(`Member ${member_id} not found`, "specs/library/library.env:210:3");
   let owed = tool_balance($s, { member_id: member_id });
   return {
     member: m,
@@ -524,8 +525,8 @@ function tool_get_member($s: rt.Ctx, $a: any): any {
         loan_id: l.loan_id,
         title: rt.must(
           $s.t.books,
-          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:211:52").isbn,
-          "specs/library/library.env:211:46",
+          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:217:52").isbn,
+          "specs/library/library.env:217:46",
         ).title,
         due_on: l.due_on,
         days_late: tool_days_late($s, { l: l }),
@@ -539,7 +540,8 @@ function tool_get_member($s: rt.Ctx, $a: any): any {
 function tool_overdue_loans($s: rt.Ctx, $a: any): any {
   const branch_id = $a.branch_id ?? null;
   if (branch_id != null) {
-    if (!$s.t.branches.has(branch_id)) rt.fail(`Branch ${branch_id} not found`);
+    if (!$s.t.branches.has(branch_id))
+      rt.fail(`Branch ${branch_id} not found`, "specs/library/library.env:227:5");
   }
   return rt.sorted(
     $s.t.loans
@@ -549,16 +551,16 @@ function tool_overdue_loans($s: rt.Ctx, $a: any): any {
           l.returned_on == null &&
           l.due_on < $s.g.today &&
           (branch_id == null ||
-            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:224:33").branch_id === branch_id),
+            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:230:33").branch_id === branch_id),
       )
       .map((l: any) => ({
         loan_id: l.loan_id,
         member_id: l.member_id,
-        member: rt.must($s.t.members, l.member_id, "specs/library/library.env:225:69").name,
+        member: rt.must($s.t.members, l.member_id, "specs/library/library.env:231:69").name,
         title: rt.must(
           $s.t.books,
-          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:226:30").isbn,
-          "specs/library/library.env:226:24",
+          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:232:30").isbn,
+          "specs/library/library.env:232:24",
         ).title,
         due_on: l.due_on,
         days_late: tool_days_late($s, { l: l }),
@@ -572,7 +574,7 @@ function tool_overdue_loans($s: rt.Ctx, $a: any): any {
 function tool_hold_queue($s: rt.Ctx, $a: any): any {
   const isbn = $a.isbn;
   let b = rt.orNull($s.t.books.get(isbn));
-  if (b == null) rt.fail(`No title with ISBN ${isbn}`);
+  if (b == null) rt.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:239:3");
   let active = rt.sorted(
     rt.sorted(
       $s.t.holds.values().filter((h: any) => h.isbn === b.isbn && ["waiting", "ready"].includes(h.status)),
@@ -583,7 +585,7 @@ function tool_hold_queue($s: rt.Ctx, $a: any): any {
   return active.map((h: any) => ({
     position: rt.indexOf(active, h) + 1,
     hold_id: h.hold_id,
-    member: rt.must($s.t.members, h.member_id, "specs/library/library.env:236:90").name,
+    member: rt.must($s.t.members, h.member_id, "specs/library/library.env:242:90").name,
     placed_on: h.placed_on,
     status: h.status,
   }));
@@ -592,7 +594,8 @@ function tool_hold_queue($s: rt.Ctx, $a: any): any {
 /** query hold_shelf: Copies waiting on a branch's hold shelf, earliest pickup deadline first. */
 function tool_hold_shelf($s: rt.Ctx, $a: any): any {
   const branch_id = $a.branch_id;
-  if (!$s.t.branches.has(branch_id)) rt.fail(`Branch ${branch_id} not found`);
+  if (!$s.t.branches.has(branch_id))
+    rt.fail(`Branch ${branch_id} not found`, "specs/library/library.env:249:3");
   return rt.sorted(
     $s.t.holds
       .values()
@@ -600,8 +603,8 @@ function tool_hold_shelf($s: rt.Ctx, $a: any): any {
       .map((h: any) => ({
         hold_id: h.hold_id,
         copy_id: h.copy_id,
-        title: rt.must($s.t.books, h.isbn, "specs/library/library.env:245:64").title,
-        member: rt.must($s.t.members, h.member_id, "specs/library/library.env:246:25").name,
+        title: rt.must($s.t.books, h.isbn, "specs/library/library.env:251:64").title,
+        member: rt.must($s.t.members, h.member_id, "specs/library/library.env:252:25").name,
         pickup_by: h.pickup_by,
       })),
     (x: any) => x.pickup_by,
@@ -613,24 +616,30 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   const copy_id = $a.copy_id;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) rt.fail(`Member ${member_id} not found`);
+  if (m == null) rt.fail(`Member ${member_id} not found`, "specs/library/library.env:259:3");
   let c = rt.orNull($s.t.copies.getW(copy_id));
-  if (c == null) rt.fail(`Copy ${copy_id} not found`);
-  let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:255:11");
+  if (c == null) rt.fail(`Copy ${copy_id} not found`, "specs/library/library.env:260:3");
+  let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:261:11");
   tool_check_can_borrow($s, { m: m });
-  if (!!b.reference_only) rt.fail(`${b.title} is for reference only and cannot be borrowed`);
+  if (!!b.reference_only)
+    rt.fail(`${b.title} is for reference only and cannot be borrowed`, "specs/library/library.env:263:3");
   let limit = tool_loan_limit($s, { tier: m.tier });
   if (!(tool_open_loans($s, { member_id: member_id }) < limit))
-    rt.fail(`${m.name} already has ${rt.str(limit, false)} loans, the ${m.tier} limit`);
+    rt.fail(
+      `${m.name} already has ${rt.str(limit, false)} loans, the ${m.tier} limit`,
+      "specs/library/library.env:265:3",
+    );
   if (c.status === "on_hold_shelf") {
     let h = $s.t.holds.writable(
       rt.find($s.t.holds.values(), (x: any) => x.status === "ready" && x.copy_id == copy_id),
     );
-    if (h == null) rt.fail(`Copy ${copy_id} has no ready hold`);
-    if (!(h.member_id === member_id)) rt.fail(`Copy ${copy_id} is set aside for another member's hold`);
+    if (h == null) rt.fail(`Copy ${copy_id} has no ready hold`, "specs/library/library.env:267:5");
+    if (!(h.member_id === member_id))
+      rt.fail(`Copy ${copy_id} is set aside for another member's hold`, "specs/library/library.env:268:5");
     h.status = "fulfilled";
   } else {
-    if (!(c.status === "available")) rt.fail(`Copy ${copy_id} is ${c.status}`);
+    if (!(c.status === "available"))
+      rt.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:271:5");
   }
   c.status = "on_loan";
   let loan = rt.insertRec(
@@ -644,7 +653,7 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
       renewals: 0,
       lost: false,
     },
-    "specs/library/library.env:268:14",
+    "specs/library/library.env:274:14",
   );
   return loan;
 }
@@ -654,11 +663,11 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
   const copy_id = $a.copy_id;
   const condition = $a.condition;
   let c = rt.orNull($s.t.copies.getW(copy_id));
-  if (c == null) rt.fail(`Copy ${copy_id} not found`);
+  if (c == null) rt.fail(`Copy ${copy_id} not found`, "specs/library/library.env:282:3");
   let l = $s.t.loans.writable(
     rt.find($s.t.loans.values(), (x: any) => x.copy_id === copy_id && x.returned_on == null),
   );
-  if (l == null) rt.fail(`Copy ${copy_id} is not on loan`);
+  if (l == null) rt.fail(`Copy ${copy_id} is not on loan`, "specs/library/library.env:283:3");
   l.returned_on = $s.g.today;
   let late = tool_days_late($s, { l: l });
   if (late > 0) {
@@ -673,14 +682,14 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
         issued_on: $s.g.today,
         paid: 0,
       },
-      "specs/library/library.env:281:5",
+      "specs/library/library.env:287:5",
     );
   }
   c.condition = condition;
   let goes = "to repair";
   if (condition === "damaged") {
     let cost = rt.pyRound(
-      rt.must($s.t.books, c.isbn, "specs/library/library.env:287:22").replacement_cost * $s.g.damage_rate,
+      rt.must($s.t.books, c.isbn, "specs/library/library.env:293:22").replacement_cost * $s.g.damage_rate,
       2,
     );
     rt.insertRec(
@@ -694,13 +703,13 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
         issued_on: $s.g.today,
         paid: 0,
       },
-      "specs/library/library.env:288:5",
+      "specs/library/library.env:294:5",
     );
     c.status = "in_repair";
   } else {
     goes = tool_release_copy($s, { copy_id: copy_id });
   }
-  if ($s.checks && !(c.status !== "on_loan")) rt.fault("ensure failed", "specs/library/library.env:293:3");
+  if ($s.checks && !(c.status !== "on_loan")) rt.fault("ensure failed", "specs/library/library.env:299:3");
   return {
     loan: l,
     fines: $s.t.fines.values().filter((f: any) => f.loan_id == l.loan_id && f.issued_on === $s.g.today),
@@ -712,17 +721,27 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
 function tool_renew_loan($s: rt.Ctx, $a: any): any {
   const loan_id = $a.loan_id;
   let l = rt.orNull($s.t.loans.getW(loan_id));
-  if (l == null) rt.fail(`Loan ${loan_id} not found`);
-  if (!(l.returned_on == null)) rt.fail(`Loan ${loan_id} has ended`);
-  let c = rt.must($s.t.copies, l.copy_id, "specs/library/library.env:302:11");
-  let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:303:11");
-  tool_check_can_borrow($s, { m: rt.must($s.t.members, l.member_id, "specs/library/library.env:304:20") });
-  if (!(l.due_on >= $s.g.today)) rt.fail(`${b.title} was due ${l.due_on}; return it instead of renewing`);
+  if (l == null) rt.fail(`Loan ${loan_id} not found`, "specs/library/library.env:306:3");
+  if (!(l.returned_on == null)) rt.fail(`Loan ${loan_id} has ended`, "specs/library/library.env:307:3");
+  let c = rt.must($s.t.copies, l.copy_id, "specs/library/library.env:308:11");
+  let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:309:11");
+  tool_check_can_borrow($s, { m: rt.must($s.t.members, l.member_id, "specs/library/library.env:310:20") });
+  if (!(l.due_on >= $s.g.today))
+    rt.fail(
+      `${b.title} was due ${l.due_on}; return it instead of renewing`,
+      "specs/library/library.env:311:3",
+    );
   if (!(l.renewals < $s.g.max_renewals))
-    rt.fail(`${b.title} has been renewed ${rt.str(l.renewals, false)} times, the maximum`);
+    rt.fail(
+      `${b.title} has been renewed ${rt.str(l.renewals, false)} times, the maximum`,
+      "specs/library/library.env:312:3",
+    );
   let queue = rt.count($s.t.holds.values(), (h: any) => h.isbn === c.isbn && h.status === "waiting");
   if (!(queue === 0))
-    rt.fail(`${b.title} has a hold queue (${rt.str(queue, false)} waiting); it cannot be renewed`);
+    rt.fail(
+      `${b.title} has a hold queue (${rt.str(queue, false)} waiting); it cannot be renewed`,
+      "specs/library/library.env:314:3",
+    );
   l.due_on = rt.dateAdd(l.due_on, b.loan_days);
   l.renewals += 1;
   return l;
@@ -734,22 +753,22 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
   const isbn = $a.isbn;
   const pickup_branch = $a.pickup_branch ?? null;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) rt.fail(`Member ${member_id} not found`);
+  if (m == null) rt.fail(`Member ${member_id} not found`, "specs/library/library.env:323:3");
   let b = rt.orNull($s.t.books.get(isbn));
-  if (b == null) rt.fail(`No title with ISBN ${isbn}`);
+  if (b == null) rt.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:324:3");
   let branch_id = pickup_branch ?? m.home_branch;
   let br = rt.orNull($s.t.branches.get(branch_id));
-  if (br == null) rt.fail(`Branch ${branch_id} not found`);
-  if (!!m.suspended) rt.fail(`${m.name}'s card is suspended`);
-  if (!!b.reference_only) rt.fail(`${b.title} cannot be borrowed`);
+  if (br == null) rt.fail(`Branch ${branch_id} not found`, "specs/library/library.env:326:3");
+  if (!!m.suspended) rt.fail(`${m.name}'s card is suspended`, "specs/library/library.env:327:3");
+  if (!!b.reference_only) rt.fail(`${b.title} cannot be borrowed`, "specs/library/library.env:328:3");
   if (!$s.t.copies.values().some((c: any) => c.isbn === isbn && c.status !== "lost"))
-    rt.fail(`The library has no copy of ${b.title}`);
+    rt.fail(`The library has no copy of ${b.title}`, "specs/library/library.env:329:3");
   if (
     !!$s.t.copies
       .values()
       .some((c: any) => c.isbn === isbn && c.branch_id === branch_id && c.status === "available")
   )
-    rt.fail(`${b.title} is on the shelf at ${br.name}; borrow it there`);
+    rt.fail(`${b.title} is on the shelf at ${br.name}; borrow it there`, "specs/library/library.env:330:3");
   if (
     !!$s.t.holds
       .values()
@@ -757,7 +776,7 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
         (h: any) => h.isbn === isbn && h.member_id === member_id && ["waiting", "ready"].includes(h.status),
       )
   )
-    rt.fail(`${m.name} already has a hold on ${b.title}`);
+    rt.fail(`${m.name} already has a hold on ${b.title}`, "specs/library/library.env:332:3");
   if (
     !!$s.t.loans
       .values()
@@ -765,10 +784,10 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
         (l: any) =>
           l.member_id === member_id &&
           l.returned_on == null &&
-          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:328:85").isbn === isbn,
+          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:334:85").isbn === isbn,
       )
   )
-    rt.fail(`${m.name} already has ${b.title} on loan`);
+    rt.fail(`${m.name} already has ${b.title} on loan`, "specs/library/library.env:334:3");
   let h = rt.insertRec(
     $s.t.holds,
     {
@@ -779,7 +798,7 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
       placed_on: $s.g.today,
       status: "waiting",
     },
-    "specs/library/library.env:330:11",
+    "specs/library/library.env:336:11",
   );
   return h;
 }
@@ -788,8 +807,9 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
 function tool_cancel_hold($s: rt.Ctx, $a: any): any {
   const hold_id = $a.hold_id;
   let h = rt.orNull($s.t.holds.getW(hold_id));
-  if (h == null) rt.fail(`Hold ${hold_id} not found`);
-  if (!["waiting", "ready"].includes(h.status)) rt.fail(`Hold ${hold_id} is already ${h.status}`);
+  if (h == null) rt.fail(`Hold ${hold_id} not found`, "specs/library/library.env:343:3");
+  if (!["waiting", "ready"].includes(h.status))
+    rt.fail(`Hold ${hold_id} is already ${h.status}`, "specs/library/library.env:344:3");
   let was_ready = h.status === "ready";
   h.status = "cancelled";
   let freed = h.copy_id;
@@ -803,9 +823,10 @@ function tool_cancel_hold($s: rt.Ctx, $a: any): any {
 function tool_report_lost($s: rt.Ctx, $a: any): any {
   const loan_id = $a.loan_id;
   let l = rt.orNull($s.t.loans.getW(loan_id));
-  if (l == null) rt.fail(`Loan ${loan_id} not found`);
-  if (!(l.returned_on == null)) rt.fail(`Loan ${loan_id} has already ended`);
-  let c = rt.mustW($s.t.copies, l.copy_id, "specs/library/library.env:353:11");
+  if (l == null) rt.fail(`Loan ${loan_id} not found`, "specs/library/library.env:357:3");
+  if (!(l.returned_on == null))
+    rt.fail(`Loan ${loan_id} has already ended`, "specs/library/library.env:358:3");
+  let c = rt.mustW($s.t.copies, l.copy_id, "specs/library/library.env:359:11");
   c.status = "lost";
   l.lost = true;
   l.returned_on = $s.g.today;
@@ -816,11 +837,11 @@ function tool_report_lost($s: rt.Ctx, $a: any): any {
       member_id: l.member_id,
       loan_id: loan_id,
       kind: "lost_item",
-      amount: rt.must($s.t.books, c.isbn, "specs/library/library.env:358:34").replacement_cost,
+      amount: rt.must($s.t.books, c.isbn, "specs/library/library.env:364:34").replacement_cost,
       issued_on: $s.g.today,
       paid: 0,
     },
-    "specs/library/library.env:357:11",
+    "specs/library/library.env:363:11",
   );
   return f;
 }
@@ -830,11 +851,13 @@ function tool_pay_fines($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   const amount = $a.amount;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) rt.fail(`Member ${member_id} not found`);
+  if (m == null) rt.fail(`Member ${member_id} not found`, "specs/library/library.env:371:3");
   let owed = tool_balance($s, { member_id: member_id });
-  if (!(owed > 0)) rt.fail(`${m.name} owes nothing`);
-  if (!(amount > 0 && rt.pyRound(amount, 2) === amount)) rt.fail("Pay a positive amount in cents, e.g. 4.75");
-  if (!(amount <= owed)) rt.fail(`${m.name} owes only ${tool_usd($s, { x: owed })}`);
+  if (!(owed > 0)) rt.fail(`${m.name} owes nothing`, "specs/library/library.env:373:3");
+  if (!(amount > 0 && rt.pyRound(amount, 2) === amount))
+    rt.fail("Pay a positive amount in cents, e.g. 4.75", "specs/library/library.env:374:3");
+  if (!(amount <= owed))
+    rt.fail(`${m.name} owes only ${tool_usd($s, { x: owed })}`, "specs/library/library.env:375:3");
   let left = amount;
   let applied = [];
   for (const f of [
@@ -855,14 +878,15 @@ function tool_pay_fines($s: rt.Ctx, $a: any): any {
     applied.push(f.fine_id);
   }
   if ($s.checks && !(tool_balance($s, { member_id: member_id }) === rt.pyRound(owed - amount, 2)))
-    rt.fault("ensure failed", "specs/library/library.env:379:3");
+    rt.fault("ensure failed", "specs/library/library.env:385:3");
   return { applied: applied, balance: tool_balance($s, { member_id: member_id }) };
 }
 
 /** action advance_day: Start a new day: ready holds not collected by their deadline expire and their copies move on. */
 function tool_advance_day($s: rt.Ctx, $a: any): any {
   const days = $a.days;
-  if (!(days >= 1 && days <= 30)) rt.fail("Advance 1 to 30 days at a time");
+  if (!(days >= 1 && days <= 30))
+    rt.fail("Advance 1 to 30 days at a time", "specs/library/library.env:392:3");
   $s.gw().today = rt.dateAdd($s.g.today, days);
   let lapsed = rt.writableAll(
     $s.t.holds,
@@ -885,13 +909,14 @@ function tool_withdraw_copy($s: rt.Ctx, $a: any): any {
   const copy_id = $a.copy_id;
   const reason = $a.reason;
   let c = rt.orNull($s.t.copies.get(copy_id));
-  if (c == null) rt.fail(`Copy ${copy_id} not found`);
-  if (!["available", "in_repair", "lost"].includes(c.status)) rt.fail(`Copy ${copy_id} is ${c.status}`);
+  if (c == null) rt.fail(`Copy ${copy_id} not found`, "specs/library/library.env:408:3");
+  if (!["available", "in_repair", "lost"].includes(c.status))
+    rt.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:409:3");
   if (!!$s.t.loans.values().some((l: any) => l.copy_id === copy_id))
-    rt.fail(`Copy ${copy_id} has loan history and must be kept`);
+    rt.fail(`Copy ${copy_id} has loan history and must be kept`, "specs/library/library.env:410:3");
   if (!!$s.t.holds.values().some((h: any) => h.copy_id == copy_id))
-    rt.fail(`Copy ${copy_id} is linked to a hold and must be kept`);
-  rt.deleteRec($s.t.copies, copy_id, "specs/library/library.env:406:3");
+    rt.fail(`Copy ${copy_id} is linked to a hold and must be kept`, "specs/library/library.env:411:3");
+  rt.deleteRec($s.t.copies, copy_id, "specs/library/library.env:412:3");
   return { copy_id: copy_id, reason: reason };
 }
 
@@ -1003,7 +1028,7 @@ export const definition: rt.EnvDefinition = {
         "Search the catalogue; shows how many copies are on the shelf and how long the hold queue is.",
       args: ArgSchemas.search_catalog,
       run: tool_search_catalog,
-      location: "specs/library/library.env:171:7",
+      location: "specs/library/library.env:177:7",
     },
     {
       name: "copy_status",
@@ -1011,7 +1036,7 @@ export const definition: rt.EnvDefinition = {
       description: "Where each copy of a title is, and when lent copies are due back.",
       args: ArgSchemas.copy_status,
       run: tool_copy_status,
-      location: "specs/library/library.env:189:7",
+      location: "specs/library/library.env:195:7",
     },
     {
       name: "get_member",
@@ -1020,7 +1045,7 @@ export const definition: rt.EnvDefinition = {
         "A member's open loans (with fines building up on late ones), active holds and balance owed.",
       args: ArgSchemas.get_member,
       run: tool_get_member,
-      location: "specs/library/library.env:199:7",
+      location: "specs/library/library.env:205:7",
     },
     {
       name: "overdue_loans",
@@ -1028,7 +1053,7 @@ export const definition: rt.EnvDefinition = {
       description: "Open loans past their due date, most overdue first.",
       args: ArgSchemas.overdue_loans,
       run: tool_overdue_loans,
-      location: "specs/library/library.env:216:7",
+      location: "specs/library/library.env:222:7",
     },
     {
       name: "hold_queue",
@@ -1036,7 +1061,7 @@ export const definition: rt.EnvDefinition = {
       description: "The active holds on a title: ready ones first, then the waiting queue in order.",
       args: ArgSchemas.hold_queue,
       run: tool_hold_queue,
-      location: "specs/library/library.env:230:7",
+      location: "specs/library/library.env:236:7",
     },
     {
       name: "hold_shelf",
@@ -1044,7 +1069,7 @@ export const definition: rt.EnvDefinition = {
       description: "Copies waiting on a branch's hold shelf, earliest pickup deadline first.",
       args: ArgSchemas.hold_shelf,
       run: tool_hold_shelf,
-      location: "specs/library/library.env:240:7",
+      location: "specs/library/library.env:246:7",
     },
     {
       name: "checkout",
@@ -1052,7 +1077,7 @@ export const definition: rt.EnvDefinition = {
       description: "Lend a copy: one from the shelf, or the copy set aside for this member's ready hold.",
       args: ArgSchemas.checkout,
       run: tool_checkout,
-      location: "specs/library/library.env:250:8",
+      location: "specs/library/library.env:256:8",
     },
     {
       name: "return_copy",
@@ -1060,7 +1085,7 @@ export const definition: rt.EnvDefinition = {
       description: "Check a copy back in, charge any late or damage fine, and pass it to the next hold.",
       args: ArgSchemas.return_copy,
       run: tool_return_copy,
-      location: "specs/library/library.env:272:8",
+      location: "specs/library/library.env:278:8",
     },
     {
       name: "renew_loan",
@@ -1069,7 +1094,7 @@ export const definition: rt.EnvDefinition = {
         "Extend a loan by the title's loan period, unless it is late, renewed too often or someone is waiting.",
       args: ArgSchemas.renew_loan,
       run: tool_renew_loan,
-      location: "specs/library/library.env:297:8",
+      location: "specs/library/library.env:303:8",
     },
     {
       name: "place_hold",
@@ -1077,7 +1102,7 @@ export const definition: rt.EnvDefinition = {
       description: "Join the queue for a title whose copies are all out at the pickup branch.",
       args: ArgSchemas.place_hold,
       run: tool_place_hold,
-      location: "specs/library/library.env:314:8",
+      location: "specs/library/library.env:320:8",
     },
     {
       name: "cancel_hold",
@@ -1085,7 +1110,7 @@ export const definition: rt.EnvDefinition = {
       description: "Cancel a waiting or ready hold; a copy set aside for it moves on to the next hold.",
       args: ArgSchemas.cancel_hold,
       run: tool_cancel_hold,
-      location: "specs/library/library.env:334:8",
+      location: "specs/library/library.env:340:8",
     },
     {
       name: "report_lost",
@@ -1094,7 +1119,7 @@ export const definition: rt.EnvDefinition = {
         "Record that a borrowed copy is lost: the loan ends and the member is charged the replacement cost.",
       args: ArgSchemas.report_lost,
       run: tool_report_lost,
-      location: "specs/library/library.env:348:8",
+      location: "specs/library/library.env:354:8",
     },
     {
       name: "pay_fines",
@@ -1102,7 +1127,7 @@ export const definition: rt.EnvDefinition = {
       description: "Take a payment and apply it to the member's oldest unpaid fines first.",
       args: ArgSchemas.pay_fines,
       run: tool_pay_fines,
-      location: "specs/library/library.env:362:8",
+      location: "specs/library/library.env:368:8",
     },
     {
       name: "advance_day",
@@ -1111,7 +1136,7 @@ export const definition: rt.EnvDefinition = {
         "Start a new day: ready holds not collected by their deadline expire and their copies move on.",
       args: ArgSchemas.advance_day,
       run: tool_advance_day,
-      location: "specs/library/library.env:383:8",
+      location: "specs/library/library.env:389:8",
     },
     {
       name: "withdraw_copy",
@@ -1120,7 +1145,7 @@ export const definition: rt.EnvDefinition = {
         "Remove a copy with no circulation history from the catalogue (copies with history are kept as lost or in repair).",
       args: ArgSchemas.withdraw_copy,
       run: tool_withdraw_copy,
-      location: "specs/library/library.env:399:8",
+      location: "specs/library/library.env:405:8",
     },
   ],
   invariants: [
@@ -1187,9 +1212,27 @@ export const definition: rt.EnvDefinition = {
       },
     },
     {
+      name: "one_ready_hold_per_copy",
+      description: "A copy is set aside for at most one ready hold",
+      location: "specs/library/library.env:109:1",
+      reads: ["holds", "copies"],
+      check: ($s: rt.Ctx) =>
+        $s.t.copies
+          .values()
+          .every(
+            (c: any) =>
+              rt.count($s.t.holds.values(), (h: any) => h.status === "ready" && h.copy_id == c.copy_id) <= 1,
+          ),
+      perRecord: {
+        table: "copies",
+        check: ($s: rt.Ctx, c: any) =>
+          rt.count($s.t.holds.values(), (h: any) => h.status === "ready" && h.copy_id == c.copy_id) <= 1,
+      },
+    },
+    {
       name: "ready_holds_have_dates",
       description: "Ready holds name their copy and pickup deadline",
-      location: "specs/library/library.env:109:1",
+      location: "specs/library/library.env:111:1",
       reads: ["holds"],
       check: ($s: rt.Ctx) =>
         $s.t.holds
@@ -1203,7 +1246,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "within_loan_limit",
       description: "Nobody has more open loans than their tier allows",
-      location: "specs/library/library.env:111:1",
+      location: "specs/library/library.env:113:1",
       reads: ["*", "*", "members"],
       check: ($s: rt.Ctx) =>
         $s.t.members
@@ -1219,9 +1262,25 @@ export const definition: rt.EnvDefinition = {
       },
     },
     {
+      name: "books_have_a_price",
+      description:
+        "Every title has a replacement cost of at least a dollar, so that fines for it are positive",
+      location: "specs/library/library.env:115:1",
+      reads: ["books"],
+      check: ($s: rt.Ctx) => $s.t.books.values().every((b: any) => b.replacement_cost >= 1),
+      perRecord: { table: "books", check: ($s: rt.Ctx, b: any) => b.replacement_cost >= 1 },
+    },
+    {
+      name: "damage_rate_sane",
+      description: "A damaged copy costs a positive share of its price, at most all of it",
+      location: "specs/library/library.env:117:1",
+      reads: ["damage_rate"],
+      check: ($s: rt.Ctx) => $s.g.damage_rate > 0 && $s.g.damage_rate <= 1,
+    },
+    {
       name: "fines_sane",
       description: "Fines are positive and never overpaid",
-      location: "specs/library/library.env:113:1",
+      location: "specs/library/library.env:119:1",
       reads: ["fines"],
       check: ($s: rt.Ctx) =>
         $s.t.fines.values().every((f: any) => f.amount > 0 && f.paid >= 0 && f.paid <= f.amount),

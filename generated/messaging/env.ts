@@ -470,12 +470,15 @@ function tool_seat_id($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const conversation_id = $a.conversation_id;
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`);
+  if (u == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:125:3");
   let c = rt.orNull($s.t.conversations.get(conversation_id));
-  if (c == null) rt.fail(`Conversation ${conversation_id} not found`);
+  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:126:3");
   let seat = tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id });
   if (seat == null)
-    rt.fail(`${u.display_name} is not a member of ${tool_title_for($s, { c: c, viewer_id: user_id })}`);
+    rt.fail(
+      `${u.display_name} is not a member of ${tool_title_for($s, { c: c, viewer_id: user_id })}`,
+      "specs/messaging/messaging.env:127:3",
+    );
   return seat.membership_id;
 }
 
@@ -504,7 +507,7 @@ function tool_find_users($s: rt.Ctx, $a: any): any {
 function tool_list_conversations($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const include_archived = $a.include_archived;
-  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`);
+  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:148:3");
   return rt.sorted(
     $s.t.memberships
       .values()
@@ -539,13 +542,13 @@ function tool_get_conversation($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const conversation_id = $a.conversation_id;
   let c = rt.orNull($s.t.conversations.get(conversation_id));
-  if (c == null) rt.fail(`Conversation ${conversation_id} not found`);
-  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`);
+  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:164:3");
+  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:165:3");
   if (!(
     (c.kind === "channel" && !c.is_private) ||
     tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id }) != null
   ))
-    rt.fail(`Conversation ${conversation_id} is private`);
+    rt.fail(`Conversation ${conversation_id} is private`, "specs/messaging/messaging.env:166:3");
   let members = $s.t.memberships
     .values()
     .filter((m: any) => m.conversation_id === conversation_id)
@@ -564,7 +567,8 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
   const limit = $a.limit;
   const before = $a.before ?? null;
   tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id });
-  if (!(limit >= 1 && limit <= 100)) rt.fail("Ask for 1 to 100 messages");
+  if (!(limit >= 1 && limit <= 100))
+    rt.fail("Ask for 1 to 100 messages", "specs/messaging/messaging.env:180:3");
   let hidden = $s.t.blocks
     .values()
     .filter((b: any) => b.blocker_id === user_id)
@@ -611,8 +615,9 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const text = $a.text;
   const conversation_id = $a.conversation_id ?? null;
-  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`);
-  if (!(text.trim().length >= 2)) rt.fail("Search for at least two characters");
+  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:197:3");
+  if (!(text.trim().length >= 2))
+    rt.fail("Search for at least two characters", "specs/messaging/messaging.env:198:3");
   if (conversation_id != null) {
     tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id });
   }
@@ -649,7 +654,7 @@ function tool_who_read($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const message_id = $a.message_id;
   let m = rt.orNull($s.t.messages.get(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`);
+  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:213:3");
   tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id });
   let others = $s.t.memberships
     .values()
@@ -681,13 +686,19 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
   );
   let c = rt.must($s.t.conversations, conversation_id, "specs/messaging/messaging.env:227:11");
   let u = rt.must($s.t.users, sender_id, "specs/messaging/messaging.env:228:11");
-  if (!(u.status !== "deactivated")) rt.fail(`${u.display_name}'s account is deactivated`);
-  if (!!c.archived) rt.fail(`${tool_title_for($s, { c: c, viewer_id: sender_id })} is archived`);
+  if (!(u.status !== "deactivated"))
+    rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:229:3");
+  if (!!c.archived)
+    rt.fail(
+      `${tool_title_for($s, { c: c, viewer_id: sender_id })} is archived`,
+      "specs/messaging/messaging.env:230:3",
+    );
   let text = body.trim();
-  if (!(text !== "")) rt.fail("The message is empty");
+  if (!(text !== "")) rt.fail("The message is empty", "specs/messaging/messaging.env:232:3");
   if (!(text.length <= $s.g.max_message_length))
     rt.fail(
       `Messages are at most ${rt.str($s.g.max_message_length, false)} characters, this one has ${rt.str(text.length, false)}`,
+      "specs/messaging/messaging.env:233:3",
     );
   if (c.kind === "direct") {
     let other = rt.find(
@@ -695,15 +706,15 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
       (m: any) => m.conversation_id === conversation_id && m.user_id !== sender_id,
     );
     if (!(other != null && !tool_blocked_either_way($s, { a: sender_id, b: other.user_id })))
-      rt.fail("Messages cannot be delivered in this conversation");
+      rt.fail("Messages cannot be delivered in this conversation", "specs/messaging/messaging.env:236:5");
   }
   let thread = null;
   if (reply_to != null) {
     let parent = rt.orNull($s.t.messages.get(reply_to));
-    if (parent == null) rt.fail(`Message ${reply_to} not found`);
+    if (parent == null) rt.fail(`Message ${reply_to} not found`, "specs/messaging/messaging.env:241:5");
     if (!(parent.conversation_id === conversation_id))
-      rt.fail(`Message ${reply_to} is in another conversation`);
-    if (!!parent.deleted) rt.fail(`Message ${reply_to} was deleted`);
+      rt.fail(`Message ${reply_to} is in another conversation`, "specs/messaging/messaging.env:242:5");
+    if (!!parent.deleted) rt.fail(`Message ${reply_to} was deleted`, "specs/messaging/messaging.env:243:5");
     thread = parent.reply_to ?? parent.message_id;
   }
   let m = rt.insertRec(
@@ -730,18 +741,24 @@ function tool_edit_message($s: rt.Ctx, $a: any): any {
   const message_id = $a.message_id;
   const body = $a.body;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`);
-  if (!(m.sender_id === user_id)) rt.fail("Only the author can edit a message");
-  if (!!m.deleted) rt.fail(`Message ${message_id} was deleted`);
+  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:254:3");
+  if (!(m.sender_id === user_id))
+    rt.fail("Only the author can edit a message", "specs/messaging/messaging.env:255:3");
+  if (!!m.deleted) rt.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:256:3");
   if (!(rt.datetimeAdd(m.sent_at, $s.g.edit_window_minutes) >= $s.g.now))
     rt.fail(
       `Messages can be edited for ${rt.str($s.g.edit_window_minutes, false)} minutes; this one was sent at ${m.sent_at}`,
+      "specs/messaging/messaging.env:257:3",
     );
   let text = body.trim();
-  if (!(text !== "")) rt.fail("The message cannot be empty; delete it instead");
+  if (!(text !== ""))
+    rt.fail("The message cannot be empty; delete it instead", "specs/messaging/messaging.env:260:3");
   if (!(text.length <= $s.g.max_message_length))
-    rt.fail(`Messages are at most ${rt.str($s.g.max_message_length, false)} characters`);
-  if (!(text !== m.body)) rt.fail("The text is unchanged");
+    rt.fail(
+      `Messages are at most ${rt.str($s.g.max_message_length, false)} characters`,
+      "specs/messaging/messaging.env:261:3",
+    );
+  if (!(text !== m.body)) rt.fail("The text is unchanged", "specs/messaging/messaging.env:262:3");
   m.body = text;
   m.edited_at = $s.g.now;
   return m;
@@ -752,12 +769,15 @@ function tool_delete_message($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const message_id = $a.message_id;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`);
-  if (!!m.deleted) rt.fail(`Message ${message_id} is already deleted`);
+  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:271:3");
+  if (!!m.deleted) rt.fail(`Message ${message_id} is already deleted`, "specs/messaging/messaging.env:272:3");
   if (!(
     m.sender_id === user_id || tool_is_manager($s, { user_id: user_id, conversation_id: m.conversation_id })
   ))
-    rt.fail("Only the author or a conversation admin can delete this message");
+    rt.fail(
+      "Only the author or a conversation admin can delete this message",
+      "specs/messaging/messaging.env:273:3",
+    );
   m.deleted = true;
   m.body = "";
   rt.clear(m.reactions);
@@ -772,11 +792,11 @@ function tool_toggle_reaction($s: rt.Ctx, $a: any): any {
   const message_id = $a.message_id;
   const emoji = $a.emoji;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`);
+  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:286:3");
   tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id });
-  if (!!m.deleted) rt.fail(`Message ${message_id} was deleted`);
+  if (!!m.deleted) rt.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:288:3");
   if (!(emoji.startsWith(":") && emoji.endsWith(":") && emoji.length >= 3))
-    rt.fail("Use an emoji short code such as :+1:");
+    rt.fail("Use an emoji short code such as :+1:", "specs/messaging/messaging.env:289:3");
   let mine = rt.find(m.reactions, (r: any) => r.user_id === user_id && r.emoji === emoji);
   if (mine != null) {
     rt.remove(m.reactions, mine, "specs/messaging/messaging.env:292:5");
@@ -807,13 +827,14 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const other_id = $a.other_id;
   let me = rt.orNull($s.t.users.get(user_id));
-  if (me == null) rt.fail(`User ${user_id} not found`);
+  if (me == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:312:3");
   let other = rt.orNull($s.t.users.get(other_id));
-  if (other == null) rt.fail(`User ${other_id} not found`);
-  if (!(user_id !== other_id)) rt.fail("Pick someone else to talk to");
-  if (!(other.status !== "deactivated")) rt.fail(`${other.display_name}'s account is deactivated`);
+  if (other == null) rt.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:313:3");
+  if (!(user_id !== other_id)) rt.fail("Pick someone else to talk to", "specs/messaging/messaging.env:314:3");
+  if (!(other.status !== "deactivated"))
+    rt.fail(`${other.display_name}'s account is deactivated`, "specs/messaging/messaging.env:315:3");
   if (!!tool_blocked_either_way($s, { a: user_id, b: other_id }))
-    rt.fail(`${me.display_name} cannot message ${other.display_name}`);
+    rt.fail(`${me.display_name} cannot message ${other.display_name}`, "specs/messaging/messaging.env:316:3");
   let existing = rt.find(
     $s.t.conversations.values(),
     (c: any) =>
@@ -862,22 +883,28 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
   const is_private = $a.is_private;
   const member_ids = $a.member_ids;
   let owner_user = rt.orNull($s.t.users.get(owner_id));
-  if (owner_user == null) rt.fail(`User ${owner_id} not found`);
-  if (!(owner_user.status !== "deactivated")) rt.fail(`${owner_user.display_name}'s account is deactivated`);
-  if (!(kind !== "direct")) rt.fail("Use open_direct for a conversation between two people");
+  if (owner_user == null) rt.fail(`User ${owner_id} not found`, "specs/messaging/messaging.env:334:3");
+  if (!(owner_user.status !== "deactivated"))
+    rt.fail(`${owner_user.display_name}'s account is deactivated`, "specs/messaging/messaging.env:335:3");
+  if (!(kind !== "direct"))
+    rt.fail("Use open_direct for a conversation between two people", "specs/messaging/messaging.env:336:3");
   let n = name.trim();
-  if (!(n !== "")) rt.fail(`Give the ${kind} a name`);
+  if (!(n !== "")) rt.fail(`Give the ${kind} a name`, "specs/messaging/messaging.env:338:3");
   if (kind === "channel") {
     if (!(n === n.toLowerCase() && !n.includes(" ")))
-      rt.fail("Channel names are lowercase without spaces, e.g. release-notes");
+      rt.fail(
+        "Channel names are lowercase without spaces, e.g. release-notes",
+        "specs/messaging/messaging.env:340:5",
+      );
     if (!!$s.t.conversations.values().some((c: any) => c.kind === "channel" && !c.archived && c.name == n))
-      rt.fail(`#${n} already exists`);
+      rt.fail(`#${n} already exists`, "specs/messaging/messaging.env:341:5");
   }
   let others = rt.distinct(member_ids).filter((x: any) => x !== owner_id);
   for (const uid of [...others] as any[]) {
     let u = rt.orNull($s.t.users.get(uid));
-    if (u == null) rt.fail(`User ${uid} not found`);
-    if (!(u.status !== "deactivated")) rt.fail(`${u.display_name}'s account is deactivated`);
+    if (u == null) rt.fail(`User ${uid} not found`, "specs/messaging/messaging.env:345:5");
+    if (!(u.status !== "deactivated"))
+      rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:346:5");
   }
   let c = rt.insertRec(
     $s.t.conversations,
@@ -930,24 +957,37 @@ function tool_add_member($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const role = $a.role;
   let c = rt.orNull($s.t.conversations.get(conversation_id));
-  if (c == null) rt.fail(`Conversation ${conversation_id} not found`);
+  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:362:3");
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`);
-  if (!$s.t.users.has(actor_id)) rt.fail(`User ${actor_id} not found`);
-  if (!(c.kind !== "direct")) rt.fail("Direct conversations have exactly two people; create a group instead");
-  if (!!c.archived) rt.fail(`${tool_title_for($s, { c: c, viewer_id: actor_id })} is archived`);
-  if (!(u.status !== "deactivated")) rt.fail(`${u.display_name}'s account is deactivated`);
+  if (u == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:363:3");
+  if (!$s.t.users.has(actor_id)) rt.fail(`User ${actor_id} not found`, "specs/messaging/messaging.env:364:3");
+  if (!(c.kind !== "direct"))
+    rt.fail(
+      "Direct conversations have exactly two people; create a group instead",
+      "specs/messaging/messaging.env:365:3",
+    );
+  if (!!c.archived)
+    rt.fail(
+      `${tool_title_for($s, { c: c, viewer_id: actor_id })} is archived`,
+      "specs/messaging/messaging.env:366:3",
+    );
+  if (!(u.status !== "deactivated"))
+    rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:367:3");
   if (!(tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id }) == null))
-    rt.fail(`${u.display_name} is already a member`);
+    rt.fail(`${u.display_name} is already a member`, "specs/messaging/messaging.env:368:3");
   if (actor_id === user_id) {
     if (!(c.kind === "channel" && !c.is_private))
-      rt.fail(`${tool_title_for($s, { c: c, viewer_id: actor_id })} is private; ask an admin to add you`);
-    if (!(role === "member")) rt.fail("You cannot make yourself an admin");
+      rt.fail(
+        `${tool_title_for($s, { c: c, viewer_id: actor_id })} is private; ask an admin to add you`,
+        "specs/messaging/messaging.env:370:5",
+      );
+    if (!(role === "member"))
+      rt.fail("You cannot make yourself an admin", "specs/messaging/messaging.env:371:5");
   } else {
     if (!tool_is_manager($s, { user_id: actor_id, conversation_id: conversation_id }))
-      rt.fail("Only owners and admins can add people");
+      rt.fail("Only owners and admins can add people", "specs/messaging/messaging.env:373:5");
     if (!!$s.t.blocks.values().some((b: any) => b.blocker_id === user_id && b.blocked_id === actor_id))
-      rt.fail(`${u.display_name} cannot be added by you`);
+      rt.fail(`${u.display_name} cannot be added by you`, "specs/messaging/messaging.env:374:5");
   }
   let seat = rt.insertRec(
     $s.t.memberships,
@@ -973,7 +1013,8 @@ function tool_leave_conversation($s: rt.Ctx, $a: any): any {
     "specs/messaging/messaging.env:385:14",
   );
   let c = rt.mustW($s.t.conversations, conversation_id, "specs/messaging/messaging.env:386:11");
-  if (!(c.kind !== "direct")) rt.fail("Direct conversations cannot be left");
+  if (!(c.kind !== "direct"))
+    rt.fail("Direct conversations cannot be left", "specs/messaging/messaging.env:387:3");
   let was_owner = seat.role === "owner";
   rt.deleteRec($s.t.memberships, seat.membership_id, "specs/messaging/messaging.env:389:3");
   let heir = rt.first(
@@ -1006,23 +1047,31 @@ function tool_set_block($s: rt.Ctx, $a: any): any {
   const other_id = $a.other_id;
   const blocked = $a.blocked;
   let me = rt.orNull($s.t.users.get(user_id));
-  if (me == null) rt.fail(`User ${user_id} not found`);
+  if (me == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:406:3");
   let them = rt.orNull($s.t.users.get(other_id));
-  if (them == null) rt.fail(`User ${other_id} not found`);
-  if (!(user_id !== other_id)) rt.fail("You cannot block yourself");
+  if (them == null) rt.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:407:3");
+  if (!(user_id !== other_id)) rt.fail("You cannot block yourself", "specs/messaging/messaging.env:408:3");
   let existing = rt.find(
     $s.t.blocks.values(),
     (b: any) => b.blocker_id === user_id && b.blocked_id === other_id,
   );
   if (blocked) {
-    if (!(existing == null)) rt.fail(`${me.display_name} has already blocked ${them.display_name}`);
+    if (!(existing == null))
+      rt.fail(
+        `${me.display_name} has already blocked ${them.display_name}`,
+        "specs/messaging/messaging.env:411:5",
+      );
     rt.insertRec(
       $s.t.blocks,
       { block_id: $s.newId("BL"), blocker_id: user_id, blocked_id: other_id, created_at: $s.g.now },
       "specs/messaging/messaging.env:412:5",
     );
   } else {
-    if (!(existing != null)) rt.fail(`${me.display_name} has not blocked ${them.display_name}`);
+    if (!(existing != null))
+      rt.fail(
+        `${me.display_name} has not blocked ${them.display_name}`,
+        "specs/messaging/messaging.env:414:5",
+      );
     rt.deleteRec($s.t.blocks, existing.block_id, "specs/messaging/messaging.env:415:5");
   }
   return { blocked: blocked };

@@ -362,7 +362,7 @@ function tool_find_user_id_by_email($s: rt.Ctx, $a: any): any {
       return user_id;
     }
   }
-  rt.fail("user not found");
+  rt.fail("user not found", "specs/taubench-retail/retail.env:106:3");
 }
 
 /** query find_user_id_by_name_zip: The user id of the first customer with this first and last name (letter case does not matter) living at this zip code. */
@@ -381,14 +381,14 @@ function tool_find_user_id_by_name_zip($s: rt.Ctx, $a: any): any {
       return user_id;
     }
   }
-  rt.fail("user not found");
+  rt.fail("user not found", "specs/taubench-retail/retail.env:119:3");
 }
 
 /** query get_user_details: A customer's profile: name, address, e-mail, payment methods and order ids. */
 function tool_get_user_details($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   let user = rt.orNull($s.t.users.get(user_id));
-  if (user == null) rt.fail("user not found");
+  if (user == null) rt.fail("user not found", "specs/taubench-retail/retail.env:125:3");
   return user;
 }
 
@@ -396,7 +396,7 @@ function tool_get_user_details($s: rt.Ctx, $a: any): any {
 function tool_get_order_details($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   let order = rt.orNull($s.t.orders.get(order_id));
-  if (order == null) rt.fail("order not found");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:132:3");
   return order;
 }
 
@@ -404,7 +404,7 @@ function tool_get_order_details($s: rt.Ctx, $a: any): any {
 function tool_get_product_details($s: rt.Ctx, $a: any): any {
   const product_id = $a.product_id;
   let product = rt.orNull($s.t.products.get(product_id));
-  if (product == null) rt.fail("product not found");
+  if (product == null) rt.fail("product not found", "specs/taubench-retail/retail.env:139:3");
   return product;
 }
 
@@ -422,9 +422,9 @@ function tool_calculate($s: rt.Ctx, $a: any): any {
   const expression = $a.expression;
   let allowed = "0123456789+-*/(). ";
   if (!rt.range(expression.length).every((i: any) => allowed.includes(expression.slice(i, i + 1))))
-    rt.fail("invalid characters in expression");
+    rt.fail("invalid characters in expression", "specs/taubench-retail/retail.env:157:3");
   let value = rt.arith(expression);
-  if (value == null) rt.fail("invalid expression");
+  if (value == null) rt.fail("invalid expression", "specs/taubench-retail/retail.env:158:3");
   return rt.str(rt.pyRound(value, 2), true);
 }
 
@@ -433,9 +433,11 @@ function tool_cancel_pending_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const reason = $a.reason;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found");
-  if (!(order.status === "pending")) rt.fail("non-pending order cannot be cancelled");
-  if (!(reason === "no longer needed" || reason === "ordered by mistake")) rt.fail("invalid reason");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:168:3");
+  if (!(order.status === "pending"))
+    rt.fail("non-pending order cannot be cancelled", "specs/taubench-retail/retail.env:169:3");
+  if (!(reason === "no longer needed" || reason === "ordered by mistake"))
+    rt.fail("invalid reason", "specs/taubench-retail/retail.env:170:3");
   let refunds = [];
   for (const p of [...order.payment_history] as any[]) {
     refunds.push({ transaction_type: "refund", amount: p.amount, payment_method_id: p.payment_method_id });
@@ -470,8 +472,9 @@ function tool_modify_pending_order_address($s: rt.Ctx, $a: any): any {
   const country = $a.country;
   const zip = $a.zip;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found");
-  if (!(order.status === "pending")) rt.fail("non-pending order cannot be modified");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:190:3");
+  if (!(order.status === "pending"))
+    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:191:3");
   order.address = {
     address1: address1,
     address2: address2,
@@ -490,19 +493,21 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
   const new_item_ids = $a.new_item_ids;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found");
-  if (!(order.status === "pending")) rt.fail("non-pending order cannot be modified");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:202:3");
+  if (!(order.status === "pending"))
+    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:203:3");
   let all_item_ids = order.items.map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
     if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
-      rt.fail(`${item_id} not found`);
+      rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:206:5");
   }
-  if (!(item_ids.length === new_item_ids.length)) rt.fail("the number of items to be exchanged should match");
+  if (!(item_ids.length === new_item_ids.length))
+    rt.fail("the number of items to be exchanged should match", "specs/taubench-retail/retail.env:208:3");
   let diff_price = 0;
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
     let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:211:23");
     let item = rt.find(order.items, (it: any) => it.item_id === item_id);
-    if (item == null) rt.fail(`${item_id} not found`);
+    if (item == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:212:5");
     let variants = rt.must(
       $s.t.products,
       item.product_id,
@@ -512,15 +517,19 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
       rt.mapHas(variants, new_item_id) &&
       rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:214:41").available
     ))
-      rt.fail(`new item ${new_item_id} not found or available`);
+      rt.fail(`new item ${new_item_id} not found or available`, "specs/taubench-retail/retail.env:214:5");
     diff_price +=
       rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:215:19").price - item.price;
   }
   let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:217:14");
-  if (!rt.mapHas(user.payment_methods, payment_method_id)) rt.fail("payment method not found");
+  if (!rt.mapHas(user.payment_methods, payment_method_id))
+    rt.fail("payment method not found", "specs/taubench-retail/retail.env:218:3");
   let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:219:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < diff_price))
-    rt.fail("insufficient gift card balance to pay for the new item");
+    rt.fail(
+      "insufficient gift card balance to pay for the new item",
+      "specs/taubench-retail/retail.env:220:3",
+    );
   order.payment_history.push({
     transaction_type: diff_price > 0 ? "payment" : "refund",
     amount: Math.abs(diff_price),
@@ -539,7 +548,7 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
       rt.range(order.items.length),
       (j: any) => rt.at(order.items, j, "specs/taubench-retail/retail.env:230:48").item_id === item_id,
     );
-    if (at == null) rt.fail(`${item_id} not found`);
+    if (at == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:230:5");
     let variant = rt.mapGet(
       rt.must(
         $s.t.products,
@@ -562,19 +571,27 @@ function tool_modify_pending_order_payment($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found");
-  if (!(order.status === "pending")) rt.fail("non-pending order cannot be modified");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:243:3");
+  if (!(order.status === "pending"))
+    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:244:3");
   let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:245:14");
-  if (!rt.mapHas(user.payment_methods, payment_method_id)) rt.fail("payment method not found");
+  if (!rt.mapHas(user.payment_methods, payment_method_id))
+    rt.fail("payment method not found", "specs/taubench-retail/retail.env:246:3");
   let first = rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:247:15");
   if (!(order.payment_history.length === 1 && first.transaction_type === "payment"))
-    rt.fail("there should be exactly one payment for a pending order");
+    rt.fail(
+      "there should be exactly one payment for a pending order",
+      "specs/taubench-retail/retail.env:248:3",
+    );
   if (!(first.payment_method_id !== payment_method_id))
-    rt.fail("the new payment method should be different from the current one");
+    rt.fail(
+      "the new payment method should be different from the current one",
+      "specs/taubench-retail/retail.env:250:3",
+    );
   let amount = first.amount;
   let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:252:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < amount))
-    rt.fail("insufficient gift card balance to pay for the order");
+    rt.fail("insufficient gift card balance to pay for the order", "specs/taubench-retail/retail.env:253:3");
   order.payment_history.push({
     transaction_type: "payment",
     amount: amount,
@@ -613,20 +630,25 @@ function tool_return_delivered_order_items($s: rt.Ctx, $a: any): any {
   const item_ids = $a.item_ids;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found");
-  if (!(order.status === "delivered")) rt.fail("non-delivered order cannot be returned");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:274:3");
+  if (!(order.status === "delivered"))
+    rt.fail("non-delivered order cannot be returned", "specs/taubench-retail/retail.env:275:3");
   let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:276:14");
-  if (!rt.mapHas(user.payment_methods, payment_method_id)) rt.fail("payment method not found");
+  if (!rt.mapHas(user.payment_methods, payment_method_id))
+    rt.fail("payment method not found", "specs/taubench-retail/retail.env:277:3");
   if (!(
     payment_method_id.includes("gift_card") ||
     payment_method_id ===
       rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:278:75").payment_method_id
   ))
-    rt.fail("payment method should be either the original payment method or a gift card");
+    rt.fail(
+      "payment method should be either the original payment method or a gift card",
+      "specs/taubench-retail/retail.env:278:3",
+    );
   let all_item_ids = order.items.map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
     if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
-      rt.fail("some item not found");
+      rt.fail("some item not found", "specs/taubench-retail/retail.env:282:5");
   }
   order.status = "return requested";
   order.return_items = rt.sorted(item_ids);
@@ -641,19 +663,21 @@ function tool_exchange_delivered_order_items($s: rt.Ctx, $a: any): any {
   const new_item_ids = $a.new_item_ids;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found");
-  if (!(order.status === "delivered")) rt.fail("non-delivered order cannot be exchanged");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:296:3");
+  if (!(order.status === "delivered"))
+    rt.fail("non-delivered order cannot be exchanged", "specs/taubench-retail/retail.env:297:3");
   let all_item_ids = order.items.map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
     if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
-      rt.fail(`${item_id} not found`);
+      rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:300:5");
   }
-  if (!(item_ids.length === new_item_ids.length)) rt.fail("the number of items to be exchanged should match");
+  if (!(item_ids.length === new_item_ids.length))
+    rt.fail("the number of items to be exchanged should match", "specs/taubench-retail/retail.env:302:3");
   let diff_price = 0;
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
     let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:305:23");
     let item = rt.find(order.items, (it: any) => it.item_id === item_id);
-    if (item == null) rt.fail(`${item_id} not found`);
+    if (item == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:306:5");
     let variants = rt.must(
       $s.t.products,
       item.product_id,
@@ -663,16 +687,20 @@ function tool_exchange_delivered_order_items($s: rt.Ctx, $a: any): any {
       rt.mapHas(variants, new_item_id) &&
       rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:308:41").available
     ))
-      rt.fail(`new item ${new_item_id} not found or available`);
+      rt.fail(`new item ${new_item_id} not found or available`, "specs/taubench-retail/retail.env:308:5");
     diff_price +=
       rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:309:19").price - item.price;
   }
   diff_price = rt.pyRound(diff_price, 2);
   let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:312:14");
-  if (!rt.mapHas(user.payment_methods, payment_method_id)) rt.fail("payment method not found");
+  if (!rt.mapHas(user.payment_methods, payment_method_id))
+    rt.fail("payment method not found", "specs/taubench-retail/retail.env:313:3");
   let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:314:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < diff_price))
-    rt.fail("insufficient gift card balance to pay for the price difference");
+    rt.fail(
+      "insufficient gift card balance to pay for the price difference",
+      "specs/taubench-retail/retail.env:315:3",
+    );
   order.status = "exchange requested";
   order.exchange_items = rt.sorted(item_ids);
   order.exchange_new_items = rt.sorted(new_item_ids);
@@ -691,7 +719,7 @@ function tool_modify_user_address($s: rt.Ctx, $a: any): any {
   const country = $a.country;
   const zip = $a.zip;
   let user = rt.orNull($s.t.users.getW(user_id));
-  if (user == null) rt.fail("user not found");
+  if (user == null) rt.fail("user not found", "specs/taubench-retail/retail.env:332:3");
   user.address = {
     address1: address1,
     address2: address2,

@@ -476,14 +476,22 @@ function tool_pick_agent($s: rt.Ctx, $a: any): any {
 function tool_check_can_take($s: rt.Ctx, $a: any): any {
   const a = $a.a;
   const t = $a.t;
-  if (!a.active) rt.fail(`${a.name} is inactive`);
-  if (!a.skills.includes(t.category)) rt.fail(`${a.name} does not handle ${t.category} tickets`);
+  if (!a.active) rt.fail(`${a.name} is inactive`, "specs/support-tickets/support-tickets.env:127:3");
+  if (!a.skills.includes(t.category))
+    rt.fail(
+      `${a.name} does not handle ${t.category} tickets`,
+      "specs/support-tickets/support-tickets.env:128:3",
+    );
   if (!(a.level >= t.tier))
     rt.fail(
       `${a.name} is tier ${rt.str(a.level, false)}; ticket ${t.ticket_id} needs tier ${rt.str(t.tier, false)}`,
+      "specs/support-tickets/support-tickets.env:129:3",
     );
   if (!(tool_load($s, { agent_id: a.agent_id }) < a.max_open))
-    rt.fail(`${a.name} already has ${rt.str(a.max_open, false)} unfinished tickets`);
+    rt.fail(
+      `${a.name} already has ${rt.str(a.max_open, false)} unfinished tickets`,
+      "specs/support-tickets/support-tickets.env:130:3",
+    );
   return null;
 }
 
@@ -513,7 +521,7 @@ function tool_get_ticket($s: rt.Ctx, $a: any): any {
   const ticket_id = $a.ticket_id;
   const include_internal = $a.include_internal;
   let t = rt.orNull($s.t.tickets.get(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`);
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:143:3");
   return {
     ticket: t,
     customer: rt.must($s.t.customers, t.customer_id, "specs/support-tickets/support-tickets.env:146:15"),
@@ -559,7 +567,7 @@ function tool_search_tickets($s: rt.Ctx, $a: any): any {
 function tool_agent_queue($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   let a = rt.orNull($s.t.agents.get(agent_id));
-  if (a == null) rt.fail(`Agent ${agent_id} not found`);
+  if (a == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:171:3");
   let queue = rt.sorted(
     rt.sorted(
       $s.t.tickets.values().filter((t: any) => t.assignee_id == agent_id && tool_is_unfinished($s, { t: t })),
@@ -623,7 +631,8 @@ function tool_sla_report($s: rt.Ctx, $a: any): any {
 function tool_customer_history($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`);
+  if (c == null)
+    rt.fail(`Customer ${customer_id} not found`, "specs/support-tickets/support-tickets.env:204:3");
   let theirs = $s.t.tickets.values().filter((t: any) => t.customer_id === customer_id);
   let rated = theirs.filter((t: any) => t.csat != null);
   return {
@@ -654,11 +663,15 @@ function tool_create_ticket($s: rt.Ctx, $a: any): any {
   const labels = $a.labels;
   const auto_assign = $a.auto_assign;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`);
-  if (!(subject.trim() !== "")) rt.fail("A ticket needs a subject");
-  if (!(body.trim() !== "")) rt.fail("A ticket needs a description");
+  if (c == null)
+    rt.fail(`Customer ${customer_id} not found`, "specs/support-tickets/support-tickets.env:223:3");
+  if (!(subject.trim() !== ""))
+    rt.fail("A ticket needs a subject", "specs/support-tickets/support-tickets.env:224:3");
+  if (!(body.trim() !== ""))
+    rt.fail("A ticket needs a description", "specs/support-tickets/support-tickets.env:225:3");
   for (const label of [...labels] as any[]) {
-    if (!$s.t.tags.has(label)) rt.fail(`Unknown tag '${label}'`);
+    if (!$s.t.tags.has(label))
+      rt.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:227:5");
   }
   let ticket_id = $s.newId("T");
   let first = tool_sla_minutes($s, {
@@ -715,11 +728,13 @@ function tool_assign_ticket($s: rt.Ctx, $a: any): any {
   const ticket_id = $a.ticket_id;
   const agent_id = $a.agent_id;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`);
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:250:3");
   let a = rt.orNull($s.t.agents.get(agent_id));
-  if (a == null) rt.fail(`Agent ${agent_id} not found`);
-  if (!tool_is_unfinished($s, { t: t })) rt.fail(`Ticket ${ticket_id} is ${t.status}`);
-  if (!(t.assignee_id != agent_id)) rt.fail(`${a.name} already has ticket ${ticket_id}`);
+  if (a == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:251:3");
+  if (!tool_is_unfinished($s, { t: t }))
+    rt.fail(`Ticket ${ticket_id} is ${t.status}`, "specs/support-tickets/support-tickets.env:252:3");
+  if (!(t.assignee_id != agent_id))
+    rt.fail(`${a.name} already has ticket ${ticket_id}`, "specs/support-tickets/support-tickets.env:253:3");
   tool_check_can_take($s, { a: a, t: t });
   t.assignee_id = agent_id;
   if (t.status === "new") {
@@ -737,12 +752,18 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
   const internal = $a.internal;
   const await_customer = $a.await_customer;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`);
-  if (!(body.trim() !== "")) rt.fail("A comment needs text");
-  if (!(t.status !== "closed")) rt.fail(`Ticket ${ticket_id} is closed; open a new ticket instead`);
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:270:3");
+  if (!(body.trim() !== ""))
+    rt.fail("A comment needs text", "specs/support-tickets/support-tickets.env:271:3");
+  if (!(t.status !== "closed"))
+    rt.fail(
+      `Ticket ${ticket_id} is closed; open a new ticket instead`,
+      "specs/support-tickets/support-tickets.env:272:3",
+    );
   let agent = rt.orNull($s.t.agents.get(author_id));
   if (agent != null) {
-    if (!agent.active) rt.fail(`${agent.name} is inactive`);
+    if (!agent.active)
+      rt.fail(`${agent.name} is inactive`, "specs/support-tickets/support-tickets.env:275:5");
     if (!internal) {
       if (t.assignee_id == null) {
         tool_check_can_take($s, { a: agent, t: t });
@@ -756,8 +777,13 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
       }
     }
   } else {
-    if (!(author_id === t.customer_id)) rt.fail(`${author_id} is neither an agent nor the ticket's customer`);
-    if (!!internal) rt.fail("Customers cannot write internal notes");
+    if (!(author_id === t.customer_id))
+      rt.fail(
+        `${author_id} is neither an agent nor the ticket's customer`,
+        "specs/support-tickets/support-tickets.env:289:5",
+      );
+    if (!!internal)
+      rt.fail("Customers cannot write internal notes", "specs/support-tickets/support-tickets.env:290:5");
     if (["pending_customer", "resolved"].includes(t.status)) {
       t.status = "open";
       t.resolved_at = null;
@@ -787,17 +813,25 @@ function tool_escalate_ticket($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   const reason = $a.reason;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`);
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:309:3");
   let me = rt.orNull($s.t.agents.get(agent_id));
-  if (me == null) rt.fail(`Agent ${agent_id} not found`);
+  if (me == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:310:3");
   if (!tool_is_unfinished($s, { t: t }))
-    rt.fail(`Ticket ${ticket_id} is ${t.status}; only unfinished tickets are escalated`);
-  if (!(t.tier < 3)) rt.fail(`Ticket ${ticket_id} is already at tier 3`);
-  if (!(reason.trim() !== "")) rt.fail("Say why the ticket is escalated");
+    rt.fail(
+      `Ticket ${ticket_id} is ${t.status}; only unfinished tickets are escalated`,
+      "specs/support-tickets/support-tickets.env:311:3",
+    );
+  if (!(t.tier < 3))
+    rt.fail(`Ticket ${ticket_id} is already at tier 3`, "specs/support-tickets/support-tickets.env:312:3");
+  if (!(reason.trim() !== ""))
+    rt.fail("Say why the ticket is escalated", "specs/support-tickets/support-tickets.env:313:3");
   let new_tier = t.tier + 1;
   let target = tool_pick_agent($s, { category: t.category, min_level: new_tier, exclude: agent_id });
   if (target == null)
-    rt.fail(`No tier-${rt.str(new_tier, false)} ${t.category} agent has room; ask a team lead`);
+    rt.fail(
+      `No tier-${rt.str(new_tier, false)} ${t.category} agent has room; ask a team lead`,
+      "specs/support-tickets/support-tickets.env:315:3",
+    );
   let plan = rt.must($s.t.customers, t.customer_id, "specs/support-tickets/support-tickets.env:317:14").plan;
   t.tier = new_tier;
   t.priority = tool_bumped($s, { p: t.priority });
@@ -838,14 +872,21 @@ function tool_resolve_ticket($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   const resolution = $a.resolution;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`);
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:340:3");
   let me = rt.orNull($s.t.agents.get(agent_id));
-  if (me == null) rt.fail(`Agent ${agent_id} not found`);
+  if (me == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:341:3");
   if (!["open", "pending_customer"].includes(t.status))
-    rt.fail(`Ticket ${ticket_id} is ${t.status}; it must be open or pending to resolve`);
+    rt.fail(
+      `Ticket ${ticket_id} is ${t.status}; it must be open or pending to resolve`,
+      "specs/support-tickets/support-tickets.env:342:3",
+    );
   if (!(t.assignee_id == agent_id))
-    rt.fail(`Only the assignee resolves ticket ${ticket_id}; ${me.name} is not assigned`);
-  if (!(resolution.trim() !== "")) rt.fail("Write the resolution for the customer");
+    rt.fail(
+      `Only the assignee resolves ticket ${ticket_id}; ${me.name} is not assigned`,
+      "specs/support-tickets/support-tickets.env:343:3",
+    );
+  if (!(resolution.trim() !== ""))
+    rt.fail("Write the resolution for the customer", "specs/support-tickets/support-tickets.env:344:3");
   rt.insertRec(
     $s.t.comments,
     {
@@ -874,11 +915,18 @@ function tool_rate_ticket($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const score = $a.score;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`);
-  if (!(t.customer_id === customer_id)) rt.fail(`Ticket ${ticket_id} belongs to another customer`);
-  if (!["resolved", "closed"].includes(t.status)) rt.fail("Only resolved tickets can be rated");
-  if (!(t.csat == null)) rt.fail(`Ticket ${ticket_id} is already rated`);
-  if (!(score >= 1 && score <= 5)) rt.fail("Ratings go from 1 to 5");
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:361:3");
+  if (!(t.customer_id === customer_id))
+    rt.fail(
+      `Ticket ${ticket_id} belongs to another customer`,
+      "specs/support-tickets/support-tickets.env:362:3",
+    );
+  if (!["resolved", "closed"].includes(t.status))
+    rt.fail("Only resolved tickets can be rated", "specs/support-tickets/support-tickets.env:363:3");
+  if (!(t.csat == null))
+    rt.fail(`Ticket ${ticket_id} is already rated`, "specs/support-tickets/support-tickets.env:364:3");
+  if (!(score >= 1 && score <= 5))
+    rt.fail("Ratings go from 1 to 5", "specs/support-tickets/support-tickets.env:365:3");
   t.csat = score;
   return t;
 }
@@ -889,10 +937,12 @@ function tool_tag_ticket($s: rt.Ctx, $a: any): any {
   const add = $a.add;
   const remove = $a.remove;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`);
-  if (!(add.length + remove.length > 0)) rt.fail("Name tags to add or remove");
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:376:3");
+  if (!(add.length + remove.length > 0))
+    rt.fail("Name tags to add or remove", "specs/support-tickets/support-tickets.env:377:3");
   for (const label of [...add] as any[]) {
-    if (!$s.t.tags.has(label)) rt.fail(`Unknown tag '${label}'`);
+    if (!$s.t.tags.has(label))
+      rt.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:379:5");
     if (!t.tags.includes(label)) {
       t.tags.push(label);
     }
@@ -911,10 +961,15 @@ function tool_delete_note($s: rt.Ctx, $a: any): any {
   const comment_id = $a.comment_id;
   const agent_id = $a.agent_id;
   let c = rt.orNull($s.t.comments.get(comment_id));
-  if (c == null) rt.fail(`Comment ${comment_id} not found`);
-  if (!c.internal) rt.fail(`Only internal notes can be deleted; ${comment_id} was sent to the customer`);
+  if (c == null)
+    rt.fail(`Comment ${comment_id} not found`, "specs/support-tickets/support-tickets.env:396:3");
+  if (!c.internal)
+    rt.fail(
+      `Only internal notes can be deleted; ${comment_id} was sent to the customer`,
+      "specs/support-tickets/support-tickets.env:397:3",
+    );
   if (!(c.author_kind === "agent" && c.author_id === agent_id))
-    rt.fail("Only the note's author can delete it");
+    rt.fail("Only the note's author can delete it", "specs/support-tickets/support-tickets.env:398:3");
   rt.deleteRec($s.t.comments, comment_id, "specs/support-tickets/support-tickets.env:399:3");
   return null;
 }
@@ -922,7 +977,8 @@ function tool_delete_note($s: rt.Ctx, $a: any): any {
 /** action close_resolved: Close resolved tickets nobody reopened; returns the closed ticket ids. */
 function tool_close_resolved($s: rt.Ctx, $a: any): any {
   const older_than_days = $a.older_than_days;
-  if (!(older_than_days >= 0)) rt.fail("older_than_days cannot be negative");
+  if (!(older_than_days >= 0))
+    rt.fail("older_than_days cannot be negative", "specs/support-tickets/support-tickets.env:407:3");
   let done = rt.writableAll(
     $s.t.tickets,
     $s.t.tickets
