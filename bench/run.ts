@@ -5,6 +5,7 @@
 // - fork: cost of forking an environment of 1k and of 100k records
 // - verify: scenarios verified per second over the bundled specs' scenarios
 // - tau-bench retail: the 635 reference tasks replayed, episodes and calls per second
+// - fuzz: tool calls per second while fuzzing every bundled spec
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { checkSource } from "../compiler/pipeline.js";
@@ -13,6 +14,8 @@ import { loadDefinition, loadScenarios } from "../compiler/load.js";
 import { findSpecFiles, checkFile } from "../compiler/project.js";
 import { attachScenarioFiles } from "../compiler/pipeline.js";
 import { verifyScenarios, InitialStates } from "../compiler/verify.js";
+import { fuzzEnv } from "../compiler/fuzz/engine.js";
+import { seedStates } from "../compiler/fuzz/seeds.js";
 import { Environment, parseJsonOrdered, runEpisode } from "../runtime/index.js";
 import { rate, median, printTable, type Row } from "./util.js";
 
@@ -181,6 +184,36 @@ if (!only || only === "taubench") {
   });
   rows.push({ name: `tau-bench retail replay (${episodes.length} tasks)`, value: episodeRate, unit: "episodes/s", target: ">= 10,000", ok: episodeRate >= 10_000 });
   rows.push({ name: `tau-bench retail replay (${callCount} calls)`, value: (episodeRate * callCount) / episodes.length, unit: "calls/s" });
+}
+
+if (!only || only === "fuzz") {
+  // envc fuzz as the CLI runs it (sample state, scenario states, generated states), every
+  // bundled spec; calls per second over all of them
+  const found = await findSpecFiles([path.join(root, "specs")]);
+  const checked = await Promise.all(found.files.map((f) => checkFile(f)));
+  attachScenarioFiles(checked);
+  const targets = checked.filter((c) => c.env && !c.scenariosFor).map((c) => ({
+    env: c.env!, def: loadDefinition(c.env!), seeds: seedStates(c.file, c.env!).states,
+  }));
+  const fuzzRates: number[] = [];
+  const loopRates: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    let calls = 0;
+    let ms = 0;
+    let setup = 0;
+    for (const t of targets) {
+      const r = fuzzEnv(t.env, t.def, t.seeds, { seed: 1000 + round, runs: 1000, maxCalls: 30 });
+      if (r.finding) throw new Error(`fuzz finding in ${t.env.name}: ${r.finding.message}`);
+      calls += r.calls;
+      ms += r.ms;
+      setup += r.setupMs;
+    }
+    if (round === 0) continue; // warm-up
+    fuzzRates.push((calls / ms) * 1000);
+    loopRates.push((calls / (ms - setup)) * 1000);
+  }
+  rows.push({ name: `fuzz loop (${targets.length} bundled specs, 1,000 runs each)`, value: median(loopRates), unit: "calls/s", target: ">= 100,000", ok: median(loopRates) >= 100_000 });
+  rows.push({ name: "fuzz incl. setup (seed and generated states)", value: median(fuzzRates), unit: "calls/s" });
 }
 
 printTable(rows);

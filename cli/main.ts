@@ -11,6 +11,7 @@ import {
 } from "./common.js";
 import { registerVerify } from "./verify.js";
 import { registerReplay } from "./replay.js";
+import { registerFuzz } from "./fuzz.js";
 
 export type { Io } from "./common.js";
 export { formatDiff, loadEnvironment } from "./common.js";
@@ -148,6 +149,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
 
   registerVerify(program, io);
   registerReplay(program, io);
+  registerFuzz(program, io);
 
   try {
     await program.parseAsync(argv, { from: "user" });

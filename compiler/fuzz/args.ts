@@ -1,0 +1,164 @@
+// Tool arguments for fuzzing, drawn mostly from the live state (existing keys, values of fields
+// with the parameter's name, the state's dates) and sometimes from edge values (empty and long
+// strings, unknown ids, zero, negatives, wrong enum values). Choices come from a seeded PRNG,
+// so a call seed always gives the same arguments on the same state.
+import type { Environment } from "../../runtime/index.js";
+import type { IEnv, IParam, Type } from "../ir.js";
+import { stripOptional } from "../ir.js";
+
+/** A small deterministic PRNG (mulberry32). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Where values for a parameter may come from in a state: a table's keys, a field of a table. */
+interface Sources {
+  keysOf: Map<string, string>; // parameter name -> table whose entity key has that name
+  fieldOf: Map<string, { table: string; field: string }[]>; // parameter name -> fields with that name
+  tables: string[];
+  dateGlobals: string[];
+}
+
+export class ArgMaker {
+  private sources: Sources;
+  constructor(private env: IEnv) {
+    const keysOf = new Map<string, string>();
+    const fieldOf = new Map<string, { table: string; field: string }[]>();
+    const tables: string[] = [];
+    for (const st of env.state) {
+      if (!st.table) continue;
+      tables.push(st.name);
+      const entity = env.entities.find((e) => e.name === st.table)!;
+      keysOf.set(entity.key, st.name);
+      for (const f of entity.type.fields) {
+        const list = fieldOf.get(f.name) ?? [];
+        list.push({ table: st.name, field: f.name });
+        fieldOf.set(f.name, list);
+      }
+    }
+    const dateGlobals = env.state.filter((s) => !s.table && (stripOptional(s.type).k === "date" || stripOptional(s.type).k === "datetime")).map((s) => s.name);
+    this.sources = { keysOf, fieldOf, tables, dateGlobals };
+  }
+
+  /** Arguments for a tool's parameters on the live state. */
+  make(params: readonly IParam[], live: Environment, rand: () => number): Record<string, unknown> {
+    const args: Record<string, unknown> = {};
+    for (const p of params) {
+      // optional parameters are left out now and then, to reach their defaults
+      if (!p.required && rand() < 0.3) continue;
+      args[p.name] = this.value(p.type, p.name, live, rand, 0);
+    }
+    return args;
+  }
+
+  private pick<T>(xs: readonly T[], rand: () => number): T | undefined {
+    return xs.length ? xs[Math.floor(rand() * xs.length)] : undefined;
+  }
+
+  /** A value of a field with this name, from a random record of a table that has one. */
+  private fromState(name: string, live: Environment, rand: () => number): unknown {
+    const keyTable = this.sources.keysOf.get(name);
+    if (keyTable && rand() < 0.8) {
+      const key = this.pick(live.table(keyTable)?.keys() ?? [], rand);
+      if (key !== undefined) return key;
+    }
+    const fields = this.sources.fieldOf.get(name);
+    if (fields) {
+      const f = this.pick(fields, rand)!;
+      const t = live.table(f.table);
+      const key = this.pick(t?.keys() ?? [], rand);
+      if (key !== undefined) {
+        const v = (t!.get(key) as Record<string, unknown>)[f.field];
+        if (v !== undefined && v !== null) return v;
+      }
+    }
+    if (/(_id|_ids|id)$/.test(name) || name.startsWith("to_") || name.startsWith("from_") || name.endsWith("_account")) {
+      const table = this.pick(this.sources.tables, rand);
+      const key = table ? this.pick(live.table(table)?.keys() ?? [], rand) : undefined;
+      if (key !== undefined) return key;
+    }
+    return undefined;
+  }
+
+  private value(type: Type, name: string, live: Environment, rand: () => number, depth: number): unknown {
+    if (type.k === "optional") return rand() < 0.2 ? null : this.value(type.inner, name, live, rand, depth);
+    const edge = rand() < 0.1;
+    const r = rand();
+    switch (type.k) {
+      case "string":
+      case "ref": {
+        if (edge) return this.pick(["", "nope", "X".repeat(300), " ", "ÄΩ🙂"], rand);
+        const fromState = this.fromState(name, live, rand);
+        if (typeof fromState === "string" && r < 0.85) return fromState;
+        return this.pick(["a", "test", "Hello world", "x1", name], rand);
+      }
+      case "enum":
+        if (edge) return "not_a_value";
+        return this.pick(type.values, rand) ?? "";
+      case "int": {
+        if (edge) return this.pick([0, -1, -100, 2 ** 31, 1e9], rand);
+        const v = this.fromState(name, live, rand);
+        if (typeof v === "number" && Number.isInteger(v) && r < 0.5) return v + this.pick([0, 0, 1, -1], rand)!;
+        return this.pick([0, 1, 1, 2, 3, 5, 10, 30, 100, -1], rand);
+      }
+      case "number": {
+        if (edge) return this.pick([0, -1, -0.01, 1e9, 0.005], rand);
+        const v = this.fromState(name, live, rand);
+        if (typeof v === "number" && r < 0.5) return v;
+        return this.pick([0, 1, 2.5, 10, 19.99, 50, 100, 250.75, 1000], rand);
+      }
+      case "bool":
+        return rand() < 0.5;
+      case "date":
+      case "datetime": {
+        const base = this.dateFromState(name, live, rand);
+        if (edge) return this.pick(["", "2024-02-30", "1999-12-31", "2100-01-01"], rand);
+        if (!base) return type.k === "date" ? "2024-01-01" : "2024-01-01T09:00:00";
+        const shift = this.pick([0, 0, 1, -1, 2, 7, 30, -30], rand)!;
+        const d = new Date(Date.UTC(+base.slice(0, 4), +base.slice(5, 7) - 1, +base.slice(8, 10) + shift));
+        const day = d.toISOString().slice(0, 10);
+        if (type.k === "date") return day;
+        return `${day}T${this.pick(["08:00:00", "09:30:00", "12:00:00", "16:45:00"], rand)}`;
+      }
+      case "list": {
+        if (depth > 2) return [];
+        const n = Math.floor(rand() * 4);
+        const singular = name.endsWith("s") ? name.slice(0, -1) : name;
+        return Array.from({ length: n }, () => this.value(type.elem, singular, live, rand, depth + 1));
+      }
+      case "map": {
+        if (depth > 2) return {};
+        const out: Record<string, unknown> = {};
+        for (let i = Math.floor(rand() * 3); i > 0; i--) out[String(this.value(type.key, "key", live, rand, depth + 1))] = this.value(type.value, name, live, rand, depth + 1);
+        return out;
+      }
+      case "record": {
+        const out: Record<string, unknown> = {};
+        for (const f of type.fields) {
+          if ((f.hasDefault || f.type.k === "optional") && rand() < 0.4) continue;
+          out[f.name] = this.value(f.type, f.name, live, rand, depth + 1);
+        }
+        return out;
+      }
+      case "json":
+        return this.pick([null, 1, "x", [1, 2], { a: 1 }], rand);
+      default:
+        return null;
+    }
+  }
+
+  private dateFromState(name: string, live: Environment, rand: () => number): string | undefined {
+    const v = this.fromState(name, live, rand);
+    if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}/.test(v)) return v;
+    const g = this.pick(this.sources.dateGlobals, rand);
+    const gv = g ? live.globals[g] : undefined;
+    return typeof gv === "string" ? gv : undefined;
+  }
+}

@@ -1,0 +1,370 @@
+// Generated states (compiler/fuzz/states.ts) and result type checks (compiler/fuzz/types.ts).
+// For every bundled spec: sampled states never fail createFrom on the schema or a reference
+// (invariants may fail: the fuzzer filters), some are fully valid, the same seed gives the
+// same states; the results of tool calls on valid states fit their declared types, and
+// corrupted results are rejected with the path of the corruption.
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { checkSource } from "../../compiler/pipeline.js";
+import { loadDefinition } from "../../compiler/load.js";
+import { acceptance, problemKind, stateArbitrary } from "../../compiler/fuzz/states.js";
+import { typeProblem } from "../../compiler/fuzz/types.js";
+import { stripOptional, type IEnv, type IParam, type Type } from "../../compiler/ir.js";
+import { Environment, StateError, parseJsonOrdered, type EnvDefinition } from "../../runtime/index.js";
+import { mustCheck } from "../helpers.js";
+
+const SEED = 20240501;
+const RUNS = 150;
+
+interface Spec {
+  name: string;
+  env: IEnv;
+  def: EnvDefinition;
+  bundled?: unknown; // the spec's own state.json (db.json for tau-bench)
+}
+
+const SPECS: Spec[] = readdirSync("specs", { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => {
+    const dir = `specs/${d.name}`;
+    const file = readdirSync(dir).find((f) => f.endsWith(".env") && f !== "scenarios.env")!;
+    const checked = checkSource(readFileSync(`${dir}/${file}`, "utf8"), `${dir}/${file}`);
+    if (!checked.env) throw new Error(`${dir}/${file} does not compile`);
+    const stateFile = [`${dir}/state.json`, `${dir}/db.json`].find((f) => existsSync(f));
+    return {
+      name: d.name,
+      env: checked.env,
+      def: loadDefinition(checked.env),
+      bundled: stateFile ? parseJsonOrdered(readFileSync(stateFile, "utf8")) : undefined,
+    };
+  });
+
+const validCounts = new Map<string, number>();
+
+describe("stateArbitrary on the bundled specs", () => {
+  it("finds the bundled specs", () => {
+    expect(SPECS.length).toBeGreaterThanOrEqual(8);
+  });
+
+  for (const spec of SPECS) {
+    it(`${spec.name}: no schema or reference problems; acceptance printed`, () => {
+      const states = fc.sample(stateArbitrary(spec.env), { numRuns: RUNS, seed: SEED });
+      let valid = 0;
+      const bad: string[] = [];
+      for (const state of states) {
+        try {
+          Environment.createFrom(spec.def, state);
+          valid++;
+        } catch (err) {
+          if (!(err instanceof StateError)) throw err;
+          for (const p of err.problems) if (problemKind(p) !== "invariant") bad.push(`${p.path}: ${p.message}`);
+        }
+      }
+      expect(bad.slice(0, 5)).toEqual([]);
+      validCounts.set(spec.name, valid);
+      const acc = acceptance(spec.env, spec.def, RUNS, SEED);
+      // acceptance samples the same states with the same seed
+      expect(acc).toMatchObject({ tried: RUNS, valid });
+      expect([...acc.reasons.values()].reduce((a, b) => a + b, 0)).toBe(RUNS - valid);
+      for (const reason of acc.reasons.keys()) expect(reason).toMatch(/^invariant: /);
+      const top = [...acc.reasons].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([r, n]) => `${n}x ${r}`);
+      console.log(`acceptance ${spec.name}: ${valid}/${RUNS} (${((100 * valid) / RUNS).toFixed(1)}%)\n  ${top.join("\n  ")}`);
+    });
+  }
+
+  it("gives fully valid states for most specs", () => {
+    const withValid = SPECS.filter((s) => (validCounts.get(s.name) ?? 0) > 0);
+    expect(withValid.length).toBeGreaterThanOrEqual(SPECS.length - 2);
+  });
+
+  for (const spec of SPECS) {
+    it(`${spec.name}: keys, references, sizes and determinism`, () => {
+      const a = fc.sample(stateArbitrary(spec.env, { maxRecords: 5 }), { numRuns: 40, seed: SEED });
+      const b = fc.sample(stateArbitrary(spec.env, { maxRecords: 5 }), { numRuns: 40, seed: SEED });
+      expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+      const c = fc.sample(stateArbitrary(spec.env, { maxRecords: 5 }), { numRuns: 40, seed: SEED + 1 });
+      expect(JSON.stringify(c)).not.toBe(JSON.stringify(a));
+      const allKeys = new Map<string, string>(); // key -> table: keys are unique across tables too
+      for (const state of a) {
+        allKeys.clear();
+        for (const sf of spec.env.state) {
+          if (!sf.table) continue;
+          const entity = spec.env.entities.find((e) => e.name === sf.table)!;
+          const table = state[sf.name] as Record<string, Record<string, unknown>>;
+          expect(table).toBeTypeOf("object");
+          const keys = Object.keys(table);
+          expect(keys.length).toBeLessThanOrEqual(5);
+          for (const k of keys) {
+            expect(allKeys.get(k)).toBeUndefined();
+            allKeys.set(k, sf.name);
+            expect(k).toMatch(/^[A-Z]+\d+$/);
+            if (entity.externalKey) expect(table[k]).not.toHaveProperty(entity.key);
+            else expect(table[k]![entity.key]).toBe(k);
+          }
+        }
+      }
+      for (const state of fc.sample(stateArbitrary(spec.env, { maxRecords: 0 }), { numRuns: 10, seed: SEED })) {
+        for (const sf of spec.env.state) if (sf.table) expect(state[sf.name]).toEqual({});
+      }
+    });
+  }
+});
+
+describe("stateArbitrary on small specs", () => {
+  it("handles reference cycles, required refs to other tables, refs in lists, maps and optionals, external keys", () => {
+    const env = mustCheck(`
+      env Cyc "cycles"
+      record Line { product: ref Product, qty: int }
+      entity User key user_id external { name: string, orders: list<ref Order>, fav: map<string, ref Product>, best: ref Order? }
+      entity Order key order_id { order_id: string, user_id: ref User, lines: list<Line>, main: Line, when: date }
+      entity Product key sku { sku: string, price: number }
+      state { users: table User, orders: table Order, products: table Product, today: date = "2024-02-10" }
+    `);
+    const def = loadDefinition(env);
+    let nonEmptyOrders = 0;
+    for (const state of fc.sample(stateArbitrary(env, { maxRecords: 4 }), { numRuns: 200, seed: 7 })) {
+      const orders = state.orders as Record<string, Record<string, unknown>>;
+      const users = state.users as Record<string, Record<string, unknown>>;
+      const products = state.products as Record<string, unknown>;
+      // an order needs a user and (for `main`) a product
+      if (Object.keys(orders).length) {
+        nonEmptyOrders++;
+        expect(Object.keys(users).length).toBeGreaterThan(0);
+        expect(Object.keys(products).length).toBeGreaterThan(0);
+      }
+      for (const [k, u] of Object.entries(users)) {
+        expect(k).toMatch(/^U\d+$/);
+        expect(u).not.toHaveProperty("user_id");
+      }
+      for (const o of Object.values(orders)) {
+        const when = o.when as string;
+        expect(Math.abs(Date.parse(when) - Date.parse("2024-02-10"))).toBeLessThanOrEqual(60 * 86_400_000);
+      }
+      // everything valid: there are no invariants
+      Environment.createFrom(def, state);
+    }
+    expect(nonEmptyOrders).toBeGreaterThan(20);
+  });
+
+  it("drops or fills tables for required references and state fields", () => {
+    const env = mustCheck(`
+      env Need "needs"
+      entity A key a_id { a_id: string, b: ref B }
+      entity B key b_id { b_id: string, n: int }
+      entity C key c_id { c_id: string, d: ref D }
+      entity D key d_id { d_id: string }
+      state { as: table A, bs: table B, cs: table C, ds: table D, pick: ref D, when: datetime = "2024-03-12T14:00:00" }
+    `);
+    const def = loadDefinition(env);
+    for (const state of fc.sample(stateArbitrary(env, { maxRecords: 3 }), { numRuns: 100, seed: 3 })) {
+      expect(Object.keys(state.ds as object).length).toBeGreaterThan(0);
+      expect(state.ds).toHaveProperty(state.pick as string);
+      if ("when" in state) expect(state.when).toMatch(/^2024-0[2-4]-\d\dT\d\d:\d\d:\d\d$/);
+      Environment.createFrom(def, state);
+    }
+  });
+});
+
+// ---------- typeProblem ----------
+
+const SMALL = mustCheck(`
+  env Small "small"
+  enum Color { red, green }
+  record Item { sku: string, qty: int, price: number = 0.0, note: string? }
+  entity Cart key cart_id { cart_id: string, items: list<Item>, color: Color, by_color: map<Color, int>, seen: date?, at: datetime }
+  entity Shopper key shopper_id external { email: string }
+  state { carts: table Cart, shoppers: table Shopper }
+  query cart(cart_id: string) -> Cart { return carts[cart_id] }
+  query shopper(id: string) -> Shopper { return shoppers[id] }
+`);
+const cartType = SMALL.tools.find((t) => t.name === "cart")!.returnType!;
+const shopperType = SMALL.tools.find((t) => t.name === "shopper")!.returnType!;
+const goodCart = () => ({
+  cart_id: "C1",
+  items: [{ sku: "A", qty: 1 }, { sku: "B", qty: 2, price: 1.5, note: null }, { sku: "C", qty: 3, note: "x" }],
+  color: "red",
+  by_color: { red: 1 },
+  at: "2024-05-01T09:30:00",
+});
+
+describe("typeProblem", () => {
+  it("accepts matching values, with defaults and optionals absent", () => {
+    expect(typeProblem(cartType, goodCart(), SMALL)).toBeUndefined();
+    expect(typeProblem(cartType, { ...goodCart(), seen: "2024-05-01" }, SMALL)).toBeUndefined();
+    expect(typeProblem(shopperType, { email: "a@b.c" }, SMALL)).toBeUndefined();
+    expect(typeProblem({ k: "optional", inner: cartType }, null, SMALL)).toBeUndefined();
+    expect(typeProblem({ k: "void" }, null, SMALL)).toBeUndefined();
+    expect(typeProblem({ k: "json" }, { any: [1, "x"] }, SMALL)).toBeUndefined();
+    expect(typeProblem({ k: "number" }, 3, SMALL)).toBeUndefined();
+    expect(typeProblem({ k: "ref", entity: "Cart" }, "C9", SMALL)).toBeUndefined();
+  });
+
+  it("names the path of the first mismatch", () => {
+    const c = goodCart();
+    c.items[2]!.qty = 1.5;
+    expect(typeProblem(cartType, c, SMALL)).toBe("$.items[2].qty: expected int, got 1.5");
+    expect(typeProblem(cartType, { ...goodCart(), color: "blue" }, SMALL)).toBe('$.color: expected Color ("red" | "green"), got "blue"');
+    expect(typeProblem(cartType, { ...goodCart(), by_color: { red: 1, blue: 2 } }, SMALL)).toMatch(/^\$\.by_color\.blue: unexpected key/);
+    expect(typeProblem(cartType, { ...goodCart(), by_color: { red: "1" } }, SMALL)).toBe('$.by_color.red: expected int, got "1"');
+    expect(typeProblem(cartType, { ...goodCart(), seen: "May 1" }, SMALL)).toBe('$.seen: expected date (YYYY-MM-DD), got "May 1"');
+    expect(typeProblem(cartType, { ...goodCart(), at: "2024-05-01" }, SMALL)).toMatch(/^\$\.at: expected datetime/);
+    const { color: _, ...noColor } = goodCart();
+    expect(typeProblem(cartType, noColor, SMALL)).toBe("$.color: missing (expected Color)");
+    expect(typeProblem(cartType, { ...goodCart(), extra: 1 }, SMALL)).toMatch(/^\$\.extra: unknown field/);
+    const d = goodCart() as Record<string, unknown>;
+    (d.items as unknown[])[0] = { sku: "A", qty: 1, price: null };
+    expect(typeProblem(cartType, d, SMALL)).toBe("$.items[0].price: expected number, got null");
+    expect(typeProblem(shopperType, { email: "a", shopper_id: "S1" }, SMALL)).toMatch(/^\$\.shopper_id: unknown field \(Shopper has an external key/);
+    expect(typeProblem({ k: "int" }, 2 ** 60, SMALL)).toMatch(/^\$: expected int/);
+    expect(typeProblem({ k: "number" }, Number.NaN, SMALL)).toBe("$: expected number, got NaN");
+    expect(typeProblem({ k: "number" }, Infinity, SMALL)).toBe("$: expected number, got Infinity");
+    expect(typeProblem({ k: "bool" }, 0, SMALL, "$.ok")).toBe("$.ok: expected bool, got 0");
+    expect(typeProblem({ k: "list", elem: { k: "string" } }, { a: 1 }, SMALL)).toMatch(/^\$: expected list<string>, got an object/);
+    expect(typeProblem({ k: "void" }, 1, SMALL)).toBe("$: expected null, got 1");
+  });
+
+  it("never throws", () => {
+    const cyclic: Record<string, unknown> = { cart_id: "C1", color: "red", by_color: {}, at: "2024-05-01T09:30:00" };
+    cyclic.items = [cyclic];
+    expect(typeProblem(cartType, cyclic, SMALL)).toMatch(/^\$\.items\[0\]/);
+    const nested = { k: "list" } as { k: "list"; elem: Type };
+    nested.elem = nested; // list<list<list<...>>>
+    const deep: unknown[] = [];
+    deep.push(deep);
+    expect(typeProblem(nested, deep, SMALL)).toMatch(/nested too deeply/);
+    const types = [cartType, shopperType, { k: "optional", inner: cartType } as Type, { k: "map", key: { k: "string" }, value: cartType } as Type];
+    fc.assert(
+      fc.property(fc.constantFrom(...types), fc.anything({ withNullPrototype: true, withBoxedValues: true, withMap: true, withSet: true }), (t, v) => {
+        const r = typeProblem(t, v, SMALL);
+        expect(r === undefined || typeof r === "string").toBe(true);
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+});
+
+// ---------- results of tool calls on generated and bundled states ----------
+
+/** Arguments from the state: existing keys for id parameters, values of fields with the parameter's name. */
+function argsFor(env: IEnv, params: readonly IParam[], state: Record<string, unknown>, pick: number): Record<string, unknown> | undefined {
+  const args: Record<string, unknown> = {};
+  const tables = env.state.filter((s) => s.table).map((s) => ({ name: s.name, entity: env.entities.find((e) => e.name === s.table)! }));
+  const keysFor = (keyName: string) => {
+    const t = tables.find((x) => x.entity.key === keyName);
+    return t ? Object.keys(state[t.name] as object) : undefined;
+  };
+  const fieldValue = (field: string) => {
+    for (const t of tables) for (const r of Object.values(state[t.name] as Record<string, Record<string, unknown>>)) if (r[field] != null) return r[field];
+    return undefined;
+  };
+  const globalOf = (k: string) => env.state.find((s) => !s.table && stripOptional(s.type).k === k)?.name;
+  for (const p of params) {
+    if (!p.required) continue;
+    const t = stripOptional(p.type);
+    const keys = keysFor(p.name) ?? keysFor(p.name.replace(/s$/, ""));
+    let v: unknown;
+    if ((t.k === "string" || t.k === "ref") && keys) v = keys.length ? keys[pick % keys.length] : "NOPE";
+    else if (t.k === "list" && keys) v = keys.slice(0, 2);
+    else if (fieldValue(p.name) !== undefined) v = fieldValue(p.name);
+    else if (t.k === "string") v = "ada";
+    else if (t.k === "int") v = 1;
+    else if (t.k === "number") v = 10;
+    else if (t.k === "bool") v = false;
+    else if (t.k === "enum") v = t.values[pick % t.values.length];
+    else if (t.k === "date") v = String(state[globalOf("date") ?? ""] ?? state[globalOf("datetime") ?? ""] ?? "2024-05-01").slice(0, 10);
+    else if (t.k === "datetime") v = state[globalOf("datetime") ?? ""] ?? `${state[globalOf("date") ?? ""] ?? "2024-05-01"}T10:00:00`;
+    else return undefined;
+    args[p.name] = v;
+  }
+  return args;
+}
+
+/** A copy of `value` with one leaf of the wrong type, and the path of that leaf. */
+function corrupt(type: Type, value: unknown, path = "$"): { value: unknown; path: string } | undefined {
+  const t = stripOptional(type);
+  if (value === null || value === undefined) return undefined;
+  switch (t.k) {
+    case "int":
+      return { value: 0.5, path };
+    case "number":
+      return { value: "12", path };
+    case "string":
+    case "ref":
+      return { value: 42, path };
+    case "bool":
+      return { value: "yes", path };
+    case "date":
+    case "datetime":
+      return { value: "May 1", path };
+    case "enum":
+      return { value: "not_a_value", path };
+    case "list": {
+      const xs = value as unknown[];
+      for (let i = 0; i < xs.length; i++) {
+        const c = corrupt(t.elem, xs[i], `${path}[${i}]`);
+        if (c) return { value: xs.map((x, j) => (j === i ? c.value : x)), path: c.path };
+      }
+      return { value: "not a list", path };
+    }
+    case "record": {
+      const obj = value as Record<string, unknown>;
+      for (const f of t.fields) {
+        if (!(f.name in obj)) continue;
+        const c = corrupt(f.type, obj[f.name], /^[A-Za-z_]\w*$/.test(f.name) ? `${path}.${f.name}` : `${path}[${JSON.stringify(f.name)}]`);
+        if (c) return { value: { ...obj, [f.name]: c.value }, path: c.path };
+      }
+      return { value: [obj], path };
+    }
+    default:
+      return undefined;
+  }
+}
+
+describe("typeProblem on tool results of the bundled specs", () => {
+  for (const spec of SPECS) {
+    it(`${spec.name}: results of successful calls fit their types; corrupted ones are rejected at the right path`, () => {
+      const starts: Environment[] = [];
+      if (spec.bundled) starts.push(Environment.createFrom(spec.def, spec.bundled));
+      for (const state of fc.sample(stateArbitrary(spec.env, { maxRecords: 6 }), { numRuns: 300, seed: SEED })) {
+        try {
+          starts.push(Environment.createFrom(spec.def, state));
+        } catch (err) {
+          if (!(err instanceof StateError)) throw err;
+        }
+        if (starts.length >= 25) break;
+      }
+      expect(starts.length).toBeGreaterThan(1);
+      let checked = 0;
+      let corrupted = 0;
+      const faults = new Set<string>(); // the spec's own faults on valid states: findings, not failures here
+      const tools = spec.env.tools.filter((t) => t.kind !== "fn" && t.returnType);
+      for (const start of starts) {
+        const state = start.toJSON();
+        for (const tool of tools) {
+          for (const pick of [0, 1]) {
+            const args = argsFor(spec.env, tool.params, state, pick);
+            if (!args) continue;
+            const env = start.fork();
+            const r = env.call(tool.name, args);
+            if (!r.ok) {
+              if (r.kind === "env_fault") faults.add(`${tool.name}: ${r.error}`);
+              continue;
+            }
+            checked++;
+            expect(typeProblem(tool.returnType!, r.value, spec.env), `${tool.name}(${JSON.stringify(args)})`).toBeUndefined();
+            const c = corrupt(tool.returnType!, r.value);
+            if (!c) continue;
+            corrupted++;
+            const problem = typeProblem(tool.returnType!, c.value, spec.env);
+            expect(problem, `${tool.name}: corrupted at ${c.path}`).toBeDefined();
+            expect(problem!.startsWith(`${c.path}: expected `), `${problem} (corrupted at ${c.path})`).toBe(true);
+          }
+        }
+      }
+      console.log(`results ${spec.name}: ${checked} ok results checked, ${corrupted} corrupted, from ${starts.length} states${faults.size ? `; environment faults:\n  ${[...faults].join("\n  ")}` : ""}`);
+      expect(checked).toBeGreaterThan(10);
+      expect(corrupted).toBeGreaterThan(0);
+    });
+  }
+});
