@@ -9,12 +9,14 @@ import type { Table } from "./store.js";
 
 /** A `require`/`fail`: the agent's mistake, shown to it as the error (never its location). */
 export class PreconditionFailure {
-  readonly name = "PreconditionFailure";
+  declare readonly name: "PreconditionFailure";
   constructor(
     readonly message: string,
     readonly location?: string,
   ) {}
 }
+// on the prototype: one less field to set on every failed call
+Object.defineProperty(PreconditionFailure.prototype, "name", { value: "PreconditionFailure" });
 
 /** The spec is wrong (missing key, broken ensure, ...): carries the spec location. */
 export class EnvFault {
