@@ -47,15 +47,66 @@ export class ArgMaker {
     this.sources = { keysOf, fieldOf, tables, dateGlobals };
   }
 
+  /**
+   * String values of the records picked so far in this call, and of records that refer to
+   * them: tools take related arguments (an event and its organizer, an order and one of its
+   * items), which independent draws almost never hit.
+   */
+  private hints: string[] = [];
+  /** the hints that are keys of some table: what id-like parameters want */
+  private hintKeys: string[] = [];
+  private live?: Environment;
+
   /** Arguments for a tool's parameters on the live state. */
   make(params: readonly IParam[], live: Environment, rand: () => number): Record<string, unknown> {
     const args: Record<string, unknown> = {};
-    for (const p of params) {
+    this.hints = [];
+    this.hintKeys = [];
+    this.live = live;
+    // parameters named like a table's key first, so that the others can follow their records
+    const ordered = [...params].sort((a, b) => Number(!this.sources.keysOf.has(a.name)) - Number(!this.sources.keysOf.has(b.name)));
+    for (const p of ordered) {
       // optional parameters are left out now and then, to reach their defaults
       if (!p.required && rand() < 0.3) continue;
-      args[p.name] = this.value(p.type, p.name, live, rand, 0);
+      const v = this.value(p.type, p.name, live, rand, 0);
+      args[p.name] = v;
+      if (typeof v === "string") this.noteRelated(v, live, rand);
     }
     return args;
+  }
+
+  /** If `key` names a record, remember its string fields and those of a record referring to it. */
+  private noteRelated(key: string, live: Environment, rand: () => number) {
+    for (const table of this.sources.tables) {
+      const t = live.table(table)!;
+      const rec = t.get(key) as Record<string, unknown> | undefined;
+      if (rec) this.addStrings(rec);
+    }
+    if (rand() < 0.5) {
+      // a record of another table that refers to it (an invitation of the event, a loan of the copy)
+      const table = this.pick(this.sources.tables, rand)!;
+      const values = live.table(table)!.values() as Record<string, unknown>[];
+      const start = Math.floor(rand() * values.length);
+      for (let i = 0; i < values.length; i++) {
+        const r = values[(start + i) % values.length]!;
+        if (Object.values(r).includes(key)) {
+          this.addStrings(r);
+          break;
+        }
+      }
+    }
+  }
+
+  private addStrings(value: unknown, depth = 0) {
+    if (typeof value === "string") {
+      if (value.length > 0 && value.length < 64) {
+        this.hints.push(value);
+        if (this.sources.tables.some((t) => this.live!.table(t)!.has(value))) this.hintKeys.push(value);
+      }
+    } else if (value && typeof value === "object" && depth < 3) {
+      if (Array.isArray(value)) for (const v of value) this.addStrings(v, depth + 1);
+      else for (const k in value as Record<string, unknown>) this.addStrings((value as Record<string, unknown>)[k], depth + 1);
+    }
   }
 
   private pick<T>(xs: readonly T[], rand: () => number): T | undefined {
@@ -96,6 +147,8 @@ export class ArgMaker {
       case "string":
       case "ref": {
         if (edge) return this.pick(["", "nope", "X".repeat(300), " ", "ÄΩ🙂"], rand);
+        if (this.hintKeys.length && r < 0.5 && /(^|_)id$|_ids?$|^(to|from)_/.test(name)) return this.pick(this.hintKeys, rand);
+        if (this.hints.length && r < 0.35) return this.pick(this.hints, rand);
         const fromState = this.fromState(name, live, rand);
         if (typeof fromState === "string" && r < 0.85) return fromState;
         return this.pick(["a", "test", "Hello world", "x1", name], rand);
