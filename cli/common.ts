@@ -1,7 +1,7 @@
 // What the CLI verbs share: output streams, exit codes as exceptions, diagnostics printing,
 // finding and checking specs (with their `scenarios for` files), loading an environment.
 // Only argument handling and printing live in cli/; the work is in compiler/ and runtime/.
-import { Option } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { renderPretty, renderShort, hasErrors, type Diagnostic } from "../compiler/diagnostics.js";
@@ -57,6 +57,13 @@ export function usage(io: Io, message: string): never {
   io.err(`envc: ${message}`);
   throw new ExitError(2);
 }
+
+/** A commander parser for an integer option of at least `min` (bad values are usage errors). */
+export const int = (_name: string, min: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${v}'`);
+  return n;
+};
 
 export const formatOption = () =>
   new Option("--format <format>", "diagnostics as pretty (with source), short (file:line:col) or json").choices(["pretty", "short", "json"]).default("pretty");

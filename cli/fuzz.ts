@@ -9,7 +9,7 @@ import { loadDefinition } from "../compiler/load.js";
 import { fuzzEnv, coverageReport, type FuzzReport } from "../compiler/fuzz/engine.js";
 import { seedStates } from "../compiler/fuzz/seeds.js";
 import { stringifyOrdered } from "../runtime/index.js";
-import { type Io, ExitError, checkAll, printDiagnostics, usage } from "./common.js";
+import { type Io, ExitError, checkAll, printDiagnostics, usage, int } from "./common.js";
 
 interface FuzzCliOptions {
   seed: number;
@@ -20,12 +20,6 @@ interface FuzzCliOptions {
   generated: boolean;
   format: "pretty" | "json";
 }
-
-const int = (name: string, min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got '${v}'`);
-  return n;
-};
 
 export function registerFuzz(program: Command, io: Io) {
   program

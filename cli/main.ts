@@ -7,11 +7,12 @@ import { toJson, explain, hasErrors, CODES } from "../compiler/diagnostics.js";
 import { emitChecked, writeOutput, staleFiles, writeAtomic, envFolderName } from "../compiler/project.js";
 import { renderResult, RENDERERS, stringifyOrdered, type RendererName } from "../runtime/index.js";
 import {
-  type Io, type Format, defaultIo, ExitError, formatOption, checkAll, printDiagnostics, usage, summary, loadEnvironment, formatDiff,
+  type Io, type Format, defaultIo, ExitError, formatOption, checkAll, printDiagnostics, usage, summary, loadEnvironment, formatDiff, int,
 } from "./common.js";
 import { registerVerify } from "./verify.js";
 import { registerReplay } from "./replay.js";
 import { registerFuzz } from "./fuzz.js";
+import { registerMutate } from "./mutate.js";
 
 export type { Io } from "./common.js";
 export { formatDiff, loadEnvironment } from "./common.js";
@@ -122,7 +123,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     .option("--state <file>", "initial state JSON (default: state.json next to the spec)")
     .addOption(new Option("--renderer <name>", "how to print the result").choices([...RENDERERS]).default("json"))
     .option("--no-checks", "do not check ensure, invariants and references after the call")
-    .option("--seed <n>", "seed for new_id counters", (v) => Number.parseInt(v, 10))
+    .option("--seed <n>", "seed for new_id counters", int("--seed", 0))
     .option("--save <file>", "write the state after the call to this file")
     .addOption(formatOption())
     .action(async (specArg: string, tool: string, argsText: string, opts: { state?: string; renderer: RendererName; checks: boolean; seed?: number; save?: string; format: Format }) => {
@@ -150,6 +151,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
   registerVerify(program, io);
   registerReplay(program, io);
   registerFuzz(program, io);
+  registerMutate(program, io);
 
   try {
     await program.parseAsync(argv, { from: "user" });

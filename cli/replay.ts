@@ -14,7 +14,7 @@ import {
   compareEpisode, expectationOf, type RendererName, type EnvDefinition, type EpisodeCall, type EpisodeExpectation,
   type Reward,
 } from "../runtime/index.js";
-import { type Io, ExitError, loadSpec, usage, formatDiff } from "./common.js";
+import { type Io, ExitError, loadSpec, usage, formatDiff, int } from "./common.js";
 
 interface ReplayOptions {
   init?: string;
@@ -45,7 +45,7 @@ export function registerReplay(program: Command, io: Io) {
     .addOption(new Option("--renderer <name>", "how results are shown to the agent").choices([...RENDERERS]).default("json"))
     .addOption(new Option("--format <format>", "human text or one JSON document").choices(["pretty", "json"]).default("pretty"))
     .option("--no-checks", "do not check ensure, invariants and references after actions")
-    .option("--seed <n>", "seed for new_id counters", (v) => Number.parseInt(v, 10))
+    .option("--seed <n>", "seed for new_id counters", int("--seed", 0))
     .action(async (specArg: string, opts: ReplayOptions) => {
       if (opts.episodes) return batch(io, specArg, opts);
       if (opts.expect || opts.record) usage(io, "--expect and --record go with --episodes");
