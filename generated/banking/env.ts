@@ -370,10 +370,10 @@ export const ArgSchemas = {
 function tool_usd($s: rt.Ctx, $a: any): any {
   const x = $a.x;
   let cents = rt.pyRound(Math.abs(x) * 100);
-  let rest = rt.mod(cents, 100, "specs/banking/banking.env:103:14");
+  let rest = rt.mod(cents, 100, "specs/banking/banking.env:130:14");
   return (
     (x < 0 ? "-$" : "$") +
-    rt.str(Math.floor(rt.div(cents, 100, "specs/banking/banking.env:104:43")), false) +
+    rt.str(Math.floor(rt.div(cents, 100, "specs/banking/banking.env:131:43")), false) +
     "." +
     (rest < 10 ? "0" : "") +
     rt.str(rest, false)
@@ -445,7 +445,7 @@ function tool_post($s: rt.Ctx, $a: any): any {
   const description = $a.description;
   const transfer_id = $a.transfer_id ?? null;
   const card_id = $a.card_id ?? null;
-  let a = rt.mustW($s.t.accounts, account_id, "specs/banking/banking.env:140:11");
+  let a = rt.mustW($s.t.accounts, account_id, "specs/banking/banking.env:167:11");
   a.balance = rt.pyRound(a.balance + amount, 2);
   let t = rt.insertRec(
     $s.t.transactions,
@@ -460,7 +460,7 @@ function tool_post($s: rt.Ctx, $a: any): any {
       transfer_id: transfer_id,
       card_id: card_id,
     },
-    "specs/banking/banking.env:142:11",
+    "specs/banking/banking.env:169:11",
   );
   return t;
 }
@@ -473,9 +473,10 @@ function tool_debit($s: rt.Ctx, $a: any): any {
   const description = $a.description;
   const transfer_id = $a.transfer_id ?? null;
   const card_id = $a.card_id ?? null;
-  let a = rt.must($s.t.accounts, account_id, "specs/banking/banking.env:150:11");
+  let a = rt.must($s.t.accounts, account_id, "specs/banking/banking.env:177:11");
+  let before = a.balance;
   let problem = tool_debit_problem($s, { a: a, amount: amount });
-  if (!(problem === "")) rt.fail(problem, "specs/banking/banking.env:152:3");
+  if (!(problem === "")) rt.fail(problem, "specs/banking/banking.env:180:3");
   let fee_charged = tool_fee_for($s, { a: a, amount: amount });
   let t = tool_post($s, {
     account_id: account_id,
@@ -495,15 +496,60 @@ function tool_debit($s: rt.Ctx, $a: any): any {
       card_id: null,
     });
   }
+  if (
+    $s.checks &&
+    !(
+      rt.must($s.t.accounts, account_id, "specs/banking/banking.env:188:10").status === "open" &&
+      rt.must($s.t.accounts, account_id, "specs/banking/banking.env:188:50").balance ===
+        rt.pyRound(before - amount - fee_charged, 2)
+    )
+  )
+    rt.fault("ensure failed", "specs/banking/banking.env:188:3");
+  if (
+    $s.checks &&
+    !(fee_charged === (a.kind === "checking" && before >= 0 && t.balance_after < 0 ? $s.g.overdraft_fee : 0))
+  )
+    rt.fault("ensure failed", "specs/banking/banking.env:189:3");
+  if (
+    $s.checks &&
+    !(
+      fee_charged === 0 ||
+      $s.t.transactions
+        .values()
+        .some(
+          (x: any) =>
+            x.account_id === account_id &&
+            x.kind === "fee" &&
+            x.amount === -fee_charged &&
+            x.posted_on === $s.g.today &&
+            x.description === "Overdraft fee",
+        )
+    )
+  )
+    rt.fault("ensure failed", "specs/banking/banking.env:190:3");
+  if (
+    $s.checks &&
+    !(
+      a.kind === "checking" ||
+      rt.count(
+        $s.t.transactions.values(),
+        (x: any) =>
+          x.account_id === account_id &&
+          (x.kind === "withdrawal" || x.kind === "transfer_out") &&
+          x.posted_on.startsWith($s.g.today.slice(0, 7)),
+      ) <= $s.g.savings_withdrawals_per_month
+    )
+  )
+    rt.fault("ensure failed", "specs/banking/banking.env:192:3");
   return t;
 }
 
 /** fn check_amount */
 function tool_check_amount($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
-  if (!(amount > 0)) rt.fail("The amount must be positive", "specs/banking/banking.env:162:3");
+  if (!(amount > 0)) rt.fail("The amount must be positive", "specs/banking/banking.env:199:3");
   if (!(rt.pyRound(amount, 2) === amount))
-    rt.fail("Amounts are in whole cents, e.g. 19.99", "specs/banking/banking.env:163:3");
+    rt.fail("Amounts are in whole cents, e.g. 19.99", "specs/banking/banking.env:200:3");
   return null;
 }
 
@@ -535,7 +581,7 @@ function tool_find_customer($s: rt.Ctx, $a: any): any {
   const text = $a.text;
   let needle = text.trim().toLowerCase();
   if (!(needle.length >= 3))
-    rt.fail("Search with at least three characters", "specs/banking/banking.env:177:3");
+    rt.fail("Search with at least three characters", "specs/banking/banking.env:214:3");
   return $s.t.customers
     .values()
     .filter(
@@ -550,9 +596,9 @@ function tool_find_customer($s: rt.Ctx, $a: any): any {
 function tool_customer_overview($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:187:3");
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:224:3");
   let mine = $s.t.accounts.values().filter((a: any) => a.customer_id === customer_id);
-  return {
+  let r = {
     customer: c,
     total_balance: rt.pyRound(
       rt.sum(mine, (a: any) => a.balance),
@@ -568,6 +614,29 @@ function tool_customer_overview($s: rt.Ctx, $a: any): any {
       available: tool_available($s, { a: a }),
     })),
   };
+  if (
+    $s.checks &&
+    !(
+      r.total_balance ===
+      rt.pyRound(
+        rt.sum(r.accounts, (x: any) => x.balance),
+        2,
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/banking/banking.env:234:3");
+  if (
+    $s.checks &&
+    !r.accounts.every((x: any) =>
+      x.status === "open"
+        ? x.available >= 0 &&
+          rt.pyRound(x.available - x.balance, 2) ===
+            rt.must($s.t.accounts, x.account_id, "specs/banking/banking.env:235:107").overdraft_limit
+        : x.available === 0,
+    )
+  )
+    rt.fault("ensure failed", "specs/banking/banking.env:235:3");
+  return r;
 }
 
 /** query account_history: An account's ledger, newest first. */
@@ -577,23 +646,26 @@ function tool_account_history($s: rt.Ctx, $a: any): any {
   const kind = $a.kind ?? null;
   const limit = $a.limit;
   if (!$s.t.accounts.has(account_id))
-    rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:202:3");
+    rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:243:3");
   if (!(limit >= 1 && limit <= 200))
-    rt.fail("Ask for 1 to 200 transactions", "specs/banking/banking.env:203:3");
-  return rt.slice(
-    [
-      ...$s.t.transactions
-        .values()
-        .filter(
-          (t: any) =>
-            t.account_id === account_id &&
-            (since == null || t.posted_on >= since) &&
-            (kind == null || t.kind === kind),
-        ),
-    ].reverse(),
-    0,
-    limit,
-  );
+    rt.fail("Ask for 1 to 200 transactions", "specs/banking/banking.env:244:3");
+  let hits = $s.t.transactions
+    .values()
+    .filter(
+      (t: any) =>
+        t.account_id === account_id &&
+        (since == null || t.posted_on >= since) &&
+        (kind == null || t.kind === kind),
+    );
+  let out = rt.slice([...hits].reverse(), 0, limit);
+  if (
+    $s.checks &&
+    !(out.length === Math.min(limit, hits.length) && out.every((t: any) => t.account_id === account_id))
+  )
+    rt.fault("ensure failed", "specs/banking/banking.env:249:3");
+  if ($s.checks && !(out.length === 0 || rt.eq(rt.first(out), rt.last(hits))))
+    rt.fault("ensure failed", "specs/banking/banking.env:250:3");
+  return out;
 }
 
 /** query monthly_summary: Totals of one account for one calendar month. */
@@ -601,14 +673,14 @@ function tool_monthly_summary($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const month = $a.month;
   if (!$s.t.accounts.has(account_id))
-    rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:213:3");
+    rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:258:3");
   if (!(month.length === 7 && month.slice(4, 5) === "-"))
-    rt.fail("Give the month as YYYY-MM", "specs/banking/banking.env:214:3");
+    rt.fail("Give the month as YYYY-MM", "specs/banking/banking.env:259:3");
   let lines = $s.t.transactions
     .values()
     .filter((t: any) => t.account_id === account_id && t.posted_on.startsWith(month));
   let last = rt.last(lines);
-  return {
+  let r = {
     money_in: rt.pyRound(
       rt.sum(
         lines.filter((t: any) => t.amount > 0),
@@ -633,29 +705,50 @@ function tool_monthly_summary($s: rt.Ctx, $a: any): any {
     transactions: lines.length,
     closing_balance: last == null ? null : last.balance_after,
   };
+  if (
+    $s.checks &&
+    !(
+      rt.pyRound(r.money_in - r.money_out - r.fees, 2) ===
+      rt.pyRound(
+        rt.sum(lines, (t: any) => t.amount),
+        2,
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/banking/banking.env:270:3");
+  return r;
 }
 
 /** query card_status: A card's state and how much it can still spend today. */
 function tool_card_status($s: rt.Ctx, $a: any): any {
   const card_id = $a.card_id;
   let k = rt.orNull($s.t.cards.get(card_id));
-  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:229:3");
+  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:277:3");
   let spent = tool_card_spent_today($s, { card_id: card_id });
-  return { card: k, spent_today: spent, left_today: Math.max(0, rt.pyRound(k.daily_limit - spent, 2)) };
+  let r = { card: k, spent_today: spent, left_today: Math.max(0, rt.pyRound(k.daily_limit - spent, 2)) };
+  if (
+    $s.checks &&
+    !(
+      r.left_today >= 0 &&
+      (r.left_today === 0 || rt.pyRound(r.spent_today + r.left_today, 2) === k.daily_limit)
+    )
+  )
+    rt.fault("ensure failed", "specs/banking/banking.env:281:3");
+  return r;
 }
 
 /** query scheduled_transfers: Transfers waiting to run from any of the customer's accounts, soonest first. */
 function tool_scheduled_transfers($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   if (!$s.t.customers.has(customer_id))
-    rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:237:3");
+    rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:288:3");
   return rt.sorted(
     $s.t.transfers
       .values()
       .filter(
         (t: any) =>
           t.status === "scheduled" &&
-          rt.must($s.t.accounts, t.from_account, "specs/banking/banking.env:238:58").customer_id ===
+          rt.must($s.t.accounts, t.from_account, "specs/banking/banking.env:289:58").customer_id ===
             customer_id,
       ),
     (t: any) => t.execute_on,
@@ -668,11 +761,11 @@ function tool_deposit($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
   const description = $a.description;
   let a = rt.orNull($s.t.accounts.get(account_id));
-  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:245:3");
+  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:296:3");
   tool_check_amount($s, { amount: amount });
-  if (!(a.status !== "closed")) rt.fail(`Account ${account_id} is closed`, "specs/banking/banking.env:247:3");
+  if (!(a.status !== "closed")) rt.fail(`Account ${account_id} is closed`, "specs/banking/banking.env:298:3");
   if (!(amount <= 10000))
-    rt.fail("Deposits over $10,000 need a branch visit", "specs/banking/banking.env:248:3");
+    rt.fail("Deposits over $10,000 need a branch visit", "specs/banking/banking.env:299:3");
   return tool_post($s, {
     account_id: account_id,
     kind: "deposit",
@@ -688,7 +781,7 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const amount = $a.amount;
   let a = rt.orNull($s.t.accounts.get(account_id));
-  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:255:3");
+  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:306:3");
   tool_check_amount($s, { amount: amount });
   let taken = -rt.sum(
     $s.t.transactions
@@ -697,7 +790,7 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
         (t: any) =>
           t.kind === "withdrawal" &&
           t.posted_on === $s.g.today &&
-          rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:258:9").customer_id ===
+          rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:309:9").customer_id ===
             a.customer_id,
       ),
     (t: any) => t.amount,
@@ -705,7 +798,7 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
   if (!(taken + amount <= $s.g.daily_cash_limit))
     rt.fail(
       `Cash is limited to ${tool_usd($s, { x: $s.g.daily_cash_limit })} a day; ${tool_usd($s, { x: taken })} was already withdrawn today`,
-      "specs/banking/banking.env:259:3",
+      "specs/banking/banking.env:310:3",
     );
   return tool_debit($s, {
     account_id: account_id,
@@ -725,29 +818,29 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
   const memo = $a.memo;
   const execute_on = $a.execute_on ?? null;
   let src = rt.orNull($s.t.accounts.get(from_account));
-  if (src == null) rt.fail(`Account ${from_account} not found`, "specs/banking/banking.env:268:3");
+  if (src == null) rt.fail(`Account ${from_account} not found`, "specs/banking/banking.env:319:3");
   let dst = rt.orNull($s.t.accounts.get(to_account));
-  if (dst == null) rt.fail(`Account ${to_account} not found`, "specs/banking/banking.env:269:3");
+  if (dst == null) rt.fail(`Account ${to_account} not found`, "specs/banking/banking.env:320:3");
   tool_check_amount($s, { amount: amount });
   if (!(from_account !== to_account))
-    rt.fail("Pick two different accounts", "specs/banking/banking.env:271:3");
+    rt.fail("Pick two different accounts", "specs/banking/banking.env:322:3");
   if (!(dst.status !== "closed"))
-    rt.fail(`Account ${to_account} is closed`, "specs/banking/banking.env:272:3");
+    rt.fail(`Account ${to_account} is closed`, "specs/banking/banking.env:323:3");
   if (!(
     src.customer_id === dst.customer_id ||
-    rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:273:49").kyc_verified
+    rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:324:49").kyc_verified
   ))
     rt.fail(
-      `${rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:274:13").name} must verify their identity before paying other customers`,
-      "specs/banking/banking.env:273:3",
+      `${rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:325:13").name} must verify their identity before paying other customers`,
+      "specs/banking/banking.env:324:3",
     );
   let day = execute_on ?? $s.g.today;
   if (!(day >= $s.g.today && day <= rt.dateAdd($s.g.today, 365)))
-    rt.fail("Schedule a transfer between today and one year ahead", "specs/banking/banking.env:276:3");
+    rt.fail("Schedule a transfer between today and one year ahead", "specs/banking/banking.env:327:3");
   if (!(src.status === "open"))
     rt.fail(
       `Account ${from_account} is ${src.status}; no money can leave it`,
-      "specs/banking/banking.env:277:3",
+      "specs/banking/banking.env:328:3",
     );
   let tr = rt.insertRec(
     $s.t.transfers,
@@ -761,7 +854,7 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
       execute_on: day,
       status: "scheduled",
     },
-    "specs/banking/banking.env:278:12",
+    "specs/banking/banking.env:329:12",
   );
   if (day === $s.g.today) {
     tool_execute($s, { tr: tr });
@@ -774,11 +867,11 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
 function tool_cancel_transfer($s: rt.Ctx, $a: any): any {
   const transfer_id = $a.transfer_id;
   let tr = rt.orNull($s.t.transfers.getW(transfer_id));
-  if (tr == null) rt.fail(`Transfer ${transfer_id} not found`, "specs/banking/banking.env:289:3");
+  if (tr == null) rt.fail(`Transfer ${transfer_id} not found`, "specs/banking/banking.env:340:3");
   if (!(tr.status === "scheduled"))
     rt.fail(
       `Transfer ${transfer_id} is ${tr.status}; only scheduled transfers can be cancelled`,
-      "specs/banking/banking.env:290:3",
+      "specs/banking/banking.env:341:3",
     );
   tr.status = "cancelled";
   return tr;
@@ -788,7 +881,7 @@ function tool_cancel_transfer($s: rt.Ctx, $a: any): any {
 function tool_advance_day($s: rt.Ctx, $a: any): any {
   const days = $a.days;
   if (!(days >= 1 && days <= 31))
-    rt.fail("Advance 1 to 31 days at a time", "specs/banking/banking.env:298:3");
+    rt.fail("Advance 1 to 31 days at a time", "specs/banking/banking.env:349:3");
   $s.gw().today = rt.dateAdd($s.g.today, days);
   let done = [];
   let failed_ids = [];
@@ -802,12 +895,12 @@ function tool_advance_day($s: rt.Ctx, $a: any): any {
     ),
   ] as any[]) {
     let problem = tool_debit_problem($s, {
-      a: rt.must($s.t.accounts, tr.from_account, "specs/banking/banking.env:303:33"),
+      a: rt.must($s.t.accounts, tr.from_account, "specs/banking/banking.env:354:33"),
       amount: tr.amount,
     });
     if (
       problem === "" &&
-      rt.must($s.t.accounts, tr.to_account, "specs/banking/banking.env:304:26").status !== "closed"
+      rt.must($s.t.accounts, tr.to_account, "specs/banking/banking.env:355:26").status !== "closed"
     ) {
       tool_execute($s, { tr: tr });
       tr.status = "completed";
@@ -827,17 +920,17 @@ function tool_card_purchase($s: rt.Ctx, $a: any): any {
   const merchant = $a.merchant;
   const amount = $a.amount;
   let k = rt.orNull($s.t.cards.get(card_id));
-  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:320:3");
+  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:371:3");
   tool_check_amount($s, { amount: amount });
   if (!(k.status === "active"))
-    rt.fail(`Card ending ${k.last4} is ${k.status}`, "specs/banking/banking.env:322:3");
+    rt.fail(`Card ending ${k.last4} is ${k.status}`, "specs/banking/banking.env:373:3");
   if (!(k.expires_on >= $s.g.today))
-    rt.fail(`Card ending ${k.last4} expired on ${k.expires_on}`, "specs/banking/banking.env:323:3");
+    rt.fail(`Card ending ${k.last4} expired on ${k.expires_on}`, "specs/banking/banking.env:374:3");
   let spent = tool_card_spent_today($s, { card_id: card_id });
   if (!(spent + amount <= k.daily_limit))
     rt.fail(
       `Card ending ${k.last4} can spend ${tool_usd($s, { x: k.daily_limit - spent })} more today`,
-      "specs/banking/banking.env:325:3",
+      "specs/banking/banking.env:376:3",
     );
   return tool_debit($s, {
     account_id: k.account_id,
@@ -855,20 +948,20 @@ function tool_update_card($s: rt.Ctx, $a: any): any {
   const status = $a.status ?? null;
   const daily_limit = $a.daily_limit ?? null;
   let k = rt.orNull($s.t.cards.getW(card_id));
-  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:334:3");
+  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:385:3");
   if (!(status != null || daily_limit != null))
-    rt.fail("Give a new status or daily limit", "specs/banking/banking.env:335:3");
+    rt.fail("Give a new status or daily limit", "specs/banking/banking.env:386:3");
   if (!(k.status !== "cancelled"))
     rt.fail(
       `Card ending ${k.last4} is cancelled; issue a new card instead`,
-      "specs/banking/banking.env:336:3",
+      "specs/banking/banking.env:387:3",
     );
   if (status != null) {
     if (!(
       status !== "active" ||
-      rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:338:33").status === "open"
+      rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:389:33").status === "open"
     ))
-      rt.fail("The card's account is not open", "specs/banking/banking.env:338:5");
+      rt.fail("The card's account is not open", "specs/banking/banking.env:389:5");
     k.status = status;
   }
   if (daily_limit != null) {
@@ -876,7 +969,7 @@ function tool_update_card($s: rt.Ctx, $a: any): any {
     if (!(daily_limit <= $s.g.max_card_limit))
       rt.fail(
         `Daily limits go up to ${tool_usd($s, { x: $s.g.max_card_limit })}`,
-        "specs/banking/banking.env:343:5",
+        "specs/banking/banking.env:394:5",
       );
     k.daily_limit = daily_limit;
   }
@@ -890,19 +983,19 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
   const initial_deposit = $a.initial_deposit;
   const nickname = $a.nickname ?? null;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:353:3");
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:404:3");
   if (!c.kyc_verified)
-    rt.fail(`${c.name} must verify their identity first`, "specs/banking/banking.env:354:3");
+    rt.fail(`${c.name} must verify their identity first`, "specs/banking/banking.env:405:3");
   if (
     !(
       rt.count($s.t.accounts.values(), (a: any) => a.customer_id === customer_id && a.status !== "closed") < 5
     )
   )
-    rt.fail(`${c.name} already has 5 open accounts`, "specs/banking/banking.env:355:3");
+    rt.fail(`${c.name} already has 5 open accounts`, "specs/banking/banking.env:406:3");
   if (!(initial_deposit >= 0 && rt.pyRound(initial_deposit, 2) === initial_deposit))
-    rt.fail("The opening deposit is a non-negative amount in cents", "specs/banking/banking.env:356:3");
+    rt.fail("The opening deposit is a non-negative amount in cents", "specs/banking/banking.env:407:3");
   if (!(kind !== "savings" || initial_deposit >= 25))
-    rt.fail("Savings accounts open with at least $25", "specs/banking/banking.env:357:3");
+    rt.fail("Savings accounts open with at least $25", "specs/banking/banking.env:408:3");
   let prefix = kind === "checking" ? "CHK" : "SAV";
   let a = rt.insertRec(
     $s.t.accounts,
@@ -916,7 +1009,7 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
       overdraft_limit: 0,
       status: "open",
     },
-    "specs/banking/banking.env:359:11",
+    "specs/banking/banking.env:410:11",
   );
   if (initial_deposit > 0) {
     tool_post($s, {
@@ -930,10 +1023,10 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
   }
   if (
     $s.checks &&
-    !(rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:363:10").balance === initial_deposit)
+    !(rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:414:10").balance === initial_deposit)
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:363:3");
-  return rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:364:10");
+    rt.fault("ensure failed", "specs/banking/banking.env:414:3");
+  return rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:415:10");
 }
 
 /** action close_account: Close an account: pay out its balance to another account, cancel its cards and scheduled transfers. */
@@ -941,26 +1034,26 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const move_to = $a.move_to ?? null;
   let a = rt.orNull($s.t.accounts.getW(account_id));
-  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:371:3");
+  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:422:3");
   if (!(a.status !== "closed"))
-    rt.fail(`Account ${account_id} is already closed`, "specs/banking/banking.env:372:3");
+    rt.fail(`Account ${account_id} is already closed`, "specs/banking/banking.env:423:3");
   if (!(a.balance >= 0))
     rt.fail(
       `Account ${account_id} is overdrawn by ${tool_usd($s, { x: -a.balance })}; it must be settled first`,
-      "specs/banking/banking.env:373:3",
+      "specs/banking/banking.env:424:3",
     );
   if (a.balance > 0) {
     if (!(move_to != null))
       rt.fail(
         `Account ${account_id} holds ${tool_usd($s, { x: a.balance })}; say which account receives it`,
-        "specs/banking/banking.env:375:5",
+        "specs/banking/banking.env:426:5",
       );
     let dst = rt.orNull($s.t.accounts.get(move_to));
-    if (dst == null) rt.fail(`Account ${move_to} not found`, "specs/banking/banking.env:376:5");
+    if (dst == null) rt.fail(`Account ${move_to} not found`, "specs/banking/banking.env:427:5");
     if (!(dst.customer_id === a.customer_id && dst.status !== "closed" && move_to !== account_id))
       rt.fail(
         "The balance can only move to another open account of the same customer",
-        "specs/banking/banking.env:377:5",
+        "specs/banking/banking.env:428:5",
       );
     let tr = rt.insertRec(
       $s.t.transfers,
@@ -974,7 +1067,7 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
         execute_on: $s.g.today,
         status: "completed",
       },
-      "specs/banking/banking.env:379:14",
+      "specs/banking/banking.env:430:14",
     );
     tool_post($s, {
       account_id: account_id,
@@ -1015,7 +1108,7 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
     tr.status = "cancelled";
   }
   a.status = "closed";
-  if ($s.checks && !(a.balance === 0)) rt.fault("ensure failed", "specs/banking/banking.env:391:3");
+  if ($s.checks && !(a.balance === 0)) rt.fault("ensure failed", "specs/banking/banking.env:442:3");
   return a;
 }
 
@@ -1103,7 +1196,7 @@ export const definition: rt.EnvDefinition = {
       description: "Look customers up.",
       args: ArgSchemas.find_customer,
       run: tool_find_customer,
-      location: "specs/banking/banking.env:173:7",
+      location: "specs/banking/banking.env:210:7",
     },
     {
       name: "customer_overview",
@@ -1111,7 +1204,7 @@ export const definition: rt.EnvDefinition = {
       description: "A customer's accounts with balances and available funds, and their cards.",
       args: ArgSchemas.customer_overview,
       run: tool_customer_overview,
-      location: "specs/banking/banking.env:182:7",
+      location: "specs/banking/banking.env:219:7",
     },
     {
       name: "account_history",
@@ -1119,7 +1212,7 @@ export const definition: rt.EnvDefinition = {
       description: "An account's ledger, newest first.",
       args: ArgSchemas.account_history,
       run: tool_account_history,
-      location: "specs/banking/banking.env:198:7",
+      location: "specs/banking/banking.env:239:7",
     },
     {
       name: "monthly_summary",
@@ -1127,7 +1220,7 @@ export const definition: rt.EnvDefinition = {
       description: "Totals of one account for one calendar month.",
       args: ArgSchemas.monthly_summary,
       run: tool_monthly_summary,
-      location: "specs/banking/banking.env:209:7",
+      location: "specs/banking/banking.env:254:7",
     },
     {
       name: "card_status",
@@ -1135,7 +1228,7 @@ export const definition: rt.EnvDefinition = {
       description: "A card's state and how much it can still spend today.",
       args: ArgSchemas.card_status,
       run: tool_card_status,
-      location: "specs/banking/banking.env:226:7",
+      location: "specs/banking/banking.env:274:7",
     },
     {
       name: "scheduled_transfers",
@@ -1143,7 +1236,7 @@ export const definition: rt.EnvDefinition = {
       description: "Transfers waiting to run from any of the customer's accounts, soonest first.",
       args: ArgSchemas.scheduled_transfers,
       run: tool_scheduled_transfers,
-      location: "specs/banking/banking.env:234:7",
+      location: "specs/banking/banking.env:285:7",
     },
     {
       name: "deposit",
@@ -1151,7 +1244,7 @@ export const definition: rt.EnvDefinition = {
       description: "Pay money into an open or frozen account.",
       args: ArgSchemas.deposit,
       run: tool_deposit,
-      location: "specs/banking/banking.env:242:8",
+      location: "specs/banking/banking.env:293:8",
     },
     {
       name: "withdraw",
@@ -1159,7 +1252,7 @@ export const definition: rt.EnvDefinition = {
       description: "Withdraw cash, within the available funds and the customer's daily cash limit.",
       args: ArgSchemas.withdraw,
       run: tool_withdraw,
-      location: "specs/banking/banking.env:252:8",
+      location: "specs/banking/banking.env:303:8",
     },
     {
       name: "transfer",
@@ -1168,7 +1261,7 @@ export const definition: rt.EnvDefinition = {
         "Move money between accounts, now or on a scheduled day. Paying another customer needs a verified identity.",
       args: ArgSchemas.transfer,
       run: tool_transfer,
-      location: "specs/banking/banking.env:264:8",
+      location: "specs/banking/banking.env:315:8",
     },
     {
       name: "cancel_transfer",
@@ -1176,7 +1269,7 @@ export const definition: rt.EnvDefinition = {
       description: "Cancel a scheduled transfer before it runs.",
       args: ArgSchemas.cancel_transfer,
       run: tool_cancel_transfer,
-      location: "specs/banking/banking.env:287:8",
+      location: "specs/banking/banking.env:338:8",
     },
     {
       name: "advance_day",
@@ -1185,7 +1278,7 @@ export const definition: rt.EnvDefinition = {
         "Move to a later day and run every scheduled transfer that has come due; ones that cannot be paid fail.",
       args: ArgSchemas.advance_day,
       run: tool_advance_day,
-      location: "specs/banking/banking.env:295:8",
+      location: "specs/banking/banking.env:346:8",
     },
     {
       name: "card_purchase",
@@ -1193,7 +1286,7 @@ export const definition: rt.EnvDefinition = {
       description: "Authorize and post a debit-card purchase.",
       args: ArgSchemas.card_purchase,
       run: tool_card_purchase,
-      location: "specs/banking/banking.env:317:8",
+      location: "specs/banking/banking.env:368:8",
     },
     {
       name: "update_card",
@@ -1201,7 +1294,7 @@ export const definition: rt.EnvDefinition = {
       description: "Lock, unlock or cancel a card, or change its daily limit.",
       args: ArgSchemas.update_card,
       run: tool_update_card,
-      location: "specs/banking/banking.env:330:8",
+      location: "specs/banking/banking.env:381:8",
     },
     {
       name: "open_account",
@@ -1209,7 +1302,7 @@ export const definition: rt.EnvDefinition = {
       description: "Open a new checking or savings account for a verified customer (no overdraft at first).",
       args: ArgSchemas.open_account,
       run: tool_open_account,
-      location: "specs/banking/banking.env:349:8",
+      location: "specs/banking/banking.env:400:8",
     },
     {
       name: "close_account",
@@ -1218,7 +1311,7 @@ export const definition: rt.EnvDefinition = {
         "Close an account: pay out its balance to another account, cancel its cards and scheduled transfers.",
       args: ArgSchemas.close_account,
       run: tool_close_account,
-      location: "specs/banking/banking.env:367:8",
+      location: "specs/banking/banking.env:418:8",
     },
   ],
   invariants: [
@@ -1343,6 +1436,263 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, t: any) =>
           !(t.status === "completed") ||
           rt.count($s.t.transactions.values(), (x: any) => x.transfer_id == t.transfer_id) === 2,
+      },
+    },
+    {
+      name: "transfer_lines_match",
+      description:
+        "A completed transfer's lines take its amount from the source and add it to the destination",
+      location: "specs/banking/banking.env:99:1",
+      reads: ["transactions", "transfers"],
+      check: ($s: rt.Ctx) =>
+        $s.t.transfers
+          .values()
+          .every(
+            (t: any) =>
+              !(t.status === "completed") ||
+              ($s.t.transactions
+                .values()
+                .some(
+                  (x: any) =>
+                    x.transfer_id == t.transfer_id &&
+                    x.account_id === t.from_account &&
+                    x.kind === "transfer_out" &&
+                    x.amount === -t.amount,
+                ) &&
+                $s.t.transactions
+                  .values()
+                  .some(
+                    (x: any) =>
+                      x.transfer_id == t.transfer_id &&
+                      x.account_id === t.to_account &&
+                      x.kind === "transfer_in" &&
+                      x.amount === t.amount,
+                  )),
+          ),
+      perRecord: {
+        table: "transfers",
+        check: ($s: rt.Ctx, t: any) =>
+          !(t.status === "completed") ||
+          ($s.t.transactions
+            .values()
+            .some(
+              (x: any) =>
+                x.transfer_id == t.transfer_id &&
+                x.account_id === t.from_account &&
+                x.kind === "transfer_out" &&
+                x.amount === -t.amount,
+            ) &&
+            $s.t.transactions
+              .values()
+              .some(
+                (x: any) =>
+                  x.transfer_id == t.transfer_id &&
+                  x.account_id === t.to_account &&
+                  x.kind === "transfer_in" &&
+                  x.amount === t.amount,
+              )),
+      },
+    },
+    {
+      name: "unposted_transfers_have_no_lines",
+      description: "Scheduled, cancelled and failed transfers moved no money",
+      location: "specs/banking/banking.env:103:1",
+      reads: ["transactions", "transfers"],
+      check: ($s: rt.Ctx) =>
+        $s.t.transfers
+          .values()
+          .every(
+            (t: any) =>
+              !(t.status !== "completed") ||
+              !$s.t.transactions.values().some((x: any) => x.transfer_id == t.transfer_id),
+          ),
+      perRecord: {
+        table: "transfers",
+        check: ($s: rt.Ctx, t: any) =>
+          !(t.status !== "completed") ||
+          !$s.t.transactions.values().some((x: any) => x.transfer_id == t.transfer_id),
+      },
+    },
+    {
+      name: "scheduled_are_future",
+      description: "A scheduled transfer is due after today (due ones run when the day advances)",
+      location: "specs/banking/banking.env:105:1",
+      reads: ["today", "transfers"],
+      check: ($s: rt.Ctx) =>
+        $s.t.transfers.values().every((t: any) => !(t.status === "scheduled") || t.execute_on > $s.g.today),
+      perRecord: {
+        table: "transfers",
+        check: ($s: rt.Ctx, t: any) => !(t.status === "scheduled") || t.execute_on > $s.g.today,
+      },
+    },
+    {
+      name: "failed_have_reason",
+      description: "Exactly the failed transfers carry a failure reason",
+      location: "specs/banking/banking.env:107:1",
+      reads: ["transfers"],
+      check: ($s: rt.Ctx) =>
+        $s.t.transfers
+          .values()
+          .every(
+            (t: any) => (t.status === "failed") === (t.failure_reason != null && t.failure_reason !== ""),
+          ),
+      perRecord: {
+        table: "transfers",
+        check: ($s: rt.Ctx, t: any) =>
+          (t.status === "failed") === (t.failure_reason != null && t.failure_reason !== ""),
+      },
+    },
+    {
+      name: "transfer_amounts_valid",
+      description: "Transfers move a positive amount in whole cents between two accounts",
+      location: "specs/banking/banking.env:109:1",
+      reads: ["transfers"],
+      check: ($s: rt.Ctx) =>
+        $s.t.transfers
+          .values()
+          .every(
+            (t: any) =>
+              t.amount > 0 && rt.pyRound(t.amount, 2) === t.amount && t.from_account !== t.to_account,
+          ),
+      perRecord: {
+        table: "transfers",
+        check: ($s: rt.Ctx, t: any) =>
+          t.amount > 0 && rt.pyRound(t.amount, 2) === t.amount && t.from_account !== t.to_account,
+      },
+    },
+    {
+      name: "lines_in_cents",
+      description: "Ledger lines move a non-zero amount in whole cents",
+      location: "specs/banking/banking.env:111:1",
+      reads: ["transactions"],
+      check: ($s: rt.Ctx) =>
+        $s.t.transactions.values().every((t: any) => t.amount !== 0 && rt.pyRound(t.amount, 2) === t.amount),
+      perRecord: {
+        table: "transactions",
+        check: ($s: rt.Ctx, t: any) => t.amount !== 0 && rt.pyRound(t.amount, 2) === t.amount,
+      },
+    },
+    {
+      name: "card_lines_are_purchases",
+      description: "Exactly the card purchases name a card, one on the account they were posted to",
+      location: "specs/banking/banking.env:113:1",
+      reads: ["cards", "transactions"],
+      check: ($s: rt.Ctx) =>
+        $s.t.transactions
+          .values()
+          .every(
+            (t: any) =>
+              (t.kind === "card_purchase") === (t.card_id != null) &&
+              (t.card_id == null ||
+                rt.must($s.t.cards, t.card_id, "specs/banking/banking.env:115:31").account_id ===
+                  t.account_id),
+          ),
+      perRecord: {
+        table: "transactions",
+        check: ($s: rt.Ctx, t: any) =>
+          (t.kind === "card_purchase") === (t.card_id != null) &&
+          (t.card_id == null ||
+            rt.must($s.t.cards, t.card_id, "specs/banking/banking.env:115:31").account_id === t.account_id),
+      },
+    },
+    {
+      name: "card_limits_in_range",
+      description: "Card limits are positive and at most the bank's maximum",
+      location: "specs/banking/banking.env:116:1",
+      reads: ["max_card_limit", "cards"],
+      check: ($s: rt.Ctx) =>
+        $s.t.cards.values().every((k: any) => k.daily_limit > 0 && k.daily_limit <= $s.g.max_card_limit),
+      perRecord: {
+        table: "cards",
+        check: ($s: rt.Ctx, k: any) => k.daily_limit > 0 && k.daily_limit <= $s.g.max_card_limit,
+      },
+    },
+    {
+      name: "cash_within_daily_limit",
+      description: "Nobody withdrew more cash today than the daily limit",
+      location: "specs/banking/banking.env:118:1",
+      reads: ["daily_cash_limit", "accounts", "today", "transactions", "customers"],
+      check: ($s: rt.Ctx) =>
+        $s.t.customers.values().every(
+          (c: any) =>
+            rt.pyRound(
+              -rt.sum(
+                $s.t.transactions
+                  .values()
+                  .filter(
+                    (t: any) =>
+                      t.kind === "withdrawal" &&
+                      t.posted_on === $s.g.today &&
+                      rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:121:11").customer_id ===
+                        c.customer_id,
+                  ),
+                (t: any) => t.amount,
+              ),
+              2,
+            ) <= $s.g.daily_cash_limit,
+        ),
+      perRecord: {
+        table: "customers",
+        check: ($s: rt.Ctx, c: any) =>
+          rt.pyRound(
+            -rt.sum(
+              $s.t.transactions
+                .values()
+                .filter(
+                  (t: any) =>
+                    t.kind === "withdrawal" &&
+                    t.posted_on === $s.g.today &&
+                    rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:121:11").customer_id ===
+                      c.customer_id,
+                ),
+              (t: any) => t.amount,
+            ),
+            2,
+          ) <= $s.g.daily_cash_limit,
+      },
+    },
+    {
+      name: "at_most_five_open",
+      description: "A customer has at most five accounts that are not closed",
+      location: "specs/banking/banking.env:122:1",
+      reads: ["accounts", "customers"],
+      check: ($s: rt.Ctx) =>
+        $s.t.customers
+          .values()
+          .every(
+            (c: any) =>
+              rt.count(
+                $s.t.accounts.values(),
+                (a: any) => a.customer_id === c.customer_id && a.status !== "closed",
+              ) <= 5,
+          ),
+      perRecord: {
+        table: "customers",
+        check: ($s: rt.Ctx, c: any) =>
+          rt.count(
+            $s.t.accounts.values(),
+            (a: any) => a.customer_id === c.customer_id && a.status !== "closed",
+          ) <= 5,
+      },
+    },
+    {
+      name: "active_cards_on_open_accounts",
+      description: "An active card's account is open",
+      location: "specs/banking/banking.env:124:1",
+      reads: ["accounts", "cards"],
+      check: ($s: rt.Ctx) =>
+        $s.t.cards
+          .values()
+          .every(
+            (k: any) =>
+              !(k.status === "active") ||
+              rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:125:55").status === "open",
+          ),
+      perRecord: {
+        table: "cards",
+        check: ($s: rt.Ctx, k: any) =>
+          !(k.status === "active") ||
+          rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:125:55").status === "open",
       },
     },
   ],

@@ -384,4 +384,305 @@ export const scenarios: rt.ScenarioDef[] = [
       { name: "withdraw", arguments: { account_id: "CHK_1", amount: 200 } },
     ],
   },
+  {
+    id: "rachel_up_to_the_limits",
+    description: "Cash, a card purchase, a big deposit and a transfer, each at its limit",
+    task: 'Branch desk, helping Rachel Kim (CU001, say "kim" to find her). She wants the most\ncash she may take out today from her Everyday checking CHK-1001: $1,000. She is buying a\nsofa at Furniture Barn with her card ending 4821 for $945.90, which is exactly what the\ncard has left for today. She also pays $10,000 into her Rainy day savings SAV-2001, and\nwants $200 moved from CHK-1001 to SAV-2001 on 2025-05-01, a year from today. Before you\nfinish, show her the last 200 lines and the newest line of CHK-1001 and its April 2024\nsummary, then close the day with the default one-day advance.',
+    persona: "Rachel Kim, an organized nurse who knows her limits to the cent.",
+    initialFile: "state.json",
+    source: "specs/banking/scenarios.env",
+    checks: [
+      {
+        text: "Did Rachel take $1,000 in cash from CHK-1001 today?",
+        location: "specs/banking/scenarios.env:172:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.transactions
+            .values()
+            .some(
+              (t: any) =>
+                t.account_id === "CHK-1001" &&
+                t.kind === "withdrawal" &&
+                t.amount === -1000 &&
+                t.posted_on === "2024-05-01",
+            ),
+      },
+      {
+        text: "Was the $945.90 Furniture Barn purchase posted on the card ending 4821?",
+        location: "specs/banking/scenarios.env:174:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.transactions
+            .values()
+            .some(
+              (t: any) => t.card_id == "CD001" && t.amount === -945.9 && t.description === "Furniture Barn",
+            ),
+      },
+      {
+        text: "Is CHK-1001 down by exactly $1,945.90, with no fee?",
+        location: "specs/banking/scenarios.env:176:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.accounts, "CHK-1001", "specs/banking/scenarios.env:177:5").balance ===
+            rt.pyRound(
+              rt.must($i.t.accounts, "CHK-1001", "specs/banking/scenarios.env:177:43").balance - 1945.9,
+              2,
+            ) &&
+          !$s.t.transactions.values().some((t: any) => t.account_id === "CHK-1001" && t.kind === "fee"),
+      },
+      {
+        text: "Did SAV-2001 receive the $10,000 deposit?",
+        location: "specs/banking/scenarios.env:179:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.accounts, "SAV-2001", "specs/banking/scenarios.env:180:5").balance ===
+          rt.pyRound(
+            rt.must($i.t.accounts, "SAV-2001", "specs/banking/scenarios.env:180:43").balance + 10000,
+            2,
+          ),
+      },
+      {
+        text: "Is $200 scheduled from CHK-1001 to SAV-2001 for 2025-05-01?",
+        location: "specs/banking/scenarios.env:181:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.transfers
+            .values()
+            .some(
+              (t: any) =>
+                t.from_account === "CHK-1001" &&
+                t.to_account === "SAV-2001" &&
+                t.amount === 200 &&
+                t.execute_on === "2025-05-01" &&
+                t.status === "scheduled",
+            ),
+      },
+      {
+        text: "Did the bank day advance by exactly one day?",
+        location: "specs/banking/scenarios.env:184:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) => $s.g.today === "2024-05-02",
+      },
+    ],
+    solution: [
+      { name: "find_customer", arguments: { text: "kim" } },
+      { name: "withdraw", arguments: { account_id: "CHK-1001", amount: 1000 } },
+      { name: "card_status", arguments: { card_id: "CD001" } },
+      { name: "card_purchase", arguments: { card_id: "CD001", merchant: "Furniture Barn", amount: 945.9 } },
+      { name: "deposit", arguments: { account_id: "SAV-2001", amount: 10000, description: "Inheritance" } },
+      {
+        name: "transfer",
+        arguments: {
+          from_account: "CHK-1001",
+          to_account: "SAV-2001",
+          amount: 200,
+          execute_on: "2025-05-01",
+        },
+      },
+      { name: "account_history", arguments: { account_id: "CHK-1001", limit: 200 } },
+      { name: "account_history", arguments: { account_id: "CHK-1001", limit: 1 } },
+      { name: "monthly_summary", arguments: { account_id: "CHK-1001", month: "2024-04" } },
+      { name: "advance_day", arguments: {} },
+    ],
+  },
+  {
+    id: "omar_makes_room",
+    description: "The sixth savings withdrawal, an exact cash-out, and a fifth account",
+    task: 'Omar Haddad (CU010) at the counter. He needs $100 more in cash from his Cushion\nsavings SAV-4001, and wants to take out everything in his Daily checking CHK-3001\n($181.25) without going overdrawn. Then close his empty Old bills checking CHK-3002 and\nopen a new checking account nicknamed "Travel", with no opening deposit.',
+    persona: "Omar Haddad, a cautious shop owner who counts his cash twice.",
+    initial: {
+      customers: {
+        CU010: {
+          customer_id: "CU010",
+          name: "Omar Haddad",
+          email: "omar.haddad@example.com",
+          phone: null,
+          kyc_verified: true,
+          joined_on: "2020-01-06",
+        },
+      },
+      accounts: {
+        "CHK-3001": {
+          account_id: "CHK-3001",
+          customer_id: "CU010",
+          kind: "checking",
+          nickname: "Daily",
+          balance: 181.25,
+          overdraft_limit: 0,
+          status: "open",
+          opened_on: "2020-01-06",
+        },
+        "CHK-3002": {
+          account_id: "CHK-3002",
+          customer_id: "CU010",
+          kind: "checking",
+          nickname: "Old bills",
+          balance: 0,
+          overdraft_limit: 0,
+          status: "open",
+          opened_on: "2020-01-06",
+        },
+        "SAV-4001": {
+          account_id: "SAV-4001",
+          customer_id: "CU010",
+          kind: "savings",
+          nickname: "Cushion",
+          balance: 1000,
+          overdraft_limit: 0,
+          status: "open",
+          opened_on: "2020-01-06",
+        },
+        "SAV-4002": {
+          account_id: "SAV-4002",
+          customer_id: "CU010",
+          kind: "savings",
+          nickname: "Car",
+          balance: 0,
+          overdraft_limit: 0,
+          status: "open",
+          opened_on: "2021-03-01",
+        },
+        "SAV-4003": {
+          account_id: "SAV-4003",
+          customer_id: "CU010",
+          kind: "savings",
+          nickname: "Gifts",
+          balance: 0,
+          overdraft_limit: 0,
+          status: "open",
+          opened_on: "2022-11-20",
+        },
+      },
+      transactions: {
+        TX9001: {
+          txn_id: "TX9001",
+          account_id: "CHK-3001",
+          kind: "deposit",
+          amount: 181.25,
+          balance_after: 181.25,
+          posted_on: "2024-04-01",
+          description: "Balance brought forward",
+          transfer_id: null,
+          card_id: null,
+        },
+        TX9002: {
+          txn_id: "TX9002",
+          account_id: "SAV-4001",
+          kind: "deposit",
+          amount: 1600,
+          balance_after: 1600,
+          posted_on: "2024-04-01",
+          description: "Balance brought forward",
+          transfer_id: null,
+          card_id: null,
+        },
+        TX9003: {
+          txn_id: "TX9003",
+          account_id: "SAV-4001",
+          kind: "withdrawal",
+          amount: -100,
+          balance_after: 1500,
+          posted_on: "2024-04-15",
+          description: "Cash withdrawal",
+          transfer_id: null,
+          card_id: null,
+        },
+        TX9004: {
+          txn_id: "TX9004",
+          account_id: "SAV-4001",
+          kind: "withdrawal",
+          amount: -100,
+          balance_after: 1400,
+          posted_on: "2024-05-01",
+          description: "Cash withdrawal",
+          transfer_id: null,
+          card_id: null,
+        },
+        TX9005: {
+          txn_id: "TX9005",
+          account_id: "SAV-4001",
+          kind: "withdrawal",
+          amount: -100,
+          balance_after: 1300,
+          posted_on: "2024-05-01",
+          description: "Cash withdrawal",
+          transfer_id: null,
+          card_id: null,
+        },
+        TX9006: {
+          txn_id: "TX9006",
+          account_id: "SAV-4001",
+          kind: "withdrawal",
+          amount: -100,
+          balance_after: 1200,
+          posted_on: "2024-05-01",
+          description: "Cash withdrawal",
+          transfer_id: null,
+          card_id: null,
+        },
+        TX9007: {
+          txn_id: "TX9007",
+          account_id: "SAV-4001",
+          kind: "withdrawal",
+          amount: -100,
+          balance_after: 1100,
+          posted_on: "2024-05-01",
+          description: "Cash withdrawal",
+          transfer_id: null,
+          card_id: null,
+        },
+        TX9008: {
+          txn_id: "TX9008",
+          account_id: "SAV-4001",
+          kind: "withdrawal",
+          amount: -100,
+          balance_after: 1000,
+          posted_on: "2024-05-01",
+          description: "Cash withdrawal",
+          transfer_id: null,
+          card_id: null,
+        },
+      },
+      transfers: {},
+      cards: {},
+      today: "2024-05-01",
+    },
+    source: "specs/banking/scenarios.env",
+    checks: [
+      {
+        text: "Did the $100 savings withdrawal go through?",
+        location: "specs/banking/scenarios.env:231:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.accounts, "SAV-4001", "specs/banking/scenarios.env:231:56").balance === 900,
+      },
+      {
+        text: "Is CHK-3001 at exactly zero, with no overdraft fee?",
+        location: "specs/banking/scenarios.env:232:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.accounts, "CHK-3001", "specs/banking/scenarios.env:233:5").balance === 0 &&
+          !$s.t.transactions.values().some((t: any) => t.account_id === "CHK-3001" && t.kind === "fee"),
+      },
+      {
+        text: "Is CHK-3002 closed?",
+        location: "specs/banking/scenarios.env:234:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.accounts, "CHK-3002", "specs/banking/scenarios.env:234:32").status === "closed",
+      },
+      {
+        text: "Does Omar have an open, empty checking account 'Travel'?",
+        location: "specs/banking/scenarios.env:235:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.accounts
+            .values()
+            .some(
+              (a: any) =>
+                a.customer_id === "CU010" &&
+                a.kind === "checking" &&
+                a.nickname == "Travel" &&
+                a.status === "open" &&
+                a.balance === 0,
+            ),
+      },
+    ],
+    solution: [
+      { name: "withdraw", arguments: { account_id: "SAV-4001", amount: 100 } },
+      { name: "withdraw", arguments: { account_id: "CHK-3001", amount: 181.25 } },
+      { name: "close_account", arguments: { account_id: "CHK-3002" } },
+      { name: "open_account", arguments: { customer_id: "CU010", kind: "checking", nickname: "Travel" } },
+    ],
+  },
 ];

@@ -452,7 +452,7 @@ function tool_hhmm($s: rt.Ctx, $a: any): any {
 /** fn weekday */
 function tool_weekday($s: rt.Ctx, $a: any): any {
   const d = $a.d;
-  return rt.mod(rt.daysBetween("2024-01-01", d), 7, "specs/calendar/calendar.env:100:10");
+  return rt.mod(rt.daysBetween("2024-01-01", d), 7, "specs/calendar/calendar.env:107:10");
 }
 
 /** fn headcount */
@@ -480,7 +480,7 @@ function tool_conflict_reason($s: rt.Ctx, $a: any): any {
   const end = $a.end;
   const except_event = $a.except_event;
   let p = rt.orNull($s.t.people.get(person_id));
-  if (p == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:113:3");
+  if (p == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:120:3");
   let day = rt.dateOf(start);
   if (tool_weekday($s, { d: day }) >= 5) {
     return `${day} is a weekend`;
@@ -550,11 +550,11 @@ function tool_check_organizer($s: rt.Ctx, $a: any): any {
   const actor_id = $a.actor_id;
   const ev = $a.ev;
   if (!(ev.organizer_id === actor_id))
-    rt.fail(`Only the organizer can change '${ev.title}'`, "specs/calendar/calendar.env:138:3");
+    rt.fail(`Only the organizer can change '${ev.title}'`, "specs/calendar/calendar.env:145:3");
   if (!(ev.status === "confirmed"))
-    rt.fail(`'${ev.title}' is cancelled`, "specs/calendar/calendar.env:139:3");
+    rt.fail(`'${ev.title}' is cancelled`, "specs/calendar/calendar.env:146:3");
   if (!(ev.start > $s.g.now))
-    rt.fail(`'${ev.title}' has already started`, "specs/calendar/calendar.env:140:3");
+    rt.fail(`'${ev.title}' has already started`, "specs/calendar/calendar.env:147:3");
   return null;
 }
 
@@ -562,7 +562,7 @@ function tool_check_organizer($s: rt.Ctx, $a: any): any {
 function tool_room_name($s: rt.Ctx, $a: any): any {
   const room_id = $a.room_id ?? null;
   if (room_id != null && $s.t.rooms.has(room_id)) {
-    return rt.must($s.t.rooms, room_id, "specs/calendar/calendar.env:144:52").name;
+    return rt.must($s.t.rooms, room_id, "specs/calendar/calendar.env:151:52").name;
   }
   return "(no room)";
 }
@@ -582,7 +582,7 @@ function tool_get_schedule($s: rt.Ctx, $a: any): any {
   const day = $a.day;
   const include_declined = $a.include_declined;
   if (!$s.t.people.has(person_id))
-    rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:160:3");
+    rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:167:3");
   let mine = $s.t.invitations
     .values()
     .filter((i: any) => i.person_id === person_id && (include_declined || i.response !== "declined"));
@@ -590,16 +590,16 @@ function tool_get_schedule($s: rt.Ctx, $a: any): any {
     mine
       .filter(
         (i: any) =>
-          rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:162:27").status === "confirmed" &&
-          rt.dateOf(rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:162:78").start) === day,
+          rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:169:27").status === "confirmed" &&
+          rt.dateOf(rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:169:78").start) === day,
       )
       .map((i: any) => ({
         event_id: i.event_id,
-        title: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:164:36").title,
-        start: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:164:69").start,
-        end: tool_end_of($s, { ev: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:165:19") }),
+        title: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:171:36").title,
+        start: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:171:69").start,
+        end: tool_end_of($s, { ev: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:172:19") }),
         room: tool_room_name($s, {
-          room_id: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:165:56").room_id,
+          room_id: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:172:56").room_id,
         }),
         response: i.response,
       })),
@@ -611,13 +611,13 @@ function tool_get_schedule($s: rt.Ctx, $a: any): any {
 function tool_get_event($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   let ev = rt.orNull($s.t.events.get(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:175:3");
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:182:3");
   let attendees = $s.t.invitations
     .values()
     .filter((i: any) => i.event_id === event_id)
     .map((i: any) => ({
       person_id: i.person_id,
-      name: rt.must($s.t.people, i.person_id, "specs/calendar/calendar.env:177:47").name,
+      name: rt.must($s.t.people, i.person_id, "specs/calendar/calendar.env:184:47").name,
       attendance: i.attendance,
       response: i.response,
     }));
@@ -629,10 +629,10 @@ function tool_check_availability($s: rt.Ctx, $a: any): any {
   const person_ids = $a.person_ids;
   const start = $a.start;
   const duration_minutes = $a.duration_minutes;
-  if (!(duration_minutes > 0)) rt.fail("Duration must be positive", "specs/calendar/calendar.env:187:3");
+  if (!(duration_minutes > 0)) rt.fail("Duration must be positive", "specs/calendar/calendar.env:194:3");
   let end = rt.datetimeAdd(start, duration_minutes);
   for (const pid of [...person_ids] as any[]) {
-    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:190:5");
+    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:197:5");
   }
   return person_ids
     .map((pid: any) => ({
@@ -648,7 +648,7 @@ function tool_find_free_rooms($s: rt.Ctx, $a: any): any {
   const duration_minutes = $a.duration_minutes;
   const min_capacity = $a.min_capacity;
   const feature = $a.feature ?? null;
-  if (!(duration_minutes > 0)) rt.fail("Duration must be positive", "specs/calendar/calendar.env:202:3");
+  if (!(duration_minutes > 0)) rt.fail("Duration must be positive", "specs/calendar/calendar.env:209:3");
   let end = rt.datetimeAdd(start, duration_minutes);
   return rt.sorted(
     $s.t.rooms
@@ -674,11 +674,11 @@ function tool_suggest_slots($s: rt.Ctx, $a: any): any {
   const earliest = $a.earliest;
   const duration_minutes = $a.duration_minutes;
   const max_results = $a.max_results;
-  if (!(person_ids.length > 0)) rt.fail("Name at least one person", "specs/calendar/calendar.env:215:3");
+  if (!(person_ids.length > 0)) rt.fail("Name at least one person", "specs/calendar/calendar.env:222:3");
   if (!(earliest >= $s.g.now))
-    rt.fail(`${earliest} is in the past; it is now ${$s.g.now}`, "specs/calendar/calendar.env:216:3");
+    rt.fail(`${earliest} is in the past; it is now ${$s.g.now}`, "specs/calendar/calendar.env:223:3");
   for (const pid of [...person_ids] as any[]) {
-    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:218:5");
+    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:225:5");
   }
   let ends = $s.t.events
     .values()
@@ -714,29 +714,29 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
   const description = $a.description ?? null;
   const ignore_conflicts = $a.ignore_conflicts;
   let org = rt.orNull($s.t.people.get(organizer_id));
-  if (org == null) rt.fail(`Person ${organizer_id} not found`, "specs/calendar/calendar.env:236:3");
-  if (!(title.trim() !== "")) rt.fail("Give the event a title", "specs/calendar/calendar.env:237:3");
+  if (org == null) rt.fail(`Person ${organizer_id} not found`, "specs/calendar/calendar.env:243:3");
+  if (!(title.trim() !== "")) rt.fail("Give the event a title", "specs/calendar/calendar.env:244:3");
   if (!(start >= $s.g.now))
-    rt.fail(`${start} is in the past; it is now ${$s.g.now}`, "specs/calendar/calendar.env:238:3");
+    rt.fail(`${start} is in the past; it is now ${$s.g.now}`, "specs/calendar/calendar.env:245:3");
   if (!(duration_minutes >= 5 && duration_minutes <= $s.g.max_event_minutes))
     rt.fail(
       `Events last 5 to ${rt.str($s.g.max_event_minutes, false)} minutes`,
-      "specs/calendar/calendar.env:239:3",
+      "specs/calendar/calendar.env:246:3",
     );
   let end = rt.datetimeAdd(start, duration_minutes);
   let invitees = rt.distinct(attendee_ids).filter((x: any) => x !== organizer_id);
   for (const pid of [...invitees] as any[]) {
-    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:244:5");
+    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:251:5");
   }
   if (!ignore_conflicts) {
     for (const pid of [...[...[organizer_id], ...invitees]] as any[]) {
       let why = tool_conflict_reason($s, { person_id: pid, start: start, end: end, except_event: "" });
-      if (!(why === "")) rt.fail(`Cannot schedule at ${start}: ${why}`, "specs/calendar/calendar.env:249:7");
+      if (!(why === "")) rt.fail(`Cannot schedule at ${start}: ${why}`, "specs/calendar/calendar.env:256:7");
     }
   }
   if (room_id != null) {
     let room = rt.orNull($s.t.rooms.get(room_id));
-    if (room == null) rt.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:253:5");
+    if (room == null) rt.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:260:5");
     let problem = tool_room_problem($s, {
       room: room,
       start: start,
@@ -744,7 +744,7 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
       seats: invitees.length + 1,
       except_event: "",
     });
-    if (!(problem === "")) rt.fail(problem, "specs/calendar/calendar.env:255:5");
+    if (!(problem === "")) rt.fail(problem, "specs/calendar/calendar.env:262:5");
   }
   let ev = rt.insertRec(
     $s.t.events,
@@ -759,7 +759,7 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
       created: $s.g.now,
       status: "confirmed",
     },
-    "specs/calendar/calendar.env:257:12",
+    "specs/calendar/calendar.env:264:12",
   );
   rt.insertRec(
     $s.t.invitations,
@@ -771,7 +771,7 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
       responded_at: $s.g.now,
       attendance: "required",
     },
-    "specs/calendar/calendar.env:259:3",
+    "specs/calendar/calendar.env:266:3",
   );
   for (const pid of [...invitees] as any[]) {
     rt.insertRec(
@@ -783,11 +783,42 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
         attendance: "required",
         response: "pending",
       },
-      "specs/calendar/calendar.env:261:5",
+      "specs/calendar/calendar.env:268:5",
     );
   }
+  if (
+    $s.checks &&
+    !(
+      rt.must($s.t.events, ev.event_id, "specs/calendar/calendar.env:271:10").start >= $s.g.now &&
+      rt.must($s.t.events, ev.event_id, "specs/calendar/calendar.env:271:47").duration_minutes >= 5 &&
+      rt.must($s.t.events, ev.event_id, "specs/calendar/calendar.env:272:9").room_id == room_id &&
+      rt.must($s.t.events, ev.event_id, "specs/calendar/calendar.env:272:52").status === "confirmed"
+    )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:271:3");
+  if (
+    $s.checks &&
+    !(
+      ignore_conflicts ||
+      [...[organizer_id], ...invitees].every(
+        (p: any) =>
+          tool_conflict_reason($s, { person_id: p, start: start, end: end, except_event: ev.event_id }) ===
+          "",
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:273:3");
+  if (
+    $s.checks &&
+    !invitees.every((p: any) =>
+      $s.t.invitations
+        .values()
+        .some((i: any) => i.event_id === ev.event_id && i.person_id === p && i.response === "pending"),
+    )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:274:3");
   if ($s.checks && !(tool_headcount($s, { event_id: ev.event_id }) === invitees.length + 1))
-    rt.fault("ensure failed", "specs/calendar/calendar.env:263:3");
+    rt.fault("ensure failed", "specs/calendar/calendar.env:275:3");
   return ev;
 }
 
@@ -799,10 +830,10 @@ function tool_invite($s: rt.Ctx, $a: any): any {
   const attendance = $a.attendance;
   const ignore_conflicts = $a.ignore_conflicts;
   let ev = rt.orNull($s.t.events.get(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:274:3");
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:286:3");
   tool_check_organizer($s, { actor_id: actor_id, ev: ev });
   let guest = rt.orNull($s.t.people.get(person_id));
-  if (guest == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:276:3");
+  if (guest == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:288:3");
   if (!ignore_conflicts) {
     let why = tool_conflict_reason($s, {
       person_id: person_id,
@@ -810,18 +841,18 @@ function tool_invite($s: rt.Ctx, $a: any): any {
       end: tool_end_of($s, { ev: ev }),
       except_event: event_id,
     });
-    if (!(why === "")) rt.fail(why, "specs/calendar/calendar.env:279:5");
+    if (!(why === "")) rt.fail(why, "specs/calendar/calendar.env:291:5");
   }
   if (ev.room_id != null) {
     if (
       !(
         tool_headcount($s, { event_id: event_id }) <
-        rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:282:35").capacity
+        rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:294:35").capacity
       )
     )
       rt.fail(
-        `${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:282:70").name} is full; change the room first`,
-        "specs/calendar/calendar.env:282:5",
+        `${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:294:70").name} is full; change the room first`,
+        "specs/calendar/calendar.env:294:5",
       );
   }
   let existing = $s.t.invitations.writable(
@@ -829,10 +860,33 @@ function tool_invite($s: rt.Ctx, $a: any): any {
   );
   if (existing != null) {
     if (!(existing.response === "declined"))
-      rt.fail(`${guest.name} is already invited`, "specs/calendar/calendar.env:286:5");
+      rt.fail(`${guest.name} is already invited`, "specs/calendar/calendar.env:298:5");
     existing.response = "pending";
     existing.attendance = attendance;
     existing.responded_at = null;
+    if (
+      $s.checks &&
+      !(
+        rt.must($s.t.invitations, existing.invitation_id, "specs/calendar/calendar.env:302:12").response ===
+          "pending" &&
+        rt.must($s.t.invitations, existing.invitation_id, "specs/calendar/calendar.env:302:72").attendance ===
+          attendance
+      )
+    )
+      rt.fault("ensure failed", "specs/calendar/calendar.env:302:5");
+    if (
+      $s.checks &&
+      !(
+        ignore_conflicts ||
+        tool_conflict_reason($s, {
+          person_id: person_id,
+          start: ev.start,
+          end: tool_end_of($s, { ev: ev }),
+          except_event: event_id,
+        }) === ""
+      )
+    )
+      rt.fault("ensure failed", "specs/calendar/calendar.env:303:5");
     return existing;
   }
   let inv = rt.insertRec(
@@ -844,8 +898,31 @@ function tool_invite($s: rt.Ctx, $a: any): any {
       attendance: attendance,
       response: "pending",
     },
-    "specs/calendar/calendar.env:292:13",
+    "specs/calendar/calendar.env:306:13",
   );
+  if (
+    $s.checks &&
+    !(
+      ignore_conflicts ||
+      tool_conflict_reason($s, {
+        person_id: person_id,
+        start: ev.start,
+        end: tool_end_of($s, { ev: ev }),
+        except_event: event_id,
+      }) === ""
+    )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:307:3");
+  if (
+    $s.checks &&
+    !(
+      rt.count(
+        $s.t.invitations.values(),
+        (i: any) => i.event_id === event_id && i.person_id === person_id && i.response === "pending",
+      ) === 1
+    )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:308:3");
   return inv;
 }
 
@@ -857,30 +934,45 @@ function tool_respond($s: rt.Ctx, $a: any): any {
   let inv = $s.t.invitations.writable(
     rt.find($s.t.invitations.values(), (i: any) => i.event_id === event_id && i.person_id === person_id),
   );
-  if (inv == null) rt.fail(`${person_id} is not invited to ${event_id}`, "specs/calendar/calendar.env:302:3");
-  let ev = rt.must($s.t.events, inv.event_id, "specs/calendar/calendar.env:303:12");
+  if (inv == null) rt.fail(`${person_id} is not invited to ${event_id}`, "specs/calendar/calendar.env:318:3");
+  let ev = rt.must($s.t.events, inv.event_id, "specs/calendar/calendar.env:319:12");
   if (!(response !== "pending"))
-    rt.fail("Answer accepted, tentative or declined", "specs/calendar/calendar.env:304:3");
+    rt.fail("Answer accepted, tentative or declined", "specs/calendar/calendar.env:320:3");
   if (!(ev.status === "confirmed"))
-    rt.fail(`'${ev.title}' is cancelled`, "specs/calendar/calendar.env:305:3");
+    rt.fail(`'${ev.title}' is cancelled`, "specs/calendar/calendar.env:321:3");
   if (!(tool_end_of($s, { ev: ev }) > $s.g.now))
-    rt.fail(`'${ev.title}' is over`, "specs/calendar/calendar.env:306:3");
+    rt.fail(`'${ev.title}' is over`, "specs/calendar/calendar.env:322:3");
   if (!(person_id !== ev.organizer_id))
-    rt.fail("The organizer attends; cancel the event instead", "specs/calendar/calendar.env:307:3");
+    rt.fail("The organizer attends; cancel the event instead", "specs/calendar/calendar.env:323:3");
   if (inv.response === "declined" && response !== "declined" && ev.room_id != null) {
     if (
       !(
         tool_headcount($s, { event_id: event_id }) <
-        rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:309:35").capacity
+        rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:325:35").capacity
       )
     )
       rt.fail(
-        `${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:309:70").name} is full`,
-        "specs/calendar/calendar.env:309:5",
+        `${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:325:70").name} is full`,
+        "specs/calendar/calendar.env:325:5",
       );
   }
   inv.response = response;
   inv.responded_at = $s.g.now;
+  if (
+    $s.checks &&
+    !(
+      rt.must($s.t.invitations, inv.invitation_id, "specs/calendar/calendar.env:330:10").response ===
+        response &&
+      rt.must($s.t.invitations, inv.invitation_id, "specs/calendar/calendar.env:330:66").responded_at ==
+        $s.g.now
+    )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:330:3");
+  if (
+    $s.checks &&
+    !(response !== "pending" && person_id !== ev.organizer_id && tool_end_of($s, { ev: ev }) > $s.g.now)
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:331:3");
   return inv;
 }
 
@@ -892,14 +984,14 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
   const duration_minutes = $a.duration_minutes ?? null;
   const ignore_conflicts = $a.ignore_conflicts;
   let ev = rt.orNull($s.t.events.getW(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:323:3");
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:342:3");
   tool_check_organizer($s, { actor_id: actor_id, ev: ev });
-  if (!(new_start >= $s.g.now)) rt.fail(`${new_start} is in the past`, "specs/calendar/calendar.env:325:3");
+  if (!(new_start >= $s.g.now)) rt.fail(`${new_start} is in the past`, "specs/calendar/calendar.env:344:3");
   let minutes = duration_minutes ?? ev.duration_minutes;
   if (!(minutes >= 5 && minutes <= $s.g.max_event_minutes))
     rt.fail(
       `Events last 5 to ${rt.str($s.g.max_event_minutes, false)} minutes`,
-      "specs/calendar/calendar.env:327:3",
+      "specs/calendar/calendar.env:346:3",
     );
   let new_end = rt.datetimeAdd(new_start, minutes);
   let guests = $s.t.invitations
@@ -913,19 +1005,19 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
         end: new_end,
         except_event: event_id,
       });
-      if (!(why === "")) rt.fail(why, "specs/calendar/calendar.env:333:7");
+      if (!(why === "")) rt.fail(why, "specs/calendar/calendar.env:352:7");
     }
   }
   if (ev.room_id != null) {
     let problem = tool_room_problem($s, {
-      room: rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:337:32"),
+      room: rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:356:32"),
       start: new_start,
       end: new_end,
       seats: guests.length,
       except_event: event_id,
     });
     if (!(problem === ""))
-      rt.fail(`${problem}; pick another room or release it`, "specs/calendar/calendar.env:338:5");
+      rt.fail(`${problem}; pick another room or release it`, "specs/calendar/calendar.env:357:5");
   }
   ev.start = new_start;
   ev.duration_minutes = minutes;
@@ -940,6 +1032,48 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
     inv.response = "pending";
     inv.responded_at = null;
   }
+  if (
+    $s.checks &&
+    !(
+      rt.must($s.t.events, event_id, "specs/calendar/calendar.env:366:10").start === new_start &&
+      rt.must($s.t.events, event_id, "specs/calendar/calendar.env:366:50").duration_minutes === minutes &&
+      new_start >= $s.g.now
+    )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:366:3");
+  if (
+    $s.checks &&
+    !$s.t.invitations
+      .values()
+      .every(
+        (i: any) =>
+          i.event_id !== event_id ||
+          i.person_id === actor_id ||
+          i.response === "declined" ||
+          i.response === "pending",
+      )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:367:3");
+  if (
+    $s.checks &&
+    !(
+      ignore_conflicts ||
+      $s.t.invitations
+        .values()
+        .every(
+          (i: any) =>
+            i.event_id !== event_id ||
+            i.response === "declined" ||
+            tool_conflict_reason($s, {
+              person_id: i.person_id,
+              start: new_start,
+              end: new_end,
+              except_event: event_id,
+            }) === "",
+        )
+    )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:368:3");
   return ev;
 }
 
@@ -949,11 +1083,11 @@ function tool_change_room($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   const room_id = $a.room_id ?? null;
   let ev = rt.orNull($s.t.events.getW(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:355:3");
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:379:3");
   tool_check_organizer($s, { actor_id: actor_id, ev: ev });
   if (room_id != null) {
     let room = rt.orNull($s.t.rooms.get(room_id));
-    if (room == null) rt.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:358:5");
+    if (room == null) rt.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:382:5");
     let problem = tool_room_problem($s, {
       room: room,
       start: ev.start,
@@ -961,9 +1095,11 @@ function tool_change_room($s: rt.Ctx, $a: any): any {
       seats: tool_headcount($s, { event_id: event_id }),
       except_event: event_id,
     });
-    if (!(problem === "")) rt.fail(problem, "specs/calendar/calendar.env:360:5");
+    if (!(problem === "")) rt.fail(problem, "specs/calendar/calendar.env:384:5");
   }
   ev.room_id = room_id;
+  if ($s.checks && !(rt.must($s.t.events, event_id, "specs/calendar/calendar.env:387:10").room_id == room_id))
+    rt.fault("ensure failed", "specs/calendar/calendar.env:387:3");
   return ev;
 }
 
@@ -972,9 +1108,14 @@ function tool_cancel_event($s: rt.Ctx, $a: any): any {
   const actor_id = $a.actor_id;
   const event_id = $a.event_id;
   let ev = rt.orNull($s.t.events.getW(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:369:3");
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:394:3");
   tool_check_organizer($s, { actor_id: actor_id, ev: ev });
   ev.status = "cancelled";
+  if (
+    $s.checks &&
+    !(rt.must($s.t.events, event_id, "specs/calendar/calendar.env:397:10").status === "cancelled")
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:397:3");
   return ev;
 }
 
@@ -984,16 +1125,24 @@ function tool_remove_attendee($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   const person_id = $a.person_id;
   let ev = rt.orNull($s.t.events.get(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:381:3");
+  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:407:3");
   tool_check_organizer($s, { actor_id: actor_id, ev: ev });
   if (!(person_id !== ev.organizer_id))
-    rt.fail("The organizer cannot be removed", "specs/calendar/calendar.env:383:3");
+    rt.fail("The organizer cannot be removed", "specs/calendar/calendar.env:409:3");
   let inv = rt.find(
     $s.t.invitations.values(),
     (i: any) => i.event_id === event_id && i.person_id === person_id,
   );
-  if (inv == null) rt.fail(`${person_id} is not invited`, "specs/calendar/calendar.env:384:3");
-  rt.deleteRec($s.t.invitations, inv.invitation_id, "specs/calendar/calendar.env:385:3");
+  if (inv == null) rt.fail(`${person_id} is not invited`, "specs/calendar/calendar.env:410:3");
+  rt.deleteRec($s.t.invitations, inv.invitation_id, "specs/calendar/calendar.env:411:3");
+  if (
+    $s.checks &&
+    !(
+      !$s.t.invitations.values().some((i: any) => i.event_id === event_id && i.person_id === person_id) &&
+      $s.t.invitations.values().some((i: any) => i.event_id === event_id && i.person_id === ev.organizer_id)
+    )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:412:3");
   return null;
 }
 
@@ -1004,11 +1153,11 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
   const end_date = $a.end_date;
   const reason = $a.reason;
   let p = rt.orNull($s.t.people.get(person_id));
-  if (p == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:394:3");
+  if (p == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:422:3");
   if (!(start_date <= end_date))
-    rt.fail("The time off ends before it starts", "specs/calendar/calendar.env:395:3");
+    rt.fail("The time off ends before it starts", "specs/calendar/calendar.env:423:3");
   if (!(start_date >= rt.dateOf($s.g.now)))
-    rt.fail("Time off cannot start in the past", "specs/calendar/calendar.env:396:3");
+    rt.fail("Time off cannot start in the past", "specs/calendar/calendar.env:424:3");
   if (
     !!$s.t.time_off
       .values()
@@ -1016,7 +1165,7 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
   )
     rt.fail(
       `${p.name} already has time off overlapping ${start_date}..${end_date}`,
-      "specs/calendar/calendar.env:397:3",
+      "specs/calendar/calendar.env:425:3",
     );
   let off = rt.insertRec(
     $s.t.time_off,
@@ -1027,7 +1176,11 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
       end_date: end_date,
       reason: reason,
     },
-    "specs/calendar/calendar.env:399:13",
+    "specs/calendar/calendar.env:427:13",
+  );
+  let declined_before = rt.count(
+    $s.t.invitations.values(),
+    (i: any) => i.person_id === person_id && i.response === "declined",
   );
   let n_declined = 0;
   for (const inv of [
@@ -1036,7 +1189,7 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
       $s.t.invitations.values().filter((i: any) => i.person_id === person_id && i.response !== "declined"),
     ),
   ] as any[]) {
-    let ev = rt.must($s.t.events, inv.event_id, "specs/calendar/calendar.env:402:14");
+    let ev = rt.must($s.t.events, inv.event_id, "specs/calendar/calendar.env:431:14");
     if (
       ev.status === "confirmed" &&
       ev.organizer_id !== person_id &&
@@ -1048,6 +1201,36 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
       n_declined += 1;
     }
   }
+  if (
+    $s.checks &&
+    !!$s.t.invitations
+      .values()
+      .some(
+        (i: any) =>
+          i.person_id === person_id &&
+          i.response !== "declined" &&
+          rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:441:9").status === "confirmed" &&
+          rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:441:52").organizer_id !== person_id &&
+          rt.dateOf(rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:442:17").start) >=
+            start_date &&
+          rt.dateOf(rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:442:69").start) <= end_date,
+      )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:440:3");
+  if (
+    $s.checks &&
+    !(
+      n_declined ===
+      rt.count(
+        $s.t.invitations.values(),
+        (i: any) => i.person_id === person_id && i.response === "declined",
+      ) -
+        declined_before
+    )
+  )
+    rt.fault("ensure failed", "specs/calendar/calendar.env:443:3");
+  if ($s.checks && !($s.t.time_off.has(off.time_off_id) && start_date >= rt.dateOf($s.g.now)))
+    rt.fault("ensure failed", "specs/calendar/calendar.env:444:3");
   return { time_off: off, declined: n_declined };
 }
 
@@ -1124,7 +1307,7 @@ export const definition: rt.EnvDefinition = {
       description: "Look people up by name or email.",
       args: ArgSchemas.find_people,
       run: tool_find_people,
-      location: "specs/calendar/calendar.env:148:7",
+      location: "specs/calendar/calendar.env:155:7",
     },
     {
       name: "get_schedule",
@@ -1132,7 +1315,7 @@ export const definition: rt.EnvDefinition = {
       description: "A person's confirmed events on one day, in time order.",
       args: ArgSchemas.get_schedule,
       run: tool_get_schedule,
-      location: "specs/calendar/calendar.env:155:7",
+      location: "specs/calendar/calendar.env:162:7",
     },
     {
       name: "get_event",
@@ -1140,7 +1323,7 @@ export const definition: rt.EnvDefinition = {
       description: "An event's details with every invitee and their response.",
       args: ArgSchemas.get_event,
       run: tool_get_event,
-      location: "specs/calendar/calendar.env:170:7",
+      location: "specs/calendar/calendar.env:177:7",
     },
     {
       name: "check_availability",
@@ -1148,7 +1331,7 @@ export const definition: rt.EnvDefinition = {
       description: "Say for each person whether they can attend at this time, and why not.",
       args: ArgSchemas.check_availability,
       run: tool_check_availability,
-      location: "specs/calendar/calendar.env:181:7",
+      location: "specs/calendar/calendar.env:188:7",
     },
     {
       name: "find_free_rooms",
@@ -1156,7 +1339,7 @@ export const definition: rt.EnvDefinition = {
       description: "Rooms free for the whole time that seat enough people, smallest first.",
       args: ArgSchemas.find_free_rooms,
       run: tool_find_free_rooms,
-      location: "specs/calendar/calendar.env:196:7",
+      location: "specs/calendar/calendar.env:203:7",
     },
     {
       name: "suggest_slots",
@@ -1165,7 +1348,7 @@ export const definition: rt.EnvDefinition = {
         "Start times on the day of `earliest` when all these people are free: `earliest` itself or the end of a meeting.",
       args: ArgSchemas.suggest_slots,
       run: tool_suggest_slots,
-      location: "specs/calendar/calendar.env:208:7",
+      location: "specs/calendar/calendar.env:215:7",
     },
     {
       name: "create_event",
@@ -1173,7 +1356,7 @@ export const definition: rt.EnvDefinition = {
       description: "Schedule a meeting, invite people and optionally book a room.",
       args: ArgSchemas.create_event,
       run: tool_create_event,
-      location: "specs/calendar/calendar.env:227:8",
+      location: "specs/calendar/calendar.env:234:8",
     },
     {
       name: "invite",
@@ -1181,7 +1364,7 @@ export const definition: rt.EnvDefinition = {
       description: "Invite one more person to an event (or re-invite someone who declined).",
       args: ArgSchemas.invite,
       run: tool_invite,
-      location: "specs/calendar/calendar.env:267:8",
+      location: "specs/calendar/calendar.env:279:8",
     },
     {
       name: "respond",
@@ -1189,7 +1372,7 @@ export const definition: rt.EnvDefinition = {
       description: "Answer an invitation.",
       args: ArgSchemas.respond,
       run: tool_respond,
-      location: "specs/calendar/calendar.env:296:8",
+      location: "specs/calendar/calendar.env:312:8",
     },
     {
       name: "reschedule_event",
@@ -1197,7 +1380,7 @@ export const definition: rt.EnvDefinition = {
       description: "Move an event to a new time. Every other attendee has to answer again.",
       args: ArgSchemas.reschedule_event,
       run: tool_reschedule_event,
-      location: "specs/calendar/calendar.env:316:8",
+      location: "specs/calendar/calendar.env:335:8",
     },
     {
       name: "change_room",
@@ -1205,7 +1388,7 @@ export const definition: rt.EnvDefinition = {
       description: "Book a (different) room for an event, or release its room.",
       args: ArgSchemas.change_room,
       run: tool_change_room,
-      location: "specs/calendar/calendar.env:349:8",
+      location: "specs/calendar/calendar.env:373:8",
     },
     {
       name: "cancel_event",
@@ -1213,7 +1396,7 @@ export const definition: rt.EnvDefinition = {
       description: "Cancel an event; its room becomes free.",
       args: ArgSchemas.cancel_event,
       run: tool_cancel_event,
-      location: "specs/calendar/calendar.env:366:8",
+      location: "specs/calendar/calendar.env:391:8",
     },
     {
       name: "remove_attendee",
@@ -1221,7 +1404,7 @@ export const definition: rt.EnvDefinition = {
       description: "Take a person off an event's guest list.",
       args: ArgSchemas.remove_attendee,
       run: tool_remove_attendee,
-      location: "specs/calendar/calendar.env:375:8",
+      location: "specs/calendar/calendar.env:401:8",
     },
     {
       name: "add_time_off",
@@ -1230,7 +1413,7 @@ export const definition: rt.EnvDefinition = {
         "Record time off and decline the person's invitations in that period (events they organize stay).",
       args: ArgSchemas.add_time_off,
       run: tool_add_time_off,
-      location: "specs/calendar/calendar.env:388:8",
+      location: "specs/calendar/calendar.env:416:8",
     },
   ],
   invariants: [
@@ -1370,6 +1553,72 @@ export const definition: rt.EnvDefinition = {
       reads: ["time_off"],
       check: ($s: rt.Ctx) => $s.t.time_off.values().every((t: any) => t.start_date <= t.end_date),
       perRecord: { table: "time_off", check: ($s: rt.Ctx, t: any) => t.start_date <= t.end_date },
+    },
+    {
+      name: "answered_when_not_pending",
+      description: "An invitation has an answer time exactly when it is answered",
+      location: "specs/calendar/calendar.env:85:1",
+      reads: ["invitations"],
+      check: ($s: rt.Ctx) =>
+        $s.t.invitations.values().every((i: any) => (i.response === "pending") === (i.responded_at == null)),
+      perRecord: {
+        table: "invitations",
+        check: ($s: rt.Ctx, i: any) => (i.response === "pending") === (i.responded_at == null),
+      },
+    },
+    {
+      name: "durations_within_max",
+      description: "No event is longer than the longest allowed",
+      location: "specs/calendar/calendar.env:87:1",
+      reads: ["max_event_minutes", "events"],
+      check: ($s: rt.Ctx) =>
+        $s.t.events.values().every((e: any) => e.duration_minutes <= $s.g.max_event_minutes),
+      perRecord: {
+        table: "events",
+        check: ($s: rt.Ctx, e: any) => e.duration_minutes <= $s.g.max_event_minutes,
+      },
+    },
+    {
+      name: "bookable_rooms_only",
+      description: "Confirmed events only hold bookable rooms",
+      location: "specs/calendar/calendar.env:88:1",
+      reads: ["rooms", "events"],
+      check: ($s: rt.Ctx) =>
+        $s.t.events
+          .values()
+          .every(
+            (e: any) =>
+              !(e.status === "confirmed" && e.room_id != null) ||
+              rt.must($s.t.rooms, e.room_id, "specs/calendar/calendar.env:89:70").bookable,
+          ),
+      perRecord: {
+        table: "events",
+        check: ($s: rt.Ctx, e: any) =>
+          !(e.status === "confirmed" && e.room_id != null) ||
+          rt.must($s.t.rooms, e.room_id, "specs/calendar/calendar.env:89:70").bookable,
+      },
+    },
+    {
+      name: "organizer_response_accepted",
+      description: "Organizers never answer their own events other than accepted",
+      location: "specs/calendar/calendar.env:90:1",
+      reads: ["events", "invitations"],
+      check: ($s: rt.Ctx) =>
+        $s.t.invitations
+          .values()
+          .every(
+            (i: any) =>
+              i.person_id !==
+                rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:91:40").organizer_id ||
+              (i.response === "accepted" && i.attendance === "required"),
+          ),
+      perRecord: {
+        table: "invitations",
+        check: ($s: rt.Ctx, i: any) =>
+          i.person_id !==
+            rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:91:40").organizer_id ||
+          (i.response === "accepted" && i.attendance === "required"),
+      },
     },
   ],
   toolSchemas: [

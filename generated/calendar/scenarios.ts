@@ -432,4 +432,75 @@ export const scenarios: rt.ScenarioDef[] = [
       },
     ],
   },
+  {
+    id: "ben_full_day_hackathon",
+    description: "A full-day hackathon and a five-minute check-in, both at the limits",
+    task: 'Ben Carter (P002) here. Block my whole working day on Friday May 10 for a\n"Hackathon": 08:00 to 16:00, that\'s 480 minutes, no room needed. And book me a 5-minute\n"Focus check-in" on Thursday May 9 at 08:00 in Phone Booth 3; actually, make that 08:10,\nstill 5 minutes.',
+    persona: "Ben Carter, an early-rising engineer who guards his focus time.",
+    initialFile: "state.json",
+    source: "specs/calendar/scenarios.env",
+    checks: [
+      {
+        text: "Is the 480-minute Hackathon booked for Ben on May 10 at 08:00?",
+        location: "specs/calendar/scenarios.env:173:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.events
+            .values()
+            .some(
+              (e: any) =>
+                e.title === "Hackathon" &&
+                e.organizer_id === "P002" &&
+                e.status === "confirmed" &&
+                e.start === "2024-05-10T08:00:00" &&
+                e.duration_minutes === 480,
+            ),
+      },
+      {
+        text: "Is the 5-minute Focus check-in at 08:10 on May 9 in Phone Booth 3?",
+        location: "specs/calendar/scenarios.env:176:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.events
+            .values()
+            .some(
+              (e: any) =>
+                e.title === "Focus check-in" &&
+                e.organizer_id === "P002" &&
+                e.status === "confirmed" &&
+                e.start === "2024-05-09T08:10:00" &&
+                e.duration_minutes === 5 &&
+                e.room_id == "R005",
+            ),
+      },
+    ],
+    solution: [
+      {
+        name: "create_event",
+        arguments: {
+          organizer_id: "P002",
+          title: "Hackathon",
+          start: "2024-05-10T08:00:00",
+          duration_minutes: 480,
+        },
+      },
+      {
+        name: "create_event",
+        arguments: {
+          organizer_id: "P002",
+          title: "Focus check-in",
+          start: "2024-05-09T08:00:00",
+          duration_minutes: 5,
+          room_id: "R005",
+        },
+      },
+      {
+        name: "reschedule_event",
+        arguments: {
+          actor_id: "P002",
+          event_id: "E_3",
+          new_start: "2024-05-09T08:10:00",
+          duration_minutes: 5,
+        },
+      },
+    ],
+  },
 ];

@@ -410,8 +410,8 @@ function tool_valid_name($s: rt.Ctx, $a: any): any {
 function tool_actor($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`, "specs/filesystem/filesystem.env:102:3");
-  if (!u.active) rt.fail(`User ${u.name} is deactivated`, "specs/filesystem/filesystem.env:103:3");
+  if (u == null) rt.fail(`User ${user_id} not found`, "specs/filesystem/filesystem.env:104:3");
+  if (!u.active) rt.fail(`User ${u.name} is deactivated`, "specs/filesystem/filesystem.env:105:3");
   return u;
 }
 
@@ -437,7 +437,7 @@ function tool_access($s: rt.Ctx, $a: any): any {
   const folder_path = $a.folder_path;
   const file_id = $a.file_id;
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`, "specs/filesystem/filesystem.env:118:3");
+  if (u == null) rt.fail(`User ${user_id} not found`, "specs/filesystem/filesystem.env:120:3");
   if (u.role === "admin" || owner_id === user_id) {
     return "own";
   }
@@ -457,7 +457,7 @@ function tool_access($s: rt.Ctx, $a: any): any {
           (s.folder_id != null &&
             tool_is_within($s, {
               path: folder_path,
-              ancestor: rt.must($s.t.folders, s.folder_id, "specs/filesystem/filesystem.env:123:53").path,
+              ancestor: rt.must($s.t.folders, s.folder_id, "specs/filesystem/filesystem.env:125:53").path,
             }))),
     );
   if (grants.some((g: any) => g.permission === "editor")) {
@@ -473,7 +473,7 @@ function tool_file_access($s: rt.Ctx, $a: any): any {
   return tool_access($s, {
     user_id: user_id,
     owner_id: f.owner_id,
-    folder_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:129:38").path,
+    folder_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:131:38").path,
     file_id: f.file_id,
   });
 }
@@ -491,9 +491,9 @@ function tool_list_folder($s: rt.Ctx, $a: any): any {
   const folder_id = $a.folder_id;
   let me = tool_actor($s, { user_id: user_id });
   let d = rt.orNull($s.t.folders.get(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:142:3");
+  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:144:3");
   if (!(tool_folder_access($s, { user_id: user_id, d: d }) !== "none"))
-    rt.fail(`${me.name} has no access to ${d.path}`, "specs/filesystem/filesystem.env:143:3");
+    rt.fail(`${me.name} has no access to ${d.path}`, "specs/filesystem/filesystem.env:145:3");
   return {
     path: d.path,
     folders: rt.sorted(
@@ -516,24 +516,24 @@ function tool_resolve_path($s: rt.Ctx, $a: any): any {
   let d = rt.find($s.t.folders.values(), (x: any) => x.path === path);
   if (d != null) {
     if (!(tool_folder_access($s, { user_id: user_id, d: d }) !== "none"))
-      rt.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:160:5");
+      rt.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:162:5");
     return { kind: "folder", id: d.folder_id };
   }
-  let parts = rt.split(path, "/", "specs/filesystem/filesystem.env:163:15");
+  let parts = rt.split(path, "/", "specs/filesystem/filesystem.env:165:15");
   let name = rt.last(parts) ?? "";
   let parent_path = rt.slice(parts, 0, parts.length - 1).join("/");
   let parent = rt.find(
     $s.t.folders.values(),
     (x: any) => x.path === (parent_path === "" ? "/" : parent_path),
   );
-  if (parent == null) rt.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:166:3");
+  if (parent == null) rt.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:168:3");
   let f = rt.find(
     $s.t.files.values(),
     (x: any) => x.folder_id === parent.folder_id && x.name === name && x.trashed_at == null,
   );
-  if (f == null) rt.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:167:3");
+  if (f == null) rt.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:169:3");
   if (!(tool_file_access($s, { user_id: user_id, f: f }) !== "none"))
-    rt.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:168:3");
+    rt.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:170:3");
   return { kind: "file", id: f.file_id };
 }
 
@@ -543,13 +543,13 @@ function tool_get_file_info($s: rt.Ctx, $a: any): any {
   const file_id = $a.file_id;
   tool_actor($s, { user_id: user_id });
   let f = rt.orNull($s.t.files.get(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:178:3");
+  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:180:3");
   let level = tool_file_access($s, { user_id: user_id, f: f });
-  if (!(level !== "none")) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:180:3");
+  if (!(level !== "none")) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:182:3");
   return {
     file: f,
     path: tool_join_path($s, {
-      parent_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:183:21").path,
+      parent_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:185:21").path,
       name: f.name,
     }),
     access: level,
@@ -565,7 +565,7 @@ function tool_search_files($s: rt.Ctx, $a: any): any {
   const trashed = $a.trashed;
   const limit = $a.limit;
   tool_actor($s, { user_id: user_id });
-  if (!(limit > 0)) rt.fail("limit must be positive", "specs/filesystem/filesystem.env:197:3");
+  if (!(limit > 0)) rt.fail("limit must be positive", "specs/filesystem/filesystem.env:199:3");
   let hits = $s.t.files
     .values()
     .filter(
@@ -597,7 +597,7 @@ function tool_storage_usage($s: rt.Ctx, $a: any): any {
     percent_used:
       me.quota_kb === 0
         ? 0
-        : rt.pyRound(rt.div(100 * used, me.quota_kb, "specs/filesystem/filesystem.env:214:50"), 1),
+        : rt.pyRound(rt.div(100 * used, me.quota_kb, "specs/filesystem/filesystem.env:216:50"), 1),
   };
 }
 
@@ -630,17 +630,17 @@ function tool_create_folder($s: rt.Ctx, $a: any): any {
   const name = $a.name;
   let me = tool_actor($s, { user_id: user_id });
   let parent = rt.orNull($s.t.folders.get(parent_id));
-  if (parent == null) rt.fail(`Folder ${parent_id} not found`, "specs/filesystem/filesystem.env:239:3");
+  if (parent == null) rt.fail(`Folder ${parent_id} not found`, "specs/filesystem/filesystem.env:241:3");
   if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: parent })))
-    rt.fail(`${me.name} cannot create folders in ${parent.path}`, "specs/filesystem/filesystem.env:240:3");
+    rt.fail(`${me.name} cannot create folders in ${parent.path}`, "specs/filesystem/filesystem.env:242:3");
   if (!tool_valid_name($s, { name: name }))
     rt.fail(
       `Invalid name '${name}': use 1 to 255 characters, no '/'`,
-      "specs/filesystem/filesystem.env:241:3",
+      "specs/filesystem/filesystem.env:243:3",
     );
   let path = tool_join_path($s, { parent_path: parent.path, name: name });
   if (!!$s.t.folders.values().some((x: any) => x.path === path))
-    rt.fail(`${path} already exists`, "specs/filesystem/filesystem.env:243:3");
+    rt.fail(`${path} already exists`, "specs/filesystem/filesystem.env:245:3");
   let d = rt.insertRec(
     $s.t.folders,
     {
@@ -651,7 +651,7 @@ function tool_create_folder($s: rt.Ctx, $a: any): any {
       owner_id: user_id,
       created: $s.g.now,
     },
-    "specs/filesystem/filesystem.env:244:11",
+    "specs/filesystem/filesystem.env:246:11",
   );
   return d;
 }
@@ -666,18 +666,18 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
   const tags = $a.tags;
   let me = tool_actor($s, { user_id: user_id });
   let d = rt.orNull($s.t.folders.get(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:256:3");
+  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:258:3");
   if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: d })))
-    rt.fail(`${me.name} cannot upload to ${d.path}`, "specs/filesystem/filesystem.env:257:3");
+    rt.fail(`${me.name} cannot upload to ${d.path}`, "specs/filesystem/filesystem.env:259:3");
   if (!tool_valid_name($s, { name: name }))
     rt.fail(
       `Invalid name '${name}': use 1 to 255 characters, no '/'`,
-      "specs/filesystem/filesystem.env:258:3",
+      "specs/filesystem/filesystem.env:260:3",
     );
   if (!(size_kb > 0 && size_kb <= $s.g.max_file_kb))
     rt.fail(
       `File size must be 1 to ${rt.str($s.g.max_file_kb, false)} KB`,
-      "specs/filesystem/filesystem.env:259:3",
+      "specs/filesystem/filesystem.env:261:3",
     );
   if (
     !!$s.t.files
@@ -686,13 +686,13 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
   )
     rt.fail(
       `${tool_join_path($s, { parent_path: d.path, name: name })} already exists; use update_file to change it`,
-      "specs/filesystem/filesystem.env:260:3",
+      "specs/filesystem/filesystem.env:262:3",
     );
   let free = me.quota_kb - tool_used_kb($s, { user_id: user_id });
   if (!(size_kb <= free))
     rt.fail(
       `Not enough space: ${rt.str(size_kb, false)} KB needed, ${rt.str(free, false)} KB free of ${rt.str(me.quota_kb, false)} KB`,
-      "specs/filesystem/filesystem.env:263:3",
+      "specs/filesystem/filesystem.env:265:3",
     );
   let f = rt.insertRec(
     $s.t.files,
@@ -707,10 +707,20 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
       modified: $s.g.now,
       version: 1,
     },
-    "specs/filesystem/filesystem.env:264:11",
+    "specs/filesystem/filesystem.env:266:11",
   );
+  if (
+    $s.checks &&
+    !(
+      me.active &&
+      tool_valid_name($s, { name: f.name }) &&
+      ["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: d })) &&
+      f.version === 1
+    )
+  )
+    rt.fault("ensure failed", "specs/filesystem/filesystem.env:268:3");
   if ($s.checks && !(tool_used_kb($s, { user_id: user_id }) <= me.quota_kb))
-    rt.fault("ensure failed", "specs/filesystem/filesystem.env:265:3");
+    rt.fault("ensure failed", "specs/filesystem/filesystem.env:269:3");
   return f;
 }
 
@@ -721,26 +731,38 @@ function tool_update_file($s: rt.Ctx, $a: any): any {
   const size_kb = $a.size_kb;
   let me = tool_actor($s, { user_id: user_id });
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:276:3");
+  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:280:3");
   if (!(f.trashed_at == null))
-    rt.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:277:3");
+    rt.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:281:3");
   if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot change ${f.name}`, "specs/filesystem/filesystem.env:278:3");
+    rt.fail(`${me.name} cannot change ${f.name}`, "specs/filesystem/filesystem.env:282:3");
   if (!(size_kb > 0 && size_kb <= $s.g.max_file_kb))
     rt.fail(
       `File size must be 1 to ${rt.str($s.g.max_file_kb, false)} KB`,
-      "specs/filesystem/filesystem.env:279:3",
+      "specs/filesystem/filesystem.env:283:3",
     );
-  let owner = rt.must($s.t.users, f.owner_id, "specs/filesystem/filesystem.env:280:15");
+  let owner = rt.must($s.t.users, f.owner_id, "specs/filesystem/filesystem.env:284:15");
   let free = owner.quota_kb - tool_used_kb($s, { user_id: f.owner_id }) + f.size_kb;
   if (!(size_kb <= free))
     rt.fail(
       `Not enough space in ${owner.name}'s quota: ${rt.str(free, false)} KB free`,
-      "specs/filesystem/filesystem.env:282:3",
+      "specs/filesystem/filesystem.env:286:3",
     );
+  let old_version = f.version;
   f.size_kb = size_kb;
   f.version += 1;
   f.modified = $s.g.now;
+  if (
+    $s.checks &&
+    !(
+      rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:292:10").size_kb === size_kb &&
+      rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:292:48").version === old_version + 1 &&
+      rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:292:94").modified === $s.g.now
+    )
+  )
+    rt.fault("ensure failed", "specs/filesystem/filesystem.env:292:3");
+  if ($s.checks && !(tool_used_kb($s, { user_id: owner.user_id }) <= owner.quota_kb))
+    rt.fault("ensure failed", "specs/filesystem/filesystem.env:293:3");
   return f;
 }
 
@@ -752,23 +774,24 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
   const new_name = $a.new_name ?? null;
   let me = tool_actor($s, { user_id: user_id });
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:296:3");
+  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:304:3");
   if (!(f.trashed_at == null))
-    rt.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:297:3");
+    rt.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:305:3");
   if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot move or rename ${f.name}`, "specs/filesystem/filesystem.env:298:3");
+    rt.fail(`${me.name} cannot move or rename ${f.name}`, "specs/filesystem/filesystem.env:306:3");
   if (!(folder_id != null || new_name != null))
-    rt.fail("Give folder_id, new_name or both", "specs/filesystem/filesystem.env:299:3");
+    rt.fail("Give folder_id, new_name or both", "specs/filesystem/filesystem.env:307:3");
   let target_id = folder_id ?? f.folder_id;
   let target = rt.orNull($s.t.folders.get(target_id));
-  if (target == null) rt.fail(`Folder ${target_id} not found`, "specs/filesystem/filesystem.env:301:3");
+  if (target == null) rt.fail(`Folder ${target_id} not found`, "specs/filesystem/filesystem.env:309:3");
   if (target_id !== f.folder_id) {
     if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: target })))
-      rt.fail(`${me.name} cannot add files to ${target.path}`, "specs/filesystem/filesystem.env:303:5");
+      rt.fail(`${me.name} cannot add files to ${target.path}`, "specs/filesystem/filesystem.env:311:5");
   }
+  let old_folder = f.folder_id;
   let final_name = new_name ?? f.name;
   if (!tool_valid_name($s, { name: final_name }))
-    rt.fail(`Invalid name '${final_name}'`, "specs/filesystem/filesystem.env:306:3");
+    rt.fail(`Invalid name '${final_name}'`, "specs/filesystem/filesystem.env:315:3");
   if (
     !!$s.t.files
       .values()
@@ -779,11 +802,29 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
   )
     rt.fail(
       `${tool_join_path($s, { parent_path: target.path, name: final_name })} already exists`,
-      "specs/filesystem/filesystem.env:307:3",
+      "specs/filesystem/filesystem.env:316:3",
     );
   f.folder_id = target_id;
   f.name = final_name;
   f.modified = $s.g.now;
+  if (
+    $s.checks &&
+    !(
+      rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:322:10").folder_id === target_id &&
+      rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:322:52").name === final_name &&
+      rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:322:90").modified === $s.g.now
+    )
+  )
+    rt.fault("ensure failed", "specs/filesystem/filesystem.env:322:3");
+  if (
+    $s.checks &&
+    !(
+      tool_valid_name($s, { name: final_name }) &&
+      (target_id === old_folder ||
+        ["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: target })))
+    )
+  )
+    rt.fault("ensure failed", "specs/filesystem/filesystem.env:323:3");
   return f;
 }
 
@@ -794,24 +835,24 @@ function tool_move_folder($s: rt.Ctx, $a: any): any {
   const new_parent_id = $a.new_parent_id;
   let me = tool_actor($s, { user_id: user_id });
   let d = rt.orNull($s.t.folders.getW(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:322:3");
+  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:334:3");
   if (!(d.parent_id != null))
-    rt.fail("The root folder cannot be moved", "specs/filesystem/filesystem.env:323:3");
+    rt.fail("The root folder cannot be moved", "specs/filesystem/filesystem.env:335:3");
   if (!(tool_folder_access($s, { user_id: user_id, d: d }) === "own"))
-    rt.fail(`Only the owner of ${d.path} or an admin can move it`, "specs/filesystem/filesystem.env:324:3");
+    rt.fail(`Only the owner of ${d.path} or an admin can move it`, "specs/filesystem/filesystem.env:336:3");
   let dest = rt.orNull($s.t.folders.get(new_parent_id));
-  if (dest == null) rt.fail(`Folder ${new_parent_id} not found`, "specs/filesystem/filesystem.env:325:3");
+  if (dest == null) rt.fail(`Folder ${new_parent_id} not found`, "specs/filesystem/filesystem.env:337:3");
   if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: dest })))
-    rt.fail(`${me.name} cannot add folders to ${dest.path}`, "specs/filesystem/filesystem.env:326:3");
+    rt.fail(`${me.name} cannot add folders to ${dest.path}`, "specs/filesystem/filesystem.env:338:3");
   if (!!tool_is_within($s, { path: dest.path, ancestor: d.path }))
     rt.fail(
       `Cannot move ${d.path} into itself or a folder below it`,
-      "specs/filesystem/filesystem.env:327:3",
+      "specs/filesystem/filesystem.env:339:3",
     );
   let old_path = d.path;
   let new_path = tool_join_path($s, { parent_path: dest.path, name: d.name });
   if (!!$s.t.folders.values().some((x: any) => x.path === new_path))
-    rt.fail(`${new_path} already exists`, "specs/filesystem/filesystem.env:330:3");
+    rt.fail(`${new_path} already exists`, "specs/filesystem/filesystem.env:342:3");
   d.parent_id = new_parent_id;
   for (const sub of [
     ...rt.writableAll(
@@ -823,9 +864,9 @@ function tool_move_folder($s: rt.Ctx, $a: any): any {
   }
   if (
     $s.checks &&
-    !(rt.must($s.t.folders, folder_id, "specs/filesystem/filesystem.env:335:10").path === new_path)
+    !(rt.must($s.t.folders, folder_id, "specs/filesystem/filesystem.env:347:10").path === new_path)
   )
-    rt.fault("ensure failed", "specs/filesystem/filesystem.env:335:3");
+    rt.fault("ensure failed", "specs/filesystem/filesystem.env:347:3");
   return d;
 }
 
@@ -835,12 +876,25 @@ function tool_trash_file($s: rt.Ctx, $a: any): any {
   const file_id = $a.file_id;
   let me = tool_actor($s, { user_id: user_id });
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:343:3");
+  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:355:3");
   if (!(f.trashed_at == null))
-    rt.fail(`${f.name} is already in the trash`, "specs/filesystem/filesystem.env:344:3");
+    rt.fail(`${f.name} is already in the trash`, "specs/filesystem/filesystem.env:356:3");
   if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot delete ${f.name}`, "specs/filesystem/filesystem.env:345:3");
+    rt.fail(`${me.name} cannot delete ${f.name}`, "specs/filesystem/filesystem.env:357:3");
   f.trashed_at = $s.g.now;
+  if (
+    $s.checks &&
+    !(
+      rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:359:10").trashed_at == $s.g.now &&
+      ["edit", "own"].includes(
+        tool_file_access($s, {
+          user_id: user_id,
+          f: rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:359:68"),
+        }),
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/filesystem/filesystem.env:359:3");
   return f;
 }
 
@@ -850,11 +904,11 @@ function tool_restore_file($s: rt.Ctx, $a: any): any {
   const file_id = $a.file_id;
   let me = tool_actor($s, { user_id: user_id });
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:354:3");
+  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:367:3");
   if (!tool_in_trash($s, { f: f }))
-    rt.fail(`${f.name} is not in the trash`, "specs/filesystem/filesystem.env:355:3");
+    rt.fail(`${f.name} is not in the trash`, "specs/filesystem/filesystem.env:368:3");
   if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot restore ${f.name}`, "specs/filesystem/filesystem.env:356:3");
+    rt.fail(`${me.name} cannot restore ${f.name}`, "specs/filesystem/filesystem.env:369:3");
   if (
     !!$s.t.files
       .values()
@@ -862,7 +916,7 @@ function tool_restore_file($s: rt.Ctx, $a: any): any {
   )
     rt.fail(
       `A live file named ${f.name} is in the way; rename or trash it first`,
-      "specs/filesystem/filesystem.env:357:3",
+      "specs/filesystem/filesystem.env:370:3",
     );
   f.trashed_at = null;
   return f;
@@ -874,7 +928,7 @@ function tool_empty_trash($s: rt.Ctx, $a: any): any {
   const older_than_days = $a.older_than_days;
   tool_actor($s, { user_id: user_id });
   if (!(older_than_days >= 0))
-    rt.fail("older_than_days cannot be negative", "specs/filesystem/filesystem.env:370:3");
+    rt.fail("older_than_days cannot be negative", "specs/filesystem/filesystem.env:383:3");
   let doomed = $s.t.files
     .values()
     .filter(
@@ -886,9 +940,9 @@ function tool_empty_trash($s: rt.Ctx, $a: any): any {
   let freed = rt.sum(doomed, (f: any) => f.size_kb);
   for (const victim of [...doomed] as any[]) {
     for (const s of [...$s.t.shares.values().filter((x: any) => x.file_id == victim.file_id)] as any[]) {
-      rt.deleteRec($s.t.shares, s.share_id, "specs/filesystem/filesystem.env:376:7");
+      rt.deleteRec($s.t.shares, s.share_id, "specs/filesystem/filesystem.env:389:7");
     }
-    rt.deleteRec($s.t.files, victim.file_id, "specs/filesystem/filesystem.env:378:5");
+    rt.deleteRec($s.t.files, victim.file_id, "specs/filesystem/filesystem.env:391:5");
   }
   return { purged: doomed.length, freed_kb: freed };
 }
@@ -902,24 +956,24 @@ function tool_share($s: rt.Ctx, $a: any): any {
   let me = tool_actor($s, { user_id: user_id });
   let other = tool_actor($s, { user_id: with_user_id });
   if (!(with_user_id !== user_id))
-    rt.fail("You cannot share with yourself", "specs/filesystem/filesystem.env:391:3");
+    rt.fail("You cannot share with yourself", "specs/filesystem/filesystem.env:404:3");
   let is_file = $s.t.files.has(item_id);
   if (is_file) {
-    let f = rt.must($s.t.files, item_id, "specs/filesystem/filesystem.env:394:13");
+    let f = rt.must($s.t.files, item_id, "specs/filesystem/filesystem.env:407:13");
     if (!(f.trashed_at == null))
-      rt.fail(`${f.name} is in the trash`, "specs/filesystem/filesystem.env:395:5");
+      rt.fail(`${f.name} is in the trash`, "specs/filesystem/filesystem.env:408:5");
     if (!(tool_file_access($s, { user_id: user_id, f: f }) === "own"))
       rt.fail(
         `Only the owner of ${f.name} can share it, not ${me.name}`,
-        "specs/filesystem/filesystem.env:396:5",
+        "specs/filesystem/filesystem.env:409:5",
       );
   } else {
     let d = rt.orNull($s.t.folders.get(item_id));
-    if (d == null) rt.fail(`No file or folder ${item_id}`, "specs/filesystem/filesystem.env:398:5");
+    if (d == null) rt.fail(`No file or folder ${item_id}`, "specs/filesystem/filesystem.env:411:5");
     if (!(tool_folder_access($s, { user_id: user_id, d: d }) === "own"))
       rt.fail(
         `Only the owner of ${d.path} can share it, not ${me.name}`,
-        "specs/filesystem/filesystem.env:399:5",
+        "specs/filesystem/filesystem.env:412:5",
       );
   }
   let file_id = is_file ? item_id : null;
@@ -945,7 +999,7 @@ function tool_share($s: rt.Ctx, $a: any): any {
       granted_by: user_id,
       created: $s.g.now,
     },
-    "specs/filesystem/filesystem.env:408:17",
+    "specs/filesystem/filesystem.env:421:17",
   );
   return created;
 }
@@ -956,10 +1010,10 @@ function tool_revoke_share($s: rt.Ctx, $a: any): any {
   const share_id = $a.share_id;
   let me = tool_actor($s, { user_id: user_id });
   let s = rt.orNull($s.t.shares.get(share_id));
-  if (s == null) rt.fail(`Share ${share_id} not found`, "specs/filesystem/filesystem.env:417:3");
+  if (s == null) rt.fail(`Share ${share_id} not found`, "specs/filesystem/filesystem.env:430:3");
   if (!(s.user_id === user_id || s.granted_by === user_id || me.role === "admin"))
-    rt.fail(`${me.name} cannot revoke share ${share_id}`, "specs/filesystem/filesystem.env:418:3");
-  rt.deleteRec($s.t.shares, share_id, "specs/filesystem/filesystem.env:420:3");
+    rt.fail(`${me.name} cannot revoke share ${share_id}`, "specs/filesystem/filesystem.env:431:3");
+  rt.deleteRec($s.t.shares, share_id, "specs/filesystem/filesystem.env:433:3");
   return null;
 }
 
@@ -969,26 +1023,26 @@ function tool_delete_folder($s: rt.Ctx, $a: any): any {
   const folder_id = $a.folder_id;
   let me = tool_actor($s, { user_id: user_id });
   let d = rt.orNull($s.t.folders.get(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:427:3");
+  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:440:3");
   if (!(d.parent_id != null))
-    rt.fail("The root folder cannot be deleted", "specs/filesystem/filesystem.env:428:3");
+    rt.fail("The root folder cannot be deleted", "specs/filesystem/filesystem.env:441:3");
   if (!(tool_folder_access($s, { user_id: user_id, d: d }) === "own"))
     rt.fail(
       `Only the owner of ${d.path} or an admin can delete it, not ${me.name}`,
-      "specs/filesystem/filesystem.env:429:3",
+      "specs/filesystem/filesystem.env:442:3",
     );
   if (!!$s.t.folders.values().some((x: any) => x.parent_id == folder_id))
-    rt.fail(`${d.path} has subfolders; delete or move them first`, "specs/filesystem/filesystem.env:430:3");
+    rt.fail(`${d.path} has subfolders; delete or move them first`, "specs/filesystem/filesystem.env:443:3");
   let inside = rt.count($s.t.files.values(), (x: any) => x.folder_id === folder_id);
   if (!(inside === 0))
     rt.fail(
       `${d.path} still holds ${rt.str(inside, false)} file(s), trashed ones included; move them or empty the trash`,
-      "specs/filesystem/filesystem.env:432:3",
+      "specs/filesystem/filesystem.env:445:3",
     );
   for (const s of [...$s.t.shares.values().filter((x: any) => x.folder_id == folder_id)] as any[]) {
-    rt.deleteRec($s.t.shares, s.share_id, "specs/filesystem/filesystem.env:434:5");
+    rt.deleteRec($s.t.shares, s.share_id, "specs/filesystem/filesystem.env:447:5");
   }
-  rt.deleteRec($s.t.folders, folder_id, "specs/filesystem/filesystem.env:436:3");
+  rt.deleteRec($s.t.folders, folder_id, "specs/filesystem/filesystem.env:449:3");
   return null;
 }
 
@@ -1073,7 +1127,7 @@ export const definition: rt.EnvDefinition = {
         "List the subfolders and live files of a folder, sorted by name, and the folder's own shares.",
       args: ArgSchemas.list_folder,
       run: tool_list_folder,
-      location: "specs/filesystem/filesystem.env:136:7",
+      location: "specs/filesystem/filesystem.env:138:7",
     },
     {
       name: "resolve_path",
@@ -1081,7 +1135,7 @@ export const definition: rt.EnvDefinition = {
       description: "Find the folder or live file at an absolute path and return its id.",
       args: ArgSchemas.resolve_path,
       run: tool_resolve_path,
-      location: "specs/filesystem/filesystem.env:152:7",
+      location: "specs/filesystem/filesystem.env:154:7",
     },
     {
       name: "get_file_info",
@@ -1089,7 +1143,7 @@ export const definition: rt.EnvDefinition = {
       description: "Show a file's details, full path, the caller's access and the shares on the file itself.",
       args: ArgSchemas.get_file_info,
       run: tool_get_file_info,
-      location: "specs/filesystem/filesystem.env:172:7",
+      location: "specs/filesystem/filesystem.env:174:7",
     },
     {
       name: "search_files",
@@ -1098,7 +1152,7 @@ export const definition: rt.EnvDefinition = {
         "Search the files the user can read by name and, optionally, tag; most recently changed first.",
       args: ArgSchemas.search_files,
       run: tool_search_files,
-      location: "specs/filesystem/filesystem.env:189:7",
+      location: "specs/filesystem/filesystem.env:191:7",
     },
     {
       name: "storage_usage",
@@ -1106,7 +1160,7 @@ export const definition: rt.EnvDefinition = {
       description: "Show how much of the user's quota is used, and how much of that is in the trash.",
       args: ArgSchemas.storage_usage,
       run: tool_storage_usage,
-      location: "specs/filesystem/filesystem.env:203:7",
+      location: "specs/filesystem/filesystem.env:205:7",
     },
     {
       name: "list_trash",
@@ -1114,7 +1168,7 @@ export const definition: rt.EnvDefinition = {
       description: "List the user's trashed files, most recently trashed first.",
       args: ArgSchemas.list_trash,
       run: tool_list_trash,
-      location: "specs/filesystem/filesystem.env:218:7",
+      location: "specs/filesystem/filesystem.env:220:7",
     },
     {
       name: "shared_with_me",
@@ -1122,7 +1176,7 @@ export const definition: rt.EnvDefinition = {
       description: "List the shares other users gave this user, newest first.",
       args: ArgSchemas.shared_with_me,
       run: tool_shared_with_me,
-      location: "specs/filesystem/filesystem.env:225:7",
+      location: "specs/filesystem/filesystem.env:227:7",
     },
     {
       name: "create_folder",
@@ -1130,7 +1184,7 @@ export const definition: rt.EnvDefinition = {
       description: "Create a subfolder.",
       args: ArgSchemas.create_folder,
       run: tool_create_folder,
-      location: "specs/filesystem/filesystem.env:232:8",
+      location: "specs/filesystem/filesystem.env:234:8",
     },
     {
       name: "upload_file",
@@ -1138,7 +1192,7 @@ export const definition: rt.EnvDefinition = {
       description: "Store a new file in a folder. The uploader owns it and it counts toward their quota.",
       args: ArgSchemas.upload_file,
       run: tool_upload_file,
-      location: "specs/filesystem/filesystem.env:248:8",
+      location: "specs/filesystem/filesystem.env:250:8",
     },
     {
       name: "update_file",
@@ -1146,7 +1200,7 @@ export const definition: rt.EnvDefinition = {
       description: "Replace a file's content with a new version.",
       args: ArgSchemas.update_file,
       run: tool_update_file,
-      location: "specs/filesystem/filesystem.env:269:8",
+      location: "specs/filesystem/filesystem.env:273:8",
     },
     {
       name: "move_file",
@@ -1154,7 +1208,7 @@ export const definition: rt.EnvDefinition = {
       description: "Move a file to another folder, rename it, or both.",
       args: ArgSchemas.move_file,
       run: tool_move_file,
-      location: "specs/filesystem/filesystem.env:289:8",
+      location: "specs/filesystem/filesystem.env:297:8",
     },
     {
       name: "move_folder",
@@ -1162,7 +1216,7 @@ export const definition: rt.EnvDefinition = {
       description: "Move a folder, with everything in it, under another folder. Paths below it change too.",
       args: ArgSchemas.move_folder,
       run: tool_move_folder,
-      location: "specs/filesystem/filesystem.env:315:8",
+      location: "specs/filesystem/filesystem.env:327:8",
     },
     {
       name: "trash_file",
@@ -1170,7 +1224,7 @@ export const definition: rt.EnvDefinition = {
       description: "Move a file to the trash. It can be restored until the trash is emptied.",
       args: ArgSchemas.trash_file,
       run: tool_trash_file,
-      location: "specs/filesystem/filesystem.env:339:8",
+      location: "specs/filesystem/filesystem.env:351:8",
     },
     {
       name: "restore_file",
@@ -1178,7 +1232,7 @@ export const definition: rt.EnvDefinition = {
       description: "Bring a trashed file back to its folder.",
       args: ArgSchemas.restore_file,
       run: tool_restore_file,
-      location: "specs/filesystem/filesystem.env:350:8",
+      location: "specs/filesystem/filesystem.env:363:8",
     },
     {
       name: "empty_trash",
@@ -1186,7 +1240,7 @@ export const definition: rt.EnvDefinition = {
       description: "Permanently delete the user's trashed files and their shares.",
       args: ArgSchemas.empty_trash,
       run: tool_empty_trash,
-      location: "specs/filesystem/filesystem.env:363:8",
+      location: "specs/filesystem/filesystem.env:376:8",
     },
     {
       name: "share",
@@ -1194,7 +1248,7 @@ export const definition: rt.EnvDefinition = {
       description: "Share a file, or a folder with everything below it; re-sharing changes the permission.",
       args: ArgSchemas.share,
       run: tool_share,
-      location: "specs/filesystem/filesystem.env:383:8",
+      location: "specs/filesystem/filesystem.env:396:8",
     },
     {
       name: "revoke_share",
@@ -1203,7 +1257,7 @@ export const definition: rt.EnvDefinition = {
         "Remove a share. Whoever granted it (or an admin) may revoke it; the recipient may leave it.",
       args: ArgSchemas.revoke_share,
       run: tool_revoke_share,
-      location: "specs/filesystem/filesystem.env:413:8",
+      location: "specs/filesystem/filesystem.env:426:8",
     },
     {
       name: "delete_folder",
@@ -1211,7 +1265,7 @@ export const definition: rt.EnvDefinition = {
       description: "Delete an empty folder and its shares.",
       args: ArgSchemas.delete_folder,
       run: tool_delete_folder,
-      location: "specs/filesystem/filesystem.env:423:8",
+      location: "specs/filesystem/filesystem.env:436:8",
     },
   ],
   invariants: [
@@ -1328,9 +1382,23 @@ export const definition: rt.EnvDefinition = {
       },
     },
     {
+      name: "file_sizes_valid",
+      description: "Files are 1 KB to the largest allowed size, with a version from 1 on",
+      location: "specs/filesystem/filesystem.env:85:1",
+      reads: ["max_file_kb", "files"],
+      check: ($s: rt.Ctx) =>
+        $s.t.files
+          .values()
+          .every((f: any) => f.size_kb > 0 && f.size_kb <= $s.g.max_file_kb && f.version >= 1),
+      perRecord: {
+        table: "files",
+        check: ($s: rt.Ctx, f: any) => f.size_kb > 0 && f.size_kb <= $s.g.max_file_kb && f.version >= 1,
+      },
+    },
+    {
       name: "one_share_per_item",
       description: "A user holds at most one share per item",
-      location: "specs/filesystem/filesystem.env:85:1",
+      location: "specs/filesystem/filesystem.env:87:1",
       reads: ["shares"],
       check: ($s: rt.Ctx) =>
         $s.t.shares
