@@ -213,7 +213,7 @@ export const scenarios: rt.ScenarioDef[] = [
             ),
       },
       {
-        text: "Is O1004 paid by PayPal and shipped by USPS with tracking 9400111899223011223344?",
+        text: "Is O1004 paid by PayPal and shipped by USPS with tracking 9400111899223011223344, due 2024-06-08?",
         location: "specs/ecommerce/scenarios.env:91:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           rt.must($s.t.orders, "O1004", "specs/ecommerce/scenarios.env:92:5").status === "shipped" &&
@@ -226,7 +226,8 @@ export const scenarios: rt.ScenarioDef[] = [
               (s: any) =>
                 s.order_id === "O1004" &&
                 s.carrier === "usps" &&
-                s.tracking_number === "9400111899223011223344",
+                s.tracking_number === "9400111899223011223344" &&
+                s.eta === "2024-06-08",
             ),
       },
     ],
@@ -253,13 +254,13 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Is O1004 cancelled?",
-        location: "specs/ecommerce/scenarios.env:109:3",
+        location: "specs/ecommerce/scenarios.env:110:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.orders, "O1004", "specs/ecommerce/scenarios.env:109:32").status === "cancelled",
+          rt.must($s.t.orders, "O1004", "specs/ecommerce/scenarios.env:110:32").status === "cancelled",
       },
       {
         text: "Did Mei pay by card for two headlamps and a water bottle with SPRING10, $63.26?",
-        location: "specs/ecommerce/scenarios.env:110:3",
+        location: "specs/ecommerce/scenarios.env:111:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.orders
             .values()
@@ -276,12 +277,12 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Are two headlamps reserved and SPRING10 used once more?",
-        location: "specs/ecommerce/scenarios.env:114:3",
+        location: "specs/ecommerce/scenarios.env:115:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.products, "SKU-1007", "specs/ecommerce/scenarios.env:115:5").stock ===
-            rt.must($i.t.products, "SKU-1007", "specs/ecommerce/scenarios.env:115:35").stock - 2 &&
-          rt.must($s.t.coupons, "SPRING10", "specs/ecommerce/scenarios.env:116:9").uses ===
-            rt.must($i.t.coupons, "SPRING10", "specs/ecommerce/scenarios.env:116:37").uses + 1,
+          rt.must($s.t.products, "SKU-1007", "specs/ecommerce/scenarios.env:116:5").stock ===
+            rt.must($i.t.products, "SKU-1007", "specs/ecommerce/scenarios.env:116:35").stock - 2 &&
+          rt.must($s.t.coupons, "SPRING10", "specs/ecommerce/scenarios.env:117:9").uses ===
+            rt.must($i.t.coupons, "SPRING10", "specs/ecommerce/scenarios.env:117:37").uses + 1,
       },
     ],
     solution: [
@@ -306,20 +307,20 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Is O1003 cancelled with $49.27 refunded to the card and the headlamps restocked?",
-        location: "specs/ecommerce/scenarios.env:134:3",
+        location: "specs/ecommerce/scenarios.env:135:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.orders, "O1003", "specs/ecommerce/scenarios.env:135:5").status === "cancelled" &&
+          rt.must($s.t.orders, "O1003", "specs/ecommerce/scenarios.env:136:5").status === "cancelled" &&
           $s.t.refunds
             .values()
             .some(
               (r: any) => r.order_id === "O1003" && r.amount === 49.27 && r.destination === "original_method",
             ) &&
-          rt.must($s.t.products, "SKU-1007", "specs/ecommerce/scenarios.env:137:9").stock ===
-            rt.must($i.t.products, "SKU-1007", "specs/ecommerce/scenarios.env:137:39").stock + 2,
+          rt.must($s.t.products, "SKU-1007", "specs/ecommerce/scenarios.env:138:9").stock ===
+            rt.must($i.t.products, "SKU-1007", "specs/ecommerce/scenarios.env:138:39").stock + 2,
       },
       {
         text: "Did Aisha pay by card for just the backpack with WELCOME15, $81.89?",
-        location: "specs/ecommerce/scenarios.env:138:3",
+        location: "specs/ecommerce/scenarios.env:139:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.orders
             .values()
@@ -330,16 +331,16 @@ export const scenarios: rt.ScenarioDef[] = [
                 o.coupon_code == "WELCOME15" &&
                 o.total === 81.89 &&
                 o.items.length === 1 &&
-                rt.at(o.items, 0, "specs/ecommerce/scenarios.env:140:48").sku === "SKU-1001" &&
-                rt.at(o.items, 0, "specs/ecommerce/scenarios.env:140:81").qty === 1 &&
+                rt.at(o.items, 0, "specs/ecommerce/scenarios.env:141:48").sku === "SKU-1001" &&
+                rt.at(o.items, 0, "specs/ecommerce/scenarios.env:141:81").qty === 1 &&
                 $s.t.payments.values().some((p: any) => p.order_id === o.order_id && p.method === "card"),
             ),
       },
       {
         text: "Is Aisha's cart empty?",
-        location: "specs/ecommerce/scenarios.env:142:3",
+        location: "specs/ecommerce/scenarios.env:143:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.customers, "C003", "specs/ecommerce/scenarios.env:142:35").cart.length === 0,
+          rt.must($s.t.customers, "C003", "specs/ecommerce/scenarios.env:143:35").cart.length === 0,
       },
     ],
     solution: [
@@ -350,6 +351,239 @@ export const scenarios: rt.ScenarioDef[] = [
       { name: "add_to_cart", arguments: { customer_id: "C003", sku: "SKU-1001", qty: 1 } },
       { name: "place_order", arguments: { customer_id: "C003", coupon_code: "WELCOME15" } },
       { name: "pay_order", arguments: { order_id: "O_2", method: "card" } },
+    ],
+  },
+  {
+    id: "aisha_last_socks",
+    description: "Book in a single sock pack and check out at exactly the coupon minimum",
+    task: "Aisha Bello (C003) again. The supplier could only send one pack of the Merino Wool\nHiking Socks (SKU-1003), please book that single pack into stock; it's the one in my cart.\nAdd one Dry Bag 20L (SKU-1008) too, so I reach the $50 minimum for my WELCOME15 code, and\nplace the order with it. I'll pay by card.",
+    persona: "Aisha Bello, keen hiker, has done the maths on the coupon minimum.",
+    initialFile: "state.json",
+    source: "specs/ecommerce/scenarios.env",
+    checks: [
+      {
+        text: "Is the single sock pack booked in and reserved for Aisha's order, leaving none?",
+        location: "specs/ecommerce/scenarios.env:162:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.products, "SKU-1003", "specs/ecommerce/scenarios.env:163:5").stock === 0 &&
+          rt.must($s.t.products, "SKU-1008", "specs/ecommerce/scenarios.env:163:41").stock ===
+            rt.must($i.t.products, "SKU-1008", "specs/ecommerce/scenarios.env:163:71").stock - 1,
+      },
+      {
+        text: "Did Aisha pay $52.00 by card for one sock pack and one dry bag with WELCOME15?",
+        location: "specs/ecommerce/scenarios.env:164:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.orders
+            .values()
+            .some(
+              (o: any) =>
+                o.customer_id === "C003" &&
+                o.status === "paid" &&
+                o.coupon_code == "WELCOME15" &&
+                o.total === 52 &&
+                o.subtotal === 50 &&
+                o.shipping === 5.99 &&
+                o.items.length === 2 &&
+                o.items.some((l: any) => l.sku === "SKU-1003" && l.qty === 1) &&
+                o.items.some((l: any) => l.sku === "SKU-1008" && l.qty === 1) &&
+                $s.t.payments
+                  .values()
+                  .some((p: any) => p.order_id === o.order_id && p.method === "card" && p.amount === 52),
+            ),
+      },
+    ],
+    solution: [
+      { name: "restock_product", arguments: { sku: "SKU-1003", qty: 1 } },
+      { name: "search_products", arguments: { text: "socks" } },
+      { name: "add_to_cart", arguments: { customer_id: "C003", sku: "SKU-1008" } },
+      { name: "quote_order", arguments: { customer_id: "C003", coupon_code: "WELCOME15" } },
+      { name: "place_order", arguments: { customer_id: "C003", coupon_code: "WELCOME15" } },
+      { name: "pay_order", arguments: { order_id: "O_1", method: "card" } },
+    ],
+  },
+  {
+    id: "james_scout_order",
+    description: "Ten dry bags and every headlamp left, shipped by UPS",
+    task: "James Whitfield (C002) here, buying for my scout troop. I need ten Dry Bags 20L\n(SKU-1008), the most you allow, and all the Headlamps 350 lm (SKU-1007) you still have.\nNo coupon; I'll pay by card. The warehouse says it can hand it to UPS right away,\ntracking 1Z999AA10555555555, so please record the shipment too.",
+    persona: "James Whitfield, methodical; wants the order to go out today.",
+    initialFile: "state.json",
+    source: "specs/ecommerce/scenarios.env",
+    checks: [
+      {
+        text: "Did James order ten dry bags and the last three headlamps, $254.36 paid by card?",
+        location: "specs/ecommerce/scenarios.env:186:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.orders
+            .values()
+            .some(
+              (o: any) =>
+                o.customer_id === "C002" &&
+                o.total === 254.36 &&
+                o.items.length === 2 &&
+                o.items.some((l: any) => l.sku === "SKU-1008" && l.qty === 10) &&
+                o.items.some((l: any) => l.sku === "SKU-1007" && l.qty === 3) &&
+                $s.t.payments
+                  .values()
+                  .some((p: any) => p.order_id === o.order_id && p.method === "card" && p.amount === 254.36),
+            ),
+      },
+      {
+        text: "Are the headlamps sold out?",
+        location: "specs/ecommerce/scenarios.env:190:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.products, "SKU-1007", "specs/ecommerce/scenarios.env:190:40").stock === 0,
+      },
+      {
+        text: "Did the order ship with UPS, tracking 1Z999AA10555555555, due 2024-06-06?",
+        location: "specs/ecommerce/scenarios.env:191:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.orders
+            .values()
+            .some(
+              (o: any) =>
+                o.customer_id === "C002" &&
+                o.status === "shipped" &&
+                $s.t.shipments
+                  .values()
+                  .some(
+                    (s: any) =>
+                      s.order_id === o.order_id &&
+                      s.carrier === "ups" &&
+                      s.tracking_number === "1Z999AA10555555555" &&
+                      s.eta === "2024-06-06",
+                  ),
+            ),
+      },
+    ],
+    solution: [
+      { name: "search_products", arguments: { text: "headlamp" } },
+      { name: "search_products", arguments: { category: "bags", max_price: 17.5 } },
+      { name: "add_to_cart", arguments: { customer_id: "C002", sku: "SKU-1008", qty: 10 } },
+      { name: "add_to_cart", arguments: { customer_id: "C002", sku: "SKU-1007", qty: 3 } },
+      { name: "place_order", arguments: { customer_id: "C002" } },
+      { name: "pay_order", arguments: { order_id: "O_1" } },
+      {
+        name: "ship_order",
+        arguments: { order_id: "O_1", carrier: "ups", tracking_number: "1Z999AA10555555555" },
+      },
+    ],
+  },
+  {
+    id: "olivia_replacement_jacket",
+    description: "Refund a damaged jacket as credit and reorder it with that credit",
+    task: "Olivia Martinez (C001). My rain jacket order O1002 arrived this morning but the\njacket is torn, so there's no point sending it back to stock. Record the delivery and refund\nthe whole order as store credit. Then clear the bottle and the trekking poles out of my cart,\nI'll buy them another time, and order one new Ultralight Rain Jacket (SKU-1004) paid with\nthat store credit.",
+    persona: "Olivia Martinez, friendly; happy for the credit to be used up completely.",
+    initialFile: "state.json",
+    source: "specs/ecommerce/scenarios.env",
+    checks: [
+      {
+        text: "Is O1002 delivered and then fully refunded as store credit?",
+        location: "specs/ecommerce/scenarios.env:214:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.orders, "O1002", "specs/ecommerce/scenarios.env:215:5").status === "refunded" &&
+          rt.must($s.t.shipments, "SH002", "specs/ecommerce/scenarios.env:215:44").status === "delivered" &&
+          $s.t.refunds
+            .values()
+            .some(
+              (r: any) => r.order_id === "O1002" && r.amount === 139.64 && r.destination === "store_credit",
+            ),
+      },
+      {
+        text: "Did Olivia's store credit pay exactly for the new $139.64 jacket, leaving $0?",
+        location: "specs/ecommerce/scenarios.env:217:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.customers, "C001", "specs/ecommerce/scenarios.env:218:5").store_credit === 0 &&
+          $s.t.orders
+            .values()
+            .some(
+              (o: any) =>
+                o.customer_id === "C001" &&
+                o.status === "paid" &&
+                o.total === 139.64 &&
+                o.items.length === 1 &&
+                rt.at(o.items, 0, "specs/ecommerce/scenarios.env:220:29").sku === "SKU-1004" &&
+                rt.at(o.items, 0, "specs/ecommerce/scenarios.env:220:62").qty === 1 &&
+                $s.t.payments
+                  .values()
+                  .some(
+                    (p: any) =>
+                      p.order_id === o.order_id && p.method === "store_credit" && p.amount === 139.64,
+                  ),
+            ),
+      },
+      {
+        text: "Is Olivia's cart empty and one jacket taken from stock?",
+        location: "specs/ecommerce/scenarios.env:222:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.customers, "C001", "specs/ecommerce/scenarios.env:223:5").cart.length === 0 &&
+          rt.must($s.t.products, "SKU-1004", "specs/ecommerce/scenarios.env:223:43").stock ===
+            rt.must($i.t.products, "SKU-1004", "specs/ecommerce/scenarios.env:223:73").stock - 1,
+      },
+    ],
+    solution: [
+      { name: "confirm_delivery", arguments: { order_id: "O1002" } },
+      {
+        name: "refund_order",
+        arguments: { order_id: "O1002", reason: "Jacket arrived torn", to_store_credit: true },
+      },
+      { name: "remove_from_cart", arguments: { customer_id: "C001", sku: "SKU-1002" } },
+      { name: "remove_from_cart", arguments: { customer_id: "C001", sku: "SKU-1005" } },
+      { name: "add_to_cart", arguments: { customer_id: "C001", sku: "SKU-1004" } },
+      { name: "place_order", arguments: { customer_id: "C001" } },
+      { name: "pay_order", arguments: { order_id: "O_2", method: "store_credit" } },
+    ],
+  },
+  {
+    id: "james_credit_change_of_mind",
+    description: "Cancel an order paid with store credit, refund a partial to the card",
+    task: "James Whitfield (C002). Please order one Dry Bag 20L (SKU-1008) for me with the\nSPRING10 code and pay it from my store credit. Actually, no: I've just seen that the dry bags\nfrom my order O1001 leak, so cancel that new order again, I want my store credit and the code\nuse back. And refund $34.10 of O1001 for the two leaking bags to my card.",
+    persona: "James Whitfield, methodical but indecisive today.",
+    initialFile: "state.json",
+    source: "specs/ecommerce/scenarios.env",
+    checks: [
+      {
+        text: "Is James's new dry bag order cancelled, with its $23.04 back on his store credit?",
+        location: "specs/ecommerce/scenarios.env:242:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.orders
+            .values()
+            .some(
+              (o: any) =>
+                o.customer_id === "C002" &&
+                o.status === "cancelled" &&
+                o.total === 23.04 &&
+                $s.t.refunds
+                  .values()
+                  .some(
+                    (r: any) =>
+                      r.order_id === o.order_id && r.amount === 23.04 && r.destination === "store_credit",
+                  ),
+            ) &&
+          rt.must($s.t.customers, "C002", "specs/ecommerce/scenarios.env:245:9").store_credit ===
+            rt.must($i.t.customers, "C002", "specs/ecommerce/scenarios.env:245:43").store_credit &&
+          rt.must($s.t.coupons, "SPRING10", "specs/ecommerce/scenarios.env:246:9").uses ===
+            rt.must($i.t.coupons, "SPRING10", "specs/ecommerce/scenarios.env:246:37").uses,
+      },
+      {
+        text: "Was $34.10 of O1001 refunded to the card?",
+        location: "specs/ecommerce/scenarios.env:247:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.refunds
+            .values()
+            .some(
+              (r: any) => r.order_id === "O1001" && r.amount === 34.1 && r.destination === "original_method",
+            ),
+      },
+    ],
+    solution: [
+      { name: "add_to_cart", arguments: { customer_id: "C002", sku: "SKU-1008", qty: 1 } },
+      { name: "place_order", arguments: { customer_id: "C002", coupon_code: "SPRING10" } },
+      { name: "pay_order", arguments: { order_id: "O_1", method: "store_credit" } },
+      { name: "cancel_order", arguments: { order_id: "O_1" } },
+      {
+        name: "refund_order",
+        arguments: { order_id: "O1001", reason: "The two dry bags leak", amount: 34.1 },
+      },
     ],
   },
 ];

@@ -460,7 +460,7 @@ function tool_title_for($s: rt.Ctx, $a: any): any {
     );
     return other == null
       ? "(direct)"
-      : rt.must($s.t.users, other.user_id, "specs/messaging/messaging.env:118:41").display_name;
+      : rt.must($s.t.users, other.user_id, "specs/messaging/messaging.env:139:41").display_name;
   }
   return c.kind === "channel" ? "#" + (c.name ?? "") : (c.name ?? "(group)");
 }
@@ -470,14 +470,14 @@ function tool_seat_id($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const conversation_id = $a.conversation_id;
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:125:3");
+  if (u == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:146:3");
   let c = rt.orNull($s.t.conversations.get(conversation_id));
-  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:126:3");
+  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:147:3");
   let seat = tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id });
   if (seat == null)
     rt.fail(
       `${u.display_name} is not a member of ${tool_title_for($s, { c: c, viewer_id: user_id })}`,
-      "specs/messaging/messaging.env:127:3",
+      "specs/messaging/messaging.env:148:3",
     );
   return seat.membership_id;
 }
@@ -494,34 +494,50 @@ function tool_is_manager($s: rt.Ctx, $a: any): any {
 function tool_find_users($s: rt.Ctx, $a: any): any {
   const text = $a.text;
   let needle = (text.startsWith("@") ? text.slice(1) : text).toLowerCase();
-  return $s.t.users
+  let found = $s.t.users
     .values()
     .filter(
       (u: any) =>
         u.status !== "deactivated" &&
         (u.handle.toLowerCase().includes(needle) || u.display_name.toLowerCase().includes(needle)),
     );
+  if ($s.checks && !((text.startsWith("@") ? "@" + needle : needle) === text.toLowerCase()))
+    rt.fault("ensure failed", "specs/messaging/messaging.env:164:3");
+  if (
+    $s.checks &&
+    !(
+      found.length ===
+      rt.count(
+        $s.t.users.values(),
+        (u: any) =>
+          ["active", "away"].includes(u.status) &&
+          (u.handle.toLowerCase().includes(needle) || u.display_name.toLowerCase().includes(needle)),
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/messaging/messaging.env:165:3");
+  return found;
 }
 
 /** query list_conversations: The user's conversations with unread counts, most recently active first. */
 function tool_list_conversations($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const include_archived = $a.include_archived;
-  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:148:3");
-  return rt.sorted(
+  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:174:3");
+  let listed = rt.sorted(
     $s.t.memberships
       .values()
       .filter(
         (m: any) =>
           m.user_id === user_id &&
           (include_archived ||
-            !rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:150:36").archived),
+            !rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:176:36").archived),
       )
       .map((m: any) => ({
         conversation_id: m.conversation_id,
-        kind: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:152:49").kind,
+        kind: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:178:49").kind,
         title: tool_title_for($s, {
-          c: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:153:24"),
+          c: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:179:24"),
           viewer_id: user_id,
         }),
         unread: tool_unread($s, { seat: m }),
@@ -530,11 +546,17 @@ function tool_list_conversations($s: rt.Ctx, $a: any): any {
             $s.t.messages.values().filter((x: any) => x.conversation_id === m.conversation_id),
             (x: any) => x.sent_at,
           ) ??
-          rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:155:12").created_at,
+          rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:181:12").created_at,
       })),
     (x: any) => x.last_activity,
     true,
   );
+  if (
+    $s.checks &&
+    !listed.every((x: any) => x.title !== "" && (x.kind === "channel") === x.title.startsWith("#"))
+  )
+    rt.fault("ensure failed", "specs/messaging/messaging.env:185:3");
+  return listed;
 }
 
 /** query get_conversation: A conversation's details and members. Private conversations are visible to their members only. */
@@ -542,19 +564,19 @@ function tool_get_conversation($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const conversation_id = $a.conversation_id;
   let c = rt.orNull($s.t.conversations.get(conversation_id));
-  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:164:3");
-  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:165:3");
+  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:193:3");
+  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:194:3");
   if (!(
     (c.kind === "channel" && !c.is_private) ||
     tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id }) != null
   ))
-    rt.fail(`Conversation ${conversation_id} is private`, "specs/messaging/messaging.env:166:3");
+    rt.fail(`Conversation ${conversation_id} is private`, "specs/messaging/messaging.env:195:3");
   let members = $s.t.memberships
     .values()
     .filter((m: any) => m.conversation_id === conversation_id)
     .map((m: any) => ({
       user_id: m.user_id,
-      display_name: rt.must($s.t.users, m.user_id, "specs/messaging/messaging.env:169:51").display_name,
+      display_name: rt.must($s.t.users, m.user_id, "specs/messaging/messaging.env:198:51").display_name,
       role: m.role,
     }));
   return { conversation: c, members: members };
@@ -568,12 +590,12 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
   const before = $a.before ?? null;
   tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id });
   if (!(limit >= 1 && limit <= 100))
-    rt.fail("Ask for 1 to 100 messages", "specs/messaging/messaging.env:180:3");
+    rt.fail("Ask for 1 to 100 messages", "specs/messaging/messaging.env:209:3");
   let hidden = $s.t.blocks
     .values()
     .filter((b: any) => b.blocker_id === user_id)
     .map((b: any) => b.blocked_id);
-  return [
+  let shown = [
     ...rt.slice(
       rt.sorted(
         $s.t.messages
@@ -594,7 +616,7 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
     .reverse()
     .map((m: any) => ({
       message_id: m.message_id,
-      sender: rt.must($s.t.users, m.sender_id, "specs/messaging/messaging.env:186:41").display_name,
+      sender: rt.must($s.t.users, m.sender_id, "specs/messaging/messaging.env:215:41").display_name,
       body: m.deleted ? "(message deleted)" : m.body,
       sent_at: m.sent_at,
       reply_to: m.reply_to,
@@ -608,6 +630,37 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
           tool_has_seen($s, { seat: x, sent_at: m.sent_at }),
       ),
     }));
+  let visible = rt.count(
+    $s.t.messages.values(),
+    (m: any) =>
+      conversation_id === m.conversation_id &&
+      (before == null || before > m.sent_at) &&
+      !$s.t.blocks.values().some((b: any) => b.blocker_id === user_id && b.blocked_id === m.sender_id),
+  );
+  if ($s.checks && !(shown.length === Math.min(limit, visible)))
+    rt.fault("ensure failed", "specs/messaging/messaging.env:223:3");
+  if ($s.checks && !shown.every((x: any) => x.body !== ""))
+    rt.fault("ensure failed", "specs/messaging/messaging.env:224:3");
+  if (
+    $s.checks &&
+    !shown.every(
+      (x: any) =>
+        x.seen_by ===
+        rt.count(
+          $s.t.memberships
+            .values()
+            .filter((s: any) => s.conversation_id === conversation_id)
+            .filter(
+              (s: any) =>
+                s.user_id !==
+                rt.must($s.t.messages, x.message_id, "specs/messaging/messaging.env:226:31").sender_id,
+            ),
+          (s: any) => tool_has_seen($s, { seat: s, sent_at: x.sent_at }),
+        ),
+    )
+  )
+    rt.fault("ensure failed", "specs/messaging/messaging.env:225:3");
+  return shown;
 }
 
 /** query search_messages: Find messages containing the text in the user's conversations, newest first (at most 20). */
@@ -615,9 +668,9 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const text = $a.text;
   const conversation_id = $a.conversation_id ?? null;
-  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:197:3");
+  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:234:3");
   if (!(text.trim().length >= 2))
-    rt.fail("Search for at least two characters", "specs/messaging/messaging.env:198:3");
+    rt.fail("Search for at least two characters", "specs/messaging/messaging.env:235:3");
   if (conversation_id != null) {
     tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id });
   }
@@ -629,7 +682,7 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
     .values()
     .filter((b: any) => b.blocker_id === user_id)
     .map((b: any) => b.blocked_id);
-  return rt.slice(
+  let found = rt.slice(
     rt.sorted(
       $s.t.messages
         .values()
@@ -647,6 +700,18 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
     0,
     20,
   );
+  let matching = rt.count(
+    $s.t.messages.values(),
+    (m: any) =>
+      tool_membership_of($s, { user_id: user_id, conversation_id: m.conversation_id }) != null &&
+      (conversation_id == null || conversation_id === m.conversation_id) &&
+      !m.deleted &&
+      !$s.t.blocks.values().some((b: any) => b.blocker_id === user_id && b.blocked_id === m.sender_id) &&
+      m.body.toLowerCase().includes(text.trim().toLowerCase()),
+  );
+  if ($s.checks && !(found.length === Math.min(20, matching)))
+    rt.fault("ensure failed", "specs/messaging/messaging.env:249:3");
+  return found;
 }
 
 /** query who_read: Read receipts: which other members have seen a message, by display name. */
@@ -654,7 +719,7 @@ function tool_who_read($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const message_id = $a.message_id;
   let m = rt.orNull($s.t.messages.get(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:213:3");
+  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:257:3");
   tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id });
   let others = $s.t.memberships
     .values()
@@ -663,12 +728,12 @@ function tool_who_read($s: rt.Ctx, $a: any): any {
     seen: rt.sorted(
       others
         .filter((x: any) => tool_has_seen($s, { seat: x, sent_at: m.sent_at }))
-        .map((x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:217:63").display_name),
+        .map((x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:261:63").display_name),
     ),
     not_seen: rt.sorted(
       others
         .filter((x: any) => !tool_has_seen($s, { seat: x, sent_at: m.sent_at }))
-        .map((x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:218:71").display_name),
+        .map((x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:262:71").display_name),
     ),
   };
 }
@@ -682,23 +747,23 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
   let seat = rt.mustW(
     $s.t.memberships,
     tool_seat_id($s, { user_id: sender_id, conversation_id: conversation_id }),
-    "specs/messaging/messaging.env:226:14",
+    "specs/messaging/messaging.env:270:14",
   );
-  let c = rt.must($s.t.conversations, conversation_id, "specs/messaging/messaging.env:227:11");
-  let u = rt.must($s.t.users, sender_id, "specs/messaging/messaging.env:228:11");
+  let c = rt.must($s.t.conversations, conversation_id, "specs/messaging/messaging.env:271:11");
+  let u = rt.must($s.t.users, sender_id, "specs/messaging/messaging.env:272:11");
   if (!(u.status !== "deactivated"))
-    rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:229:3");
+    rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:273:3");
   if (!!c.archived)
     rt.fail(
       `${tool_title_for($s, { c: c, viewer_id: sender_id })} is archived`,
-      "specs/messaging/messaging.env:230:3",
+      "specs/messaging/messaging.env:274:3",
     );
   let text = body.trim();
-  if (!(text !== "")) rt.fail("The message is empty", "specs/messaging/messaging.env:232:3");
+  if (!(text !== "")) rt.fail("The message is empty", "specs/messaging/messaging.env:276:3");
   if (!(text.length <= $s.g.max_message_length))
     rt.fail(
       `Messages are at most ${rt.str($s.g.max_message_length, false)} characters, this one has ${rt.str(text.length, false)}`,
-      "specs/messaging/messaging.env:233:3",
+      "specs/messaging/messaging.env:277:3",
     );
   if (c.kind === "direct") {
     let other = rt.find(
@@ -706,15 +771,15 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
       (m: any) => m.conversation_id === conversation_id && m.user_id !== sender_id,
     );
     if (!(other != null && !tool_blocked_either_way($s, { a: sender_id, b: other.user_id })))
-      rt.fail("Messages cannot be delivered in this conversation", "specs/messaging/messaging.env:236:5");
+      rt.fail("Messages cannot be delivered in this conversation", "specs/messaging/messaging.env:280:5");
   }
   let thread = null;
   if (reply_to != null) {
     let parent = rt.orNull($s.t.messages.get(reply_to));
-    if (parent == null) rt.fail(`Message ${reply_to} not found`, "specs/messaging/messaging.env:241:5");
+    if (parent == null) rt.fail(`Message ${reply_to} not found`, "specs/messaging/messaging.env:285:5");
     if (!(parent.conversation_id === conversation_id))
-      rt.fail(`Message ${reply_to} is in another conversation`, "specs/messaging/messaging.env:242:5");
-    if (!!parent.deleted) rt.fail(`Message ${reply_to} was deleted`, "specs/messaging/messaging.env:243:5");
+      rt.fail(`Message ${reply_to} is in another conversation`, "specs/messaging/messaging.env:286:5");
+    if (!!parent.deleted) rt.fail(`Message ${reply_to} was deleted`, "specs/messaging/messaging.env:287:5");
     thread = parent.reply_to ?? parent.message_id;
   }
   let m = rt.insertRec(
@@ -729,9 +794,29 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
       deleted: false,
       reactions: [],
     },
-    "specs/messaging/messaging.env:246:11",
+    "specs/messaging/messaging.env:290:11",
   );
   seat.last_read_at = $s.g.now;
+  if (
+    $s.checks &&
+    !(m.body === body.trim() && seat.last_read_at == $s.g.now && u.status !== "deactivated" && !c.archived)
+  )
+    rt.fault("ensure failed", "specs/messaging/messaging.env:293:3");
+  if (
+    $s.checks &&
+    !(
+      c.kind !== "direct" ||
+      !$s.t.memberships
+        .values()
+        .some(
+          (x: any) =>
+            x.conversation_id === conversation_id &&
+            x.user_id !== sender_id &&
+            tool_blocked_either_way($s, { a: sender_id, b: x.user_id }),
+        )
+    )
+  )
+    rt.fault("ensure failed", "specs/messaging/messaging.env:294:3");
   return m;
 }
 
@@ -741,26 +826,29 @@ function tool_edit_message($s: rt.Ctx, $a: any): any {
   const message_id = $a.message_id;
   const body = $a.body;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:254:3");
+  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:302:3");
   if (!(m.sender_id === user_id))
-    rt.fail("Only the author can edit a message", "specs/messaging/messaging.env:255:3");
-  if (!!m.deleted) rt.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:256:3");
+    rt.fail("Only the author can edit a message", "specs/messaging/messaging.env:303:3");
+  if (!!m.deleted) rt.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:304:3");
   if (!(rt.datetimeAdd(m.sent_at, $s.g.edit_window_minutes) >= $s.g.now))
     rt.fail(
       `Messages can be edited for ${rt.str($s.g.edit_window_minutes, false)} minutes; this one was sent at ${m.sent_at}`,
-      "specs/messaging/messaging.env:257:3",
+      "specs/messaging/messaging.env:305:3",
     );
   let text = body.trim();
   if (!(text !== ""))
-    rt.fail("The message cannot be empty; delete it instead", "specs/messaging/messaging.env:260:3");
+    rt.fail("The message cannot be empty; delete it instead", "specs/messaging/messaging.env:308:3");
   if (!(text.length <= $s.g.max_message_length))
     rt.fail(
       `Messages are at most ${rt.str($s.g.max_message_length, false)} characters`,
-      "specs/messaging/messaging.env:261:3",
+      "specs/messaging/messaging.env:309:3",
     );
-  if (!(text !== m.body)) rt.fail("The text is unchanged", "specs/messaging/messaging.env:262:3");
+  if (!(text !== m.body)) rt.fail("The text is unchanged", "specs/messaging/messaging.env:310:3");
+  let old_body = m.body;
   m.body = text;
   m.edited_at = $s.g.now;
+  if ($s.checks && !(m.body !== old_body && m.edited_at == $s.g.now))
+    rt.fault("ensure failed", "specs/messaging/messaging.env:314:3");
   return m;
 }
 
@@ -769,20 +857,27 @@ function tool_delete_message($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const message_id = $a.message_id;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:271:3");
-  if (!!m.deleted) rt.fail(`Message ${message_id} is already deleted`, "specs/messaging/messaging.env:272:3");
+  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:321:3");
+  if (!!m.deleted) rt.fail(`Message ${message_id} is already deleted`, "specs/messaging/messaging.env:322:3");
   if (!(
     m.sender_id === user_id || tool_is_manager($s, { user_id: user_id, conversation_id: m.conversation_id })
   ))
     rt.fail(
       "Only the author or a conversation admin can delete this message",
-      "specs/messaging/messaging.env:273:3",
+      "specs/messaging/messaging.env:323:3",
     );
   m.deleted = true;
   m.body = "";
   rt.clear(m.reactions);
   if ($s.checks && !(m.deleted && m.body === ""))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:278:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:328:3");
+  if (
+    $s.checks &&
+    !(
+      m.sender_id === user_id || tool_is_manager($s, { user_id: user_id, conversation_id: m.conversation_id })
+    )
+  )
+    rt.fault("ensure failed", "specs/messaging/messaging.env:329:3");
   return m;
 }
 
@@ -792,18 +887,24 @@ function tool_toggle_reaction($s: rt.Ctx, $a: any): any {
   const message_id = $a.message_id;
   const emoji = $a.emoji;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:286:3");
+  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:337:3");
   tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id });
-  if (!!m.deleted) rt.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:288:3");
+  if (!!m.deleted) rt.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:339:3");
   if (!(emoji.startsWith(":") && emoji.endsWith(":") && emoji.length >= 3))
-    rt.fail("Use an emoji short code such as :+1:", "specs/messaging/messaging.env:289:3");
+    rt.fail("Use an emoji short code such as :+1:", "specs/messaging/messaging.env:340:3");
   let mine = rt.find(m.reactions, (r: any) => r.user_id === user_id && r.emoji === emoji);
+  let count_before = m.reactions.length;
+  let added = mine == null;
   if (mine != null) {
-    rt.remove(m.reactions, mine, "specs/messaging/messaging.env:292:5");
+    rt.remove(m.reactions, mine, "specs/messaging/messaging.env:345:5");
   } else {
     m.reactions.push({ user_id: user_id, emoji: emoji });
   }
-  return { added: mine == null, reactions: m.reactions };
+  if ($s.checks && !(added === m.reactions.some((r: any) => r.user_id === user_id && r.emoji === emoji)))
+    rt.fault("ensure failed", "specs/messaging/messaging.env:350:3");
+  if ($s.checks && !(m.reactions.length === count_before + (added ? 1 : -1)))
+    rt.fault("ensure failed", "specs/messaging/messaging.env:351:3");
+  return { added: added, reactions: m.reactions };
 }
 
 /** action mark_read: Mark everything in a conversation as read for the user (their read receipt moves to now). */
@@ -813,12 +914,28 @@ function tool_mark_read($s: rt.Ctx, $a: any): any {
   let seat = rt.mustW(
     $s.t.memberships,
     tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }),
-    "specs/messaging/messaging.env:302:14",
+    "specs/messaging/messaging.env:358:14",
   );
+  let seen_before = seat.last_read_at;
   let marked = tool_unread($s, { seat: seat });
   seat.last_read_at = $s.g.now;
   if ($s.checks && !(tool_unread($s, { seat: seat }) === 0))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:305:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:362:3");
+  if (
+    $s.checks &&
+    !(
+      marked ===
+      rt.count(
+        $s.t.messages.values(),
+        (m: any) =>
+          conversation_id === m.conversation_id &&
+          user_id !== m.sender_id &&
+          !m.deleted &&
+          (seen_before == null || m.sent_at > seen_before),
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/messaging/messaging.env:364:3");
   return { conversation_id: conversation_id, marked: marked };
 }
 
@@ -827,14 +944,14 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const other_id = $a.other_id;
   let me = rt.orNull($s.t.users.get(user_id));
-  if (me == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:312:3");
+  if (me == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:372:3");
   let other = rt.orNull($s.t.users.get(other_id));
-  if (other == null) rt.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:313:3");
-  if (!(user_id !== other_id)) rt.fail("Pick someone else to talk to", "specs/messaging/messaging.env:314:3");
+  if (other == null) rt.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:373:3");
+  if (!(user_id !== other_id)) rt.fail("Pick someone else to talk to", "specs/messaging/messaging.env:374:3");
   if (!(other.status !== "deactivated"))
-    rt.fail(`${other.display_name}'s account is deactivated`, "specs/messaging/messaging.env:315:3");
+    rt.fail(`${other.display_name}'s account is deactivated`, "specs/messaging/messaging.env:375:3");
   if (!!tool_blocked_either_way($s, { a: user_id, b: other_id }))
-    rt.fail(`${me.display_name} cannot message ${other.display_name}`, "specs/messaging/messaging.env:316:3");
+    rt.fail(`${me.display_name} cannot message ${other.display_name}`, "specs/messaging/messaging.env:376:3");
   let existing = rt.find(
     $s.t.conversations.values(),
     (c: any) =>
@@ -856,7 +973,7 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
       is_private: false,
       archived: false,
     },
-    "specs/messaging/messaging.env:322:11",
+    "specs/messaging/messaging.env:382:11",
   );
   for (const uid of [...[user_id, other_id]] as any[]) {
     rt.insertRec(
@@ -868,9 +985,22 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
         joined_at: $s.g.now,
         role: "member",
       },
-      "specs/messaging/messaging.env:324:5",
+      "specs/messaging/messaging.env:384:5",
     );
   }
+  if (
+    $s.checks &&
+    !(
+      rt.count(
+        $s.t.conversations.values(),
+        (x: any) =>
+          x.kind === "direct" &&
+          tool_membership_of($s, { user_id: user_id, conversation_id: x.conversation_id }) != null &&
+          tool_membership_of($s, { user_id: other_id, conversation_id: x.conversation_id }) != null,
+      ) === 1
+    )
+  )
+    rt.fault("ensure failed", "specs/messaging/messaging.env:387:3");
   return c;
 }
 
@@ -883,28 +1013,28 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
   const is_private = $a.is_private;
   const member_ids = $a.member_ids;
   let owner_user = rt.orNull($s.t.users.get(owner_id));
-  if (owner_user == null) rt.fail(`User ${owner_id} not found`, "specs/messaging/messaging.env:334:3");
+  if (owner_user == null) rt.fail(`User ${owner_id} not found`, "specs/messaging/messaging.env:397:3");
   if (!(owner_user.status !== "deactivated"))
-    rt.fail(`${owner_user.display_name}'s account is deactivated`, "specs/messaging/messaging.env:335:3");
+    rt.fail(`${owner_user.display_name}'s account is deactivated`, "specs/messaging/messaging.env:398:3");
   if (!(kind !== "direct"))
-    rt.fail("Use open_direct for a conversation between two people", "specs/messaging/messaging.env:336:3");
+    rt.fail("Use open_direct for a conversation between two people", "specs/messaging/messaging.env:399:3");
   let n = name.trim();
-  if (!(n !== "")) rt.fail(`Give the ${kind} a name`, "specs/messaging/messaging.env:338:3");
+  if (!(n !== "")) rt.fail(`Give the ${kind} a name`, "specs/messaging/messaging.env:401:3");
   if (kind === "channel") {
     if (!(n === n.toLowerCase() && !n.includes(" ")))
       rt.fail(
         "Channel names are lowercase without spaces, e.g. release-notes",
-        "specs/messaging/messaging.env:340:5",
+        "specs/messaging/messaging.env:403:5",
       );
     if (!!$s.t.conversations.values().some((c: any) => c.kind === "channel" && !c.archived && c.name == n))
-      rt.fail(`#${n} already exists`, "specs/messaging/messaging.env:341:5");
+      rt.fail(`#${n} already exists`, "specs/messaging/messaging.env:404:5");
   }
   let others = rt.distinct(member_ids).filter((x: any) => x !== owner_id);
   for (const uid of [...others] as any[]) {
     let u = rt.orNull($s.t.users.get(uid));
-    if (u == null) rt.fail(`User ${uid} not found`, "specs/messaging/messaging.env:345:5");
+    if (u == null) rt.fail(`User ${uid} not found`, "specs/messaging/messaging.env:408:5");
     if (!(u.status !== "deactivated"))
-      rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:346:5");
+      rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:409:5");
   }
   let c = rt.insertRec(
     $s.t.conversations,
@@ -918,7 +1048,7 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
       created_at: $s.g.now,
       archived: false,
     },
-    "specs/messaging/messaging.env:348:11",
+    "specs/messaging/messaging.env:411:11",
   );
   rt.insertRec(
     $s.t.memberships,
@@ -930,7 +1060,7 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
       joined_at: $s.g.now,
       last_read_at: $s.g.now,
     },
-    "specs/messaging/messaging.env:350:3",
+    "specs/messaging/messaging.env:413:3",
   );
   for (const uid of [...others] as any[]) {
     rt.insertRec(
@@ -942,11 +1072,24 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
         joined_at: $s.g.now,
         role: "member",
       },
-      "specs/messaging/messaging.env:352:5",
+      "specs/messaging/messaging.env:415:5",
     );
   }
   if ($s.checks && !(tool_member_count($s, { conversation_id: c.conversation_id }) === others.length + 1))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:354:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:417:3");
+  if (
+    $s.checks &&
+    !$s.t.memberships
+      .values()
+      .filter((x: any) => x.conversation_id === c.conversation_id)
+      .every(
+        (x: any) =>
+          rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:419:83").status !== "deactivated",
+      )
+  )
+    rt.fault("ensure failed", "specs/messaging/messaging.env:419:3");
+  if ($s.checks && !(c.name == name.trim() && c.is_private === (kind === "group" || is_private)))
+    rt.fault("ensure failed", "specs/messaging/messaging.env:420:3");
   return c;
 }
 
@@ -957,37 +1100,37 @@ function tool_add_member($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const role = $a.role;
   let c = rt.orNull($s.t.conversations.get(conversation_id));
-  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:362:3");
+  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:428:3");
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:363:3");
-  if (!$s.t.users.has(actor_id)) rt.fail(`User ${actor_id} not found`, "specs/messaging/messaging.env:364:3");
+  if (u == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:429:3");
+  if (!$s.t.users.has(actor_id)) rt.fail(`User ${actor_id} not found`, "specs/messaging/messaging.env:430:3");
   if (!(c.kind !== "direct"))
     rt.fail(
       "Direct conversations have exactly two people; create a group instead",
-      "specs/messaging/messaging.env:365:3",
+      "specs/messaging/messaging.env:431:3",
     );
   if (!!c.archived)
     rt.fail(
       `${tool_title_for($s, { c: c, viewer_id: actor_id })} is archived`,
-      "specs/messaging/messaging.env:366:3",
+      "specs/messaging/messaging.env:432:3",
     );
   if (!(u.status !== "deactivated"))
-    rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:367:3");
+    rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:433:3");
   if (!(tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id }) == null))
-    rt.fail(`${u.display_name} is already a member`, "specs/messaging/messaging.env:368:3");
+    rt.fail(`${u.display_name} is already a member`, "specs/messaging/messaging.env:434:3");
   if (actor_id === user_id) {
     if (!(c.kind === "channel" && !c.is_private))
       rt.fail(
         `${tool_title_for($s, { c: c, viewer_id: actor_id })} is private; ask an admin to add you`,
-        "specs/messaging/messaging.env:370:5",
+        "specs/messaging/messaging.env:436:5",
       );
     if (!(role === "member"))
-      rt.fail("You cannot make yourself an admin", "specs/messaging/messaging.env:371:5");
+      rt.fail("You cannot make yourself an admin", "specs/messaging/messaging.env:437:5");
   } else {
     if (!tool_is_manager($s, { user_id: actor_id, conversation_id: conversation_id }))
-      rt.fail("Only owners and admins can add people", "specs/messaging/messaging.env:373:5");
+      rt.fail("Only owners and admins can add people", "specs/messaging/messaging.env:439:5");
     if (!!$s.t.blocks.values().some((b: any) => b.blocker_id === user_id && b.blocked_id === actor_id))
-      rt.fail(`${u.display_name} cannot be added by you`, "specs/messaging/messaging.env:374:5");
+      rt.fail(`${u.display_name} cannot be added by you`, "specs/messaging/messaging.env:440:5");
   }
   let seat = rt.insertRec(
     $s.t.memberships,
@@ -998,8 +1141,17 @@ function tool_add_member($s: rt.Ctx, $a: any): any {
       role: role === "admin" ? "admin" : "member",
       joined_at: $s.g.now,
     },
-    "specs/messaging/messaging.env:376:14",
+    "specs/messaging/messaging.env:442:14",
   );
+  if (
+    $s.checks &&
+    !(
+      tool_is_manager($s, { user_id: actor_id, conversation_id: conversation_id }) ||
+      (actor_id === user_id && c.kind === "channel" && !c.is_private && seat.role === "member")
+    )
+  )
+    rt.fault("ensure failed", "specs/messaging/messaging.env:445:3");
+  if ($s.checks && !(seat.role === role)) rt.fault("ensure failed", "specs/messaging/messaging.env:446:3");
   return seat;
 }
 
@@ -1010,13 +1162,13 @@ function tool_leave_conversation($s: rt.Ctx, $a: any): any {
   let seat = rt.must(
     $s.t.memberships,
     tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }),
-    "specs/messaging/messaging.env:385:14",
+    "specs/messaging/messaging.env:454:14",
   );
-  let c = rt.mustW($s.t.conversations, conversation_id, "specs/messaging/messaging.env:386:11");
+  let c = rt.mustW($s.t.conversations, conversation_id, "specs/messaging/messaging.env:455:11");
   if (!(c.kind !== "direct"))
-    rt.fail("Direct conversations cannot be left", "specs/messaging/messaging.env:387:3");
+    rt.fail("Direct conversations cannot be left", "specs/messaging/messaging.env:456:3");
   let was_owner = seat.role === "owner";
-  rt.deleteRec($s.t.memberships, seat.membership_id, "specs/messaging/messaging.env:389:3");
+  rt.deleteRec($s.t.memberships, seat.membership_id, "specs/messaging/messaging.env:458:3");
   let heir = rt.first(
     rt.sorted(
       rt.sorted(
@@ -1038,6 +1190,8 @@ function tool_leave_conversation($s: rt.Ctx, $a: any): any {
       new_owner = heir.user_id;
     }
   }
+  if ($s.checks && !((was_owner && heir != null) === (new_owner != null) && c.archived === (heir == null)))
+    rt.fault("ensure failed", "specs/messaging/messaging.env:469:3");
   return { new_owner: new_owner, archived: c.archived };
 }
 
@@ -1047,10 +1201,10 @@ function tool_set_block($s: rt.Ctx, $a: any): any {
   const other_id = $a.other_id;
   const blocked = $a.blocked;
   let me = rt.orNull($s.t.users.get(user_id));
-  if (me == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:406:3");
+  if (me == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:477:3");
   let them = rt.orNull($s.t.users.get(other_id));
-  if (them == null) rt.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:407:3");
-  if (!(user_id !== other_id)) rt.fail("You cannot block yourself", "specs/messaging/messaging.env:408:3");
+  if (them == null) rt.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:478:3");
+  if (!(user_id !== other_id)) rt.fail("You cannot block yourself", "specs/messaging/messaging.env:479:3");
   let existing = rt.find(
     $s.t.blocks.values(),
     (b: any) => b.blocker_id === user_id && b.blocked_id === other_id,
@@ -1059,21 +1213,29 @@ function tool_set_block($s: rt.Ctx, $a: any): any {
     if (!(existing == null))
       rt.fail(
         `${me.display_name} has already blocked ${them.display_name}`,
-        "specs/messaging/messaging.env:411:5",
+        "specs/messaging/messaging.env:482:5",
       );
     rt.insertRec(
       $s.t.blocks,
       { block_id: $s.newId("BL"), blocker_id: user_id, blocked_id: other_id, created_at: $s.g.now },
-      "specs/messaging/messaging.env:412:5",
+      "specs/messaging/messaging.env:483:5",
     );
   } else {
     if (!(existing != null))
       rt.fail(
         `${me.display_name} has not blocked ${them.display_name}`,
-        "specs/messaging/messaging.env:414:5",
+        "specs/messaging/messaging.env:485:5",
       );
-    rt.deleteRec($s.t.blocks, existing.block_id, "specs/messaging/messaging.env:415:5");
+    rt.deleteRec($s.t.blocks, existing.block_id, "specs/messaging/messaging.env:486:5");
   }
+  if (
+    $s.checks &&
+    !(
+      rt.count($s.t.blocks.values(), (b: any) => b.blocker_id === user_id && b.blocked_id === other_id) ===
+      (blocked ? 1 : 0)
+    )
+  )
+    rt.fault("ensure failed", "specs/messaging/messaging.env:488:3");
   return { blocked: blocked };
 }
 
@@ -1166,7 +1328,7 @@ export const definition: rt.EnvDefinition = {
       description: "Look people up by handle or name (deactivated accounts are left out).",
       args: ArgSchemas.find_users,
       run: tool_find_users,
-      location: "specs/messaging/messaging.env:136:7",
+      location: "specs/messaging/messaging.env:157:7",
     },
     {
       name: "list_conversations",
@@ -1174,7 +1336,7 @@ export const definition: rt.EnvDefinition = {
       description: "The user's conversations with unread counts, most recently active first.",
       args: ArgSchemas.list_conversations,
       run: tool_list_conversations,
-      location: "specs/messaging/messaging.env:144:7",
+      location: "specs/messaging/messaging.env:170:7",
     },
     {
       name: "get_conversation",
@@ -1183,7 +1345,7 @@ export const definition: rt.EnvDefinition = {
         "A conversation's details and members. Private conversations are visible to their members only.",
       args: ArgSchemas.get_conversation,
       run: tool_get_conversation,
-      location: "specs/messaging/messaging.env:160:7",
+      location: "specs/messaging/messaging.env:189:7",
     },
     {
       name: "read_messages",
@@ -1192,7 +1354,7 @@ export const definition: rt.EnvDefinition = {
         "The latest messages of a conversation in time order, with how many other members have seen each. Does not mark them read.",
       args: ArgSchemas.read_messages,
       run: tool_read_messages,
-      location: "specs/messaging/messaging.env:173:7",
+      location: "specs/messaging/messaging.env:202:7",
     },
     {
       name: "search_messages",
@@ -1201,7 +1363,7 @@ export const definition: rt.EnvDefinition = {
         "Find messages containing the text in the user's conversations, newest first (at most 20).",
       args: ArgSchemas.search_messages,
       run: tool_search_messages,
-      location: "specs/messaging/messaging.env:193:7",
+      location: "specs/messaging/messaging.env:230:7",
     },
     {
       name: "who_read",
@@ -1209,7 +1371,7 @@ export const definition: rt.EnvDefinition = {
       description: "Read receipts: which other members have seen a message, by display name.",
       args: ArgSchemas.who_read,
       run: tool_who_read,
-      location: "specs/messaging/messaging.env:209:7",
+      location: "specs/messaging/messaging.env:253:7",
     },
     {
       name: "send_message",
@@ -1218,7 +1380,7 @@ export const definition: rt.EnvDefinition = {
         "Post a message (or a thread reply). Sending also marks the conversation read for the sender.",
       args: ArgSchemas.send_message,
       run: tool_send_message,
-      location: "specs/messaging/messaging.env:222:8",
+      location: "specs/messaging/messaging.env:266:8",
     },
     {
       name: "edit_message",
@@ -1226,7 +1388,7 @@ export const definition: rt.EnvDefinition = {
       description: "Change the text of one's own message within the edit window.",
       args: ArgSchemas.edit_message,
       run: tool_edit_message,
-      location: "specs/messaging/messaging.env:251:8",
+      location: "specs/messaging/messaging.env:299:8",
     },
     {
       name: "delete_message",
@@ -1234,7 +1396,7 @@ export const definition: rt.EnvDefinition = {
       description: "Delete a message: its text and reactions are removed, replies stay.",
       args: ArgSchemas.delete_message,
       run: tool_delete_message,
-      location: "specs/messaging/messaging.env:268:8",
+      location: "specs/messaging/messaging.env:318:8",
     },
     {
       name: "toggle_reaction",
@@ -1242,7 +1404,7 @@ export const definition: rt.EnvDefinition = {
       description: "Add the user's emoji reaction to a message, or take it back when it is already there.",
       args: ArgSchemas.toggle_reaction,
       run: tool_toggle_reaction,
-      location: "specs/messaging/messaging.env:282:8",
+      location: "specs/messaging/messaging.env:333:8",
     },
     {
       name: "mark_read",
@@ -1251,7 +1413,7 @@ export const definition: rt.EnvDefinition = {
         "Mark everything in a conversation as read for the user (their read receipt moves to now).",
       args: ArgSchemas.mark_read,
       run: tool_mark_read,
-      location: "specs/messaging/messaging.env:299:8",
+      location: "specs/messaging/messaging.env:355:8",
     },
     {
       name: "open_direct",
@@ -1259,7 +1421,7 @@ export const definition: rt.EnvDefinition = {
       description: "Find the direct conversation between two people, or start one.",
       args: ArgSchemas.open_direct,
       run: tool_open_direct,
-      location: "specs/messaging/messaging.env:309:8",
+      location: "specs/messaging/messaging.env:369:8",
     },
     {
       name: "create_conversation",
@@ -1267,7 +1429,7 @@ export const definition: rt.EnvDefinition = {
       description: "Create a group chat or channel. Channel names are lowercase words joined by - or _.",
       args: ArgSchemas.create_conversation,
       run: tool_create_conversation,
-      location: "specs/messaging/messaging.env:329:8",
+      location: "specs/messaging/messaging.env:392:8",
     },
     {
       name: "add_member",
@@ -1276,7 +1438,7 @@ export const definition: rt.EnvDefinition = {
         "Add someone to a group or channel. Owners and admins can add anyone; anyone can join a public channel.",
       args: ArgSchemas.add_member,
       run: tool_add_member,
-      location: "specs/messaging/messaging.env:358:8",
+      location: "specs/messaging/messaging.env:424:8",
     },
     {
       name: "leave_conversation",
@@ -1285,7 +1447,7 @@ export const definition: rt.EnvDefinition = {
         "Leave a group or channel. An owner's role passes to the longest-serving admin (or member); the last one out archives it.",
       args: ArgSchemas.leave_conversation,
       run: tool_leave_conversation,
-      location: "specs/messaging/messaging.env:381:8",
+      location: "specs/messaging/messaging.env:450:8",
     },
     {
       name: "set_block",
@@ -1294,7 +1456,7 @@ export const definition: rt.EnvDefinition = {
         "Block someone (their messages are hidden and direct messages between the two stop), or lift the block.",
       args: ArgSchemas.set_block,
       run: tool_set_block,
-      location: "specs/messaging/messaging.env:402:8",
+      location: "specs/messaging/messaging.env:473:8",
     },
   ],
   invariants: [
@@ -1406,6 +1568,171 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, u: any) =>
           rt.count($s.t.users.values(), (x: any) => x.handle.toLowerCase() === u.handle.toLowerCase()) === 1,
       },
+    },
+    {
+      name: "live_messages_have_text",
+      description: "Messages that are not deleted have text within the length limit",
+      location: "specs/messaging/messaging.env:92:1",
+      reads: ["max_message_length", "messages"],
+      check: ($s: rt.Ctx) =>
+        $s.t.messages
+          .values()
+          .every((m: any) => !!m.deleted || (m.body !== "" && m.body.length <= $s.g.max_message_length)),
+      perRecord: {
+        table: "messages",
+        check: ($s: rt.Ctx, m: any) =>
+          !!m.deleted || (m.body !== "" && m.body.length <= $s.g.max_message_length),
+      },
+    },
+    {
+      name: "one_reaction_each",
+      description: "Reactions are emoji short codes, each at most once per user on a message",
+      location: "specs/messaging/messaging.env:94:1",
+      reads: ["messages"],
+      check: ($s: rt.Ctx) =>
+        $s.t.messages
+          .values()
+          .every((m: any) =>
+            m.reactions.every(
+              (r: any) =>
+                rt.count(m.reactions, (x: any) => x.user_id === r.user_id && x.emoji === r.emoji) === 1 &&
+                r.emoji.startsWith(":") &&
+                r.emoji.endsWith(":") &&
+                r.emoji.length >= 3,
+            ),
+          ),
+      perRecord: {
+        table: "messages",
+        check: ($s: rt.Ctx, m: any) =>
+          m.reactions.every(
+            (r: any) =>
+              rt.count(m.reactions, (x: any) => x.user_id === r.user_id && x.emoji === r.emoji) === 1 &&
+              r.emoji.startsWith(":") &&
+              r.emoji.endsWith(":") &&
+              r.emoji.length >= 3,
+          ),
+      },
+    },
+    {
+      name: "named_rooms",
+      description: "Groups and channels have a name; channel names are lowercase without spaces",
+      location: "specs/messaging/messaging.env:97:1",
+      reads: ["conversations"],
+      check: ($s: rt.Ctx) =>
+        $s.t.conversations
+          .values()
+          .every(
+            (c: any) =>
+              !(c.kind !== "direct") ||
+              (c.name != null &&
+                c.name.trim() !== "" &&
+                (c.kind !== "channel" || (c.name === c.name.toLowerCase() && !c.name.includes(" ")))),
+          ),
+      perRecord: {
+        table: "conversations",
+        check: ($s: rt.Ctx, c: any) =>
+          !(c.kind !== "direct") ||
+          (c.name != null &&
+            c.name.trim() !== "" &&
+            (c.kind !== "channel" || (c.name === c.name.toLowerCase() && !c.name.includes(" ")))),
+      },
+    },
+    {
+      name: "unique_channel_names",
+      description: "Active channels have distinct names",
+      location: "specs/messaging/messaging.env:100:1",
+      reads: ["conversations"],
+      check: ($s: rt.Ctx) =>
+        $s.t.conversations
+          .values()
+          .every(
+            (c: any) =>
+              !(c.kind === "channel" && !c.archived) ||
+              rt.count(
+                $s.t.conversations.values(),
+                (x: any) => x.kind === "channel" && !x.archived && x.name == c.name,
+              ) === 1,
+          ),
+      perRecord: {
+        table: "conversations",
+        check: ($s: rt.Ctx, c: any) =>
+          !(c.kind === "channel" && !c.archived) ||
+          rt.count(
+            $s.t.conversations.values(),
+            (x: any) => x.kind === "channel" && !x.archived && x.name == c.name,
+          ) === 1,
+      },
+    },
+    {
+      name: "groups_are_private",
+      description: "Group chats are private",
+      location: "specs/messaging/messaging.env:103:1",
+      reads: ["conversations"],
+      check: ($s: rt.Ctx) =>
+        $s.t.conversations.values().every((c: any) => !(c.kind === "group") || c.is_private),
+      perRecord: {
+        table: "conversations",
+        check: ($s: rt.Ctx, c: any) => !(c.kind === "group") || c.is_private,
+      },
+    },
+    {
+      name: "one_block_per_pair",
+      description: "A user blocks another at most once",
+      location: "specs/messaging/messaging.env:104:1",
+      reads: ["blocks"],
+      check: ($s: rt.Ctx) =>
+        $s.t.blocks
+          .values()
+          .every(
+            (b: any) =>
+              rt.count(
+                $s.t.blocks.values(),
+                (x: any) => x.blocker_id === b.blocker_id && x.blocked_id === b.blocked_id,
+              ) === 1,
+          ),
+      perRecord: {
+        table: "blocks",
+        check: ($s: rt.Ctx, b: any) =>
+          rt.count(
+            $s.t.blocks.values(),
+            (x: any) => x.blocker_id === b.blocker_id && x.blocked_id === b.blocked_id,
+          ) === 1,
+      },
+    },
+    {
+      name: "flat_threads",
+      description: "Replies point at the first message of a thread in the same conversation",
+      location: "specs/messaging/messaging.env:106:1",
+      reads: ["messages"],
+      check: ($s: rt.Ctx) =>
+        $s.t.messages
+          .values()
+          .every(
+            (m: any) =>
+              !(m.reply_to != null) ||
+              (rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:108:5").reply_to == null &&
+                rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:108:47").conversation_id ===
+                  m.conversation_id),
+          ),
+      perRecord: {
+        table: "messages",
+        check: ($s: rt.Ctx, m: any) =>
+          !(m.reply_to != null) ||
+          (rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:108:5").reply_to == null &&
+            rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:108:47").conversation_id ===
+              m.conversation_id),
+      },
+    },
+    {
+      name: "ids_prefixed",
+      description: "Ids carry their table's prefix",
+      location: "specs/messaging/messaging.env:109:1",
+      reads: ["blocks", "messages", "memberships", "conversations"],
+      check: ($s: rt.Ctx) =>
+        $s.t.conversations.values().every((c: any) => c.conversation_id.startsWith("CV")) &&
+        $s.t.memberships.values().every((m: any) => m.membership_id.startsWith("MB")) &&
+        $s.t.messages.values().every((m: any) => m.message_id.startsWith("M")) &&
+        $s.t.blocks.values().every((b: any) => b.block_id.startsWith("BL")),
     },
   ],
   toolSchemas: [

@@ -190,7 +190,7 @@ export const scenarios: rt.ScenarioDef[] = [
       },
     ],
     solution: [
-      { name: "read_messages", arguments: { user_id: "U005", conversation_id: "CV004", limit: 5 } },
+      { name: "read_messages", arguments: { user_id: "U005", conversation_id: "CV004", limit: 1 } },
       { name: "delete_message", arguments: { user_id: "U005", message_id: "M008" } },
       {
         name: "send_message",
@@ -315,7 +315,7 @@ export const scenarios: rt.ScenarioDef[] = [
   {
     id: "omar_deploy_reply",
     description: "Answer in a thread, swap a reaction and catch up",
-    task: "Omar Haddad (U002). Nina asked in the billing-service deploy thread in\n#eng-backend whether we can go to production after lunch. Reply in that thread from me:\nyes, I'll deploy billing-service 2.14 to production at 14:00. Also, I put a :+1: on\nAmara's \"smoke tests are green\" message; swap it for a :rocket:. And mark #general as\nread for me.",
+    task: "Omar Haddad (U002). Nina asked in the billing-service deploy thread in\n#eng-backend whether we can go to production after lunch. Reply in that thread from me:\nyes, I'll deploy billing-service 2.14 to production at 14:00. Also, I put a :+1: on\nAmara's \"smoke tests are green\" message; swap it for a :rocket:. And mark #general and\nmy direct conversation with Nina as read for me.",
     persona: "Omar Haddad, backend engineer, terse.",
     initialFile: "state.json",
     source: "specs/messaging/scenarios.env",
@@ -346,14 +346,16 @@ export const scenarios: rt.ScenarioDef[] = [
             .reactions.some((r: any) => r.user_id === "U002" && r.emoji === ":+1:"),
       },
       {
-        text: "Is #general marked read for Omar?",
+        text: "Are #general and the direct conversation with Nina marked read for Omar?",
         location: "specs/messaging/scenarios.env:143:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.memberships, "MB002", "specs/messaging/scenarios.env:143:46").last_read_at == $s.g.now,
+          rt.must($s.t.memberships, "MB002", "specs/messaging/scenarios.env:144:5").last_read_at ==
+            $s.g.now &&
+          rt.must($s.t.memberships, "MB017", "specs/messaging/scenarios.env:144:50").last_read_at == $s.g.now,
       },
     ],
     solution: [
-      { name: "read_messages", arguments: { user_id: "U002", conversation_id: "CV002", limit: 10 } },
+      { name: "read_messages", arguments: { user_id: "U002", conversation_id: "CV002", limit: 100 } },
       {
         name: "send_message",
         arguments: {
@@ -366,6 +368,62 @@ export const scenarios: rt.ScenarioDef[] = [
       { name: "toggle_reaction", arguments: { user_id: "U002", message_id: "M004", emoji: ":+1:" } },
       { name: "toggle_reaction", arguments: { user_id: "U002", message_id: "M004", emoji: ":rocket:" } },
       { name: "mark_read", arguments: { user_id: "U002", conversation_id: "CV001" } },
+      { name: "open_direct", arguments: { user_id: "U002", other_id: "U001" } },
+      { name: "mark_read", arguments: { user_id: "U002", conversation_id: "CV005" } },
+    ],
+  },
+  {
+    id: "jake_joins_backend",
+    description: "Join a public channel and ask in an existing thread",
+    task: "Jake Miller (U005) here. I'd like to join the #eng-backend channel myself, as a normal\nmember. Then, under Amara's message about the staging smoke tests, ask in that thread whether\nI can watch the production deploy, and put a :eyes: on Amara's message.",
+    persona: "Jake Miller, a new hire, curious and eager to learn.",
+    initialFile: "state.json",
+    source: "specs/messaging/scenarios.env",
+    checks: [
+      {
+        text: "Is Jake a plain member of #eng-backend?",
+        location: "specs/messaging/scenarios.env:163:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.memberships
+            .values()
+            .some((m: any) => m.conversation_id === "CV002" && m.user_id === "U005" && m.role === "member"),
+      },
+      {
+        text: "Did Jake ask in the deploy thread started by M003?",
+        location: "specs/messaging/scenarios.env:165:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.messages
+            .values()
+            .some(
+              (m: any) =>
+                m.conversation_id === "CV002" &&
+                m.sender_id === "U005" &&
+                m.reply_to == "M003" &&
+                m.body.toLowerCase().includes("deploy"),
+            ),
+      },
+      {
+        text: "Did Jake put :eyes: on M004?",
+        location: "specs/messaging/scenarios.env:167:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt
+            .must($s.t.messages, "M004", "specs/messaging/scenarios.env:167:41")
+            .reactions.some((r: any) => r.user_id === "U005" && r.emoji === ":eyes:"),
+      },
+    ],
+    solution: [
+      { name: "add_member", arguments: { actor_id: "U005", conversation_id: "CV002", user_id: "U005" } },
+      { name: "read_messages", arguments: { user_id: "U005", conversation_id: "CV002" } },
+      {
+        name: "send_message",
+        arguments: {
+          sender_id: "U005",
+          conversation_id: "CV002",
+          body: "Could I watch the production deploy?",
+          reply_to: "M004",
+        },
+      },
+      { name: "toggle_reaction", arguments: { user_id: "U005", message_id: "M004", emoji: ":eyes:" } },
     ],
   },
 ];
