@@ -455,8 +455,8 @@ function tool_age_on($s: rt.Ctx, $a: any): any {
   const birth = $a.birth;
   const day = $a.day;
   let years =
-    rt.toInt(day.slice(0, 4), "specs/clinical-trials/clinical-trials.env:129:15") -
-    rt.toInt(birth.slice(0, 4), "specs/clinical-trials/clinical-trials.env:129:39");
+    rt.toInt(day.slice(0, 4), "specs/clinical-trials/clinical-trials.env:166:15") -
+    rt.toInt(birth.slice(0, 4), "specs/clinical-trials/clinical-trials.env:166:39");
   return day.slice(5, 10) < birth.slice(5, 10) ? years - 1 : years;
 }
 
@@ -468,7 +468,7 @@ function tool_open_serious($s: rt.Ctx, $a: any): any {
     (a: any) =>
       a.serious &&
       a.resolved_on == null &&
-      rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:134:76")
+      rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:171:76")
         .trial_id === trial_id,
   );
 }
@@ -532,13 +532,35 @@ function tool_next_statuses($s: rt.Ctx, $a: any): any {
 function tool_find_participants($s: rt.Ctx, $a: any): any {
   const name = $a.name;
   const birth_date = $a.birth_date ?? null;
-  return $s.t.participants
+  let found = $s.t.participants
     .values()
     .filter(
       (p: any) =>
         p.name.toLowerCase().includes(name.trim().toLowerCase()) &&
         (birth_date == null || p.birth_date === birth_date),
     );
+  if (
+    $s.checks &&
+    !found.every(
+      (p: any) =>
+        p.name.toLowerCase().includes(name.trim().toLowerCase()) &&
+        (birth_date == null || p.birth_date === birth_date),
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:204:3");
+  if (
+    $s.checks &&
+    !(
+      rt.count(
+        $s.t.participants.values(),
+        (p: any) =>
+          p.name.toLowerCase().includes(name.trim().toLowerCase()) &&
+          (birth_date == null || p.birth_date === birth_date),
+      ) === found.length
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:205:3");
+  return found;
 }
 
 /** query get_participant: A participant's record, consents and enrollments (arms stay blinded). */
@@ -546,8 +568,8 @@ function tool_get_participant($s: rt.Ctx, $a: any): any {
   const participant_id = $a.participant_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:174:3");
-  return {
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:214:3");
+  let out = {
     participant: p,
     age: tool_age_on($s, { birth: p.birth_date, day: $s.g.today }),
     consents: rt.sorted(
@@ -560,19 +582,41 @@ function tool_get_participant($s: rt.Ctx, $a: any): any {
       .map((e: any) => ({
         enrollment_id: e.enrollment_id,
         trial_id: e.trial_id,
-        title: rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:180:80").title,
+        title: rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:220:80").title,
         site_id: e.site_id,
         status: e.status,
         enrolled_on: e.enrolled_on,
       })),
   };
+  if (
+    $s.checks &&
+    !(
+      out.consents.length ===
+      rt.count($s.t.consents.values(), (c: any) => c.participant_id === participant_id)
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:223:3");
+  if (
+    $s.checks &&
+    !(
+      out.enrollments.length ===
+        rt.count($s.t.enrollments.values(), (e: any) => e.participant_id === participant_id) &&
+      out.enrollments.every(
+        (x: any) =>
+          rt.must($s.t.enrollments, x.enrollment_id, "specs/clinical-trials/clinical-trials.env:225:34")
+            .participant_id === participant_id,
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:224:3");
+  return out;
 }
 
 /** query list_trials: Trials with how many places are taken and left. */
 function tool_list_trials($s: rt.Ctx, $a: any): any {
   const status = $a.status ?? null;
   const condition = $a.condition ?? null;
-  return $s.t.trials
+  let out = $s.t.trials
     .values()
     .filter(
       (t: any) =>
@@ -587,6 +631,31 @@ function tool_list_trials($s: rt.Ctx, $a: any): any {
       enrolled: tool_places_taken($s, { trial_id: t.trial_id }),
       open_places: Math.max(0, t.target_enrollment - tool_places_taken($s, { trial_id: t.trial_id })),
     }));
+  if (
+    $s.checks &&
+    !out.every(
+      (x: any) =>
+        (status == null || x.status === status) &&
+        x.enrolled + x.open_places ===
+          rt.must($s.t.trials, x.trial_id, "specs/clinical-trials/clinical-trials.env:239:96")
+            .target_enrollment,
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:239:3");
+  if (
+    $s.checks &&
+    !(
+      out.length ===
+      rt.count(
+        $s.t.trials.values(),
+        (t: any) =>
+          (status == null || t.status === status) &&
+          (condition == null || t.condition.toLowerCase().includes(condition.toLowerCase())),
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:240:3");
+  return out;
 }
 
 /** query check_eligibility: Say whether a participant can be enrolled in a trial today, and why not. */
@@ -595,11 +664,14 @@ function tool_check_eligibility($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:202:3");
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:250:3");
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:203:3");
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:251:3");
   let problems = tool_eligibility_problems($s, { p: p, t: t });
-  return { eligible: problems.length === 0, problems: problems };
+  let out = { eligible: problems.length === 0, problems: problems };
+  if ($s.checks && !(out.eligible !== out.problems.length > 0))
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:254:3");
+  return out;
 }
 
 /** query upcoming_visits: Scheduled visits up to `days` ahead, including overdue ones, soonest first. */
@@ -607,13 +679,13 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
   const site_id = $a.site_id ?? null;
   const days = $a.days;
   if (!(days >= 0 && days <= 90))
-    rt.fail("Look 0 to 90 days ahead", "specs/clinical-trials/clinical-trials.env:213:3");
+    rt.fail("Look 0 to 90 days ahead", "specs/clinical-trials/clinical-trials.env:263:3");
   if (site_id != null) {
     if (!$s.t.sites.has(site_id))
-      rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:215:5");
+      rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:265:5");
   }
   let until = rt.dateAdd($s.g.today, days);
-  return rt.sorted(
+  let out = rt.sorted(
     $s.t.visits
       .values()
       .filter(
@@ -621,7 +693,7 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
           v.status === "scheduled" &&
           v.scheduled_on <= until &&
           (site_id == null ||
-            rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:219:31")
+            rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:269:31")
               .site_id === site_id),
       )
       .map((v: any) => ({
@@ -629,18 +701,18 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
         participant_id: rt.must(
           $s.t.enrollments,
           v.enrollment_id,
-          "specs/clinical-trials/clinical-trials.env:220:55",
+          "specs/clinical-trials/clinical-trials.env:270:55",
         ).participant_id,
         name: rt.must(
           $s.t.participants,
-          rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:221:36")
+          rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:271:36")
             .participant_id,
-          "specs/clinical-trials/clinical-trials.env:221:23",
+          "specs/clinical-trials/clinical-trials.env:271:23",
         ).name,
         trial_id: rt.must(
           $s.t.enrollments,
           v.enrollment_id,
-          "specs/clinical-trials/clinical-trials.env:222:27",
+          "specs/clinical-trials/clinical-trials.env:272:27",
         ).trial_id,
         number: v.number,
         scheduled_on: v.scheduled_on,
@@ -648,18 +720,52 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
       })),
     (x: any) => x.scheduled_on,
   );
+  if (
+    $s.checks &&
+    !out.every(
+      (x: any) =>
+        rt.must($s.t.visits, x.visit_id, "specs/clinical-trials/clinical-trials.env:275:23").status ===
+          "scheduled" &&
+        x.scheduled_on <= rt.dateAdd($s.g.today, days) &&
+        (site_id == null ||
+          rt.must(
+            $s.t.enrollments,
+            rt.must($s.t.visits, x.visit_id, "specs/clinical-trials/clinical-trials.env:276:59")
+              .enrollment_id,
+            "specs/clinical-trials/clinical-trials.env:276:47",
+          ).site_id === site_id),
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:275:3");
+  if (
+    $s.checks &&
+    !(
+      out.length ===
+      rt.count(
+        $s.t.visits.values(),
+        (v: any) =>
+          v.status === "scheduled" &&
+          v.scheduled_on <= rt.dateAdd($s.g.today, days) &&
+          (site_id == null ||
+            rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:278:65")
+              .site_id === site_id),
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:277:3");
+  return out;
 }
 
 /** query safety_report: Adverse events reported in a trial, newest onset first. */
 function tool_safety_report($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:232:3");
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:287:3");
   let events = $s.t.adverse_events
     .values()
     .filter(
       (a: any) =>
-        rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:233:43")
+        rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:288:43")
           .trial_id === trial_id,
     );
   return {
@@ -680,11 +786,11 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
   const phone = $a.phone ?? null;
   const email = $a.email ?? null;
   if (!(name.trim() !== ""))
-    rt.fail("Give the participant's name", "specs/clinical-trials/clinical-trials.env:244:3");
+    rt.fail("Give the participant's name", "specs/clinical-trials/clinical-trials.env:299:3");
   if (!(birth_date < $s.g.today))
     rt.fail(
       `The birth date ${birth_date} is not in the past`,
-      "specs/clinical-trials/clinical-trials.env:245:3",
+      "specs/clinical-trials/clinical-trials.env:300:3",
     );
   let same = rt.find(
     $s.t.participants.values(),
@@ -693,7 +799,7 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
   if (same != null) {
     rt.fail(
       `${same.name} born ${birth_date} is already registered as ${same.participant_id}`,
-      "specs/clinical-trials/clinical-trials.env:248:5",
+      "specs/clinical-trials/clinical-trials.env:303:5",
     );
   }
   let p = rt.insertRec(
@@ -707,8 +813,28 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
       email: email,
       registered_on: $s.g.today,
     },
-    "specs/clinical-trials/clinical-trials.env:250:11",
+    "specs/clinical-trials/clinical-trials.env:305:11",
   );
+  if (
+    $s.checks &&
+    !(
+      p.name === name.trim() &&
+      p.birth_date === birth_date &&
+      p.sex === sex &&
+      p.registered_on === $s.g.today
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:306:3");
+  if (
+    $s.checks &&
+    !(
+      rt.count(
+        $s.t.participants.values(),
+        (x: any) => x.name.toLowerCase() === name.trim().toLowerCase() && x.birth_date === birth_date,
+      ) === 1
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:307:3");
   return p;
 }
 
@@ -719,19 +845,19 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
   const version = $a.version ?? null;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:260:3");
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:317:3");
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:261:3");
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:318:3");
   if (!["recruiting", "closed_to_enrollment"].includes(t.status))
     rt.fail(
       `${t.title} is ${t.status}; it is not collecting consent`,
-      "specs/clinical-trials/clinical-trials.env:262:3",
+      "specs/clinical-trials/clinical-trials.env:319:3",
     );
   let v = version ?? t.consent_version;
   if (!(v === t.consent_version))
     rt.fail(
       `Version ${rt.str(v, false)} is outdated; ${t.trial_id} uses consent version ${rt.str(t.consent_version, false)}`,
-      "specs/clinical-trials/clinical-trials.env:264:3",
+      "specs/clinical-trials/clinical-trials.env:321:3",
     );
   if (
     !!$s.t.consents
@@ -746,7 +872,7 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
   )
     rt.fail(
       `${p.name} has already signed version ${rt.str(v, false)} for ${t.trial_id}`,
-      "specs/clinical-trials/clinical-trials.env:265:3",
+      "specs/clinical-trials/clinical-trials.env:322:3",
     );
   let c = rt.insertRec(
     $s.t.consents,
@@ -757,8 +883,10 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
       version: v,
       signed_on: $s.g.today,
     },
-    "specs/clinical-trials/clinical-trials.env:267:11",
+    "specs/clinical-trials/clinical-trials.env:324:11",
   );
+  if ($s.checks && !(c.version === t.consent_version && c.signed_on === $s.g.today && c.withdrawn_on == null))
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:325:3");
   return c;
 }
 
@@ -769,20 +897,20 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
   const site_id = $a.site_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:276:3");
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:334:3");
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:277:3");
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:335:3");
   let s = rt.orNull($s.t.sites.get(site_id));
-  if (s == null) rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:278:3");
+  if (s == null) rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:336:3");
   let problems = tool_eligibility_problems($s, { p: p, t: t }).join("; ");
   if (!(problems === ""))
-    rt.fail(`Cannot enroll: ${problems}`, "specs/clinical-trials/clinical-trials.env:280:3");
+    rt.fail(`Cannot enroll: ${problems}`, "specs/clinical-trials/clinical-trials.env:338:3");
   if (!(t.arms.length > 0 && t.visit_days.length > 0))
-    rt.fail(`${t.trial_id} has no arms or visits defined`, "specs/clinical-trials/clinical-trials.env:281:3");
+    rt.fail(`${t.trial_id} has no arms or visits defined`, "specs/clinical-trials/clinical-trials.env:339:3");
   if (!t.site_ids.includes(site_id))
-    rt.fail(`${s.name} does not run ${t.trial_id}`, "specs/clinical-trials/clinical-trials.env:282:3");
+    rt.fail(`${s.name} does not run ${t.trial_id}`, "specs/clinical-trials/clinical-trials.env:340:3");
   if (!s.active)
-    rt.fail(`${s.name} is not seeing participants`, "specs/clinical-trials/clinical-trials.env:283:3");
+    rt.fail(`${s.name} is not seeing participants`, "specs/clinical-trials/clinical-trials.env:341:3");
   let n = rt.count($s.t.enrollments.values(), (x: any) => x.trial_id === trial_id);
   let e = rt.insertRec(
     $s.t.enrollments,
@@ -793,13 +921,13 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
       site_id: site_id,
       arm: rt.at(
         t.arms,
-        rt.mod(n, t.arms.length, "specs/clinical-trials/clinical-trials.env:287:44"),
-        "specs/clinical-trials/clinical-trials.env:287:37",
+        rt.mod(n, t.arms.length, "specs/clinical-trials/clinical-trials.env:345:44"),
+        "specs/clinical-trials/clinical-trials.env:345:37",
       ),
       enrolled_on: $s.g.today,
       status: "enrolled",
     },
-    "specs/clinical-trials/clinical-trials.env:286:11",
+    "specs/clinical-trials/clinical-trials.env:344:11",
   );
   for (const d of [...t.visit_days] as any[]) {
     let day = rt.dateAdd($s.g.today, d);
@@ -813,12 +941,36 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
         scheduled_on: day,
         status: "scheduled",
       },
-      "specs/clinical-trials/clinical-trials.env:290:5",
+      "specs/clinical-trials/clinical-trials.env:348:5",
     );
   }
   let booked = $s.t.visits.values().filter((v: any) => v.enrollment_id === e.enrollment_id);
   if ($s.checks && !(booked.length === t.visit_days.length))
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:294:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:352:3");
+  if (
+    $s.checks &&
+    !booked.every(
+      (v: any) =>
+        v.status === "scheduled" &&
+        v.scheduled_on === v.due_on &&
+        v.due_on ===
+          rt.dateAdd(
+            $s.g.today,
+            rt.at(t.visit_days, v.number - 1, "specs/clinical-trials/clinical-trials.env:354:58"),
+          ),
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:353:3");
+  if (
+    $s.checks &&
+    !(e.status === "enrolled" && e.site_id === site_id && e.enrolled_on === $s.g.today && s.active)
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:355:3");
+  if (
+    $s.checks &&
+    !(tool_places_taken($s, { trial_id: trial_id }) <= t.target_enrollment && t.status === "recruiting")
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:356:3");
   return { enrollment_id: e.enrollment_id, visits: booked };
 }
 
@@ -828,19 +980,19 @@ function tool_record_visit($s: rt.Ctx, $a: any): any {
   const attended = $a.attended;
   const notes = $a.notes ?? null;
   let v = rt.orNull($s.t.visits.getW(visit_id));
-  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:304:3");
+  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:366:3");
   if (!(v.status === "scheduled"))
-    rt.fail(`Visit ${visit_id} is already ${v.status}`, "specs/clinical-trials/clinical-trials.env:305:3");
+    rt.fail(`Visit ${visit_id} is already ${v.status}`, "specs/clinical-trials/clinical-trials.env:367:3");
   if (!(v.scheduled_on <= $s.g.today))
     rt.fail(
       `Visit ${visit_id} is on ${v.scheduled_on}; record it on or after that day`,
-      "specs/clinical-trials/clinical-trials.env:306:3",
+      "specs/clinical-trials/clinical-trials.env:368:3",
     );
-  let e = rt.mustW($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:307:11");
+  let e = rt.mustW($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:369:11");
   if (!(e.status === "enrolled"))
     rt.fail(
       `Enrollment ${e.enrollment_id} is ${e.status}`,
-      "specs/clinical-trials/clinical-trials.env:308:3",
+      "specs/clinical-trials/clinical-trials.env:370:3",
     );
   v.status = attended ? "done" : "missed";
   v.notes = notes ?? v.notes;
@@ -851,6 +1003,10 @@ function tool_record_visit($s: rt.Ctx, $a: any): any {
     e.status = "finished";
     e.ended_on = $s.g.today;
   }
+  if ($s.checks && !(v.status === (attended ? "done" : "missed")))
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:378:3");
+  if ($s.checks && !(all_done === (e.status === "finished")))
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:379:3");
   return { visit: v, enrollment_finished: all_done };
 }
 
@@ -859,18 +1015,20 @@ function tool_reschedule_visit($s: rt.Ctx, $a: any): any {
   const visit_id = $a.visit_id;
   const new_date = $a.new_date;
   let v = rt.orNull($s.t.visits.getW(visit_id));
-  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:322:3");
+  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:386:3");
   if (!(v.status === "scheduled"))
-    rt.fail(`Visit ${visit_id} is ${v.status}`, "specs/clinical-trials/clinical-trials.env:323:3");
+    rt.fail(`Visit ${visit_id} is ${v.status}`, "specs/clinical-trials/clinical-trials.env:387:3");
   if (!(new_date >= $s.g.today))
-    rt.fail(`${new_date} is in the past`, "specs/clinical-trials/clinical-trials.env:324:3");
+    rt.fail(`${new_date} is in the past`, "specs/clinical-trials/clinical-trials.env:388:3");
   let shift = Math.abs(rt.daysBetween(v.due_on, new_date));
   if (!(shift <= $s.g.visit_window_days))
     rt.fail(
       `Visit ${rt.str(v.number, false)} is due ${v.due_on}; it may move at most ${rt.str($s.g.visit_window_days, false)} days (asked ${rt.str(shift, false)})`,
-      "specs/clinical-trials/clinical-trials.env:326:3",
+      "specs/clinical-trials/clinical-trials.env:390:3",
     );
   v.scheduled_on = new_date;
+  if ($s.checks && !(v.scheduled_on === new_date && v.scheduled_on >= $s.g.today))
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:393:3");
   return v;
 }
 
@@ -884,15 +1042,15 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
   const relatedness = $a.relatedness;
   let e = rt.orNull($s.t.enrollments.get(enrollment_id));
   if (e == null)
-    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:339:3");
+    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:404:3");
   if (!(description.trim() !== ""))
-    rt.fail("Describe the event", "specs/clinical-trials/clinical-trials.env:340:3");
+    rt.fail("Describe the event", "specs/clinical-trials/clinical-trials.env:405:3");
   if (!(onset_on <= $s.g.today))
-    rt.fail(`The onset ${onset_on} is in the future`, "specs/clinical-trials/clinical-trials.env:341:3");
+    rt.fail(`The onset ${onset_on} is in the future`, "specs/clinical-trials/clinical-trials.env:406:3");
   if (!(onset_on >= e.enrolled_on))
     rt.fail(
       `The onset is before enrollment on ${e.enrolled_on}`,
-      "specs/clinical-trials/clinical-trials.env:342:3",
+      "specs/clinical-trials/clinical-trials.env:407:3",
     );
   let a = rt.insertRec(
     $s.t.adverse_events,
@@ -906,9 +1064,9 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
       onset_on: onset_on,
       reported_on: $s.g.today,
     },
-    "specs/clinical-trials/clinical-trials.env:343:11",
+    "specs/clinical-trials/clinical-trials.env:408:11",
   );
-  let t = rt.mustW($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:345:11");
+  let t = rt.mustW($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:410:11");
   let suspend =
     a.serious &&
     ["recruiting", "closed_to_enrollment"].includes(t.status) &&
@@ -916,6 +1074,25 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
   if (suspend) {
     t.status = "suspended";
   }
+  if (
+    $s.checks &&
+    !(
+      a.serious === (serious || severity === "life_threatening") &&
+      a.reported_on === $s.g.today &&
+      a.onset_on === onset_on
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:415:3");
+  if (
+    $s.checks &&
+    !(
+      !suspend ||
+      (t.status === "suspended" &&
+        a.serious &&
+        tool_open_serious($s, { trial_id: t.trial_id }) >= $s.g.sae_review_threshold)
+    )
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:416:3");
   return { event: a, trial_suspended: suspend };
 }
 
@@ -925,19 +1102,21 @@ function tool_resolve_adverse_event($s: rt.Ctx, $a: any): any {
   const resolved_on = $a.resolved_on ?? null;
   let a = rt.orNull($s.t.adverse_events.getW(ae_id));
   if (a == null)
-    rt.fail(`Adverse event ${ae_id} not found`, "specs/clinical-trials/clinical-trials.env:356:3");
+    rt.fail(`Adverse event ${ae_id} not found`, "specs/clinical-trials/clinical-trials.env:423:3");
   if (!(a.resolved_on == null))
     rt.fail(
       `Adverse event ${ae_id} already resolved on ${rt.str(a.resolved_on, false)}`,
-      "specs/clinical-trials/clinical-trials.env:357:3",
+      "specs/clinical-trials/clinical-trials.env:424:3",
     );
   let day = resolved_on ?? $s.g.today;
   if (!(day >= a.onset_on && day <= $s.g.today))
     rt.fail(
       `The resolution date must be between ${a.onset_on} and ${$s.g.today}`,
-      "specs/clinical-trials/clinical-trials.env:359:3",
+      "specs/clinical-trials/clinical-trials.env:426:3",
     );
   a.resolved_on = day;
+  if ($s.checks && !(a.resolved_on == (resolved_on ?? $s.g.today)))
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:428:3");
   return a;
 }
 
@@ -948,14 +1127,14 @@ function tool_withdraw_participant($s: rt.Ctx, $a: any): any {
   const withdraw_consent = $a.withdraw_consent;
   let e = rt.orNull($s.t.enrollments.getW(enrollment_id));
   if (e == null)
-    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:370:3");
+    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:438:3");
   if (!(e.status === "enrolled"))
     rt.fail(
       `Enrollment ${enrollment_id} is already ${e.status}`,
-      "specs/clinical-trials/clinical-trials.env:371:3",
+      "specs/clinical-trials/clinical-trials.env:439:3",
     );
   if (!(reason.trim() !== ""))
-    rt.fail("Give the reason for withdrawal", "specs/clinical-trials/clinical-trials.env:372:3");
+    rt.fail("Give the reason for withdrawal", "specs/clinical-trials/clinical-trials.env:440:3");
   e.status = "withdrawn";
   e.ended_on = $s.g.today;
   e.withdrawal_reason = reason.trim();
@@ -981,6 +1160,18 @@ function tool_withdraw_participant($s: rt.Ctx, $a: any): any {
       c.withdrawn_on = $s.g.today;
     }
   }
+  if ($s.checks && !(e.status === "withdrawn" && e.ended_on == $s.g.today))
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:453:3");
+  if (
+    $s.checks &&
+    !!$s.t.visits.values().some((x: any) => x.enrollment_id === enrollment_id && x.status === "scheduled")
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:454:3");
+  if (
+    $s.checks &&
+    !(!withdraw_consent || !tool_has_consent($s, { participant_id: e.participant_id, trial_id: e.trial_id }))
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:455:3");
   return {
     enrollment_id: enrollment_id,
     status: e.status,
@@ -994,25 +1185,25 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   const status = $a.status;
   let t = rt.orNull($s.t.trials.getW(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:392:3");
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:463:3");
   let allowed = tool_next_statuses($s, { s: t.status });
   let options = allowed.length === 0 ? "nothing (final)" : allowed.map((s: any) => s).join(", ");
   if (!allowed.includes(status))
     rt.fail(
       `${t.trial_id} is ${t.status}; it can move to ${options}`,
-      "specs/clinical-trials/clinical-trials.env:395:3",
+      "specs/clinical-trials/clinical-trials.env:466:3",
     );
   if (status === "recruiting") {
     if (
       !t.site_ids.some(
-        (s: any) => rt.must($s.t.sites, s, "specs/clinical-trials/clinical-trials.env:397:33").active,
+        (s: any) => rt.must($s.t.sites, s, "specs/clinical-trials/clinical-trials.env:468:33").active,
       )
     )
-      rt.fail(`${t.trial_id} has no active site`, "specs/clinical-trials/clinical-trials.env:397:5");
+      rt.fail(`${t.trial_id} has no active site`, "specs/clinical-trials/clinical-trials.env:468:5");
     if (!(tool_open_serious($s, { trial_id: trial_id }) < $s.g.sae_review_threshold))
       rt.fail(
         "Resolve open serious adverse events before recruiting again",
-        "specs/clinical-trials/clinical-trials.env:398:5",
+        "specs/clinical-trials/clinical-trials.env:469:5",
       );
   }
   if (status === "completed") {
@@ -1023,10 +1214,12 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
     if (!(active === 0))
       rt.fail(
         `${rt.str(active, false)} participants are still enrolled in ${t.trial_id}`,
-        "specs/clinical-trials/clinical-trials.env:402:5",
+        "specs/clinical-trials/clinical-trials.env:473:5",
       );
   }
   t.status = status;
+  if ($s.checks && !(t.status === status))
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:476:3");
   return t;
 }
 
@@ -1035,15 +1228,15 @@ function tool_remove_participant($s: rt.Ctx, $a: any): any {
   const participant_id = $a.participant_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:411:3");
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:483:3");
   if (!!$s.t.consents.values().some((c: any) => c.participant_id === participant_id))
     rt.fail(
       `${p.name} has signed consent forms; records must be kept`,
-      "specs/clinical-trials/clinical-trials.env:412:3",
+      "specs/clinical-trials/clinical-trials.env:484:3",
     );
   if (!!$s.t.enrollments.values().some((e: any) => e.participant_id === participant_id))
-    rt.fail(`${p.name} has enrollments; withdraw instead`, "specs/clinical-trials/clinical-trials.env:413:3");
-  rt.deleteRec($s.t.participants, participant_id, "specs/clinical-trials/clinical-trials.env:414:3");
+    rt.fail(`${p.name} has enrollments; withdraw instead`, "specs/clinical-trials/clinical-trials.env:485:3");
+  rt.deleteRec($s.t.participants, participant_id, "specs/clinical-trials/clinical-trials.env:486:3");
   return null;
 }
 
@@ -1146,7 +1339,7 @@ export const definition: rt.EnvDefinition = {
       description: "Look participants up by name (and birth date).",
       args: ArgSchemas.find_participants,
       run: tool_find_participants,
-      location: "specs/clinical-trials/clinical-trials.env:161:7",
+      location: "specs/clinical-trials/clinical-trials.env:198:7",
     },
     {
       name: "get_participant",
@@ -1154,7 +1347,7 @@ export const definition: rt.EnvDefinition = {
       description: "A participant's record, consents and enrollments (arms stay blinded).",
       args: ArgSchemas.get_participant,
       run: tool_get_participant,
-      location: "specs/clinical-trials/clinical-trials.env:169:7",
+      location: "specs/clinical-trials/clinical-trials.env:209:7",
     },
     {
       name: "list_trials",
@@ -1162,7 +1355,7 @@ export const definition: rt.EnvDefinition = {
       description: "Trials with how many places are taken and left.",
       args: ArgSchemas.list_trials,
       run: tool_list_trials,
-      location: "specs/clinical-trials/clinical-trials.env:185:7",
+      location: "specs/clinical-trials/clinical-trials.env:229:7",
     },
     {
       name: "check_eligibility",
@@ -1170,7 +1363,7 @@ export const definition: rt.EnvDefinition = {
       description: "Say whether a participant can be enrolled in a trial today, and why not.",
       args: ArgSchemas.check_eligibility,
       run: tool_check_eligibility,
-      location: "specs/clinical-trials/clinical-trials.env:197:7",
+      location: "specs/clinical-trials/clinical-trials.env:245:7",
     },
     {
       name: "upcoming_visits",
@@ -1178,7 +1371,7 @@ export const definition: rt.EnvDefinition = {
       description: "Scheduled visits up to `days` ahead, including overdue ones, soonest first.",
       args: ArgSchemas.upcoming_visits,
       run: tool_upcoming_visits,
-      location: "specs/clinical-trials/clinical-trials.env:208:7",
+      location: "specs/clinical-trials/clinical-trials.env:258:7",
     },
     {
       name: "safety_report",
@@ -1186,7 +1379,7 @@ export const definition: rt.EnvDefinition = {
       description: "Adverse events reported in a trial, newest onset first.",
       args: ArgSchemas.safety_report,
       run: tool_safety_report,
-      location: "specs/clinical-trials/clinical-trials.env:227:7",
+      location: "specs/clinical-trials/clinical-trials.env:282:7",
     },
     {
       name: "register_participant",
@@ -1194,7 +1387,7 @@ export const definition: rt.EnvDefinition = {
       description: "Register a new person who may take part in trials.",
       args: ArgSchemas.register_participant,
       run: tool_register_participant,
-      location: "specs/clinical-trials/clinical-trials.env:238:8",
+      location: "specs/clinical-trials/clinical-trials.env:293:8",
     },
     {
       name: "record_consent",
@@ -1202,7 +1395,7 @@ export const definition: rt.EnvDefinition = {
       description: "Record that a participant signed a trial's informed-consent form today.",
       args: ArgSchemas.record_consent,
       run: tool_record_consent,
-      location: "specs/clinical-trials/clinical-trials.env:254:8",
+      location: "specs/clinical-trials/clinical-trials.env:311:8",
     },
     {
       name: "enroll",
@@ -1211,7 +1404,7 @@ export const definition: rt.EnvDefinition = {
         "Enroll an eligible, consented participant, assign a blinded arm and book every protocol visit.",
       args: ArgSchemas.enroll,
       run: tool_enroll,
-      location: "specs/clinical-trials/clinical-trials.env:271:8",
+      location: "specs/clinical-trials/clinical-trials.env:329:8",
     },
     {
       name: "record_visit",
@@ -1220,7 +1413,7 @@ export const definition: rt.EnvDefinition = {
         "Record whether a scheduled visit happened. When no visits remain, the enrollment is finished.",
       args: ArgSchemas.record_visit,
       run: tool_record_visit,
-      location: "specs/clinical-trials/clinical-trials.env:298:8",
+      location: "specs/clinical-trials/clinical-trials.env:360:8",
     },
     {
       name: "reschedule_visit",
@@ -1228,7 +1421,7 @@ export const definition: rt.EnvDefinition = {
       description: "Move a scheduled visit within the protocol window around its target date.",
       args: ArgSchemas.reschedule_visit,
       run: tool_reschedule_visit,
-      location: "specs/clinical-trials/clinical-trials.env:319:8",
+      location: "specs/clinical-trials/clinical-trials.env:383:8",
     },
     {
       name: "report_adverse_event",
@@ -1237,7 +1430,7 @@ export const definition: rt.EnvDefinition = {
         "Report an adverse event. Life-threatening events are always serious; enough open serious events suspend the trial.",
       args: ArgSchemas.report_adverse_event,
       run: tool_report_adverse_event,
-      location: "specs/clinical-trials/clinical-trials.env:332:8",
+      location: "specs/clinical-trials/clinical-trials.env:397:8",
     },
     {
       name: "resolve_adverse_event",
@@ -1245,7 +1438,7 @@ export const definition: rt.EnvDefinition = {
       description: "Record that an adverse event has resolved.",
       args: ArgSchemas.resolve_adverse_event,
       run: tool_resolve_adverse_event,
-      location: "specs/clinical-trials/clinical-trials.env:353:8",
+      location: "specs/clinical-trials/clinical-trials.env:420:8",
     },
     {
       name: "withdraw_participant",
@@ -1253,7 +1446,7 @@ export const definition: rt.EnvDefinition = {
       description: "Withdraw a participant from a trial and cancel their remaining visits.",
       args: ArgSchemas.withdraw_participant,
       run: tool_withdraw_participant,
-      location: "specs/clinical-trials/clinical-trials.env:364:8",
+      location: "specs/clinical-trials/clinical-trials.env:432:8",
     },
     {
       name: "set_trial_status",
@@ -1262,7 +1455,7 @@ export const definition: rt.EnvDefinition = {
         "Move a trial through its lifecycle: planning, recruiting, closed to enrollment, suspended, completed.",
       args: ArgSchemas.set_trial_status,
       run: tool_set_trial_status,
-      location: "specs/clinical-trials/clinical-trials.env:389:8",
+      location: "specs/clinical-trials/clinical-trials.env:460:8",
     },
     {
       name: "remove_participant",
@@ -1270,7 +1463,7 @@ export const definition: rt.EnvDefinition = {
       description: "Delete a participant registered by mistake (only before any consent or enrollment).",
       args: ArgSchemas.remove_participant,
       run: tool_remove_participant,
-      location: "specs/clinical-trials/clinical-trials.env:408:8",
+      location: "specs/clinical-trials/clinical-trials.env:480:8",
     },
   ],
   invariants: [
@@ -1402,6 +1595,383 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "adverse_events",
         check: ($s: rt.Ctx, a: any) => !(a.severity === "life_threatening") || a.serious,
+      },
+    },
+    {
+      name: "enrolled_within_ages",
+      description: "Participants were within their trial's age range on the day they enrolled",
+      location: "specs/clinical-trials/clinical-trials.env:118:1",
+      reads: ["trials", "*", "participants", "*", "enrollments"],
+      check: ($s: rt.Ctx) =>
+        $s.t.enrollments
+          .values()
+          .every(
+            (e: any) =>
+              tool_age_on($s, {
+                birth: rt.must(
+                  $s.t.participants,
+                  e.participant_id,
+                  "specs/clinical-trials/clinical-trials.env:119:32",
+                ).birth_date,
+                day: e.enrolled_on,
+              }) >=
+                rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:119:93")
+                  .min_age &&
+              tool_age_on($s, {
+                birth: rt.must(
+                  $s.t.participants,
+                  e.participant_id,
+                  "specs/clinical-trials/clinical-trials.env:120:16",
+                ).birth_date,
+                day: e.enrolled_on,
+              }) <=
+                rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:120:77").max_age,
+          ),
+      perRecord: {
+        table: "enrollments",
+        check: ($s: rt.Ctx, e: any) =>
+          tool_age_on($s, {
+            birth: rt.must(
+              $s.t.participants,
+              e.participant_id,
+              "specs/clinical-trials/clinical-trials.env:119:32",
+            ).birth_date,
+            day: e.enrolled_on,
+          }) >=
+            rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:119:93").min_age &&
+          tool_age_on($s, {
+            birth: rt.must(
+              $s.t.participants,
+              e.participant_id,
+              "specs/clinical-trials/clinical-trials.env:120:16",
+            ).birth_date,
+            day: e.enrolled_on,
+          }) <= rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:120:77").max_age,
+      },
+    },
+    {
+      name: "arms_balanced",
+      description:
+        "Arms rotate in enrollment order, so no arm of a trial is ahead of another by more than one",
+      location: "specs/clinical-trials/clinical-trials.env:121:1",
+      reads: ["enrollments", "trials"],
+      check: ($s: rt.Ctx) =>
+        $s.t.trials
+          .values()
+          .every((t: any) =>
+            t.arms.every(
+              (a: any) =>
+                Math.abs(
+                  rt.count($s.t.enrollments.values(), (e: any) => e.trial_id === t.trial_id && e.arm === a) *
+                    t.arms.length -
+                    rt.count($s.t.enrollments.values(), (e: any) => e.trial_id === t.trial_id),
+                ) < t.arms.length,
+            ),
+          ),
+      perRecord: {
+        table: "trials",
+        check: ($s: rt.Ctx, t: any) =>
+          t.arms.every(
+            (a: any) =>
+              Math.abs(
+                rt.count($s.t.enrollments.values(), (e: any) => e.trial_id === t.trial_id && e.arm === a) *
+                  t.arms.length -
+                  rt.count($s.t.enrollments.values(), (e: any) => e.trial_id === t.trial_id),
+              ) < t.arms.length,
+          ),
+      },
+    },
+    {
+      name: "protocol_visits_booked",
+      description: "Every enrollment has one visit per protocol day, numbered in order",
+      location: "specs/clinical-trials/clinical-trials.env:125:1",
+      reads: ["trials", "visits", "enrollments"],
+      check: ($s: rt.Ctx) =>
+        $s.t.enrollments.values().every((e: any) =>
+          rt.eq(
+            rt.sorted(
+              $s.t.visits
+                .values()
+                .filter((v: any) => v.enrollment_id === e.enrollment_id)
+                .map((v: any) => v.number),
+            ),
+            rt.range(
+              1,
+              rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:127:100").visit_days
+                .length + 1,
+            ),
+          ),
+        ),
+      perRecord: {
+        table: "enrollments",
+        check: ($s: rt.Ctx, e: any) =>
+          rt.eq(
+            rt.sorted(
+              $s.t.visits
+                .values()
+                .filter((v: any) => v.enrollment_id === e.enrollment_id)
+                .map((v: any) => v.number),
+            ),
+            rt.range(
+              1,
+              rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:127:100").visit_days
+                .length + 1,
+            ),
+          ),
+      },
+    },
+    {
+      name: "enrolled_until_visits_end",
+      description: "An enrollment stays enrolled exactly while it has a scheduled visit",
+      location: "specs/clinical-trials/clinical-trials.env:128:1",
+      reads: ["visits", "enrollments"],
+      check: ($s: rt.Ctx) =>
+        $s.t.enrollments
+          .values()
+          .every(
+            (e: any) =>
+              (e.status === "enrolled") ===
+              $s.t.visits
+                .values()
+                .some((v: any) => v.enrollment_id === e.enrollment_id && v.status === "scheduled"),
+          ),
+      perRecord: {
+        table: "enrollments",
+        check: ($s: rt.Ctx, e: any) =>
+          (e.status === "enrolled") ===
+          $s.t.visits
+            .values()
+            .some((v: any) => v.enrollment_id === e.enrollment_id && v.status === "scheduled"),
+      },
+    },
+    {
+      name: "enrolled_not_ended",
+      description: "Enrollments still enrolled have no end date or withdrawal reason",
+      location: "specs/clinical-trials/clinical-trials.env:130:1",
+      reads: ["enrollments"],
+      check: ($s: rt.Ctx) =>
+        $s.t.enrollments
+          .values()
+          .every(
+            (e: any) => !(e.status === "enrolled") || (e.ended_on == null && e.withdrawal_reason == null),
+          ),
+      perRecord: {
+        table: "enrollments",
+        check: ($s: rt.Ctx, e: any) =>
+          !(e.status === "enrolled") || (e.ended_on == null && e.withdrawal_reason == null),
+      },
+    },
+    {
+      name: "held_visits_not_future",
+      description: "Visits are recorded as done or missed only once their day has come",
+      location: "specs/clinical-trials/clinical-trials.env:132:1",
+      reads: ["today", "visits"],
+      check: ($s: rt.Ctx) =>
+        $s.t.visits
+          .values()
+          .every((v: any) => !(v.status === "done" || v.status === "missed") || v.scheduled_on <= $s.g.today),
+      perRecord: {
+        table: "visits",
+        check: ($s: rt.Ctx, v: any) =>
+          !(v.status === "done" || v.status === "missed") || v.scheduled_on <= $s.g.today,
+      },
+    },
+    {
+      name: "cancelled_only_on_withdrawal",
+      description: "Visits are cancelled only when their participant is withdrawn",
+      location: "specs/clinical-trials/clinical-trials.env:134:1",
+      reads: ["enrollments", "visits"],
+      check: ($s: rt.Ctx) =>
+        $s.t.visits
+          .values()
+          .every(
+            (v: any) =>
+              !(v.status === "cancelled") ||
+              rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:135:48")
+                .status === "withdrawn",
+          ),
+      perRecord: {
+        table: "visits",
+        check: ($s: rt.Ctx, v: any) =>
+          !(v.status === "cancelled") ||
+          rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:135:48")
+            .status === "withdrawn",
+      },
+    },
+    {
+      name: "visits_within_window",
+      description: "Scheduled visits stay within the protocol window around their target date",
+      location: "specs/clinical-trials/clinical-trials.env:136:1",
+      reads: ["visit_window_days", "visits"],
+      check: ($s: rt.Ctx) =>
+        $s.t.visits
+          .values()
+          .every(
+            (v: any) =>
+              !(v.status === "scheduled") ||
+              Math.abs(rt.daysBetween(v.due_on, v.scheduled_on)) <= $s.g.visit_window_days,
+          ),
+      perRecord: {
+        table: "visits",
+        check: ($s: rt.Ctx, v: any) =>
+          !(v.status === "scheduled") ||
+          Math.abs(rt.daysBetween(v.due_on, v.scheduled_on)) <= $s.g.visit_window_days,
+      },
+    },
+    {
+      name: "completed_trials_empty",
+      description: "A completed trial has nobody still enrolled",
+      location: "specs/clinical-trials/clinical-trials.env:138:1",
+      reads: ["enrollments", "trials"],
+      check: ($s: rt.Ctx) =>
+        $s.t.trials
+          .values()
+          .every(
+            (t: any) =>
+              !(t.status === "completed") ||
+              !$s.t.enrollments
+                .values()
+                .some((e: any) => e.trial_id === t.trial_id && e.status === "enrolled"),
+          ),
+      perRecord: {
+        table: "trials",
+        check: ($s: rt.Ctx, t: any) =>
+          !(t.status === "completed") ||
+          !$s.t.enrollments.values().some((e: any) => e.trial_id === t.trial_id && e.status === "enrolled"),
+      },
+    },
+    {
+      name: "recruiting_trials_safe",
+      description:
+        "A recruiting trial has an active site and fewer open serious events than the review threshold",
+      location: "specs/clinical-trials/clinical-trials.env:140:1",
+      reads: ["sae_review_threshold", "*", "sites", "trials"],
+      check: ($s: rt.Ctx) =>
+        $s.t.trials
+          .values()
+          .every(
+            (t: any) =>
+              !(t.status === "recruiting") ||
+              (t.site_ids.some(
+                (s: any) => rt.must($s.t.sites, s, "specs/clinical-trials/clinical-trials.env:142:25").active,
+              ) &&
+                tool_open_serious($s, { trial_id: t.trial_id }) < $s.g.sae_review_threshold),
+          ),
+      perRecord: {
+        table: "trials",
+        check: ($s: rt.Ctx, t: any) =>
+          !(t.status === "recruiting") ||
+          (t.site_ids.some(
+            (s: any) => rt.must($s.t.sites, s, "specs/clinical-trials/clinical-trials.env:142:25").active,
+          ) &&
+            tool_open_serious($s, { trial_id: t.trial_id }) < $s.g.sae_review_threshold),
+      },
+    },
+    {
+      name: "one_signature_per_version",
+      description: "A participant holds at most one unwithdrawn consent per trial and version",
+      location: "specs/clinical-trials/clinical-trials.env:143:1",
+      reads: ["consents"],
+      check: ($s: rt.Ctx) =>
+        $s.t.consents
+          .values()
+          .every(
+            (c: any) =>
+              !(c.withdrawn_on == null) ||
+              rt.count(
+                $s.t.consents.values(),
+                (x: any) =>
+                  x.participant_id === c.participant_id &&
+                  x.trial_id === c.trial_id &&
+                  x.version === c.version &&
+                  x.withdrawn_on == null,
+              ) === 1,
+          ),
+      perRecord: {
+        table: "consents",
+        check: ($s: rt.Ctx, c: any) =>
+          !(c.withdrawn_on == null) ||
+          rt.count(
+            $s.t.consents.values(),
+            (x: any) =>
+              x.participant_id === c.participant_id &&
+              x.trial_id === c.trial_id &&
+              x.version === c.version &&
+              x.withdrawn_on == null,
+          ) === 1,
+      },
+    },
+    {
+      name: "consent_versions_exist",
+      description: "Signed consent versions are 1 to the trial's current version",
+      location: "specs/clinical-trials/clinical-trials.env:147:1",
+      reads: ["trials", "consents"],
+      check: ($s: rt.Ctx) =>
+        $s.t.consents
+          .values()
+          .every(
+            (c: any) =>
+              c.version >= 1 &&
+              c.version <=
+                rt.must($s.t.trials, c.trial_id, "specs/clinical-trials/clinical-trials.env:148:54")
+                  .consent_version,
+          ),
+      perRecord: {
+        table: "consents",
+        check: ($s: rt.Ctx, c: any) =>
+          c.version >= 1 &&
+          c.version <=
+            rt.must($s.t.trials, c.trial_id, "specs/clinical-trials/clinical-trials.env:148:54")
+              .consent_version,
+      },
+    },
+    {
+      name: "registered_after_birth",
+      description: "Participants were born before they registered, which is not in the future",
+      location: "specs/clinical-trials/clinical-trials.env:149:1",
+      reads: ["today", "participants"],
+      check: ($s: rt.Ctx) =>
+        $s.t.participants
+          .values()
+          .every(
+            (p: any) =>
+              p.name.trim() !== "" && p.birth_date < p.registered_on && p.registered_on <= $s.g.today,
+          ),
+      perRecord: {
+        table: "participants",
+        check: ($s: rt.Ctx, p: any) =>
+          p.name.trim() !== "" && p.birth_date < p.registered_on && p.registered_on <= $s.g.today,
+      },
+    },
+    {
+      name: "events_dated_sanely",
+      description:
+        "Adverse events have a description, start after enrollment, are reported no earlier than onset and resolve between onset and today",
+      location: "specs/clinical-trials/clinical-trials.env:151:1",
+      reads: ["today", "enrollments", "adverse_events"],
+      check: ($s: rt.Ctx) =>
+        $s.t.adverse_events
+          .values()
+          .every(
+            (a: any) =>
+              a.description.trim() !== "" &&
+              a.onset_on >=
+                rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:152:72")
+                  .enrolled_on &&
+              a.onset_on <= a.reported_on &&
+              a.reported_on <= $s.g.today &&
+              (a.resolved_on == null || (a.resolved_on >= a.onset_on && a.resolved_on <= $s.g.today)),
+          ),
+      perRecord: {
+        table: "adverse_events",
+        check: ($s: rt.Ctx, a: any) =>
+          a.description.trim() !== "" &&
+          a.onset_on >=
+            rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:152:72")
+              .enrolled_on &&
+          a.onset_on <= a.reported_on &&
+          a.reported_on <= $s.g.today &&
+          (a.resolved_on == null || (a.resolved_on >= a.onset_on && a.resolved_on <= $s.g.today)),
       },
     },
   ],

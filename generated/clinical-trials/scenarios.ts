@@ -53,6 +53,7 @@ export const scenarios: rt.ScenarioDef[] = [
       },
     ],
     solution: [
+      { name: "list_trials", arguments: { status: "closed_to_enrollment" } },
       { name: "set_trial_status", arguments: { trial_id: "T-ASTH-105", status: "completed" } },
       { name: "find_participants", arguments: { name: "Thomas Becker", birth_date: "1990-09-30" } },
       { name: "record_consent", arguments: { participant_id: "P004", trial_id: "T-DIAB-310" } },
@@ -71,14 +72,14 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Is T-MIGR-220 recruiting?",
-        location: "specs/clinical-trials/scenarios.env:34:3",
+        location: "specs/clinical-trials/scenarios.env:35:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.trials, "T-MIGR-220", "specs/clinical-trials/scenarios.env:34:38").status ===
+          rt.must($s.t.trials, "T-MIGR-220", "specs/clinical-trials/scenarios.env:35:38").status ===
           "recruiting",
       },
       {
         text: "Did Kevin sign consent version 1 for T-MIGR-220 today?",
-        location: "specs/clinical-trials/scenarios.env:35:3",
+        location: "specs/clinical-trials/scenarios.env:36:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.consents
             .values()
@@ -93,7 +94,7 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Is Kevin enrolled in T-MIGR-220 at S03 with all four protocol visits booked?",
-        location: "specs/clinical-trials/scenarios.env:38:3",
+        location: "specs/clinical-trials/scenarios.env:39:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.enrollments
             .values()
@@ -128,17 +129,17 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Is Daniel's enrollment E002 withdrawn, with his last visit V006 cancelled?",
-        location: "specs/clinical-trials/scenarios.env:58:3",
+        location: "specs/clinical-trials/scenarios.env:59:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.enrollments, "E002", "specs/clinical-trials/scenarios.env:59:5").status ===
+          rt.must($s.t.enrollments, "E002", "specs/clinical-trials/scenarios.env:60:5").status ===
             "withdrawn" &&
-          rt.must($s.t.enrollments, "E002", "specs/clinical-trials/scenarios.env:59:49").ended_on ==
+          rt.must($s.t.enrollments, "E002", "specs/clinical-trials/scenarios.env:60:49").ended_on ==
             "2024-05-01" &&
-          rt.must($s.t.visits, "V006", "specs/clinical-trials/scenarios.env:59:98").status === "cancelled",
+          rt.must($s.t.visits, "V006", "specs/clinical-trials/scenarios.env:60:98").status === "cancelled",
       },
       {
         text: "Are all of Daniel's T-CARD-201 consents withdrawn today?",
-        location: "specs/clinical-trials/scenarios.env:60:3",
+        location: "specs/clinical-trials/scenarios.env:61:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.consents
             .values()
@@ -147,7 +148,7 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Is the rash reported as moderate and probable, from 2024-04-28, resolved on 2024-04-30?",
-        location: "specs/clinical-trials/scenarios.env:62:3",
+        location: "specs/clinical-trials/scenarios.env:63:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.adverse_events
             .values()
@@ -196,7 +197,7 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Is Priya's pancreatitis reported as a severe, serious, probable event from 2024-04-29?",
-        location: "specs/clinical-trials/scenarios.env:85:3",
+        location: "specs/clinical-trials/scenarios.env:86:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.adverse_events
             .values()
@@ -213,7 +214,7 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Is Samuel's anaphylaxis reported as a life-threatening, serious, definite event from 2024-04-30?",
-        location: "specs/clinical-trials/scenarios.env:88:3",
+        location: "specs/clinical-trials/scenarios.env:89:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.adverse_events
             .values()
@@ -229,16 +230,16 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Is AE004 resolved on 2024-04-30?",
-        location: "specs/clinical-trials/scenarios.env:91:3",
+        location: "specs/clinical-trials/scenarios.env:92:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.adverse_events, "AE004", "specs/clinical-trials/scenarios.env:91:45").resolved_on ==
+          rt.must($s.t.adverse_events, "AE004", "specs/clinical-trials/scenarios.env:92:45").resolved_on ==
           "2024-04-30",
       },
       {
         text: "Is T-DIAB-310 suspended?",
-        location: "specs/clinical-trials/scenarios.env:92:3",
+        location: "specs/clinical-trials/scenarios.env:93:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.trials, "T-DIAB-310", "specs/clinical-trials/scenarios.env:92:37").status ===
+          rt.must($s.t.trials, "T-DIAB-310", "specs/clinical-trials/scenarios.env:93:37").status ===
           "suspended",
       },
     ],
@@ -280,12 +281,12 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Is the mistaken record P008 gone?",
-        location: "specs/clinical-trials/scenarios.env:112:3",
+        location: "specs/clinical-trials/scenarios.env:113:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) => !$s.t.participants.has("P008"),
       },
       {
         text: "Is Kevin O'Brien registered with birth date 1995-07-21 and his phone number?",
-        location: "specs/clinical-trials/scenarios.env:113:3",
+        location: "specs/clinical-trials/scenarios.env:114:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.participants
             .values()
@@ -299,7 +300,7 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Is the correctly registered Kevin enrolled in T-DIAB-310 at S03 with consent?",
-        location: "specs/clinical-trials/scenarios.env:115:3",
+        location: "specs/clinical-trials/scenarios.env:116:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.enrollments
             .values()
@@ -308,7 +309,7 @@ export const scenarios: rt.ScenarioDef[] = [
                 e.trial_id === "T-DIAB-310" &&
                 e.site_id === "S03" &&
                 e.status === "enrolled" &&
-                rt.must($s.t.participants, e.participant_id, "specs/clinical-trials/scenarios.env:117:30")
+                rt.must($s.t.participants, e.participant_id, "specs/clinical-trials/scenarios.env:118:30")
                   .birth_date === "1995-07-21" &&
                 $s.t.consents
                   .values()
@@ -342,7 +343,7 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Is Linda enrolled in T-CARD-201 at S02 with her baseline visit done and noted?",
-        location: "specs/clinical-trials/scenarios.env:136:3",
+        location: "specs/clinical-trials/scenarios.env:137:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.enrollments
             .values()
@@ -365,13 +366,13 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Is her headache reported as a mild, unrelated, non-serious event from today?",
-        location: "specs/clinical-trials/scenarios.env:140:3",
+        location: "specs/clinical-trials/scenarios.env:141:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.adverse_events
             .values()
             .some(
               (a: any) =>
-                rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/scenarios.env:141:29")
+                rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/scenarios.env:142:29")
                   .participant_id === "P007" &&
                 a.description.toLowerCase().includes("headache") &&
                 a.severity === "mild" &&
@@ -382,13 +383,13 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Is her week-12 visit (due 2024-07-24) moved to 2024-07-29?",
-        location: "specs/clinical-trials/scenarios.env:143:3",
+        location: "specs/clinical-trials/scenarios.env:144:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.visits
             .values()
             .some(
               (v: any) =>
-                rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/scenarios.env:144:21")
+                rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/scenarios.env:145:21")
                   .participant_id === "P007" &&
                 v.number === 3 &&
                 v.due_on === "2024-07-24" &&
@@ -415,6 +416,362 @@ export const scenarios: rt.ScenarioDef[] = [
         },
       },
       { name: "reschedule_visit", arguments: { visit_id: "V_4", new_date: "2024-07-29" } },
+    ],
+  },
+  {
+    id: "age_limit_enrollments",
+    description: "Register and enroll two participants at the diabetes trial's age limits",
+    task: "Two new volunteers for the GLP-1 diabetes trial T-DIAB-310 are at Riverside Medical\nCenter (S01) today. Maya Chen (female, born 2006-05-01) turns 18 today, and Walter Grimes\n(male, born 1954-05-01) turns 70 today; the trial takes ages 18 to 70. Register both, record\nthat each signed the current consent form, and enroll both at S01. Maya's baseline visit\nhappened; Walter had to leave before his baseline, so record it as missed. Then pull the\nRiverside visit list for today and for the next 90 days.",
+    persona: "Research nurse at Riverside, careful about birthdays on the age limits.",
+    initialFile: "state.json",
+    source: "specs/clinical-trials/scenarios.env",
+    checks: [
+      {
+        text: "Is Maya Chen (born 2006-05-01) enrolled in T-DIAB-310 at S01 with her baseline done?",
+        location: "specs/clinical-trials/scenarios.env:166:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.enrollments
+            .values()
+            .some(
+              (e: any) =>
+                e.trial_id === "T-DIAB-310" &&
+                e.site_id === "S01" &&
+                e.status === "enrolled" &&
+                rt.must($s.t.participants, e.participant_id, "specs/clinical-trials/scenarios.env:168:30")
+                  .name === "Maya Chen" &&
+                rt.must($s.t.participants, e.participant_id, "specs/clinical-trials/scenarios.env:168:85")
+                  .birth_date === "2006-05-01" &&
+                $s.t.visits
+                  .values()
+                  .some(
+                    (v: any) => v.enrollment_id === e.enrollment_id && v.number === 1 && v.status === "done",
+                  ),
+            ),
+      },
+      {
+        text: "Is Walter Grimes (born 1954-05-01) enrolled in T-DIAB-310 at S01 with his baseline missed?",
+        location: "specs/clinical-trials/scenarios.env:170:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.enrollments
+            .values()
+            .some(
+              (e: any) =>
+                e.trial_id === "T-DIAB-310" &&
+                e.site_id === "S01" &&
+                e.status === "enrolled" &&
+                rt.must($s.t.participants, e.participant_id, "specs/clinical-trials/scenarios.env:172:30")
+                  .name === "Walter Grimes" &&
+                rt.must($s.t.participants, e.participant_id, "specs/clinical-trials/scenarios.env:172:89")
+                  .birth_date === "1954-05-01" &&
+                $s.t.visits
+                  .values()
+                  .some(
+                    (v: any) =>
+                      v.enrollment_id === e.enrollment_id && v.number === 1 && v.status === "missed",
+                  ),
+            ),
+      },
+      {
+        text: "Does T-DIAB-310 now have four participants enrolled?",
+        location: "specs/clinical-trials/scenarios.env:174:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.count(
+            $s.t.enrollments.values(),
+            (e: any) => e.trial_id === "T-DIAB-310" && e.status === "enrolled",
+          ) === 4,
+      },
+    ],
+    solution: [
+      { name: "list_trials", arguments: { status: "recruiting", condition: "diabetes" } },
+      { name: "find_participants", arguments: { name: "chen" } },
+      {
+        name: "register_participant",
+        arguments: { name: "Maya Chen", birth_date: "2006-05-01", sex: "female" },
+      },
+      {
+        name: "register_participant",
+        arguments: { name: "Walter Grimes", birth_date: "1954-05-01", sex: "male" },
+      },
+      { name: "record_consent", arguments: { participant_id: "P_1", trial_id: "T-DIAB-310", version: 1 } },
+      { name: "record_consent", arguments: { participant_id: "P_2", trial_id: "T-DIAB-310" } },
+      { name: "check_eligibility", arguments: { participant_id: "P_1", trial_id: "T-DIAB-310" } },
+      { name: "enroll", arguments: { participant_id: "P_1", trial_id: "T-DIAB-310", site_id: "S01" } },
+      { name: "enroll", arguments: { participant_id: "P_2", trial_id: "T-DIAB-310", site_id: "S01" } },
+      { name: "record_visit", arguments: { visit_id: "V_6" } },
+      { name: "record_visit", arguments: { visit_id: "V_11", attended: false } },
+      { name: "upcoming_visits", arguments: { site_id: "S01", days: 0 } },
+      { name: "upcoming_visits", arguments: { site_id: "S01", days: 90 } },
+    ],
+  },
+  {
+    id: "third_sae_suspends",
+    description: "A third open serious event suspends the GLP-1 trial on its own",
+    task: "Pharmacovigilance update for T-DIAB-310, all learned today. Priya Natarajan\n(enrollment E005) was hospitalised with severe dehydration that started 2024-04-30,\npossibly related. Samuel Adeyemi (E006) had a severe fainting episode with a fall on\n2024-04-30, unrelated, and was admitted. Priya was admitted again today for severe\nvomiting, probably related. File all three as serious events; the system should put the\ntrial on hold by itself when the third one is filed.",
+    persona: "Pharmacovigilance officer who wants to know whether the trial was suspended.",
+    initialFile: "state.json",
+    source: "specs/clinical-trials/scenarios.env",
+    checks: [
+      {
+        text: "Were three serious events filed on T-DIAB-310 today, all still open?",
+        location: "specs/clinical-trials/scenarios.env:202:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.count(
+            $s.t.adverse_events.values(),
+            (a: any) =>
+              rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/scenarios.env:203:31")
+                .trial_id === "T-DIAB-310" &&
+              a.serious &&
+              a.reported_on === "2024-05-01" &&
+              a.resolved_on == null,
+          ) === 3,
+      },
+      {
+        text: "Is T-DIAB-310 suspended for safety review?",
+        location: "specs/clinical-trials/scenarios.env:205:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.trials, "T-DIAB-310", "specs/clinical-trials/scenarios.env:205:55").status ===
+          "suspended",
+      },
+    ],
+    solution: [
+      {
+        name: "report_adverse_event",
+        arguments: {
+          enrollment_id: "E005",
+          description: "Hospitalised with severe dehydration",
+          severity: "severe",
+          onset_on: "2024-04-30",
+          serious: true,
+        },
+      },
+      {
+        name: "report_adverse_event",
+        arguments: {
+          enrollment_id: "E006",
+          description: "Fainted and fell; admitted for observation",
+          severity: "severe",
+          onset_on: "2024-04-30",
+          serious: true,
+          relatedness: "unrelated",
+        },
+      },
+      {
+        name: "report_adverse_event",
+        arguments: {
+          enrollment_id: "E005",
+          description: "Admitted for severe vomiting",
+          severity: "severe",
+          onset_on: "2024-05-01",
+          serious: true,
+          relatedness: "probable",
+        },
+      },
+      { name: "safety_report", arguments: { trial_id: "T-DIAB-310" } },
+    ],
+  },
+  {
+    id: "hold_lifted_and_closeout",
+    description: "Lift a safety hold, close the cholesterol study and re-consent Hannah",
+    task: "Several status changes. Priya Natarajan's nausea (AE003) has cleared today; record\nit as resolved. The monitor briefly suspended the diabetes trial T-DIAB-310 this morning\nand has now cleared it, so put it on hold and then back to recruiting so the audit trail\nshows both. The cholesterol study T-CARD-201 stops taking new participants: close it to\nenrollment. Finally, Hannah Lindqvist (P005) signed the asthma study T-ASTH-105 consent\nform again today for long-term follow-up; record it.",
+    persona: "Clinical operations lead tidying up the portfolio at the end of the week.",
+    initialFile: "state.json",
+    source: "specs/clinical-trials/scenarios.env",
+    checks: [
+      {
+        text: "Is AE003 resolved today?",
+        location: "specs/clinical-trials/scenarios.env:226:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.adverse_events, "AE003", "specs/clinical-trials/scenarios.env:226:37").resolved_on ==
+          "2024-05-01",
+      },
+      {
+        text: "Is T-DIAB-310 recruiting again after its hold, with AE003 closed?",
+        location: "specs/clinical-trials/scenarios.env:227:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.trials, "T-DIAB-310", "specs/clinical-trials/scenarios.env:228:5").status ===
+            "recruiting" &&
+          rt.must($s.t.adverse_events, "AE003", "specs/clinical-trials/scenarios.env:228:51").resolved_on !=
+            null,
+      },
+      {
+        text: "Is T-CARD-201 closed to enrollment?",
+        location: "specs/clinical-trials/scenarios.env:229:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.trials, "T-CARD-201", "specs/clinical-trials/scenarios.env:229:48").status ===
+          "closed_to_enrollment",
+      },
+      {
+        text: "Does Hannah hold an unwithdrawn T-ASTH-105 consent signed today?",
+        location: "specs/clinical-trials/scenarios.env:230:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.consents
+            .values()
+            .some(
+              (c: any) =>
+                c.participant_id === "P005" &&
+                c.trial_id === "T-ASTH-105" &&
+                c.signed_on === "2024-05-01" &&
+                c.withdrawn_on == null,
+            ),
+      },
+    ],
+    solution: [
+      { name: "resolve_adverse_event", arguments: { ae_id: "AE003" } },
+      { name: "set_trial_status", arguments: { trial_id: "T-DIAB-310", status: "suspended" } },
+      { name: "set_trial_status", arguments: { trial_id: "T-DIAB-310", status: "recruiting" } },
+      { name: "set_trial_status", arguments: { trial_id: "T-CARD-201", status: "closed_to_enrollment" } },
+      { name: "record_consent", arguments: { participant_id: "P005", trial_id: "T-ASTH-105" } },
+    ],
+  },
+  {
+    id: "final_visit_finishes",
+    description: "Record a participant's last protocol visit and pull a check-up forward",
+    task: "Rosa Delgado (P001) came in today for her final visit of the hypertension study\nT-HTN-150 (visit V003); record it as attended, which completes her participation. Victor\nHaines (P002) is also here today, two days before his month-1 check-up V005: move that\nvisit to today so he can be seen now.",
+    persona: "Study nurse at Riverside on a quiet morning.",
+    initial: {
+      sites: {
+        S01: {
+          site_id: "S01",
+          name: "Riverside Medical Center",
+          city: "Boston",
+          investigator: "Dr. Elaine Porter",
+        },
+      },
+      trials: {
+        "T-HTN-150": {
+          trial_id: "T-HTN-150",
+          title: "Low-dose combination pill in hypertension",
+          phase: "phase4",
+          condition: "Hypertension",
+          status: "closed_to_enrollment",
+          site_ids: ["S01"],
+          target_enrollment: 4,
+          visit_days: [0, 30, 60],
+        },
+      },
+      participants: {
+        P001: {
+          participant_id: "P001",
+          name: "Rosa Delgado",
+          birth_date: "1960-02-11",
+          sex: "female",
+          registered_on: "2024-02-20",
+        },
+        P002: {
+          participant_id: "P002",
+          name: "Victor Haines",
+          birth_date: "1971-08-30",
+          sex: "male",
+          registered_on: "2024-03-01",
+        },
+      },
+      consents: {
+        C001: {
+          consent_id: "C001",
+          participant_id: "P001",
+          trial_id: "T-HTN-150",
+          version: 1,
+          signed_on: "2024-03-01",
+        },
+        C002: {
+          consent_id: "C002",
+          participant_id: "P002",
+          trial_id: "T-HTN-150",
+          version: 1,
+          signed_on: "2024-04-03",
+        },
+      },
+      enrollments: {
+        E001: {
+          enrollment_id: "E001",
+          participant_id: "P001",
+          trial_id: "T-HTN-150",
+          site_id: "S01",
+          arm: "treatment",
+          enrolled_on: "2024-03-02",
+        },
+        E002: {
+          enrollment_id: "E002",
+          participant_id: "P002",
+          trial_id: "T-HTN-150",
+          site_id: "S01",
+          arm: "placebo",
+          enrolled_on: "2024-04-03",
+        },
+      },
+      visits: {
+        V001: {
+          visit_id: "V001",
+          enrollment_id: "E001",
+          number: 1,
+          due_on: "2024-03-02",
+          scheduled_on: "2024-03-02",
+          status: "done",
+        },
+        V002: {
+          visit_id: "V002",
+          enrollment_id: "E001",
+          number: 2,
+          due_on: "2024-04-01",
+          scheduled_on: "2024-04-01",
+          status: "done",
+        },
+        V003: {
+          visit_id: "V003",
+          enrollment_id: "E001",
+          number: 3,
+          due_on: "2024-05-01",
+          scheduled_on: "2024-05-01",
+        },
+        V004: {
+          visit_id: "V004",
+          enrollment_id: "E002",
+          number: 1,
+          due_on: "2024-04-03",
+          scheduled_on: "2024-04-03",
+          status: "done",
+        },
+        V005: {
+          visit_id: "V005",
+          enrollment_id: "E002",
+          number: 2,
+          due_on: "2024-05-03",
+          scheduled_on: "2024-05-03",
+        },
+        V006: {
+          visit_id: "V006",
+          enrollment_id: "E002",
+          number: 3,
+          due_on: "2024-06-02",
+          scheduled_on: "2024-06-02",
+        },
+      },
+      adverse_events: {},
+    },
+    source: "specs/clinical-trials/scenarios.env",
+    checks: [
+      {
+        text: "Has Rosa finished the study today, with her last visit done?",
+        location: "specs/clinical-trials/scenarios.env:276:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.enrollments, "E001", "specs/clinical-trials/scenarios.env:277:5").status ===
+            "finished" &&
+          rt.must($s.t.enrollments, "E001", "specs/clinical-trials/scenarios.env:277:65").ended_on ==
+            "2024-05-01" &&
+          rt.must($s.t.visits, "V003", "specs/clinical-trials/scenarios.env:277:114").status === "done",
+      },
+      {
+        text: "Is Victor's visit V005 now scheduled for today?",
+        location: "specs/clinical-trials/scenarios.env:278:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.visits, "V005", "specs/clinical-trials/scenarios.env:278:60").scheduled_on ===
+            "2024-05-01" &&
+          rt.must($s.t.visits, "V005", "specs/clinical-trials/scenarios.env:278:108").status === "scheduled",
+      },
+    ],
+    solution: [
+      { name: "record_visit", arguments: { visit_id: "V003", attended: true } },
+      { name: "reschedule_visit", arguments: { visit_id: "V005", new_date: "2024-05-01" } },
     ],
   },
 ];

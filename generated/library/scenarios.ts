@@ -287,4 +287,123 @@ export const scenarios: rt.ScenarioDef[] = [
       { name: "pay_fines", arguments: { member_id: "M003", amount: 0.75 } },
     ],
   },
+  {
+    id: "due_day_boundaries",
+    description: "A one-day-late return, a renewal on the due day and a hold on a title read before",
+    task: "Run the desk calendar forward. Advance the system four days to May 5: Sofia Alvarez\n(M003) is returning The Midnight Library, copy C1003, in good condition, one day late.\nThen advance one more day to May 6: Grace Liu (M001) wants to renew The Martian (loan\nL001), which is due today, and then renew it once more, as far as the rules allow. Marcus Johnson (M002) also asks to queue for Sapiens again\nand pick it up at the Eastside Branch (BR2); he read it last winter and wants to reread it.",
+    persona: "A desk librarian working through the morning's requests.",
+    initialFile: "state.json",
+    source: "specs/library/scenarios.env",
+    checks: [
+      {
+        text: "Is the date now 2024-05-06, with Amelia's hold H002 still waiting for her to collect it?",
+        location: "specs/library/scenarios.env:144:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.g.today === "2024-05-06" &&
+          rt.must($s.t.holds, "H002", "specs/library/scenarios.env:145:31").status === "ready",
+      },
+      {
+        text: "Was L002 returned on May 5 with a one-day late fee of 0.25?",
+        location: "specs/library/scenarios.env:146:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.loans, "L002", "specs/library/scenarios.env:147:5").returned_on == "2024-05-05" &&
+          $s.t.fines
+            .values()
+            .some(
+              (f: any) =>
+                f.loan_id == "L002" &&
+                f.kind === "overdue" &&
+                f.amount === 0.25 &&
+                f.issued_on === "2024-05-05",
+            ),
+      },
+      {
+        text: "Was Grace's loan L001 renewed twice, now due 2024-06-17?",
+        location: "specs/library/scenarios.env:149:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.loans, "L001", "specs/library/scenarios.env:150:5").renewals === 2 &&
+          rt.must($s.t.loans, "L001", "specs/library/scenarios.env:150:37").due_on === "2024-06-17",
+      },
+      {
+        text: "Is Marcus waiting for Sapiens at Eastside?",
+        location: "specs/library/scenarios.env:151:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.holds
+            .values()
+            .some(
+              (h: any) =>
+                h.member_id === "M002" &&
+                h.isbn === "9780062316097" &&
+                h.status === "waiting" &&
+                h.pickup_branch === "BR2",
+            ),
+      },
+    ],
+    solution: [
+      { name: "advance_day", arguments: { days: 4 } },
+      { name: "return_copy", arguments: { copy_id: "C1003" } },
+      { name: "advance_day", arguments: {} },
+      { name: "renew_loan", arguments: { loan_id: "L001" } },
+      { name: "renew_loan", arguments: { loan_id: "L001" } },
+      { name: "search_catalog", arguments: { text: "sapiens", genre: "nonfiction" } },
+      { name: "place_hold", arguments: { member_id: "M002", isbn: "9780062316097", pickup_branch: "BR2" } },
+    ],
+  },
+  {
+    id: "desk_cleanup",
+    description: "Cancel a ready hold, take a partial payment and withdraw a damaged reference copy",
+    task: "Amelia Wright (M006) called: she no longer needs Project Hail Mary, so cancel her\nready hold H002 and let the copy move on to the next person in line. Ethan Brooks's parent\nis paying 1.00 toward Ethan's (M004) fines today. The reference copy C1011 of the Chicago\nManual of Style was ruined by a leak and leaves the collection. Daniel Okafor (M007) is\nreturning Project Hail Mary, copy C1007, with a torn cover: check it in as damaged. Finally,\nprint the overdue list for the Eastside Branch (BR2).",
+    persona: "A branch supervisor clearing the end-of-day queue.",
+    initialFile: "state.json",
+    source: "specs/library/scenarios.env",
+    checks: [
+      {
+        text: "Is H002 cancelled and C1006 now set aside for Sofia's hold H005?",
+        location: "specs/library/scenarios.env:173:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.holds, "H002", "specs/library/scenarios.env:174:5").status === "cancelled" &&
+          rt.must($s.t.holds, "H005", "specs/library/scenarios.env:174:43").status === "ready" &&
+          rt.must($s.t.holds, "H005", "specs/library/scenarios.env:174:77").copy_id == "C1006" &&
+          rt.must($s.t.copies, "C1006", "specs/library/scenarios.env:175:11").status === "on_hold_shelf",
+      },
+      {
+        text: "Did the 1.00 payment clear Ethan's oldest fine F002 and put 0.50 on F003?",
+        location: "specs/library/scenarios.env:176:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.fines, "F002", "specs/library/scenarios.env:177:5").paid === 0.5 &&
+          rt.must($s.t.fines, "F003", "specs/library/scenarios.env:177:35").paid === 0.5,
+      },
+      {
+        text: "Is copy C1011 withdrawn from the catalogue?",
+        location: "specs/library/scenarios.env:178:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) => !$s.t.copies.has("C1011"),
+      },
+      {
+        text: "Is C1007 back in repair with a damage fine for Daniel's loan L005?",
+        location: "specs/library/scenarios.env:179:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.loans, "L005", "specs/library/scenarios.env:180:5").returned_on == $s.g.today &&
+          rt.must($s.t.copies, "C1007", "specs/library/scenarios.env:180:44").status === "in_repair" &&
+          $s.t.fines
+            .values()
+            .some(
+              (f: any) =>
+                f.loan_id == "L005" &&
+                f.member_id === "M007" &&
+                f.kind === "damage" &&
+                f.amount > 14 &&
+                f.amount < 14.5,
+            ),
+      },
+    ],
+    solution: [
+      { name: "cancel_hold", arguments: { hold_id: "H002" } },
+      { name: "hold_queue", arguments: { isbn: "9780593135204" } },
+      { name: "pay_fines", arguments: { member_id: "M004", amount: 1 } },
+      { name: "withdraw_copy", arguments: { copy_id: "C1011", reason: "Water damage from a roof leak" } },
+      { name: "return_copy", arguments: { copy_id: "C1007", condition: "damaged" } },
+      { name: "overdue_loans", arguments: { branch_id: "BR2" } },
+      { name: "search_catalog", arguments: { genre: "children", available_only: true } },
+    ],
+  },
 ];

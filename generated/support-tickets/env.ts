@@ -218,6 +218,10 @@ export interface SlaMinutesArgs {
   plan: Plan;
 }
 
+export interface InUrgencyOrderArgs {
+  ts: Ticket[];
+}
+
 export interface PickAgentArgs {
   category: Category;
   min_level: number;
@@ -448,8 +452,25 @@ function tool_sla_minutes($s: rt.Ctx, $a: any): any {
   const minutes = $a.minutes;
   const plan = $a.plan;
   return plan === "enterprise"
-    ? rt.div(minutes, 2, "specs/support-tickets/support-tickets.env:116:31")
+    ? rt.div(minutes, 2, "specs/support-tickets/support-tickets.env:136:31")
     : minutes;
+}
+
+/** fn in_urgency_order */
+function tool_in_urgency_order($s: rt.Ctx, $a: any): any {
+  const ts = $a.ts;
+  let order = ["urgent", "high", "normal", "low"];
+  return rt
+    .range(ts.length - 1)
+    .every(
+      (i: any) =>
+        rt.indexOf(order, rt.at(ts, i, "specs/support-tickets/support-tickets.env:142:54").priority) <
+          rt.indexOf(order, rt.at(ts, i + 1, "specs/support-tickets/support-tickets.env:142:87").priority) ||
+        (rt.at(ts, i, "specs/support-tickets/support-tickets.env:143:9").priority ===
+          rt.at(ts, i + 1, "specs/support-tickets/support-tickets.env:143:27").priority &&
+          rt.at(ts, i, "specs/support-tickets/support-tickets.env:143:50").due_at <=
+            rt.at(ts, i + 1, "specs/support-tickets/support-tickets.env:143:66").due_at),
+    );
 }
 
 /** fn pick_agent */
@@ -476,21 +497,21 @@ function tool_pick_agent($s: rt.Ctx, $a: any): any {
 function tool_check_can_take($s: rt.Ctx, $a: any): any {
   const a = $a.a;
   const t = $a.t;
-  if (!a.active) rt.fail(`${a.name} is inactive`, "specs/support-tickets/support-tickets.env:127:3");
+  if (!a.active) rt.fail(`${a.name} is inactive`, "specs/support-tickets/support-tickets.env:154:3");
   if (!a.skills.includes(t.category))
     rt.fail(
       `${a.name} does not handle ${t.category} tickets`,
-      "specs/support-tickets/support-tickets.env:128:3",
+      "specs/support-tickets/support-tickets.env:155:3",
     );
   if (!(a.level >= t.tier))
     rt.fail(
       `${a.name} is tier ${rt.str(a.level, false)}; ticket ${t.ticket_id} needs tier ${rt.str(t.tier, false)}`,
-      "specs/support-tickets/support-tickets.env:129:3",
+      "specs/support-tickets/support-tickets.env:156:3",
     );
   if (!(tool_load($s, { agent_id: a.agent_id }) < a.max_open))
     rt.fail(
       `${a.name} already has ${rt.str(a.max_open, false)} unfinished tickets`,
-      "specs/support-tickets/support-tickets.env:130:3",
+      "specs/support-tickets/support-tickets.env:157:3",
     );
   return null;
 }
@@ -511,7 +532,7 @@ function tool_note($s: rt.Ctx, $a: any): any {
       internal: true,
       created_at: $s.g.now,
     },
-    "specs/support-tickets/support-tickets.env:134:3",
+    "specs/support-tickets/support-tickets.env:161:3",
   );
   return null;
 }
@@ -521,10 +542,10 @@ function tool_get_ticket($s: rt.Ctx, $a: any): any {
   const ticket_id = $a.ticket_id;
   const include_internal = $a.include_internal;
   let t = rt.orNull($s.t.tickets.get(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:143:3");
-  return {
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:170:3");
+  let out = {
     ticket: t,
-    customer: rt.must($s.t.customers, t.customer_id, "specs/support-tickets/support-tickets.env:146:15"),
+    customer: rt.must($s.t.customers, t.customer_id, "specs/support-tickets/support-tickets.env:173:15"),
     comments: rt.sorted(
       $s.t.comments
         .values()
@@ -532,6 +553,18 @@ function tool_get_ticket($s: rt.Ctx, $a: any): any {
       (c: any) => c.created_at,
     ),
   };
+  if (
+    $s.checks &&
+    !(
+      out.comments.length ===
+      rt.count(
+        $s.t.comments.values(),
+        (c: any) => c.ticket_id === ticket_id && (include_internal || !c.internal),
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:176:3");
+  return out;
 }
 
 /** query search_tickets: Find tickets by any combination of filters, most urgent first, then by resolution due time. */
@@ -543,7 +576,7 @@ function tool_search_tickets($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id ?? null;
   const tag = $a.tag ?? null;
   const text = $a.text ?? null;
-  return rt.sorted(
+  let out = rt.sorted(
     rt.sorted(
       $s.t.tickets
         .values()
@@ -561,13 +594,48 @@ function tool_search_tickets($s: rt.Ctx, $a: any): any {
     ),
     (t: any) => tool_rank($s, { p: t.priority }),
   );
+  if (
+    $s.checks &&
+    !out.every(
+      (t: any) =>
+        (status == null || t.status === status) &&
+        (priority == null || t.priority === priority) &&
+        (category == null || t.category === category) &&
+        (assignee_id == null || t.assignee_id == assignee_id) &&
+        (customer_id == null || t.customer_id === customer_id) &&
+        (tag == null || t.tags.includes(tag)) &&
+        (text == null || t.subject.toLowerCase().includes(text.toLowerCase())),
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:193:3");
+  if (
+    $s.checks &&
+    !(
+      out.length ===
+      rt.count(
+        $s.t.tickets.values(),
+        (t: any) =>
+          (status == null || t.status === status) &&
+          (priority == null || t.priority === priority) &&
+          (category == null || t.category === category) &&
+          (assignee_id == null || t.assignee_id == assignee_id) &&
+          (customer_id == null || t.customer_id === customer_id) &&
+          (tag == null || t.tags.includes(tag)) &&
+          (text == null || t.subject.toLowerCase().includes(text.toLowerCase())),
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:197:3");
+  if ($s.checks && !tool_in_urgency_order($s, { ts: out }))
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:201:3");
+  return out;
 }
 
 /** query agent_queue: An agent's unfinished tickets, most urgent first. */
 function tool_agent_queue($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   let a = rt.orNull($s.t.agents.get(agent_id));
-  if (a == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:171:3");
+  if (a == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:210:3");
   let queue = rt.sorted(
     rt.sorted(
       $s.t.tickets.values().filter((t: any) => t.assignee_id == agent_id && tool_is_unfinished($s, { t: t })),
@@ -575,6 +643,22 @@ function tool_agent_queue($s: rt.Ctx, $a: any): any {
     ),
     (t: any) => tool_rank($s, { p: t.priority }),
   );
+  if (
+    $s.checks &&
+    !(
+      queue.every(
+        (t: any) => t.assignee_id == agent_id && t.status !== "resolved" && t.status !== "closed",
+      ) &&
+      queue.length ===
+        rt.count(
+          $s.t.tickets.values(),
+          (t: any) => t.assignee_id == agent_id && t.status !== "resolved" && t.status !== "closed",
+        )
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:212:3");
+  if ($s.checks && !tool_in_urgency_order($s, { ts: queue }))
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:214:3");
   return { agent: a, open_tickets: queue.length, queue: queue };
 }
 
@@ -582,7 +666,7 @@ function tool_agent_queue($s: rt.Ctx, $a: any): any {
 function tool_find_agents($s: rt.Ctx, $a: any): any {
   const category = $a.category;
   const min_level = $a.min_level;
-  return rt.sorted(
+  let out = rt.sorted(
     $s.t.agents
       .values()
       .filter((a: any) => a.active && a.skills.includes(category) && a.level >= min_level)
@@ -595,6 +679,37 @@ function tool_find_agents($s: rt.Ctx, $a: any): any {
       })),
     (x: any) => x.open_tickets,
   );
+  if (
+    $s.checks &&
+    !(
+      out.every(
+        (x: any) =>
+          x.level >= min_level &&
+          rt.must($s.t.agents, x.agent_id, "specs/support-tickets/support-tickets.env:226:48").active &&
+          rt
+            .must($s.t.agents, x.agent_id, "specs/support-tickets/support-tickets.env:226:90")
+            .skills.includes(category),
+      ) &&
+      out.length ===
+        rt.count(
+          $s.t.agents.values(),
+          (a: any) => a.active && a.skills.includes(category) && a.level >= min_level,
+        )
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:226:3");
+  if (
+    $s.checks &&
+    !rt
+      .range(out.length - 1)
+      .every(
+        (i: any) =>
+          rt.at(out, i, "specs/support-tickets/support-tickets.env:228:40").open_tickets <=
+          rt.at(out, i + 1, "specs/support-tickets/support-tickets.env:228:63").open_tickets,
+      )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:228:3");
+  return out;
 }
 
 /** query sla_report: Unfinished tickets whose response or resolution SLA is breached or due soon, earliest first. */
@@ -624,7 +739,55 @@ function tool_sla_report($s: rt.Ctx, $a: any): any {
       due: t.due_at,
       breached: t.due_at < $s.g.now,
     }));
-  return rt.sorted([...responses, ...resolutions], (x: any) => x.due);
+  let out = rt.sorted([...responses, ...resolutions], (x: any) => x.due);
+  if (
+    $s.checks &&
+    !out.every(
+      (x: any) =>
+        (x.kind === "first response" || x.kind === "resolution") &&
+        x.due <= horizon &&
+        x.breached === x.due < $s.g.now &&
+        tool_is_unfinished($s, {
+          t: rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:244:41"),
+        }),
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:243:3");
+  if (
+    $s.checks &&
+    !(
+      responses.every(
+        (x: any) =>
+          x.kind === "first response" &&
+          rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:245:60")
+            .first_response_at == null &&
+          x.due ===
+            rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:246:42")
+              .response_due_at,
+      ) &&
+      resolutions.every(
+        (x: any) =>
+          x.kind === "resolution" &&
+          x.due ===
+            rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:247:66").due_at,
+      )
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:245:3");
+  if (
+    $s.checks &&
+    !(
+      out.length ===
+      rt.count(
+        $s.t.tickets.values(),
+        (t: any) =>
+          tool_is_unfinished($s, { t: t }) && t.first_response_at == null && t.response_due_at <= horizon,
+      ) +
+        rt.count($s.t.tickets.values(), (t: any) => tool_is_unfinished($s, { t: t }) && t.due_at <= horizon)
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:248:3");
+  return out;
 }
 
 /** query customer_history: A customer's tickets (newest first) and their average satisfaction rating. */
@@ -632,10 +795,10 @@ function tool_customer_history($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   let c = rt.orNull($s.t.customers.get(customer_id));
   if (c == null)
-    rt.fail(`Customer ${customer_id} not found`, "specs/support-tickets/support-tickets.env:204:3");
+    rt.fail(`Customer ${customer_id} not found`, "specs/support-tickets/support-tickets.env:258:3");
   let theirs = $s.t.tickets.values().filter((t: any) => t.customer_id === customer_id);
   let rated = theirs.filter((t: any) => t.csat != null);
-  return {
+  let out = {
     customer: c,
     tickets: rt.sorted(theirs, (t: any) => t.created_at, true),
     unfinished: rt.count(theirs, (t: any) => tool_is_unfinished($s, { t: t })),
@@ -646,11 +809,27 @@ function tool_customer_history($s: rt.Ctx, $a: any): any {
             rt.div(
               rt.sum(rated, (t: any) => t.csat ?? 0),
               rated.length,
-              "specs/support-tickets/support-tickets.env:211:51",
+              "specs/support-tickets/support-tickets.env:265:51",
             ),
             2,
           ),
   };
+  if (
+    $s.checks &&
+    !(
+      out.tickets.every((t: any) => t.customer_id === customer_id) &&
+      out.tickets.length === rt.count($s.t.tickets.values(), (t: any) => t.customer_id === customer_id)
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:267:3");
+  if (
+    $s.checks &&
+    !(out.unfinished === rt.count(out.tickets, (t: any) => t.status !== "resolved" && t.status !== "closed"))
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:268:3");
+  if ($s.checks && !((out.average_csat == null) === !out.tickets.some((t: any) => t.csat != null)))
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:269:3");
+  return out;
 }
 
 /** action create_ticket: Open a ticket for a customer with SLA due times, and route it if an agent has room. */
@@ -664,14 +843,14 @@ function tool_create_ticket($s: rt.Ctx, $a: any): any {
   const auto_assign = $a.auto_assign;
   let c = rt.orNull($s.t.customers.get(customer_id));
   if (c == null)
-    rt.fail(`Customer ${customer_id} not found`, "specs/support-tickets/support-tickets.env:223:3");
+    rt.fail(`Customer ${customer_id} not found`, "specs/support-tickets/support-tickets.env:281:3");
   if (!(subject.trim() !== ""))
-    rt.fail("A ticket needs a subject", "specs/support-tickets/support-tickets.env:224:3");
+    rt.fail("A ticket needs a subject", "specs/support-tickets/support-tickets.env:282:3");
   if (!(body.trim() !== ""))
-    rt.fail("A ticket needs a description", "specs/support-tickets/support-tickets.env:225:3");
+    rt.fail("A ticket needs a description", "specs/support-tickets/support-tickets.env:283:3");
   for (const label of [...labels] as any[]) {
     if (!$s.t.tags.has(label))
-      rt.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:227:5");
+      rt.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:285:5");
   }
   let ticket_id = $s.newId("T");
   let first = tool_sla_minutes($s, {
@@ -698,7 +877,7 @@ function tool_create_ticket($s: rt.Ctx, $a: any): any {
       status: "new",
       tier: 1,
     },
-    "specs/support-tickets/support-tickets.env:232:11",
+    "specs/support-tickets/support-tickets.env:290:11",
   );
   rt.insertRec(
     $s.t.comments,
@@ -711,7 +890,7 @@ function tool_create_ticket($s: rt.Ctx, $a: any): any {
       created_at: $s.g.now,
       internal: false,
     },
-    "specs/support-tickets/support-tickets.env:236:3",
+    "specs/support-tickets/support-tickets.env:294:3",
   );
   if (auto_assign) {
     let a = tool_pick_agent($s, { category: category, min_level: 1, exclude: "" });
@@ -720,6 +899,30 @@ function tool_create_ticket($s: rt.Ctx, $a: any): any {
       t.status = "open";
     }
   }
+  if (
+    $s.checks &&
+    !(
+      t.subject === subject.trim() &&
+      t.created_at === $s.g.now &&
+      t.response_due_at > $s.g.now &&
+      t.due_at > $s.g.now
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:302:3");
+  if (
+    $s.checks &&
+    !((t.status === "open") === (t.assignee_id != null) && (auto_assign || t.assignee_id == null))
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:303:3");
+  if (
+    $s.checks &&
+    !(
+      !auto_assign ||
+      t.assignee_id != null ||
+      tool_pick_agent($s, { category: category, min_level: 1, exclude: "" }) == null
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:304:3");
   return t;
 }
 
@@ -728,19 +931,29 @@ function tool_assign_ticket($s: rt.Ctx, $a: any): any {
   const ticket_id = $a.ticket_id;
   const agent_id = $a.agent_id;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:250:3");
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:311:3");
   let a = rt.orNull($s.t.agents.get(agent_id));
-  if (a == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:251:3");
+  if (a == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:312:3");
   if (!tool_is_unfinished($s, { t: t }))
-    rt.fail(`Ticket ${ticket_id} is ${t.status}`, "specs/support-tickets/support-tickets.env:252:3");
+    rt.fail(`Ticket ${ticket_id} is ${t.status}`, "specs/support-tickets/support-tickets.env:313:3");
   if (!(t.assignee_id != agent_id))
-    rt.fail(`${a.name} already has ticket ${ticket_id}`, "specs/support-tickets/support-tickets.env:253:3");
+    rt.fail(`${a.name} already has ticket ${ticket_id}`, "specs/support-tickets/support-tickets.env:314:3");
   tool_check_can_take($s, { a: a, t: t });
   t.assignee_id = agent_id;
   if (t.status === "new") {
     t.status = "open";
   }
   t.updated_at = $s.g.now;
+  if (
+    $s.checks &&
+    !(
+      t.assignee_id == agent_id &&
+      t.status !== "new" &&
+      tool_load($s, { agent_id: agent_id }) <= a.max_open &&
+      t.updated_at === $s.g.now
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:321:3");
   return t;
 }
 
@@ -752,18 +965,18 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
   const internal = $a.internal;
   const await_customer = $a.await_customer;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:270:3");
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:332:3");
   if (!(body.trim() !== ""))
-    rt.fail("A comment needs text", "specs/support-tickets/support-tickets.env:271:3");
+    rt.fail("A comment needs text", "specs/support-tickets/support-tickets.env:333:3");
   if (!(t.status !== "closed"))
     rt.fail(
       `Ticket ${ticket_id} is closed; open a new ticket instead`,
-      "specs/support-tickets/support-tickets.env:272:3",
+      "specs/support-tickets/support-tickets.env:334:3",
     );
   let agent = rt.orNull($s.t.agents.get(author_id));
   if (agent != null) {
     if (!agent.active)
-      rt.fail(`${agent.name} is inactive`, "specs/support-tickets/support-tickets.env:275:5");
+      rt.fail(`${agent.name} is inactive`, "specs/support-tickets/support-tickets.env:337:5");
     if (!internal) {
       if (t.assignee_id == null) {
         tool_check_can_take($s, { a: agent, t: t });
@@ -780,10 +993,10 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
     if (!(author_id === t.customer_id))
       rt.fail(
         `${author_id} is neither an agent nor the ticket's customer`,
-        "specs/support-tickets/support-tickets.env:289:5",
+        "specs/support-tickets/support-tickets.env:351:5",
       );
     if (!!internal)
-      rt.fail("Customers cannot write internal notes", "specs/support-tickets/support-tickets.env:290:5");
+      rt.fail("Customers cannot write internal notes", "specs/support-tickets/support-tickets.env:352:5");
     if (["pending_customer", "resolved"].includes(t.status)) {
       t.status = "open";
       t.resolved_at = null;
@@ -791,6 +1004,12 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
     }
   }
   t.updated_at = $s.g.now;
+  if ($s.checks && !(agent == null || internal || (t.assignee_id != null && t.first_response_at != null)))
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:360:3");
+  if ($s.checks && !(t.updated_at === $s.g.now))
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:361:3");
+  if ($s.checks && !(agent != null || t.status !== "resolved"))
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:362:3");
   let c = rt.insertRec(
     $s.t.comments,
     {
@@ -802,7 +1021,7 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
       internal: internal,
       created_at: $s.g.now,
     },
-    "specs/support-tickets/support-tickets.env:298:11",
+    "specs/support-tickets/support-tickets.env:363:11",
   );
   return c;
 }
@@ -813,26 +1032,26 @@ function tool_escalate_ticket($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   const reason = $a.reason;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:309:3");
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:374:3");
   let me = rt.orNull($s.t.agents.get(agent_id));
-  if (me == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:310:3");
+  if (me == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:375:3");
   if (!tool_is_unfinished($s, { t: t }))
     rt.fail(
       `Ticket ${ticket_id} is ${t.status}; only unfinished tickets are escalated`,
-      "specs/support-tickets/support-tickets.env:311:3",
+      "specs/support-tickets/support-tickets.env:376:3",
     );
   if (!(t.tier < 3))
-    rt.fail(`Ticket ${ticket_id} is already at tier 3`, "specs/support-tickets/support-tickets.env:312:3");
+    rt.fail(`Ticket ${ticket_id} is already at tier 3`, "specs/support-tickets/support-tickets.env:377:3");
   if (!(reason.trim() !== ""))
-    rt.fail("Say why the ticket is escalated", "specs/support-tickets/support-tickets.env:313:3");
+    rt.fail("Say why the ticket is escalated", "specs/support-tickets/support-tickets.env:378:3");
   let new_tier = t.tier + 1;
   let target = tool_pick_agent($s, { category: t.category, min_level: new_tier, exclude: agent_id });
   if (target == null)
     rt.fail(
       `No tier-${rt.str(new_tier, false)} ${t.category} agent has room; ask a team lead`,
-      "specs/support-tickets/support-tickets.env:315:3",
+      "specs/support-tickets/support-tickets.env:380:3",
     );
-  let plan = rt.must($s.t.customers, t.customer_id, "specs/support-tickets/support-tickets.env:317:14").plan;
+  let plan = rt.must($s.t.customers, t.customer_id, "specs/support-tickets/support-tickets.env:382:14").plan;
   t.tier = new_tier;
   t.priority = tool_bumped($s, { p: t.priority });
   let tighter = rt.datetimeAdd(
@@ -858,11 +1077,24 @@ function tool_escalate_ticket($s: rt.Ctx, $a: any): any {
   if (
     $s.checks &&
     !(
-      rt.must($s.t.agents, target.agent_id, "specs/support-tickets/support-tickets.env:330:10").level >=
+      rt.must($s.t.agents, target.agent_id, "specs/support-tickets/support-tickets.env:395:10").level >=
       t.tier
     )
   )
-    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:330:3");
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:395:3");
+  if (
+    $s.checks &&
+    !(
+      t.tier === new_tier &&
+      t.assignee_id == target.agent_id &&
+      t.status !== "new" &&
+      t.assignee_id != agent_id &&
+      t.updated_at === $s.g.now
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:396:3");
+  if ($s.checks && !(tool_load($s, { agent_id: target.agent_id }) <= target.max_open))
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:398:3");
   return t;
 }
 
@@ -872,21 +1104,21 @@ function tool_resolve_ticket($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   const resolution = $a.resolution;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:340:3");
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:408:3");
   let me = rt.orNull($s.t.agents.get(agent_id));
-  if (me == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:341:3");
+  if (me == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:409:3");
   if (!["open", "pending_customer"].includes(t.status))
     rt.fail(
       `Ticket ${ticket_id} is ${t.status}; it must be open or pending to resolve`,
-      "specs/support-tickets/support-tickets.env:342:3",
+      "specs/support-tickets/support-tickets.env:410:3",
     );
   if (!(t.assignee_id == agent_id))
     rt.fail(
       `Only the assignee resolves ticket ${ticket_id}; ${me.name} is not assigned`,
-      "specs/support-tickets/support-tickets.env:343:3",
+      "specs/support-tickets/support-tickets.env:411:3",
     );
   if (!(resolution.trim() !== ""))
-    rt.fail("Write the resolution for the customer", "specs/support-tickets/support-tickets.env:344:3");
+    rt.fail("Write the resolution for the customer", "specs/support-tickets/support-tickets.env:412:3");
   rt.insertRec(
     $s.t.comments,
     {
@@ -898,7 +1130,7 @@ function tool_resolve_ticket($s: rt.Ctx, $a: any): any {
       created_at: $s.g.now,
       internal: false,
     },
-    "specs/support-tickets/support-tickets.env:345:3",
+    "specs/support-tickets/support-tickets.env:413:3",
   );
   if (t.first_response_at == null) {
     t.first_response_at = $s.g.now;
@@ -906,6 +1138,17 @@ function tool_resolve_ticket($s: rt.Ctx, $a: any): any {
   t.status = "resolved";
   t.resolved_at = $s.g.now;
   t.updated_at = $s.g.now;
+  if (
+    $s.checks &&
+    !(
+      t.status === "resolved" &&
+      t.resolved_at == $s.g.now &&
+      t.first_response_at != null &&
+      t.assignee_id == agent_id &&
+      t.updated_at === $s.g.now
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:420:3");
   return t;
 }
 
@@ -915,19 +1158,21 @@ function tool_rate_ticket($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const score = $a.score;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:361:3");
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:431:3");
   if (!(t.customer_id === customer_id))
     rt.fail(
       `Ticket ${ticket_id} belongs to another customer`,
-      "specs/support-tickets/support-tickets.env:362:3",
+      "specs/support-tickets/support-tickets.env:432:3",
     );
   if (!["resolved", "closed"].includes(t.status))
-    rt.fail("Only resolved tickets can be rated", "specs/support-tickets/support-tickets.env:363:3");
+    rt.fail("Only resolved tickets can be rated", "specs/support-tickets/support-tickets.env:433:3");
   if (!(t.csat == null))
-    rt.fail(`Ticket ${ticket_id} is already rated`, "specs/support-tickets/support-tickets.env:364:3");
+    rt.fail(`Ticket ${ticket_id} is already rated`, "specs/support-tickets/support-tickets.env:434:3");
   if (!(score >= 1 && score <= 5))
-    rt.fail("Ratings go from 1 to 5", "specs/support-tickets/support-tickets.env:365:3");
+    rt.fail("Ratings go from 1 to 5", "specs/support-tickets/support-tickets.env:435:3");
   t.csat = score;
+  if ($s.checks && !(t.csat == score && t.customer_id === customer_id))
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:437:3");
   return t;
 }
 
@@ -937,22 +1182,32 @@ function tool_tag_ticket($s: rt.Ctx, $a: any): any {
   const add = $a.add;
   const remove = $a.remove;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:376:3");
+  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:447:3");
   if (!(add.length + remove.length > 0))
-    rt.fail("Name tags to add or remove", "specs/support-tickets/support-tickets.env:377:3");
+    rt.fail("Name tags to add or remove", "specs/support-tickets/support-tickets.env:448:3");
   for (const label of [...add] as any[]) {
     if (!$s.t.tags.has(label))
-      rt.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:379:5");
+      rt.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:450:5");
     if (!t.tags.includes(label)) {
       t.tags.push(label);
     }
   }
   for (const label of [...remove] as any[]) {
     if (t.tags.includes(label)) {
-      rt.remove(t.tags, label, "specs/support-tickets/support-tickets.env:386:7");
+      rt.remove(t.tags, label, "specs/support-tickets/support-tickets.env:457:7");
     }
   }
   t.updated_at = $s.g.now;
+  if (
+    $s.checks &&
+    !(
+      add.every((x: any) => t.tags.includes(x) || remove.includes(x)) &&
+      remove.every((x: any) => !t.tags.includes(x)) &&
+      rt.eq(rt.distinct(t.tags), t.tags) &&
+      t.updated_at === $s.g.now
+    )
+  )
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:461:3");
   return t;
 }
 
@@ -962,15 +1217,15 @@ function tool_delete_note($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   let c = rt.orNull($s.t.comments.get(comment_id));
   if (c == null)
-    rt.fail(`Comment ${comment_id} not found`, "specs/support-tickets/support-tickets.env:396:3");
+    rt.fail(`Comment ${comment_id} not found`, "specs/support-tickets/support-tickets.env:469:3");
   if (!c.internal)
     rt.fail(
       `Only internal notes can be deleted; ${comment_id} was sent to the customer`,
-      "specs/support-tickets/support-tickets.env:397:3",
+      "specs/support-tickets/support-tickets.env:470:3",
     );
   if (!(c.author_kind === "agent" && c.author_id === agent_id))
-    rt.fail("Only the note's author can delete it", "specs/support-tickets/support-tickets.env:398:3");
-  rt.deleteRec($s.t.comments, comment_id, "specs/support-tickets/support-tickets.env:399:3");
+    rt.fail("Only the note's author can delete it", "specs/support-tickets/support-tickets.env:471:3");
+  rt.deleteRec($s.t.comments, comment_id, "specs/support-tickets/support-tickets.env:472:3");
   return null;
 }
 
@@ -978,7 +1233,7 @@ function tool_delete_note($s: rt.Ctx, $a: any): any {
 function tool_close_resolved($s: rt.Ctx, $a: any): any {
   const older_than_days = $a.older_than_days;
   if (!(older_than_days >= 0))
-    rt.fail("older_than_days cannot be negative", "specs/support-tickets/support-tickets.env:407:3");
+    rt.fail("older_than_days cannot be negative", "specs/support-tickets/support-tickets.env:480:3");
   let done = rt.writableAll(
     $s.t.tickets,
     $s.t.tickets
@@ -994,6 +1249,8 @@ function tool_close_resolved($s: rt.Ctx, $a: any): any {
     t.status = "closed";
     t.updated_at = $s.g.now;
   }
+  if ($s.checks && !done.every((t: any) => t.status === "closed" && t.updated_at === $s.g.now))
+    rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:487:3");
   return done.map((t: any) => t.ticket_id);
 }
 
@@ -1073,7 +1330,7 @@ export const definition: rt.EnvDefinition = {
       description: "A ticket with its customer and conversation, oldest message first.",
       args: ArgSchemas.get_ticket,
       run: tool_get_ticket,
-      location: "specs/support-tickets/support-tickets.env:137:7",
+      location: "specs/support-tickets/support-tickets.env:164:7",
     },
     {
       name: "search_tickets",
@@ -1082,7 +1339,7 @@ export const definition: rt.EnvDefinition = {
         "Find tickets by any combination of filters, most urgent first, then by resolution due time.",
       args: ArgSchemas.search_tickets,
       run: tool_search_tickets,
-      location: "specs/support-tickets/support-tickets.env:151:7",
+      location: "specs/support-tickets/support-tickets.env:180:7",
     },
     {
       name: "agent_queue",
@@ -1090,7 +1347,7 @@ export const definition: rt.EnvDefinition = {
       description: "An agent's unfinished tickets, most urgent first.",
       args: ArgSchemas.agent_queue,
       run: tool_agent_queue,
-      location: "specs/support-tickets/support-tickets.env:166:7",
+      location: "specs/support-tickets/support-tickets.env:205:7",
     },
     {
       name: "find_agents",
@@ -1098,7 +1355,7 @@ export const definition: rt.EnvDefinition = {
       description: "Active agents who handle a category at this level or above, least loaded first.",
       args: ArgSchemas.find_agents,
       run: tool_find_agents,
-      location: "specs/support-tickets/support-tickets.env:176:7",
+      location: "specs/support-tickets/support-tickets.env:218:7",
     },
     {
       name: "sla_report",
@@ -1107,7 +1364,7 @@ export const definition: rt.EnvDefinition = {
         "Unfinished tickets whose response or resolution SLA is breached or due soon, earliest first.",
       args: ArgSchemas.sla_report,
       run: tool_sla_report,
-      location: "specs/support-tickets/support-tickets.env:186:7",
+      location: "specs/support-tickets/support-tickets.env:232:7",
     },
     {
       name: "customer_history",
@@ -1115,7 +1372,7 @@ export const definition: rt.EnvDefinition = {
       description: "A customer's tickets (newest first) and their average satisfaction rating.",
       args: ArgSchemas.customer_history,
       run: tool_customer_history,
-      location: "specs/support-tickets/support-tickets.env:199:7",
+      location: "specs/support-tickets/support-tickets.env:253:7",
     },
     {
       name: "create_ticket",
@@ -1123,7 +1380,7 @@ export const definition: rt.EnvDefinition = {
       description: "Open a ticket for a customer with SLA due times, and route it if an agent has room.",
       args: ArgSchemas.create_ticket,
       run: tool_create_ticket,
-      location: "specs/support-tickets/support-tickets.env:215:8",
+      location: "specs/support-tickets/support-tickets.env:273:8",
     },
     {
       name: "assign_ticket",
@@ -1131,7 +1388,7 @@ export const definition: rt.EnvDefinition = {
       description: "Give a ticket to an agent who has the skill, the tier and room in their queue.",
       args: ArgSchemas.assign_ticket,
       run: tool_assign_ticket,
-      location: "specs/support-tickets/support-tickets.env:247:8",
+      location: "specs/support-tickets/support-tickets.env:308:8",
     },
     {
       name: "add_comment",
@@ -1140,7 +1397,7 @@ export const definition: rt.EnvDefinition = {
         "Add a reply or an internal note. A public agent reply counts as the first response; a customer reply reopens the ticket.",
       args: ArgSchemas.add_comment,
       run: tool_add_comment,
-      location: "specs/support-tickets/support-tickets.env:263:8",
+      location: "specs/support-tickets/support-tickets.env:325:8",
     },
     {
       name: "escalate_ticket",
@@ -1149,7 +1406,7 @@ export const definition: rt.EnvDefinition = {
         "Move a ticket up one tier: raise its priority, tighten its resolution due time and hand it to a higher-tier agent.",
       args: ArgSchemas.escalate_ticket,
       run: tool_escalate_ticket,
-      location: "specs/support-tickets/support-tickets.env:303:8",
+      location: "specs/support-tickets/support-tickets.env:368:8",
     },
     {
       name: "resolve_ticket",
@@ -1157,7 +1414,7 @@ export const definition: rt.EnvDefinition = {
       description: "Mark a ticket resolved and send the customer the resolution.",
       args: ArgSchemas.resolve_ticket,
       run: tool_resolve_ticket,
-      location: "specs/support-tickets/support-tickets.env:334:8",
+      location: "specs/support-tickets/support-tickets.env:402:8",
     },
     {
       name: "rate_ticket",
@@ -1165,7 +1422,7 @@ export const definition: rt.EnvDefinition = {
       description: "Record the customer's satisfaction rating for a resolved ticket (once).",
       args: ArgSchemas.rate_ticket,
       run: tool_rate_ticket,
-      location: "specs/support-tickets/support-tickets.env:355:8",
+      location: "specs/support-tickets/support-tickets.env:425:8",
     },
     {
       name: "tag_ticket",
@@ -1173,7 +1430,7 @@ export const definition: rt.EnvDefinition = {
       description: "Add or remove tags on a ticket.",
       args: ArgSchemas.tag_ticket,
       run: tool_tag_ticket,
-      location: "specs/support-tickets/support-tickets.env:370:8",
+      location: "specs/support-tickets/support-tickets.env:441:8",
     },
     {
       name: "delete_note",
@@ -1181,7 +1438,7 @@ export const definition: rt.EnvDefinition = {
       description: "Delete an internal note written by mistake. Public messages cannot be deleted.",
       args: ArgSchemas.delete_note,
       run: tool_delete_note,
-      location: "specs/support-tickets/support-tickets.env:393:8",
+      location: "specs/support-tickets/support-tickets.env:466:8",
     },
     {
       name: "close_resolved",
@@ -1189,7 +1446,7 @@ export const definition: rt.EnvDefinition = {
       description: "Close resolved tickets nobody reopened; returns the closed ticket ids.",
       args: ArgSchemas.close_resolved,
       run: tool_close_resolved,
-      location: "specs/support-tickets/support-tickets.env:402:8",
+      location: "specs/support-tickets/support-tickets.env:475:8",
     },
   ],
   invariants: [
@@ -1273,6 +1530,173 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, t: any) =>
           !(t.csat != null) || (t.csat >= 1 && t.csat <= 5 && ["resolved", "closed"].includes(t.status)),
       },
+    },
+    {
+      name: "new_tickets_unassigned",
+      description: "A ticket stays new only until someone takes it",
+      location: "specs/support-tickets/support-tickets.env:95:1",
+      reads: ["tickets"],
+      check: ($s: rt.Ctx) =>
+        $s.t.tickets.values().every((t: any) => !(t.status === "new") || t.assignee_id == null),
+      perRecord: {
+        table: "tickets",
+        check: ($s: rt.Ctx, t: any) => !(t.status === "new") || t.assignee_id == null,
+      },
+    },
+    {
+      name: "answered_before_waiting",
+      description: "Tickets waiting on the customer, resolved or closed have had a first response",
+      location: "specs/support-tickets/support-tickets.env:97:1",
+      reads: ["tickets"],
+      check: ($s: rt.Ctx) =>
+        $s.t.tickets
+          .values()
+          .every(
+            (t: any) =>
+              !["pending_customer", "resolved", "closed"].includes(t.status) || t.first_response_at != null,
+          ),
+      perRecord: {
+        table: "tickets",
+        check: ($s: rt.Ctx, t: any) =>
+          !["pending_customer", "resolved", "closed"].includes(t.status) || t.first_response_at != null,
+      },
+    },
+    {
+      name: "responses_are_public",
+      description: "A ticket with a first response has a public agent message",
+      location: "specs/support-tickets/support-tickets.env:99:1",
+      reads: ["comments", "tickets"],
+      check: ($s: rt.Ctx) =>
+        $s.t.tickets
+          .values()
+          .every(
+            (t: any) =>
+              !(t.first_response_at != null) ||
+              $s.t.comments
+                .values()
+                .some((c: any) => c.ticket_id === t.ticket_id && c.author_kind === "agent" && !c.internal),
+          ),
+      perRecord: {
+        table: "tickets",
+        check: ($s: rt.Ctx, t: any) =>
+          !(t.first_response_at != null) ||
+          $s.t.comments
+            .values()
+            .some((c: any) => c.ticket_id === t.ticket_id && c.author_kind === "agent" && !c.internal),
+      },
+    },
+    {
+      name: "tickets_have_request",
+      description: "Every ticket has a subject and keeps the customer's message",
+      location: "specs/support-tickets/support-tickets.env:102:1",
+      reads: ["comments", "tickets"],
+      check: ($s: rt.Ctx) =>
+        $s.t.tickets
+          .values()
+          .every(
+            (t: any) =>
+              t.subject.trim() !== "" &&
+              $s.t.comments
+                .values()
+                .some(
+                  (c: any) =>
+                    c.ticket_id === t.ticket_id &&
+                    c.author_kind === "customer" &&
+                    c.author_id === t.customer_id,
+                ),
+          ),
+      perRecord: {
+        table: "tickets",
+        check: ($s: rt.Ctx, t: any) =>
+          t.subject.trim() !== "" &&
+          $s.t.comments
+            .values()
+            .some(
+              (c: any) =>
+                c.ticket_id === t.ticket_id && c.author_kind === "customer" && c.author_id === t.customer_id,
+            ),
+      },
+    },
+    {
+      name: "public_replies_by_active_agents",
+      description: "Public agent replies come from active agents",
+      location: "specs/support-tickets/support-tickets.env:105:1",
+      reads: ["agents", "comments"],
+      check: ($s: rt.Ctx) =>
+        $s.t.comments
+          .values()
+          .every(
+            (c: any) =>
+              !(c.author_kind === "agent" && !c.internal) ||
+              ($s.t.agents.has(c.author_id) &&
+                rt.must($s.t.agents, c.author_id, "specs/support-tickets/support-tickets.env:106:98").active),
+          ),
+      perRecord: {
+        table: "comments",
+        check: ($s: rt.Ctx, c: any) =>
+          !(c.author_kind === "agent" && !c.internal) ||
+          ($s.t.agents.has(c.author_id) &&
+            rt.must($s.t.agents, c.author_id, "specs/support-tickets/support-tickets.env:106:98").active),
+      },
+    },
+    {
+      name: "assignees_active",
+      description: "Unfinished tickets are assigned only to active agents",
+      location: "specs/support-tickets/support-tickets.env:107:1",
+      reads: ["agents", "tickets"],
+      check: ($s: rt.Ctx) =>
+        $s.t.tickets
+          .values()
+          .every(
+            (t: any) =>
+              !(t.assignee_id != null && ["new", "open", "pending_customer"].includes(t.status)) ||
+              rt.must($s.t.agents, t.assignee_id, "specs/support-tickets/support-tickets.env:108:95").active,
+          ),
+      perRecord: {
+        table: "tickets",
+        check: ($s: rt.Ctx, t: any) =>
+          !(t.assignee_id != null && ["new", "open", "pending_customer"].includes(t.status)) ||
+          rt.must($s.t.agents, t.assignee_id, "specs/support-tickets/support-tickets.env:108:95").active,
+      },
+    },
+    {
+      name: "comments_have_text",
+      description: "Comments are never blank",
+      location: "specs/support-tickets/support-tickets.env:109:1",
+      reads: ["comments"],
+      check: ($s: rt.Ctx) => $s.t.comments.values().every((c: any) => c.body.trim() !== ""),
+      perRecord: { table: "comments", check: ($s: rt.Ctx, c: any) => c.body.trim() !== "" },
+    },
+    {
+      name: "sla_after_creation",
+      description: "Response and resolution are due after the ticket was created",
+      location: "specs/support-tickets/support-tickets.env:110:1",
+      reads: ["tickets"],
+      check: ($s: rt.Ctx) =>
+        $s.t.tickets
+          .values()
+          .every((t: any) => t.created_at <= t.response_due_at && t.created_at <= t.due_at),
+      perRecord: {
+        table: "tickets",
+        check: ($s: rt.Ctx, t: any) => t.created_at <= t.response_due_at && t.created_at <= t.due_at,
+      },
+    },
+    {
+      name: "tags_distinct",
+      description: "A ticket carries each tag once",
+      location: "specs/support-tickets/support-tickets.env:112:1",
+      reads: ["tickets"],
+      check: ($s: rt.Ctx) => $s.t.tickets.values().every((t: any) => rt.eq(rt.distinct(t.tags), t.tags)),
+      perRecord: { table: "tickets", check: ($s: rt.Ctx, t: any) => rt.eq(rt.distinct(t.tags), t.tags) },
+    },
+    {
+      name: "sla_times_positive",
+      description: "SLA times are positive",
+      location: "specs/support-tickets/support-tickets.env:113:1",
+      reads: ["resolution_hours", "response_minutes"],
+      check: ($s: rt.Ctx) =>
+        rt.mapValues($s.g.response_minutes).every((m: any) => m > 0) &&
+        rt.mapValues($s.g.resolution_hours).every((h: any) => h > 0),
     },
   ],
   toolSchemas: [

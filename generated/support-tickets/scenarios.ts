@@ -49,6 +49,8 @@ export const scenarios: rt.ScenarioDef[] = [
       },
     ],
     solution: [
+      { name: "search_tickets", arguments: { customer_id: "C002", status: "pending_customer" } },
+      { name: "customer_history", arguments: { customer_id: "C002" } },
       { name: "get_ticket", arguments: { ticket_id: "T1002" } },
       {
         name: "add_comment",
@@ -76,29 +78,36 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Is T1004 at tier 2 with its priority raised to urgent and a tighter resolution deadline?",
-        location: "specs/support-tickets/scenarios.env:38:3",
+        location: "specs/support-tickets/scenarios.env:40:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:39:5").tier === 2 &&
-          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:39:36").priority === "urgent" &&
-          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:39:76").due_at <
-            rt.must($i.t.tickets, "T1004", "specs/support-tickets/scenarios.env:39:102").due_at,
+          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:41:5").tier === 2 &&
+          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:41:36").priority === "urgent" &&
+          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:41:76").due_at <
+            rt.must($i.t.tickets, "T1004", "specs/support-tickets/scenarios.env:41:102").due_at,
       },
       {
         text: "Is Fatima Zahra (A003) the assignee of T1004?",
-        location: "specs/support-tickets/scenarios.env:40:3",
+        location: "specs/support-tickets/scenarios.env:42:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:40:58").assignee_id == "A003",
+          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:42:58").assignee_id == "A003",
+      },
+      {
+        text: "Is T1004's resolution now due at 18:00, half the urgent SLA for an enterprise customer?",
+        location: "specs/support-tickets/scenarios.env:43:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:44:5").due_at ===
+          "2024-03-12T18:00:00",
       },
       {
         text: "Is T1004 tagged as a bug, keeping its sso tag?",
-        location: "specs/support-tickets/scenarios.env:41:3",
+        location: "specs/support-tickets/scenarios.env:45:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:42:14").tags.includes("bug") &&
-          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:42:49").tags.includes("sso"),
+          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:46:14").tags.includes("bug") &&
+          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:46:49").tags.includes("sso"),
       },
       {
         text: "Did Samir get a public update on T1004?",
-        location: "specs/support-tickets/scenarios.env:43:3",
+        location: "specs/support-tickets/scenarios.env:47:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           rt.count(
             $s.t.comments.values(),
@@ -112,6 +121,7 @@ export const scenarios: rt.ScenarioDef[] = [
       },
     ],
     solution: [
+      { name: "search_tickets", arguments: { tag: "sso" } },
       { name: "get_ticket", arguments: { ticket_id: "T1004", include_internal: true } },
       {
         name: "escalate_ticket",
@@ -145,7 +155,7 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Is there a new urgent technical ticket for Samir, tagged outage, with enterprise SLA times?",
-        location: "specs/support-tickets/scenarios.env:68:3",
+        location: "specs/support-tickets/scenarios.env:73:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.tickets
             .values()
@@ -162,7 +172,7 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Did the new ticket get its first response and is it waiting on Samir?",
-        location: "specs/support-tickets/scenarios.env:72:3",
+        location: "specs/support-tickets/scenarios.env:77:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.tickets
             .values()
@@ -177,7 +187,7 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Is Samir's note that the SSO loop persists logged on T1004?",
-        location: "specs/support-tickets/scenarios.env:75:3",
+        location: "specs/support-tickets/scenarios.env:80:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           rt.count($s.t.comments.values(), (c: any) => c.ticket_id === "T1004" && c.author_id === "C004") ===
           rt.count($i.t.comments.values(), (c: any) => c.ticket_id === "T1004" && c.author_id === "C004") + 1,
@@ -195,6 +205,8 @@ export const scenarios: rt.ScenarioDef[] = [
           labels: ["outage"],
         },
       },
+      { name: "sla_report", arguments: { within_minutes: 15 } },
+      { name: "customer_history", arguments: { customer_id: "C004" } },
       {
         name: "add_comment",
         arguments: {
@@ -224,30 +236,31 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Is T1003 assigned to Kenji and resolved?",
-        location: "specs/support-tickets/scenarios.env:96:3",
+        location: "specs/support-tickets/scenarios.env:103:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:97:5").assignee_id == "A002" &&
-          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:97:48").status === "resolved" &&
-          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:97:88").resolved_at != null,
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:104:5").assignee_id == "A002" &&
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:104:48").status ===
+            "resolved" &&
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:104:88").resolved_at != null,
       },
       {
         text: "Was the first response recorded on T1003?",
-        location: "specs/support-tickets/scenarios.env:98:3",
+        location: "specs/support-tickets/scenarios.env:105:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:98:54").first_response_at !=
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:105:54").first_response_at !=
           null,
       },
       {
         text: "Is T1003 tagged feature-request?",
-        location: "specs/support-tickets/scenarios.env:99:3",
+        location: "specs/support-tickets/scenarios.env:106:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           rt
-            .must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:99:66")
+            .must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:106:66")
             .tags.includes("feature-request"),
       },
       {
         text: "Did Grace get a public message explaining the export?",
-        location: "specs/support-tickets/scenarios.env:100:3",
+        location: "specs/support-tickets/scenarios.env:107:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.comments
             .values()
@@ -259,6 +272,7 @@ export const scenarios: rt.ScenarioDef[] = [
     ],
     solution: [
       { name: "sla_report", arguments: { within_minutes: 60 } },
+      { name: "search_tickets", arguments: { text: "export", category: "technical" } },
       { name: "assign_ticket", arguments: { ticket_id: "T1003", agent_id: "A002" } },
       { name: "tag_ticket", arguments: { ticket_id: "T1003", add: ["feature-request"] } },
       {
@@ -282,22 +296,22 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Is T1007 back in work and waiting for Hannah's confirmation, not closed?",
-        location: "specs/support-tickets/scenarios.env:119:3",
+        location: "specs/support-tickets/scenarios.env:127:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.tickets, "T1007", "specs/support-tickets/scenarios.env:120:5").status ===
+          rt.must($s.t.tickets, "T1007", "specs/support-tickets/scenarios.env:128:5").status ===
             "pending_customer" &&
-          rt.must($s.t.tickets, "T1007", "specs/support-tickets/scenarios.env:120:53").resolved_at == null,
+          rt.must($s.t.tickets, "T1007", "specs/support-tickets/scenarios.env:128:53").resolved_at == null,
       },
       {
         text: "Was Hannah's new message logged on T1007?",
-        location: "specs/support-tickets/scenarios.env:121:3",
+        location: "specs/support-tickets/scenarios.env:129:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           rt.count($s.t.comments.values(), (c: any) => c.ticket_id === "T1007" && c.author_id === "C001") ===
           rt.count($i.t.comments.values(), (c: any) => c.ticket_id === "T1007" && c.author_id === "C001") + 1,
       },
       {
         text: "Did Owen reply publicly on T1007?",
-        location: "specs/support-tickets/scenarios.env:124:3",
+        location: "specs/support-tickets/scenarios.env:132:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           rt.count(
             $s.t.comments.values(),
@@ -311,12 +325,14 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Was the old resolved dark-mode ticket T1005 closed by the cleanup?",
-        location: "specs/support-tickets/scenarios.env:127:3",
+        location: "specs/support-tickets/scenarios.env:135:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.tickets, "T1005", "specs/support-tickets/scenarios.env:127:79").status === "closed",
+          rt.must($s.t.tickets, "T1005", "specs/support-tickets/scenarios.env:135:79").status === "closed",
       },
     ],
     solution: [
+      { name: "search_tickets", arguments: { priority: "normal", tag: "invoice" } },
+      { name: "search_tickets", arguments: {} },
       { name: "get_ticket", arguments: { ticket_id: "T1007" } },
       {
         name: "add_comment",
@@ -348,7 +364,7 @@ export const scenarios: rt.ScenarioDef[] = [
     checks: [
       {
         text: "Does Nora have no unfinished tickets left?",
-        location: "specs/support-tickets/scenarios.env:146:3",
+        location: "specs/support-tickets/scenarios.env:156:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           !$s.t.tickets
             .values()
@@ -358,21 +374,21 @@ export const scenarios: rt.ScenarioDef[] = [
       },
       {
         text: "Does Owen Brooks now hold the double-charge ticket T1002, still waiting on the customer?",
-        location: "specs/support-tickets/scenarios.env:148:3",
+        location: "specs/support-tickets/scenarios.env:158:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.tickets, "T1002", "specs/support-tickets/scenarios.env:149:5").assignee_id == "A004" &&
-          rt.must($s.t.tickets, "T1002", "specs/support-tickets/scenarios.env:149:48").status ===
+          rt.must($s.t.tickets, "T1002", "specs/support-tickets/scenarios.env:159:5").assignee_id == "A004" &&
+          rt.must($s.t.tickets, "T1002", "specs/support-tickets/scenarios.env:159:48").status ===
             "pending_customer",
       },
       {
         text: "Does Fatima Zahra now hold the SSO ticket T1004?",
-        location: "specs/support-tickets/scenarios.env:150:3",
+        location: "specs/support-tickets/scenarios.env:160:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:150:61").assignee_id == "A003",
+          rt.must($s.t.tickets, "T1004", "specs/support-tickets/scenarios.env:160:61").assignee_id == "A003",
       },
       {
         text: "Did Nora leave an internal handover note on both tickets?",
-        location: "specs/support-tickets/scenarios.env:151:3",
+        location: "specs/support-tickets/scenarios.env:161:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
           $s.t.comments
             .values()
@@ -384,6 +400,7 @@ export const scenarios: rt.ScenarioDef[] = [
     ],
     solution: [
       { name: "agent_queue", arguments: { agent_id: "A001" } },
+      { name: "search_tickets", arguments: { assignee_id: "A001", status: "open" } },
       { name: "find_agents", arguments: { category: "billing" } },
       {
         name: "add_comment",
@@ -405,6 +422,148 @@ export const scenarios: rt.ScenarioDef[] = [
         },
       },
       { name: "assign_ticket", arguments: { ticket_id: "T1004", agent_id: "A003" } },
+    ],
+  },
+  {
+    id: "routing_and_followups",
+    description: "Route a new ticket, answer an unassigned one and run the default cleanup",
+    task: 'Julia Novak (C005) wrote in: the mobile app crashes when she opens a shared\nproject. Open a technical ticket for her with subject "App crashes on shared projects" and\nher message, normal priority, and let the system route it. Kenji Watanabe (A002) then\nanswers Grace Okonkwo\'s unassigned ticket T1003 publicly that CSV export is under\nProjects > Export, which makes the ticket his. He also posts a public follow-up on the\nresolved dark-mode ticket T1005 that mobile release 4.2 is now live. Finally run the weekly\ncleanup with its default age.',
+    persona: "A support team lead going through the afternoon queue.",
+    initialFile: "state.json",
+    source: "specs/support-tickets/scenarios.env",
+    checks: [
+      {
+        text: "Was Julia's new ticket routed to Kenji (A002) and opened?",
+        location: "specs/support-tickets/scenarios.env:187:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.tickets
+            .values()
+            .some(
+              (t: any) =>
+                t.customer_id === "C005" &&
+                !$i.t.tickets.has(t.ticket_id) &&
+                t.assignee_id == "A002" &&
+                t.status === "open",
+            ),
+      },
+      {
+        text: "Does Kenji hold T1003, open, with a first response recorded?",
+        location: "specs/support-tickets/scenarios.env:189:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:190:5").assignee_id == "A002" &&
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:190:48").status === "open" &&
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:190:84").first_response_at ==
+            $s.g.now,
+      },
+      {
+        text: "Did Kenji's follow-up on T1005 go out publicly?",
+        location: "specs/support-tickets/scenarios.env:191:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          $s.t.comments
+            .values()
+            .some(
+              (c: any) =>
+                c.ticket_id === "T1005" &&
+                c.author_id === "A002" &&
+                !c.internal &&
+                c.body.includes("4.2 is now live"),
+            ),
+      },
+      {
+        text: "Did the default cleanup close both T1005 and T1007 (resolved 8 and 7 days ago)?",
+        location: "specs/support-tickets/scenarios.env:193:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.tickets, "T1005", "specs/support-tickets/scenarios.env:194:5").status === "closed" &&
+          rt.must($s.t.tickets, "T1007", "specs/support-tickets/scenarios.env:194:43").status === "closed",
+      },
+    ],
+    solution: [
+      {
+        name: "create_ticket",
+        arguments: {
+          customer_id: "C005",
+          subject: "App crashes on shared projects",
+          body: "The mobile app crashes every time I open a project someone shared with me.",
+          category: "technical",
+        },
+      },
+      {
+        name: "add_comment",
+        arguments: {
+          ticket_id: "T1003",
+          author_id: "A002",
+          body: "Hi Grace, CSV export is available on every plan under Projects > Export.",
+        },
+      },
+      {
+        name: "add_comment",
+        arguments: {
+          ticket_id: "T1005",
+          author_id: "A002",
+          body: "Dark mode shipped: mobile release 4.2 is now live.",
+        },
+      },
+      { name: "close_resolved", arguments: {} },
+    ],
+  },
+  {
+    id: "escalate_new_export",
+    description: "Escalate an untouched ticket, tidy tags and notes",
+    task: "Kenji Watanabe (A002) here. Grace Okonkwo's ticket T1003 has not been picked up, and\nwhat she really needs (scheduled CSV exports) takes a tier-2 engineer: escalate it to\ntier 2 straight away with that reason. Dashboards load again for Brightline, so take the\noutage tag off T1001. And delete my internal note CM003 on T1001: I posted it on the wrong\nthread. Before you start, pull the SLA report for the next 80 minutes.",
+    persona: "Kenji Watanabe, tier-1 technical agent, tidying up before a shift change.",
+    initialFile: "state.json",
+    source: "specs/support-tickets/scenarios.env",
+    checks: [
+      {
+        text: "Is T1003 at tier 2 with a tier-2+ owner, open, and priority raised to normal?",
+        location: "specs/support-tickets/scenarios.env:213:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:214:5").tier === 2 &&
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:214:36").status === "open" &&
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:214:72").priority ===
+            "normal" &&
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:215:11").assignee_id != null &&
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:215:52").assignee_id != "A002",
+      },
+      {
+        text: "Is T1003's resolution now due at 2024-03-15T14:00, the normal SLA from now?",
+        location: "specs/support-tickets/scenarios.env:216:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          rt.must($s.t.tickets, "T1003", "specs/support-tickets/scenarios.env:217:5").due_at ===
+          "2024-03-15T14:00:00",
+      },
+      {
+        text: "Is the outage tag gone from T1001, keeping the bug tag?",
+        location: "specs/support-tickets/scenarios.env:218:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) =>
+          !rt
+            .must($s.t.tickets, "T1001", "specs/support-tickets/scenarios.env:219:21")
+            .tags.includes("outage") &&
+          rt.must($s.t.tickets, "T1001", "specs/support-tickets/scenarios.env:219:56").tags.includes("bug"),
+      },
+      {
+        text: "Is Kenji's internal note CM003 deleted?",
+        location: "specs/support-tickets/scenarios.env:220:3",
+        check: ($s: rt.Ctx, $i: rt.Ctx) => !$s.t.comments.has("CM003"),
+      },
+    ],
+    solution: [
+      { name: "sla_report", arguments: { within_minutes: 80 } },
+      { name: "search_tickets", arguments: { status: "new" } },
+      { name: "search_tickets", arguments: { status: "open" } },
+      { name: "search_tickets", arguments: { category: "technical" } },
+      { name: "get_ticket", arguments: { ticket_id: "T1001" } },
+      { name: "find_agents", arguments: { category: "technical", min_level: 2 } },
+      {
+        name: "escalate_ticket",
+        arguments: {
+          ticket_id: "T1003",
+          agent_id: "A002",
+          reason: "Needs scheduled CSV exports, an engineering change beyond tier 1.",
+        },
+      },
+      { name: "tag_ticket", arguments: { ticket_id: "T1001", remove: ["outage"] } },
+      { name: "delete_note", arguments: { comment_id: "CM003", agent_id: "A002" } },
     ],
   },
 ];
