@@ -626,7 +626,7 @@ export const scenarios: rt.ScenarioDef[] = [
   {
     id: "final_visit_finishes",
     description: "Record a participant's last protocol visit and pull a check-up forward",
-    task: "Rosa Delgado (P001) came in today for her final visit of the hypertension study\nT-HTN-150 (visit V003); record it as attended, which completes her participation. Victor\nHaines (P002) is also here today, two days before his month-1 check-up V005: move that\nvisit to today so he can be seen now.",
+    task: "Rosa Delgado (P001) came in today for her final visit of the hypertension study\nT-HTN-150 (visit V003); record it as attended, which completes her participation. Victor\nHaines (P002) is also here today, two days before his month-1 check-up V005: move that\nvisit to today and record it too, he attended.",
     persona: "Study nurse at Riverside on a quiet morning.",
     initial: {
       sites: {
@@ -761,17 +761,18 @@ export const scenarios: rt.ScenarioDef[] = [
           rt.must($s.t.visits, "V003", "specs/clinical-trials/scenarios.env:277:114").status === "done",
       },
       {
-        text: "Is Victor's visit V005 now scheduled for today?",
+        text: "Was Victor seen today at his month-1 check-up V005?",
         location: "specs/clinical-trials/scenarios.env:278:3",
         check: ($s: rt.Ctx, $i: rt.Ctx) =>
-          rt.must($s.t.visits, "V005", "specs/clinical-trials/scenarios.env:278:60").scheduled_on ===
+          rt.must($s.t.visits, "V005", "specs/clinical-trials/scenarios.env:278:64").scheduled_on ===
             "2024-05-01" &&
-          rt.must($s.t.visits, "V005", "specs/clinical-trials/scenarios.env:278:108").status === "scheduled",
+          rt.must($s.t.visits, "V005", "specs/clinical-trials/scenarios.env:278:112").status === "done",
       },
     ],
     solution: [
       { name: "record_visit", arguments: { visit_id: "V003", attended: true } },
       { name: "reschedule_visit", arguments: { visit_id: "V005", new_date: "2024-05-01" } },
+      { name: "record_visit", arguments: { visit_id: "V005", attended: true } },
     ],
   },
 ];
