@@ -362,7 +362,7 @@ function tool_find_user_id_by_email($s: rt.Ctx, $a: any): any {
       return user_id;
     }
   }
-  rt.fail("user not found", "specs/taubench-retail/retail.env:118:3");
+  rt.fail("user not found", "specs/taubench-retail/retail.env:112:3");
 }
 
 /** query find_user_id_by_name_zip: The user id of the first customer with this first and last name (letter case does not matter) living at this zip code. */
@@ -381,14 +381,14 @@ function tool_find_user_id_by_name_zip($s: rt.Ctx, $a: any): any {
       return user_id;
     }
   }
-  rt.fail("user not found", "specs/taubench-retail/retail.env:131:3");
+  rt.fail("user not found", "specs/taubench-retail/retail.env:125:3");
 }
 
 /** query get_user_details: A customer's profile: name, address, e-mail, payment methods and order ids. */
 function tool_get_user_details($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   let user = rt.orNull($s.t.users.get(user_id));
-  if (user == null) rt.fail("user not found", "specs/taubench-retail/retail.env:137:3");
+  if (user == null) rt.fail("user not found", "specs/taubench-retail/retail.env:131:3");
   return user;
 }
 
@@ -396,7 +396,7 @@ function tool_get_user_details($s: rt.Ctx, $a: any): any {
 function tool_get_order_details($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   let order = rt.orNull($s.t.orders.get(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:144:3");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:138:3");
   return order;
 }
 
@@ -404,7 +404,7 @@ function tool_get_order_details($s: rt.Ctx, $a: any): any {
 function tool_get_product_details($s: rt.Ctx, $a: any): any {
   const product_id = $a.product_id;
   let product = rt.orNull($s.t.products.get(product_id));
-  if (product == null) rt.fail("product not found", "specs/taubench-retail/retail.env:151:3");
+  if (product == null) rt.fail("product not found", "specs/taubench-retail/retail.env:145:3");
   return product;
 }
 
@@ -418,7 +418,7 @@ function tool_list_all_product_types($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(rt.orderedKeys(by_name).length === rt.distinct($s.t.products.values().map((p: any) => p.name)).length)
   )
-    rt.fault("ensure failed", "specs/taubench-retail/retail.env:162:3");
+    rt.fault("ensure failed", "specs/taubench-retail/retail.env:156:3");
   return by_name;
 }
 
@@ -427,9 +427,9 @@ function tool_calculate($s: rt.Ctx, $a: any): any {
   const expression = $a.expression;
   let allowed = "0123456789+-*/(). ";
   if (!rt.range(expression.length).every((i: any) => allowed.includes(expression.slice(i, i + 1))))
-    rt.fail("invalid characters in expression", "specs/taubench-retail/retail.env:170:3");
+    rt.fail("invalid characters in expression", "specs/taubench-retail/retail.env:164:3");
   let value = rt.arith(expression);
-  if (value == null) rt.fail("invalid expression", "specs/taubench-retail/retail.env:171:3");
+  if (value == null) rt.fail("invalid expression", "specs/taubench-retail/retail.env:165:3");
   return rt.str(rt.pyRound(value, 2), true);
 }
 
@@ -438,24 +438,24 @@ function tool_cancel_pending_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const reason = $a.reason;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:181:3");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:175:3");
   if (!(order.status === "pending"))
-    rt.fail("non-pending order cannot be cancelled", "specs/taubench-retail/retail.env:182:3");
+    rt.fail("non-pending order cannot be cancelled", "specs/taubench-retail/retail.env:176:3");
   if (!(reason === "no longer needed" || reason === "ordered by mistake"))
-    rt.fail("invalid reason", "specs/taubench-retail/retail.env:183:3");
+    rt.fail("invalid reason", "specs/taubench-retail/retail.env:177:3");
   let refunds = [];
   for (const p of [...order.payment_history] as any[]) {
     refunds.push({ transaction_type: "refund", amount: p.amount, payment_method_id: p.payment_method_id });
     if (p.payment_method_id.includes("gift_card")) {
       let card = rt.mapGet(
-        rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:188:18").payment_methods,
+        rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:182:18").payment_methods,
         p.payment_method_id,
-        "specs/taubench-retail/retail.env:188:18",
+        "specs/taubench-retail/retail.env:182:18",
       );
       rt.mapGet(
-        rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:189:7").payment_methods,
+        rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:183:7").payment_methods,
         p.payment_method_id,
-        "specs/taubench-retail/retail.env:189:7",
+        "specs/taubench-retail/retail.env:183:7",
       ).balance = rt.pyRound((card.balance ?? 0) + p.amount, 2);
     }
   }
@@ -477,9 +477,9 @@ function tool_modify_pending_order_address($s: rt.Ctx, $a: any): any {
   const country = $a.country;
   const zip = $a.zip;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:203:3");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:197:3");
   if (!(order.status === "pending"))
-    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:204:3");
+    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:198:3");
   order.address = {
     address1: address1,
     address2: address2,
@@ -498,42 +498,42 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
   const new_item_ids = $a.new_item_ids;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:215:3");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:209:3");
   if (!(order.status === "pending"))
-    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:216:3");
+    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:210:3");
   let all_item_ids = order.items.map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
     if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
-      rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:219:5");
+      rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:213:5");
   }
   if (!(item_ids.length === new_item_ids.length))
-    rt.fail("the number of items to be exchanged should match", "specs/taubench-retail/retail.env:221:3");
+    rt.fail("the number of items to be exchanged should match", "specs/taubench-retail/retail.env:215:3");
   let diff_price = 0;
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
-    let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:224:23");
+    let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:218:23");
     let item = rt.find(order.items, (it: any) => it.item_id === item_id);
-    if (item == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:225:5");
+    if (item == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:219:5");
     let variants = rt.must(
       $s.t.products,
       item.product_id,
-      "specs/taubench-retail/retail.env:226:20",
+      "specs/taubench-retail/retail.env:220:20",
     ).variants;
     if (!(
       rt.mapHas(variants, new_item_id) &&
-      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:227:41").available
+      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:221:41").available
     ))
-      rt.fail(`new item ${new_item_id} not found or available`, "specs/taubench-retail/retail.env:227:5");
+      rt.fail(`new item ${new_item_id} not found or available`, "specs/taubench-retail/retail.env:221:5");
     diff_price +=
-      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:228:19").price - item.price;
+      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:222:19").price - item.price;
   }
-  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:230:14");
+  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:224:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    rt.fail("payment method not found", "specs/taubench-retail/retail.env:231:3");
-  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:232:16");
+    rt.fail("payment method not found", "specs/taubench-retail/retail.env:225:3");
+  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:226:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < diff_price))
     rt.fail(
       "insufficient gift card balance to pay for the new item",
-      "specs/taubench-retail/retail.env:233:3",
+      "specs/taubench-retail/retail.env:227:3",
     );
   order.payment_history.push({
     transaction_type: diff_price > 0 ? "payment" : "refund",
@@ -542,30 +542,30 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
   });
   if (method.source === "gift_card") {
     rt.mapGet(
-      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:239:5").payment_methods,
+      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:233:5").payment_methods,
       payment_method_id,
-      "specs/taubench-retail/retail.env:239:5",
+      "specs/taubench-retail/retail.env:233:5",
     ).balance = rt.pyRound((method.balance ?? 0) - diff_price, 2);
   }
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
-    let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:242:23");
+    let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:236:23");
     let at = rt.find(
       rt.range(order.items.length),
-      (j: any) => rt.at(order.items, j, "specs/taubench-retail/retail.env:243:48").item_id === item_id,
+      (j: any) => rt.at(order.items, j, "specs/taubench-retail/retail.env:237:48").item_id === item_id,
     );
-    if (at == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:243:5");
+    if (at == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:237:5");
     let variant = rt.mapGet(
       rt.must(
         $s.t.products,
-        rt.at(order.items, at, "specs/taubench-retail/retail.env:244:28").product_id,
-        "specs/taubench-retail/retail.env:244:19",
+        rt.at(order.items, at, "specs/taubench-retail/retail.env:238:28").product_id,
+        "specs/taubench-retail/retail.env:238:19",
       ).variants,
       new_item_id,
-      "specs/taubench-retail/retail.env:244:19",
+      "specs/taubench-retail/retail.env:238:19",
     );
-    rt.at(order.items, at, "specs/taubench-retail/retail.env:245:5").item_id = new_item_id;
-    rt.at(order.items, at, "specs/taubench-retail/retail.env:246:5").price = variant.price;
-    rt.at(order.items, at, "specs/taubench-retail/retail.env:247:5").options = variant.options;
+    rt.at(order.items, at, "specs/taubench-retail/retail.env:239:5").item_id = new_item_id;
+    rt.at(order.items, at, "specs/taubench-retail/retail.env:240:5").price = variant.price;
+    rt.at(order.items, at, "specs/taubench-retail/retail.env:241:5").options = variant.options;
   }
   order.status = "pending (item modified)";
   if (
@@ -577,26 +577,26 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
           rt.eq(
             it.options,
             rt.mapGet(
-              rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:251:88").variants,
+              rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:245:88").variants,
               n,
-              "specs/taubench-retail/retail.env:251:88",
+              "specs/taubench-retail/retail.env:245:88",
             ).options,
           ) &&
           it.price ===
             rt.mapGet(
-              rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:252:21").variants,
+              rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:246:21").variants,
               n,
-              "specs/taubench-retail/retail.env:252:21",
+              "specs/taubench-retail/retail.env:246:21",
             ).price &&
           rt.mapGet(
-            rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:252:67").variants,
+            rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:246:67").variants,
             n,
-            "specs/taubench-retail/retail.env:252:67",
+            "specs/taubench-retail/retail.env:246:67",
           ).available,
       ),
     )
   )
-    rt.fault("ensure failed", "specs/taubench-retail/retail.env:251:3");
+    rt.fault("ensure failed", "specs/taubench-retail/retail.env:245:3");
   return order;
 }
 
@@ -605,27 +605,27 @@ function tool_modify_pending_order_payment($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:259:3");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:253:3");
   if (!(order.status === "pending"))
-    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:260:3");
-  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:261:14");
+    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:254:3");
+  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:255:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    rt.fail("payment method not found", "specs/taubench-retail/retail.env:262:3");
-  let first = rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:263:15");
+    rt.fail("payment method not found", "specs/taubench-retail/retail.env:256:3");
+  let first = rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:257:15");
   if (!(order.payment_history.length === 1 && first.transaction_type === "payment"))
     rt.fail(
       "there should be exactly one payment for a pending order",
-      "specs/taubench-retail/retail.env:264:3",
+      "specs/taubench-retail/retail.env:258:3",
     );
   if (!(first.payment_method_id !== payment_method_id))
     rt.fail(
       "the new payment method should be different from the current one",
-      "specs/taubench-retail/retail.env:266:3",
+      "specs/taubench-retail/retail.env:260:3",
     );
   let amount = first.amount;
-  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:268:16");
+  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:262:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < amount))
-    rt.fail("insufficient gift card balance to pay for the order", "specs/taubench-retail/retail.env:269:3");
+    rt.fail("insufficient gift card balance to pay for the order", "specs/taubench-retail/retail.env:263:3");
   order.payment_history.push({
     transaction_type: "payment",
     amount: amount,
@@ -638,21 +638,21 @@ function tool_modify_pending_order_payment($s: rt.Ctx, $a: any): any {
   });
   if (method.source === "gift_card") {
     rt.mapGet(
-      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:274:5").payment_methods,
+      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:268:5").payment_methods,
       payment_method_id,
-      "specs/taubench-retail/retail.env:274:5",
+      "specs/taubench-retail/retail.env:268:5",
     ).balance = rt.pyRound((method.balance ?? 0) - amount, 2);
   }
   if (first.payment_method_id.includes("gift_card")) {
     let old = rt.mapGet(
-      rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:277:15").payment_methods,
+      rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:271:15").payment_methods,
       first.payment_method_id,
-      "specs/taubench-retail/retail.env:277:15",
+      "specs/taubench-retail/retail.env:271:15",
     );
     rt.mapGet(
-      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:278:5").payment_methods,
+      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:272:5").payment_methods,
       first.payment_method_id,
-      "specs/taubench-retail/retail.env:278:5",
+      "specs/taubench-retail/retail.env:272:5",
     ).balance = rt.pyRound((old.balance ?? 0) + amount, 2);
   }
   return order;
@@ -664,29 +664,42 @@ function tool_return_delivered_order_items($s: rt.Ctx, $a: any): any {
   const item_ids = $a.item_ids;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:290:3");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:284:3");
   if (!(order.status === "delivered"))
-    rt.fail("non-delivered order cannot be returned", "specs/taubench-retail/retail.env:291:3");
-  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:292:14");
+    rt.fail("non-delivered order cannot be returned", "specs/taubench-retail/retail.env:285:3");
+  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:286:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    rt.fail("payment method not found", "specs/taubench-retail/retail.env:293:3");
+    rt.fail("payment method not found", "specs/taubench-retail/retail.env:287:3");
   if (!(
     payment_method_id.includes("gift_card") ||
     payment_method_id ===
-      rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:294:75").payment_method_id
+      rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:288:75").payment_method_id
   ))
     rt.fail(
       "payment method should be either the original payment method or a gift card",
-      "specs/taubench-retail/retail.env:294:3",
+      "specs/taubench-retail/retail.env:288:3",
     );
   let all_item_ids = order.items.map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
     if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
-      rt.fail("some item not found", "specs/taubench-retail/retail.env:298:5");
+      rt.fail("some item not found", "specs/taubench-retail/retail.env:292:5");
   }
   order.status = "return requested";
   order.return_items = rt.sorted(item_ids);
   order.return_payment_method_id = payment_method_id;
+  if (
+    $s.checks &&
+    !(
+      rt.mapHas(
+        rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:299:31").payment_methods,
+        payment_method_id,
+      ) &&
+      (payment_method_id.includes("gift_card") ||
+        payment_method_id ===
+          rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:300:74").payment_method_id)
+    )
+  )
+    rt.fault("ensure failed", "specs/taubench-retail/retail.env:299:3");
   return order;
 }
 
@@ -697,49 +710,57 @@ function tool_exchange_delivered_order_items($s: rt.Ctx, $a: any): any {
   const new_item_ids = $a.new_item_ids;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:312:3");
+  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:310:3");
   if (!(order.status === "delivered"))
-    rt.fail("non-delivered order cannot be exchanged", "specs/taubench-retail/retail.env:313:3");
+    rt.fail("non-delivered order cannot be exchanged", "specs/taubench-retail/retail.env:311:3");
   let all_item_ids = order.items.map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
     if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
-      rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:316:5");
+      rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:314:5");
   }
   if (!(item_ids.length === new_item_ids.length))
-    rt.fail("the number of items to be exchanged should match", "specs/taubench-retail/retail.env:318:3");
+    rt.fail("the number of items to be exchanged should match", "specs/taubench-retail/retail.env:316:3");
   let diff_price = 0;
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
-    let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:321:23");
+    let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:319:23");
     let item = rt.find(order.items, (it: any) => it.item_id === item_id);
-    if (item == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:322:5");
+    if (item == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:320:5");
     let variants = rt.must(
       $s.t.products,
       item.product_id,
-      "specs/taubench-retail/retail.env:323:20",
+      "specs/taubench-retail/retail.env:321:20",
     ).variants;
     if (!(
       rt.mapHas(variants, new_item_id) &&
-      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:324:41").available
+      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:322:41").available
     ))
-      rt.fail(`new item ${new_item_id} not found or available`, "specs/taubench-retail/retail.env:324:5");
+      rt.fail(`new item ${new_item_id} not found or available`, "specs/taubench-retail/retail.env:322:5");
     diff_price +=
-      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:325:19").price - item.price;
+      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:323:19").price - item.price;
   }
   diff_price = rt.pyRound(diff_price, 2);
-  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:328:14");
+  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:326:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    rt.fail("payment method not found", "specs/taubench-retail/retail.env:329:3");
-  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:330:16");
+    rt.fail("payment method not found", "specs/taubench-retail/retail.env:327:3");
+  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:328:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < diff_price))
     rt.fail(
       "insufficient gift card balance to pay for the price difference",
-      "specs/taubench-retail/retail.env:331:3",
+      "specs/taubench-retail/retail.env:329:3",
     );
   order.status = "exchange requested";
   order.exchange_items = rt.sorted(item_ids);
   order.exchange_new_items = rt.sorted(new_item_ids);
   order.exchange_payment_method_id = payment_method_id;
   order.exchange_price_difference = diff_price;
+  if (
+    $s.checks &&
+    !rt.mapHas(
+      rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:336:31").payment_methods,
+      payment_method_id,
+    )
+  )
+    rt.fault("ensure failed", "specs/taubench-retail/retail.env:336:3");
   return order;
 }
 
@@ -753,7 +774,7 @@ function tool_modify_user_address($s: rt.Ctx, $a: any): any {
   const country = $a.country;
   const zip = $a.zip;
   let user = rt.orNull($s.t.users.getW(user_id));
-  if (user == null) rt.fail("user not found", "specs/taubench-retail/retail.env:348:3");
+  if (user == null) rt.fail("user not found", "specs/taubench-retail/retail.env:347:3");
   user.address = {
     address1: address1,
     address2: address2,
@@ -827,7 +848,7 @@ export const definition: rt.EnvDefinition = {
       description: "The user id of the customer with this e-mail address (letter case does not matter).",
       args: ArgSchemas.find_user_id_by_email,
       run: tool_find_user_id_by_email,
-      location: "specs/taubench-retail/retail.env:112:7",
+      location: "specs/taubench-retail/retail.env:106:7",
     },
     {
       name: "find_user_id_by_name_zip",
@@ -836,7 +857,7 @@ export const definition: rt.EnvDefinition = {
         "The user id of the first customer with this first and last name (letter case does not matter) living at this zip code.",
       args: ArgSchemas.find_user_id_by_name_zip,
       run: tool_find_user_id_by_name_zip,
-      location: "specs/taubench-retail/retail.env:121:7",
+      location: "specs/taubench-retail/retail.env:115:7",
     },
     {
       name: "get_user_details",
@@ -844,7 +865,7 @@ export const definition: rt.EnvDefinition = {
       description: "A customer's profile: name, address, e-mail, payment methods and order ids.",
       args: ArgSchemas.get_user_details,
       run: tool_get_user_details,
-      location: "specs/taubench-retail/retail.env:134:7",
+      location: "specs/taubench-retail/retail.env:128:7",
     },
     {
       name: "get_order_details",
@@ -852,7 +873,7 @@ export const definition: rt.EnvDefinition = {
       description: "An order: items, address, status, fulfillments and payments.",
       args: ArgSchemas.get_order_details,
       run: tool_get_order_details,
-      location: "specs/taubench-retail/retail.env:141:7",
+      location: "specs/taubench-retail/retail.env:135:7",
     },
     {
       name: "get_product_details",
@@ -860,7 +881,7 @@ export const definition: rt.EnvDefinition = {
       description: "A product with all its variants, their options, prices and availability.",
       args: ArgSchemas.get_product_details,
       run: tool_get_product_details,
-      location: "specs/taubench-retail/retail.env:148:7",
+      location: "specs/taubench-retail/retail.env:142:7",
     },
     {
       name: "list_all_product_types",
@@ -868,7 +889,7 @@ export const definition: rt.EnvDefinition = {
       description: "Every product name with its product id, by name.",
       args: ArgSchemas.list_all_product_types,
       run: tool_list_all_product_types,
-      location: "specs/taubench-retail/retail.env:155:7",
+      location: "specs/taubench-retail/retail.env:149:7",
     },
     {
       name: "calculate",
@@ -876,7 +897,7 @@ export const definition: rt.EnvDefinition = {
       description: "Work out an arithmetic expression; the result is rounded to 2 decimals.",
       args: ArgSchemas.calculate,
       run: tool_calculate,
-      location: "specs/taubench-retail/retail.env:166:7",
+      location: "specs/taubench-retail/retail.env:160:7",
     },
     {
       name: "cancel_pending_order",
@@ -885,7 +906,7 @@ export const definition: rt.EnvDefinition = {
         "Cancel a pending order. Everything paid is refunded; gift cards get their money back at once, other methods in 5 to 7 business days.",
       args: ArgSchemas.cancel_pending_order,
       run: tool_cancel_pending_order,
-      location: "specs/taubench-retail/retail.env:177:8",
+      location: "specs/taubench-retail/retail.env:171:8",
     },
     {
       name: "modify_pending_order_address",
@@ -893,7 +914,7 @@ export const definition: rt.EnvDefinition = {
       description: "Ship a pending order to another address.",
       args: ArgSchemas.modify_pending_order_address,
       run: tool_modify_pending_order_address,
-      location: "specs/taubench-retail/retail.env:198:8",
+      location: "specs/taubench-retail/retail.env:192:8",
     },
     {
       name: "modify_pending_order_items",
@@ -902,7 +923,7 @@ export const definition: rt.EnvDefinition = {
         "Swap items of a pending order for other variants of the same products. Can be done once per order.",
       args: ArgSchemas.modify_pending_order_items,
       run: tool_modify_pending_order_items,
-      location: "specs/taubench-retail/retail.env:209:8",
+      location: "specs/taubench-retail/retail.env:203:8",
     },
     {
       name: "modify_pending_order_payment",
@@ -910,7 +931,7 @@ export const definition: rt.EnvDefinition = {
       description: "Pay a pending order with another payment method; the old one is refunded.",
       args: ArgSchemas.modify_pending_order_payment,
       run: tool_modify_pending_order_payment,
-      location: "specs/taubench-retail/retail.env:256:8",
+      location: "specs/taubench-retail/retail.env:250:8",
     },
     {
       name: "return_delivered_order_items",
@@ -918,7 +939,7 @@ export const definition: rt.EnvDefinition = {
       description: "Ask for a return of delivered items; the customer is told how to ship them back.",
       args: ArgSchemas.return_delivered_order_items,
       run: tool_return_delivered_order_items,
-      location: "specs/taubench-retail/retail.env:285:8",
+      location: "specs/taubench-retail/retail.env:279:8",
     },
     {
       name: "exchange_delivered_order_items",
@@ -926,7 +947,7 @@ export const definition: rt.EnvDefinition = {
       description: "Ask for an exchange of delivered items for other variants of the same products.",
       args: ArgSchemas.exchange_delivered_order_items,
       run: tool_exchange_delivered_order_items,
-      location: "specs/taubench-retail/retail.env:306:8",
+      location: "specs/taubench-retail/retail.env:304:8",
     },
     {
       name: "modify_user_address",
@@ -934,7 +955,7 @@ export const definition: rt.EnvDefinition = {
       description: "Change a customer's default address (orders keep theirs).",
       args: ArgSchemas.modify_user_address,
       run: tool_modify_user_address,
-      location: "specs/taubench-retail/retail.env:343:8",
+      location: "specs/taubench-retail/retail.env:342:8",
     },
     {
       name: "think",
@@ -942,7 +963,7 @@ export const definition: rt.EnvDefinition = {
       description: "Think through a step before acting; changes nothing and returns nothing.",
       args: ArgSchemas.think,
       run: tool_think,
-      location: "specs/taubench-retail/retail.env:353:7",
+      location: "specs/taubench-retail/retail.env:352:7",
     },
     {
       name: "transfer_to_human_agents",
@@ -951,7 +972,7 @@ export const definition: rt.EnvDefinition = {
         "Hand the conversation to a human agent, when the customer asks for one or the request is out of scope.",
       args: ArgSchemas.transfer_to_human_agents,
       run: tool_transfer_to_human_agents,
-      location: "specs/taubench-retail/retail.env:359:7",
+      location: "specs/taubench-retail/retail.env:358:7",
     },
   ],
   invariants: [
@@ -1030,50 +1051,6 @@ export const definition: rt.EnvDefinition = {
           (!["pending", "pending (item modified)"].includes(o.status) || o.fulfillments.length === 0) &&
           (!["delivered", "return requested", "exchange requested"].includes(o.status) ||
             o.fulfillments.length > 0),
-      },
-    },
-    {
-      name: "return_and_exchange_methods",
-      description:
-        "Returns and exchanges settle through one of the customer's own payment methods; returns to a gift card or the original method",
-      location: "specs/taubench-retail/retail.env:104:1",
-      reads: ["users", "orders"],
-      check: ($s: rt.Ctx) =>
-        $s.t.orders
-          .values()
-          .every(
-            (o: any) =>
-              (o.exchange_payment_method_id == null ||
-                rt.mapHas(
-                  rt.must($s.t.users, o.user_id, "specs/taubench-retail/retail.env:106:78").payment_methods,
-                  o.exchange_payment_method_id,
-                )) &&
-              (o.return_payment_method_id == null ||
-                (rt.mapHas(
-                  rt.must($s.t.users, o.user_id, "specs/taubench-retail/retail.env:107:79").payment_methods,
-                  o.return_payment_method_id,
-                ) &&
-                  (o.return_payment_method_id.includes("gift_card") ||
-                    o.return_payment_method_id ===
-                      rt.at(o.payment_history, 0, "specs/taubench-retail/retail.env:108:94")
-                        .payment_method_id))),
-          ),
-      perRecord: {
-        table: "orders",
-        check: ($s: rt.Ctx, o: any) =>
-          (o.exchange_payment_method_id == null ||
-            rt.mapHas(
-              rt.must($s.t.users, o.user_id, "specs/taubench-retail/retail.env:106:78").payment_methods,
-              o.exchange_payment_method_id,
-            )) &&
-          (o.return_payment_method_id == null ||
-            (rt.mapHas(
-              rt.must($s.t.users, o.user_id, "specs/taubench-retail/retail.env:107:79").payment_methods,
-              o.return_payment_method_id,
-            ) &&
-              (o.return_payment_method_id.includes("gift_card") ||
-                o.return_payment_method_id ===
-                  rt.at(o.payment_history, 0, "specs/taubench-retail/retail.env:108:94").payment_method_id))),
       },
     },
   ],
