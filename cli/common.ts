@@ -11,6 +11,7 @@ import type { IEnv } from "../compiler/ir.js";
 import { loadDefinition } from "../compiler/load.js";
 import {
   Environment, StateError, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, diffIsEmpty, type StateDiff,
+  type EnvDefinition,
 } from "../runtime/index.js";
 
 export interface Io {
@@ -137,32 +138,49 @@ export async function loadEnvironment(
   const spec = await loadSpec(io, specArg, format);
   const file = spec.file;
   const statePath = stateArg ?? path.join(path.dirname(file), "state.json");
-  let text: string;
+  const initial = parseJsonInput(io, await readInput(io, statePath, stateArg ? "the state file" : "the state file (pass --state FILE)"), statePath);
+  const env = createEnvironment(io, loadDefinition(spec.env), initial, statePath, spec.file, options);
+  return { env, file, spec };
+}
+
+/** A file's text, or a usage error (exit 2) that says what could not be read and why. */
+export async function readInput(io: Io, file: string, what: string): Promise<string> {
   try {
-    text = await fs.readFile(statePath, "utf8");
+    return await fs.readFile(file, "utf8");
   } catch (err) {
-    usage(io, `cannot read the state file ${statePath}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}${stateArg ? "" : " (pass --state FILE)"}`);
+    usage(io, `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
   }
-  let initial: unknown;
+}
+
+/** JSON with its key order kept, or `file:line:col: message` and exit 2. */
+export function parseJsonInput(io: Io, text: string, where: string): unknown {
   try {
-    initial = parseJsonOrdered(text);
+    return parseJsonOrdered(text);
   } catch (err) {
     if (err instanceof JsonSyntaxError) {
-      io.err(`${statePath}:${err.line}:${err.column}: ${err.message}`);
+      io.err(`${where}:${err.line}:${err.column}: ${err.message}`);
       throw new ExitError(2);
     }
     throw err;
   }
-  const definition = loadDefinition(spec.env);
+}
+
+/** An environment from a JSON state, or every problem with its JSON path and exit 1. */
+export function createEnvironment(
+  io: Io,
+  def: EnvDefinition,
+  initial: unknown,
+  where: string,
+  specFile: string,
+  options: { checks?: boolean; seed?: number },
+): Environment {
   try {
-    return { env: Environment.createFrom(definition, initial, options), file, spec };
+    return Environment.createFrom(def, initial, options);
   } catch (err) {
-    if (err instanceof StateError) {
-      io.err(`${statePath}: the state does not fit ${spec.file}:`);
-      for (const p of err.problems) io.err(`  ${p.path}: ${p.message}`);
-      throw new ExitError(1);
-    }
-    throw err;
+    if (!(err instanceof StateError)) throw err;
+    io.err(`${where}: the state does not fit ${specFile}:`);
+    for (const p of err.problems) io.err(`  ${p.path}: ${p.message}`);
+    throw new ExitError(1);
   }
 }
 

@@ -1,6 +1,5 @@
 // `envc replay`: one episode (a state and calls, or a scenario's solution, with its reward) or
 // a batch of episodes compared with expected outputs and changed records.
-import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { Option, type Command } from "commander";
 import { writeAtomic } from "../compiler/project.js";
@@ -10,11 +9,11 @@ import { loadDataset } from "../compiler/dataset.js";
 import { renderPretty } from "../compiler/diagnostics.js";
 import type { IScenario } from "../compiler/ir.js";
 import {
-  Environment, StateError, RENDERERS, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, runEpisode, scoreEpisode,
+  Environment, RENDERERS, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, runEpisode, scoreEpisode,
   compareEpisode, expectationOf, type RendererName, type EnvDefinition, type EpisodeCall, type EpisodeExpectation,
   type Reward,
 } from "../runtime/index.js";
-import { type Io, ExitError, loadSpec, usage, formatDiff, int } from "./common.js";
+import { type Io, ExitError, loadSpec, usage, formatDiff, int, readInput, parseJsonInput, createEnvironment } from "./common.js";
 
 interface ReplayOptions {
   init?: string;
@@ -53,26 +52,6 @@ export function registerReplay(program: Command, io: Io) {
     });
 }
 
-async function readText(io: Io, file: string, what: string): Promise<string> {
-  try {
-    return await fs.readFile(file, "utf8");
-  } catch (err) {
-    usage(io, `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
-  }
-}
-
-function parseJson(io: Io, text: string, where: string): unknown {
-  try {
-    return parseJsonOrdered(text);
-  } catch (err) {
-    if (err instanceof JsonSyntaxError) {
-      io.err(`${where}:${err.line}:${err.column}: ${err.message}`);
-      throw new ExitError(2);
-    }
-    throw err;
-  }
-}
-
 /** JSONL lines as values; a bad line stops with file:line:col. */
 function parseJsonl(io: Io, text: string, file: string): { line: number; value: Record<string, unknown> }[] {
   const out: { line: number; value: Record<string, unknown> }[] = [];
@@ -94,6 +73,12 @@ function parseJsonl(io: Io, text: string, file: string): { line: number; value: 
   return out;
 }
 
+/** An environment from a state file: read, parsed and validated, each failure a clear error. */
+async function stateFromFile(io: Io, def: EnvDefinition, file: string, what: string, specFile: string, opts: ReplayOptions): Promise<Environment> {
+  const state = parseJsonInput(io, await readInput(io, file, what), file);
+  return createEnvironment(io, def, state, file, specFile, { checks: opts.checks, seed: opts.seed });
+}
+
 function toCalls(io: Io, value: unknown, where: string): EpisodeCall[] {
   if (!Array.isArray(value)) {
     io.err(`${where}: "calls" must be a list of {"name": tool, "arguments": {...}}`);
@@ -108,17 +93,6 @@ function toCalls(io: Io, value: unknown, where: string): EpisodeCall[] {
   });
 }
 
-function createEnv(io: Io, def: EnvDefinition, value: unknown, where: string, opts: ReplayOptions): Environment {
-  try {
-    return Environment.createFrom(def, value, { checks: opts.checks, seed: opts.seed });
-  } catch (err) {
-    if (!(err instanceof StateError)) throw err;
-    io.err(`${where}: the state does not fit the spec:`);
-    for (const p of err.problems) io.err(`  ${p.path}: ${p.message}`);
-    throw new ExitError(1);
-  }
-}
-
 async function single(io: Io, specArg: string, opts: ReplayOptions) {
   const spec = await loadSpec(io, specArg);
   const env = spec.env;
@@ -127,7 +101,7 @@ async function single(io: Io, specArg: string, opts: ReplayOptions) {
   if (opts.scenario) {
     let pool = env.scenarios;
     if (opts.dataset) {
-      const text = await readText(io, opts.dataset, "dataset");
+      const text = await readInput(io, opts.dataset, "dataset");
       const d = loadDataset(text, opts.dataset, [spec]);
       for (const diag of d.diagnostics.filter((x) => x.severity === "error")) io.err(renderPretty(diag, new Map([[opts.dataset, text]]), false));
       pool = [...pool, ...d.scenarios.map((s) => s.scenario)];
@@ -137,7 +111,7 @@ async function single(io: Io, specArg: string, opts: ReplayOptions) {
   } else if (opts.dataset) usage(io, "--dataset goes with --scenario");
 
   let initial: Environment;
-  if (opts.init) initial = createEnv(io, def, parseJson(io, await readText(io, opts.init, "state file"), opts.init), opts.init, opts);
+  if (opts.init) initial = await stateFromFile(io, def, opts.init, "the state file", spec.file, opts);
   else if (scenario) {
     const got = new InitialStates(def).get(scenario);
     if ("diagnostic" in got) {
@@ -147,12 +121,12 @@ async function single(io: Io, specArg: string, opts: ReplayOptions) {
     initial = got.env.fork({ checks: opts.checks, seed: opts.seed });
   } else {
     const statePath = path.join(path.dirname(spec.file), "state.json");
-    initial = createEnv(io, def, parseJson(io, await readText(io, statePath, "state file (or pass --init)"), statePath), statePath, opts);
+    initial = await stateFromFile(io, def, statePath, "the state file (pass --init FILE)", spec.file, opts);
   }
 
   let calls: EpisodeCall[];
   if (opts.calls) {
-    const lines = parseJsonl(io, await readText(io, opts.calls, "calls file"), opts.calls);
+    const lines = parseJsonl(io, await readInput(io, opts.calls, "calls file"), opts.calls);
     calls = lines.flatMap(({ line, value }) => toCalls(io, [value], `${opts.calls}:${line}`));
   } else if (scenario) calls = scenario.solution.map((s) => ({ name: s.tool, arguments: s.args }));
   else usage(io, "give the calls (--calls FILE.jsonl) or a scenario (--scenario ID) whose solution to replay");
@@ -195,10 +169,10 @@ async function batch(io: Io, specArg: string, opts: ReplayOptions) {
   const spec = await loadSpec(io, specArg);
   const def = loadDefinition(spec.env);
   const episodesFile = opts.episodes!;
-  const episodes = parseJsonl(io, await readText(io, episodesFile, "episodes file"), episodesFile);
+  const episodes = parseJsonl(io, await readInput(io, episodesFile, "episodes file"), episodesFile);
   const expected = new Map<string, EpisodeExpectation>();
   if (opts.expect) {
-    for (const { line, value } of parseJsonl(io, await readText(io, opts.expect, "expectations file"), opts.expect)) {
+    for (const { line, value } of parseJsonl(io, await readInput(io, opts.expect, "expectations file"), opts.expect)) {
       if (typeof value.id !== "string") {
         io.err(`${opts.expect}:${line}: an expectation needs a string "id"`);
         throw new ExitError(2);
@@ -210,7 +184,7 @@ async function batch(io: Io, specArg: string, opts: ReplayOptions) {
   const cache = new Map<string, Environment>();
   const fromFile = async (file: string) => {
     let env = cache.get(file);
-    if (!env) cache.set(file, (env = createEnv(io, def, parseJson(io, await readText(io, file, "state file"), file), file, opts)));
+    if (!env) cache.set(file, (env = await stateFromFile(io, def, file, "the state file", spec.file, opts)));
     return env;
   };
   const defaultInit = opts.init ?? path.join(path.dirname(spec.file), "state.json");
@@ -229,7 +203,7 @@ async function batch(io: Io, specArg: string, opts: ReplayOptions) {
     let initial: Environment;
     if (value.initial === undefined || value.initial === null) initial = await fromFile(defaultInit);
     else if (typeof value.initial === "string") initial = await fromFile(path.resolve(path.dirname(episodesFile), value.initial));
-    else initial = createEnv(io, def, value.initial, where, opts);
+    else initial = createEnvironment(io, def, value.initial, where, spec.file, { checks: opts.checks, seed: opts.seed });
     const run = runEpisode(initial, toCalls(io, value.calls, where), opts.renderer);
     if (opts.record) recorded.push(stringifyOrdered(expectationOf(id, run, initial)));
     if (!opts.expect) continue;

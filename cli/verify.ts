@@ -1,12 +1,11 @@
 // `envc verify`: check specs, their scenario files and JSONL datasets, run every scenario's
 // verification, print the diagnostics and a summary, optionally write the kept scenarios.
-import { promises as fs } from "node:fs";
 import type { Command } from "commander";
 import { toJson, hasErrors, sortDiagnostics, type Diagnostic } from "../compiler/diagnostics.js";
 import { writeAtomic } from "../compiler/project.js";
 import { loadDataset, type DatasetResult } from "../compiler/dataset.js";
 import { verifyAll, scenarioToJsonLine } from "../compiler/verify.js";
-import { type Io, type Format, ExitError, formatOption, checkAll, printDiagnostics, usage, summary } from "./common.js";
+import { type Io, type Format, ExitError, formatOption, checkAll, printDiagnostics, usage, summary, readInput } from "./common.js";
 
 export function registerVerify(program: Command, io: Io) {
   program
@@ -27,12 +26,7 @@ export function registerVerify(program: Command, io: Io) {
       }
       const datasets: DatasetResult[] = [];
       for (const file of datasetFiles) {
-        let text: string;
-        try {
-          text = await fs.readFile(file, "utf8");
-        } catch (err) {
-          usage(io, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
-        }
+        const text = await readInput(io, file, "the dataset");
         const d = loadDataset(text, file, specs);
         datasets.push(d);
         sources.set(file, text);
