@@ -13,7 +13,7 @@ import { emitEnv } from "../compiler/emit.js";
 import { loadDefinition, loadScenarios } from "../compiler/load.js";
 import { findSpecFiles, checkFile } from "../compiler/project.js";
 import { attachScenarioFiles } from "../compiler/pipeline.js";
-import { verifyScenarios, InitialStates } from "../compiler/verify.js";
+import { verifyScenarios, InitialStates, initialFileOf } from "../compiler/verify.js";
 import { fuzzEnv } from "../compiler/fuzz/engine.js";
 import { seedStates } from "../compiler/fuzz/seeds.js";
 import { Environment, parseJsonOrdered, runEpisode } from "../runtime/index.js";
@@ -162,7 +162,7 @@ if (!only || only === "scenarios") {
       for (let i = 0; i < copies; i++) verifyAllOnce(false);
     });
     rows.push({ name: `verify (${count} bundled scenarios)`, value: verifyRate, unit: "scenarios/s", target: ">= 1,000", ok: verifyRate >= 1000 });
-    const files = new Set(suites.flatMap((s) => s.scenarios.flatMap((sc) => ("file" in sc.init ? [path.resolve(path.dirname(sc.file), sc.init.file)] : []))));
+    const files = new Set(suites.flatMap((s) => s.scenarios.flatMap((sc) => initialFileOf(sc) ?? [])));
     const mb = [...files].reduce((n, f) => n + statSync(f).size, 0) / 1e6;
     const loadingRate = await rate(count, () => verifyAllOnce(true));
     rows.push({ name: `verify, loading ${files.size} initial states (${mb.toFixed(1)} MB)`, value: loadingRate, unit: "scenarios/s" });

@@ -27,6 +27,11 @@ export interface ScenarioVerdict {
   diagnostics: Diagnostic[];
 }
 
+/** The absolute path of a scenario's initial-state file (it is relative to the scenario's own file). */
+export function initialFileOf(sc: IScenario): string | undefined {
+  return "file" in sc.init ? path.resolve(path.dirname(sc.file), sc.init.file) : undefined;
+}
+
 type Initial = { env: Environment } | { diagnostic: (sc: IScenario) => Diagnostic };
 
 /** Builds (and caches) the environment of each initial state; scenarios fork it. */
@@ -37,7 +42,7 @@ export class InitialStates {
 
   get(sc: IScenario): Initial {
     if ("file" in sc.init) {
-      const file = path.resolve(path.dirname(sc.file), sc.init.file);
+      const file = initialFileOf(sc)!;
       let got = this.byFile.get(file);
       if (!got) this.byFile.set(file, (got = this.fromFile(file, sc.init.file)));
       return got;
@@ -177,7 +182,7 @@ export function verifyAll(specs: readonly CheckedSpec[], datasets: readonly Data
 /** A scenario as one JSONL dataset line; an initial-state path is made relative to `outFile`. */
 export function scenarioToJsonLine(env: string, sc: IScenario, outFile: string): string {
   const initial = "file" in sc.init
-    ? path.relative(path.dirname(path.resolve(outFile)), path.resolve(path.dirname(sc.file), sc.init.file)).split(path.sep).join("/")
+    ? path.relative(path.dirname(path.resolve(outFile)), initialFileOf(sc)!).split(path.sep).join("/")
     : sc.init.value;
   return stringifyOrdered({
     env,

@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from "node:fs";
 import * as path from "node:path";
 import { parseJsonOrdered } from "../../runtime/index.js";
 import type { IEnv } from "../ir.js";
+import { initialFileOf } from "../verify.js";
 
 export function seedStates(specFile: string, env: IEnv): { states: unknown[]; skipped: string[] } {
   const states: unknown[] = [];
@@ -11,8 +12,9 @@ export function seedStates(specFile: string, env: IEnv): { states: unknown[]; sk
   const sample = path.join(path.dirname(specFile), "state.json");
   const files = new Set<string>(existsSync(sample) ? [path.resolve(sample)] : []);
   for (const sc of env.scenarios) {
-    if ("file" in sc.init) files.add(path.resolve(path.dirname(sc.file), sc.init.file));
-    else states.push(sc.init.value);
+    const file = initialFileOf(sc);
+    if (file) files.add(file);
+    else if ("value" in sc.init) states.push(sc.init.value);
   }
   for (const f of files) {
     try {

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { checkFile, findSpecFiles } from "../../compiler/project.js";
 import { attachScenarioFiles } from "../../compiler/pipeline.js";
 import { loadDefinition } from "../../compiler/load.js";
+import { initialFileOf } from "../../compiler/verify.js";
 import { Environment, parseJsonOrdered } from "../../runtime/index.js";
 import { SHELF, SHELF_STATE, RESTOCK } from "../scenarios/shelf.js";
 import { runEnvc } from "../helpers.js";
@@ -196,7 +197,8 @@ describe("the bundled specs' scenarios", () => {
       expect(env.scenarios.length, env.name).toBeGreaterThanOrEqual(5);
       const def = loadDefinition(env);
       for (const sc of env.scenarios) {
-        const initial = "file" in sc.init ? parseJsonOrdered(readFileSync(path.resolve(path.dirname(sc.file), sc.init.file), "utf8")) : sc.init.value;
+        const file = initialFileOf(sc);
+        const initial = file ? parseJsonOrdered(readFileSync(file, "utf8")) : (sc.init as { value: unknown }).value;
         const start = Environment.createFrom(def, initial);
         const live = start.fork();
         let changing = 0;
