@@ -112,26 +112,23 @@ export function compareEpisode(run: EpisodeRun, initial: Environment, expected: 
   }
   if (expected.changed) {
     const actual = changedRecords(initial, run.final);
-    const exp = { tables: expected.changed.tables ?? {}, globals: expected.changed.globals ?? {} };
-    for (const table of new Set([...Object.keys(exp.tables), ...Object.keys(actual.tables)])) {
-      const e = exp.tables[table] ?? {};
-      const a = actual.tables[table] ?? {};
-      for (const key of new Set([...Object.keys(e), ...Object.keys(a)])) {
-        const ev = key in e ? e[key] : undefined;
-        const av = key in a ? a[key] : undefined;
-        if (ev === undefined && av === undefined) continue;
-        if (!deepEqual(ev ?? null, av ?? null) || (ev === undefined) !== (av === undefined))
-          out.push(
-            `${table}[${JSON.stringify(key)}] differs:\n    expected: ${ev === undefined ? "(unchanged)" : clip(stringifyOrdered(ev))}\n    actual:   ${av === undefined ? "(unchanged)" : clip(stringifyOrdered(av))}`,
-          );
+    // undefined: not changed; null: deleted (records) or set to null (globals)
+    const compare = (label: string, ev: unknown, av: unknown) => {
+      if (ev === undefined && av === undefined) return;
+      if ((ev === undefined) !== (av === undefined) || !deepEqual(ev ?? null, av ?? null)) {
+        const show = (v: unknown) => (v === undefined ? "(unchanged)" : clip(stringifyOrdered(v)));
+        out.push(`${label} differs:\n    expected: ${show(ev)}\n    actual:   ${show(av)}`);
       }
+    };
+    const tables = expected.changed.tables ?? {};
+    for (const table of new Set([...Object.keys(tables), ...Object.keys(actual.tables)])) {
+      const e = tables[table] ?? {};
+      const a = actual.tables[table] ?? {};
+      for (const key of new Set([...Object.keys(e), ...Object.keys(a)]))
+        compare(`${table}[${JSON.stringify(key)}]`, key in e ? e[key] : undefined, key in a ? a[key] : undefined);
     }
-    for (const name of new Set([...Object.keys(exp.globals), ...Object.keys(actual.globals)])) {
-      const ev = exp.globals[name];
-      const av = actual.globals[name];
-      if ((ev === undefined) !== (av === undefined) || !deepEqual(ev ?? null, av ?? null))
-        out.push(`${name} differs:\n    expected: ${ev === undefined ? "(unchanged)" : clip(stringifyOrdered(ev))}\n    actual:   ${av === undefined ? "(unchanged)" : clip(stringifyOrdered(av))}`);
-    }
+    const globals = expected.changed.globals ?? {};
+    for (const name of new Set([...Object.keys(globals), ...Object.keys(actual.globals)])) compare(name, globals[name], actual.globals[name]);
   }
   return out;
 }
