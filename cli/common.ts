@@ -60,7 +60,7 @@ export function usage(io: Io, message: string): never {
 }
 
 /** A commander parser for an integer option of at least `min` (bad values are usage errors). */
-export const int = (_name: string, min: number) => (v: string): number => {
+export const int = (min: number) => (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${v}'`);
   return n;

@@ -123,7 +123,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     .option("--state <file>", "initial state JSON (default: state.json next to the spec)")
     .addOption(new Option("--renderer <name>", "how to print the result").choices([...RENDERERS]).default("json"))
     .option("--no-checks", "do not check ensure, invariants and references after the call")
-    .option("--seed <n>", "seed for new_id counters", int("--seed", 0))
+    .option("--seed <n>", "seed for new_id counters", int(0))
     .option("--save <file>", "write the state after the call to this file")
     .addOption(formatOption())
     .action(async (specArg: string, tool: string, argsText: string, opts: { state?: string; renderer: RendererName; checks: boolean; seed?: number; save?: string; format: Format }) => {

@@ -44,7 +44,7 @@ export function registerReplay(program: Command, io: Io) {
     .addOption(new Option("--renderer <name>", "how results are shown to the agent").choices([...RENDERERS]).default("json"))
     .addOption(new Option("--format <format>", "human text or one JSON document").choices(["pretty", "json"]).default("pretty"))
     .option("--no-checks", "do not check ensure, invariants and references after actions")
-    .option("--seed <n>", "seed for new_id counters", int("--seed", 0))
+    .option("--seed <n>", "seed for new_id counters", int(0))
     .action(async (specArg: string, opts: ReplayOptions) => {
       if (opts.episodes) return batch(io, specArg, opts);
       if (opts.expect || opts.record) usage(io, "--expect and --record go with --episodes");
