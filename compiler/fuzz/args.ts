@@ -3,7 +3,7 @@
 // strings, unknown ids, zero, negatives, wrong enum values). Choices come from a seeded PRNG,
 // so a call seed always gives the same arguments on the same state.
 import type { Environment } from "../../runtime/index.js";
-import type { IEnv, IParam, Type } from "../ir.js";
+import type { IEnv, ITool, Type } from "../ir.js";
 import { stripOptional } from "../ir.js";
 
 /** A small deterministic PRNG (mulberry32). */
@@ -26,9 +26,66 @@ interface Sources {
   dateGlobals: string[];
 }
 
+/** Examples a parameter's description gives: `e.g. 2024-04`, `such as "gold"`, `like X, Y`. */
+export function examplesIn(description: string | undefined): string[] {
+  if (!description) return [];
+  const out: string[] = [];
+  for (const m of description.matchAll(/(?:e\.g\.|for example|such as|like)[:,]?\s+((?:"[^"]*"|'[^']*'|`[^`]*`|[^\s,;)]+)(?:\s*(?:,|or)\s*(?:"[^"]*"|'[^']*'|`[^`]*`|[^\s,;)]+))*)/gi)) {
+    for (const part of m[1]!.split(/\s*(?:,|\bor\b)\s*/)) {
+      const v = part.replace(/^["'`]|["'`]$/g, "").replace(/[.:]$/, "");
+      if (v) out.push(v);
+    }
+  }
+  return out;
+}
+
+/** How many records of a table are searched for one that refers to a picked record. */
+const REFERRER_WINDOW = 64;
+
+function refersTo(rec: Record<string, unknown>, key: string): boolean {
+  for (const k in rec) if (rec[k] === key) return true;
+  return false;
+}
+
+/** Number and string literals a tool's body uses, with those of the helpers it calls. */
+export interface Literals {
+  numbers: number[];
+  strings: string[];
+}
+
+function collectLiterals(env: IEnv, tool: ITool): Literals {
+  const numbers = new Set<number>();
+  const strings = new Set<string>();
+  const seen = new Set<string>([tool.name]);
+  const fns = new Map(env.tools.filter((t) => t.kind === "fn").map((t) => [t.name, t]));
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const x of node) visit(x);
+      return;
+    }
+    if (!node || typeof node !== "object") return;
+    const n = node as Record<string, unknown>;
+    if (n.e === "lit") {
+      if (typeof n.value === "number") numbers.add(n.value);
+      else if (typeof n.value === "string" && n.value.length > 0 && n.value.length < 40) strings.add(n.value);
+    } else if (n.e === "call" && typeof n.callee === "string" && !seen.has(n.callee)) {
+      seen.add(n.callee);
+      const fn = fns.get(n.callee);
+      if (fn) visit(fn.body);
+    }
+    for (const k in n) if (k !== "span" && k !== "type") visit(n[k]);
+  };
+  visit(tool.body);
+  return { numbers: [...numbers], strings: [...strings] };
+}
+
 export class ArgMaker {
   private sources: Sources;
+  private literals = new Map<string, Literals>();
+  /** the literals of the tool being called: boundaries (`days <= 31`) and codes worth trying */
+  private current: Literals = { numbers: [], strings: [] };
   constructor(private env: IEnv) {
+    for (const t of env.tools) if (t.kind !== "fn") this.literals.set(t.name, collectLiterals(env, t));
     const keysOf = new Map<string, string>();
     const fieldOf = new Map<string, { table: string; field: string }[]>();
     const tables: string[] = [];
@@ -56,9 +113,17 @@ export class ArgMaker {
   /** the hints that are keys of some table: what id-like parameters want */
   private hintKeys: string[] = [];
   private live?: Environment;
+  /** examples given in the description of the parameter being drawn ("e.g. 2024-04") */
+  private described: string[] = [];
 
-  /** Arguments for a tool's parameters on the live state. */
-  make(params: readonly IParam[], live: Environment, rand: () => number): Record<string, unknown> {
+  /**
+   * Arguments for a tool's parameters on the live state. `start` is the state the run began
+   * from: records that refer to a picked one are searched there, because its record list is
+   * built once and shared by every run, where the live fork's changes after each write.
+   */
+  make(tool: Pick<ITool, "name" | "params">, live: Environment, rand: () => number, start: Environment = live): Record<string, unknown> {
+    const params = tool.params;
+    this.current = this.literals.get(tool.name) ?? { numbers: [], strings: [] };
     const args: Record<string, unknown> = {};
     this.hints = [];
     this.hintKeys = [];
@@ -68,15 +133,16 @@ export class ArgMaker {
     for (const p of ordered) {
       // optional parameters are left out now and then, to reach their defaults
       if (!p.required && rand() < 0.3) continue;
+      this.described = examplesIn(p.description);
       const v = this.value(p.type, p.name, live, rand, 0);
       args[p.name] = v;
-      if (typeof v === "string") this.noteRelated(v, live, rand);
+      if (typeof v === "string") this.noteRelated(v, live, start, rand);
     }
     return args;
   }
 
   /** If `key` names a record, remember its string fields and those of a record referring to it. */
-  private noteRelated(key: string, live: Environment, rand: () => number) {
+  private noteRelated(key: string, live: Environment, start: Environment, rand: () => number) {
     for (const table of this.sources.tables) {
       const t = live.table(table)!;
       const rec = t.get(key) as Record<string, unknown> | undefined;
@@ -85,11 +151,14 @@ export class ArgMaker {
     if (rand() < 0.5) {
       // a record of another table that refers to it (an invitation of the event, a loan of the copy)
       const table = this.pick(this.sources.tables, rand)!;
-      const values = live.table(table)!.values() as Record<string, unknown>[];
-      const start = Math.floor(rand() * values.length);
-      for (let i = 0; i < values.length; i++) {
-        const r = values[(start + i) % values.length]!;
-        if (Object.values(r).includes(key)) {
+      const values = start.table(table)!.values() as Record<string, unknown>[];
+      const from = Math.floor(rand() * values.length);
+      // a window, not the whole table: on a big state (tau-bench's 1,000 orders) a full scan
+      // per argument cost more than the call being fuzzed
+      const window = Math.min(values.length, REFERRER_WINDOW);
+      for (let i = 0; i < window; i++) {
+        const r = values[(from + i) % values.length]!;
+        if (refersTo(r, key)) {
           this.addStrings(r);
           break;
         }
@@ -107,6 +176,29 @@ export class ArgMaker {
       if (Array.isArray(value)) for (const v of value) this.addStrings(v, depth + 1);
       else for (const k in value as Record<string, unknown>) this.addStrings((value as Record<string, unknown>)[k], depth + 1);
     }
+  }
+
+  /** A string field of a random record (or a date global), whole or a piece of it: a word, a prefix, lower-cased. */
+  private pieceOfState(live: Environment, rand: () => number): string | undefined {
+    let text: string | undefined;
+    const table = this.pick(this.sources.tables, rand);
+    const key = table ? this.pick(live.table(table)!.keys(), rand) : undefined;
+    if (key !== undefined && rand() < 0.8) {
+      const rec = live.table(table!)!.get(key) as Record<string, unknown>;
+      const strings: string[] = [];
+      for (const k in rec) if (typeof rec[k] === "string" && (rec[k] as string).length > 0) strings.push(rec[k] as string);
+      text = this.pick(strings, rand);
+    } else {
+      const g = this.pick(this.sources.dateGlobals, rand);
+      const v = g ? live.globals[g] : undefined;
+      if (typeof v === "string") text = v;
+    }
+    if (text === undefined) return undefined;
+    const how = rand();
+    if (how < 0.3) return text;
+    if (how < 0.55) return this.pick(text.split(/[\s@._\-/]+/).filter(Boolean), rand) ?? text;
+    if (how < 0.8) return /^\d{4}-\d{2}/.test(text) ? text.slice(0, this.pick([4, 7], rand)) : text.slice(0, Math.max(1, Math.ceil(text.length / 2)));
+    return text.toLowerCase();
   }
 
   private pick<T>(xs: readonly T[], rand: () => number): T | undefined {
@@ -151,6 +243,15 @@ export class ArgMaker {
         if (this.hints.length && r < 0.35) return this.pick(this.hints, rand);
         const fromState = this.fromState(name, live, rand);
         if (typeof fromState === "string" && r < 0.85) return fromState;
+        // free text (search terms, months, codes): the parameter's documented example, or a
+        // piece of some value in the state, reach far more code than made-up words
+        const roll = rand();
+        if (depth === 0 && this.described.length && roll < 0.3) return this.pick(this.described, rand);
+        if (this.current.strings.length && roll > 0.9) return this.pick(this.current.strings, rand);
+        if (roll < 0.75) {
+          const piece = this.pieceOfState(live, rand);
+          if (piece !== undefined) return piece;
+        }
         return this.pick(["a", "test", "Hello world", "x1", name], rand);
       }
       case "enum":
@@ -158,12 +259,15 @@ export class ArgMaker {
         return this.pick(type.values, rand) ?? "";
       case "int": {
         if (edge) return this.pick([0, -1, -100, 2 ** 31, 1e9], rand);
+        const ints = this.current.numbers.filter((n) => Number.isInteger(n));
+        if (ints.length && r > 0.8) return this.pick(ints, rand)! + this.pick([0, 1, -1], rand)!;
         const v = this.fromState(name, live, rand);
         if (typeof v === "number" && Number.isInteger(v) && r < 0.5) return v + this.pick([0, 0, 1, -1], rand)!;
         return this.pick([0, 1, 1, 2, 3, 5, 10, 30, 100, -1], rand);
       }
       case "number": {
         if (edge) return this.pick([0, -1, -0.01, 1e9, 0.005], rand);
+        if (this.current.numbers.length && r > 0.8) return Math.round((this.pick(this.current.numbers, rand)! + this.pick([0, 0.01, -0.01, 1, -1], rand)!) * 100) / 100;
         const v = this.fromState(name, live, rand);
         if (typeof v === "number" && r < 0.5) return v;
         return this.pick([0, 1, 2.5, 10, 19.99, 50, 100, 250.75, 1000], rand);

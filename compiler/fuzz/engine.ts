@@ -116,6 +116,30 @@ function sameState(a: Environment, b: Environment, tables: readonly string[]): b
   return true;
 }
 
+/**
+ * Up to `want` valid states generated from the schema (filtered by the schema, references and
+ * invariants), smallest first so that shrinking leans to small states. `counts` gets how many
+ * were tried and accepted.
+ */
+export function generatedPool(env: IEnv, def: EnvDefinition, seed: number, want: number, counts = { tried: 0, valid: 0 }): Environment[] {
+  const tables = def.tables.map((t) => t.name);
+  const candidates = fc.sample(stateArbitrary(env), { numRuns: want * 8, seed });
+  const valid: { env: Environment; size: number }[] = [];
+  for (const state of candidates) {
+    if (valid.length >= want) break;
+    counts.tried++;
+    try {
+      const e = Environment.createFrom(def, state);
+      counts.valid++;
+      valid.push({ env: e, size: tables.reduce((n, t) => n + e.table(t)!.size, 0) });
+    } catch (err) {
+      if (!(err instanceof StateError)) throw err;
+    }
+  }
+  valid.sort((a, b) => a.size - b.size);
+  return valid.map((v) => v.env);
+}
+
 export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unknown[], options: FuzzOptions): FuzzReport {
   const started = performance.now();
   const tools = env.tools.filter((t) => t.kind !== "fn");
@@ -142,24 +166,7 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
   // generated states: sampled from the schema once, filtered by validity (schema, references,
   // invariants), smallest first so that shrinking leans to small states; runs fork them
   const pool: Environment[] = [];
-  if (options.generated !== false || seeds.length === 0) {
-    const want = options.poolSize ?? 24;
-    const candidates = fc.sample(stateArbitrary(env), { numRuns: want * 8, seed: options.seed });
-    const valid: { env: Environment; size: number }[] = [];
-    for (const state of candidates) {
-      if (valid.length >= want) break;
-      generated.tried++;
-      try {
-        const e = Environment.createFrom(def, state);
-        generated.valid++;
-        valid.push({ env: e, size: tables.reduce((n, t) => n + e.table(t)!.size, 0) });
-      } catch (err) {
-        if (!(err instanceof StateError)) throw err;
-      }
-    }
-    valid.sort((a, b) => a.size - b.size);
-    pool.push(...valid.map((v) => v.env));
-  }
+  if (options.generated !== false || seeds.length === 0) pool.push(...generatedPool(env, def, options.seed, options.poolSize ?? 24, generated));
 
   /** Run calls from an initial environment; the concrete calls and results, or a PropertyFailure. */
   const runCalls = (start: Environment, callSeeds: readonly CallSeed[], check: boolean): { calls: FuzzCall[]; results: CallResult[]; final: Environment } => {
@@ -171,7 +178,7 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
       const ti = cs % tools.length;
       const tool = tools[ti]!;
       const rand = prng(Math.floor(cs / tools.length));
-      const args = maker.make(tool.params, live, rand);
+      const args = maker.make(tool, live, rand, start);
       const mark = live.checkpoint();
       const result = live.call(tool.name, args);
       calls.push({ name: tool.name, arguments: args });
