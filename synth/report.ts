@@ -1,0 +1,121 @@
+// The fate of every item a synth run attempted (kept, or dropped with a reason and the last
+// diagnostics), the run's metrics (attempted, kept, dropped by reason, repair rounds of kept
+// items, requests, tokens, cache hits, cost, wall time), the summary printed at the end, and
+// the JSONL report: one line per item in input order, then one line of metrics.
+// Items are deterministic for the same inputs and cache; the metrics line is not (it counts
+// what this run sent and how long it took).
+import { writeAtomic } from "../compiler/project.js";
+import { stringifyOrdered } from "../runtime/index.js";
+import type { LlmStats } from "./llm/client.js";
+
+export type Stage = "topic" | "spec" | "scenario";
+
+export interface ItemRecord {
+  stage: Stage;
+  /** what the item is: a task id, an environment name, env/scenario */
+  item: string;
+  fate: "kept" | "dropped";
+  /** why it was dropped (a short code: compile_errors, fuzz_finding, duplicate, ...) */
+  reason?: string;
+  /** one line for people */
+  detail?: string;
+  /** repair rounds used: answers sent back with what was wrong, beyond the first */
+  rounds: number;
+  /** for each round that failed: what was wrong, in one line */
+  history?: string[];
+  /** the last diagnostics (JSON) of a dropped item */
+  diagnostics?: unknown[];
+  /** where a kept item was written */
+  output?: string;
+}
+
+export interface StageMetrics {
+  attempted: number;
+  kept: number;
+  dropped: number;
+  droppedBy: Record<string, number>;
+  /** number of kept items by repair rounds used: {"0": 3, "1": 1} */
+  keptByRounds: Record<string, number>;
+  meanRoundsKept: number | null;
+}
+
+export interface Metrics {
+  stages: Partial<Record<Stage, StageMetrics>>;
+  requests: number;
+  failedAttempts: number;
+  cacheHits: number;
+  jsonRepairs: number;
+  tokens: { prompt: number; completion: number; estimated: number };
+  costUsd: number | null;
+  structured: string;
+  wallSeconds: number;
+  /** set when the run stopped early (the server failed); items after the failure are missing */
+  aborted?: string;
+}
+
+export function stageMetrics(items: readonly ItemRecord[]): StageMetrics {
+  const kept = items.filter((i) => i.fate === "kept");
+  const droppedBy: Record<string, number> = {};
+  for (const i of items) if (i.fate === "dropped") droppedBy[i.reason ?? "unknown"] = (droppedBy[i.reason ?? "unknown"] ?? 0) + 1;
+  const keptByRounds: Record<string, number> = {};
+  for (const i of kept) keptByRounds[String(i.rounds)] = (keptByRounds[String(i.rounds)] ?? 0) + 1;
+  return {
+    attempted: items.length,
+    kept: kept.length,
+    dropped: items.length - kept.length,
+    droppedBy: sortedRecord(droppedBy),
+    keptByRounds: Object.fromEntries(Object.entries(keptByRounds).sort((a, b) => Number(a[0]) - Number(b[0]))),
+    meanRoundsKept: kept.length ? Math.round((kept.reduce((n, i) => n + i.rounds, 0) / kept.length) * 100) / 100 : null,
+  };
+}
+
+function sortedRecord(r: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+}
+
+export function metricsOf(items: readonly ItemRecord[], stats: LlmStats, wallMs: number, aborted?: string): Metrics {
+  const stages: Metrics["stages"] = {};
+  for (const stage of ["topic", "spec", "scenario"] as Stage[]) {
+    const of = items.filter((i) => i.stage === stage);
+    if (of.length) stages[stage] = stageMetrics(of);
+  }
+  return {
+    stages,
+    requests: stats.requests,
+    failedAttempts: stats.failedAttempts,
+    cacheHits: stats.cacheHits,
+    jsonRepairs: stats.jsonRepairs,
+    tokens: { prompt: stats.promptTokens, completion: stats.completionTokens, estimated: stats.estimatedUsage },
+    costUsd: stats.costUsd === null ? null : Math.round(stats.costUsd * 1e6) / 1e6,
+    structured: stats.structured,
+    wallSeconds: Math.round(wallMs / 100) / 10,
+    ...(aborted ? { aborted } : {}),
+  };
+}
+
+const STAGE_NOUN: Record<Stage, string> = { topic: "tasks", spec: "environments", scenario: "scenarios" };
+
+/** The lines printed at the end of every run. */
+export function summaryLines(m: Metrics): string[] {
+  const out: string[] = [];
+  const n = (x: number) => x.toLocaleString("en-US");
+  for (const [stage, s] of Object.entries(m.stages) as [Stage, StageMetrics][]) {
+    const reasons = Object.entries(s.droppedBy).map(([r, c]) => `${r} ${c}`).join(", ");
+    out.push(`${STAGE_NOUN[stage]}: ${s.attempted} attempted, ${s.kept} kept, ${s.dropped} dropped${reasons ? ` (${reasons})` : ""}`);
+    if (s.kept) {
+      const rounds = Object.entries(s.keptByRounds).map(([r, c]) => `${c} after ${r} round${r === "1" ? "" : "s"}`).join(", ");
+      out.push(`  repair rounds of kept ${STAGE_NOUN[stage]}: ${rounds} (mean ${s.meanRoundsKept})`);
+    }
+  }
+  const cost = m.costUsd === null ? "" : `, cost $${m.costUsd.toFixed(4)}`;
+  const failed = m.failedAttempts ? ` (${n(m.failedAttempts)} failed)` : "";
+  const est = m.tokens.estimated ? ` (${m.tokens.estimated} answers without usage, estimated)` : "";
+  out.push(`requests: ${n(m.requests)} sent${failed}, ${n(m.cacheHits)} cache hits; tokens: ${n(m.tokens.prompt)} in, ${n(m.tokens.completion)} out${est}${cost}; ${m.wallSeconds.toFixed(1)} s`);
+  return out;
+}
+
+export async function writeReport(file: string, items: readonly ItemRecord[], metrics: Metrics): Promise<void> {
+  const lines = items.map((i) => stringifyOrdered({ kind: "item", ...i }));
+  lines.push(stringifyOrdered({ kind: "metrics", ...metrics }));
+  await writeAtomic(file, lines.join("\n") + "\n");
+}
