@@ -6,6 +6,7 @@
 // - verify: scenarios verified per second over the bundled specs' scenarios
 // - tau-bench retail: the 635 reference tasks replayed, episodes and calls per second
 // - fuzz: tool calls per second while fuzzing every bundled spec
+// - serve: envc serve over HTTP with 1,000 sessions: calls/s, p50/p99 latency, memory per idle session
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { checkSource } from "../compiler/pipeline.js";
@@ -242,6 +243,12 @@ if (!only || only === "mutate") {
   const avg = scores.reduce((a, b) => a + b, 0) / scores.length;
   rows.push({ name: `mutation score (${scores.length} bundled specs, <= ${PER_SPEC} sampled mutants each, seed 1, 50 fuzz runs)`, value: avg, unit: "% avg", target: ">= 85%", ok: avg >= 85 });
   rows.push({ name: `mutate (${mutants} mutants: compile, fuzz, verify)`, value: (mutants / (performance.now() - t0)) * 1000, unit: "mutants/s" });
+}
+
+if (!only || only === "serve") {
+  // envc serve's HTTP API on loopback, the load generator in a worker thread (bench/serve.ts)
+  const { benchServe } = await import("./serve.js");
+  rows.push(...(await benchServe(root)));
 }
 
 printTable(rows);

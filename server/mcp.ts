@@ -1,0 +1,226 @@
+// MCP serving with @modelcontextprotocol/sdk: one MCP server per session, exposing the session's
+// tools (tools.json schemas as input schemas), its state and reward as resources, its task as a
+// prompt and the environment's description and rules as the server's instructions. Over stdio
+// (one session chosen by the command line) and over streamable HTTP at /mcp (a session chosen
+// by the initialize request's URL: ?env=&scenario=&seed=, or ?session=ID to drive a session
+// created over the HTTP API). Every tool call goes through Session.call, i.e. Environment.call,
+// exactly as over HTTP.
+// We use the SDK's low-level Server, not McpServer: McpServer wants zod input schemas and
+// validates arguments itself, but the schemas we publish are tools.json's, and invalid arguments
+// must reach Environment.call so the agent sees the same invalid_args observation as over HTTP.
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import type * as http from "node:http";
+import type { Readable, Writable } from "node:stream";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import {
+  CallToolRequestSchema, ListToolsRequestSchema, ListResourcesRequestSchema, ReadResourceRequestSchema,
+  ListPromptsRequestSchema, GetPromptRequestSchema, isInitializeRequest, McpError, ErrorCode,
+} from "@modelcontextprotocol/sdk/types.js";
+import { stringifyOrdered, RENDERERS, type RendererName } from "../runtime/index.js";
+import { ServeError, systemPrompt, type Session, type SessionManager } from "./sessions.js";
+
+/** The package version (package.json above this file, in the sources or in dist/). */
+export const ENVC_VERSION: string = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
+    const p = path.join(dir, "package.json");
+    if (existsSync(p)) {
+      try {
+        const pkg = JSON.parse(readFileSync(p, "utf8")) as { name?: string; version?: string };
+        if (pkg.name === "envc" && pkg.version) return pkg.version;
+      } catch {
+        // keep looking
+      }
+    }
+  }
+  return "0.0.0";
+})();
+
+interface ToolSchema {
+  type: "function";
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
+}
+
+/** An MCP server bound to one session. */
+export function mcpServerFor(manager: SessionManager, session: Session): Server {
+  const def = session.served.def;
+  const server = new Server(
+    { name: `envc-${def.name}`, version: ENVC_VERSION },
+    { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: systemPrompt(def) },
+  );
+  const tools = (def.toolSchemas as ToolSchema[]).map((t) => ({
+    name: t.function.name,
+    description: t.function.description ?? "",
+    inputSchema: (t.function.parameters ?? { type: "object", properties: {} }) as { type: "object"; [k: string]: unknown },
+  }));
+  // an expired or closed session is an error of the request, not a crash of the server
+  const live = (): Session => {
+    try {
+      return manager.get(session.id);
+    } catch (err) {
+      if (err instanceof ServeError) throw new McpError(ErrorCode.InvalidRequest, err.message);
+      throw err;
+    }
+  };
+  server.setRequestHandler(ListToolsRequestSchema, () => {
+    live();
+    return { tools };
+  });
+  server.setRequestHandler(CallToolRequestSchema, (req) => {
+    const s = live();
+    const { result, observation } = s.call(req.params.name, req.params.arguments ?? {});
+    return { content: [{ type: "text" as const, text: observation }], isError: !result.ok };
+  });
+  const resources = [
+    { uri: "envc://session", name: "session", description: "This session: id, environment, scenario, task, calls so far", mimeType: "application/json" },
+    { uri: "envc://state", name: "state", description: "The environment's current state as JSON", mimeType: "application/json" },
+    ...(session.scenario
+      ? [{ uri: "envc://reward", name: "reward", description: "The reward now: the scenario's checks, each named, with agent errors and environment faults", mimeType: "application/json" }]
+      : []),
+  ];
+  server.setRequestHandler(ListResourcesRequestSchema, () => {
+    live();
+    return { resources };
+  });
+  server.setRequestHandler(ReadResourceRequestSchema, (req) => {
+    const s = live();
+    const uri = req.params.uri;
+    let value: unknown;
+    if (uri === "envc://session") value = { session: s.id, env: s.envName, scenario: s.scenario?.def.id ?? null, task: s.task ?? null, calls: s.results.length };
+    else if (uri === "envc://state") value = s.env.toJSON();
+    else if (uri === "envc://reward") {
+      try {
+        value = s.verify();
+      } catch (err) {
+        if (err instanceof ServeError) throw new McpError(ErrorCode.InvalidRequest, err.message);
+        throw err;
+      }
+    } else throw new McpError(ErrorCode.InvalidParams, `No resource ${uri} (there are: ${resources.map((r) => r.uri).join(", ")})`);
+    return { contents: [{ uri, mimeType: "application/json", text: stringifyOrdered(value) }] };
+  });
+  const prompts = session.scenario ? [{ name: "task", description: `The task of scenario ${session.scenario.def.id}, as the user states it` }] : [];
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts }));
+  server.setRequestHandler(GetPromptRequestSchema, (req) => {
+    const s = live();
+    if (req.params.name !== "task" || !s.scenario) throw new McpError(ErrorCode.InvalidParams, `No prompt ${req.params.name}${prompts.length ? " (there is: task)" : " (this session has no scenario)"}`);
+    return {
+      description: systemPrompt(def),
+      messages: [{ role: "user" as const, content: { type: "text" as const, text: s.scenario.def.task } }],
+    };
+  });
+  return server;
+}
+
+/** Serve one session over stdio until stdin ends; the session is closed then. */
+export async function serveStdio(manager: SessionManager, session: Session, streams: { stdin?: Readable; stdout?: Writable } = {}): Promise<void> {
+  const stdin = streams.stdin ?? process.stdin;
+  const server = mcpServerFor(manager, session);
+  const transport = new StdioServerTransport(stdin, streams.stdout ?? process.stdout);
+  await server.connect(transport);
+  await new Promise<void>((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      resolve();
+    };
+    stdin.once("end", finish);
+    stdin.once("close", finish);
+    transport.onclose = finish;
+  });
+  await server.close().catch(() => undefined);
+  manager.close(session.id);
+}
+
+interface Entry {
+  transport: StreamableHTTPServerTransport;
+  server: Server;
+}
+
+function rpcError(res: http.ServerResponse, status: number, code: number, message: string) {
+  const body = JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** /mcp on the HTTP server: streamable HTTP, one MCP session (and transport) per envc session. */
+export class McpHttpEndpoint {
+  private entries = new Map<string, Entry>();
+
+  constructor(private manager: SessionManager) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async handle(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, body: Record<string, unknown> | undefined): Promise<void> {
+    if (body && "__invalid" in body) return rpcError(res, 400, -32700, `Parse error: ${String(body.__invalid)}`);
+    const sid = req.headers["mcp-session-id"];
+    if (typeof sid === "string") {
+      const entry = this.entries.get(sid);
+      if (!entry) return rpcError(res, 404, -32001, `No MCP session ${sid} (it was closed or its envc session expired); initialize a new one`);
+      return entry.transport.handleRequest(req, res, body);
+    }
+    if (req.method !== "POST" || !isInitializeRequest(body))
+      return rpcError(res, 400, -32000, "No Mcp-Session-Id header: start with an initialize request (POST /mcp?env=NAME&scenario=ID, or /mcp?session=ID)");
+
+    const m = this.manager;
+    let session: Session;
+    let owned: boolean;
+    const attach = query.get("session");
+    if (attach) {
+      session = m.get(attach);
+      owned = false;
+    } else {
+      let env = query.get("env") ?? undefined;
+      if (env === undefined && m.envs.size === 1) env = [...m.envs.keys()][0]!;
+      if (env === undefined)
+        throw new ServeError(400, "bad_request", `Name the environment in the MCP URL: /mcp?env=NAME[&scenario=ID][&seed=N], or /mcp?session=ID for a session created with POST /sessions (environments: ${[...m.envs.keys()].join(", ")})`);
+      const seedText = query.get("seed");
+      const seed = seedText === null ? undefined : Number(seedText);
+      const renderer = query.get("renderer") ?? undefined;
+      if (renderer !== undefined && !RENDERERS.includes(renderer as RendererName))
+        throw new ServeError(400, "bad_request", `renderer must be one of ${RENDERERS.join(", ")}`);
+      session = m.create({
+        env,
+        ...(query.get("scenario") !== null ? { scenario: query.get("scenario")! } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(renderer !== undefined ? { renderer: renderer as RendererName } : {}),
+      });
+      owned = true;
+    }
+    const server = mcpServerFor(m, session);
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: true, // one JSON reply per request: no event stream to hold open per call
+      onsessioninitialized: (id) => {
+        this.entries.set(id, { transport, server });
+      },
+    });
+    let closed = false;
+    transport.onclose = () => {
+      if (closed) return;
+      closed = true;
+      if (transport.sessionId) this.entries.delete(transport.sessionId);
+      // a session this MCP session created ends with it; one it attached to lives on
+      if (owned) m.close(session.id);
+    };
+    session.onClose(() => {
+      void transport.close().catch(() => undefined);
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+    if (!transport.sessionId && owned) m.close(session.id); // the initialize was refused (bad headers)
+  }
+
+  async closeAll(): Promise<void> {
+    const entries = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(entries.map((e) => e.transport.close().catch(() => undefined)));
+  }
+}
