@@ -219,8 +219,10 @@ if (!only || only === "fuzz") {
 
 if (!only || only === "mutate") {
   // envc mutate on every bundled spec with a small, fixed budget: a sample of at most 24 mutants
-  // per spec (seed 1), 50 fuzz runs of up to 20 calls each; the average mutation score
+  // per spec (seed 1), 50 fuzz runs of up to 20 calls each, the scenarios and the committed
+  // examples (specs/*/examples.jsonl); the average mutation score
   const { mutateSpec } = await import("../compiler/fuzz/mutate.js");
+  const { loadExamples, defaultExamplesFile } = await import("../compiler/fuzz/examples.js");
   const found = await findSpecFiles([path.join(root, "specs")]);
   const checked = await Promise.all(found.files.map((f) => checkFile(f)));
   attachScenarioFiles(checked);
@@ -234,6 +236,7 @@ if (!only || only === "mutate") {
       {
         file: c.file, source: c.source, env: c.env, seedStates: seedStates(c.file, c.env).states,
         scenarioFiles: checked.filter((s) => (c.scenarioFiles ?? []).includes(s.file)),
+        ...(existsSync(defaultExamplesFile(c.file)) ? { examples: loadExamples(defaultExamplesFile(c.file)) } : {}),
       },
       { seed: 1, runs: 50, maxCalls: 20, maxMutants: PER_SPEC },
     );

@@ -13,6 +13,12 @@ import { registerVerify } from "./verify.js";
 import { registerReplay } from "./replay.js";
 import { registerFuzz } from "./fuzz.js";
 import { registerMutate } from "./mutate.js";
+import { registerExamples } from "./examples.js";
+import { registerSynth } from "./synth.js";
+import { registerScen } from "./scen.js";
+import { registerServe } from "./serve.js";
+import { registerExport } from "./export.js";
+import { registerRollout } from "./rollout.js";
 
 export type { Io } from "./common.js";
 export { formatDiff, loadEnvironment } from "./common.js";
@@ -152,6 +158,12 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
   registerReplay(program, io);
   registerFuzz(program, io);
   registerMutate(program, io);
+  registerExamples(program, io);
+  registerSynth(program, io);
+  registerScen(program, io);
+  registerServe(program, io);
+  registerRollout(program, io);
+  registerExport(program, io);
 
   try {
     await program.parseAsync(argv, { from: "user" });

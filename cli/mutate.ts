@@ -6,6 +6,8 @@ import { checkFile } from "../compiler/project.js";
 import { seedStates } from "../compiler/fuzz/seeds.js";
 import { BaselineError, OPERATORS, mutateSpec, type MutationOperator, type MutationReport } from "../compiler/fuzz/mutate.js";
 import { stringifyOrdered } from "../runtime/index.js";
+import { ExamplesError, loadExamples, defaultExamplesFile, type LoadedExample } from "../compiler/fuzz/examples.js";
+import { existsSync } from "node:fs";
 import { type Io, ExitError, int, loadSpec, usage } from "./common.js";
 
 interface MutateCliOptions {
@@ -15,6 +17,7 @@ interface MutateCliOptions {
   maxMutants?: number;
   operators?: string;
   generated: boolean;
+  examples: string | boolean;
   format: "pretty" | "json";
 }
 
@@ -29,6 +32,8 @@ export function registerMutate(program: Command, io: Io) {
     .option("--max-mutants <n>", "run at most N mutants, a sample chosen by --seed", int(1))
     .option("--operators <list>", `comma-separated operators (default all): ${OPERATORS.join(", ")}`)
     .option("--no-generated", "fuzz only from the sample and scenario states, not from generated ones")
+    .option("--examples <file>", "recorded examples to replay on each mutant (default: examples.jsonl beside the spec, when there is one)")
+    .option("--no-examples", "do not replay recorded examples")
     .addOption(new Option("--format <format>", "human text or one JSON document").choices(["pretty", "json"]).default("pretty"))
     .action(async (specArg: string, opts: MutateCliOptions) => {
       let operators: MutationOperator[] | undefined;
@@ -44,10 +49,21 @@ export function registerMutate(program: Command, io: Io) {
       for (const f of spec.scenarioFiles ?? []) scenarioFiles.push(await checkFile(f));
       const { states, skipped } = seedStates(spec.file, spec.env);
       for (const sk of skipped) io.err(`skipped as a seed state: ${sk}`);
+      const examplesFile = typeof opts.examples === "string" ? opts.examples : opts.examples ? defaultExamplesFile(spec.file) : undefined;
+      let examples: LoadedExample[] | undefined;
+      if (examplesFile && (typeof opts.examples === "string" || existsSync(examplesFile))) {
+        try {
+          examples = loadExamples(examplesFile);
+        } catch (err) {
+          if (!(err instanceof ExamplesError)) throw err;
+          io.err(`envc mutate: ${err.message}`);
+          throw new ExitError(2);
+        }
+      }
       let report: MutationReport;
       try {
         report = mutateSpec(
-          { file: spec.file, source: spec.source, env: spec.env, scenarioFiles, seedStates: states },
+          { file: spec.file, source: spec.source, env: spec.env, scenarioFiles, seedStates: states, ...(examples ? { examples } : {}) },
           {
             seed: opts.seed, runs: opts.runs, maxCalls: opts.maxCalls, generated: opts.generated,
             ...(opts.maxMutants ? { maxMutants: opts.maxMutants } : {}),
@@ -92,6 +108,9 @@ function printReport(io: Io, r: MutationReport) {
     io.out(`equivalent, not scored (${equivalent.length}):`);
     for (const s of equivalent) io.out(`  ${s.location} ${s.operator}: ${s.description} (${s.reason})`);
   }
+  const killers = { fuzz: 0, scenario: 0, example: 0 };
+  for (const x of r.results) if (x.killedBy) killers[x.killedBy.by]++;
+  io.out(`killed by: fuzzing ${killers.fuzz}, scenarios ${killers.scenario}, examples ${killers.example}`);
   const stillborn = r.results.filter((x) => x.status === "stillborn").length;
   io.out(`mutation score: ${r.killed}/${r.scored} (${pct(r.killed, r.scored)}) for ${r.spec}` +
     ` (${stillborn} stillborn, ${equivalent.length} equivalent, not scored)`);

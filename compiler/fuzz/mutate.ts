@@ -16,6 +16,7 @@ import { loadDefinition, loadScenarios } from "../load.js";
 import { attachScenarioFiles, checkSource, type CheckedSpec } from "../pipeline.js";
 import { verifyScenarios } from "../verify.js";
 import { fuzzEnv, type Finding } from "./engine.js";
+import { firstExampleMismatch, type LoadedExample } from "./examples.js";
 
 export const OPERATORS = [
   "drop-require",
@@ -51,7 +52,8 @@ export interface Mutant {
 
 export type Kill =
   | { by: "fuzz"; property: Finding["property"]; tool: string; message: string; location?: string }
-  | { by: "scenario"; scenario: string; message: string };
+  | { by: "scenario"; scenario: string; message: string }
+  | { by: "example"; example: string; message: string };
 
 export interface MutantResult {
   index: number;
@@ -112,6 +114,8 @@ export interface MutationSubject {
   scenarioFiles: CheckedSpec[];
   /** initial states to fuzz from (see seedStates); mutants do not change them */
   seedStates: unknown[];
+  /** recorded examples (see envc examples): a mutant that replays one differently is killed */
+  examples?: LoadedExample[];
 }
 
 /** The original spec fails its own oracle: mutation testing would be meaningless. */
@@ -430,12 +434,16 @@ function attack(subject: MutationSubject, env: IEnv, options: MutateOptions): Ki
     const f = report.finding;
     return { by: "fuzz", property: f.property, tool: f.tool, message: f.message, ...(f.location ? { location: f.location } : {}) };
   }
-  if (env.scenarios.length === 0) return undefined;
-  const verdicts = verifyScenarios(def, env.scenarios, loadScenarios(env));
-  const failed = verdicts.find((v) => !v.kept);
-  if (!failed) return undefined;
-  const d = failed.diagnostics.find((x) => x.severity === "error");
-  return { by: "scenario", scenario: failed.id, message: d ? `${d.code}: ${d.message.split("\n")[0]}` : "fails verify" };
+  if (env.scenarios.length) {
+    const verdicts = verifyScenarios(def, env.scenarios, loadScenarios(env));
+    const failed = verdicts.find((v) => !v.kept);
+    if (failed) {
+      const d = failed.diagnostics.find((x) => x.severity === "error");
+      return { by: "scenario", scenario: failed.id, message: d ? `${d.code}: ${d.message.split("\n")[0]}` : "fails verify" };
+    }
+  }
+  const mismatch = subject.examples?.length ? firstExampleMismatch(def, subject.examples) : undefined;
+  return mismatch ? { by: "example", example: mismatch.id, message: mismatch.message } : undefined;
 }
 
 const DROPPED_ENSURE =
@@ -451,7 +459,9 @@ export function mutateSpec(subject: MutationSubject, options: MutateOptions): Mu
     throw new BaselineError(
       base.by === "fuzz"
         ? `fuzzing the original spec already fails (${base.property}): ${base.message}; run envc fuzz ${subject.file}`
-        : `scenario ${base.scenario} of the original spec fails verify: ${base.message}; run envc verify ${subject.file}`,
+        : base.by === "scenario"
+          ? `scenario ${base.scenario} of the original spec fails verify: ${base.message}; run envc verify ${subject.file}`
+          : `example ${base.example} of the original spec no longer replays as recorded: ${base.message}; if the change is intended, re-record with envc examples ${subject.file}`,
       base,
     );
 

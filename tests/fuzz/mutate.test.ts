@@ -1,5 +1,5 @@
 // envc mutate: mutants of each operator, killed by fuzzing or by a scenario (never by comparing
-// with the original's outputs), survivors listed with their location, stillborn and equivalent
+// with the original's outputs; recorded examples are tested in examples.test.ts), survivors listed with their location, stillborn and equivalent
 // mutants not scored, the same seed giving the same report, and the CLI's score line.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";

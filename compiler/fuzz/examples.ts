@@ -1,0 +1,277 @@
+// Examples: short, recorded call sequences that pin down what each tool does. Found by the
+// same argument maker as fuzzing: for every tool a few successful calls with different results,
+// and for every `require`, `fail` and `let ... else` a call that trips it; each sequence is
+// shrunk (earlier calls dropped while the last call still does the same thing). Written as an
+// `envc replay` episodes file plus its expectations, they are a regression suite: `envc replay`
+// proves the spec still behaves as recorded, and `envc mutate` counts a mutant whose examples
+// replay differently as killed. Deterministic: the same spec, states and seed give the same file.
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import {
+  Environment, StateError, renderResult, runEpisode, expectationOf, stringifyOrdered, changedRecords, compareEpisode, parseJsonOrdered,
+  type CallResult, type EnvDefinition, type EpisodeExpectation,
+} from "../../runtime/index.js";
+import type { IEnv } from "../ir.js";
+import { ArgMaker, prng } from "./args.js";
+import { generatedPool, type FuzzCall } from "./engine.js";
+import type { SeedState } from "./seeds.js";
+
+export interface ExampleOptions {
+  seed: number;
+  /** call sequences tried */
+  runs: number;
+  /** longest sequence tried */
+  maxCalls: number;
+  /** successful examples kept per tool, each with a different result (default 3) */
+  perTool?: number;
+  /** also start from states generated from the schema (default true) */
+  generated?: boolean;
+}
+
+export interface Example {
+  /** `<tool>.ok.<n>` or `<tool>.fails.L<line>` */
+  id: string;
+  /** what the last call shows: `ok` or the location of the precondition it trips */
+  goal: string;
+  /** index into ExampleSet.starts */
+  start: number;
+  calls: FuzzCall[];
+}
+
+export interface ExampleStart {
+  env: Environment;
+  /** the seed it came from (its file, when it has one); absent for a generated state */
+  seed?: SeedState;
+}
+
+export interface ExampleSet {
+  starts: ExampleStart[];
+  examples: Example[];
+  /** tools that never succeeded and preconditions never tripped: what the examples miss */
+  unreached: string[];
+}
+
+/** The renderer examples are recorded with: results as JSON, errors with their kind. */
+export const EXAMPLE_RENDERER = "json" as const;
+
+interface Outcome {
+  goal: string;
+  /** what makes two successes of a tool different: the output and the records changed */
+  signature: string;
+}
+
+function outcomeOf(result: CallResult, live: Environment, before: Environment | undefined): Outcome | undefined {
+  if (result.ok) {
+    const changed = before ? stringifyOrdered(changedRecords(before, live)) : "";
+    return { goal: "ok", signature: renderResult(result, EXAMPLE_RENDERER) + "\u0000" + changed };
+  }
+  if (result.kind !== "precondition") return undefined;
+  const at = live.lastPreconditionAt;
+  return at ? { goal: at, signature: at } : undefined;
+}
+
+/** Replays calls on a fork of `start`; the outcome of the last call. */
+function lastOutcome(start: Environment, calls: readonly FuzzCall[]): Outcome | undefined {
+  const live = start.fork();
+  for (let i = 0; i < calls.length - 1; i++) live.call(calls[i]!.name, calls[i]!.arguments);
+  const before = live.fork();
+  const last = calls[calls.length - 1]!;
+  return outcomeOf(live.call(last.name, last.arguments), live, before);
+}
+
+/** Drop earlier calls one at a time while the last call still ends the same way. */
+function shrink(start: Environment, calls: FuzzCall[], want: Outcome): FuzzCall[] {
+  let kept = calls;
+  for (let i = 0; i < kept.length - 1; ) {
+    const without = [...kept.slice(0, i), ...kept.slice(i + 1)];
+    const got = lastOutcome(start, without);
+    if (got && got.goal === want.goal && got.signature === want.signature) kept = without;
+    else i++;
+  }
+  return kept;
+}
+
+export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly SeedState[], options: ExampleOptions): ExampleSet {
+  const tools = env.tools.filter((t) => t.kind !== "fn");
+  const perTool = options.perTool ?? 3;
+  const starts: ExampleStart[] = [];
+  for (const seed of seeds) {
+    try {
+      starts.push({ env: Environment.createFrom(def, seed.state), seed });
+    } catch (err) {
+      if (!(err instanceof StateError)) throw err;
+    }
+  }
+  if (options.generated !== false || starts.length === 0)
+    for (const g of generatedPool(env, def, options.seed, 12)) starts.push({ env: g });
+  if (starts.length === 0) return { starts, examples: [], unreached: tools.map((t) => `${t.name} never succeeded`) };
+
+  const maker = new ArgMaker(env);
+  const rand = prng(options.seed);
+  // goal -> the calls that reached it; successes are told apart by their signature
+  const found = new Map<string, { tool: number; start: number; calls: FuzzCall[]; outcome: Outcome }>();
+  const successes = tools.map(() => new Set<string>());
+  const seeded = starts.flatMap((s, i) => (s.seed ? [i] : []));
+  const generated = starts.flatMap((s, i) => (s.seed ? [] : [i]));
+  for (let run = 0; run < options.runs; run++) {
+    // seed states (named files make readable examples) twice as often as generated ones
+    const from = generated.length && (run % 3 === 2 || !seeded.length) ? generated : seeded;
+    const si = from[Math.floor(rand() * from.length)]!;
+    const start = starts[si]!.env;
+    const live = start.fork();
+    const length = 1 + Math.floor(rand() * options.maxCalls);
+    const calls: FuzzCall[] = [];
+    for (let i = 0; i < length; i++) {
+      const callSeed = Math.floor(rand() * 2 ** 31);
+      const ti = callSeed % tools.length;
+      const tool = tools[ti]!;
+      const args = maker.make(tool, live, prng(Math.floor(callSeed / tools.length)), start);
+      calls.push({ name: tool.name, arguments: args });
+      const wanted = successes[ti]!.size < perTool;
+      const before = wanted ? live.fork() : undefined;
+      const result = live.call(tool.name, args);
+      if (!result.ok && result.kind === "env_fault") break; // fuzzing reports those
+      const outcome = outcomeOf(result, live, before);
+      if (!outcome) continue;
+      let key: string;
+      if (outcome.goal === "ok") {
+        if (!wanted || successes[ti]!.has(outcome.signature)) continue;
+        successes[ti]!.add(outcome.signature);
+        key = `${tool.name}\u0000ok\u0000${successes[ti]!.size}`;
+      } else {
+        key = `${tool.name}\u0000${outcome.goal}`;
+        if (found.has(key)) continue;
+      }
+      found.set(key, { tool: ti, start: si, calls: shrink(start, calls.slice(), outcome), outcome });
+    }
+  }
+
+  const lineOf = (location: string) => Number(location.split(":").at(-2));
+  const examples: Example[] = [...found.values()]
+    .sort((a, b) => a.tool - b.tool || (a.outcome.goal === "ok" ? 0 : lineOf(a.outcome.goal)) - (b.outcome.goal === "ok" ? 0 : lineOf(b.outcome.goal)))
+    .map((f) => ({ id: "", goal: f.outcome.goal, start: f.start, calls: f.calls, tool: tools[f.tool]!.name }))
+    .map((e, _i, all) => {
+      const n = e.goal === "ok" ? all.filter((x) => x.tool === e.tool && x.goal === "ok").indexOf(e) + 1 : 0;
+      return { id: e.goal === "ok" ? `${e.tool}.ok.${n}` : `${e.tool}.fails.L${lineOf(e.goal)}`, goal: e.goal, start: e.start, calls: e.calls };
+    });
+
+  const unreached: string[] = [];
+  for (const [ti, t] of tools.entries()) if (successes[ti]!.size === 0) unreached.push(`${t.name} never succeeded`);
+  return { starts, examples, unreached };
+}
+
+/**
+ * The examples as an episodes file and its expectations (JSONL texts). A start that came from
+ * a file is named by its path relative to the episodes file; any other is written inline.
+ */
+export function examplesToJsonl(set: ExampleSet, episodesFile: string): { episodes: string; expectations: string } {
+  const dir = path.dirname(path.resolve(episodesFile));
+  const episodes: string[] = [];
+  const expectations: string[] = [];
+  for (const ex of set.examples) {
+    const start = set.starts[ex.start]!;
+    const initial = start.seed?.file ? path.relative(dir, start.seed.file).split(path.sep).join("/") : start.env.toJSON();
+    episodes.push(stringifyOrdered({ id: ex.id, goal: ex.goal, initial, calls: ex.calls }));
+    const run = runEpisode(start.env, ex.calls, EXAMPLE_RENDERER);
+    expectations.push(stringifyOrdered(expectationOf(ex.id, run, start.env)));
+  }
+  return { episodes: episodes.map((l) => l + "\n").join(""), expectations: expectations.map((l) => l + "\n").join("") };
+}
+
+/** One example ready to replay on a (possibly mutated) definition. */
+export interface LoadedExample {
+  id: string;
+  /** the initial state's JSON; examples starting from the same file share the object */
+  initial: unknown;
+  calls: FuzzCall[];
+  expected: EpisodeExpectation;
+}
+
+/** A malformed examples or expectations file: the message names the file and line. */
+export class ExamplesError extends Error {}
+
+/** Where a spec's examples live by default: examples.jsonl in the spec's folder. */
+export function defaultExamplesFile(specFile: string): string {
+  return path.join(path.dirname(specFile), "examples.jsonl");
+}
+
+/** `examples.jsonl` -> `examples.expect.jsonl`: where an episodes file's expectations live. */
+export function expectationsFileOf(episodesFile: string): string {
+  return episodesFile.replace(/(\.jsonl)?$/, ".expect.jsonl");
+}
+
+function jsonLines(file: string): { line: number; value: Record<string, unknown> }[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ExamplesError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const out: { line: number; value: Record<string, unknown> }[] = [];
+  text.split("\n").forEach((raw, i) => {
+    if (!raw.trim()) return;
+    let value: unknown;
+    try {
+      value = parseJsonOrdered(raw);
+    } catch (err) {
+      throw new ExamplesError(`${file}:${i + 1}: not JSON: ${(err as Error).message}`);
+    }
+    if (!value || typeof value !== "object" || Array.isArray(value) || typeof (value as { id?: unknown }).id !== "string")
+      throw new ExamplesError(`${file}:${i + 1}: expected a JSON object with a string "id"`);
+    out.push({ line: i + 1, value: value as Record<string, unknown> });
+  });
+  return out;
+}
+
+/** Read an episodes file and its expectations (`expectationsFileOf`), initial state files once each. */
+export function loadExamples(episodesFile: string): LoadedExample[] {
+  const expectFile = expectationsFileOf(episodesFile);
+  const expected = new Map(jsonLines(expectFile).map(({ value }) => [value.id as string, value as unknown as EpisodeExpectation]));
+  const states = new Map<string, unknown>();
+  const out: LoadedExample[] = [];
+  for (const { line, value } of jsonLines(episodesFile)) {
+    const id = value.id as string;
+    const where = `${episodesFile}:${line}`;
+    const exp = expected.get(id);
+    if (!exp) throw new ExamplesError(`${where}: example '${id}' has no expectation in ${expectFile}; re-record with envc examples`);
+    if (!Array.isArray(value.calls)) throw new ExamplesError(`${where}: "calls" must be a list of {name, arguments}`);
+    let initial = value.initial;
+    if (typeof initial === "string") {
+      const file = path.resolve(path.dirname(episodesFile), initial);
+      if (!states.has(file)) {
+        try {
+          states.set(file, parseJsonOrdered(readFileSync(file, "utf8")));
+        } catch (err) {
+          throw new ExamplesError(`${where}: cannot read the initial state ${initial}: ${(err as Error).message}`);
+        }
+      }
+      initial = states.get(file);
+    } else if (!initial || typeof initial !== "object") throw new ExamplesError(`${where}: "initial" must be a state object or a path to one`);
+    out.push({ id, initial, calls: value.calls as FuzzCall[], expected: exp });
+  }
+  return out;
+}
+
+/**
+ * Replay examples on a definition; the first that does not come out as recorded, with why.
+ * Environments for the same initial state are built once.
+ */
+export function firstExampleMismatch(def: EnvDefinition, examples: readonly LoadedExample[]): { id: string; message: string } | undefined {
+  const built = new Map<unknown, Environment | string>();
+  for (const ex of examples) {
+    let start = built.get(ex.initial);
+    if (start === undefined) {
+      try {
+        start = Environment.createFrom(def, ex.initial);
+      } catch (err) {
+        if (!(err instanceof StateError)) throw err;
+        start = `its initial state is not valid: ${err.message.split("\n")[0]}`;
+      }
+      built.set(ex.initial, start);
+    }
+    if (typeof start === "string") return { id: ex.id, message: start };
+    const problems = compareEpisode(runEpisode(start, ex.calls, EXAMPLE_RENDERER), start, ex.expected);
+    if (problems.length) return { id: ex.id, message: problems[0]!.split("\n").map((l) => l.trim()).join(" ") };
+  }
+  return undefined;
+}
