@@ -10,7 +10,7 @@ import { writeAtomic } from "../compiler/project.js";
 import { loadDefinition } from "../compiler/load.js";
 import { seedStateSources } from "../compiler/fuzz/seeds.js";
 import {
-  findExamples, examplesToJsonl, expectationsFileOf, defaultExamplesFile, loadExamples, firstExampleMismatch, ExamplesError,
+  findExamples, examplesToJsonl, includeEpisodes, expectationsFileOf, defaultExamplesFile, loadExamples, firstExampleMismatch, ExamplesError,
 } from "../compiler/fuzz/examples.js";
 import { type Io, ExitError, checkAll, printDiagnostics, usage, int } from "./common.js";
 
@@ -22,6 +22,8 @@ interface ExamplesCliOptions {
   generated: boolean;
   out?: string;
   check?: boolean;
+  include: string[];
+  init?: string;
 }
 
 export function registerExamples(program: Command, io: Io) {
@@ -36,6 +38,8 @@ export function registerExamples(program: Command, io: Io) {
     .option("--max-calls <n>", "longest call sequence tried", int(1), 6)
     .option("--per-tool <n>", "successful examples per tool, each with a different result", int(1), 10)
     .option("--no-generated", "start only from the sample and scenario states, not from generated ones")
+    .option("--include <episodes>", "also record these episodes (an envc replay episodes file; repeatable), after the examples found", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--init <state>", "the initial state of included episodes that name none")
     .addHelpText("after", "\nExamples start from the spec's state.json and scenario states (named by path) or from generated\nstates (written inline). Check them with: envc examples SPEC --check, or\nenvc replay SPEC --episodes examples.jsonl --expect examples.expect.jsonl")
     .action(async (inputs: string[], opts: ExamplesCliOptions) => {
       const { found, specs, sources, diagnostics } = await checkAll(inputs);
@@ -79,12 +83,23 @@ export function registerExamples(program: Command, io: Io) {
         const set = findExamples(env, def, seeds, {
           seed: opts.seed, runs: opts.runs, maxCalls: opts.maxCalls, perTool: opts.perTool, generated: opts.generated,
         });
+        let included = 0;
+        try {
+          // episodes included by an earlier recording stay; found examples are searched afresh
+          if (existsSync(file)) included += includeEpisodes(set, def, file, undefined, true);
+          for (const inc of opts.include) included += includeEpisodes(set, def, inc, opts.init);
+        } catch (err) {
+          if (!(err instanceof ExamplesError)) throw err;
+          io.err(`envc examples: ${err.message}`);
+          throw new ExitError(2);
+        }
         const { episodes, expectations } = examplesToJsonl(set, file);
         await writeAtomic(file, episodes);
         await writeAtomic(expectationsFileOf(file), expectations);
         const ok = set.examples.filter((e) => e.goal === "ok").length;
+        const tripped = set.examples.length - ok - included;
         const shown = path.relative(process.cwd(), file);
-        io.out(`${spec.file} -> ${shown.startsWith("..") ? file : shown}: ${set.examples.length} examples (${ok} successes, ${set.examples.length - ok} preconditions tripped)`);
+        io.out(`${spec.file} -> ${shown.startsWith("..") ? file : shown}: ${set.examples.length} examples (${ok} successes, ${tripped} preconditions tripped${included ? `, ${included} included` : ""})`);
         for (const u of set.unreached) io.out(`  not reached: ${u}`);
       }
       if (failed) throw new ExitError(1);

@@ -2,7 +2,7 @@
 // with the parameter's name, the state's dates) and sometimes from edge values (empty and long
 // strings, unknown ids, zero, negatives, wrong enum values). Choices come from a seeded PRNG,
 // so a call seed always gives the same arguments on the same state.
-import type { Environment } from "../../runtime/index.js";
+import type { Environment, Table } from "../../runtime/index.js";
 import type { IEnv, ITool, Type } from "../ir.js";
 import { stripOptional } from "../ir.js";
 
@@ -113,6 +113,8 @@ export class ArgMaker {
   /** the hints that are keys of some table: what id-like parameters want */
   private hintKeys: string[] = [];
   private live?: Environment;
+  /** the live state's tables, in sources.tables order */
+  private liveTables: Table[] = [];
   /** examples given in the description of the parameter being drawn ("e.g. 2024-04") */
   private described: string[] = [];
 
@@ -122,18 +124,18 @@ export class ArgMaker {
    * built once and shared by every run, where the live fork's changes after each write.
    */
   make(tool: Pick<ITool, "name" | "params">, live: Environment, rand: () => number, start: Environment = live): Record<string, unknown> {
-    const params = tool.params;
-    this.current = this.literals.get(tool.name) ?? { numbers: [], strings: [] };
+    const plan = this.planOf(tool);
+    this.current = plan.literals;
     const args: Record<string, unknown> = {};
     this.hints = [];
     this.hintKeys = [];
     this.live = live;
-    // parameters named like a table's key first, so that the others can follow their records
-    const ordered = [...params].sort((a, b) => Number(!this.sources.keysOf.has(a.name)) - Number(!this.sources.keysOf.has(b.name)));
-    for (const p of ordered) {
+    this.liveTables = this.sources.tables.map((t) => live.table(t)!);
+    for (let i = 0; i < plan.params.length; i++) {
+      const p = plan.params[i]!;
       // optional parameters are left out now and then, to reach their defaults
       if (!p.required && rand() < 0.3) continue;
-      this.described = examplesIn(p.description);
+      this.described = plan.described[i]!;
       const v = this.value(p.type, p.name, live, rand, 0);
       args[p.name] = v;
       if (typeof v === "string") this.noteRelated(v, live, start, rand);
@@ -143,8 +145,7 @@ export class ArgMaker {
 
   /** If `key` names a record, remember its string fields and those of a record referring to it. */
   private noteRelated(key: string, live: Environment, start: Environment, rand: () => number) {
-    for (const table of this.sources.tables) {
-      const t = live.table(table)!;
+    for (const t of this.liveTables) {
       const rec = t.get(key) as Record<string, unknown> | undefined;
       if (rec) this.addStrings(rec);
     }
@@ -170,12 +171,26 @@ export class ArgMaker {
     if (typeof value === "string") {
       if (value.length > 0 && value.length < 64) {
         this.hints.push(value);
-        if (this.sources.tables.some((t) => this.live!.table(t)!.has(value))) this.hintKeys.push(value);
+        for (const t of this.liveTables) if (t.has(value)) { this.hintKeys.push(value); break; }
       }
     } else if (value && typeof value === "object" && depth < 3) {
       if (Array.isArray(value)) for (const v of value) this.addStrings(v, depth + 1);
       else for (const k in value as Record<string, unknown>) this.addStrings((value as Record<string, unknown>)[k], depth + 1);
     }
+  }
+
+  private plans = new Map<string, { params: ITool["params"]; described: string[][]; literals: Literals }>();
+
+  /** Per tool, worked out once: parameters named like a table's key first (so that the others
+   * can follow their records), the examples in each description, the body's literals. */
+  private planOf(tool: Pick<ITool, "name" | "params">) {
+    let plan = this.plans.get(tool.name);
+    if (!plan) {
+      const params = [...tool.params].sort((a, b) => Number(!this.sources.keysOf.has(a.name)) - Number(!this.sources.keysOf.has(b.name)));
+      plan = { params, described: params.map((p) => examplesIn(p.description)), literals: this.literals.get(tool.name) ?? { numbers: [], strings: [] } };
+      this.plans.set(tool.name, plan);
+    }
+    return plan;
   }
 
   /** A string field of a random record (or a date global), whole or a piece of it: a word, a prefix, lower-cased. */
@@ -283,6 +298,9 @@ export class ArgMaker {
         const d = new Date(Date.UTC(+base.slice(0, 4), +base.slice(5, 7) - 1, +base.slice(8, 10) + shift));
         const day = d.toISOString().slice(0, 10);
         if (type.k === "date") return day;
+        // the very instant the state holds now and then (a start equal to the clock, a new
+        // start equal to the old end): where the boundaries of datetime comparisons lie
+        if (shift === 0 && base.length > 10 && r < 0.4) return base;
         return `${day}T${this.pick(["08:00:00", "09:30:00", "12:00:00", "16:45:00"], rand)}`;
       }
       case "list": {

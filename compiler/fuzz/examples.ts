@@ -161,6 +161,77 @@ export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly Seed
 }
 
 /**
+ * Add hand-written or imported episodes (an `envc replay` episodes file: `{id, initial?, calls}`
+ * per line) to a set, after the found examples; their goal is `included`. An episode without
+ * `initial` starts from `defaultInit` (a state file). Initial state files are read once. With
+ * `onlyIncluded`, only the lines whose goal is `included` are taken: how recording again keeps
+ * what an earlier recording included. The same episode included twice is added once.
+ */
+export function includeEpisodes(set: ExampleSet, def: EnvDefinition, file: string, defaultInit?: string, onlyIncluded = false): number {
+  const byFile = new Map<string, number>();
+  set.starts.forEach((s, i) => {
+    if (s.seed?.file) byFile.set(path.resolve(s.seed.file), i);
+  });
+  const ids = new Set(set.examples.map((e) => e.id));
+  let added = 0;
+  for (const { line, value } of jsonLines(file)) {
+    if (onlyIncluded && value.goal !== "included") continue;
+    const where = `${file}:${line}`;
+    const id = value.id as string;
+    if (ids.has(id)) {
+      // the same episode again (included before, and now once more): nothing to add
+      const same = set.examples.find((e) => e.id === id && e.goal === "included" && stringifyOrdered(e.calls) === stringifyOrdered(value.calls));
+      if (same) continue;
+      throw new ExamplesError(`${where}: example id '${id}' is already taken`);
+    }
+    if (!Array.isArray(value.calls) || value.calls.some((c) => !c || typeof (c as { name?: unknown }).name !== "string"))
+      throw new ExamplesError(`${where}: "calls" must be a list of {name, arguments}`);
+    let start: number;
+    const initial = value.initial;
+    if (initial === undefined || typeof initial === "string") {
+      const stateFile = initial === undefined ? defaultInit : path.resolve(path.dirname(file), initial);
+      if (!stateFile) throw new ExamplesError(`${where}: the episode names no initial state; give it one or pass a default initial state file`);
+      const abs = path.resolve(stateFile);
+      const known = byFile.get(abs);
+      if (known !== undefined) start = known;
+      else {
+        let state: unknown;
+        try {
+          state = parseJsonOrdered(readFileSync(abs, "utf8"));
+        } catch (err) {
+          throw new ExamplesError(`${where}: cannot read the initial state ${stateFile}: ${(err as Error).message}`);
+        }
+        try {
+          set.starts.push({ env: Environment.createFrom(def, state), seed: { state, file: abs } });
+        } catch (err) {
+          if (!(err instanceof StateError)) throw err;
+          throw new ExamplesError(`${where}: the initial state ${stateFile} is not valid: ${err.message.split("\n")[0]}`);
+        }
+        start = set.starts.length - 1;
+        byFile.set(abs, start);
+      }
+    } else if (initial && typeof initial === "object" && !Array.isArray(initial)) {
+      try {
+        set.starts.push({ env: Environment.createFrom(def, initial) });
+      } catch (err) {
+        if (!(err instanceof StateError)) throw err;
+        throw new ExamplesError(`${where}: its initial state is not valid: ${err.message.split("\n")[0]}`);
+      }
+      start = set.starts.length - 1;
+    } else throw new ExamplesError(`${where}: "initial" must be a state object or a path to one`);
+    set.examples.push({ id, goal: "included", start, calls: value.calls as FuzzCall[] });
+    ids.add(id);
+    added++;
+    // a tool the search never got to succeed may succeed here
+    const run = runEpisode(set.starts[start]!.env, value.calls as FuzzCall[], EXAMPLE_RENDERER);
+    run.results.forEach((r, i) => {
+      if (r.ok) set.unreached = set.unreached.filter((u) => u !== `${(value.calls as FuzzCall[])[i]!.name} never succeeded`);
+    });
+  }
+  return added;
+}
+
+/**
  * The examples as an episodes file and its expectations (JSONL texts). A start that came from
  * a file is named by its path relative to the episodes file; any other is written inline.
  */

@@ -135,6 +135,36 @@ describe("envc examples", () => {
     expect(broken.err).toMatch(/examples\.jsonl:\d+: not JSON/);
   });
 
+  it("includes given episodes, keeps them when recording again, and names a bad one", async () => {
+    const sub = path.join(dir, "include");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(sub, { recursive: true });
+    const file = path.join(sub, "till.env");
+    writeFileSync(file, SPEC);
+    writeFileSync(path.join(sub, "state.json"), JSON.stringify(STATE));
+    const mine = path.join(sub, "mine.jsonl");
+    writeFileSync(mine, JSON.stringify({ id: "sell-all-of-A", calls: [{ name: "sell", arguments: { item_id: "A", n: 3 } }, { name: "sell", arguments: { item_id: "A" } }] }) + "\n");
+    const args = ["examples", file, "--runs", "300", "--max-calls", "3"];
+    const noInit = await runEnvc([...args, "--include", mine]);
+    expect(noInit.code).toBe(2);
+    expect(noInit.err).toMatch(/mine\.jsonl:1: the episode names no initial state/);
+    const first = await runEnvc([...args, "--include", mine, "--init", path.join(sub, "state.json")]);
+    expect(first.code, first.err).toBe(0);
+    expect(first.out).toMatch(/, 1 included\)/);
+    const recorded = loadExamples(defaultExamplesFile(file)).find((e) => e.id === "sell-all-of-A")!;
+    expect(recorded.expected.outputs?.[1]).toMatch(/Only 0 left/);
+    // recording again without --include keeps it; including it once more adds nothing
+    const again = await runEnvc(args);
+    expect(again.out).toMatch(/, 1 included\)/);
+    const twice = await runEnvc([...args, "--include", mine, "--init", path.join(sub, "state.json")]);
+    expect(twice.out).toMatch(/, 1 included\)/);
+    // another episode under a taken id is refused
+    writeFileSync(mine, JSON.stringify({ id: "sell-all-of-A", calls: [{ name: "sell", arguments: { item_id: "A" } }] }) + "\n");
+    const clash = await runEnvc([...args, "--include", mine, "--init", path.join(sub, "state.json")]);
+    expect(clash.code).toBe(2);
+    expect(clash.err).toMatch(/example id 'sell-all-of-A' is already taken/);
+  });
+
   it("kills in envc mutate a mutant that fuzzing alone leaves alive", async () => {
     const spec = await load();
     const def = loadDefinition(spec.env!);
