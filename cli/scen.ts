@@ -9,7 +9,7 @@ import type { CheckedSpec } from "../compiler/pipeline.js";
 import { Progress } from "../synth/llm/progress.js";
 import { writeScenarios } from "../synth/scenarios.js";
 import { type Io, ExitError, checkAll, printDiagnostics, usage, int } from "./common.js";
-import { addLlmOptions, finishRun, llmClient, reportBeside, type LlmCliOptions } from "./synth.js";
+import { addLlmOptions, checkLlmOutputs, checkWritable, finishRun, llmClient, reportBeside, reportIoErrors, type LlmCliOptions } from "./synth.js";
 
 interface ScenCli extends LlmCliOptions {
   out: string;
@@ -46,15 +46,21 @@ export function registerScen(program: Command, io: Io) {
       if (names.has(s.env.name)) usage(io, `${s.file} and ${names.get(s.env.name)} both define env ${s.env.name}; dataset lines name environments, so give them different names`);
       names.set(s.env.name, s.file);
     }
+    if (envs.length === 0) usage(io, `no environment specs in ${inputs.join(" ")} (only scenario files): name the specs`);
     const llm = llmClient(io, o);
-    const started = performance.now();
-    const progress = new Progress("scenarios", envs.length * o.perEnv);
-    const { lines, records, fatal } = await writeScenarios(envs, llm, { out: o.out, perEnv: o.perEnv, rounds: o.rounds, minSteps: o.minSteps }, progress);
-    progress.stop();
-    if (!fatal) {
-      await writeAtomic(o.out, lines.map((l) => l + "\n").join(""));
-      io.err(`wrote ${lines.length} scenario${lines.length === 1 ? "" : "s"} to ${o.out} (check: envc verify ${inputs.join(" ")} ${o.out})`);
-    }
-    await finishRun(io, o, llm, records, started, o.report ?? reportBeside(o.out), fatal);
+    const reportFile = o.report ?? reportBeside(o.out);
+    await checkWritable(io, o.out, "file", "--out");
+    await checkLlmOutputs(io, o, reportFile);
+    await reportIoErrors(io, async () => {
+      const started = performance.now();
+      const progress = new Progress("scenarios", envs.length * o.perEnv);
+      const { lines, records, fatal } = await writeScenarios(envs, llm, { out: o.out, perEnv: o.perEnv, rounds: o.rounds, minSteps: o.minSteps }, progress);
+      progress.stop();
+      if (!fatal) {
+        await writeAtomic(o.out, lines.map((l) => l + "\n").join(""));
+        io.err(`wrote ${lines.length} scenario${lines.length === 1 ? "" : "s"} to ${o.out} (check: envc verify ${inputs.join(" ")} ${o.out})`);
+      }
+      await finishRun(io, o, llm, records, started, reportFile, fatal);
+    });
   });
 }

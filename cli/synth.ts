@@ -1,6 +1,9 @@
 // `envc synth topics|specs|env`: argument parsing and printing for the LLM synthesis
 // pipelines in synth/. Also the LLM options every LLM verb shares (`addLlmOptions`,
-// `runLlm`): model, server, cache, retries, timeouts, prices, the report and the metrics.
+// `llmClient`, `finishRun`): model, server, cache, retries, timeouts, prices, the report and
+// the metrics, and the checks that refuse, before any request is sent, an output or cache
+// path that cannot be written (a file where a folder is wanted, a path under a file).
+import { constants as fsConstants, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { writeAtomic } from "../compiler/project.js";
@@ -12,6 +15,8 @@ import { InputError, slug } from "../synth/run.js";
 import { descriptionLine, mineTopics, parseDescriptions, parseTasks, type EnvDescription } from "../synth/topics.js";
 import { writeSpecs } from "../synth/specs.js";
 import { DEFAULT_EXAMPLES } from "../synth/prompts.js";
+import { checkSource } from "../compiler/pipeline.js";
+import { hasErrors } from "../compiler/diagnostics.js";
 import { type Io, ExitError, usage, int, readInput } from "./common.js";
 
 /** A commander parser for a number of at least `min`. */
@@ -86,6 +91,55 @@ export async function readItems<T>(io: Io, file: string, what: string, parse: (t
 }
 
 /**
+ * Refuse, before any request is sent, an output that cannot be written: a file where a folder
+ * is wanted or the reverse, or a path whose nearest existing folder is a file or not
+ * writable. Otherwise a run would spend its requests and then fail at the first write.
+ */
+export async function checkWritable(io: Io, target: string, kind: "file" | "folder", what: string): Promise<void> {
+  const stat = async (p: string) => fs.stat(p).catch(() => undefined);
+  const st = await stat(target);
+  if (st && kind === "folder" && !st.isDirectory()) usage(io, `${what} ${target} is a file: name a folder (it is created when missing)`);
+  if (st && kind === "file" && st.isDirectory()) usage(io, `${what} ${target} is a folder: name a file`);
+  let dir = st && kind === "folder" ? path.resolve(target) : path.dirname(path.resolve(target));
+  for (;;) {
+    const s = await stat(dir);
+    if (s) {
+      const shown = path.isAbsolute(target) ? dir : path.relative(process.cwd(), dir) || ".";
+      if (!s.isDirectory()) usage(io, `cannot write ${what} ${target}: ${shown} is a file, not a folder`);
+      await fs.access(dir, fsConstants.W_OK).catch(() => usage(io, `cannot write ${what} ${target}: no permission to write in ${shown}`));
+      return;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return;
+    dir = up;
+  }
+}
+
+/** The cache folder and the report, checked as `checkWritable` does. */
+export async function checkLlmOutputs(io: Io, o: LlmCliOptions, report: string): Promise<void> {
+  if (o.cache !== false) await checkWritable(io, o.cache, "folder", "the cache folder");
+  await checkWritable(io, report, "file", "the report");
+}
+
+/**
+ * A system error (disk full, permissions changed mid-run) while writing outputs or the cache:
+ * one line naming the path (Node's message does), exit 1, not an internal error. Anything
+ * else passes through.
+ */
+export async function reportIoErrors<T>(io: Io, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e?.code === "string" && typeof e.syscall === "string") {
+      io.err(`envc: ${e.message}`);
+      throw new ExitError(1);
+    }
+    throw err;
+  }
+}
+
+/**
  * End a run: print each item's fate and the metrics, write the report, and exit 1 when the
  * server failed (after saying that a rerun resumes from the cache) or nothing was kept.
  */
@@ -102,7 +156,10 @@ export async function finishRun(io: Io, o: LlmCliOptions, llm: LlmClient, record
     io.err(`envc: ${fatal.message}${o.cache !== false ? `; the answers received so far are cached in ${o.cache}: rerun to resume` : ""}`);
     throw new ExitError(1);
   }
-  if (records.length && !records.some((r) => r.fate === "kept")) throw new ExitError(1);
+  if (records.length && !records.some((r) => r.fate === "kept")) {
+    io.err(`envc: nothing was kept: each item's reason and last diagnostics are in ${reportFile}`);
+    throw new ExitError(1);
+  }
 }
 
 /** `x.jsonl` -> `x.report.jsonl` */
@@ -149,15 +206,20 @@ export function registerSynth(program: Command, io: Io) {
     const tasks = await readItems(io, o.tasks, "the tasks file", parseTasks);
     if (tasks.length === 0) usage(io, `${o.tasks} holds no tasks`);
     const llm = llmClient(io, o);
-    const started = performance.now();
-    const progress = new Progress("topics", tasks.length);
-    const { descriptions, records, fatal } = await mineTopics(tasks, llm, { dedup: o.dedup, threshold: o.threshold, minScore: o.minScore }, progress);
-    progress.stop();
-    if (!fatal) {
-      await writeAtomic(o.out, descriptions.map((d) => descriptionLine(d) + "\n").join(""));
-      io.err(`wrote ${descriptions.length} description${descriptions.length === 1 ? "" : "s"} to ${o.out}`);
-    }
-    await finishRun(io, o, llm, records, started, o.report ?? reportBeside(o.out), fatal);
+    const reportFile = o.report ?? reportBeside(o.out);
+    await checkWritable(io, o.out, "file", "--out");
+    await checkLlmOutputs(io, o, reportFile);
+    await reportIoErrors(io, async () => {
+      const started = performance.now();
+      const progress = new Progress("topics", tasks.length);
+      const { descriptions, records, fatal } = await mineTopics(tasks, llm, { dedup: o.dedup, threshold: o.threshold, minScore: o.minScore }, progress);
+      progress.stop();
+      if (!fatal) {
+        await writeAtomic(o.out, descriptions.map((d) => descriptionLine(d) + "\n").join(""));
+        io.err(`wrote ${descriptions.length} description${descriptions.length === 1 ? "" : "s"} to ${o.out}`);
+      }
+      await finishRun(io, o, llm, records, started, reportFile, fatal);
+    });
   });
 
   const specOptions = (cmd: Command) =>
@@ -169,16 +231,26 @@ export function registerSynth(program: Command, io: Io) {
       .option("--example <file...>", `example specs for the prompt (default: ${DEFAULT_EXAMPLES.join(", ")})`);
 
   const runSpecs = async (descriptions: EnvDescription[], o: SpecsCli) => {
+    // an example is copied into every prompt: it must be readable and a sound spec
+    for (const e of o.example ?? []) {
+      const checked = checkSource(await readInput(io, e, "the example spec"), e);
+      if (!checked.env || hasErrors(checked.diagnostics)) usage(io, `the example spec ${e} is not a spec that compiles (see envc check ${e}); the model learns from it, so give a sound one`);
+    }
     const llm = llmClient(io, o);
-    const started = performance.now();
-    const progress = new Progress("specs", descriptions.length);
-    const { records, fatal } = await writeSpecs(descriptions, llm, {
-      out: o.out, rounds: o.rounds, fuzzRuns: o.fuzzRuns, fuzzSeed: o.fuzzSeed,
-      ...(o.fuzzTime ? { fuzzTimeMs: o.fuzzTime * 1000 } : {}),
-      examples: o.example?.length ? o.example.map((e) => path.resolve(e)) : DEFAULT_EXAMPLES,
-    }, progress);
-    progress.stop();
-    await finishRun(io, o, llm, records, started, o.report ?? path.join(o.out, "synth-report.jsonl"), fatal);
+    const reportFile = o.report ?? path.join(o.out, "synth-report.jsonl");
+    await checkWritable(io, o.out, "folder", "--out");
+    await checkLlmOutputs(io, o, reportFile);
+    await reportIoErrors(io, async () => {
+      const started = performance.now();
+      const progress = new Progress("specs", descriptions.length);
+      const { records, fatal } = await writeSpecs(descriptions, llm, {
+        out: o.out, rounds: o.rounds, fuzzRuns: o.fuzzRuns, fuzzSeed: o.fuzzSeed,
+        ...(o.fuzzTime ? { fuzzTimeMs: o.fuzzTime * 1000 } : {}),
+        examples: o.example?.length ? o.example.map((e) => path.resolve(e)) : DEFAULT_EXAMPLES,
+      }, progress);
+      progress.stop();
+      await finishRun(io, o, llm, records, started, reportFile, fatal);
+    });
   };
 
   addLlmOptions(specOptions(

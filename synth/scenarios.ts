@@ -19,12 +19,12 @@ import { loadDataset } from "../compiler/dataset.js";
 import { loadDefinition, loadScenarios } from "../compiler/load.js";
 import { verifyScenarios, scenarioToJsonLine } from "../compiler/verify.js";
 import { seedStates } from "../compiler/fuzz/seeds.js";
-import { Environment, StateError, parseJsonOrdered, stringifyOrdered, type EnvDefinition } from "../runtime/index.js";
+import { parseJsonOrdered, stringifyOrdered, type EnvDefinition } from "../runtime/index.js";
 import type { ChatMessage, LlmClient } from "./llm/client.js";
 import type { Progress } from "./llm/progress.js";
 import { scenarioChecksPrompt, scenarioRepairPrompt, scenarioStatePrompt, scenarioSystemPrompt, scenarioTaskPrompt } from "./prompts.js";
 import type { ItemRecord } from "./report.js";
-import { failedItem, runItems } from "./run.js";
+import { failedItem, runItems, validateState } from "./run.js";
 
 export const StateSchema = z.object({
   idea: z.string(),
@@ -59,29 +59,6 @@ interface EnvContext {
   def: EnvDefinition;
   system: string;
   llm: LlmClient;
-}
-
-/** Problems of a state as JSON text, or the state. */
-function judgeState(text: string, def: EnvDefinition): { state: unknown } | { summary: string; feedback: string; problems?: unknown[] } {
-  let state: unknown;
-  try {
-    state = parseJsonOrdered(text);
-  } catch (err) {
-    return { summary: "state_json is not valid JSON", feedback: `state_json is not valid JSON: ${(err as Error).message}` };
-  }
-  try {
-    Environment.createFrom(def, state);
-  } catch (err) {
-    if (!(err instanceof StateError)) throw err;
-    const shown = err.problems.slice(0, 15).map((p) => `  ${p.path}: ${p.message}`);
-    if (err.problems.length > 15) shown.push(`  ... and ${err.problems.length - 15} more`);
-    return {
-      summary: `invalid state (${err.problems.length} problem${err.problems.length === 1 ? "" : "s"}: ${err.problems[0]!.path}: ${err.problems[0]!.message})`,
-      feedback: `The state does not fit the spec. Each problem with its JSON path:\n${shown.join("\n")}`,
-      problems: err.problems,
-    };
-  }
-  return { state };
 }
 
 /** Which check's expression a dataset diagnostic column falls in, shown with a caret. */
@@ -136,16 +113,17 @@ async function writeOneScenario(ctx: EnvContext, k: number, options: ScenOptions
     for (let round = 0; ; round++) {
       const a = await ctx.llm.json({ messages, name: "initial_state", schema: StateSchema });
       stateContent = a.content;
-      const judged = judgeState(a.value.state_json, ctx.def);
+      const judged = validateState(a.value.state_json, ctx.def);
       if ("state" in judged) {
         state = judged.state;
         break;
       }
-      history.push(`state round ${round}: ${judged.summary}`);
+      const summary = `state_json ${judged.summary}`;
+      history.push(`state round ${round}: ${summary}`);
       if (round >= options.rounds)
-        return { record: { stage: "scenario", item, fate: "dropped", reason: "invalid_state", detail: judged.summary, rounds, history, ...(judged.problems ? { diagnostics: judged.problems } : {}) } };
+        return { record: { stage: "scenario", item, fate: "dropped", reason: "invalid_state", detail: summary, rounds, history, ...(judged.problems ? { diagnostics: judged.problems } : {}) } };
       rounds++;
-      messages = [...stateBase, { role: "assistant", content: a.content }, { role: "user", content: scenarioRepairPrompt("initial state", judged.feedback, round + 1, options.rounds) }];
+      messages = [...stateBase, { role: "assistant", content: a.content }, { role: "user", content: scenarioRepairPrompt("initial state", `state_json ${judged.details}`, round + 1, options.rounds) }];
     }
 
     // 2. the task

@@ -17,13 +17,13 @@ import { hasErrors, toJson, type Diagnostic } from "../compiler/diagnostics.js";
 import { writeAtomic } from "../compiler/project.js";
 import { loadDefinition } from "../compiler/load.js";
 import { fuzzEnv, type Finding } from "../compiler/fuzz/engine.js";
-import { Environment, StateError, parseJsonOrdered, JsonSyntaxError, stringifyOrdered } from "../runtime/index.js";
+import { stringifyOrdered } from "../runtime/index.js";
 import type { ChatMessage, LlmClient } from "./llm/client.js";
 import type { Progress } from "./llm/progress.js";
 import { specRepairPrompt, specRequestPrompt, specSystemPrompt } from "./prompts.js";
 import type { ItemRecord } from "./report.js";
 import type { EnvDescription } from "./topics.js";
-import { failedItem, pascal, runItems } from "./run.js";
+import { failedItem, pascal, runItems, validateState } from "./run.js";
 
 export interface SpecOptions {
   /** output folder: kept environments go to <out>/<name>/ */
@@ -106,27 +106,15 @@ export function judgeSpec(content: string, file: string, envName: string, option
   if (env.name !== envName)
     return { ok: false, reason: "wrong_name", summary: `the header names env ${env.name}, not ${envName}`, feedback: `The header must be \`env ${envName} "..."\` (it is \`env ${env.name}\`): keep everything else.` };
 
-  let state: unknown;
-  try {
-    state = parseJsonOrdered(parsed.state);
-  } catch (err) {
-    const where = err instanceof JsonSyntaxError ? ` at line ${err.line}, column ${err.column}` : "";
-    return { ok: false, reason: "invalid_state", summary: `the sample state is not valid JSON${where}`, feedback: `The sample state is not valid JSON${where}: ${(err as Error).message}` };
-  }
   const def = loadDefinition(env);
-  try {
-    Environment.createFrom(def, state);
-  } catch (err) {
-    if (!(err instanceof StateError)) throw err;
-    const problems = err.problems.slice(0, 15).map((p) => `  ${p.path}: ${p.message}`);
-    if (err.problems.length > 15) problems.push(`  ... and ${err.problems.length - 15} more`);
+  const sample = validateState(parsed.state, def);
+  if (!("state" in sample))
     return {
-      ok: false, reason: "invalid_state",
-      summary: `the sample state does not fit the spec (${err.problems.length} problem${err.problems.length === 1 ? "" : "s"}: ${err.problems[0]!.path}: ${err.problems[0]!.message})`,
-      feedback: `The sample state does not fit the spec. Each problem with its JSON path:\n${problems.join("\n")}\n\nFix the state (or the spec, if the spec is what is wrong).`,
-      diagnostics: err.problems,
+      ok: false, reason: "invalid_state", summary: `the sample state ${sample.summary}`,
+      feedback: `The sample state ${sample.details}${sample.problems ? "\n\nFix the state (or the spec, if the spec is what is wrong)." : ""}`,
+      ...(sample.problems ? { diagnostics: sample.problems } : {}),
     };
-  }
+  const { state } = sample;
   const empty = def.tables.filter((t) => {
     const v = (state as Record<string, unknown>)[t.name];
     return !v || typeof v !== "object" || Object.keys(v).length === 0;

@@ -150,6 +150,9 @@ export interface JsonAnswer<T> {
 }
 
 type Cached = Omit<ChatAnswer, "cached">;
+type FormatFn = (wire: Record<string, unknown>, mode: Exclude<StructuredMode, "auto">) => Record<string, unknown>;
+/** The response formats of `auto`, best first. */
+const STEP_DOWN: Exclude<StructuredMode, "auto">[] = ["json_schema", "json_object", "prompt"];
 
 /** Parse JSON from a model's text: the whole text, else a ```json fence, else the outermost {...}. */
 export function extractJson(text: string): { value: unknown } | { error: string } {
@@ -234,7 +237,7 @@ export class LlmClient {
     let content = "";
     for (let attempt = 0; ; attempt++) {
       const base = this.wireRequest({ messages, temperature: req.temperature, maxTokens: req.maxTokens });
-      const answer = await this.completion(base, { kind: "json", ...base, schema: { name: req.name, schema } }, (wire) => this.withResponseFormat(wire, req.name, schema));
+      const answer = await this.completion(base, { kind: "json", ...base, schema: { name: req.name, schema } }, (wire, mode) => this.withResponseFormat(wire, mode, req.name, schema));
       content = answer.message.content ?? "";
       const parsed = extractJson(content);
       let problem: string;
@@ -294,14 +297,14 @@ export class LlmClient {
     };
   }
 
-  private withResponseFormat(wire: Record<string, unknown>, name: string, schema: Record<string, unknown>): Record<string, unknown> {
-    if (this.structured === "json_schema") return { ...wire, response_format: { type: "json_schema", json_schema: { name, schema, strict: true } } };
-    if (this.structured === "json_object") return { ...wire, response_format: { type: "json_object" } };
+  private withResponseFormat(wire: Record<string, unknown>, mode: Exclude<StructuredMode, "auto">, name: string, schema: Record<string, unknown>): Record<string, unknown> {
+    if (mode === "json_schema") return { ...wire, response_format: { type: "json_schema", json_schema: { name, schema, strict: true } } };
+    if (mode === "json_object") return { ...wire, response_format: { type: "json_object" } };
     return wire;
   }
 
   /** The cached answer to `keyRequest`, or the server's (one in-flight request per key). */
-  private async completion(wire: Record<string, unknown>, keyRequest: unknown, format?: (w: Record<string, unknown>) => Record<string, unknown>): Promise<ChatAnswer> {
+  private async completion(wire: Record<string, unknown>, keyRequest: unknown, format?: FormatFn): Promise<ChatAnswer> {
     this.throwIfFailed();
     const key = cacheKey(keyRequest);
     const hit = this.cache ? await this.cache.get<Cached>(key) : undefined;
@@ -321,13 +324,16 @@ export class LlmClient {
     return { ...(await pending), cached: false };
   }
 
-  private async fetchCompletion(wire: Record<string, unknown>, format?: (w: Record<string, unknown>) => Record<string, unknown>): Promise<Cached> {
+  private async fetchCompletion(wire: Record<string, unknown>, format?: FormatFn): Promise<Cached> {
+    let mode = this.structured;
     for (;;) {
-      const sent = format ? format(wire) : wire;
+      const sent = format ? format(wire, mode) : wire;
       try {
         const res = await this.limit(() => this.send(() => this.openai.chat.completions.create(sent as never) as Promise<OpenAI.Chat.Completions.ChatCompletion>));
         const choice = res.choices?.[0];
         if (!choice?.message) throw this.fail(new LlmError(`the server at ${this.config.baseURL} answered without a message (no choices)`, "server_error", 1));
+        // a lower format worked where a higher one was refused: later requests start there
+        if (format && STEP_DOWN.indexOf(mode) > STEP_DOWN.indexOf(this.structured)) this.stats.structured = this.structured = mode;
         const m = choice.message;
         const message: AssistantMessage = { role: "assistant", content: m.content ?? null, ...(m.tool_calls?.length ? { tool_calls: m.tool_calls } : {}) };
         const outChars = (m.content ?? "").length + JSON.stringify(m.tool_calls ?? []).length - 2;
@@ -335,12 +341,12 @@ export class LlmClient {
         return { message, finishReason: choice.finish_reason ?? null, usage };
       } catch (err) {
         // a server that does not do JSON-schema output (or JSON mode) says so with a 400/422:
-        // step down one format and ask again; the cache key does not change
-        if (format && err instanceof LlmError && err.kind === "rejected" && "response_format" in sent && this.config.structured === "auto") {
-          // step down from what this request used, once: concurrent requests may have already
-          const used = (sent.response_format as { type: string }).type;
-          if (used === this.structured) this.structured = used === "json_schema" ? "json_object" : "prompt";
-          this.stats.structured = this.structured;
+        // ask again one format lower (the cache key does not change). The step-down is kept
+        // for later requests only once a lower format is accepted: a 400 for another reason
+        // (a prompt over the context length) is refused in every format, and must not cost
+        // the whole run its structured outputs.
+        if (format && err instanceof LlmError && err.kind === "rejected" && mode !== "prompt" && this.config.structured === "auto") {
+          mode = STEP_DOWN[STEP_DOWN.indexOf(mode) + 1]!;
           continue;
         }
         throw err;

@@ -126,6 +126,20 @@ describe("LLM client", () => {
     expect(stub.chats()[2]!.body.response_format).toEqual({ type: "json_object" }); // remembered
   });
 
+  it("steps down to plain prompting when JSON mode is refused too, and keeps the JSON from prose", async () => {
+    await stub.close();
+    stub = await startOpenAiStub({
+      respond: (req) => (req.body.response_format ? { status: 400, message: `response_format ${req.body.response_format.type} is not supported` } : { content: 'Sure:\n```json\n{"stateful": true, "reasons": "prose"}\n```' }),
+    });
+    const llm = client();
+    expect((await llm.json(ask())).value).toEqual({ stateful: true, reasons: "prose" });
+    expect(stub.chats().map((q) => q.body.response_format?.type ?? "none")).toEqual(["json_schema", "json_object", "none"]);
+    expect(llm.stats.structured).toBe("prompt");
+    await llm.json(ask("again"));
+    expect(stub.chats()[3]!.body.response_format).toBeUndefined(); // remembered: one request, not three
+    expect(stub.chats()).toHaveLength(4);
+  });
+
   it("answers a rerun from the cache without sending a request", async () => {
     stub.enqueue({ json: { stateful: true, reasons: "a" } }, { content: "hello" });
     const first = client();
@@ -194,6 +208,18 @@ describe("LLM client", () => {
     expect(stub.requests.filter((r) => r.path === "/v1/embeddings")).toHaveLength(1);
     await client().embed(["a haiku"]);
     expect(stub.requests.filter((r) => r.path === "/v1/embeddings")).toHaveLength(1);
+  });
+
+  it("stops at once on a refused key or an unknown model, saying what to check", async () => {
+    stub.enqueue({ status: 401, message: "Incorrect API key provided" });
+    const auth = await client().chat({ messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
+    expect(auth).toMatchObject({ kind: "auth", fatal: true, attempts: 1 });
+    expect(auth.message).toBe(`the server at ${stub.url} refused the API key: 401 Incorrect API key provided; set OPENAI_API_KEY or pass --api-key`);
+    stub.enqueue({ status: 404, message: "model 'qwen9' not found" });
+    const missing = await client().chat({ messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
+    expect(missing).toMatchObject({ kind: "not_found", fatal: true });
+    expect(missing.message).toBe(`the server at ${stub.url} answered 404: 404 model 'qwen9' not found; check --model and that the base URL ends in /v1`);
+    expect(stub.chats()).toHaveLength(2); // neither is retried
   });
 
   it("names an unreachable server in one sentence", async () => {

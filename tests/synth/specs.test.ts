@@ -30,6 +30,10 @@ function model(req: StubRequest) {
       return { content: specAnswer(spec, repair ? GOOD_STATE : { ...GOOD_STATE, books: { B1: { book_id: "B1", title: "Dune", copies: -1 } } }) };
     case "BookShelf":
       return { content: specAnswer(spec) };
+    case "ProseShelf": // round one: prose, no fenced blocks
+      return { content: repair ? specAnswer(spec) : "Sure! A shelf has books and members; the tools add copies." };
+    case "NamedShelf": // round one: another env name in the header; round two: an empty table
+      return { content: repair ? (lastUser(req).includes("round 1 of") ? specAnswer(spec, { ...GOOD_STATE, members: {} }) : specAnswer(spec)) : specAnswer(shelfSpec("Shelf")) };
   }
   throw new Error(`unexpected env ${env}`);
 }
@@ -128,11 +132,15 @@ describe("envc synth specs", () => {
 
   it("reruns from the cache: zero requests, the same files byte for byte", async () => {
     const before = readFileSync(path.join(out(), "typo-shelf", "typo-shelf.env"), "utf8");
+    const reportItems = () => readFileSync(path.join(out(), "synth-report.jsonl"), "utf8").split("\n").filter((l) => l.startsWith('{"kind":"item"'));
+    const itemsBefore = reportItems();
     const second = await runEnvc(["synth", "specs", "--descriptions", path.join(dir, "descriptions.jsonl"), "--out", out(), "--rounds", "2", "--fuzz-runs", "100", ...llmArgs()]);
     expect(second.code).toBe(0);
     expect(stub.chats().length).toBe(requestsAfterFirst);
     expect(second.err).toMatch(/requests: 0 sent, 9 cache hits/);
     expect(readFileSync(path.join(out(), "typo-shelf", "typo-shelf.env"), "utf8")).toBe(before);
+    expect(itemsBefore).toHaveLength(4);
+    expect(reportItems()).toEqual(itemsBefore); // only the metrics line (what this run sent, how long) differs
     const items = (t: string) => t.split("\n").filter((l) => !l.startsWith("requests:"));
     expect(items(second.err)).toEqual(items(first.err));
   });
@@ -156,7 +164,7 @@ describe("envc synth env", () => {
     expect(stub.chats().at(-1)!.body.messages[0].content).toBe(system);
   });
 
-  it("stops with one clear line when the server fails, and resumes from the cache", async () => {
+  it("stops with one clear line when the server fails (resuming is tested in failures.test.ts)", async () => {
     const storm = await startOpenAiStub();
     for (let i = 0; i < 3; i++) storm.enqueue({ status: 503, message: "no capacity" });
     const out = path.join(dir, "storm");
@@ -168,6 +176,24 @@ describe("envc synth env", () => {
     expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
     expect(readReport(path.join(out, "synth-report.jsonl")).at(-1).aborted).toContain("kept failing");
     await storm.close();
+  });
+
+  it("sends back an answer without blocks, a wrong header and an empty table", async () => {
+    const sent = stub.chats().length;
+    const prose = await runEnvc(["synth", "env", "A shelf in prose", "--name", "prose-shelf", "--out", path.join(dir, "prose"), "--fuzz-runs", "0", ...llmArgs()]);
+    expect(prose.code).toBe(0);
+    expect(lastUser(stub.chats()[sent + 1]!)).toContain("Your answer could not be used: the answer holds no fenced block: write the spec in a ```env block and the sample state in a ```json block.");
+    const named = await runEnvc(["synth", "env", "A named shelf", "--name", "named-shelf", "--out", path.join(dir, "named"), "--fuzz-runs", "0", ...llmArgs()]);
+    expect(named.code).toBe(0);
+    expect(named.err).toContain("(2 repair rounds)");
+    const report = readReport(path.join(dir, "named", "synth-report.jsonl"))[0];
+    expect(report.history).toEqual([
+      "round 0: wrong_name: the header names env Shelf, not NamedShelf",
+      "round 1: invalid_state: empty tables in the sample state: members",
+    ]);
+    const feedback = stub.chats().slice(-2).map(lastUser);
+    expect(feedback[0]).toContain('The header must be `env NamedShelf "..."` (it is `env Shelf`)');
+    expect(feedback[1]).toContain("The sample state has no records in members");
   });
 
   it("says what to set when no key is given for a remote server", async () => {
