@@ -44,6 +44,40 @@ function untilLastAssistant(messages: readonly TrajectoryMessage[]): TrajectoryM
   return messages.slice(0, end);
 }
 
+/**
+ * Why the tool results do not pair with the calls as chat formats require, or undefined: each
+ * call an assistant makes is answered by a tool message before the next user or assistant
+ * message, once, and a tool message answers a call of the assistant message just before it.
+ * (The trajectory schema only asks that a result answers some earlier call.) The last
+ * assistant message's calls need no results: the episode may stop there.
+ */
+export function pairingProblem(messages: readonly TrajectoryMessage[]): string | undefined {
+  let open = new Map<string, number>(); // call id → the message that made it, not yet answered
+  let lastAssistant = -1;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.role === "tool") {
+      if (!open.delete(m.tool_call_id))
+        return `message ${i} answers '${m.tool_call_id}', which is not an unanswered call of the assistant message before it`;
+      continue;
+    }
+    if (open.size) {
+      const [id, at] = open.entries().next().value!;
+      return `the tool call '${id}' of message ${at} has no result before message ${i}`;
+    }
+    if (m.role === "assistant") {
+      lastAssistant = i;
+      open = new Map((m.tool_calls ?? []).map((c) => [c.id, i]));
+      if (open.size !== (m.tool_calls?.length ?? 0)) return `message ${i} has two tool calls with the same id`;
+    }
+  }
+  if (open.size && lastAssistant !== messages.length - 1) {
+    const [id, at] = open.entries().next().value!;
+    return `the tool call '${id}' of message ${at} has no result`;
+  }
+  return undefined;
+}
+
 /** One OpenAI chat fine-tuning line: {messages, tools}, only the fields OpenAI defines. */
 export function toOpenAI(t: Trajectory): { messages: unknown[]; tools: unknown[] } | undefined {
   const msgs = untilLastAssistant(t.messages);
@@ -154,6 +188,13 @@ export function exportTrajectories(trajectories: readonly Trajectory[], filters:
     }
     out.kept++;
     const id = { env: t.env, scenario: t.scenario, sample: t.sample };
+    // a call without its result (or a result out of place) is rejected by OpenAI's fine-tuning
+    // and would teach a wrong conversation shape in ShareGPT: neither format gets it
+    const unpaired = pairingProblem(untilLastAssistant(t.messages));
+    if (unpaired) {
+      out.skipped.push({ format: "openai", ...id, reason: unpaired }, { format: "sharegpt", ...id, reason: unpaired });
+      continue;
+    }
     const o = toOpenAI(t);
     if (o) out.openai.push(JSON.stringify(o));
     else out.skipped.push({ format: "openai", ...id, reason: "no agent turn" });

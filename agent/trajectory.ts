@@ -108,10 +108,10 @@ export function parseTrajectoryLine(text: string, line: number): ParsedLine {
   return { ok: false, line, problem: issues.join("; ") + more, syntax: false };
 }
 
-/** Every non-blank line of a JSONL text, parsed. */
+/** Every non-blank line of a JSONL text, parsed (a leading byte-order mark is skipped). */
 export function parseTrajectories(text: string): ParsedLine[] {
   const out: ParsedLine[] = [];
-  const lines = text.split("\n");
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split("\n");
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.replace(/\r$/, "");
     if (raw.trim() === "") continue;

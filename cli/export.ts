@@ -65,6 +65,15 @@ export function registerExport(program: Command, io: Io) {
       if (opts.minTurns !== undefined && opts.maxTurns !== undefined && opts.minTurns > opts.maxTurns)
         usage(io, `--min-turns ${opts.minTurns} is more than --max-turns ${opts.maxTurns}`);
       const files = await expand(io, inputs);
+      // an output that is an input, or both outputs one file, would silently lose data
+      const outputs = [opts.openai, opts.sharegpt].filter((f): f is string => f !== undefined);
+      if (outputs.length === 2 && path.resolve(outputs[0]!) === path.resolve(outputs[1]!))
+        usage(io, `--openai and --sharegpt both name ${outputs[0]}; give each format its own file`);
+      for (const out of outputs) {
+        if (files.some((f) => path.resolve(f) === path.resolve(out))) usage(io, `the output ${out} is also an input; write the SFT file elsewhere`);
+        const stat = await fs.stat(out).catch(() => undefined);
+        if (stat?.isDirectory()) usage(io, `the output ${out} is a folder; name a file`);
+      }
       const trajectories: Trajectory[] = [];
       const bad: string[] = [];
       let syntax = false;
@@ -82,7 +91,7 @@ export function registerExport(program: Command, io: Io) {
         for (const b of bad.slice(0, 20)) io.err(opts.skipInvalid ? `warning: skipped ${b}` : b);
         if (bad.length > 20) io.err(`... and ${bad.length - 20} more`);
         if (!opts.skipInvalid) {
-          io.err(`envc export: ${bad.length} line${bad.length === 1 ? " is" : "s are"} not valid trajectories; nothing written (fix them, or pass --skip-invalid)`);
+          io.err(`envc export: ${bad.length === 1 ? "1 line is not a valid trajectory" : `${bad.length} lines are not valid trajectories`}; nothing written (fix them, or pass --skip-invalid)`);
           throw new ExitError(syntax ? 2 : 1);
         }
       }
@@ -92,9 +101,19 @@ export function registerExport(program: Command, io: Io) {
         ...(opts.minTurns !== undefined ? { minTurns: opts.minTurns } : {}),
         ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
       });
+      if (trajectories.length === 0) io.err(`warning: no trajectories in ${files.join(", ")}; the outputs are empty`);
+      else if (r.kept === 0) io.err("warning: the filters dropped every trajectory; the outputs are empty");
       const jsonl = (lines: string[]) => lines.map((l) => l + "\n").join("");
-      if (opts.openai) await writeAtomic(opts.openai, jsonl(r.openai));
-      if (opts.sharegpt) await writeAtomic(opts.sharegpt, jsonl(r.sharegpt));
+      const write = async (file: string, lines: string[]) => {
+        try {
+          await writeAtomic(file, jsonl(lines));
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          usage(io, `cannot write ${file}: ${e.code === "EACCES" || e.code === "EPERM" ? "permission denied" : e.code === "EISDIR" ? "it is a folder" : e.message}`);
+        }
+      };
+      if (opts.openai) await write(opts.openai, r.openai);
+      if (opts.sharegpt) await write(opts.sharegpt, r.sharegpt);
       const skipped = r.skipped.filter((s) => (s.format === "openai" ? opts.openai : opts.sharegpt));
       if (opts.format === "json") {
         io.out(JSON.stringify({

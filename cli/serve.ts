@@ -4,7 +4,7 @@
 import { Option, type Command } from "commander";
 import { hasErrors } from "../compiler/diagnostics.js";
 import { RENDERERS, type RendererName } from "../runtime/index.js";
-import { loadServedEnvs, SessionManager, EnvcHttpServer, serveStdio, ServeError, type ServedEnv } from "../server/index.js";
+import { loadServedEnvs, SessionManager, EnvcHttpServer, serveStdio, ServeError, type ServedEnv, type LoadResult } from "../server/index.js";
 import { type Io, ExitError, int, printDiagnostics, summary, usage } from "./common.js";
 
 interface ServeOptions {
@@ -47,22 +47,7 @@ API and examples: docs/serving.md`)
     .action(async (inputs: string[], opts: ServeOptions) => {
       if (!opts.stdio && (opts.env || opts.scenario || opts.seed !== undefined))
         usage(io, "--env, --scenario and --seed choose the --stdio session; over HTTP a client names them when it creates a session");
-      let loaded;
-      try {
-        loaded = await loadServedEnvs(inputs);
-      } catch (err) {
-        usage(io, (err as Error).message);
-      }
-      const { envs, diagnostics, sources, skipped, badDefaults } = loaded;
-      if (loaded.specFiles === 0) {
-        printDiagnostics(io, diagnostics, sources, "short");
-        usage(io, "no spec files found");
-      }
-      if (hasErrors(diagnostics)) {
-        printDiagnostics(io, diagnostics, sources, "pretty");
-        io.err(`envc serve: ${summary(diagnostics)}; fix the specs first (envc check ${inputs.join(" ")})`);
-        throw new ExitError(1);
-      }
+      const { envs, skipped, badDefaults } = await loadOrExit(io, inputs, "serve", `envc check ${inputs.join(" ")}`);
       for (const s of skipped) io.err(`warning: scenario ${s.env}/${s.scenario} is not served: ${s.diagnostic.message.split("\n")[0]}`);
       for (const b of badDefaults) io.err(`warning: ${b.file} does not fit ${b.env}, so ${b.env} has no default state: ${b.message}`);
       const scenarios = envs.reduce((n, e) => n + e.scenarios.length, 0);
@@ -87,6 +72,31 @@ API and examples: docs/serving.md`)
       await server.close();
       manager.shutdown();
     });
+}
+
+/**
+ * The environments of spec files, folders and datasets (server/load.ts), or the diagnostics
+ * printed and an exit: 2 when no spec is found or a dataset is unreadable, 1 when a spec or
+ * dataset has errors. For every verb that serves loaded environments (serve, rollout).
+ */
+export async function loadOrExit(io: Io, inputs: string[], verb: string, fixWith: string): Promise<LoadResult> {
+  let loaded: LoadResult;
+  try {
+    loaded = await loadServedEnvs(inputs);
+  } catch (err) {
+    usage(io, (err as Error).message);
+  }
+  const { diagnostics, sources } = loaded;
+  if (loaded.specFiles === 0) {
+    printDiagnostics(io, diagnostics, sources, "short");
+    usage(io, "no spec files found");
+  }
+  if (hasErrors(diagnostics)) {
+    printDiagnostics(io, diagnostics, sources, "pretty");
+    io.err(`envc ${verb}: ${summary(diagnostics)}; fix the inputs first (${fixWith})`);
+    throw new ExitError(1);
+  }
+  return loaded;
 }
 
 function untilSignal(): Promise<void> {

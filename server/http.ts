@@ -210,7 +210,8 @@ export class EnvcHttpServer {
     const pathname = q < 0 ? url : url.slice(0, q);
     const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
     const parts = pathname.split("/").filter(Boolean);
-    const method = req.method ?? "GET";
+    // HEAD is GET without the body (node drops it): health checks and proxies probe with it
+    const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
     const m = this.manager;
     const only = (...allowed: string[]) => {
       if (!allowed.includes(method)) {
@@ -232,6 +233,10 @@ export class EnvcHttpServer {
       return send(res, 200, text);
     }
 
+    if (parts[0] === "mcp" && parts.length === 1 && !this.mcp) {
+      req.resume();
+      throw new ServeError(404, "unknown_route", "This server does not serve MCP (it was started with --no-mcp)");
+    }
     if (parts[0] === "mcp" && parts.length === 1 && this.mcp) {
       const body = method === "POST" ? await this.json(req, true).catch((err) => {
         if (err instanceof ServeError && err.code === "bad_json") return { __invalid: err.message } as Record<string, unknown>;
@@ -300,6 +305,6 @@ export class EnvcHttpServer {
       }
     }
     req.resume();
-    throw new ServeError(404, "unknown_route", `No route ${method} ${pathname} (routes: GET /envs, GET /envs/NAME, POST /sessions, GET /sessions/ID, GET /sessions/ID/tools, POST /sessions/ID/call, GET /sessions/ID/state, POST /sessions/ID/verify, DELETE /sessions/ID, /mcp)`);
+    throw new ServeError(404, "unknown_route", `No route ${method} ${pathname} (routes: GET /health, GET /envs, GET /envs/NAME, GET or POST /sessions, GET /sessions/ID, GET /sessions/ID/tools, POST /sessions/ID/call, GET /sessions/ID/state, POST /sessions/ID/verify, DELETE /sessions/ID${this.mcp ? ", /mcp" : ""})`);
   }
 }

@@ -19,7 +19,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import {
   CallToolRequestSchema, ListToolsRequestSchema, ListResourcesRequestSchema, ReadResourceRequestSchema,
-  ListPromptsRequestSchema, GetPromptRequestSchema, isInitializeRequest, McpError, ErrorCode,
+  ListPromptsRequestSchema, GetPromptRequestSchema, isInitializeRequest, ErrorCode,
 } from "@modelcontextprotocol/sdk/types.js";
 import { stringifyOrdered, RENDERERS, type RendererName } from "../runtime/index.js";
 import { ServeError, systemPrompt, type Session, type SessionManager } from "./sessions.js";
@@ -41,6 +41,27 @@ export const ENVC_VERSION: string = (() => {
   return "0.0.0";
 })();
 
+/**
+ * A JSON-RPC error for the client. Not the SDK's McpError: its message already starts with
+ * "MCP error CODE:", and the client's McpError adds that prefix again, so the agent would read
+ * "MCP error -32600: MCP error -32600: ...". The SDK sends any thrown error's `code` and `message`.
+ */
+class RpcError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+/** Run fn; a ServeError (an expired session, a state session's reward) becomes an invalid-request error. */
+function asRpc<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ServeError) throw new RpcError(ErrorCode.InvalidRequest, err.message);
+    throw err;
+  }
+}
+
 interface ToolSchema {
   type: "function";
   function: { name: string; description?: string; parameters?: Record<string, unknown> };
@@ -59,14 +80,7 @@ export function mcpServerFor(manager: SessionManager, session: Session): Server 
     inputSchema: (t.function.parameters ?? { type: "object", properties: {} }) as { type: "object"; [k: string]: unknown },
   }));
   // an expired or closed session is an error of the request, not a crash of the server
-  const live = (): Session => {
-    try {
-      return manager.get(session.id);
-    } catch (err) {
-      if (err instanceof ServeError) throw new McpError(ErrorCode.InvalidRequest, err.message);
-      throw err;
-    }
-  };
+  const live = (): Session => asRpc(() => manager.get(session.id));
   server.setRequestHandler(ListToolsRequestSchema, () => {
     live();
     return { tools };
@@ -93,21 +107,15 @@ export function mcpServerFor(manager: SessionManager, session: Session): Server 
     let value: unknown;
     if (uri === "envc://session") value = { session: s.id, env: s.envName, scenario: s.scenario?.def.id ?? null, task: s.task ?? null, calls: s.results.length };
     else if (uri === "envc://state") value = s.env.toJSON();
-    else if (uri === "envc://reward") {
-      try {
-        value = s.verify();
-      } catch (err) {
-        if (err instanceof ServeError) throw new McpError(ErrorCode.InvalidRequest, err.message);
-        throw err;
-      }
-    } else throw new McpError(ErrorCode.InvalidParams, `No resource ${uri} (there are: ${resources.map((r) => r.uri).join(", ")})`);
+    else if (uri === "envc://reward") value = asRpc(() => s.verify());
+    else throw new RpcError(ErrorCode.InvalidParams, `No resource ${uri} (there are: ${resources.map((r) => r.uri).join(", ")})`);
     return { contents: [{ uri, mimeType: "application/json", text: stringifyOrdered(value) }] };
   });
   const prompts = session.scenario ? [{ name: "task", description: `The task of scenario ${session.scenario.def.id}, as the user states it` }] : [];
   server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts }));
   server.setRequestHandler(GetPromptRequestSchema, (req) => {
     const s = live();
-    if (req.params.name !== "task" || !s.scenario) throw new McpError(ErrorCode.InvalidParams, `No prompt ${req.params.name}${prompts.length ? " (there is: task)" : " (this session has no scenario)"}`);
+    if (req.params.name !== "task" || !s.scenario) throw new RpcError(ErrorCode.InvalidParams, `No prompt ${req.params.name}${prompts.length ? " (there is: task)" : " (this session has no scenario)"}`);
     return {
       description: systemPrompt(def),
       messages: [{ role: "user" as const, content: { type: "text" as const, text: s.scenario.def.task } }],
@@ -142,9 +150,9 @@ interface Entry {
   server: Server;
 }
 
-function rpcError(res: http.ServerResponse, status: number, code: number, message: string) {
+function rpcError(res: http.ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}) {
   const body = JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null });
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 
@@ -160,6 +168,11 @@ export class McpHttpEndpoint {
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, body: Record<string, unknown> | undefined): Promise<void> {
     if (body && "__invalid" in body) return rpcError(res, 400, -32700, `Parse error: ${String(body.__invalid)}`);
+    // streamable HTTP has POST (messages), GET (the server's event stream) and DELETE (end the session)
+    if (req.method !== "POST" && req.method !== "GET" && req.method !== "DELETE") {
+      req.resume();
+      return rpcError(res, 405, -32000, `${req.method} is not allowed on /mcp (use POST, GET or DELETE)`, { allow: "POST, GET, DELETE" });
+    }
     const sid = req.headers["mcp-session-id"];
     if (typeof sid === "string") {
       const entry = this.entries.get(sid);
@@ -182,6 +195,8 @@ export class McpHttpEndpoint {
       if (env === undefined)
         throw new ServeError(400, "bad_request", `Name the environment in the MCP URL: /mcp?env=NAME[&scenario=ID][&seed=N], or /mcp?session=ID for a session created with POST /sessions (environments: ${[...m.envs.keys()].join(", ")})`);
       const seedText = query.get("seed");
+      if (seedText !== null && !/^\d{1,15}$/.test(seedText))
+        throw new ServeError(400, "bad_request", `seed in the MCP URL must be an integer >= 0, got '${seedText}'`);
       const seed = seedText === null ? undefined : Number(seedText);
       const renderer = query.get("renderer") ?? undefined;
       if (renderer !== undefined && !RENDERERS.includes(renderer as RendererName))
@@ -195,24 +210,28 @@ export class McpHttpEndpoint {
       owned = true;
     }
     const server = mcpServerFor(m, session);
+    let stopListening: (() => void) | undefined;
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: true, // one JSON reply per request: no event stream to hold open per call
       onsessioninitialized: (id) => {
         this.entries.set(id, { transport, server });
+        // only an initialized MCP session listens: a refused initialize must leave nothing
+        // behind on a session it tried to attach to
+        stopListening = session.onClose(() => {
+          void transport.close().catch(() => undefined);
+        });
       },
     });
     let closed = false;
     transport.onclose = () => {
       if (closed) return;
       closed = true;
+      stopListening?.(); // an attached session outlives many MCP sessions: do not pile up listeners
       if (transport.sessionId) this.entries.delete(transport.sessionId);
       // a session this MCP session created ends with it; one it attached to lives on
       if (owned) m.close(session.id);
     };
-    session.onClose(() => {
-      void transport.close().catch(() => undefined);
-    });
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
     if (!transport.sessionId && owned) m.close(session.id); // the initialize was refused (bad headers)

@@ -94,8 +94,13 @@ export class Session {
     this.created = now;
   }
 
-  onClose(fn: () => void): void {
+  /** Call fn when the session ends; returns a function that removes it again. */
+  onClose(fn: () => void): () => void {
     (this.closeListeners ??= []).push(fn);
+    return () => {
+      const i = this.closeListeners?.indexOf(fn) ?? -1;
+      if (i >= 0) this.closeListeners!.splice(i, 1);
+    };
   }
 
   /** Run the close listeners once (the manager calls it). */
@@ -209,7 +214,7 @@ export class SessionManager {
   create(req: CreateRequest): Session {
     if (req === null || typeof req !== "object" || Array.isArray(req)) throw new ServeError(400, "bad_request", 'the body must be a JSON object like {"env": "Library", "scenario": "..."}');
     const served = this.env(req.env);
-    if (req.seed !== undefined && (typeof req.seed !== "number" || !Number.isInteger(req.seed) || req.seed < 0))
+    if (req.seed !== undefined && (typeof req.seed !== "number" || !Number.isSafeInteger(req.seed) || req.seed < 0))
       throw new ServeError(400, "bad_request", `"seed" must be an integer >= 0, got ${JSON.stringify(req.seed)}`);
     if (req.renderer !== undefined && !RENDERERS.includes(req.renderer))
       throw new ServeError(400, "bad_request", `"renderer" must be one of ${RENDERERS.join(", ")}, got ${JSON.stringify(req.renderer)}`);

@@ -1,13 +1,15 @@
 // `envc export` end to end through runCli on the fixture trajectories in tests/data/trajectories/
 // (episodes over bundled scenarios, tool outputs and rewards from the real environments): both
-// formats against golden files, each filter, bad input lines, and the conversions' edge cases.
+// formats against golden files, each filter, bad input lines, outputs that would lose data, and
+// the conversions' edge cases (alternation, unpaired tool calls).
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { runEnvc } from "../helpers.js";
 import { parseTrajectories, type Trajectory } from "../../agent/trajectory.js";
-import { toShareGpt, toOpenAI, exportTrajectories } from "../../agent/export.js";
+import { toShareGpt, toOpenAI, exportTrajectories, pairingProblem } from "../../agent/export.js";
+import { loadServedEnvs, SessionManager, systemPrompt } from "../../server/index.js";
 
 const root = path.resolve(new URL("../..", import.meta.url).pathname);
 const data = path.join(root, "tests/data/trajectories");
@@ -120,11 +122,76 @@ describe("envc export", () => {
     expect(lines(o)).toHaveLength(1);
   });
 
+  it("one bad line is 'a valid trajectory'; an empty input or filters that drop everything warn", async () => {
+    const one = path.join(dir, "one-bad.jsonl");
+    writeFileSync(one, readFileSync(A, "utf8") + "{}\n");
+    const r = await runEnvc(["export", one, "--openai", path.join(dir, "o1.jsonl")]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("envc export: 1 line is not a valid trajectory; nothing written");
+    const empty = path.join(dir, "empty.jsonl");
+    writeFileSync(empty, "\n");
+    const e = await runEnvc(["export", empty, "--openai", path.join(dir, "o2.jsonl")]);
+    expect(e.code).toBe(0);
+    expect(e.err).toContain(`warning: no trajectories in ${empty}; the outputs are empty`);
+    expect(readFileSync(path.join(dir, "o2.jsonl"), "utf8")).toBe("");
+    const f = await runEnvc(["export", A, "--openai", path.join(dir, "o3.jsonl"), "--min-turns", "50"]);
+    expect(f.err).toContain("warning: the filters dropped every trajectory");
+  });
+
+  it("refuses outputs that would lose data: one file for both formats, an input as output, a folder", async () => {
+    const copy = path.join(dir, "input-copy.jsonl");
+    writeFileSync(copy, readFileSync(A, "utf8"));
+    const same = path.join(dir, "same.jsonl");
+    let r = await runEnvc(["export", A, "--openai", same, "--sharegpt", same]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`--openai and --sharegpt both name ${same}`);
+    expect(existsSync(same)).toBe(false);
+    r = await runEnvc(["export", copy, "--openai", copy]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`the output ${copy} is also an input`);
+    expect(readFileSync(copy, "utf8")).toBe(readFileSync(A, "utf8"));
+    r = await runEnvc(["export", A, "--sharegpt", dir]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`the output ${dir} is a folder`);
+  });
+
   it("usage errors exit 2", async () => {
     expect((await runEnvc(["export", A])).err).toContain("name at least one output");
     expect((await runEnvc(["export", A, "--openai", path.join(dir, "x.jsonl"), "--min-reward", "2"])).code).toBe(2);
     expect((await runEnvc(["export", path.join(dir, "missing.jsonl"), "--openai", path.join(dir, "x.jsonl")])).code).toBe(2);
     expect((await runEnvc(["export", A, "--openai", path.join(dir, "x.jsonl"), "--min-turns", "5", "--max-turns", "2"])).err).toContain("--min-turns 5 is more than --max-turns 2");
+  });
+});
+
+describe("the fixtures", () => {
+  it("are real episodes: each tool message is what the environment answers, each reward what verify gives", async () => {
+    const { envs } = await loadServedEnvs(["specs"]);
+    const manager = new SessionManager(envs, { idleTimeoutMs: 0 });
+    try {
+      for (const t of fixtures()) {
+        const where = `${t.env}/${t.scenario} sample ${t.sample}`;
+        expect(t.tools, where).toEqual(manager.env(t.env).def.toolSchemas);
+        expect(t.messages[0], where).toEqual({ role: "system", content: systemPrompt(manager.env(t.env).def) });
+        const session = manager.create({ env: t.env, scenario: t.scenario });
+        const calls = new Map(t.messages.flatMap((m) => (m.role === "assistant" ? m.tool_calls ?? [] : [])).map((c) => [c.id, c]));
+        // the clinical-trials fault is made up (the bundled specs have none): from that call (0-based) on, the episode differs
+        const madeUp = Math.min(...t.faults.map((f) => f.call));
+        for (const m of t.messages) {
+          if (m.role !== "tool") continue;
+          const c = calls.get(m.tool_call_id)!;
+          const { observation } = session.call(c.function.name, c.function.arguments);
+          if (session.results.length - 1 >= madeUp) break;
+          expect(observation, `${where}: ${c.function.name}`).toBe(m.content);
+        }
+        if (t.faults.length === 0) {
+          const { scenario: _, ...reward } = session.verify();
+          expect(reward, where).toEqual(t.reward);
+        }
+        manager.close(session.id);
+      }
+    } finally {
+      manager.shutdown();
+    }
   });
 });
 
@@ -134,6 +201,32 @@ describe("conversions", () => {
     const opened: Trajectory = { ...t, messages: [t.messages[0]!, { role: "assistant", content: "Hello, how can I help?" }, ...t.messages.slice(1)] };
     expect(toShareGpt(opened)).toEqual({ skip: "turn 1 (gpt) breaks the human/observation, gpt/function_call alternation" });
     expect(toOpenAI(opened)!.messages[1]).toEqual({ role: "assistant", content: "Hello, how can I help?" });
+  });
+
+  it("a byte-order mark before the first line is not an error", () => {
+    const parsed = parseTrajectories("\ufeff" + readFileSync(A, "utf8"));
+    expect(parsed.every((p) => p.ok)).toBe(true);
+    expect(parsed).toHaveLength(3);
+  });
+
+  it("a tool call without its result, or a result out of place, is in neither format, and said so", () => {
+    const t = fixtures()[0]!; // marcus: system, user, then calls each answered
+    const firstTool = t.messages.findIndex((m) => m.role === "tool");
+    expect(firstTool).toBeGreaterThan(2);
+    // drop the first tool result: its call is left unanswered before the next assistant turn
+    const unanswered: Trajectory = { ...t, messages: t.messages.filter((_, i) => i !== firstTool) };
+    const r = exportTrajectories([unanswered], {});
+    expect(r.openai).toEqual([]);
+    expect(r.sharegpt).toEqual([]);
+    expect(r.kept).toBe(1);
+    expect(r.skipped.map((s) => s.format)).toEqual(["openai", "sharegpt"]);
+    expect(r.skipped[0]!.reason).toMatch(new RegExp(`^the tool call '[^']+' of message ${firstTool - 1} has no result before message ${firstTool}$`));
+    // the same result twice
+    const twice: Trajectory = { ...t, messages: [...t.messages.slice(0, firstTool + 1), t.messages[firstTool]!, ...t.messages.slice(firstTool + 1)] };
+    expect(pairingProblem(twice.messages)).toMatch(/^message \d+ answers '[^']+', which is not an unanswered call/);
+    expect(pairingProblem(t.messages)).toBeUndefined();
+    // every fixture pairs: the golden files are unchanged by the check
+    for (const f of fixtures()) expect(pairingProblem(f.messages)).toBeUndefined();
   });
 
   it("an episode without an agent turn is in neither format, and said so", () => {

@@ -1,9 +1,12 @@
 // The HTTP API of `envc serve` on a real server on 127.0.0.1 (port 0), driven with fetch and raw
 // sockets: whole episodes of the bundled scenarios to reward 1, bad requests answered with 4xx
 // JSON (and the server still up), the session limit, idle expiry, seeds, and sessions being
-// forks that do not see each other's changes.
+// forks that do not see each other's changes; MCP at /mcp in process with the SDK's client (URL
+// options, errors, idle expiry).
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import * as net from "node:net";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { loadServedEnvs, SessionManager, EnvcHttpServer, type ServedEnv } from "../../server/index.js";
 import { parseJsonOrdered, stringifyOrdered } from "../../runtime/index.js";
 
@@ -324,6 +327,107 @@ describe("limits", () => {
       expect(m.size).toBe(0);
       expect(closed).toBe(true);
     } finally {
+      m.shutdown();
+    }
+  });
+});
+
+describe("edges of the routes", () => {
+  it("HEAD is GET without a body; an unknown method on /mcp is 405; a seed past 2^53 is refused", async () => {
+    const head = await fetch(`${url}/health`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+    const put = await fetch(`${url}/mcp`, { method: "PUT", body: "{}" });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("POST, GET, DELETE");
+    expect(((await put.json()) as { error: { message: string } }).error.message).toBe("PUT is not allowed on /mcp (use POST, GET or DELETE)");
+    const big = await req("POST", "/sessions", { env: "Library", scenario: "marcus_settles_up", seed: 1e300 });
+    expect(big.status).toBe(400);
+    expect(big.json.error.message).toContain('"seed" must be an integer >= 0');
+    const route = await req("GET", "/nowhere");
+    expect(route.json.error.message).toContain("GET /health");
+  });
+
+  it("a server started without MCP says so at /mcp", async () => {
+    const m = new SessionManager(envs);
+    const h = new EnvcHttpServer(m, { mcp: false, log: () => undefined });
+    const base = (await h.listen(0)).url;
+    try {
+      const r = await req("POST", "/mcp", { jsonrpc: "2.0", id: 1, method: "initialize" }, base);
+      expect(r.status).toBe(404);
+      expect(r.json.error.message).toContain("--no-mcp");
+      expect((await req("GET", "/nowhere", undefined, base)).json.error.message).not.toContain("/mcp");
+    } finally {
+      await h.close();
+      m.shutdown();
+    }
+  });
+});
+
+describe("MCP over streamable HTTP, in process with the SDK's client", () => {
+  const connect = async (base: string, query: string) => {
+    const client = new Client({ name: "envc-test", version: "1.0.0" });
+    const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp?${query}`));
+    await client.connect(transport);
+    return { client, transport };
+  };
+
+  it("renderer= and seed= in the URL reach the session; errors read once, without a doubled prefix", async () => {
+    const { client, transport } = await connect(url, "env=Library&renderer=taubench&seed=7");
+    try {
+      const r = await client.callTool({ name: "get_member", arguments: { member_id: "NOPE" } });
+      expect(r.isError).toBe(true);
+      expect((r.content as { text: string }[])[0]!.text).toMatch(/^Error: /);
+      const ret = await client.callTool({ name: "return_copy", arguments: { copy_id: "C1012" } });
+      const fines = JSON.parse((ret.content as { text: string }[])[0]!.text).fines;
+      expect(fines[0].fine_id).not.toBe("F_1"); // seed 7 moved the id counter
+      expect((await client.listResources()).resources.map((x) => x.uri)).toEqual(["envc://session", "envc://state"]);
+      // a session from the default state has no reward and no task
+      const err = await client.readResource({ uri: "envc://reward" }).catch((e: Error) => e);
+      expect((err as Error).message).toMatch(/^MCP error -32600: Session \S+ was created from a state, not a scenario, so it has no checks to verify$/);
+      const none = await client.readResource({ uri: "envc://nope" }).catch((e: Error) => e);
+      expect((none as Error).message).toBe("MCP error -32602: No resource envc://nope (there are: envc://session, envc://state)");
+      const p = await client.getPrompt({ name: "task" }).catch((e: Error) => e);
+      expect((p as Error).message).toBe("MCP error -32602: No prompt task (this session has no scenario)");
+    } finally {
+      await transport.terminateSession();
+      await client.close();
+    }
+  });
+
+  it("a bad seed or renderer in the URL fails the connection with the reason", async () => {
+    await expect(connect(url, "env=Library&seed=abc")).rejects.toThrow(/seed in the MCP URL must be an integer >= 0, got 'abc'/);
+    await expect(connect(url, "env=Library&renderer=xml")).rejects.toThrow(/renderer must be one of json, envscaler, taubench/);
+  });
+
+  it("idle expiry of the envc session ends its MCP session; a refused attach leaves the session as it was", async () => {
+    let now = 5_000_000;
+    const m = new SessionManager(envs, { idleTimeoutMs: 60_000, now: () => now });
+    const h = new EnvcHttpServer(m, { log: () => undefined });
+    const base = (await h.listen(0)).url;
+    try {
+      const { client } = await connect(base, "env=Library&scenario=marcus_settles_up");
+      expect(m.size).toBe(1);
+      expect(h.mcp!.size).toBe(1);
+      now += 61_000;
+      expect(m.sweep()).toBe(1);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(h.mcp!.size).toBe(0);
+      await expect(client.listTools()).rejects.toThrow(/No MCP session/);
+      await client.close();
+
+      // attaching without the Accept header the transport wants is refused: the HTTP session lives on, unchanged
+      const s = (await req("POST", "/sessions", { env: "Library", scenario: "marcus_settles_up" }, base)).json.session;
+      const refused = await fetch(`${base}/mcp?session=${s}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "x", version: "1" } } }),
+      });
+      expect(refused.status).toBe(406);
+      expect(h.mcp!.size).toBe(0);
+      expect((await req("GET", `/sessions/${s}`, undefined, base)).status).toBe(200);
+    } finally {
+      await h.close();
       m.shutdown();
     }
   });

@@ -1,6 +1,8 @@
 // `envc serve`'s usage errors through runCli, in process: they are reported before anything
-// listens, with exit code 2 for bad usage and 1 for specs with errors.
+// listens, with exit code 2 for bad usage and 1 for specs with errors. And the options reaching
+// the server: the CLI as a process with every limit set, driven over HTTP, stopped by SIGINT.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -30,7 +32,7 @@ describe("envc serve usage", () => {
     const r = await runEnvc(["serve", path.join(dir, "broken.env")]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/error ENV2\d{3}/);
-    expect(r.err).toContain("fix the specs first");
+    expect(r.err).toContain("fix the inputs first (envc check");
   });
 
   it("--stdio needs one environment and a scenario that exists", async () => {
@@ -51,4 +53,47 @@ describe("envc serve usage", () => {
     expect(r.out).toContain("docs/serving.md");
     expect(r.out).toContain("--max-sessions");
   });
+});
+
+describe("envc serve options, in a real process", () => {
+  it("--max-sessions, --max-body, --idle-timeout, --renderer, --no-checks and --no-mcp reach the server; SIGINT stops it", async () => {
+    const root = path.resolve(new URL("../..", import.meta.url).pathname);
+    const proc = spawn(process.execPath, ["--import", "tsx", "cli/index.ts", "serve", "specs/library", "--port", "0",
+      "--max-sessions", "1", "--max-body", "300", "--idle-timeout", "3", "--renderer", "taubench", "--no-checks", "--no-mcp"], { cwd: root });
+    let err = "";
+    proc.stderr.on("data", (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        proc.stdout.on("data", (d) => {
+          out += d;
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        void exited.then((code) => reject(new Error(`envc serve exited with ${code}: ${err}`)));
+      });
+      const post = async (p: string, body: string) => {
+        const r = await fetch(url + p, { method: "POST", body });
+        return { status: r.status, json: (await r.json()) as any };
+      };
+      const health = (await (await fetch(`${url}/health`)).json()) as { maxSessions: number };
+      expect(health.maxSessions).toBe(1);
+      const a = await post("/sessions", JSON.stringify({ env: "Library", scenario: "marcus_settles_up" }));
+      expect(a.status).toBe(201);
+      expect(a.json).toMatchObject({ renderer: "taubench", checks: false });
+      const b = await post("/sessions", JSON.stringify({ env: "Library", scenario: "marcus_settles_up" }));
+      expect(b.status).toBe(503);
+      expect((await post("/sessions", JSON.stringify({ env: "Library", state: { pad: "x".repeat(400) } }))).json.error.code).toBe("body_too_large");
+      expect((await post("/mcp", "{}")).json.error.message).toContain("--no-mcp");
+      await new Promise((r) => setTimeout(r, 3500)); // past --idle-timeout 3, counted from the last use of a
+      const gone = await fetch(`${url}/sessions/${a.json.session}`);
+      expect(((await gone.json()) as any).error.code).toBe("session_expired");
+      proc.kill("SIGINT");
+      expect(await exited).toBe(0);
+      expect(err).toContain("envc serve: stopping");
+    } finally {
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+    }
+  }, 60_000);
 });
