@@ -39,6 +39,9 @@ export function examplesIn(description: string | undefined): string[] {
   return out;
 }
 
+/** Parameter names that want a record's key: `order_id`, `item_ids`, `to_account`. */
+const ID_LIKE = /(^|_)id$|_ids?$|^(to|from)_/;
+
 /** How many records of a table are searched for one that refers to a picked record. */
 const REFERRER_WINDOW = 64;
 
@@ -111,7 +114,7 @@ export class ArgMaker {
    */
   private hints: string[] = [];
   /** the hints that are keys of some table: what id-like parameters want */
-  private hintKeys: string[] = [];
+  private hintKeys: string[] | null = null;
   private live?: Environment;
   /** the live state's tables, in sources.tables order */
   private liveTables: Table[] = [];
@@ -128,7 +131,7 @@ export class ArgMaker {
     this.current = plan.literals;
     const args: Record<string, unknown> = {};
     this.hints = [];
-    this.hintKeys = [];
+    this.hintKeys = null;
     this.live = live;
     this.liveTables = this.sources.tables.map((t) => live.table(t)!);
     for (let i = 0; i < plan.params.length; i++) {
@@ -167,11 +170,17 @@ export class ArgMaker {
     }
   }
 
+  /** The hints that are keys of some table, worked out when an id-like parameter asks. */
+  private keyHints(): string[] {
+    if (!this.hintKeys) this.hintKeys = this.hints.filter((h) => this.liveTables.some((t) => t.has(h)));
+    return this.hintKeys;
+  }
+
   private addStrings(value: unknown, depth = 0) {
     if (typeof value === "string") {
       if (value.length > 0 && value.length < 64) {
         this.hints.push(value);
-        for (const t of this.liveTables) if (t.has(value)) { this.hintKeys.push(value); break; }
+        this.hintKeys = null;
       }
     } else if (value && typeof value === "object" && depth < 3) {
       if (Array.isArray(value)) for (const v of value) this.addStrings(v, depth + 1);
@@ -254,7 +263,10 @@ export class ArgMaker {
       case "string":
       case "ref": {
         if (edge) return this.pick(["", "nope", "X".repeat(300), " ", "ÄΩ🙂"], rand);
-        if (this.hintKeys.length && r < 0.5 && /(^|_)id$|_ids?$|^(to|from)_/.test(name)) return this.pick(this.hintKeys, rand);
+        if (r < 0.5 && this.hints.length && ID_LIKE.test(name)) {
+          const keys = this.keyHints();
+          if (keys.length) return this.pick(keys, rand);
+        }
         if (this.hints.length && r < 0.35) return this.pick(this.hints, rand);
         const fromState = this.fromState(name, live, rand);
         if (typeof fromState === "string" && r < 0.85) return fromState;
