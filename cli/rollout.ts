@@ -4,10 +4,8 @@
 // concurrency, retries, progress), writes the trajectories as JSONL (atomically, in input
 // order), a report beside them, and prints the metrics.
 import { Option, type Command } from "commander";
-import { hasErrors } from "../compiler/diagnostics.js";
 import { writeAtomic } from "../compiler/project.js";
 import { RENDERERS, stringifyOrdered, type RendererName } from "../runtime/index.js";
-import { loadServedEnvs } from "../server/load.js";
 import { Progress } from "../synth/llm/progress.js";
 import { metricsOf, summaryLines } from "../synth/report.js";
 import {
@@ -15,7 +13,8 @@ import {
   type RolloutMode, type RolloutTrajectory,
 } from "../agent/rollout.js";
 import { STOP_MARKER } from "../agent/user-sim.js";
-import { type Io, ExitError, int, printDiagnostics, summary, usage } from "./common.js";
+import { type Io, ExitError, int, usage } from "./common.js";
+import { loadOrExit } from "./serve.js";
 import { addLlmOptions, checkLlmOutputs, checkWritable, llmClient, num, reportBeside, reportIoErrors, type LlmCliOptions } from "./synth.js";
 
 interface RolloutCli extends LlmCliOptions {
@@ -70,22 +69,7 @@ Docs: docs/cli.md#envc-rollout-inputs, docs/serving.md#trajectories-and-export`)
       if (!o.out.endsWith(".jsonl")) usage(io, `--out ${o.out}: name the trajectories file *.jsonl`);
       if (o.mode === "task" && o.userModel) usage(io, "--user-model is for --mode conversation (the simulated user); task mode has no user model");
       const mode: RolloutMode = o.mode ?? (o.userModel ? "conversation" : "task");
-      let loaded;
-      try {
-        loaded = await loadServedEnvs([...inputs, ...(o.dataset ?? []).filter((d) => !inputs.includes(d))]);
-      } catch (err) {
-        usage(io, (err as Error).message);
-      }
-      const { envs, diagnostics, sources, skipped } = loaded;
-      if (loaded.specFiles === 0) {
-        printDiagnostics(io, diagnostics, sources, "short");
-        usage(io, "no spec files found");
-      }
-      if (hasErrors(diagnostics)) {
-        printDiagnostics(io, diagnostics, sources, "pretty");
-        io.err(`envc rollout: ${summary(diagnostics)}; fix the inputs first (envc verify ${inputs.join(" ")})`);
-        throw new ExitError(1);
-      }
+      const { envs, skipped } = await loadOrExit(io, [...inputs, ...(o.dataset ?? []).filter((d) => !inputs.includes(d))], "rollout", `envc verify ${inputs.join(" ")}`);
       for (const s of skipped) io.err(`warning: scenario ${s.env}/${s.scenario} is left out: ${s.diagnostic.message.split("\n")[0]}`);
       let scenarios;
       try {
