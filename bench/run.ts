@@ -218,7 +218,7 @@ if (!only || only === "fuzz") {
 }
 
 if (!only || only === "mutate") {
-  // envc mutate on every bundled spec with a small, fixed budget: a sample of at most 24 mutants
+  // envc mutate on every bundled spec with a small, fixed budget: a sample of at most 60 mutants
   // per spec (seed 1), 50 fuzz runs of up to 20 calls each, the scenarios and the committed
   // examples (specs/*/examples.jsonl); the average mutation score
   const { mutateSpec } = await import("../compiler/fuzz/mutate.js");
@@ -226,7 +226,7 @@ if (!only || only === "mutate") {
   const found = await findSpecFiles([path.join(root, "specs")]);
   const checked = await Promise.all(found.files.map((f) => checkFile(f)));
   attachScenarioFiles(checked);
-  const PER_SPEC = 24;
+  const PER_SPEC = 60;
   const scores: number[] = [];
   let mutants = 0;
   const t0 = performance.now();
