@@ -54,6 +54,22 @@ export async function checkAll(inputs: string[]) {
   return { found, specs, sources, diagnostics };
 }
 
+/** checkAll, for verbs that need every input to check: no specs is a usage error, errors exit 1. */
+export async function checkAllOrExit(io: Io, inputs: string[]) {
+  const checked = await checkAll(inputs);
+  const { found, sources, diagnostics } = checked;
+  if (found.files.length === 0) {
+    printDiagnostics(io, diagnostics, sources, "pretty");
+    usage(io, "no spec files found");
+  }
+  if (hasErrors(diagnostics)) {
+    printDiagnostics(io, diagnostics, sources, "pretty");
+    io.err("fix the specs first");
+    throw new ExitError(1);
+  }
+  return checked;
+}
+
 export function usage(io: Io, message: string): never {
   io.err(`envc: ${message}`);
   throw new ExitError(2);

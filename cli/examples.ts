@@ -5,14 +5,13 @@
 import * as path from "node:path";
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { hasErrors } from "../compiler/diagnostics.js";
 import { writeAtomic } from "../compiler/project.js";
 import { loadDefinition } from "../compiler/load.js";
 import { seedStateSources } from "../compiler/fuzz/seeds.js";
 import {
   findExamples, examplesToJsonl, includeEpisodes, expectationsFileOf, defaultExamplesFile, loadExamples, firstExampleMismatch, ExamplesError,
 } from "../compiler/fuzz/examples.js";
-import { type Io, ExitError, checkAll, printDiagnostics, usage, int } from "./common.js";
+import { type Io, ExitError, checkAllOrExit, usage, int } from "./common.js";
 
 interface ExamplesCliOptions {
   seed: number;
@@ -42,13 +41,7 @@ export function registerExamples(program: Command, io: Io) {
     .option("--init <state>", "the initial state of included episodes that name none")
     .addHelpText("after", "\nExamples start from the spec's state.json and scenario states (named by path) or from generated\nstates (written inline). Check them with: envc examples SPEC --check, or\nenvc replay SPEC --episodes examples.jsonl --expect examples.expect.jsonl")
     .action(async (inputs: string[], opts: ExamplesCliOptions) => {
-      const { found, specs, sources, diagnostics } = await checkAll(inputs);
-      if (found.files.length === 0) usage(io, "no spec files found");
-      if (hasErrors(diagnostics)) {
-        printDiagnostics(io, diagnostics, sources, "pretty");
-        io.err("fix the specs first");
-        throw new ExitError(1);
-      }
+      const { specs } = await checkAllOrExit(io, inputs);
       const envSpecs = specs.filter((s) => s.env && !s.scenariosFor);
       if (opts.out && envSpecs.length !== 1) usage(io, `--out names one file, but ${envSpecs.length} specs were given`);
       let failed = 0;

@@ -3,13 +3,12 @@
 // spec and, on a finding, the shrunk counterexample and the files `envc replay` reproduces.
 import * as path from "node:path";
 import { Option, type Command } from "commander";
-import { hasErrors } from "../compiler/diagnostics.js";
 import { writeAtomic } from "../compiler/project.js";
 import { loadDefinition } from "../compiler/load.js";
 import { fuzzEnv, coverageReport, type FuzzReport } from "../compiler/fuzz/engine.js";
 import { seedStates } from "../compiler/fuzz/seeds.js";
 import { stringifyOrdered } from "../runtime/index.js";
-import { type Io, ExitError, checkAll, printDiagnostics, usage, int } from "./common.js";
+import { type Io, ExitError, checkAllOrExit, int } from "./common.js";
 
 interface FuzzCliOptions {
   seed: number;
@@ -34,13 +33,7 @@ export function registerFuzz(program: Command, io: Io) {
     .option("--no-generated", "start only from the sample and scenario states, not from generated ones")
     .addOption(new Option("--format <format>", "human text or one JSON document").choices(["pretty", "json"]).default("pretty"))
     .action(async (inputs: string[], opts: FuzzCliOptions) => {
-      const { found, specs, sources, diagnostics } = await checkAll(inputs);
-      if (found.files.length === 0) usage(io, "no spec files found");
-      if (hasErrors(diagnostics)) {
-        printDiagnostics(io, diagnostics, sources, "pretty");
-        io.err("fix the specs first");
-        throw new ExitError(1);
-      }
+      const { specs } = await checkAllOrExit(io, inputs);
       const reports: (FuzzReport & { spec: string; files?: string[] })[] = [];
       for (const spec of specs) {
         if (!spec.env) continue;

@@ -2,13 +2,12 @@
 // each spec given, N scenarios written by the model, verified as `envc verify` does and
 // repaired from the diagnostics; the kept ones go to a JSONL dataset.
 import type { Command } from "commander";
-import { hasErrors } from "../compiler/diagnostics.js";
 import { writeAtomic } from "../compiler/project.js";
 import type { IEnv } from "../compiler/ir.js";
 import type { CheckedSpec } from "../compiler/pipeline.js";
 import { Progress } from "../synth/llm/progress.js";
 import { writeScenarios } from "../synth/scenarios.js";
-import { type Io, ExitError, checkAll, printDiagnostics, usage, int } from "./common.js";
+import { type Io, checkAllOrExit, usage, int } from "./common.js";
 import { addLlmOptions, checkLlmOutputs, checkWritable, finishRun, llmClient, reportBeside, reportIoErrors, type LlmCliOptions } from "./synth.js";
 
 interface ScenCli extends LlmCliOptions {
@@ -30,16 +29,7 @@ export function registerScen(program: Command, io: Io) {
       .option("--min-steps <n>", "fewest tool calls in a reference solution", int(1), 2),
   ).action(async (inputs: string[], o: ScenCli) => {
     if (!o.out.endsWith(".jsonl")) usage(io, `--out ${o.out}: name the dataset *.jsonl, so that \`envc verify\` reads it as one`);
-    const { found, specs, sources, diagnostics } = await checkAll(inputs);
-    if (found.files.length === 0) {
-      printDiagnostics(io, diagnostics, sources, "pretty");
-      usage(io, "no spec files found");
-    }
-    if (hasErrors(diagnostics)) {
-      printDiagnostics(io, diagnostics, sources, "pretty");
-      io.err("fix the specs first");
-      throw new ExitError(1);
-    }
+    const { specs } = await checkAllOrExit(io, inputs);
     const envs = specs.filter((s): s is CheckedSpec & { env: IEnv } => !!s.env && !s.scenariosFor);
     const names = new Map<string, string>();
     for (const s of envs) {
