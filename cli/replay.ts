@@ -9,7 +9,7 @@ import { loadDataset } from "../compiler/dataset.js";
 import { renderPretty } from "../compiler/diagnostics.js";
 import type { IScenario } from "../compiler/ir.js";
 import {
-  Environment, RENDERERS, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, runEpisode, scoreEpisode,
+  Environment, RENDERERS, JsonLinesError, parseJsonLines, stringifyOrdered, runEpisode, scoreEpisode,
   compareEpisode, expectationOf, type RendererName, type EnvDefinition, type EpisodeCall, type EpisodeExpectation,
   type Reward,
 } from "../runtime/index.js";
@@ -54,23 +54,13 @@ export function registerReplay(program: Command, io: Io) {
 
 /** JSONL lines as values; a bad line stops with file:line:col. */
 function parseJsonl(io: Io, text: string, file: string): { line: number; value: Record<string, unknown> }[] {
-  const out: { line: number; value: Record<string, unknown> }[] = [];
-  text.split("\n").forEach((raw, i) => {
-    if (!raw.trim()) return;
-    let value: unknown;
-    try {
-      value = parseJsonOrdered(raw);
-    } catch (err) {
-      io.err(`${file}:${i + 1}:${err instanceof JsonSyntaxError ? err.column : 1}: ${(err as Error).message}`);
-      throw new ExitError(2);
-    }
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      io.err(`${file}:${i + 1}:1: expected a JSON object`);
-      throw new ExitError(2);
-    }
-    out.push({ line: i + 1, value: value as Record<string, unknown> });
-  });
-  return out;
+  try {
+    return parseJsonLines(text, file);
+  } catch (err) {
+    if (!(err instanceof JsonLinesError)) throw err;
+    io.err(err.message);
+    throw new ExitError(2);
+  }
 }
 
 /** An environment from a state file: read, parsed and validated, each failure a clear error. */

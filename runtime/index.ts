@@ -9,5 +9,5 @@ export { arith } from "./arith.js";
 export { Store, Table } from "./store.js";
 export {
   pyRound, pyFloatStr, pyMod, deepEqual, cloneJson, deepFreeze, parseJsonOrdered, stringifyOrdered, orderedKeys,
-  KEY_ORDER, dateAdd, datetimeAdd, daysBetween, dateOf, isDate, isDatetime, toText, JsonSyntaxError,
+  KEY_ORDER, dateAdd, datetimeAdd, daysBetween, dateOf, isDate, isDatetime, toText, JsonSyntaxError, JsonLinesError, parseJsonLines,
 } from "./values.js";

@@ -339,6 +339,33 @@ let N = 0;
  * non-enumerable KEY_ORDER property listing its keys in the order of the text (a duplicate key
  * keeps its first position and its last value). Throws JsonSyntaxError.
  */
+/** A JSONL line that is not a JSON object; the message starts with `file:line:col:`. */
+export class JsonLinesError extends Error {
+  constructor(message: string, readonly line: number) {
+    super(message);
+    this.name = "JsonLinesError";
+  }
+}
+
+/** The non-blank lines of a JSONL text, each a JSON object (key order kept), with line numbers. */
+export function parseJsonLines(text: string, file: string): { line: number; value: Record<string, unknown> }[] {
+  const out: { line: number; value: Record<string, unknown> }[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    if (!raw.trim()) continue;
+    let value: unknown;
+    try {
+      value = parseJsonOrdered(raw);
+    } catch (err) {
+      throw new JsonLinesError(`${file}:${i + 1}:${err instanceof JsonSyntaxError ? err.column : 1}: ${(err as Error).message}`, i + 1);
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new JsonLinesError(`${file}:${i + 1}:1: expected a JSON object`, i + 1);
+    out.push({ line: i + 1, value: value as Record<string, unknown> });
+  }
+  return out;
+}
+
 export function parseJsonOrdered(text: string): unknown {
   S = text;
   P = 0;

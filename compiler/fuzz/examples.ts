@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import {
-  Environment, StateError, renderResult, runEpisode, expectationOf, stringifyOrdered, changedRecords, compareEpisode, parseJsonOrdered,
+  Environment, StateError, renderResult, runEpisode, expectationOf, stringifyOrdered, changedRecords, compareEpisode, parseJsonOrdered, parseJsonLines, JsonLinesError,
   type CallResult, type EnvDefinition, type EpisodeExpectation,
 } from "../../runtime/index.js";
 import type { IEnv } from "../ir.js";
@@ -278,20 +278,16 @@ function jsonLines(file: string): { line: number; value: Record<string, unknown>
   } catch (err) {
     throw new ExamplesError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const out: { line: number; value: Record<string, unknown> }[] = [];
-  text.split("\n").forEach((raw, i) => {
-    if (!raw.trim()) return;
-    let value: unknown;
-    try {
-      value = parseJsonOrdered(raw);
-    } catch (err) {
-      throw new ExamplesError(`${file}:${i + 1}: not JSON: ${(err as Error).message}`);
-    }
-    if (!value || typeof value !== "object" || Array.isArray(value) || typeof (value as { id?: unknown }).id !== "string")
-      throw new ExamplesError(`${file}:${i + 1}: expected a JSON object with a string "id"`);
-    out.push({ line: i + 1, value: value as Record<string, unknown> });
-  });
-  return out;
+  let lines: { line: number; value: Record<string, unknown> }[];
+  try {
+    lines = parseJsonLines(text, file);
+  } catch (err) {
+    if (err instanceof JsonLinesError) throw new ExamplesError(err.message);
+    throw err;
+  }
+  for (const { line, value } of lines)
+    if (typeof value.id !== "string") throw new ExamplesError(`${file}:${line}:1: expected a string "id"`);
+  return lines;
 }
 
 /** Read an episodes file and its expectations (`expectationsFileOf`), initial state files once each. */

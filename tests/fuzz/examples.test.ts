@@ -132,7 +132,7 @@ describe("envc examples", () => {
     writeFileSync(episodes, readFileSync(episodes, "utf8") + "{not json\n");
     const broken = await runEnvc(["examples", file, "--check"]);
     expect(broken.code).toBe(2);
-    expect(broken.err).toMatch(/examples\.jsonl:\d+: not JSON/);
+    expect(broken.err).toMatch(/examples\.jsonl:\d+:\d+: /);
   });
 
   it("includes given episodes, keeps them when recording again, and names a bad one", async () => {

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   KEY_ORDER, JsonSyntaxError, cloneJson, dateAdd, dateOf, datetimeAdd, daysBetween, deepEqual, deepFreeze, isDate,
-  isDatetime, orderedKeys, parseJsonOrdered, pyFloatStr, pyMod, pyRound, stringifyOrdered, toText,
+  isDatetime, orderedKeys, parseJsonOrdered, pyFloatStr, pyMod, pyRound, stringifyOrdered, toText, parseJsonLines,
+  JsonLinesError,
 } from "../../runtime/values.js";
 
 const HAS_PYTHON = (() => {
@@ -1073,5 +1074,19 @@ describe("datetimeAdd", () => {
     expect(() => datetimeAdd("2024-01-01T10:00", NaN)).toThrow(/minutes must be a finite number/);
     expect(() => datetimeAdd("2024-01-01T10:00", Infinity)).toThrow(RangeError);
     expect(() => datetimeAdd("9999-12-31T23:59", 1)).toThrow(/outside years 0001-9999/);
+  });
+});
+
+describe("parseJsonLines", () => {
+  it("gives each non-blank line as an object with its number, key order kept", () => {
+    const lines = parseJsonLines('{"b":1,"a":2}\n\n  \n{"id":"x"}\n', "f.jsonl");
+    expect(lines.map((l) => l.line)).toEqual([1, 4]);
+    expect(Object.keys(lines[0]!.value)).toEqual(["b", "a"]);
+  });
+
+  it("names the file, line and column of a bad line, and refuses non-objects", () => {
+    expect(() => parseJsonLines('{"a":1}\n{"a": tru}\n', "f.jsonl")).toThrow(/^f\.jsonl:2:\d+: /);
+    expect(() => parseJsonLines("[1, 2]\n", "f.jsonl")).toThrow("f.jsonl:1:1: expected a JSON object");
+    expect(() => parseJsonLines("[1]", "f.jsonl")).toThrow(JsonLinesError);
   });
 });
