@@ -42,13 +42,6 @@ export function examplesIn(description: string | undefined): string[] {
 /** Parameter names that want a record's key: `order_id`, `item_ids`, `to_account`. */
 const ID_LIKE = /(^|_)id$|_ids?$|^(to|from)_/;
 
-/** How many records of a table are searched for one that refers to a picked record. */
-const REFERRER_WINDOW = 64;
-
-function refersTo(rec: Record<string, unknown>, key: string): boolean {
-  for (const k in rec) if (rec[k] === key) return true;
-  return false;
-}
 
 /** Number and string literals a tool's body uses, with those of the helpers it calls. */
 export interface Literals {
@@ -141,7 +134,8 @@ export class ArgMaker {
       this.described = plan.described[i]!;
       const v = this.value(p.type, p.name, live, rand, 0);
       args[p.name] = v;
-      if (typeof v === "string") this.noteRelated(v, live, start, rand);
+      // hints serve the parameters still to come: the last one needs none
+      if (typeof v === "string" && i < plan.params.length - 1) this.noteRelated(v, live, start, rand);
     }
     return args;
   }
@@ -155,19 +149,35 @@ export class ArgMaker {
     if (rand() < 0.5) {
       // a record of another table that refers to it (an invitation of the event, a loan of the copy)
       const table = this.pick(this.sources.tables, rand)!;
-      const values = start.table(table)!.values() as Record<string, unknown>[];
-      const from = Math.floor(rand() * values.length);
-      // a window, not the whole table: on a big state (tau-bench's 1,000 orders) a full scan
-      // per argument cost more than the call being fuzzed
-      const window = Math.min(values.length, REFERRER_WINDOW);
-      for (let i = 0; i < window; i++) {
-        const r = values[(from + i) % values.length]!;
-        if (refersTo(r, key)) {
-          this.addStrings(r);
-          break;
-        }
-      }
+      const referrers = this.referrersIn(start, table).get(key);
+      if (referrers) this.addStrings(referrers[Math.floor(rand() * referrers.length)]);
     }
+  }
+
+  /**
+   * Per start state and table: each string a record holds in a top-level field, and the records
+   * holding it. Built once per start state (runs fork a few dozen of them), where scanning a
+   * table per argument cost more than the call being fuzzed on tau-bench's 1,000 orders.
+   */
+  private referrers = new WeakMap<Environment, Map<string, Map<string, Record<string, unknown>[]>>>();
+
+  private referrersIn(start: Environment, table: string): Map<string, Record<string, unknown>[]> {
+    let byTable = this.referrers.get(start);
+    if (!byTable) this.referrers.set(start, (byTable = new Map()));
+    let index = byTable.get(table);
+    if (!index) {
+      index = new Map();
+      for (const rec of start.table(table)!.values() as Record<string, unknown>[])
+        for (const k in rec) {
+          const v = rec[k];
+          if (typeof v !== "string") continue;
+          const list = index.get(v);
+          if (!list) index.set(v, [rec]);
+          else if (list[list.length - 1] !== rec) list.push(rec);
+        }
+      byTable.set(table, index);
+    }
+    return index;
   }
 
   /** The hints that are keys of some table, worked out when an id-like parameter asks. */
