@@ -24,7 +24,7 @@ interface MutateCliOptions {
 export function registerMutate(program: Command, io: Io) {
   program
     .command("mutate")
-    .description("mutation testing: mutate the spec's tools, fuzz each mutant and verify its scenarios; print the mutation score and the survivors")
+    .description("mutation testing: mutate the spec's tools; fuzz each mutant, verify its scenarios and replay its recorded examples; print the mutation score and the survivors")
     .argument("<spec>", "a .env file, or a folder holding one (its `scenarios for` files are used)")
     .option("--seed <n>", "fuzz seed, and the seed of the sample taken with --max-mutants", int(0), 1)
     .option("--runs <n>", "fuzz runs per mutant", int(1), 100)
