@@ -104,16 +104,24 @@ export type RolloutTrajectory = Trajectory & {
   user_usage?: { prompt_tokens: number; completion_tokens: number };
 };
 
-/** The assistant message as the trajectory keeps it: function calls with ids and JSON-text arguments. */
-function assistantMessage(m: { content: string | null; tool_calls?: unknown[] }, step: number): { message: TrajectoryMessage & { role: "assistant" }; calls: TrajectoryToolCall[] } {
+/**
+ * The assistant message as the trajectory keeps it: function calls with ids and JSON-text
+ * arguments. Ids are made unique within the episode (`used`): some servers give every call the
+ * same id ("call_0") or none, and a tool result must say which call it answers (OpenAI's
+ * fine-tuning, and `envc export`, refuse a message with two calls of one id).
+ */
+function assistantMessage(m: { content: string | null; tool_calls?: unknown[] }, step: number, used: Set<string>): { message: TrajectoryMessage & { role: "assistant" }; calls: TrajectoryToolCall[] } {
   const calls: TrajectoryToolCall[] = [];
   (m.tool_calls ?? []).forEach((raw, i) => {
     const c = raw as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown }; custom?: { name?: unknown; input?: unknown } };
     const fn = c.function ?? (c.custom ? { name: c.custom.name, arguments: c.custom.input } : undefined);
     const name = typeof fn?.name === "string" && fn.name ? fn.name : "(unnamed)";
     const args = fn?.arguments;
+    let id = typeof c.id === "string" && c.id ? c.id : `call_${step}_${i}`;
+    for (let n = 2; used.has(id); n++) id = `${typeof c.id === "string" && c.id ? c.id : `call_${step}_${i}`}_${n}`;
+    used.add(id);
     calls.push({
-      id: typeof c.id === "string" && c.id ? c.id : `call_${step}_${i}`,
+      id,
       type: "function",
       function: { name, arguments: typeof args === "string" ? args : args === undefined ? "" : JSON.stringify(args) },
     });
@@ -133,6 +141,7 @@ async function runEpisode(manager: SessionManager, item: EpisodeItem, agent: Llm
   let ended: Trajectory["ended"] = "error";
   let error: string | undefined;
   const seed = o.seed + sample;
+  const callIds = new Set<string>();
 
   /** Agent turns until it answers in text (its text) or the step limit (undefined). */
   const agentTurns = async (): Promise<string | undefined> => {
@@ -141,7 +150,7 @@ async function runEpisode(manager: SessionManager, item: EpisodeItem, agent: Llm
       const answer = await agent.chat({ messages: messages as ChatMessage[], tools: tools as never, seed });
       usage.prompt_tokens += answer.usage.promptTokens;
       usage.completion_tokens += answer.usage.completionTokens;
-      const { message, calls } = assistantMessage(answer.message, steps);
+      const { message, calls } = assistantMessage(answer.message, steps, callIds);
       steps++;
       messages.push(message);
       if (calls.length === 0) return message.content ?? "";

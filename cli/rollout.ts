@@ -3,6 +3,7 @@
 // runs `--samples K` episodes each through the shared LLM options of `envc synth` (cache,
 // concurrency, retries, progress), writes the trajectories as JSONL (atomically, in input
 // order), a report beside them, and prints the metrics.
+import * as path from "node:path";
 import { Option, type Command } from "commander";
 import { writeAtomic } from "../compiler/project.js";
 import { RENDERERS, stringifyOrdered, type RendererName } from "../runtime/index.js";
@@ -68,8 +69,14 @@ Docs: docs/cli.md#envc-rollout-inputs, docs/serving.md#trajectories-and-export`)
     .action(async (inputs: string[], o: RolloutCli) => {
       if (!o.out.endsWith(".jsonl")) usage(io, `--out ${o.out}: name the trajectories file *.jsonl`);
       if (o.mode === "task" && o.userModel) usage(io, "--user-model is for --mode conversation (the simulated user); task mode has no user model");
+      for (const d of o.dataset ?? []) if (!d.endsWith(".jsonl")) usage(io, `--dataset ${d}: a dataset is a JSONL file of scenarios (*.jsonl)`);
       const mode: RolloutMode = o.mode ?? (o.userModel ? "conversation" : "task");
-      const { envs, skipped } = await loadOrExit(io, [...inputs, ...(o.dataset ?? []).filter((d) => !inputs.includes(d))], "rollout", `envc verify ${inputs.join(" ")}`);
+      const reportFile = o.report ?? reportBeside(o.out);
+      if (path.resolve(reportFile) === path.resolve(o.out)) usage(io, `--report ${reportFile} is the --out file: name another file for the report`);
+      // a dataset named as an input too, however spelled, is loaded once (twice would be duplicate ids)
+      const given = new Set(inputs.map((i) => path.resolve(i)));
+      const all = [...inputs, ...[...new Set(o.dataset ?? [])].filter((d) => !given.has(path.resolve(d)))];
+      const { envs, skipped } = await loadOrExit(io, all, "rollout", `envc verify ${all.join(" ")}`);
       for (const s of skipped) io.err(`warning: scenario ${s.env}/${s.scenario} is left out: ${s.diagnostic.message.split("\n")[0]}`);
       let scenarios;
       try {
@@ -84,17 +91,21 @@ Docs: docs/cli.md#envc-rollout-inputs, docs/serving.md#trajectories-and-export`)
       // both roles unless the user has its own model
       const user = mode === "conversation" && userModel !== agent.config.model ? llmClient(io, { ...o, model: userModel }) : undefined;
       const items = episodesOf(scenarios, o.samples);
-      const reportFile = o.report ?? reportBeside(o.out);
       // refuse outputs that cannot be written before any request is sent
       await checkWritable(io, o.out, "file", "--out");
       await checkLlmOutputs(io, o, reportFile);
       await reportIoErrors(io, async () => {
         const started = performance.now();
         const progress = new Progress("rollouts", items.length);
-        const { trajectories, fatal } = await rollout(items, agent, user, {
-          mode, samples: o.samples, maxSteps: o.maxSteps, seed: o.seed, userTemperature: o.userTemperature, renderer: o.renderer, checks: o.checks,
-        }, progress);
-        progress.stop();
+        let result;
+        try {
+          result = await rollout(items, agent, user, {
+            mode, samples: o.samples, maxSteps: o.maxSteps, seed: o.seed, userTemperature: o.userTemperature, renderer: o.renderer, checks: o.checks,
+          }, progress);
+        } finally {
+          progress.stop(); // a bar left running would garble the error printed after it
+        }
+        const { trajectories, fatal } = result;
 
         const done = trajectories.filter((t): t is RolloutTrajectory => t !== undefined);
         for (const t of done) if (t.ended === "error") io.err(`episode ${t.env}/${t.scenario} sample ${t.sample} ended early: ${t.error}`);
@@ -117,7 +128,10 @@ Docs: docs/cli.md#envc-rollout-inputs, docs/serving.md#trajectories-and-export`)
           io.err(`envc: ${fatal.message}${o.cache !== false ? `; the answers received so far are cached in ${o.cache}: rerun to resume` : ""}; nothing written to ${o.out}`);
           throw new ExitError(1);
         }
-        if (done.length && done.every((t) => t.ended === "error")) throw new ExitError(1);
+        if (done.length && done.every((t) => t.ended === "error")) {
+          io.err(`envc: every episode ended with an error (the first: ${done[0]!.error}); the trajectories are in ${o.out}`);
+          throw new ExitError(1);
+        }
       });
     });
 }

@@ -3,10 +3,13 @@
 // solution as tool calls (one per turn, chosen by how many tool results it has seen) and then
 // answers in text; for Amelia's scenario it first makes two mistakes (an unknown tool, arguments
 // that are not JSON), which come back as observations. The scripted user says the task, then
-// thanks the agent with the stop marker. Also: --samples 2 (seeds 0 and 1), a rerun that sends
-// nothing, the step limit, `envc export` on the output, and the one-line errors.
+// thanks the agent with the stop marker. Also: --samples 2 (seeds 0 and 1), output order that
+// does not follow completion order (Marcus's answers are slow), a rerun that sends nothing, a
+// resume after a mid-run outage, the step limit in both modes (a user who never says the
+// marker), an environment fault recorded while the episode goes on, a server that repeats tool
+// call ids or rejects every request, `envc export` on the output, and the one-line errors.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { runEnvc } from "../helpers.js";
@@ -15,7 +18,7 @@ import { loadServedEnvs } from "../../server/load.js";
 import type { ScenarioDef } from "../../runtime/index.js";
 import { parseTrajectories, type Trajectory } from "../../agent/trajectory.js";
 import { STOP_MARKER } from "../../agent/user-sim.js";
-import { GOOD_STATE, shelfSpec } from "../synth/fixtures.js";
+import { GOOD_STATE, shelfSpec, withFault } from "../synth/fixtures.js";
 
 const LIBRARY = path.resolve("specs/library");
 let stub: OpenAiStub;
@@ -34,21 +37,52 @@ function scenarioOf(req: StubRequest): ScenarioDef {
   return s;
 }
 
+/** While set, the server fails (503) Amelia's requests after her third tool result: a mid-run outage. */
+let outage = false;
+
+/** The Shelf scenario's agent: a call that faults (an unknown id reaches a lookup without `else`), then the fix. */
+function shelfAgent(req: StubRequest): StubReply {
+  const seen = (req.body.messages as { role: string }[]).filter((m) => m.role === "tool").length;
+  if (seen === 0) return { toolCalls: [{ name: "rename", arguments: { book_id: "B9", title: "Dune (2nd ed.)" } }] };
+  if (seen === 1) return { toolCalls: [{ name: "rename", arguments: { book_id: "B1", title: "Dune (2nd ed.)" } }] };
+  return { content: "Renamed." };
+}
+
 function model(req: StubRequest): StubReply {
   const msgs: { role: string; content?: unknown }[] = req.body.messages;
+  if (text(msgs[0]!).startsWith("A small book shelf")) return shelfAgent(req);
   const sc = scenarioOf(req);
   if (!req.body.tools) {
+    if (req.body.model === "stub-chatty-user") return { content: msgs.length === 2 ? sc.task : "Anything else you can tell me?" };
     // the simulated user: the task first, then thanks and the stop marker
     return msgs.filter((m) => m.role === "assistant").length === 0 ? { content: sc.task } : { content: `Great, thank you. ${STOP_MARKER}` };
   }
-  const mistakes = sc.id === "amelia_returns_and_picks_up" ? 2 : 0;
   const seen = msgs.filter((m) => m.role === "tool").length;
+  if (req.body.model === "stub-rejects") return { status: 400, message: "the prompt is too long for this model" };
+  if (req.body.model === "stub-dup-ids") {
+    // a server that gives every call the same id: the whole solution as parallel calls, then text
+    return seen ? { content: "Done." } : { toolCalls: sc.solution.map((s) => ({ name: s.name, arguments: s.arguments, id: "call_0" })) };
+  }
+  const mistakes = sc.id === "amelia_returns_and_picks_up" ? 2 : 0;
+  if (outage && mistakes && seen >= 3) return { status: 503, message: "the server is overloaded" };
   if (seen === 0 && mistakes) return { toolCalls: [{ name: "renew_everything", arguments: {} }] };
   if (seen === 1 && mistakes) return { toolCalls: [{ name: "get_member", arguments: '{"member_id": "M006"' }] };
   const step = sc.solution[seen - mistakes];
   if (step) return { toolCalls: [{ name: step.name, arguments: step.arguments }], content: seen === mistakes ? "Let me look into it." : null };
   return { content: `All done for ${sc.id}.` };
 }
+
+/** A scenario for the Shelf spec of tests/synth/fixtures.ts (with `withFault`, renaming an unknown id faults). */
+const SHELF_SCENARIO = `
+scenario rename_dune "Rename Dune" {
+  init from "state.json"
+  task """Rename Dune (B1) to "Dune (2nd ed.)"."""
+  check "Is Dune renamed?": books["B1"].title == "Dune (2nd ed.)"
+  solution {
+    rename(book_id: "B1", title: "Dune (2nd ed.)")
+  }
+}
+`;
 
 const out = (name: string) => path.join(dir, name);
 const llmArgs = () => ["--base-url", stub.url, "--model", "stub-agent", "--cache", out("cache"), "--retry-base-ms", "5"];
@@ -74,7 +108,17 @@ beforeAll(async () => {
   writeFileSync(out("dataset.jsonl"), JSON.stringify(DATASET_LINE) + "\n");
   const loaded = await loadServedEnvs([LIBRARY, out("dataset.jsonl")]);
   scenarios = loaded.envs[0]!.scenarios.map((s) => s.def);
-  stub = await startOpenAiStub({ respond: model });
+  // Marcus's agent answers slowly, so his episodes finish last: the output order must not follow.
+  // (The delay is here, not the stub's `delayMs`: that one never answers after a delay on Node 20,
+  // where the request reads as destroyed once its body is consumed; it only serves timeouts.)
+  stub = await startOpenAiStub({
+    respond: async (req) => {
+      const reply = model(req);
+      if (req.body.tools && !text(req.body.messages[0]).startsWith("A small book shelf") && scenarioOf(req).id === "marcus_settles_up")
+        await new Promise((r) => setTimeout(r, 15));
+      return reply;
+    },
+  });
 });
 afterAll(async () => {
   await stub?.close();
@@ -181,6 +225,110 @@ describe("envc rollout, conversation mode", () => {
   });
 });
 
+describe("envc rollout, conversation mode, a user who never stops", () => {
+  it("ends at the step limit, the reward still scored", async () => {
+    const r = await runEnvc(["rollout", LIBRARY, "--scenario", "marcus_settles_up", "--user-model", "stub-chatty-user", "--max-steps", "8", "--out", out("chatty.jsonl"), ...llmArgs()]);
+    expect(r.err).not.toContain("internal error");
+    expect(r.code).toBe(0);
+    const [t] = read(out("chatty.jsonl"));
+    const marcus = scenarios.find((s) => s.id === "marcus_settles_up")!;
+    // 5 tool turns and a reply, then two more replies to "anything else?", then the limit
+    expect(t).toMatchObject({ mode: "conversation", ended: "step_limit", steps: 8 });
+    expect(t!.steps).toBe(marcus.solution.length + 3);
+    expect(t!.messages.filter((m) => m.role === "user").map(text)).toEqual([marcus.task, ...Array(3).fill("Anything else you can tell me?")]);
+    expect(t!.messages.at(-1)!.role).toBe("user");
+    expect(t!.reward.reward).toBe(1);
+    expect(r.err).toContain("ended: step_limit 1");
+  });
+});
+
+describe("envc rollout, environment faults", () => {
+  it("records a fault, returns it to the agent and goes on; the reward is null", async () => {
+    const shelf = out("faulty-shelf");
+    mkdirSync(shelf, { recursive: true });
+    writeFileSync(path.join(shelf, "shelf.env"), withFault(shelfSpec("Shelf")) + SHELF_SCENARIO);
+    writeFileSync(path.join(shelf, "state.json"), JSON.stringify(GOOD_STATE));
+    const r = await runEnvc(["rollout", shelf, "--out", out("faults.jsonl"), ...llmArgs()]);
+    expect(r.err).not.toContain("internal error");
+    expect(r.code).toBe(0);
+    const [t] = read(out("faults.jsonl"));
+    expect(t).toMatchObject({ env: "Shelf", scenario: "rename_dune", ended: "reply", steps: 3 });
+    expect(t!.faults).toHaveLength(1);
+    expect(t!.faults[0]).toMatchObject({ call: 0, error: expect.stringContaining("B9") });
+    expect(t!.faults[0]!.location).toMatch(/shelf\.env:\d+:\d+$/);
+    const tools = t!.messages.filter((m) => m.role === "tool").map((m) => JSON.parse(text(m)));
+    expect(tools[0]).toMatchObject({ ok: false, kind: "env_fault" });
+    expect(tools[1]).toMatchObject({ ok: true });
+    // the checks still ran (the rename after the fault took), but a faulted episode is unscored
+    expect(t!.reward).toMatchObject({ reward: null, passed: 1, total: 1, envFaults: 1, agentErrors: 0 });
+    expect(r.err).toContain("reward: mean -, 0 at 1, 1 unscored; faults: 1 in 1 episode");
+    // and `envc export --no-faults` leaves it out
+    const e = await runEnvc(["export", out("faults.jsonl"), "--no-faults", "--openai", out("faults-sft.jsonl")]);
+    expect(e.code).toBe(0);
+    expect(readFileSync(out("faults-sft.jsonl"), "utf8")).toBe("");
+  });
+});
+
+describe("envc rollout, resume and odd servers", () => {
+  it("resumes after the server failed mid-run: the rerun sends only what is missing, same episodes", async () => {
+    const argv = ["rollout", LIBRARY, "--scenario", "amelia_returns_and_picks_up", "--scenario", "marcus_settles_up", "--out", out("resumed.jsonl"),
+      "--base-url", stub.url, "--model", "stub-agent", "--cache", out("cache-resume"), "--retries", "0"];
+    const before = stub.chats().length;
+    outage = true;
+    let r;
+    try {
+      r = await runEnvc(argv);
+    } finally {
+      outage = false;
+    }
+    expect(r.code).toBe(1);
+    const answered = stub.chats().length - before - 1; // the one 503 is not cached
+    expect(answered).toBeGreaterThan(3);
+    const lines = r.err.split("\n").filter((l) => l.startsWith("envc:"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/503.*rerun to resume; nothing written to /);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(existsSync(out("resumed.jsonl"))).toBe(false);
+
+    const r2 = await runEnvc(argv);
+    expect(r2.code).toBe(0);
+    const marcus = scenarios.find((s) => s.id === "marcus_settles_up")!;
+    const amelia = scenarios.find((s) => s.id === "amelia_returns_and_picks_up")!;
+    const total = marcus.solution.length + 1 + amelia.solution.length + 3;
+    expect(r2.err).toContain(`requests: ${total - answered} sent, ${answered} cache hits`);
+    // the same episodes as sample 0 of the first run (the stub numbers its call ids per answer,
+    // and counts prompt tokens by characters, ids included)
+    const ids = (t: Trajectory) => JSON.stringify({ ...t, usage: null }).replace(/call_\d+_\d+/g, "call");
+    const first = read(out("task.jsonl")).filter((t) => t.sample === 0);
+    expect(read(out("resumed.jsonl")).map(ids)).toEqual(first.map(ids));
+  });
+
+  it("makes tool call ids unique when the server repeats them", async () => {
+    const r = await runEnvc(["rollout", LIBRARY, "--scenario", "marcus_settles_up", "--out", out("dup.jsonl"), ...llmArgs().map((a) => (a === "stub-agent" ? "stub-dup-ids" : a))]);
+    expect(r.code).toBe(0);
+    const [t] = read(out("dup.jsonl"));
+    const calls = t!.messages.flatMap((m) => (m.role === "assistant" ? m.tool_calls ?? [] : []));
+    expect(calls.map((c) => c.id)).toEqual(["call_0", "call_0_2", "call_0_3", "call_0_4", "call_0_5"]);
+    expect(t!.messages.filter((m) => m.role === "tool").map((m) => (m as { tool_call_id: string }).tool_call_id)).toEqual(calls.map((c) => c.id));
+    expect(t!.reward.reward).toBe(1);
+    const e = await runEnvc(["export", out("dup.jsonl"), "--openai", out("dup-sft.jsonl")]);
+    expect(e.code).toBe(0);
+    expect(raw(out("dup-sft.jsonl"))).toHaveLength(1);
+  });
+
+  it("a server that rejects every request: each episode ends in an error, exit 1 with one envc line", async () => {
+    const r = await runEnvc(["rollout", LIBRARY, "--scenario", "marcus_settles_up", "--out", out("rejected.jsonl"), ...llmArgs().map((a) => (a === "stub-agent" ? "stub-rejects" : a))]);
+    expect(r.code).toBe(1);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(r.err).toContain("episode Library/marcus_settles_up sample 0 ended early: ");
+    const lines = r.err.split("\n").filter((l) => l.startsWith("envc:"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^envc: every episode ended with an error \(the first: .*too long for this model\)/);
+    expect(read(out("rejected.jsonl"))).toHaveLength(1); // valid, though it has no agent turn
+    expect(raw(out("rejected.jsonl"))[0]).toMatchObject({ ended: "error", steps: 0, error: expect.stringContaining("too long for this model") });
+  });
+});
+
 describe("envc rollout --dataset", () => {
   it("rolls out only the dataset's scenarios", async () => {
     const r = await runEnvc(["rollout", LIBRARY, "--dataset", out("dataset.jsonl"), "--out", out("dataset-run.jsonl"), ...llmArgs()]);
@@ -222,6 +370,42 @@ describe("envc rollout errors", () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^envc: unknown scenario 'nope' \(there are: marcus_settles_up, /);
     expect(r.err.split("\n")).toHaveLength(1);
+  });
+
+  it.each([
+    ["an unknown environment", ["--env", "Nope"], /^envc: no environment named 'Nope' among the inputs \(there are: Library\)$/],
+    ["--samples 0", ["--samples", "0"], /^error: option '--samples <k>' argument '0' is invalid\. expected an integer >= 1/],
+    ["--max-steps 0", ["--max-steps", "0"], /^error: option '--max-steps <n>' argument '0' is invalid/],
+    ["a missing dataset", ["--dataset", "@/missing.jsonl"], /^envc: cannot read the dataset .*missing\.jsonl: no such file$/],
+    ["a dataset that is not JSONL", ["--dataset", "@/scenarios.json"], /^envc: --dataset .*scenarios\.json: a dataset is a JSONL file of scenarios \(\*\.jsonl\)$/],
+    ["an empty dataset", ["--dataset", "@/empty.jsonl"], /^envc: .*empty\.jsonl holds no scenarios of the environment given$/],
+    ["--out naming a folder", ["--out", "@/folder.jsonl"], /^envc: --out .*folder\.jsonl is a folder: name a file$/],
+    ["--out not JSONL", ["--out", "@/x.json"], /^envc: --out .*x\.json: name the trajectories file \*\.jsonl$/],
+    ["--report the same file as --out", ["--report", "@/x.jsonl"], /^envc: --report .*x\.jsonl is the --out file: name another file for the report$/],
+    ["--user-model in task mode", ["--mode", "task", "--user-model", "u"], /^envc: --user-model is for --mode conversation/],
+  ])("%s: one line, exit 2, no request", async (_what, extra, message) => {
+    mkdirSync(out("folder.jsonl"), { recursive: true });
+    writeFileSync(out("empty.jsonl"), "");
+    const before = stub.requests.length;
+    const argv = ["rollout", LIBRARY, "--out", out("x.jsonl"), ...llmArgs(), ...extra.map((a) => a.replace("@", dir))];
+    const r = await runEnvc(argv);
+    expect(r.code).toBe(2);
+    expect(r.err.split("\n")[0]).toMatch(message);
+    expect(r.err.split("\n").filter((l) => !l.startsWith("(run with --help"))).toHaveLength(1);
+    expect(stub.requests.length).toBe(before);
+    expect(existsSync(out("x.jsonl"))).toBe(false);
+  });
+
+  it("a malformed dataset: its file:line:col, exit 1, no request", async () => {
+    writeFileSync(out("broken.jsonl"), JSON.stringify(DATASET_LINE) + "\n{not json\n");
+    const before = stub.requests.length;
+    const r = await runEnvc(["rollout", LIBRARY, "--dataset", out("broken.jsonl"), "--out", out("x.jsonl"), ...llmArgs()]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${out("broken.jsonl")}:2:2`);
+    expect(r.err).toMatch(/Line 2 is not valid JSON/);
+    expect(r.err.split("\n").at(-1)).toMatch(/^envc rollout: 1 error, 0 warnings; fix the inputs first \(envc verify .*broken\.jsonl\)$/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(stub.requests.length).toBe(before);
   });
 
   it("inputs without scenarios: one line, exit 2", async () => {
