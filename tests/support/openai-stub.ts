@@ -118,7 +118,8 @@ export async function startOpenAiStub(options: StubOptions = {}): Promise<OpenAi
     }
     if (reply.delayMs) {
       await new Promise((r) => setTimeout(r, reply!.delayMs));
-      if (res.destroyed || req.destroyed) return; // the client gave up (timeout)
+      // the client gave up (timeout); req.destroyed is already true once the body was read
+      if (res.destroyed) return;
     }
     if ("status" in reply)
       return send(res, reply.status, { error: { message: reply.message ?? `scripted ${reply.status}`, type: reply.status === 429 ? "rate_limit_exceeded" : "server_error" } }, reply.headers);
