@@ -17,6 +17,7 @@ import { attachScenarioFiles, checkSource, type CheckedSpec } from "../pipeline.
 import { verifyScenarios } from "../verify.js";
 import { fuzzEnv, type Finding } from "./engine.js";
 import { firstExampleMismatch, type LoadedExample } from "./examples.js";
+import { prng } from "./args.js";
 
 export const OPERATORS = [
   "drop-require",
@@ -380,18 +381,6 @@ export function applyMutant(source: string, m: Pick<Mutant, "edits">): string {
   let out = source;
   for (const e of [...m.edits].sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return out;
-}
-
-/** A deterministic PRNG (mulberry32) for sampling. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Up to n of the mutants, chosen by seed, kept in their order. */
