@@ -80,7 +80,7 @@ export class ArgMaker {
   private literals = new Map<string, Literals>();
   /** the literals of the tool being called: boundaries (`days <= 31`) and codes worth trying */
   private current: Literals = { numbers: [], strings: [] };
-  constructor(private env: IEnv) {
+  constructor(env: IEnv) {
     for (const t of env.tools) if (t.kind !== "fn") this.literals.set(t.name, collectLiterals(env, t));
     const keysOf = new Map<string, string>();
     const fieldOf = new Map<string, { table: string; field: string }[]>();
@@ -108,7 +108,6 @@ export class ArgMaker {
   private hints: string[] = [];
   /** the hints that are keys of some table: what id-like parameters want */
   private hintKeys: string[] | null = null;
-  private live?: Environment;
   /** the live state's tables, in sources.tables order */
   private liveTables: Table[] = [];
   /** examples given in the description of the parameter being drawn ("e.g. 2024-04") */
@@ -125,7 +124,6 @@ export class ArgMaker {
     const args: Record<string, unknown> = {};
     this.hints = [];
     this.hintKeys = null;
-    this.live = live;
     this.liveTables = this.sources.tables.map((t) => live.table(t)!);
     for (let i = 0; i < plan.params.length; i++) {
       const p = plan.params[i]!;
@@ -135,13 +133,13 @@ export class ArgMaker {
       const v = this.value(p.type, p.name, live, rand, 0);
       args[p.name] = v;
       // hints serve the parameters still to come: the last one needs none
-      if (typeof v === "string" && i < plan.params.length - 1) this.noteRelated(v, live, start, rand);
+      if (typeof v === "string" && i < plan.params.length - 1) this.noteRelated(v, start, rand);
     }
     return args;
   }
 
   /** If `key` names a record, remember its string fields and those of a record referring to it. */
-  private noteRelated(key: string, live: Environment, start: Environment, rand: () => number) {
+  private noteRelated(key: string, start: Environment, rand: () => number) {
     for (const t of this.liveTables) {
       const rec = t.get(key) as Record<string, unknown> | undefined;
       if (rec) this.addStrings(rec);

@@ -143,7 +143,6 @@ export function generatedPool(env: IEnv, def: EnvDefinition, seed: number, want:
 export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unknown[], options: FuzzOptions): FuzzReport {
   const started = performance.now();
   const tools = env.tools.filter((t) => t.kind !== "fn");
-  const byName = new Map(tools.map((t) => [t.name, t]));
   const tables = def.tables.map((t) => t.name);
   const maker = new ArgMaker(env);
   const coverage: ToolCoverage[] = tools.map((t) => ({

@@ -147,12 +147,16 @@ export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly Seed
   }
 
   const lineOf = (location: string) => Number(location.split(":").at(-2));
+  // successes are numbered per tool, in the sorted order
+  const okCount = new Map<string, number>();
   const examples: Example[] = [...found.values()]
     .sort((a, b) => a.tool - b.tool || (a.outcome.goal === "ok" ? 0 : lineOf(a.outcome.goal)) - (b.outcome.goal === "ok" ? 0 : lineOf(b.outcome.goal)))
-    .map((f) => ({ id: "", goal: f.outcome.goal, start: f.start, calls: f.calls, tool: tools[f.tool]!.name }))
-    .map((e, _i, all) => {
-      const n = e.goal === "ok" ? all.filter((x) => x.tool === e.tool && x.goal === "ok").indexOf(e) + 1 : 0;
-      return { id: e.goal === "ok" ? `${e.tool}.ok.${n}` : `${e.tool}.fails.L${lineOf(e.goal)}`, goal: e.goal, start: e.start, calls: e.calls };
+    .map((f) => {
+      const tool = tools[f.tool]!.name;
+      const goal = f.outcome.goal;
+      if (goal !== "ok") return { id: `${tool}.fails.L${lineOf(goal)}`, goal, start: f.start, calls: f.calls };
+      okCount.set(tool, (okCount.get(tool) ?? 0) + 1);
+      return { id: `${tool}.ok.${okCount.get(tool)}`, goal, start: f.start, calls: f.calls };
     });
 
   const unreached: string[] = [];
@@ -168,9 +172,13 @@ export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly Seed
  * what an earlier recording included. The same episode included twice is added once.
  */
 export function includeEpisodes(set: ExampleSet, def: EnvDefinition, file: string, defaultInit?: string, onlyIncluded = false): number {
+  // start states from files, by absolute path: an episode on one of them reuses it
   const byFile = new Map<string, number>();
+  const files = new Map<string, unknown>();
   set.starts.forEach((s, i) => {
-    if (s.seed?.file) byFile.set(path.resolve(s.seed.file), i);
+    if (!s.seed?.file) return;
+    byFile.set(path.resolve(s.seed.file), i);
+    files.set(path.resolve(s.seed.file), s.seed.state);
   });
   const ids = new Set(set.examples.map((e) => e.id));
   let added = 0;
@@ -178,54 +186,34 @@ export function includeEpisodes(set: ExampleSet, def: EnvDefinition, file: strin
     if (onlyIncluded && value.goal !== "included") continue;
     const where = `${file}:${line}`;
     const id = value.id as string;
+    const calls = callsOf(value, where);
     if (ids.has(id)) {
       // the same episode again (included before, and now once more): nothing to add
-      const same = set.examples.find((e) => e.id === id && e.goal === "included" && stringifyOrdered(e.calls) === stringifyOrdered(value.calls));
+      const same = set.examples.find((e) => e.id === id && e.goal === "included" && stringifyOrdered(e.calls) === stringifyOrdered(calls));
       if (same) continue;
       throw new ExamplesError(`${where}: example id '${id}' is already taken`);
     }
-    if (!Array.isArray(value.calls) || value.calls.some((c) => !c || typeof (c as { name?: unknown }).name !== "string"))
-      throw new ExamplesError(`${where}: "calls" must be a list of {name, arguments}`);
-    let start: number;
-    const initial = value.initial;
-    if (initial === undefined || typeof initial === "string") {
-      const stateFile = initial === undefined ? defaultInit : path.resolve(path.dirname(file), initial);
-      if (!stateFile) throw new ExamplesError(`${where}: the episode names no initial state; give it one or pass a default initial state file`);
-      const abs = path.resolve(stateFile);
-      const known = byFile.get(abs);
-      if (known !== undefined) start = known;
-      else {
-        let state: unknown;
-        try {
-          state = parseJsonOrdered(readFileSync(abs, "utf8"));
-        } catch (err) {
-          throw new ExamplesError(`${where}: cannot read the initial state ${stateFile}: ${(err as Error).message}`);
-        }
-        try {
-          set.starts.push({ env: Environment.createFrom(def, state), seed: { state, file: abs } });
-        } catch (err) {
-          if (!(err instanceof StateError)) throw err;
-          throw new ExamplesError(`${where}: the initial state ${stateFile} is not valid: ${err.message.split("\n")[0]}`);
-        }
-        start = set.starts.length - 1;
-        byFile.set(abs, start);
-      }
-    } else if (initial && typeof initial === "object" && !Array.isArray(initial)) {
+    const initial = value.initial === undefined && defaultInit !== undefined ? path.resolve(defaultInit) : value.initial;
+    if (initial === undefined) throw new ExamplesError(`${where}: the episode names no initial state; give it one or pass a default initial state file`);
+    const { state, file: stateFile } = initialStateOf(initial, file, where, files);
+    let start = stateFile === undefined ? undefined : byFile.get(stateFile);
+    if (start === undefined) {
       try {
-        set.starts.push({ env: Environment.createFrom(def, initial) });
+        set.starts.push({ env: Environment.createFrom(def, state), ...(stateFile ? { seed: { state, file: stateFile } } : {}) });
       } catch (err) {
         if (!(err instanceof StateError)) throw err;
-        throw new ExamplesError(`${where}: its initial state is not valid: ${err.message.split("\n")[0]}`);
+        throw new ExamplesError(`${where}: the initial state${stateFile ? ` ${initial}` : ""} is not valid: ${err.message.split("\n")[0]}`);
       }
       start = set.starts.length - 1;
-    } else throw new ExamplesError(`${where}: "initial" must be a state object or a path to one`);
-    set.examples.push({ id, goal: "included", start, calls: value.calls as FuzzCall[] });
+      if (stateFile) byFile.set(stateFile, start);
+    }
+    set.examples.push({ id, goal: "included", start, calls });
     ids.add(id);
     added++;
     // a tool the search never got to succeed may succeed here
-    const run = runEpisode(set.starts[start]!.env, value.calls as FuzzCall[], EXAMPLE_RENDERER);
+    const run = runEpisode(set.starts[start]!.env, calls, EXAMPLE_RENDERER);
     run.results.forEach((r, i) => {
-      if (r.ok) set.unreached = set.unreached.filter((u) => u !== `${(value.calls as FuzzCall[])[i]!.name} never succeeded`);
+      if (r.ok) set.unreached = set.unreached.filter((u) => u !== `${calls[i]!.name} never succeeded`);
     });
   }
   return added;
@@ -294,29 +282,44 @@ function jsonLines(file: string): { line: number; value: Record<string, unknown>
 export function loadExamples(episodesFile: string): LoadedExample[] {
   const expectFile = expectationsFileOf(episodesFile);
   const expected = new Map(jsonLines(expectFile).map(({ value }) => [value.id as string, value as unknown as EpisodeExpectation]));
-  const states = new Map<string, unknown>();
+  const files = new Map<string, unknown>();
   const out: LoadedExample[] = [];
   for (const { line, value } of jsonLines(episodesFile)) {
     const id = value.id as string;
     const where = `${episodesFile}:${line}`;
     const exp = expected.get(id);
     if (!exp) throw new ExamplesError(`${where}: example '${id}' has no expectation in ${expectFile}; re-record with envc examples`);
-    if (!Array.isArray(value.calls)) throw new ExamplesError(`${where}: "calls" must be a list of {name, arguments}`);
-    let initial = value.initial;
-    if (typeof initial === "string") {
-      const file = path.resolve(path.dirname(episodesFile), initial);
-      if (!states.has(file)) {
-        try {
-          states.set(file, parseJsonOrdered(readFileSync(file, "utf8")));
-        } catch (err) {
-          throw new ExamplesError(`${where}: cannot read the initial state ${initial}: ${(err as Error).message}`);
-        }
-      }
-      initial = states.get(file);
-    } else if (!initial || typeof initial !== "object") throw new ExamplesError(`${where}: "initial" must be a state object or a path to one`);
-    out.push({ id, initial, calls: value.calls as FuzzCall[], expected: exp });
+    const calls = callsOf(value, where);
+    out.push({ id, initial: initialStateOf(value.initial, episodesFile, where, files).state, calls, expected: exp });
   }
   return out;
+}
+
+/** An episode line's calls: a list of {name, arguments}. */
+function callsOf(value: Record<string, unknown>, where: string): FuzzCall[] {
+  if (!Array.isArray(value.calls) || value.calls.some((c) => !c || typeof (c as { name?: unknown }).name !== "string"))
+    throw new ExamplesError(`${where}: "calls" must be a list of {name, arguments}`);
+  return value.calls as FuzzCall[];
+}
+
+/**
+ * An episode's initial state: a state object, or a path (relative to the episodes file) to a
+ * state file, read once into `files` (absolute path -> state), so episodes on one file share it.
+ */
+function initialStateOf(initial: unknown, episodesFile: string, where: string, files: Map<string, unknown>): { state: unknown; file?: string } {
+  if (typeof initial === "string") {
+    const file = path.resolve(path.dirname(episodesFile), initial);
+    if (!files.has(file)) {
+      try {
+        files.set(file, parseJsonOrdered(readFileSync(file, "utf8")));
+      } catch (err) {
+        throw new ExamplesError(`${where}: cannot read the initial state ${initial}: ${(err as Error).message}`);
+      }
+    }
+    return { state: files.get(file), file };
+  }
+  if (initial && typeof initial === "object" && !Array.isArray(initial)) return { state: initial };
+  throw new ExamplesError(`${where}: "initial" must be a state object or a path to one`);
 }
 
 /**
