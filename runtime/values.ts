@@ -339,9 +339,12 @@ let N = 0;
  * non-enumerable KEY_ORDER property listing its keys in the order of the text (a duplicate key
  * keeps its first position and its last value). Throws JsonSyntaxError.
  */
-/** A JSONL line that is not a JSON object; the message starts with `file:line:col:`. */
+/**
+ * A JSONL line that is not a JSON object; the message starts with `file:line:col:`. `syntax` is
+ * the JSON parser's complaint, absent when the line is JSON but not an object.
+ */
 export class JsonLinesError extends Error {
-  constructor(message: string, readonly line: number) {
+  constructor(message: string, readonly line: number, readonly syntax?: string) {
     super(message);
     this.name = "JsonLinesError";
   }
@@ -358,7 +361,7 @@ export function parseJsonLines(text: string, file: string): { line: number; valu
     try {
       value = parseJsonOrdered(raw);
     } catch (err) {
-      throw new JsonLinesError(`${file}:${i + 1}:${err instanceof JsonSyntaxError ? err.column : 1}: ${(err as Error).message}`, i + 1);
+      throw new JsonLinesError(`${file}:${i + 1}:${err instanceof JsonSyntaxError ? err.column : 1}: ${(err as Error).message}`, i + 1, (err as Error).message);
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) throw new JsonLinesError(`${file}:${i + 1}:1: expected a JSON object`, i + 1);
     out.push({ line: i + 1, value: value as Record<string, unknown> });

@@ -5,7 +5,7 @@
 // and summary) or with embeddings from the server (cosine); the first in input order is kept
 // and gathers the task ids of its duplicates.
 import { z } from "zod";
-import { stringifyOrdered } from "../runtime/index.js";
+import { stringifyOrdered, parseJsonLines, JsonLinesError } from "../runtime/index.js";
 import type { LlmClient } from "./llm/client.js";
 import type { Progress } from "./llm/progress.js";
 import { TOPIC_SYSTEM, topicClassifyPrompt, topicDescribePrompt } from "./prompts.js";
@@ -49,20 +49,14 @@ export interface TopicOptions {
   minScore: number;
 }
 
+/** JSONL objects; a bad line is an InputError naming the file and line. */
 function parseJsonl(text: string, file: string): { line: number; value: Record<string, unknown> }[] {
-  const out: { line: number; value: Record<string, unknown> }[] = [];
-  text.split("\n").forEach((raw, i) => {
-    if (!raw.trim()) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(raw);
-    } catch (err) {
-      throw new InputError(`${file}:${i + 1}: not valid JSON (${(err as Error).message})`);
-    }
-    if (!v || typeof v !== "object" || Array.isArray(v)) throw new InputError(`${file}:${i + 1}: expected a JSON object`);
-    out.push({ line: i + 1, value: v as Record<string, unknown> });
-  });
-  return out;
+  try {
+    return parseJsonLines(text, file);
+  } catch (err) {
+    if (!(err instanceof JsonLinesError)) throw err;
+    throw new InputError(`${file}:${err.line}: ${err.syntax !== undefined ? `not valid JSON (${err.syntax})` : "expected a JSON object"}`);
+  }
 }
 
 /** Task texts from JSONL: `{"id": "t1", "task": "..."}` per line (`text` is accepted for `task`; the id defaults to the line number). */
