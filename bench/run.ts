@@ -12,8 +12,7 @@ import * as path from "node:path";
 import { checkSource } from "../compiler/pipeline.js";
 import { emitEnv } from "../compiler/emit.js";
 import { loadDefinition, loadScenarios } from "../compiler/load.js";
-import { findSpecFiles, checkFile } from "../compiler/project.js";
-import { attachScenarioFiles } from "../compiler/pipeline.js";
+import { checkInputs } from "../compiler/project.js";
 import { verifyScenarios, InitialStates, initialFileOf } from "../compiler/verify.js";
 import { fuzzEnv } from "../compiler/fuzz/engine.js";
 import { seedStates } from "../compiler/fuzz/seeds.js";
@@ -141,9 +140,7 @@ if (!only || only === "scenarios") {
   // verify: every bundled scenario (checks at the start, solution, broken variants), with the
   // initial states loaded once, as a run over a dataset amortizes them; and the same with each
   // round loading every initial state file afresh (parse, schema, references, invariants)
-  const found = await findSpecFiles([path.join(root, "specs")]);
-  const checked = await Promise.all(found.files.map((f) => checkFile(f)));
-  attachScenarioFiles(checked);
+  const { specs: checked } = await checkInputs([path.join(root, "specs")]);
   const suites = checked
     .filter((c) => c.env && c.env.scenarios.length)
     .map((c) => {
@@ -190,9 +187,7 @@ if (!only || only === "taubench") {
 if (!only || only === "fuzz") {
   // envc fuzz as the CLI runs it (sample state, scenario states, generated states), every
   // bundled spec; calls per second over all of them
-  const found = await findSpecFiles([path.join(root, "specs")]);
-  const checked = await Promise.all(found.files.map((f) => checkFile(f)));
-  attachScenarioFiles(checked);
+  const { specs: checked } = await checkInputs([path.join(root, "specs")]);
   const targets = checked.filter((c) => c.env && !c.scenariosFor).map((c) => ({
     env: c.env!, def: loadDefinition(c.env!), seeds: seedStates(c.file, c.env!).states,
   }));
@@ -223,9 +218,7 @@ if (!only || only === "mutate") {
   // examples (specs/*/examples.jsonl); the average mutation score
   const { mutateSpec } = await import("../compiler/fuzz/mutate.js");
   const { loadExamples, defaultExamplesFile } = await import("../compiler/fuzz/examples.js");
-  const found = await findSpecFiles([path.join(root, "specs")]);
-  const checked = await Promise.all(found.files.map((f) => checkFile(f)));
-  attachScenarioFiles(checked);
+  const { specs: checked } = await checkInputs([path.join(root, "specs")]);
   const PER_SPEC = 60;
   const scores: number[] = [];
   let mutants = 0;

@@ -5,7 +5,7 @@ import { InvalidArgumentError, Option } from "commander";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { renderPretty, renderShort, hasErrors, type Diagnostic } from "../compiler/diagnostics.js";
-import { findSpecFiles, checkFile, normalizePath } from "../compiler/project.js";
+import { checkInputs, findSpecFiles, checkFile, normalizePath } from "../compiler/project.js";
 import { attachScenarioFiles, type CheckedSpec } from "../compiler/pipeline.js";
 import type { IEnv } from "../compiler/ir.js";
 import { loadDefinition } from "../compiler/load.js";
@@ -44,15 +44,7 @@ export function summary(ds: Diagnostic[]): string {
   return `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`;
 }
 
-export async function checkAll(inputs: string[]) {
-  const found = await findSpecFiles(inputs);
-  const specs = [];
-  for (const f of found.files) specs.push(await checkFile(f));
-  attachScenarioFiles(specs);
-  const sources = new Map(specs.map((s) => [s.file, s.source]));
-  const diagnostics = [...found.problems, ...specs.flatMap((s) => s.diagnostics)];
-  return { found, specs, sources, diagnostics };
-}
+export const checkAll = checkInputs;
 
 /** checkAll, for verbs that need every input to check: no specs is a usage error, errors exit 1. */
 export async function checkAllOrExit(io: Io, inputs: string[]) {

@@ -4,7 +4,7 @@
 import { promises as fs, existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkSource, type CheckedSpec } from "./pipeline.js";
+import { checkSource, attachScenarioFiles, type CheckedSpec } from "./pipeline.js";
 import { emitEnv, type EmittedFile } from "./emit.js";
 import { makeDiagnostic, type Diagnostic } from "./diagnostics.js";
 
@@ -59,6 +59,20 @@ export async function checkFile(file: string): Promise<CheckedSpec> {
     return { file, source: "", diagnostics: [makeDiagnostic("ENV1006", file, ZERO_SPAN, `Cannot read ${file}: ${(err as Error).message}`)] };
   }
   return checkSource(source, file);
+}
+
+/**
+ * Find and check every spec under `inputs`, attach `scenarios for` files to their specs; the
+ * sources by file (for printing diagnostics) and every diagnostic, problems finding files first.
+ */
+export async function checkInputs(inputs: string[]): Promise<{ found: FoundFiles; specs: CheckedSpec[]; sources: Map<string, string>; diagnostics: Diagnostic[] }> {
+  const found = await findSpecFiles(inputs);
+  const specs: CheckedSpec[] = [];
+  for (const f of found.files) specs.push(await checkFile(f));
+  attachScenarioFiles(specs);
+  const sources = new Map(specs.map((s) => [s.file, s.source]));
+  const diagnostics = [...found.problems, ...specs.flatMap((s) => s.diagnostics)];
+  return { found, specs, sources, diagnostics };
 }
 
 export function envFolderName(file: string): string {

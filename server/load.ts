@@ -4,8 +4,8 @@
 // the spec, if any, as the default state. The only part of server/ that imports the compiler.
 import { existsSync, promises as fs } from "node:fs";
 import * as path from "node:path";
-import { findSpecFiles, checkFile } from "../compiler/project.js";
-import { attachScenarioFiles, type CheckedSpec } from "../compiler/pipeline.js";
+import { checkInputs } from "../compiler/project.js";
+import type { CheckedSpec } from "../compiler/pipeline.js";
 import { loadDataset } from "../compiler/dataset.js";
 import { hasErrors, type Diagnostic } from "../compiler/diagnostics.js";
 import { loadDefinition, loadScenarios } from "../compiler/load.js";
@@ -31,12 +31,7 @@ export interface LoadResult {
 export async function loadServedEnvs(inputs: string[]): Promise<LoadResult> {
   const datasetFiles = inputs.filter((i) => i.endsWith(".jsonl"));
   const specInputs = inputs.filter((i) => !i.endsWith(".jsonl"));
-  const found = await findSpecFiles(specInputs);
-  const specs: CheckedSpec[] = [];
-  for (const f of found.files) specs.push(await checkFile(f));
-  attachScenarioFiles(specs);
-  const sources = new Map(specs.map((s) => [s.file, s.source]));
-  const diagnostics: Diagnostic[] = [...found.problems, ...specs.flatMap((s) => s.diagnostics)];
+  const { found, specs, sources, diagnostics } = await checkInputs(specInputs);
   const extra = new Map<CheckedSpec, IScenario[]>();
   for (const file of datasetFiles) {
     let text: string;
