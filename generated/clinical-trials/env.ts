@@ -455,8 +455,8 @@ function tool_age_on($s: rt.Ctx, $a: any): any {
   const birth = $a.birth;
   const day = $a.day;
   let years =
-    rt.toInt(day.slice(0, 4), "specs/clinical-trials/clinical-trials.env:166:15") -
-    rt.toInt(birth.slice(0, 4), "specs/clinical-trials/clinical-trials.env:166:39");
+    rt.toInt(day.slice(0, 4), "specs/clinical-trials/clinical-trials.env:168:15") -
+    rt.toInt(birth.slice(0, 4), "specs/clinical-trials/clinical-trials.env:168:39");
   return day.slice(5, 10) < birth.slice(5, 10) ? years - 1 : years;
 }
 
@@ -468,7 +468,7 @@ function tool_open_serious($s: rt.Ctx, $a: any): any {
     (a: any) =>
       a.serious &&
       a.resolved_on == null &&
-      rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:171:76")
+      rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:173:76")
         .trial_id === trial_id,
   );
 }
@@ -547,7 +547,7 @@ function tool_find_participants($s: rt.Ctx, $a: any): any {
         (birth_date == null || p.birth_date === birth_date),
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:204:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:206:3");
   if (
     $s.checks &&
     !(
@@ -559,7 +559,7 @@ function tool_find_participants($s: rt.Ctx, $a: any): any {
       ) === found.length
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:205:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:207:3");
   return found;
 }
 
@@ -568,7 +568,7 @@ function tool_get_participant($s: rt.Ctx, $a: any): any {
   const participant_id = $a.participant_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:214:3");
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:216:3");
   let out = {
     participant: p,
     age: tool_age_on($s, { birth: p.birth_date, day: $s.g.today }),
@@ -582,7 +582,7 @@ function tool_get_participant($s: rt.Ctx, $a: any): any {
       .map((e: any) => ({
         enrollment_id: e.enrollment_id,
         trial_id: e.trial_id,
-        title: rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:220:80").title,
+        title: rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:222:80").title,
         site_id: e.site_id,
         status: e.status,
         enrolled_on: e.enrolled_on,
@@ -595,7 +595,7 @@ function tool_get_participant($s: rt.Ctx, $a: any): any {
       rt.count($s.t.consents.values(), (c: any) => c.participant_id === participant_id)
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:223:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:225:3");
   if (
     $s.checks &&
     !(
@@ -603,12 +603,12 @@ function tool_get_participant($s: rt.Ctx, $a: any): any {
         rt.count($s.t.enrollments.values(), (e: any) => e.participant_id === participant_id) &&
       out.enrollments.every(
         (x: any) =>
-          rt.must($s.t.enrollments, x.enrollment_id, "specs/clinical-trials/clinical-trials.env:225:34")
+          rt.must($s.t.enrollments, x.enrollment_id, "specs/clinical-trials/clinical-trials.env:227:34")
             .participant_id === participant_id,
       )
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:224:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:226:3");
   return out;
 }
 
@@ -637,11 +637,11 @@ function tool_list_trials($s: rt.Ctx, $a: any): any {
       (x: any) =>
         (status == null || x.status === status) &&
         x.enrolled + x.open_places ===
-          rt.must($s.t.trials, x.trial_id, "specs/clinical-trials/clinical-trials.env:239:96")
+          rt.must($s.t.trials, x.trial_id, "specs/clinical-trials/clinical-trials.env:241:96")
             .target_enrollment,
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:239:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:241:3");
   if (
     $s.checks &&
     !(
@@ -654,7 +654,7 @@ function tool_list_trials($s: rt.Ctx, $a: any): any {
       )
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:240:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:242:3");
   return out;
 }
 
@@ -664,13 +664,13 @@ function tool_check_eligibility($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:250:3");
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:252:3");
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:251:3");
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:253:3");
   let problems = tool_eligibility_problems($s, { p: p, t: t });
   let out = { eligible: problems.length === 0, problems: problems };
   if ($s.checks && !(out.eligible !== out.problems.length > 0))
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:254:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:256:3");
   return out;
 }
 
@@ -679,10 +679,10 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
   const site_id = $a.site_id ?? null;
   const days = $a.days;
   if (!(days >= 0 && days <= 90))
-    rt.fail("Look 0 to 90 days ahead", "specs/clinical-trials/clinical-trials.env:263:3");
+    rt.fail("Look 0 to 90 days ahead", "specs/clinical-trials/clinical-trials.env:265:3");
   if (site_id != null) {
     if (!$s.t.sites.has(site_id))
-      rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:265:5");
+      rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:267:5");
   }
   let until = rt.dateAdd($s.g.today, days);
   let out = rt.sorted(
@@ -693,7 +693,7 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
           v.status === "scheduled" &&
           v.scheduled_on <= until &&
           (site_id == null ||
-            rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:269:31")
+            rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:271:31")
               .site_id === site_id),
       )
       .map((v: any) => ({
@@ -701,18 +701,18 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
         participant_id: rt.must(
           $s.t.enrollments,
           v.enrollment_id,
-          "specs/clinical-trials/clinical-trials.env:270:55",
+          "specs/clinical-trials/clinical-trials.env:272:55",
         ).participant_id,
         name: rt.must(
           $s.t.participants,
-          rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:271:36")
+          rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:273:36")
             .participant_id,
-          "specs/clinical-trials/clinical-trials.env:271:23",
+          "specs/clinical-trials/clinical-trials.env:273:23",
         ).name,
         trial_id: rt.must(
           $s.t.enrollments,
           v.enrollment_id,
-          "specs/clinical-trials/clinical-trials.env:272:27",
+          "specs/clinical-trials/clinical-trials.env:274:27",
         ).trial_id,
         number: v.number,
         scheduled_on: v.scheduled_on,
@@ -724,19 +724,19 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !out.every(
       (x: any) =>
-        rt.must($s.t.visits, x.visit_id, "specs/clinical-trials/clinical-trials.env:275:23").status ===
+        rt.must($s.t.visits, x.visit_id, "specs/clinical-trials/clinical-trials.env:277:23").status ===
           "scheduled" &&
         x.scheduled_on <= rt.dateAdd($s.g.today, days) &&
         (site_id == null ||
           rt.must(
             $s.t.enrollments,
-            rt.must($s.t.visits, x.visit_id, "specs/clinical-trials/clinical-trials.env:276:59")
+            rt.must($s.t.visits, x.visit_id, "specs/clinical-trials/clinical-trials.env:278:59")
               .enrollment_id,
-            "specs/clinical-trials/clinical-trials.env:276:47",
+            "specs/clinical-trials/clinical-trials.env:278:47",
           ).site_id === site_id),
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:275:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:277:3");
   if (
     $s.checks &&
     !(
@@ -747,12 +747,12 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
           v.status === "scheduled" &&
           v.scheduled_on <= rt.dateAdd($s.g.today, days) &&
           (site_id == null ||
-            rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:278:65")
+            rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:280:65")
               .site_id === site_id),
       )
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:277:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:279:3");
   return out;
 }
 
@@ -760,12 +760,12 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
 function tool_safety_report($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:287:3");
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:289:3");
   let events = $s.t.adverse_events
     .values()
     .filter(
       (a: any) =>
-        rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:288:43")
+        rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:290:43")
           .trial_id === trial_id,
     );
   return {
@@ -786,11 +786,11 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
   const phone = $a.phone ?? null;
   const email = $a.email ?? null;
   if (!(name.trim() !== ""))
-    rt.fail("Give the participant's name", "specs/clinical-trials/clinical-trials.env:299:3");
+    rt.fail("Give the participant's name", "specs/clinical-trials/clinical-trials.env:301:3");
   if (!(birth_date < $s.g.today))
     rt.fail(
       `The birth date ${birth_date} is not in the past`,
-      "specs/clinical-trials/clinical-trials.env:300:3",
+      "specs/clinical-trials/clinical-trials.env:302:3",
     );
   let same = rt.find(
     $s.t.participants.values(),
@@ -799,7 +799,7 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
   if (same != null) {
     rt.fail(
       `${same.name} born ${birth_date} is already registered as ${same.participant_id}`,
-      "specs/clinical-trials/clinical-trials.env:303:5",
+      "specs/clinical-trials/clinical-trials.env:305:5",
     );
   }
   let p = rt.insertRec(
@@ -813,7 +813,7 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
       email: email,
       registered_on: $s.g.today,
     },
-    "specs/clinical-trials/clinical-trials.env:305:11",
+    "specs/clinical-trials/clinical-trials.env:307:11",
   );
   if (
     $s.checks &&
@@ -824,7 +824,7 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
       p.registered_on === $s.g.today
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:306:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:308:3");
   if (
     $s.checks &&
     !(
@@ -834,7 +834,7 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
       ) === 1
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:307:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:309:3");
   return p;
 }
 
@@ -845,19 +845,19 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
   const version = $a.version ?? null;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:317:3");
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:319:3");
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:318:3");
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:320:3");
   if (!["recruiting", "closed_to_enrollment"].includes(t.status))
     rt.fail(
       `${t.title} is ${t.status}; it is not collecting consent`,
-      "specs/clinical-trials/clinical-trials.env:319:3",
+      "specs/clinical-trials/clinical-trials.env:321:3",
     );
   let v = version ?? t.consent_version;
   if (!(v === t.consent_version))
     rt.fail(
       `Version ${rt.str(v, false)} is outdated; ${t.trial_id} uses consent version ${rt.str(t.consent_version, false)}`,
-      "specs/clinical-trials/clinical-trials.env:321:3",
+      "specs/clinical-trials/clinical-trials.env:323:3",
     );
   if (
     !!$s.t.consents
@@ -872,7 +872,7 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
   )
     rt.fail(
       `${p.name} has already signed version ${rt.str(v, false)} for ${t.trial_id}`,
-      "specs/clinical-trials/clinical-trials.env:322:3",
+      "specs/clinical-trials/clinical-trials.env:324:3",
     );
   let c = rt.insertRec(
     $s.t.consents,
@@ -883,10 +883,10 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
       version: v,
       signed_on: $s.g.today,
     },
-    "specs/clinical-trials/clinical-trials.env:324:11",
+    "specs/clinical-trials/clinical-trials.env:326:11",
   );
   if ($s.checks && !(c.version === t.consent_version && c.signed_on === $s.g.today && c.withdrawn_on == null))
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:325:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:327:3");
   return c;
 }
 
@@ -897,20 +897,20 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
   const site_id = $a.site_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:334:3");
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:336:3");
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:335:3");
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:337:3");
   let s = rt.orNull($s.t.sites.get(site_id));
-  if (s == null) rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:336:3");
+  if (s == null) rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:338:3");
   let problems = tool_eligibility_problems($s, { p: p, t: t }).join("; ");
   if (!(problems === ""))
-    rt.fail(`Cannot enroll: ${problems}`, "specs/clinical-trials/clinical-trials.env:338:3");
+    rt.fail(`Cannot enroll: ${problems}`, "specs/clinical-trials/clinical-trials.env:340:3");
   if (!(t.arms.length > 0 && t.visit_days.length > 0))
-    rt.fail(`${t.trial_id} has no arms or visits defined`, "specs/clinical-trials/clinical-trials.env:339:3");
+    rt.fail(`${t.trial_id} has no arms or visits defined`, "specs/clinical-trials/clinical-trials.env:341:3");
   if (!t.site_ids.includes(site_id))
-    rt.fail(`${s.name} does not run ${t.trial_id}`, "specs/clinical-trials/clinical-trials.env:340:3");
+    rt.fail(`${s.name} does not run ${t.trial_id}`, "specs/clinical-trials/clinical-trials.env:342:3");
   if (!s.active)
-    rt.fail(`${s.name} is not seeing participants`, "specs/clinical-trials/clinical-trials.env:341:3");
+    rt.fail(`${s.name} is not seeing participants`, "specs/clinical-trials/clinical-trials.env:343:3");
   let n = rt.count($s.t.enrollments.values(), (x: any) => x.trial_id === trial_id);
   let e = rt.insertRec(
     $s.t.enrollments,
@@ -921,13 +921,13 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
       site_id: site_id,
       arm: rt.at(
         t.arms,
-        rt.mod(n, t.arms.length, "specs/clinical-trials/clinical-trials.env:345:44"),
-        "specs/clinical-trials/clinical-trials.env:345:37",
+        rt.mod(n, t.arms.length, "specs/clinical-trials/clinical-trials.env:347:44"),
+        "specs/clinical-trials/clinical-trials.env:347:37",
       ),
       enrolled_on: $s.g.today,
       status: "enrolled",
     },
-    "specs/clinical-trials/clinical-trials.env:344:11",
+    "specs/clinical-trials/clinical-trials.env:346:11",
   );
   for (const d of [...t.visit_days] as any[]) {
     let day = rt.dateAdd($s.g.today, d);
@@ -941,12 +941,12 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
         scheduled_on: day,
         status: "scheduled",
       },
-      "specs/clinical-trials/clinical-trials.env:348:5",
+      "specs/clinical-trials/clinical-trials.env:350:5",
     );
   }
   let booked = $s.t.visits.values().filter((v: any) => v.enrollment_id === e.enrollment_id);
   if ($s.checks && !(booked.length === t.visit_days.length))
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:352:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:354:3");
   if (
     $s.checks &&
     !booked.every(
@@ -956,21 +956,21 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
         v.due_on ===
           rt.dateAdd(
             $s.g.today,
-            rt.at(t.visit_days, v.number - 1, "specs/clinical-trials/clinical-trials.env:354:58"),
+            rt.at(t.visit_days, v.number - 1, "specs/clinical-trials/clinical-trials.env:356:58"),
           ),
     )
-  )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:353:3");
-  if (
-    $s.checks &&
-    !(e.status === "enrolled" && e.site_id === site_id && e.enrolled_on === $s.g.today && s.active)
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:355:3");
   if (
     $s.checks &&
+    !(e.status === "enrolled" && e.site_id === site_id && e.enrolled_on === $s.g.today && s.active)
+  )
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:357:3");
+  if (
+    $s.checks &&
     !(tool_places_taken($s, { trial_id: trial_id }) <= t.target_enrollment && t.status === "recruiting")
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:356:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:358:3");
   return { enrollment_id: e.enrollment_id, visits: booked };
 }
 
@@ -980,19 +980,19 @@ function tool_record_visit($s: rt.Ctx, $a: any): any {
   const attended = $a.attended;
   const notes = $a.notes ?? null;
   let v = rt.orNull($s.t.visits.getW(visit_id));
-  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:366:3");
+  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:368:3");
   if (!(v.status === "scheduled"))
-    rt.fail(`Visit ${visit_id} is already ${v.status}`, "specs/clinical-trials/clinical-trials.env:367:3");
+    rt.fail(`Visit ${visit_id} is already ${v.status}`, "specs/clinical-trials/clinical-trials.env:369:3");
   if (!(v.scheduled_on <= $s.g.today))
     rt.fail(
       `Visit ${visit_id} is on ${v.scheduled_on}; record it on or after that day`,
-      "specs/clinical-trials/clinical-trials.env:368:3",
+      "specs/clinical-trials/clinical-trials.env:370:3",
     );
-  let e = rt.mustW($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:369:11");
+  let e = rt.mustW($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:371:11");
   if (!(e.status === "enrolled"))
     rt.fail(
       `Enrollment ${e.enrollment_id} is ${e.status}`,
-      "specs/clinical-trials/clinical-trials.env:370:3",
+      "specs/clinical-trials/clinical-trials.env:372:3",
     );
   v.status = attended ? "done" : "missed";
   v.notes = notes ?? v.notes;
@@ -1004,9 +1004,9 @@ function tool_record_visit($s: rt.Ctx, $a: any): any {
     e.ended_on = $s.g.today;
   }
   if ($s.checks && !(v.status === (attended ? "done" : "missed")))
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:378:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:380:3");
   if ($s.checks && !(all_done === (e.status === "finished")))
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:379:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:381:3");
   return { visit: v, enrollment_finished: all_done };
 }
 
@@ -1015,20 +1015,20 @@ function tool_reschedule_visit($s: rt.Ctx, $a: any): any {
   const visit_id = $a.visit_id;
   const new_date = $a.new_date;
   let v = rt.orNull($s.t.visits.getW(visit_id));
-  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:386:3");
+  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:388:3");
   if (!(v.status === "scheduled"))
-    rt.fail(`Visit ${visit_id} is ${v.status}`, "specs/clinical-trials/clinical-trials.env:387:3");
+    rt.fail(`Visit ${visit_id} is ${v.status}`, "specs/clinical-trials/clinical-trials.env:389:3");
   if (!(new_date >= $s.g.today))
-    rt.fail(`${new_date} is in the past`, "specs/clinical-trials/clinical-trials.env:388:3");
+    rt.fail(`${new_date} is in the past`, "specs/clinical-trials/clinical-trials.env:390:3");
   let shift = Math.abs(rt.daysBetween(v.due_on, new_date));
   if (!(shift <= $s.g.visit_window_days))
     rt.fail(
       `Visit ${rt.str(v.number, false)} is due ${v.due_on}; it may move at most ${rt.str($s.g.visit_window_days, false)} days (asked ${rt.str(shift, false)})`,
-      "specs/clinical-trials/clinical-trials.env:390:3",
+      "specs/clinical-trials/clinical-trials.env:392:3",
     );
   v.scheduled_on = new_date;
   if ($s.checks && !(v.scheduled_on === new_date && v.scheduled_on >= $s.g.today))
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:393:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:395:3");
   return v;
 }
 
@@ -1042,15 +1042,15 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
   const relatedness = $a.relatedness;
   let e = rt.orNull($s.t.enrollments.get(enrollment_id));
   if (e == null)
-    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:404:3");
+    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:406:3");
   if (!(description.trim() !== ""))
-    rt.fail("Describe the event", "specs/clinical-trials/clinical-trials.env:405:3");
+    rt.fail("Describe the event", "specs/clinical-trials/clinical-trials.env:407:3");
   if (!(onset_on <= $s.g.today))
-    rt.fail(`The onset ${onset_on} is in the future`, "specs/clinical-trials/clinical-trials.env:406:3");
+    rt.fail(`The onset ${onset_on} is in the future`, "specs/clinical-trials/clinical-trials.env:408:3");
   if (!(onset_on >= e.enrolled_on))
     rt.fail(
       `The onset is before enrollment on ${e.enrolled_on}`,
-      "specs/clinical-trials/clinical-trials.env:407:3",
+      "specs/clinical-trials/clinical-trials.env:409:3",
     );
   let a = rt.insertRec(
     $s.t.adverse_events,
@@ -1064,9 +1064,9 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
       onset_on: onset_on,
       reported_on: $s.g.today,
     },
-    "specs/clinical-trials/clinical-trials.env:408:11",
+    "specs/clinical-trials/clinical-trials.env:410:11",
   );
-  let t = rt.mustW($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:410:11");
+  let t = rt.mustW($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:412:11");
   let suspend =
     a.serious &&
     ["recruiting", "closed_to_enrollment"].includes(t.status) &&
@@ -1082,7 +1082,7 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
       a.onset_on === onset_on
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:415:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:417:3");
   if (
     $s.checks &&
     !(
@@ -1092,7 +1092,7 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
         tool_open_serious($s, { trial_id: t.trial_id }) >= $s.g.sae_review_threshold)
     )
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:416:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:418:3");
   return { event: a, trial_suspended: suspend };
 }
 
@@ -1102,21 +1102,21 @@ function tool_resolve_adverse_event($s: rt.Ctx, $a: any): any {
   const resolved_on = $a.resolved_on ?? null;
   let a = rt.orNull($s.t.adverse_events.getW(ae_id));
   if (a == null)
-    rt.fail(`Adverse event ${ae_id} not found`, "specs/clinical-trials/clinical-trials.env:423:3");
+    rt.fail(`Adverse event ${ae_id} not found`, "specs/clinical-trials/clinical-trials.env:425:3");
   if (!(a.resolved_on == null))
     rt.fail(
       `Adverse event ${ae_id} already resolved on ${rt.str(a.resolved_on, false)}`,
-      "specs/clinical-trials/clinical-trials.env:424:3",
+      "specs/clinical-trials/clinical-trials.env:426:3",
     );
   let day = resolved_on ?? $s.g.today;
   if (!(day >= a.onset_on && day <= $s.g.today))
     rt.fail(
       `The resolution date must be between ${a.onset_on} and ${$s.g.today}`,
-      "specs/clinical-trials/clinical-trials.env:426:3",
+      "specs/clinical-trials/clinical-trials.env:428:3",
     );
   a.resolved_on = day;
   if ($s.checks && !(a.resolved_on == (resolved_on ?? $s.g.today)))
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:428:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:430:3");
   return a;
 }
 
@@ -1127,14 +1127,14 @@ function tool_withdraw_participant($s: rt.Ctx, $a: any): any {
   const withdraw_consent = $a.withdraw_consent;
   let e = rt.orNull($s.t.enrollments.getW(enrollment_id));
   if (e == null)
-    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:438:3");
+    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:440:3");
   if (!(e.status === "enrolled"))
     rt.fail(
       `Enrollment ${enrollment_id} is already ${e.status}`,
-      "specs/clinical-trials/clinical-trials.env:439:3",
+      "specs/clinical-trials/clinical-trials.env:441:3",
     );
   if (!(reason.trim() !== ""))
-    rt.fail("Give the reason for withdrawal", "specs/clinical-trials/clinical-trials.env:440:3");
+    rt.fail("Give the reason for withdrawal", "specs/clinical-trials/clinical-trials.env:442:3");
   e.status = "withdrawn";
   e.ended_on = $s.g.today;
   e.withdrawal_reason = reason.trim();
@@ -1161,17 +1161,17 @@ function tool_withdraw_participant($s: rt.Ctx, $a: any): any {
     }
   }
   if ($s.checks && !(e.status === "withdrawn" && e.ended_on == $s.g.today))
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:453:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:455:3");
   if (
     $s.checks &&
     !!$s.t.visits.values().some((x: any) => x.enrollment_id === enrollment_id && x.status === "scheduled")
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:454:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:456:3");
   if (
     $s.checks &&
     !(!withdraw_consent || !tool_has_consent($s, { participant_id: e.participant_id, trial_id: e.trial_id }))
   )
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:455:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:457:3");
   return {
     enrollment_id: enrollment_id,
     status: e.status,
@@ -1185,25 +1185,25 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   const status = $a.status;
   let t = rt.orNull($s.t.trials.getW(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:463:3");
+  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:465:3");
   let allowed = tool_next_statuses($s, { s: t.status });
   let options = allowed.length === 0 ? "nothing (final)" : allowed.map((s: any) => s).join(", ");
   if (!allowed.includes(status))
     rt.fail(
       `${t.trial_id} is ${t.status}; it can move to ${options}`,
-      "specs/clinical-trials/clinical-trials.env:466:3",
+      "specs/clinical-trials/clinical-trials.env:468:3",
     );
   if (status === "recruiting") {
     if (
       !t.site_ids.some(
-        (s: any) => rt.must($s.t.sites, s, "specs/clinical-trials/clinical-trials.env:468:33").active,
+        (s: any) => rt.must($s.t.sites, s, "specs/clinical-trials/clinical-trials.env:470:33").active,
       )
     )
-      rt.fail(`${t.trial_id} has no active site`, "specs/clinical-trials/clinical-trials.env:468:5");
+      rt.fail(`${t.trial_id} has no active site`, "specs/clinical-trials/clinical-trials.env:470:5");
     if (!(tool_open_serious($s, { trial_id: trial_id }) < $s.g.sae_review_threshold))
       rt.fail(
         "Resolve open serious adverse events before recruiting again",
-        "specs/clinical-trials/clinical-trials.env:469:5",
+        "specs/clinical-trials/clinical-trials.env:471:5",
       );
   }
   if (status === "completed") {
@@ -1214,12 +1214,12 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
     if (!(active === 0))
       rt.fail(
         `${rt.str(active, false)} participants are still enrolled in ${t.trial_id}`,
-        "specs/clinical-trials/clinical-trials.env:473:5",
+        "specs/clinical-trials/clinical-trials.env:475:5",
       );
   }
   t.status = status;
   if ($s.checks && !(t.status === status))
-    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:476:3");
+    rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:478:3");
   return t;
 }
 
@@ -1228,15 +1228,15 @@ function tool_remove_participant($s: rt.Ctx, $a: any): any {
   const participant_id = $a.participant_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:483:3");
+    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:485:3");
   if (!!$s.t.consents.values().some((c: any) => c.participant_id === participant_id))
     rt.fail(
       `${p.name} has signed consent forms; records must be kept`,
-      "specs/clinical-trials/clinical-trials.env:484:3",
+      "specs/clinical-trials/clinical-trials.env:486:3",
     );
   if (!!$s.t.enrollments.values().some((e: any) => e.participant_id === participant_id))
-    rt.fail(`${p.name} has enrollments; withdraw instead`, "specs/clinical-trials/clinical-trials.env:485:3");
-  rt.deleteRec($s.t.participants, participant_id, "specs/clinical-trials/clinical-trials.env:486:3");
+    rt.fail(`${p.name} has enrollments; withdraw instead`, "specs/clinical-trials/clinical-trials.env:487:3");
+  rt.deleteRec($s.t.participants, participant_id, "specs/clinical-trials/clinical-trials.env:488:3");
   return null;
 }
 
@@ -1339,7 +1339,7 @@ export const definition: rt.EnvDefinition = {
       description: "Look participants up by name (and birth date).",
       args: ArgSchemas.find_participants,
       run: tool_find_participants,
-      location: "specs/clinical-trials/clinical-trials.env:198:7",
+      location: "specs/clinical-trials/clinical-trials.env:200:7",
     },
     {
       name: "get_participant",
@@ -1347,7 +1347,7 @@ export const definition: rt.EnvDefinition = {
       description: "A participant's record, consents and enrollments (arms stay blinded).",
       args: ArgSchemas.get_participant,
       run: tool_get_participant,
-      location: "specs/clinical-trials/clinical-trials.env:209:7",
+      location: "specs/clinical-trials/clinical-trials.env:211:7",
     },
     {
       name: "list_trials",
@@ -1355,7 +1355,7 @@ export const definition: rt.EnvDefinition = {
       description: "Trials with how many places are taken and left.",
       args: ArgSchemas.list_trials,
       run: tool_list_trials,
-      location: "specs/clinical-trials/clinical-trials.env:229:7",
+      location: "specs/clinical-trials/clinical-trials.env:231:7",
     },
     {
       name: "check_eligibility",
@@ -1363,7 +1363,7 @@ export const definition: rt.EnvDefinition = {
       description: "Say whether a participant can be enrolled in a trial today, and why not.",
       args: ArgSchemas.check_eligibility,
       run: tool_check_eligibility,
-      location: "specs/clinical-trials/clinical-trials.env:245:7",
+      location: "specs/clinical-trials/clinical-trials.env:247:7",
     },
     {
       name: "upcoming_visits",
@@ -1371,7 +1371,7 @@ export const definition: rt.EnvDefinition = {
       description: "Scheduled visits up to `days` ahead, including overdue ones, soonest first.",
       args: ArgSchemas.upcoming_visits,
       run: tool_upcoming_visits,
-      location: "specs/clinical-trials/clinical-trials.env:258:7",
+      location: "specs/clinical-trials/clinical-trials.env:260:7",
     },
     {
       name: "safety_report",
@@ -1379,7 +1379,7 @@ export const definition: rt.EnvDefinition = {
       description: "Adverse events reported in a trial, newest onset first.",
       args: ArgSchemas.safety_report,
       run: tool_safety_report,
-      location: "specs/clinical-trials/clinical-trials.env:282:7",
+      location: "specs/clinical-trials/clinical-trials.env:284:7",
     },
     {
       name: "register_participant",
@@ -1387,7 +1387,7 @@ export const definition: rt.EnvDefinition = {
       description: "Register a new person who may take part in trials.",
       args: ArgSchemas.register_participant,
       run: tool_register_participant,
-      location: "specs/clinical-trials/clinical-trials.env:293:8",
+      location: "specs/clinical-trials/clinical-trials.env:295:8",
     },
     {
       name: "record_consent",
@@ -1395,7 +1395,7 @@ export const definition: rt.EnvDefinition = {
       description: "Record that a participant signed a trial's informed-consent form today.",
       args: ArgSchemas.record_consent,
       run: tool_record_consent,
-      location: "specs/clinical-trials/clinical-trials.env:311:8",
+      location: "specs/clinical-trials/clinical-trials.env:313:8",
     },
     {
       name: "enroll",
@@ -1404,7 +1404,7 @@ export const definition: rt.EnvDefinition = {
         "Enroll an eligible, consented participant, assign a blinded arm and book every protocol visit.",
       args: ArgSchemas.enroll,
       run: tool_enroll,
-      location: "specs/clinical-trials/clinical-trials.env:329:8",
+      location: "specs/clinical-trials/clinical-trials.env:331:8",
     },
     {
       name: "record_visit",
@@ -1413,7 +1413,7 @@ export const definition: rt.EnvDefinition = {
         "Record whether a scheduled visit happened. When no visits remain, the enrollment is finished.",
       args: ArgSchemas.record_visit,
       run: tool_record_visit,
-      location: "specs/clinical-trials/clinical-trials.env:360:8",
+      location: "specs/clinical-trials/clinical-trials.env:362:8",
     },
     {
       name: "reschedule_visit",
@@ -1421,7 +1421,7 @@ export const definition: rt.EnvDefinition = {
       description: "Move a scheduled visit within the protocol window around its target date.",
       args: ArgSchemas.reschedule_visit,
       run: tool_reschedule_visit,
-      location: "specs/clinical-trials/clinical-trials.env:383:8",
+      location: "specs/clinical-trials/clinical-trials.env:385:8",
     },
     {
       name: "report_adverse_event",
@@ -1430,7 +1430,7 @@ export const definition: rt.EnvDefinition = {
         "Report an adverse event. Life-threatening events are always serious; enough open serious events suspend the trial.",
       args: ArgSchemas.report_adverse_event,
       run: tool_report_adverse_event,
-      location: "specs/clinical-trials/clinical-trials.env:397:8",
+      location: "specs/clinical-trials/clinical-trials.env:399:8",
     },
     {
       name: "resolve_adverse_event",
@@ -1438,7 +1438,7 @@ export const definition: rt.EnvDefinition = {
       description: "Record that an adverse event has resolved.",
       args: ArgSchemas.resolve_adverse_event,
       run: tool_resolve_adverse_event,
-      location: "specs/clinical-trials/clinical-trials.env:420:8",
+      location: "specs/clinical-trials/clinical-trials.env:422:8",
     },
     {
       name: "withdraw_participant",
@@ -1446,7 +1446,7 @@ export const definition: rt.EnvDefinition = {
       description: "Withdraw a participant from a trial and cancel their remaining visits.",
       args: ArgSchemas.withdraw_participant,
       run: tool_withdraw_participant,
-      location: "specs/clinical-trials/clinical-trials.env:432:8",
+      location: "specs/clinical-trials/clinical-trials.env:434:8",
     },
     {
       name: "set_trial_status",
@@ -1455,7 +1455,7 @@ export const definition: rt.EnvDefinition = {
         "Move a trial through its lifecycle: planning, recruiting, closed to enrollment, suspended, completed.",
       args: ArgSchemas.set_trial_status,
       run: tool_set_trial_status,
-      location: "specs/clinical-trials/clinical-trials.env:460:8",
+      location: "specs/clinical-trials/clinical-trials.env:462:8",
     },
     {
       name: "remove_participant",
@@ -1463,7 +1463,7 @@ export const definition: rt.EnvDefinition = {
       description: "Delete a participant registered by mistake (only before any consent or enrollment).",
       args: ArgSchemas.remove_participant,
       run: tool_remove_participant,
-      location: "specs/clinical-trials/clinical-trials.env:480:8",
+      location: "specs/clinical-trials/clinical-trials.env:482:8",
     },
   ],
   invariants: [
@@ -1902,9 +1902,17 @@ export const definition: rt.EnvDefinition = {
       },
     },
     {
+      name: "consent_forms_numbered",
+      description: "A trial's consent form versions are numbered from 1",
+      location: "specs/clinical-trials/clinical-trials.env:147:1",
+      reads: ["trials"],
+      check: ($s: rt.Ctx) => $s.t.trials.values().every((t: any) => t.consent_version >= 1),
+      perRecord: { table: "trials", check: ($s: rt.Ctx, t: any) => t.consent_version >= 1 },
+    },
+    {
       name: "consent_versions_exist",
       description: "Signed consent versions are 1 to the trial's current version",
-      location: "specs/clinical-trials/clinical-trials.env:147:1",
+      location: "specs/clinical-trials/clinical-trials.env:149:1",
       reads: ["trials", "consents"],
       check: ($s: rt.Ctx) =>
         $s.t.consents
@@ -1913,7 +1921,7 @@ export const definition: rt.EnvDefinition = {
             (c: any) =>
               c.version >= 1 &&
               c.version <=
-                rt.must($s.t.trials, c.trial_id, "specs/clinical-trials/clinical-trials.env:148:54")
+                rt.must($s.t.trials, c.trial_id, "specs/clinical-trials/clinical-trials.env:150:54")
                   .consent_version,
           ),
       perRecord: {
@@ -1921,14 +1929,14 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, c: any) =>
           c.version >= 1 &&
           c.version <=
-            rt.must($s.t.trials, c.trial_id, "specs/clinical-trials/clinical-trials.env:148:54")
+            rt.must($s.t.trials, c.trial_id, "specs/clinical-trials/clinical-trials.env:150:54")
               .consent_version,
       },
     },
     {
       name: "registered_after_birth",
       description: "Participants were born before they registered, which is not in the future",
-      location: "specs/clinical-trials/clinical-trials.env:149:1",
+      location: "specs/clinical-trials/clinical-trials.env:151:1",
       reads: ["today", "participants"],
       check: ($s: rt.Ctx) =>
         $s.t.participants
@@ -1947,7 +1955,7 @@ export const definition: rt.EnvDefinition = {
       name: "events_dated_sanely",
       description:
         "Adverse events have a description, start after enrollment, are reported no earlier than onset and resolve between onset and today",
-      location: "specs/clinical-trials/clinical-trials.env:151:1",
+      location: "specs/clinical-trials/clinical-trials.env:153:1",
       reads: ["today", "enrollments", "adverse_events"],
       check: ($s: rt.Ctx) =>
         $s.t.adverse_events
@@ -1956,7 +1964,7 @@ export const definition: rt.EnvDefinition = {
             (a: any) =>
               a.description.trim() !== "" &&
               a.onset_on >=
-                rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:152:72")
+                rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:154:72")
                   .enrolled_on &&
               a.onset_on <= a.reported_on &&
               a.reported_on <= $s.g.today &&
@@ -1967,7 +1975,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, a: any) =>
           a.description.trim() !== "" &&
           a.onset_on >=
-            rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:152:72")
+            rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:154:72")
               .enrolled_on &&
           a.onset_on <= a.reported_on &&
           a.reported_on <= $s.g.today &&

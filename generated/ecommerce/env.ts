@@ -478,28 +478,28 @@ function tool_coupon_discount($s: rt.Ctx, $a: any): any {
     return 0;
   }
   let c = rt.orNull($s.t.coupons.get(code));
-  if (c == null) rt.fail(`Coupon ${code} does not exist`, "specs/ecommerce/ecommerce.env:178:3");
+  if (c == null) rt.fail(`Coupon ${code} does not exist`, "specs/ecommerce/ecommerce.env:179:3");
   if (!(c.expires >= rt.dateOf($s.g.now)))
-    rt.fail(`Coupon ${code} expired on ${c.expires}`, "specs/ecommerce/ecommerce.env:179:3");
+    rt.fail(`Coupon ${code} expired on ${c.expires}`, "specs/ecommerce/ecommerce.env:180:3");
   if (!(c.max_uses == null || c.uses < c.max_uses))
-    rt.fail(`Coupon ${code} has been used up`, "specs/ecommerce/ecommerce.env:180:3");
+    rt.fail(`Coupon ${code} has been used up`, "specs/ecommerce/ecommerce.env:181:3");
   if (!(subtotal >= c.min_subtotal))
     rt.fail(
       `Coupon ${code} needs a subtotal of at least $${rt.str(c.min_subtotal, true)}`,
-      "specs/ecommerce/ecommerce.env:181:3",
+      "specs/ecommerce/ecommerce.env:182:3",
     );
-  return rt.pyRound(rt.div(subtotal * c.percent_off, 100, "specs/ecommerce/ecommerce.env:182:16"), 2);
+  return rt.pyRound(rt.div(subtotal * c.percent_off, 100, "specs/ecommerce/ecommerce.env:183:16"), 2);
 }
 
 /** fn quote */
 function tool_quote($s: rt.Ctx, $a: any): any {
   const c = $a.c;
   const coupon_code = $a.coupon_code ?? null;
-  if (!(c.cart.length > 0)) rt.fail(`${c.name}'s cart is empty`, "specs/ecommerce/ecommerce.env:186:3");
+  if (!(c.cart.length > 0)) rt.fail(`${c.name}'s cart is empty`, "specs/ecommerce/ecommerce.env:187:3");
   let subtotal = rt.pyRound(
     rt.sum(
       c.cart,
-      (l: any) => l.qty * rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:187:48").price,
+      (l: any) => l.qty * rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:188:48").price,
     ),
     2,
   );
@@ -557,7 +557,7 @@ function tool_search_products($s: rt.Ctx, $a: any): any {
             (!in_stock_only || p.stock !== 0)),
       )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:211:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:212:3");
   return found;
 }
 
@@ -565,7 +565,7 @@ function tool_search_products($s: rt.Ctx, $a: any): any {
 function tool_get_customer($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:221:3");
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:222:3");
   let open = rt.count(
     $s.t.orders.values(),
     (o: any) => o.customer_id === customer_id && ["pending_payment", "paid", "shipped"].includes(o.status),
@@ -580,7 +580,7 @@ function tool_get_customer($s: rt.Ctx, $a: any): any {
       )
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:224:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:225:3");
   return { customer: c, open_orders: open };
 }
 
@@ -589,7 +589,7 @@ function tool_quote_order($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const coupon_code = $a.coupon_code ?? null;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:233:3");
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:234:3");
   return tool_quote($s, { c: c, coupon_code: coupon_code });
 }
 
@@ -598,7 +598,7 @@ function tool_list_orders($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const status = $a.status ?? null;
   if (!$s.t.customers.has(customer_id))
-    rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:242:3");
+    rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:243:3");
   let found = rt.sorted(
     $s.t.orders
       .values()
@@ -616,7 +616,7 @@ function tool_list_orders($s: rt.Ctx, $a: any): any {
           (customer_id === o.customer_id && (status == null || status === o.status)),
       )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:246:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:247:3");
   return found;
 }
 
@@ -624,7 +624,7 @@ function tool_list_orders($s: rt.Ctx, $a: any): any {
 function tool_get_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   let o = rt.orNull($s.t.orders.get(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:255:3");
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:256:3");
   return {
     order: o,
     payments: $s.t.payments.values().filter((p: any) => p.order_id === order_id),
@@ -643,11 +643,11 @@ function tool_add_to_cart($s: rt.Ctx, $a: any): any {
   const sku = $a.sku;
   const qty = $a.qty;
   let c = rt.orNull($s.t.customers.getW(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:270:3");
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:271:3");
   let p = rt.orNull($s.t.products.get(sku));
-  if (p == null) rt.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:271:3");
-  if (!p.active) rt.fail(`${p.name} is no longer sold`, "specs/ecommerce/ecommerce.env:272:3");
-  if (!(qty > 0)) rt.fail("Quantity must be at least 1", "specs/ecommerce/ecommerce.env:273:3");
+  if (p == null) rt.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:272:3");
+  if (!p.active) rt.fail(`${p.name} is no longer sold`, "specs/ecommerce/ecommerce.env:273:3");
+  if (!(qty > 0)) rt.fail("Quantity must be at least 1", "specs/ecommerce/ecommerce.env:274:3");
   let wanted =
     qty +
     rt.sum(
@@ -657,10 +657,10 @@ function tool_add_to_cart($s: rt.Ctx, $a: any): any {
   if (!(wanted <= $s.g.max_qty_per_item))
     rt.fail(
       `At most ${rt.str($s.g.max_qty_per_item, false)} of one product per order`,
-      "specs/ecommerce/ecommerce.env:275:3",
+      "specs/ecommerce/ecommerce.env:276:3",
     );
   if (!(wanted <= p.stock))
-    rt.fail(`Only ${rt.str(p.stock, false)} × ${p.name} in stock`, "specs/ecommerce/ecommerce.env:276:3");
+    rt.fail(`Only ${rt.str(p.stock, false)} × ${p.name} in stock`, "specs/ecommerce/ecommerce.env:277:3");
   let had = rt.sum(
     c.cart.filter((l: any) => l.sku === sku),
     (l: any) => l.qty,
@@ -680,7 +680,7 @@ function tool_add_to_cart($s: rt.Ctx, $a: any): any {
       p.active
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:286:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:287:3");
   return c.cart;
 }
 
@@ -690,15 +690,15 @@ function tool_remove_from_cart($s: rt.Ctx, $a: any): any {
   const sku = $a.sku;
   const qty = $a.qty ?? null;
   let c = rt.orNull($s.t.customers.getW(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:296:3");
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:297:3");
   let line = rt.find(c.cart, (l: any) => l.sku === sku);
-  if (line == null) rt.fail(`${sku} is not in ${c.name}'s cart`, "specs/ecommerce/ecommerce.env:297:3");
+  if (line == null) rt.fail(`${sku} is not in ${c.name}'s cart`, "specs/ecommerce/ecommerce.env:298:3");
   let had = line.qty;
   let lines_before = c.cart.length;
   if (qty == null || qty >= line.qty) {
-    rt.remove(c.cart, line, "specs/ecommerce/ecommerce.env:301:5");
+    rt.remove(c.cart, line, "specs/ecommerce/ecommerce.env:302:5");
   } else {
-    if (!(qty > 0)) rt.fail("Quantity must be at least 1", "specs/ecommerce/ecommerce.env:303:5");
+    if (!(qty > 0)) rt.fail("Quantity must be at least 1", "specs/ecommerce/ecommerce.env:304:5");
     line.qty -= qty;
   }
   let left = rt.sum(
@@ -706,9 +706,9 @@ function tool_remove_from_cart($s: rt.Ctx, $a: any): any {
     (l: any) => l.qty,
   );
   if ($s.checks && !(left === Math.max(had - (qty ?? had), 0) && left < had))
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:308:3");
-  if ($s.checks && !(c.cart.length === (left === 0 ? lines_before - 1 : lines_before)))
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:309:3");
+  if ($s.checks && !(c.cart.length === (left === 0 ? lines_before - 1 : lines_before)))
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:310:3");
   return c.cart;
 }
 
@@ -717,20 +717,20 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const coupon_code = $a.coupon_code ?? null;
   let c = rt.orNull($s.t.customers.getW(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:318:3");
+  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:319:3");
   if (!!c.blocked)
     rt.fail(
       `The account of ${c.name} is blocked; orders are not possible`,
-      "specs/ecommerce/ecommerce.env:319:3",
+      "specs/ecommerce/ecommerce.env:320:3",
     );
   for (const line of [...c.cart] as any[]) {
-    let p = rt.must($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:321:13");
+    let p = rt.must($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:322:13");
     if (!p.active)
-      rt.fail(`${p.name} is no longer sold; remove it from the cart`, "specs/ecommerce/ecommerce.env:322:5");
+      rt.fail(`${p.name} is no longer sold; remove it from the cart`, "specs/ecommerce/ecommerce.env:323:5");
     if (!(p.stock >= line.qty))
       rt.fail(
         `Only ${rt.str(p.stock, false)} × ${p.name} left, the cart has ${rt.str(line.qty, false)}`,
-        "specs/ecommerce/ecommerce.env:323:5",
+        "specs/ecommerce/ecommerce.env:324:5",
       );
   }
   let q = tool_quote($s, { c: c, coupon_code: coupon_code });
@@ -739,16 +739,16 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
   let uses_before = rt.sum($s.t.coupons.values(), (x: any) => x.uses);
   let items = c.cart.map((l: any) => ({
     sku: l.sku,
-    name: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:329:51").name,
+    name: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:330:51").name,
     qty: l.qty,
-    unit_price: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:329:97").price,
+    unit_price: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:330:97").price,
   }));
   for (const line of [...c.cart] as any[]) {
-    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:331:5").stock -= line.qty;
+    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:332:5").stock -= line.qty;
   }
   if (coupon_code != null) {
     let cp = rt.orNull($s.t.coupons.getW(coupon_code));
-    if (cp == null) rt.fail(`Coupon ${coupon_code} does not exist`, "specs/ecommerce/ecommerce.env:334:5");
+    if (cp == null) rt.fail(`Coupon ${coupon_code} does not exist`, "specs/ecommerce/ecommerce.env:335:5");
     cp.uses += 1;
   }
   let o = rt.insertRec(
@@ -767,10 +767,10 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
       placed_at: $s.g.now,
       status: "pending_payment",
     },
-    "specs/ecommerce/ecommerce.env:337:11",
+    "specs/ecommerce/ecommerce.env:338:11",
   );
   rt.clear(c.cart);
-  if ($s.checks && !(o.total === q.total)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:342:3");
+  if ($s.checks && !(o.total === q.total)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:343:3");
   if (
     $s.checks &&
     !(
@@ -780,31 +780,31 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
       rt.sum(o.items, (l: any) => l.qty) === units
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:344:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:345:3");
   if (
     $s.checks &&
     !o.items.every(
       (l: any) =>
-        l.unit_price === rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:345:43").price &&
-        rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:345:69").active,
+        l.unit_price === rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:346:43").price &&
+        rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:346:69").active,
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:345:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:346:3");
   if (
     $s.checks &&
     !(
       coupon_code == null ||
-      o.subtotal >= rt.must($s.t.coupons, coupon_code, "specs/ecommerce/ecommerce.env:346:47").min_subtotal
+      o.subtotal >= rt.must($s.t.coupons, coupon_code, "specs/ecommerce/ecommerce.env:347:47").min_subtotal
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:346:3");
-  if ($s.checks && !(rt.sum($s.t.products.values(), (p: any) => p.stock) === stock_before - units))
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:347:3");
+  if ($s.checks && !(rt.sum($s.t.products.values(), (p: any) => p.stock) === stock_before - units))
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:348:3");
   if (
     $s.checks &&
     !(rt.sum($s.t.coupons.values(), (x: any) => x.uses) === uses_before + (coupon_code == null ? 0 : 1))
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:348:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:349:3");
   return o;
 }
 
@@ -813,26 +813,26 @@ function tool_pay_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const method = $a.method;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:355:3");
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:356:3");
   if (!(o.status === "pending_payment"))
-    rt.fail(`Order ${order_id} is ${o.status}, not awaiting payment`, "specs/ecommerce/ecommerce.env:356:3");
+    rt.fail(`Order ${order_id} is ${o.status}, not awaiting payment`, "specs/ecommerce/ecommerce.env:357:3");
   if (method === "store_credit") {
-    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:358:13");
+    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:359:13");
     if (!(c.store_credit >= o.total))
       rt.fail(
         `Store credit $${rt.str(c.store_credit, true)} does not cover $${rt.str(o.total, true)}`,
-        "specs/ecommerce/ecommerce.env:359:5",
+        "specs/ecommerce/ecommerce.env:360:5",
       );
     c.store_credit = rt.pyRound(c.store_credit - o.total, 2);
   }
   let pay = rt.insertRec(
     $s.t.payments,
     { payment_id: $s.newId("PAY"), order_id: order_id, amount: o.total, method: method, created: $s.g.now },
-    "specs/ecommerce/ecommerce.env:362:13",
+    "specs/ecommerce/ecommerce.env:363:13",
   );
   o.status = "paid";
   if ($s.checks && !(o.status === "paid" && tool_paid_amount($s, { order_id: order_id }) === o.total))
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:365:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:366:3");
   return pay;
 }
 
@@ -841,19 +841,19 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const reason = $a.reason;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:372:3");
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:373:3");
   if (!["pending_payment", "paid"].includes(o.status))
     rt.fail(
       `Order ${order_id} is ${o.status}; only unshipped orders can be cancelled`,
-      "specs/ecommerce/ecommerce.env:373:3",
+      "specs/ecommerce/ecommerce.env:374:3",
     );
   let stock_before = rt.sum($s.t.products.values(), (p: any) => p.stock);
   let uses_before = rt.sum($s.t.coupons.values(), (x: any) => x.uses);
   for (const line of [...o.items] as any[]) {
-    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:377:5").stock += line.qty;
+    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:378:5").stock += line.qty;
   }
   if (o.coupon_code != null) {
-    rt.mustW($s.t.coupons, o.coupon_code, "specs/ecommerce/ecommerce.env:380:5").uses -= 1;
+    rt.mustW($s.t.coupons, o.coupon_code, "specs/ecommerce/ecommerce.env:381:5").uses -= 1;
   }
   let due = rt.pyRound(
     tool_paid_amount($s, { order_id: order_id }) - tool_refunded_amount($s, { order_id: order_id }),
@@ -873,10 +873,10 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
         destination: to_credit ? "store_credit" : "original_method",
         created: $s.g.now,
       },
-      "specs/ecommerce/ecommerce.env:385:5",
+      "specs/ecommerce/ecommerce.env:386:5",
     );
     if (to_credit) {
-      let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:388:15");
+      let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:389:15");
       c.store_credit = rt.pyRound(c.store_credit + due, 2);
     }
   }
@@ -888,17 +888,17 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
       stock_before + rt.sum(o.items, (l: any) => l.qty)
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:394:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:395:3");
   if (
     $s.checks &&
     !(rt.sum($s.t.coupons.values(), (x: any) => x.uses) === uses_before - (o.coupon_code == null ? 0 : 1))
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:395:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:396:3");
   if (
     $s.checks &&
     !(tool_refunded_amount($s, { order_id: order_id }) === tool_paid_amount($s, { order_id: order_id }))
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:396:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:397:3");
   return o;
 }
 
@@ -908,14 +908,14 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
   const carrier = $a.carrier;
   const tracking_number = $a.tracking_number;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:406:3");
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:407:3");
   if (!(o.status === "paid"))
     rt.fail(
       `Order ${order_id} is ${o.status}; only paid orders can ship`,
-      "specs/ecommerce/ecommerce.env:407:3",
+      "specs/ecommerce/ecommerce.env:408:3",
     );
   if (!(tracking_number.trim().length >= 8))
-    rt.fail("Tracking numbers have at least 8 characters", "specs/ecommerce/ecommerce.env:408:3");
+    rt.fail("Tracking numbers have at least 8 characters", "specs/ecommerce/ecommerce.env:409:3");
   let s = rt.insertRec(
     $s.t.shipments,
     {
@@ -927,7 +927,7 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
       eta: rt.dateAdd(rt.dateOf($s.g.now), tool_transit_days($s, { carrier: carrier })),
       status: "in_transit",
     },
-    "specs/ecommerce/ecommerce.env:409:11",
+    "specs/ecommerce/ecommerce.env:410:11",
   );
   o.status = "shipped";
   return s;
@@ -937,9 +937,9 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
 function tool_confirm_delivery($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:418:3");
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:419:3");
   if (!(o.status === "shipped"))
-    rt.fail(`Order ${order_id} is ${o.status}, not in transit`, "specs/ecommerce/ecommerce.env:419:3");
+    rt.fail(`Order ${order_id} is ${o.status}, not in transit`, "specs/ecommerce/ecommerce.env:420:3");
   for (const s of [
     ...rt.writableAll(
       $s.t.shipments,
@@ -961,35 +961,35 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
   const to_store_credit = $a.to_store_credit;
   const restock = $a.restock;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:436:3");
+  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:437:3");
   if (!["shipped", "delivered"].includes(o.status))
     rt.fail(
       `Order ${order_id} is ${o.status}; cancel unshipped orders instead`,
-      "specs/ecommerce/ecommerce.env:437:3",
+      "specs/ecommerce/ecommerce.env:438:3",
     );
   let age = rt.daysBetween(rt.dateOf(o.placed_at), rt.dateOf($s.g.now));
   if (!(age <= $s.g.return_window_days))
     rt.fail(
       `Order ${order_id} was placed ${rt.str(age, false)} days ago; the return window is ${rt.str($s.g.return_window_days, false)} days`,
-      "specs/ecommerce/ecommerce.env:439:3",
+      "specs/ecommerce/ecommerce.env:440:3",
     );
   let refundable = rt.pyRound(
     tool_paid_amount($s, { order_id: order_id }) - tool_refunded_amount($s, { order_id: order_id }),
     2,
   );
   let value = rt.pyRound(amount ?? refundable, 2);
-  if (!(value > 0)) rt.fail("The refund must be positive", "specs/ecommerce/ecommerce.env:442:3");
+  if (!(value > 0)) rt.fail("The refund must be positive", "specs/ecommerce/ecommerce.env:443:3");
   if (!(value <= refundable))
     rt.fail(
       `At most $${rt.str(refundable, true)} can still be refunded on ${order_id}`,
-      "specs/ecommerce/ecommerce.env:443:3",
+      "specs/ecommerce/ecommerce.env:444:3",
     );
   if (!(!restock || value === refundable))
-    rt.fail("Restock only with a full refund", "specs/ecommerce/ecommerce.env:444:3");
+    rt.fail("Restock only with a full refund", "specs/ecommerce/ecommerce.env:445:3");
   let credit_before = rt.must(
     $s.t.customers,
     o.customer_id,
-    "specs/ecommerce/ecommerce.env:445:23",
+    "specs/ecommerce/ecommerce.env:446:23",
   ).store_credit;
   let stock_before = rt.sum($s.t.products.values(), (p: any) => p.stock);
   let refunds_before = rt.count($s.t.refunds.values(), (x: any) => x.order_id === order_id);
@@ -1006,15 +1006,15 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
       destination: credit ? "store_credit" : "original_method",
       created: $s.g.now,
     },
-    "specs/ecommerce/ecommerce.env:449:11",
+    "specs/ecommerce/ecommerce.env:450:11",
   );
   if (credit) {
-    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:452:13");
+    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:453:13");
     c.store_credit = rt.pyRound(c.store_credit + value, 2);
   }
   if (restock) {
     for (const line of [...o.items] as any[]) {
-      rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:457:7").stock += line.qty;
+      rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:458:7").stock += line.qty;
     }
   }
   if (tool_refunded_amount($s, { order_id: order_id }) >= o.total) {
@@ -1024,25 +1024,25 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(tool_refunded_amount($s, { order_id: order_id }) <= tool_paid_amount($s, { order_id: order_id }))
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:463:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:464:3");
   if (
     $s.checks &&
     !(rt.count($s.t.refunds.values(), (x: any) => x.order_id === order_id) === refunds_before + 1)
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:465:3");
-  if ($s.checks && !(rt.daysBetween(rt.dateOf(o.placed_at), rt.dateOf(r.created)) <= $s.g.return_window_days))
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:466:3");
+  if ($s.checks && !(rt.daysBetween(rt.dateOf(o.placed_at), rt.dateOf(r.created)) <= $s.g.return_window_days))
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:467:3");
   if (
     $s.checks &&
     !(
       credit ===
-      rt.must($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:467:21").store_credit >
+      rt.must($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:468:21").store_credit >
         credit_before
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:467:3");
-  if ($s.checks && !((r.destination === "store_credit") === credit))
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:468:3");
+  if ($s.checks && !((r.destination === "store_credit") === credit))
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:469:3");
   if (
     $s.checks &&
     !(
@@ -1050,9 +1050,9 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
       stock_before + (restock ? rt.sum(o.items, (l: any) => l.qty) : 0)
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:469:3");
-  if ($s.checks && !(!restock || o.status === "refunded"))
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:470:3");
+  if ($s.checks && !(!restock || o.status === "refunded"))
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:471:3");
   return r;
 }
 
@@ -1061,12 +1061,12 @@ function tool_restock_product($s: rt.Ctx, $a: any): any {
   const sku = $a.sku;
   const qty = $a.qty;
   let p = rt.orNull($s.t.products.getW(sku));
-  if (p == null) rt.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:477:3");
+  if (p == null) rt.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:478:3");
   if (!(qty > 0 && qty <= 10000))
-    rt.fail("Receive 1 to 10000 units at a time", "specs/ecommerce/ecommerce.env:478:3");
+    rt.fail("Receive 1 to 10000 units at a time", "specs/ecommerce/ecommerce.env:479:3");
   let before = p.stock;
   p.stock += qty;
-  if ($s.checks && !(p.stock > before)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:481:3");
+  if ($s.checks && !(p.stock > before)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:482:3");
   return p;
 }
 
@@ -1173,7 +1173,7 @@ export const definition: rt.EnvDefinition = {
       description: "Find active products, cheapest first.",
       args: ArgSchemas.search_products,
       run: tool_search_products,
-      location: "specs/ecommerce/ecommerce.env:199:7",
+      location: "specs/ecommerce/ecommerce.env:200:7",
     },
     {
       name: "get_customer",
@@ -1181,7 +1181,7 @@ export const definition: rt.EnvDefinition = {
       description: "A customer's account: address, cart, store credit and how many orders are still open.",
       args: ArgSchemas.get_customer,
       run: tool_get_customer,
-      location: "specs/ecommerce/ecommerce.env:218:7",
+      location: "specs/ecommerce/ecommerce.env:219:7",
     },
     {
       name: "quote_order",
@@ -1189,7 +1189,7 @@ export const definition: rt.EnvDefinition = {
       description: "Price the customer's cart as an order would be priced now, without placing it.",
       args: ArgSchemas.quote_order,
       run: tool_quote_order,
-      location: "specs/ecommerce/ecommerce.env:228:7",
+      location: "specs/ecommerce/ecommerce.env:229:7",
     },
     {
       name: "list_orders",
@@ -1197,7 +1197,7 @@ export const definition: rt.EnvDefinition = {
       description: "A customer's orders, newest first.",
       args: ArgSchemas.list_orders,
       run: tool_list_orders,
-      location: "specs/ecommerce/ecommerce.env:237:7",
+      location: "specs/ecommerce/ecommerce.env:238:7",
     },
     {
       name: "get_order",
@@ -1206,7 +1206,7 @@ export const definition: rt.EnvDefinition = {
         "An order with its payments, refunds, shipments and the amount that can still be refunded.",
       args: ArgSchemas.get_order,
       run: tool_get_order,
-      location: "specs/ecommerce/ecommerce.env:250:7",
+      location: "specs/ecommerce/ecommerce.env:251:7",
     },
     {
       name: "add_to_cart",
@@ -1214,7 +1214,7 @@ export const definition: rt.EnvDefinition = {
       description: "Put units of a product in the customer's cart.",
       args: ArgSchemas.add_to_cart,
       run: tool_add_to_cart,
-      location: "specs/ecommerce/ecommerce.env:265:8",
+      location: "specs/ecommerce/ecommerce.env:266:8",
     },
     {
       name: "remove_from_cart",
@@ -1222,7 +1222,7 @@ export const definition: rt.EnvDefinition = {
       description: "Take units of a product (or the whole line) out of the cart.",
       args: ArgSchemas.remove_from_cart,
       run: tool_remove_from_cart,
-      location: "specs/ecommerce/ecommerce.env:290:8",
+      location: "specs/ecommerce/ecommerce.env:291:8",
     },
     {
       name: "place_order",
@@ -1230,7 +1230,7 @@ export const definition: rt.EnvDefinition = {
       description: "Turn the cart into an order awaiting payment. Reserves the stock and empties the cart.",
       args: ArgSchemas.place_order,
       run: tool_place_order,
-      location: "specs/ecommerce/ecommerce.env:313:8",
+      location: "specs/ecommerce/ecommerce.env:314:8",
     },
     {
       name: "pay_order",
@@ -1238,7 +1238,7 @@ export const definition: rt.EnvDefinition = {
       description: "Capture payment for an order awaiting payment. Store credit must cover the whole total.",
       args: ArgSchemas.pay_order,
       run: tool_pay_order,
-      location: "specs/ecommerce/ecommerce.env:352:8",
+      location: "specs/ecommerce/ecommerce.env:353:8",
     },
     {
       name: "cancel_order",
@@ -1247,7 +1247,7 @@ export const definition: rt.EnvDefinition = {
         "Cancel an order that has not shipped: restock its items, free the coupon and refund any payment.",
       args: ArgSchemas.cancel_order,
       run: tool_cancel_order,
-      location: "specs/ecommerce/ecommerce.env:369:8",
+      location: "specs/ecommerce/ecommerce.env:370:8",
     },
     {
       name: "ship_order",
@@ -1255,7 +1255,7 @@ export const definition: rt.EnvDefinition = {
       description: "Hand a paid order to a carrier.",
       args: ArgSchemas.ship_order,
       run: tool_ship_order,
-      location: "specs/ecommerce/ecommerce.env:400:8",
+      location: "specs/ecommerce/ecommerce.env:401:8",
     },
     {
       name: "confirm_delivery",
@@ -1263,7 +1263,7 @@ export const definition: rt.EnvDefinition = {
       description: "Record that a shipped order arrived.",
       args: ArgSchemas.confirm_delivery,
       run: tool_confirm_delivery,
-      location: "specs/ecommerce/ecommerce.env:415:8",
+      location: "specs/ecommerce/ecommerce.env:416:8",
     },
     {
       name: "refund_order",
@@ -1271,7 +1271,7 @@ export const definition: rt.EnvDefinition = {
       description: "Refund a shipped or delivered order, fully or in part, within the return window.",
       args: ArgSchemas.refund_order,
       run: tool_refund_order,
-      location: "specs/ecommerce/ecommerce.env:428:8",
+      location: "specs/ecommerce/ecommerce.env:429:8",
     },
     {
       name: "restock_product",
@@ -1279,7 +1279,7 @@ export const definition: rt.EnvDefinition = {
       description: "Record units received from a supplier.",
       args: ArgSchemas.restock_product,
       run: tool_restock_product,
-      location: "specs/ecommerce/ecommerce.env:474:8",
+      location: "specs/ecommerce/ecommerce.env:475:8",
     },
   ],
   invariants: [
@@ -1292,9 +1292,17 @@ export const definition: rt.EnvDefinition = {
       perRecord: { table: "products", check: ($s: rt.Ctx, p: any) => p.stock >= 0 },
     },
     {
+      name: "prices_not_negative",
+      description: "Prices are never negative",
+      location: "specs/ecommerce/ecommerce.env:123:1",
+      reads: ["products"],
+      check: ($s: rt.Ctx) => $s.t.products.values().every((p: any) => p.price >= 0),
+      perRecord: { table: "products", check: ($s: rt.Ctx, p: any) => p.price >= 0 },
+    },
+    {
       name: "totals_add_up",
       description: "An order's total is its parts, rounded to cents",
-      location: "specs/ecommerce/ecommerce.env:123:1",
+      location: "specs/ecommerce/ecommerce.env:124:1",
       reads: ["orders"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
@@ -1309,7 +1317,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "settled_orders_paid",
       description: "Orders past payment are paid in full",
-      location: "specs/ecommerce/ecommerce.env:125:1",
+      location: "specs/ecommerce/ecommerce.env:126:1",
       reads: ["*", "orders"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
@@ -1329,7 +1337,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "refunds_within_payments",
       description: "Refunds never exceed what was paid",
-      location: "specs/ecommerce/ecommerce.env:127:1",
+      location: "specs/ecommerce/ecommerce.env:128:1",
       reads: ["*", "*", "orders"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
@@ -1349,7 +1357,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "shipped_have_shipment",
       description: "Shipped and delivered orders have a shipment",
-      location: "specs/ecommerce/ecommerce.env:129:1",
+      location: "specs/ecommerce/ecommerce.env:130:1",
       reads: ["shipments", "orders"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
@@ -1369,7 +1377,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "coupon_limit",
       description: "Coupons are not used more often than allowed",
-      location: "specs/ecommerce/ecommerce.env:131:1",
+      location: "specs/ecommerce/ecommerce.env:132:1",
       reads: ["coupons"],
       check: ($s: rt.Ctx) =>
         $s.t.coupons.values().every((c: any) => !(c.max_uses != null) || c.uses <= c.max_uses),
@@ -1381,7 +1389,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "cart_lines_positive",
       description: "Cart quantities are positive",
-      location: "specs/ecommerce/ecommerce.env:133:1",
+      location: "specs/ecommerce/ecommerce.env:134:1",
       reads: ["customers"],
       check: ($s: rt.Ctx) => $s.t.customers.values().every((c: any) => c.cart.every((l: any) => l.qty > 0)),
       perRecord: { table: "customers", check: ($s: rt.Ctx, c: any) => c.cart.every((l: any) => l.qty > 0) },
@@ -1389,7 +1397,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "cart_lines_capped",
       description: "A cart holds at most max_qty_per_item units of a product, on one line",
-      location: "specs/ecommerce/ecommerce.env:135:1",
+      location: "specs/ecommerce/ecommerce.env:136:1",
       reads: ["max_qty_per_item", "customers"],
       check: ($s: rt.Ctx) =>
         $s.t.customers
@@ -1411,7 +1419,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "store_credit_not_negative",
       description: "Store credit is never negative",
-      location: "specs/ecommerce/ecommerce.env:137:1",
+      location: "specs/ecommerce/ecommerce.env:138:1",
       reads: ["customers"],
       check: ($s: rt.Ctx) => $s.t.customers.values().every((c: any) => c.store_credit >= 0),
       perRecord: { table: "customers", check: ($s: rt.Ctx, c: any) => c.store_credit >= 0 },
@@ -1419,7 +1427,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "amounts_positive",
       description: "Payments and refunds are positive amounts",
-      location: "specs/ecommerce/ecommerce.env:139:1",
+      location: "specs/ecommerce/ecommerce.env:140:1",
       reads: ["refunds", "payments"],
       check: ($s: rt.Ctx) =>
         $s.t.payments.values().every((p: any) => p.amount > 0) &&
@@ -1428,7 +1436,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "unpaid_orders_have_no_payment",
       description: "Orders awaiting payment have no payment yet",
-      location: "specs/ecommerce/ecommerce.env:141:1",
+      location: "specs/ecommerce/ecommerce.env:142:1",
       reads: ["*", "orders"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
@@ -1446,7 +1454,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "refunded_means_fully",
       description: "Refunded orders are refunded in full, shipped and delivered ones are not",
-      location: "specs/ecommerce/ecommerce.env:143:1",
+      location: "specs/ecommerce/ecommerce.env:144:1",
       reads: ["*", "orders"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
@@ -1466,7 +1474,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "cancelled_are_settled",
       description: "Cancelled orders gave back everything paid and never shipped",
-      location: "specs/ecommerce/ecommerce.env:146:1",
+      location: "specs/ecommerce/ecommerce.env:147:1",
       reads: ["shipments", "*", "*", "orders"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
@@ -1490,7 +1498,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "store_credit_refunds_stay_credit",
       description: "Orders paid with store credit are refunded as store credit",
-      location: "specs/ecommerce/ecommerce.env:149:1",
+      location: "specs/ecommerce/ecommerce.env:150:1",
       reads: ["payments", "refunds"],
       check: ($s: rt.Ctx) =>
         $s.t.refunds
@@ -1515,7 +1523,7 @@ export const definition: rt.EnvDefinition = {
       name: "orders_priced",
       description:
         "Orders are priced from their lines: coupon discount, free shipping from the threshold, tax on the discounted subtotal",
-      location: "specs/ecommerce/ecommerce.env:152:1",
+      location: "specs/ecommerce/ecommerce.env:153:1",
       reads: ["max_qty_per_item", "tax_rate", "flat_shipping", "free_shipping_over", "coupons", "orders"],
       check: ($s: rt.Ctx) =>
         $s.t.orders.values().every(
@@ -1531,10 +1539,10 @@ export const definition: rt.EnvDefinition = {
                 : rt.pyRound(
                     rt.div(
                       o.subtotal *
-                        rt.must($s.t.coupons, o.coupon_code, "specs/ecommerce/ecommerce.env:154:73")
+                        rt.must($s.t.coupons, o.coupon_code, "specs/ecommerce/ecommerce.env:155:73")
                           .percent_off,
                       100,
-                      "specs/ecommerce/ecommerce.env:154:60",
+                      "specs/ecommerce/ecommerce.env:155:60",
                     ),
                     2,
                   )) &&
@@ -1557,10 +1565,10 @@ export const definition: rt.EnvDefinition = {
               : rt.pyRound(
                   rt.div(
                     o.subtotal *
-                      rt.must($s.t.coupons, o.coupon_code, "specs/ecommerce/ecommerce.env:154:73")
+                      rt.must($s.t.coupons, o.coupon_code, "specs/ecommerce/ecommerce.env:155:73")
                         .percent_off,
                     100,
-                    "specs/ecommerce/ecommerce.env:154:60",
+                    "specs/ecommerce/ecommerce.env:155:60",
                   ),
                   2,
                 )) &&
@@ -1574,7 +1582,7 @@ export const definition: rt.EnvDefinition = {
       name: "shipments_well_formed",
       description:
         "Shipments carry a real tracking number, the carrier's eta (USPS 5 days, UPS 3, FedEx 2), and a delivery time once delivered",
-      location: "specs/ecommerce/ecommerce.env:158:1",
+      location: "specs/ecommerce/ecommerce.env:159:1",
       reads: ["shipments"],
       check: ($s: rt.Ctx) =>
         $s.t.shipments
@@ -1600,7 +1608,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "delivered_parcels_arrived",
       description: "Delivered orders have no parcel still in transit",
-      location: "specs/ecommerce/ecommerce.env:162:1",
+      location: "specs/ecommerce/ecommerce.env:163:1",
       reads: ["shipments", "orders"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
@@ -1622,7 +1630,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "ids_prefixed",
       description: "Ids carry their table's prefix",
-      location: "specs/ecommerce/ecommerce.env:164:1",
+      location: "specs/ecommerce/ecommerce.env:165:1",
       reads: ["shipments", "refunds", "payments", "orders"],
       check: ($s: rt.Ctx) =>
         $s.t.orders.values().every((o: any) => o.order_id.startsWith("O")) &&
