@@ -42,11 +42,30 @@ export function examplesIn(description: string | undefined): string[] {
 /** Parameter names that want a record's key: `order_id`, `item_ids`, `to_account`. */
 const ID_LIKE = /(^|_)id$|_ids?$|^(to|from)_/;
 
+// The choices below are module constants: an array literal in a hot function is a new array
+// on every call, and arguments are made for every fuzzed call.
+const EDGE_STRINGS = ["", "nope", "X".repeat(300), " ", "ÄΩ🙂"];
+const FREE_WORDS_BEFORE_NAME = ["a", "test", "Hello world", "x1"];
+const EDGE_INTS = [0, -1, -100, 2 ** 31, 1e9];
+const STEP_INT = [0, 1, -1];
+const STEP_INT_FROM_STATE = [0, 0, 1, -1];
+const COMMON_INTS = [0, 1, 1, 2, 3, 5, 10, 30, 100, -1];
+const EDGE_NUMBERS = [0, -1, -0.01, 1e9, 0.005];
+const STEP_NUMBER = [0, 0.01, -0.01, 1, -1];
+const COMMON_NUMBERS = [0, 1, 2.5, 10, 19.99, 50, 100, 250.75, 1000];
+const EDGE_DATES = ["", "2024-02-30", "1999-12-31", "2100-01-01"];
+const DAY_SHIFTS = [0, 0, 1, -1, 2, 7, 30, -30];
+const TIMES_OF_DAY = ["08:00:00", "09:30:00", "12:00:00", "16:45:00"];
+const JSON_VALUES: unknown[] = [null, 1, "x", [1, 2], { a: 1 }];
+const DATE_PREFIXES = [4, 7];
+
 
 /** Number and string literals a tool's body uses, with those of the helpers it calls. */
 export interface Literals {
   numbers: number[];
   strings: string[];
+  /** the integers among numbers */
+  ints: number[];
 }
 
 function collectLiterals(env: IEnv, tool: ITool): Literals {
@@ -72,14 +91,14 @@ function collectLiterals(env: IEnv, tool: ITool): Literals {
     for (const k in n) if (k !== "span" && k !== "type") visit(n[k]);
   };
   visit(tool.body);
-  return { numbers: [...numbers], strings: [...strings] };
+  return { numbers: [...numbers], strings: [...strings], ints: [...numbers].filter((n) => Number.isInteger(n)) };
 }
 
 export class ArgMaker {
   private sources: Sources;
   private literals = new Map<string, Literals>();
   /** the literals of the tool being called: boundaries (`days <= 31`) and codes worth trying */
-  private current: Literals = { numbers: [], strings: [] };
+  private current: Literals = { numbers: [], strings: [], ints: [] };
   constructor(env: IEnv) {
     for (const t of env.tools) if (t.kind !== "fn") this.literals.set(t.name, collectLiterals(env, t));
     const keysOf = new Map<string, string>();
@@ -108,8 +127,9 @@ export class ArgMaker {
   private hints: string[] = [];
   /** the hints that are keys of some table: what id-like parameters want */
   private hintKeys: string[] | null = null;
-  /** the live state's tables, in sources.tables order */
+  /** the live state's tables, in sources.tables order, and the environment they are of */
   private liveTables: Table[] = [];
+  private liveOf: Environment | null = null;
   /** examples given in the description of the parameter being drawn ("e.g. 2024-04") */
   private described: string[] = [];
 
@@ -124,7 +144,11 @@ export class ArgMaker {
     const args: Record<string, unknown> = {};
     this.hints = [];
     this.hintKeys = null;
-    this.liveTables = this.sources.tables.map((t) => live.table(t)!);
+    if (live !== this.liveOf) {
+      // a run calls on one live fork throughout, whose tables stay the same objects
+      this.liveOf = live;
+      this.liveTables = this.sources.tables.map((t) => live.table(t)!);
+    }
     for (let i = 0; i < plan.params.length; i++) {
       const p = plan.params[i]!;
       // optional parameters are left out now and then, to reach their defaults
@@ -204,7 +228,7 @@ export class ArgMaker {
     let plan = this.plans.get(tool.name);
     if (!plan) {
       const params = [...tool.params].sort((a, b) => Number(!this.sources.keysOf.has(a.name)) - Number(!this.sources.keysOf.has(b.name)));
-      plan = { params, described: params.map((p) => examplesIn(p.description)), literals: this.literals.get(tool.name) ?? { numbers: [], strings: [] } };
+      plan = { params, described: params.map((p) => examplesIn(p.description)), literals: this.literals.get(tool.name) ?? { numbers: [], strings: [], ints: [] } };
       this.plans.set(tool.name, plan);
     }
     return plan;
@@ -229,7 +253,7 @@ export class ArgMaker {
     const how = rand();
     if (how < 0.3) return text;
     if (how < 0.55) return this.pick(text.split(/[\s@._\-/]+/).filter(Boolean), rand) ?? text;
-    if (how < 0.8) return /^\d{4}-\d{2}/.test(text) ? text.slice(0, this.pick([4, 7], rand)) : text.slice(0, Math.max(1, Math.ceil(text.length / 2)));
+    if (how < 0.8) return /^\d{4}-\d{2}/.test(text) ? text.slice(0, this.pick(DATE_PREFIXES, rand)) : text.slice(0, Math.max(1, Math.ceil(text.length / 2)));
     return text.toLowerCase();
   }
 
@@ -270,7 +294,7 @@ export class ArgMaker {
     switch (type.k) {
       case "string":
       case "ref": {
-        if (edge) return this.pick(["", "nope", "X".repeat(300), " ", "ÄΩ🙂"], rand);
+        if (edge) return this.pick(EDGE_STRINGS, rand);
         if (r < 0.5 && this.hints.length && ID_LIKE.test(name)) {
           const keys = this.keyHints();
           if (keys.length) return this.pick(keys, rand);
@@ -287,41 +311,39 @@ export class ArgMaker {
           const piece = this.pieceOfState(live, rand);
           if (piece !== undefined) return piece;
         }
-        return this.pick(["a", "test", "Hello world", "x1", name], rand);
+        return freeWord(name, rand);
       }
       case "enum":
         if (edge) return "not_a_value";
         return this.pick(type.values, rand) ?? "";
       case "int": {
-        if (edge) return this.pick([0, -1, -100, 2 ** 31, 1e9], rand);
-        const ints = this.current.numbers.filter((n) => Number.isInteger(n));
-        if (ints.length && r > 0.8) return this.pick(ints, rand)! + this.pick([0, 1, -1], rand)!;
+        if (edge) return this.pick(EDGE_INTS, rand);
+        if (this.current.ints.length && r > 0.8) return this.pick(this.current.ints, rand)! + this.pick(STEP_INT, rand)!;
         const v = this.fromState(name, live, rand);
-        if (typeof v === "number" && Number.isInteger(v) && r < 0.5) return v + this.pick([0, 0, 1, -1], rand)!;
-        return this.pick([0, 1, 1, 2, 3, 5, 10, 30, 100, -1], rand);
+        if (typeof v === "number" && Number.isInteger(v) && r < 0.5) return v + this.pick(STEP_INT_FROM_STATE, rand)!;
+        return this.pick(COMMON_INTS, rand);
       }
       case "number": {
-        if (edge) return this.pick([0, -1, -0.01, 1e9, 0.005], rand);
-        if (this.current.numbers.length && r > 0.8) return Math.round((this.pick(this.current.numbers, rand)! + this.pick([0, 0.01, -0.01, 1, -1], rand)!) * 100) / 100;
+        if (edge) return this.pick(EDGE_NUMBERS, rand);
+        if (this.current.numbers.length && r > 0.8) return Math.round((this.pick(this.current.numbers, rand)! + this.pick(STEP_NUMBER, rand)!) * 100) / 100;
         const v = this.fromState(name, live, rand);
         if (typeof v === "number" && r < 0.5) return v;
-        return this.pick([0, 1, 2.5, 10, 19.99, 50, 100, 250.75, 1000], rand);
+        return this.pick(COMMON_NUMBERS, rand);
       }
       case "bool":
         return rand() < 0.5;
       case "date":
       case "datetime": {
         const base = this.dateFromState(name, live, rand);
-        if (edge) return this.pick(["", "2024-02-30", "1999-12-31", "2100-01-01"], rand);
+        if (edge) return this.pick(EDGE_DATES, rand);
         if (!base) return type.k === "date" ? "2024-01-01" : "2024-01-01T09:00:00";
-        const shift = this.pick([0, 0, 1, -1, 2, 7, 30, -30], rand)!;
-        const d = new Date(Date.UTC(+base.slice(0, 4), +base.slice(5, 7) - 1, +base.slice(8, 10) + shift));
-        const day = d.toISOString().slice(0, 10);
+        const shift = this.pick(DAY_SHIFTS, rand)!;
+        const day = shiftedDay(base, shift);
         if (type.k === "date") return day;
         // the very instant the state holds now and then (a start equal to the clock, a new
         // start equal to the old end): where the boundaries of datetime comparisons lie
         if (shift === 0 && base.length > 10 && r < 0.4) return base;
-        return `${day}T${this.pick(["08:00:00", "09:30:00", "12:00:00", "16:45:00"], rand)}`;
+        return `${day}T${this.pick(TIMES_OF_DAY, rand)}`;
       }
       case "list": {
         if (depth > 2) return [];
@@ -344,7 +366,7 @@ export class ArgMaker {
         return out;
       }
       case "json":
-        return this.pick([null, 1, "x", [1, 2], { a: 1 }], rand);
+        return this.pick(JSON_VALUES, rand);
       default:
         return null;
     }
@@ -357,4 +379,26 @@ export class ArgMaker {
     const gv = g ? live.globals[g] : undefined;
     return typeof gv === "string" ? gv : undefined;
   }
+}
+
+/** One of a few made-up words, or the parameter's own name (as `pick` over the five would). */
+function freeWord(name: string, rand: () => number): string {
+  const i = Math.floor(rand() * 5);
+  return i < 4 ? FREE_WORDS_BEFORE_NAME[i]! : name;
+}
+
+/** `base`'s day (YYYY-MM-DD...) moved by `shift` days, remembered: states hold few dates. */
+const shiftedDays = new Map<string, Map<number, string>>();
+function shiftedDay(base: string, shift: number): string {
+  let byShift = shiftedDays.get(base);
+  if (!byShift) {
+    if (shiftedDays.size > 10_000) shiftedDays.clear();
+    shiftedDays.set(base, (byShift = new Map()));
+  }
+  let day = byShift.get(shift);
+  if (day === undefined) {
+    const d = new Date(Date.UTC(+base.slice(0, 4), +base.slice(5, 7) - 1, +base.slice(8, 10) + shift));
+    byShift.set(shift, (day = d.toISOString().slice(0, 10)));
+  }
+  return day;
 }

@@ -27,9 +27,29 @@ export function typeProblem(type: Type, value: unknown, env: IEnv, path = "$"): 
 
 const MAX_DEPTH = 200;
 
+/**
+ * Frozen values already found to fit a record, list or map type. Queries return the state's
+ * own records again and again, and the runtime deep-freezes every committed record (a frozen
+ * value never changes, and everything inside it is frozen too), so one look per record and
+ * type is enough. Keyed by the type object: the IR of one compiled spec.
+ */
+const fitting = new WeakMap<Type, WeakSet<object>>();
+
 /** The same judgement as check(), as a bool: no paths, no messages, no allocations. */
 function fits(type: Type, value: unknown, depth: number): boolean {
   if (depth > MAX_DEPTH) return false;
+  if ((type.k === "record" || type.k === "list" || type.k === "map") && typeof value === "object" && value !== null && Object.isFrozen(value)) {
+    let known = fitting.get(type);
+    if (known?.has(value)) return true;
+    if (!fitsShape(type, value, depth)) return false;
+    if (!known) fitting.set(type, (known = new WeakSet()));
+    known.add(value);
+    return true;
+  }
+  return fitsShape(type, value, depth);
+}
+
+function fitsShape(type: Type, value: unknown, depth: number): boolean {
   switch (type.k) {
     case "string":
     case "ref":
