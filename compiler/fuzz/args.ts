@@ -156,23 +156,28 @@ export class ArgMaker {
       this.described = plan.described[i]!;
       const v = this.value(p.type, p.name, live, rand, 0);
       args[p.name] = v;
-      // hints serve the parameters still to come: the last one needs none
-      if (typeof v === "string" && i < plan.params.length - 1) this.noteRelated(v, start, rand);
+      // hints serve the string parameters still to come; when none is left, only the draws
+      // are made (so that the same seed still gives the same arguments)
+      if (typeof v === "string" && i < plan.params.length - 1) this.noteRelated(v, start, rand, plan.stringsAfter[i]!);
     }
     return args;
   }
 
   /** If `key` names a record, remember its string fields and those of a record referring to it. */
-  private noteRelated(key: string, start: Environment, rand: () => number) {
-    for (const t of this.liveTables) {
-      const rec = t.get(key) as Record<string, unknown> | undefined;
-      if (rec) this.addStrings(rec);
-    }
+  private noteRelated(key: string, start: Environment, rand: () => number, used: boolean) {
+    if (used)
+      for (const t of this.liveTables) {
+        const rec = t.get(key) as Record<string, unknown> | undefined;
+        if (rec) this.addStrings(rec);
+      }
     if (rand() < 0.5) {
       // a record of another table that refers to it (an invitation of the event, a loan of the copy)
       const table = this.pick(this.sources.tables, rand)!;
       const referrers = this.referrersIn(start, table).get(key);
-      if (referrers) this.addStrings(referrers[Math.floor(rand() * referrers.length)]);
+      if (referrers) {
+        const picked = referrers[Math.floor(rand() * referrers.length)];
+        if (used) this.addStrings(picked);
+      }
     }
   }
 
@@ -220,7 +225,7 @@ export class ArgMaker {
     }
   }
 
-  private plans = new Map<string, { params: ITool["params"]; described: string[][]; literals: Literals }>();
+  private plans = new Map<string, { params: ITool["params"]; described: string[][]; literals: Literals; stringsAfter: boolean[] }>();
 
   /** Per tool, worked out once: parameters named like a table's key first (so that the others
    * can follow their records), the examples in each description, the body's literals. */
@@ -228,7 +233,13 @@ export class ArgMaker {
     let plan = this.plans.get(tool.name);
     if (!plan) {
       const params = [...tool.params].sort((a, b) => Number(!this.sources.keysOf.has(a.name)) - Number(!this.sources.keysOf.has(b.name)));
-      plan = { params, described: params.map((p) => examplesIn(p.description)), literals: this.literals.get(tool.name) ?? { numbers: [], strings: [], ints: [] } };
+      plan = {
+        params,
+        described: params.map((p) => examplesIn(p.description)),
+        literals: this.literals.get(tool.name) ?? { numbers: [], strings: [], ints: [] },
+        // does a later parameter draw strings (and so read the hints)?
+        stringsAfter: params.map((_, i) => params.slice(i + 1).some((p) => drawsStrings(p.type))),
+      };
       this.plans.set(tool.name, plan);
     }
     return plan;
@@ -401,4 +412,23 @@ function shiftedDay(base: string, shift: number): string {
     byShift.set(shift, (day = d.toISOString().slice(0, 10)));
   }
   return day;
+}
+
+/** Does drawing a value of this type draw strings, which may come from the hints? */
+function drawsStrings(type: Type): boolean {
+  switch (type.k) {
+    case "string":
+    case "ref":
+      return true;
+    case "optional":
+      return drawsStrings(type.inner);
+    case "list":
+      return drawsStrings(type.elem);
+    case "map":
+      return drawsStrings(type.key) || drawsStrings(type.value);
+    case "record":
+      return type.fields.some((f) => drawsStrings(f.type));
+    default:
+      return false;
+  }
 }
