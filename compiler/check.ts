@@ -10,7 +10,7 @@ import {
 } from "./ir.js";
 import {
   COLLECTION_METHODS, LIST_MUTATORS, STRING_METHODS, METHOD_ALIASES, GLOBALS, KEYED_METHODS,
-  isNumeric, isStringLike, isComparable, type MethodSig,
+  isNumeric, isStringLike, type MethodSig,
 } from "./builtins.js";
 
 type RecordT = Extract<Type, { k: "record" }>;

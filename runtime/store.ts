@@ -219,7 +219,7 @@ export class Table<R extends object = Record<string, unknown>> {
       size: this._size,
       depth: (this.parent?.depth ?? 0) + 1,
     };
-    this.parent = layer.depth > MAX_DEPTH ? flatten(layer, this.values(), this.keys()) : layer;
+    this.parent = layer.depth > MAX_DEPTH ? flatten(this.values(), this.keys()) : layer;
     this.own = new Map();
     this.moved = new Set();
     return this.parent;
@@ -291,7 +291,7 @@ export class Table<R extends object = Record<string, unknown>> {
   }
 }
 
-function flatten<R>(layer: Layer<R>, values: R[], keys: string[]): Layer<R> {
+function flatten<R>(values: R[], keys: string[]): Layer<R> {
   const own = new Map<string, Slot<R>>();
   for (let i = 0; i < keys.length; i++) own.set(keys[i]!, values[i]!);
   return { parent: null, own, moved: new Set(), size: own.size, depth: 1 };
