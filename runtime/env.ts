@@ -155,7 +155,7 @@ export class Environment {
     this._checks = options.checks ?? true;
     this.ctx = new Ctx(store, this._checks);
     this.toolMap = toolMap ?? new Map(def.tools.map((t) => [t.name, { tool: t, fastArgs: fastArgsFor(t.args) }]));
-    this.tableDefs = new Map(def.tables.map((t) => [t.name, t]));
+    this.tableDefs = tableDefsOf(def);
   }
 
   /** Validate an initial state (JSON value) and build an environment, or throw StateError. */
@@ -491,6 +491,14 @@ interface InvariantPlan {
   /** the tables it reads */
   tables: string[];
 }
+/** Table definitions by name, one map per definition: every fork (a session, a fuzz run) shares it. */
+const tableDefsCache = new WeakMap<EnvDefinition, Map<string, TableDef>>();
+function tableDefsOf(def: EnvDefinition): Map<string, TableDef> {
+  let byName = tableDefsCache.get(def);
+  if (!byName) tableDefsCache.set(def, (byName = new Map(def.tables.map((t) => [t.name, t]))));
+  return byName;
+}
+
 const invariantPlanCache = new WeakMap<EnvDefinition, InvariantPlan[]>();
 
 /** The invariants' reads, sorted once per definition into tables, globals and "*". */
