@@ -213,16 +213,12 @@ export class ArgMaker {
     return this.hintKeys;
   }
 
-  private addStrings(value: unknown, depth = 0) {
-    if (typeof value === "string") {
-      if (value.length > 0 && value.length < 64) {
-        this.hints.push(value);
-        this.hintKeys = null;
-      }
-    } else if (value && typeof value === "object" && depth < 3) {
-      if (Array.isArray(value)) for (const v of value) this.addStrings(v, depth + 1);
-      else for (const k in value as Record<string, unknown>) this.addStrings((value as Record<string, unknown>)[k], depth + 1);
-    }
+  /** The short strings of a record (its fields, and theirs two levels down), as hints. */
+  private addStrings(rec: object) {
+    const strings = stringsIn(rec);
+    if (strings.length === 0) return;
+    for (let i = 0; i < strings.length; i++) this.hints.push(strings[i]!);
+    this.hintKeys = null;
   }
 
   private plans = new Map<string, { params: ITool["params"]; described: string[][]; literals: Literals; stringsAfter: boolean[] }>();
@@ -248,14 +244,10 @@ export class ArgMaker {
   /** A string field of a random record (or a date global), whole or a piece of it: a word, a prefix, lower-cased. */
   private pieceOfState(live: Environment, rand: () => number): string | undefined {
     let text: string | undefined;
-    const table = this.pick(this.sources.tables, rand);
-    const key = table ? this.pick(live.table(table)!.keys(), rand) : undefined;
-    if (key !== undefined && rand() < 0.8) {
-      const rec = live.table(table!)!.get(key) as Record<string, unknown>;
-      const strings: string[] = [];
-      for (const k in rec) if (typeof rec[k] === "string" && (rec[k] as string).length > 0) strings.push(rec[k] as string);
-      text = this.pick(strings, rand);
-    } else {
+    const table = this.pickTable(rand);
+    const key = table ? this.pick(table.keys(), rand) : undefined;
+    if (key !== undefined && rand() < 0.8) text = this.pick(fieldStringsOf(table!.get(key)!), rand);
+    else {
       const g = this.pick(this.sources.dateGlobals, rand);
       const v = g ? live.globals[g] : undefined;
       if (typeof v === "string") text = v;
@@ -263,7 +255,7 @@ export class ArgMaker {
     if (text === undefined) return undefined;
     const how = rand();
     if (how < 0.3) return text;
-    if (how < 0.55) return this.pick(text.split(/[\s@._\-/]+/).filter(Boolean), rand) ?? text;
+    if (how < 0.55) return this.pick(wordsOf(text), rand) ?? text;
     if (how < 0.8) return /^\d{4}-\d{2}/.test(text) ? text.slice(0, this.pick(DATE_PREFIXES, rand)) : text.slice(0, Math.max(1, Math.ceil(text.length / 2)));
     return text.toLowerCase();
   }
@@ -272,26 +264,49 @@ export class ArgMaker {
     return xs.length ? xs[Math.floor(rand() * xs.length)] : undefined;
   }
 
+  /** A random live table (as `pick` over the table names would choose it). */
+  private pickTable(rand: () => number): Table | undefined {
+    return this.pick(this.liveTables, rand);
+  }
+
+  /** Per parameter name, worked out once: where fromState() looks for it. */
+  private names = new Map<string, NameSources>();
+
+  private sourcesOf(name: string): NameSources {
+    let found = this.names.get(name);
+    if (!found) {
+      const index = (table: string) => this.sources.tables.indexOf(table);
+      const keyTable = this.sources.keysOf.get(name);
+      found = {
+        keyTable: keyTable ? index(keyTable) : -1,
+        fields: (this.sources.fieldOf.get(name) ?? []).map((f) => ({ table: index(f.table), field: f.field })),
+        anyKey: /(_id|_ids|id)$/.test(name) || name.startsWith("to_") || name.startsWith("from_") || name.endsWith("_account"),
+        wantsKey: ID_LIKE.test(name),
+      };
+      this.names.set(name, found);
+    }
+    return found;
+  }
+
   /** A value of a field with this name, from a random record of a table that has one. */
-  private fromState(name: string, live: Environment, rand: () => number): unknown {
-    const keyTable = this.sources.keysOf.get(name);
-    if (keyTable && rand() < 0.8) {
-      const key = this.pick(live.table(keyTable)?.keys() ?? [], rand);
+  private fromState(name: string, rand: () => number): unknown {
+    const from = this.sourcesOf(name);
+    if (from.keyTable >= 0 && rand() < 0.8) {
+      const key = this.pick(this.liveTables[from.keyTable]!.keys(), rand);
       if (key !== undefined) return key;
     }
-    const fields = this.sources.fieldOf.get(name);
-    if (fields) {
-      const f = this.pick(fields, rand)!;
-      const t = live.table(f.table);
-      const key = this.pick(t?.keys() ?? [], rand);
+    if (from.fields.length) {
+      const f = this.pick(from.fields, rand)!;
+      const t = this.liveTables[f.table]!;
+      const key = this.pick(t.keys(), rand);
       if (key !== undefined) {
-        const v = (t!.get(key) as Record<string, unknown>)[f.field];
+        const v = (t.get(key) as Record<string, unknown>)[f.field];
         if (v !== undefined && v !== null) return v;
       }
     }
-    if (/(_id|_ids|id)$/.test(name) || name.startsWith("to_") || name.startsWith("from_") || name.endsWith("_account")) {
-      const table = this.pick(this.sources.tables, rand);
-      const key = table ? this.pick(live.table(table)?.keys() ?? [], rand) : undefined;
+    if (from.anyKey) {
+      const table = this.pickTable(rand);
+      const key = table ? this.pick(table.keys(), rand) : undefined;
       if (key !== undefined) return key;
     }
     return undefined;
@@ -306,12 +321,12 @@ export class ArgMaker {
       case "string":
       case "ref": {
         if (edge) return this.pick(EDGE_STRINGS, rand);
-        if (r < 0.5 && this.hints.length && ID_LIKE.test(name)) {
+        if (r < 0.5 && this.hints.length && this.sourcesOf(name).wantsKey) {
           const keys = this.keyHints();
           if (keys.length) return this.pick(keys, rand);
         }
         if (this.hints.length && r < 0.35) return this.pick(this.hints, rand);
-        const fromState = this.fromState(name, live, rand);
+        const fromState = this.fromState(name, rand);
         if (typeof fromState === "string" && r < 0.85) return fromState;
         // free text (search terms, months, codes): the parameter's documented example, or a
         // piece of some value in the state, reach far more code than made-up words
@@ -330,14 +345,14 @@ export class ArgMaker {
       case "int": {
         if (edge) return this.pick(EDGE_INTS, rand);
         if (this.current.ints.length && r > 0.8) return this.pick(this.current.ints, rand)! + this.pick(STEP_INT, rand)!;
-        const v = this.fromState(name, live, rand);
+        const v = this.fromState(name, rand);
         if (typeof v === "number" && Number.isInteger(v) && r < 0.5) return v + this.pick(STEP_INT_FROM_STATE, rand)!;
         return this.pick(COMMON_INTS, rand);
       }
       case "number": {
         if (edge) return this.pick(EDGE_NUMBERS, rand);
         if (this.current.numbers.length && r > 0.8) return Math.round((this.pick(this.current.numbers, rand)! + this.pick(STEP_NUMBER, rand)!) * 100) / 100;
-        const v = this.fromState(name, live, rand);
+        const v = this.fromState(name, rand);
         if (typeof v === "number" && r < 0.5) return v;
         return this.pick(COMMON_NUMBERS, rand);
       }
@@ -384,7 +399,7 @@ export class ArgMaker {
   }
 
   private dateFromState(name: string, live: Environment, rand: () => number): string | undefined {
-    const v = this.fromState(name, live, rand);
+    const v = this.fromState(name, rand);
     if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}/.test(v)) return v;
     const g = this.pick(this.sources.dateGlobals, rand);
     const gv = g ? live.globals[g] : undefined;
@@ -431,4 +446,62 @@ function drawsStrings(type: Type): boolean {
     default:
       return false;
   }
+}
+
+/** Where values for a parameter of some name come from (tables by their index in Sources.tables). */
+interface NameSources {
+  /** the table whose key has this name, or -1 */
+  keyTable: number;
+  /** fields with this name */
+  fields: { table: number; field: string }[];
+  /** named like some key (`_id`, `to_`, `_account`): any table's key will do */
+  anyKey: boolean;
+  /** named like a key for the hints (ID_LIKE) */
+  wantsKey: boolean;
+}
+
+// Records in a table are frozen outside a transaction (the runtime deep-freezes what it
+// commits), so what is read off one is remembered per record.
+
+/** Short strings of a record: its fields, and theirs two levels down, in field order. */
+const recordStrings = new WeakMap<object, string[]>();
+function stringsIn(rec: object): string[] {
+  if (!Object.isFrozen(rec)) return collectStrings(rec, 0, []);
+  let found = recordStrings.get(rec);
+  if (!found) recordStrings.set(rec, (found = collectStrings(rec, 0, [])));
+  return found;
+}
+
+function collectStrings(value: unknown, depth: number, into: string[]): string[] {
+  if (typeof value === "string") {
+    if (value.length > 0 && value.length < 64) into.push(value);
+  } else if (value && typeof value === "object" && depth < 3) {
+    if (Array.isArray(value)) for (const v of value) collectStrings(v, depth + 1, into);
+    else for (const k in value as Record<string, unknown>) collectStrings((value as Record<string, unknown>)[k], depth + 1, into);
+  }
+  return into;
+}
+
+/** The non-empty string fields of a record (top level only). */
+const recordFieldStrings = new WeakMap<object, string[]>();
+function fieldStringsOf(rec: object): string[] {
+  let found = Object.isFrozen(rec) ? recordFieldStrings.get(rec) : undefined;
+  if (!found) {
+    found = [];
+    const r = rec as Record<string, unknown>;
+    for (const k in r) if (typeof r[k] === "string" && (r[k] as string).length > 0) found.push(r[k] as string);
+    if (Object.isFrozen(rec)) recordFieldStrings.set(rec, found);
+  }
+  return found;
+}
+
+/** The words of a text (split at spaces and @._-/), remembered: states repeat their texts. */
+const textWords = new Map<string, string[]>();
+function wordsOf(text: string): string[] {
+  let words = textWords.get(text);
+  if (!words) {
+    if (textWords.size > 10_000) textWords.clear();
+    textWords.set(text, (words = text.split(/[\s@._\-/]+/).filter(Boolean)));
+  }
+  return words;
 }
