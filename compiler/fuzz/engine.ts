@@ -218,13 +218,23 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
     return { calls, results, final: live };
   };
 
+  /** The same concrete calls again from the same start: what `envc replay` would do. */
+  const replayCalls = (start: Environment, calls: readonly FuzzCall[]): { results: CallResult[]; final: Environment } => {
+    const live = start.fork();
+    const results: CallResult[] = [];
+    for (const c of calls) results.push(live.call(c.name, c.arguments));
+    return { results, final: live };
+  };
+
   let runIndex = 0;
   const runOnce = (start: Environment, callSeeds: readonly CallSeed[], alwaysReplay = false) => {
     const first = runCalls(start, callSeeds, true);
     // the same calls from the same state must give the same results and state; replaying every
-    // eighth run (and the counterexample) keeps most of the speed and still catches it
+    // eighth run (and the counterexample) keeps most of the speed and still catches it. The
+    // recorded calls are replayed (arguments are never changed by a call: they are validated
+    // into a copy), so the property is the environment's, as `envc replay` sees it
     if (!alwaysReplay && runIndex++ % 8 !== 0) return;
-    const again = runCalls(start, callSeeds, false);
+    const again = replayCalls(start, first.calls);
     if (!deepEqual(first.results, again.results) || !sameState(first.final, again.final, tables))
       throw new PropertyFailure({ property: "nondeterministic", tool: first.calls.at(-1)?.name ?? "", callIndex: callSeeds.length - 1, message: "replaying the same calls from the same state gave different results or state" });
   };

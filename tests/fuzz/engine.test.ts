@@ -131,6 +131,20 @@ describe("envc fuzz engine", () => {
     });
     expect(report.finding).toMatchObject({ property: "result_type", tool: "count_books" });
   });
+
+  it("catches a tool whose result depends on something outside the state (a replay differs)", () => {
+    let clock = 0; // a hidden counter, as a tool reading the wall clock or Math.random would have
+    const { report } = fuzz(SPEC, (def) => {
+      const action = def.tools.find((t) => t.name === "add_copies")!;
+      const run = action.run;
+      action.run = (s, a) => {
+        s.gw().moves = ++clock;
+        return run(s, a);
+      };
+    });
+    expect(report.finding).toMatchObject({ property: "nondeterministic" });
+    expect(report.finding!.calls.some((c) => c.name === "add_copies")).toBe(true);
+  });
 });
 
 describe("envc fuzz command", () => {
