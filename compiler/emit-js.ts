@@ -407,7 +407,9 @@ export class JsEmitter {
       const table = this.x(s.iterable);
       if (b) {
         const vals = s.writable ? `${table}.writable(${table}.get(${a}))` : `${table}.get(${a})`;
-        return `${ind}for (const ${a} of [...${table}.keys()]) {\n${next}const ${b} = ${vals};\n${next}if (${b} == null) continue;\n${body}\n${ind}}`;
+        // keys() is a snapshot (the table replaces its cached arrays, never changes them), so
+        // the loop sees the keys as they were even when its body inserts or deletes
+        return `${ind}for (const ${a} of ${table}.keys()) {\n${next}const ${b} = ${vals};\n${next}if (${b} == null) continue;\n${body}\n${ind}}`;
       }
       if (s.writable) return `${ind}for (let ${a} of ${table}.values()) {\n${next}${a} = ${table}.writable(${a});\n${next}if (${a} == null) continue;\n${body}\n${ind}}`;
       return `${ind}for (const ${a} of ${table}.values()) {\n${body}\n${ind}}`;

@@ -56,7 +56,8 @@ export class Table<R extends object = Record<string, unknown>> {
   }
 
   get(key: string): R | undefined {
-    const o = this.own.get(key);
+    // a fresh fork's own layer is empty: go straight to the shared layers
+    const o = this.own.size === 0 ? undefined : this.own.get(key);
     if (o !== undefined) return o === GONE ? undefined : o;
     for (let l = this.parent; l; l = l.parent) {
       const v = l.own.get(key);

@@ -355,7 +355,7 @@ export const ArgSchemas = {
 /** query find_user_id_by_email: The user id of the customer with this e-mail address (letter case does not matter). */
 function tool_find_user_id_by_email($s: rt.Ctx, $a: any): any {
   const email = $a.email;
-  for (const user_id of [...$s.t.users.keys()]) {
+  for (const user_id of $s.t.users.keys()) {
     const user = $s.t.users.get(user_id);
     if (user == null) continue;
     if (user.email.toLowerCase() === email.toLowerCase()) {
@@ -370,7 +370,7 @@ function tool_find_user_id_by_name_zip($s: rt.Ctx, $a: any): any {
   const first_name = $a.first_name;
   const last_name = $a.last_name;
   const zip = $a.zip;
-  for (const user_id of [...$s.t.users.keys()]) {
+  for (const user_id of $s.t.users.keys()) {
     const user = $s.t.users.get(user_id);
     if (user == null) continue;
     if (
