@@ -230,11 +230,22 @@ export function examplesToJsonl(set: ExampleSet, episodesFile: string): { episod
   for (const ex of set.examples) {
     const start = set.starts[ex.start]!;
     const initial = start.seed?.file ? path.relative(dir, start.seed.file).split(path.sep).join("/") : start.env.toJSON();
-    episodes.push(stringifyOrdered({ id: ex.id, goal: ex.goal, initial, calls: ex.calls }));
+    episodes.push(stringifyOrdered({ id: ex.id, goal: goalRelativeTo(dir, ex.goal), initial, calls: ex.calls }));
     const run = runEpisode(start.env, ex.calls, EXAMPLE_RENDERER);
     expectations.push(stringifyOrdered(expectationOf(ex.id, run, start.env)));
   }
   return { episodes: episodes.map((l) => l + "\n").join(""), expectations: expectations.map((l) => l + "\n").join("") };
+}
+
+/**
+ * A precondition's location (`path/to/spec.env:12:3`) with the spec's path made relative to
+ * `dir`, the examples file's folder: the file then reads the same whichever folder it was
+ * recorded from. `ok` and `included` stay as they are.
+ */
+function goalRelativeTo(dir: string, goal: string): string {
+  const m = /^(.*):(\d+):(\d+)$/.exec(goal);
+  if (!m) return goal;
+  return `${path.relative(dir, path.resolve(m[1]!)).split(path.sep).join("/")}:${m[2]}:${m[3]}`;
 }
 
 /** One example ready to replay on a (possibly mutated) definition. */

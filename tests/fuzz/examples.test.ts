@@ -96,6 +96,11 @@ describe("envc examples", () => {
     expect(a).toEqual(b);
     // sample-state examples name the file rather than copying the state
     expect(a.episodes).toContain('"initial":"state.json"');
+    // the same bytes whether the spec was named by an absolute or a cwd-relative path: a
+    // tripped precondition is located relative to the examples file
+    const relative = await load(path.relative(process.cwd(), specFile));
+    expect(examplesToJsonl(findExamples(relative.env!, loadDefinition(relative.env!), seedStateSources(relative.file, relative.env!).seeds, OPTIONS), file)).toEqual(a);
+    expect(a.episodes).toMatch(/"goal":"till\.env:\d+:\d+"/);
     writeFileSync(file, a.episodes);
     writeFileSync(expectationsFileOf(file), a.expectations);
     const loaded = loadExamples(file);
