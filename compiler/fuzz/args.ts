@@ -45,7 +45,6 @@ const ID_LIKE = /(^|_)id$|_ids?$|^(to|from)_/;
 // The choices below are module constants: an array literal in a hot function is a new array
 // on every call, and arguments are made for every fuzzed call.
 const EDGE_STRINGS = ["", "nope", "X".repeat(300), " ", "ÄΩ🙂"];
-const FREE_WORDS_BEFORE_NAME = ["a", "test", "Hello world", "x1"];
 const EDGE_INTS = [0, -1, -100, 2 ** 31, 1e9];
 const STEP_INT = [0, 1, -1];
 const STEP_INT_FROM_STATE = [0, 0, 1, -1];
@@ -337,7 +336,7 @@ export class ArgMaker {
           const piece = this.pieceOfState(live, rand);
           if (piece !== undefined) return piece;
         }
-        return freeWord(name, rand);
+        return this.pick(["a", "test", "Hello world", "x1", name], rand);
       }
       case "enum":
         if (edge) return "not_a_value";
@@ -407,26 +406,24 @@ export class ArgMaker {
   }
 }
 
-/** One of a few made-up words, or the parameter's own name (as `pick` over the five would). */
-function freeWord(name: string, rand: () => number): string {
-  const i = Math.floor(rand() * 5);
-  return i < 4 ? FREE_WORDS_BEFORE_NAME[i]! : name;
+/**
+ * What `make` gives for `key`, computed once: states hold few distinct dates and texts. The
+ * cache starts over past 10,000 entries, so that a long session does not grow it for ever.
+ */
+function remembered<V>(cache: Map<string, V>, key: string, make: () => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, (value = make()));
+  }
+  return value;
 }
 
-/** `base`'s day (YYYY-MM-DD...) moved by `shift` days, remembered: states hold few dates. */
-const shiftedDays = new Map<string, Map<number, string>>();
+/** `base`'s day (YYYY-MM-DD...) moved by `shift` days. */
+const shiftedDays = new Map<string, string>();
 function shiftedDay(base: string, shift: number): string {
-  let byShift = shiftedDays.get(base);
-  if (!byShift) {
-    if (shiftedDays.size > 10_000) shiftedDays.clear();
-    shiftedDays.set(base, (byShift = new Map()));
-  }
-  let day = byShift.get(shift);
-  if (day === undefined) {
-    const d = new Date(Date.UTC(+base.slice(0, 4), +base.slice(5, 7) - 1, +base.slice(8, 10) + shift));
-    byShift.set(shift, (day = d.toISOString().slice(0, 10)));
-  }
-  return day;
+  return remembered(shiftedDays, `${shift} ${base}`, () =>
+    new Date(Date.UTC(+base.slice(0, 4), +base.slice(5, 7) - 1, +base.slice(8, 10) + shift)).toISOString().slice(0, 10));
 }
 
 /** Does drawing a value of this type draw strings, which may come from the hints? */
@@ -460,16 +457,22 @@ interface NameSources {
   wantsKey: boolean;
 }
 
-// Records in a table are frozen outside a transaction (the runtime deep-freezes what it
-// commits), so what is read off one is remembered per record.
+/**
+ * What `make` reads off a record, remembered per record when it is frozen: records in a table
+ * are frozen outside a transaction (the runtime deep-freezes what it commits), so they never
+ * change.
+ */
+function perRecord<V>(cache: WeakMap<object, V>, rec: object, make: (rec: object) => V): V {
+  if (!Object.isFrozen(rec)) return make(rec);
+  let value = cache.get(rec);
+  if (value === undefined) cache.set(rec, (value = make(rec)));
+  return value;
+}
 
 /** Short strings of a record: its fields, and theirs two levels down, in field order. */
 const recordStrings = new WeakMap<object, string[]>();
 function stringsIn(rec: object): string[] {
-  if (!Object.isFrozen(rec)) return collectStrings(rec, 0, []);
-  let found = recordStrings.get(rec);
-  if (!found) recordStrings.set(rec, (found = collectStrings(rec, 0, [])));
-  return found;
+  return perRecord(recordStrings, rec, (r) => collectStrings(r, 0, []));
 }
 
 function collectStrings(value: unknown, depth: number, into: string[]): string[] {
@@ -485,23 +488,16 @@ function collectStrings(value: unknown, depth: number, into: string[]): string[]
 /** The non-empty string fields of a record (top level only). */
 const recordFieldStrings = new WeakMap<object, string[]>();
 function fieldStringsOf(rec: object): string[] {
-  let found = Object.isFrozen(rec) ? recordFieldStrings.get(rec) : undefined;
-  if (!found) {
-    found = [];
-    const r = rec as Record<string, unknown>;
+  return perRecord(recordFieldStrings, rec, (obj) => {
+    const r = obj as Record<string, unknown>;
+    const found: string[] = [];
     for (const k in r) if (typeof r[k] === "string" && (r[k] as string).length > 0) found.push(r[k] as string);
-    if (Object.isFrozen(rec)) recordFieldStrings.set(rec, found);
-  }
-  return found;
+    return found;
+  });
 }
 
-/** The words of a text (split at spaces and @._-/), remembered: states repeat their texts. */
+/** The words of a text (split at spaces and @._-/). */
 const textWords = new Map<string, string[]>();
 function wordsOf(text: string): string[] {
-  let words = textWords.get(text);
-  if (!words) {
-    if (textWords.size > 10_000) textWords.clear();
-    textWords.set(text, (words = text.split(/[\s@._\-/]+/).filter(Boolean)));
-  }
-  return words;
+  return remembered(textWords, text, () => text.split(/[\s@._\-/]+/).filter(Boolean));
 }
