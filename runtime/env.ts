@@ -145,17 +145,16 @@ export class Environment {
   readonly def: EnvDefinition;
   protected store: Store;
   protected ctx: Ctx;
-  private toolMap: Map<string, ToolEntry>;
-  private tableDefs: Map<string, TableDef>;
+  /** what is worked out once per definition and shared by every environment and fork of it */
+  private plan: DefinitionPlan;
   private _checks: boolean;
 
-  protected constructor(def: EnvDefinition, store: Store, options: EnvOptions, toolMap?: Map<string, ToolEntry>) {
+  protected constructor(def: EnvDefinition, store: Store, options: EnvOptions) {
     this.def = def;
     this.store = store;
     this._checks = options.checks ?? true;
     this.ctx = new Ctx(store, this._checks);
-    this.toolMap = toolMap ?? new Map(def.tools.map((t) => [t.name, { tool: t, fastArgs: fastArgsFor(t.args) }]));
-    this.tableDefs = tableDefsOf(def);
+    this.plan = planOf(def);
   }
 
   /** Validate an initial state (JSON value) and build an environment, or throw StateError. */
@@ -187,7 +186,7 @@ export class Environment {
 
   /** Run one tool call as a transaction. Never throws. */
   call(name: string, args: unknown = {}): CallResult {
-    const entry = this.toolMap.get(name);
+    const entry = this.plan.tools.get(name);
     if (!entry) {
       return {
         ok: false,
@@ -251,7 +250,7 @@ export class Environment {
     let deletedFrom: Set<string> | undefined;
     for (let t = 0; t < nTables; t++) {
       const table = store.touchedTable(t);
-      const tdef = this.tableDefs.get(table.name)!;
+      const tdef = this.plan.tableDefs.get(table.name)!;
       for (let i = 0; i < nChanges; i++) {
         if (store.changedTable(i) !== table) continue;
         const key = store.changedKey(i);
@@ -270,7 +269,7 @@ export class Environment {
           this.def.specFile,
         );
     }
-    const plans = invariantPlans(this.def);
+    const plans = this.plan.invariants;
     for (let n = 0; n < plans.length; n++) {
       const { inv, star, globals, tables } = plans[n]!;
       const pr = inv.perRecord;
@@ -360,7 +359,7 @@ export class Environment {
 
   /** A new environment sharing this one's records; O(1) in the state size. */
   fork(options: EnvOptions = {}): Environment {
-    const env = new Environment(this.def, this.store.fork(), { checks: options.checks ?? this.checks }, this.toolMap);
+    const env = new Environment(this.def, this.store.fork(), { checks: options.checks ?? this.checks });
     if (options.seed) env.store.idCounter = 1 + (Math.abs(Math.trunc(options.seed)) % 1_000_000);
     return env;
   }
@@ -491,30 +490,34 @@ interface InvariantPlan {
   /** the tables it reads */
   tables: string[];
 }
-/** Table definitions by name, one map per definition: every fork (a session, a fuzz run) shares it. */
-const tableDefsCache = new WeakMap<EnvDefinition, Map<string, TableDef>>();
-function tableDefsOf(def: EnvDefinition): Map<string, TableDef> {
-  let byName = tableDefsCache.get(def);
-  if (!byName) tableDefsCache.set(def, (byName = new Map(def.tables.map((t) => [t.name, t]))));
-  return byName;
+/** Worked out once per definition: every environment, session and fuzz run of it shares it. */
+interface DefinitionPlan {
+  /** tools by name, with their zod-free argument check */
+  tools: Map<string, ToolEntry>;
+  tableDefs: Map<string, TableDef>;
+  /** the invariants' reads, sorted into tables, globals and "*" */
+  invariants: InvariantPlan[];
 }
 
-const invariantPlanCache = new WeakMap<EnvDefinition, InvariantPlan[]>();
+const definitionPlans = new WeakMap<EnvDefinition, DefinitionPlan>();
 
-/** The invariants' reads, sorted once per definition into tables, globals and "*". */
-function invariantPlans(def: EnvDefinition): InvariantPlan[] {
-  let plans = invariantPlanCache.get(def);
-  if (!plans) {
+function planOf(def: EnvDefinition): DefinitionPlan {
+  let plan = definitionPlans.get(def);
+  if (!plan) {
     const tableNames = new Set(def.tables.map((t) => t.name));
-    plans = def.invariants.map((inv) => ({
-      inv,
-      star: inv.reads.includes("*"),
-      globals: inv.reads.some((r) => r !== "*" && !tableNames.has(r)),
-      tables: inv.reads.filter((r) => tableNames.has(r)),
-    }));
-    invariantPlanCache.set(def, plans);
+    plan = {
+      tools: new Map(def.tools.map((t) => [t.name, { tool: t, fastArgs: fastArgsFor(t.args) }])),
+      tableDefs: new Map(def.tables.map((t) => [t.name, t])),
+      invariants: def.invariants.map((inv) => ({
+        inv,
+        star: inv.reads.includes("*"),
+        globals: inv.reads.some((r) => r !== "*" && !tableNames.has(r)),
+        tables: inv.reads.filter((r) => tableNames.has(r)),
+      })),
+    };
+    definitionPlans.set(def, plan);
   }
-  return plans;
+  return plan;
 }
 
 /** Tool results are JSON values: undefined becomes null. */
