@@ -56,20 +56,17 @@ if (!only || only === "compiler") {
   rows.push({ name: "  of which lex + parse alone (Chevrotain)", value: parseRate, unit: "specs/s" });
 
   const checked = specs.map((s) => checkSource(s.text, s.file).env!).filter(Boolean);
-  const compileRate = await rate(checked.length, async () => {
-    for (const s of specs) {
-      const env = checkSource(s.text, s.file).env;
-      if (env) await emitEnv(env, { runtimeImport: "../../runtime/index.js" });
-    }
-  }, 3);
+  const compileRateOf = (format: boolean) =>
+    rate(checked.length, async () => {
+      for (const s of specs) {
+        const env = checkSource(s.text, s.file).env;
+        if (env) await emitEnv(env, { runtimeImport: "../../runtime/index.js" }, format);
+      }
+    }, 3);
+  const compileRate = await compileRateOf(true);
   rows.push({ name: "full compile (check + emit + prettier)", value: compileRate, unit: "specs/s", target: ">= 20", ok: compileRate >= 20 });
   // the same without prettier: how much of a compile is formatting the emitted code
-  const unformattedRate = await rate(checked.length, async () => {
-    for (const s of specs) {
-      const env = checkSource(s.text, s.file).env;
-      if (env) await emitEnv(env, { runtimeImport: "../../runtime/index.js" }, false);
-    }
-  }, 3);
+  const unformattedRate = await compileRateOf(false);
   rows.push({ name: "  the same without prettier (check + ts-morph)", value: unformattedRate, unit: "specs/s" });
 }
 
