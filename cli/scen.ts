@@ -8,7 +8,7 @@ import type { CheckedSpec } from "../compiler/pipeline.js";
 import { Progress } from "../synth/llm/progress.js";
 import { writeScenarios } from "../synth/scenarios.js";
 import { type Io, checkAllOrExit, usage, int } from "./common.js";
-import { addLlmOptions, checkLlmOutputs, checkWritable, finishRun, llmClient, reportBeside, reportIoErrors, type LlmCliOptions } from "./synth.js";
+import { addLlmOptions, finishRun, reportBeside, reportIoErrors, startLlmRun, type LlmCliOptions } from "./synth.js";
 
 interface ScenCli extends LlmCliOptions {
   out: string;
@@ -37,10 +37,8 @@ export function registerScen(program: Command, io: Io) {
       names.set(s.env.name, s.file);
     }
     if (envs.length === 0) usage(io, `no environment specs in ${inputs.join(" ")} (only scenario files): name the specs`);
-    const llm = llmClient(io, o);
     const reportFile = o.report ?? reportBeside(o.out);
-    await checkWritable(io, o.out, "file", "--out");
-    await checkLlmOutputs(io, o, reportFile);
+    const llm = await startLlmRun(io, o, o.out, "file", reportFile);
     await reportIoErrors(io, async () => {
       const started = performance.now();
       const progress = new Progress("scenarios", envs.length * o.perEnv);

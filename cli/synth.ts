@@ -122,6 +122,18 @@ export async function checkLlmOutputs(io: Io, o: LlmCliOptions, report: string):
 }
 
 /**
+ * Before an LLM run that writes `out` (a file or a folder) and a report: the client from the
+ * options (a bad option is a usage error), then every place it will write checked, so that a
+ * run never fails at its end for want of a writable folder.
+ */
+export async function startLlmRun(io: Io, o: LlmCliOptions, out: string, kind: "file" | "folder", report: string): Promise<LlmClient> {
+  const llm = llmClient(io, o);
+  await checkWritable(io, out, kind, "--out");
+  await checkLlmOutputs(io, o, report);
+  return llm;
+}
+
+/**
  * A system error (disk full, permissions changed mid-run) while writing outputs or the cache:
  * one line naming the path (Node's message does), exit 1, not an internal error. Anything
  * else passes through.
@@ -205,10 +217,8 @@ export function registerSynth(program: Command, io: Io) {
   ).action(async (o: TopicsCli) => {
     const tasks = await readItems(io, o.tasks, "the tasks file", parseTasks);
     if (tasks.length === 0) usage(io, `${o.tasks} holds no tasks`);
-    const llm = llmClient(io, o);
     const reportFile = o.report ?? reportBeside(o.out);
-    await checkWritable(io, o.out, "file", "--out");
-    await checkLlmOutputs(io, o, reportFile);
+    const llm = await startLlmRun(io, o, o.out, "file", reportFile);
     await reportIoErrors(io, async () => {
       const started = performance.now();
       const progress = new Progress("topics", tasks.length);
@@ -236,10 +246,8 @@ export function registerSynth(program: Command, io: Io) {
       const checked = checkSource(await readInput(io, e, "the example spec"), e);
       if (!checked.env || hasErrors(checked.diagnostics)) usage(io, `the example spec ${e} is not a spec that compiles (see envc check ${e}); the model learns from it, so give a sound one`);
     }
-    const llm = llmClient(io, o);
     const reportFile = o.report ?? path.join(o.out, "synth-report.jsonl");
-    await checkWritable(io, o.out, "folder", "--out");
-    await checkLlmOutputs(io, o, reportFile);
+    const llm = await startLlmRun(io, o, o.out, "folder", reportFile);
     await reportIoErrors(io, async () => {
       const started = performance.now();
       const progress = new Progress("specs", descriptions.length);
