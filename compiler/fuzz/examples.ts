@@ -229,7 +229,7 @@ export function examplesToJsonl(set: ExampleSet, episodesFile: string): { episod
   const expectations: string[] = [];
   for (const ex of set.examples) {
     const start = set.starts[ex.start]!;
-    const initial = start.seed?.file ? path.relative(dir, start.seed.file).split(path.sep).join("/") : start.env.toJSON();
+    const initial = start.seed?.file ? relativeTo(dir, start.seed.file) : start.env.toJSON();
     episodes.push(stringifyOrdered({ id: ex.id, goal: goalRelativeTo(dir, ex.goal), initial, calls: ex.calls }));
     const run = runEpisode(start.env, ex.calls, EXAMPLE_RENDERER);
     expectations.push(stringifyOrdered(expectationOf(ex.id, run, start.env)));
@@ -245,7 +245,12 @@ export function examplesToJsonl(set: ExampleSet, episodesFile: string): { episod
 function goalRelativeTo(dir: string, goal: string): string {
   const m = /^(.*):(\d+):(\d+)$/.exec(goal);
   if (!m) return goal;
-  return `${path.relative(dir, path.resolve(m[1]!)).split(path.sep).join("/")}:${m[2]}:${m[3]}`;
+  return `${relativeTo(dir, m[1]!)}:${m[2]}:${m[3]}`;
+}
+
+/** `file` as a path from `dir`, with forward slashes: what the examples file holds on any system. */
+function relativeTo(dir: string, file: string): string {
+  return path.relative(dir, path.resolve(file)).split(path.sep).join("/");
 }
 
 /** One example ready to replay on a (possibly mutated) definition. */
