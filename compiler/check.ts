@@ -506,6 +506,7 @@ export class Checker {
         description: d.description,
         body,
         writes: this.writes,
+        fails: stopsOnPrecondition(body),
         span: d.name.span,
         calls: this.calls,
       } as ITool & { calls: { callee: string; span: A.Span }[] });
@@ -517,13 +518,17 @@ export class Checker {
   private checkPurity(tools: ITool[]) {
     const byName = new Map(tools.map((t) => [t.name, t as ITool & { calls: { callee: string; span: A.Span }[] }]));
     // propagate writes through calls to a fixpoint
+    // and failing preconditions (a callee's failure fails its caller)
     let changed = true;
     while (changed) {
       changed = false;
       for (const t of byName.values()) {
-        if (t.writes) continue;
-        if (t.calls.some((c) => byName.get(c.callee)?.writes)) {
+        if (!t.writes && t.calls.some((c) => byName.get(c.callee)?.writes)) {
           t.writes = true;
+          changed = true;
+        }
+        if (!t.fails && t.calls.some((c) => byName.get(c.callee)?.fails)) {
+          t.fails = true;
           changed = true;
         }
       }
@@ -1697,6 +1702,14 @@ function isExit(s: IStmt): boolean {
   if (s.s === "return" || s.s === "fail" || s.s === "break" || s.s === "continue") return true;
   if (s.s === "if" && s.otherwise) return alwaysExits(s.then) && alwaysExits(s.otherwise);
   return false;
+}
+
+/** Whether a body has a `require`, `fail` or `let ... else` of its own (calls not followed). */
+function stopsOnPrecondition(stmts: IStmt[]): boolean {
+  return stmts.some((s) =>
+    s.s === "require" || s.s === "fail" || (s.s === "let" && !!s.orElse) ||
+    (s.s === "if" && (stopsOnPrecondition(s.then) || (!!s.otherwise && stopsOnPrecondition(s.otherwise)))) ||
+    (s.s === "for" && stopsOnPrecondition(s.body)));
 }
 
 export function alwaysExits(stmts: IStmt[]): boolean {

@@ -147,7 +147,9 @@ export class JsEmitter {
   private call(e: Extract<IExpr, { e: "call" }>): string {
     const tool = this.env.tools.find((t) => t.name === e.callee)!;
     const args = tool.params.map((p, i) => `${propKey(p.name)}: ${this.x(e.args[i]!)}`);
-    return `${toolFn(e.callee)}($s, { ${args.join(", ")} })`;
+    const run = `${toolFn(e.callee)}($s, { ${args.join(", ")} })`;
+    // a precondition that stops the callee stops the caller too
+    return tool.fails ? `$s.sure(${run})` : run;
   }
 
   private binary(e: Extract<IExpr, { e: "binary" }>): string {
@@ -338,7 +340,7 @@ export class JsEmitter {
       case "let": {
         const value = s.writable ? this.w(s.value) : this.x(s.value);
         const head = `${ind}let ${jsName(s.name)} = ${value};`;
-        return s.orElse ? `${head}\n${ind}if (${jsName(s.name)} == null) rt.fail(${this.x(s.orElse)}, ${this.loc(s.span)});` : head;
+        return s.orElse ? `${head}\n${ind}if (${jsName(s.name)} == null) return $s.fail(${this.x(s.orElse)}, ${this.loc(s.span)});` : head;
       }
       case "assign":
         return ind + this.assign(s) + ";";
@@ -352,9 +354,9 @@ export class JsEmitter {
       case "for":
         return this.forStmt(s, ind);
       case "require":
-        return `${ind}if (!${paren(this.x(s.cond))}) rt.fail(${this.x(s.message)}, ${this.loc(s.span)});`;
+        return `${ind}if (!${paren(this.x(s.cond))}) return $s.fail(${this.x(s.message)}, ${this.loc(s.span)});`;
       case "fail":
-        return `${ind}rt.fail(${this.x(s.message)}, ${this.loc(s.span)});`;
+        return `${ind}return $s.fail(${this.x(s.message)}, ${this.loc(s.span)});`;
       case "ensure": {
         const msg = s.message ? this.x(s.message) : JSON.stringify("ensure failed");
         return `${ind}if ($s.checks && !${paren(this.x(s.cond))}) rt.fault(${msg}, ${this.loc(s.span)});`;

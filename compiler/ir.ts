@@ -139,6 +139,7 @@ export interface ITool {
   description?: string;
   body: IStmt[];
   writes: boolean; // changes state, directly or through calls
+  fails: boolean; // can stop on a precondition (require, fail, let ... else), directly or through calls
   span: Span;
 }
 

@@ -4,7 +4,7 @@
 // Assumes an EnvDefinition emitted by the compiler; imports nothing from the compiler.
 import type { ZodType } from "zod";
 import { Store, Table } from "./store.js";
-import { EnvFault, PreconditionFailure } from "./ops.js";
+import { EnvFault, PreconditionFailure, FAILED } from "./ops.js";
 import { deepEqual, KEY_ORDER, orderedKeys, carryKeyOrder } from "./values.js";
 import { fastArgsFor, type FastArgs } from "./fast-args.js";
 
@@ -108,6 +108,20 @@ export class Ctx {
   ensure(cond: boolean, message: string, loc: string) {
     if (this.checks && !cond) throw new EnvFault(message, loc);
   }
+  /** the message and spec location of the precondition that stopped the running body */
+  failMessage = "";
+  failAt: string | undefined = undefined;
+  /** A body stopped by a precondition returns this: `return $s.fail(...)`. */
+  fail(message: string, location: string): typeof FAILED {
+    this.failMessage = message;
+    this.failAt = location;
+    return FAILED;
+  }
+  /** The value of a tool called from an expression; its failed precondition fails the caller. */
+  sure<T>(value: T | typeof FAILED): T {
+    if (value === FAILED) throw new PreconditionFailure(this.failMessage, this.failAt);
+    return value;
+  }
 }
 
 function jsonPath(parts: (string | number)[]): string {
@@ -205,7 +219,8 @@ export class Environment {
     }
     if (tool.kind === "query") {
       try {
-        return { ok: true, value: normalize(tool.run(this.ctx, data)) };
+        const raw = tool.run(this.ctx, data);
+        return raw === FAILED ? this.preconditionResult() : { ok: true, value: normalize(raw) };
       } catch (err) {
         return this.errorResult(err, tool);
       }
@@ -213,7 +228,12 @@ export class Environment {
     const store = this.store;
     store.begin();
     try {
-      const value = normalize(tool.run(this.ctx, data));
+      const raw = tool.run(this.ctx, data);
+      if (raw === FAILED) {
+        store.rollback();
+        return this.preconditionResult();
+      }
+      const value = normalize(raw);
       if (this._checks) this.checkAfterAction();
       store.commit();
       return { ok: true, value };
@@ -221,6 +241,11 @@ export class Environment {
       store.rollback();
       return this.errorResult(err, tool);
     }
+  }
+
+  private preconditionResult(): CallResult {
+    this.lastPreconditionAt = this.ctx.failAt;
+    return { ok: false, kind: "precondition", error: this.ctx.failMessage };
   }
 
   /**

@@ -4,8 +4,14 @@
 import { deepEqual, pyMod, toText, orderedKeys } from "./values.js";
 import type { Table } from "./store.js";
 
-// These two are thrown on every failed call, so they are not Errors: capturing a stack trace
-// would cost more than the whole call. Their location is the spec's, not JavaScript's.
+// A failed precondition in a tool body does not throw: the body returns FAILED (see
+// Ctx.fail), since most fuzzed calls fail and a throw costs more than the rest of such a call.
+// It is thrown only out of a tool called from another body's expression (Ctx.sure). Neither
+// class is an Error: capturing a stack trace would cost more than the whole call. Their
+// location is the spec's, not JavaScript's.
+
+/** What a tool body returns when a `require`, `fail` or `let ... else` stops it. */
+export const FAILED: unique symbol = Symbol("failed");
 
 /** A `require`/`fail`: the agent's mistake, shown to it as the error (never its location). */
 export class PreconditionFailure {
@@ -25,10 +31,6 @@ export class EnvFault {
     readonly message: string,
     readonly location: string,
   ) {}
-}
-
-export function fail(message: string, location?: string): never {
-  throw new PreconditionFailure(message, location);
 }
 
 export function fault(message: string, location: string): never {

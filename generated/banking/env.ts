@@ -476,7 +476,7 @@ function tool_debit($s: rt.Ctx, $a: any): any {
   let a = rt.must($s.t.accounts, account_id, "specs/banking/banking.env:177:11");
   let before = a.balance;
   let problem = tool_debit_problem($s, { a: a, amount: amount });
-  if (!(problem === "")) rt.fail(problem, "specs/banking/banking.env:180:3");
+  if (!(problem === "")) return $s.fail(problem, "specs/banking/banking.env:180:3");
   let fee_charged = tool_fee_for($s, { a: a, amount: amount });
   let t = tool_post($s, {
     account_id: account_id,
@@ -547,9 +547,9 @@ function tool_debit($s: rt.Ctx, $a: any): any {
 /** fn check_amount */
 function tool_check_amount($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
-  if (!(amount > 0)) rt.fail("The amount must be positive", "specs/banking/banking.env:199:3");
+  if (!(amount > 0)) return $s.fail("The amount must be positive", "specs/banking/banking.env:199:3");
   if (!(rt.pyRound(amount, 2) === amount))
-    rt.fail("Amounts are in whole cents, e.g. 19.99", "specs/banking/banking.env:200:3");
+    return $s.fail("Amounts are in whole cents, e.g. 19.99", "specs/banking/banking.env:200:3");
   return null;
 }
 
@@ -557,14 +557,16 @@ function tool_check_amount($s: rt.Ctx, $a: any): any {
 function tool_execute($s: rt.Ctx, $a: any): any {
   const tr = $a.tr;
   let note = tr.memo === "" ? "" : `: ${tr.memo}`;
-  tool_debit($s, {
-    account_id: tr.from_account,
-    kind: "transfer_out",
-    amount: tr.amount,
-    description: `Transfer to ${tr.to_account}${note}`,
-    transfer_id: tr.transfer_id,
-    card_id: null,
-  });
+  $s.sure(
+    tool_debit($s, {
+      account_id: tr.from_account,
+      kind: "transfer_out",
+      amount: tr.amount,
+      description: `Transfer to ${tr.to_account}${note}`,
+      transfer_id: tr.transfer_id,
+      card_id: null,
+    }),
+  );
   tool_post($s, {
     account_id: tr.to_account,
     kind: "transfer_in",
@@ -581,7 +583,7 @@ function tool_find_customer($s: rt.Ctx, $a: any): any {
   const text = $a.text;
   let needle = text.trim().toLowerCase();
   if (!(needle.length >= 3))
-    rt.fail("Search with at least three characters", "specs/banking/banking.env:214:3");
+    return $s.fail("Search with at least three characters", "specs/banking/banking.env:214:3");
   return $s.t.customers
     .values()
     .filter(
@@ -596,7 +598,7 @@ function tool_find_customer($s: rt.Ctx, $a: any): any {
 function tool_customer_overview($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:224:3");
+  if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:224:3");
   let mine = $s.t.accounts.values().filter((a: any) => a.customer_id === customer_id);
   let r = {
     customer: c,
@@ -646,9 +648,9 @@ function tool_account_history($s: rt.Ctx, $a: any): any {
   const kind = $a.kind ?? null;
   const limit = $a.limit;
   if (!$s.t.accounts.has(account_id))
-    rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:243:3");
+    return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:243:3");
   if (!(limit >= 1 && limit <= 200))
-    rt.fail("Ask for 1 to 200 transactions", "specs/banking/banking.env:244:3");
+    return $s.fail("Ask for 1 to 200 transactions", "specs/banking/banking.env:244:3");
   let hits = $s.t.transactions
     .values()
     .filter(
@@ -673,9 +675,9 @@ function tool_monthly_summary($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const month = $a.month;
   if (!$s.t.accounts.has(account_id))
-    rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:258:3");
+    return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:258:3");
   if (!(month.length === 7 && month.slice(4, 5) === "-"))
-    rt.fail("Give the month as YYYY-MM", "specs/banking/banking.env:259:3");
+    return $s.fail("Give the month as YYYY-MM", "specs/banking/banking.env:259:3");
   let lines = $s.t.transactions
     .values()
     .filter((t: any) => t.account_id === account_id && t.posted_on.startsWith(month));
@@ -723,7 +725,7 @@ function tool_monthly_summary($s: rt.Ctx, $a: any): any {
 function tool_card_status($s: rt.Ctx, $a: any): any {
   const card_id = $a.card_id;
   let k = rt.orNull($s.t.cards.get(card_id));
-  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:277:3");
+  if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:277:3");
   let spent = tool_card_spent_today($s, { card_id: card_id });
   let r = { card: k, spent_today: spent, left_today: Math.max(0, rt.pyRound(k.daily_limit - spent, 2)) };
   if (
@@ -741,7 +743,7 @@ function tool_card_status($s: rt.Ctx, $a: any): any {
 function tool_scheduled_transfers($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   if (!$s.t.customers.has(customer_id))
-    rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:288:3");
+    return $s.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:288:3");
   return rt.sorted(
     $s.t.transfers
       .values()
@@ -761,11 +763,12 @@ function tool_deposit($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
   const description = $a.description;
   let a = rt.orNull($s.t.accounts.get(account_id));
-  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:296:3");
-  tool_check_amount($s, { amount: amount });
-  if (!(a.status !== "closed")) rt.fail(`Account ${account_id} is closed`, "specs/banking/banking.env:298:3");
+  if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:296:3");
+  $s.sure(tool_check_amount($s, { amount: amount }));
+  if (!(a.status !== "closed"))
+    return $s.fail(`Account ${account_id} is closed`, "specs/banking/banking.env:298:3");
   if (!(amount <= 10000))
-    rt.fail("Deposits over $10,000 need a branch visit", "specs/banking/banking.env:299:3");
+    return $s.fail("Deposits over $10,000 need a branch visit", "specs/banking/banking.env:299:3");
   return tool_post($s, {
     account_id: account_id,
     kind: "deposit",
@@ -781,8 +784,8 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const amount = $a.amount;
   let a = rt.orNull($s.t.accounts.get(account_id));
-  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:306:3");
-  tool_check_amount($s, { amount: amount });
+  if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:306:3");
+  $s.sure(tool_check_amount($s, { amount: amount }));
   let taken = -rt.sum(
     $s.t.transactions
       .values()
@@ -796,18 +799,20 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
     (t: any) => t.amount,
   );
   if (!(taken + amount <= $s.g.daily_cash_limit))
-    rt.fail(
+    return $s.fail(
       `Cash is limited to ${tool_usd($s, { x: $s.g.daily_cash_limit })} a day; ${tool_usd($s, { x: taken })} was already withdrawn today`,
       "specs/banking/banking.env:310:3",
     );
-  return tool_debit($s, {
-    account_id: account_id,
-    kind: "withdrawal",
-    amount: amount,
-    description: "Cash withdrawal",
-    transfer_id: null,
-    card_id: null,
-  });
+  return $s.sure(
+    tool_debit($s, {
+      account_id: account_id,
+      kind: "withdrawal",
+      amount: amount,
+      description: "Cash withdrawal",
+      transfer_id: null,
+      card_id: null,
+    }),
+  );
 }
 
 /** action transfer: Move money between accounts, now or on a scheduled day. Paying another customer needs a verified identity. */
@@ -818,27 +823,27 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
   const memo = $a.memo;
   const execute_on = $a.execute_on ?? null;
   let src = rt.orNull($s.t.accounts.get(from_account));
-  if (src == null) rt.fail(`Account ${from_account} not found`, "specs/banking/banking.env:319:3");
+  if (src == null) return $s.fail(`Account ${from_account} not found`, "specs/banking/banking.env:319:3");
   let dst = rt.orNull($s.t.accounts.get(to_account));
-  if (dst == null) rt.fail(`Account ${to_account} not found`, "specs/banking/banking.env:320:3");
-  tool_check_amount($s, { amount: amount });
+  if (dst == null) return $s.fail(`Account ${to_account} not found`, "specs/banking/banking.env:320:3");
+  $s.sure(tool_check_amount($s, { amount: amount }));
   if (!(from_account !== to_account))
-    rt.fail("Pick two different accounts", "specs/banking/banking.env:322:3");
+    return $s.fail("Pick two different accounts", "specs/banking/banking.env:322:3");
   if (!(dst.status !== "closed"))
-    rt.fail(`Account ${to_account} is closed`, "specs/banking/banking.env:323:3");
+    return $s.fail(`Account ${to_account} is closed`, "specs/banking/banking.env:323:3");
   if (!(
     src.customer_id === dst.customer_id ||
     rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:324:49").kyc_verified
   ))
-    rt.fail(
+    return $s.fail(
       `${rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:325:13").name} must verify their identity before paying other customers`,
       "specs/banking/banking.env:324:3",
     );
   let day = execute_on ?? $s.g.today;
   if (!(day >= $s.g.today && day <= rt.dateAdd($s.g.today, 365)))
-    rt.fail("Schedule a transfer between today and one year ahead", "specs/banking/banking.env:327:3");
+    return $s.fail("Schedule a transfer between today and one year ahead", "specs/banking/banking.env:327:3");
   if (!(src.status === "open"))
-    rt.fail(
+    return $s.fail(
       `Account ${from_account} is ${src.status}; no money can leave it`,
       "specs/banking/banking.env:328:3",
     );
@@ -857,7 +862,7 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
     "specs/banking/banking.env:329:12",
   );
   if (day === $s.g.today) {
-    tool_execute($s, { tr: tr });
+    $s.sure(tool_execute($s, { tr: tr }));
     tr.status = "completed";
   }
   return tr;
@@ -867,9 +872,9 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
 function tool_cancel_transfer($s: rt.Ctx, $a: any): any {
   const transfer_id = $a.transfer_id;
   let tr = rt.orNull($s.t.transfers.getW(transfer_id));
-  if (tr == null) rt.fail(`Transfer ${transfer_id} not found`, "specs/banking/banking.env:340:3");
+  if (tr == null) return $s.fail(`Transfer ${transfer_id} not found`, "specs/banking/banking.env:340:3");
   if (!(tr.status === "scheduled"))
-    rt.fail(
+    return $s.fail(
       `Transfer ${transfer_id} is ${tr.status}; only scheduled transfers can be cancelled`,
       "specs/banking/banking.env:341:3",
     );
@@ -881,7 +886,7 @@ function tool_cancel_transfer($s: rt.Ctx, $a: any): any {
 function tool_advance_day($s: rt.Ctx, $a: any): any {
   const days = $a.days;
   if (!(days >= 1 && days <= 31))
-    rt.fail("Advance 1 to 31 days at a time", "specs/banking/banking.env:349:3");
+    return $s.fail("Advance 1 to 31 days at a time", "specs/banking/banking.env:349:3");
   $s.gw().today = rt.dateAdd($s.g.today, days);
   let done = [];
   let failed_ids = [];
@@ -902,7 +907,7 @@ function tool_advance_day($s: rt.Ctx, $a: any): any {
       problem === "" &&
       rt.must($s.t.accounts, tr.to_account, "specs/banking/banking.env:355:26").status !== "closed"
     ) {
-      tool_execute($s, { tr: tr });
+      $s.sure(tool_execute($s, { tr: tr }));
       tr.status = "completed";
       done.push(tr.transfer_id);
     } else {
@@ -920,26 +925,28 @@ function tool_card_purchase($s: rt.Ctx, $a: any): any {
   const merchant = $a.merchant;
   const amount = $a.amount;
   let k = rt.orNull($s.t.cards.get(card_id));
-  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:371:3");
-  tool_check_amount($s, { amount: amount });
+  if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:371:3");
+  $s.sure(tool_check_amount($s, { amount: amount }));
   if (!(k.status === "active"))
-    rt.fail(`Card ending ${k.last4} is ${k.status}`, "specs/banking/banking.env:373:3");
+    return $s.fail(`Card ending ${k.last4} is ${k.status}`, "specs/banking/banking.env:373:3");
   if (!(k.expires_on >= $s.g.today))
-    rt.fail(`Card ending ${k.last4} expired on ${k.expires_on}`, "specs/banking/banking.env:374:3");
+    return $s.fail(`Card ending ${k.last4} expired on ${k.expires_on}`, "specs/banking/banking.env:374:3");
   let spent = tool_card_spent_today($s, { card_id: card_id });
   if (!(spent + amount <= k.daily_limit))
-    rt.fail(
+    return $s.fail(
       `Card ending ${k.last4} can spend ${tool_usd($s, { x: k.daily_limit - spent })} more today`,
       "specs/banking/banking.env:376:3",
     );
-  return tool_debit($s, {
-    account_id: k.account_id,
-    kind: "card_purchase",
-    amount: amount,
-    description: merchant.trim(),
-    transfer_id: null,
-    card_id: card_id,
-  });
+  return $s.sure(
+    tool_debit($s, {
+      account_id: k.account_id,
+      kind: "card_purchase",
+      amount: amount,
+      description: merchant.trim(),
+      transfer_id: null,
+      card_id: card_id,
+    }),
+  );
 }
 
 /** action update_card: Lock, unlock or cancel a card, or change its daily limit. */
@@ -948,11 +955,11 @@ function tool_update_card($s: rt.Ctx, $a: any): any {
   const status = $a.status ?? null;
   const daily_limit = $a.daily_limit ?? null;
   let k = rt.orNull($s.t.cards.getW(card_id));
-  if (k == null) rt.fail(`Card ${card_id} not found`, "specs/banking/banking.env:385:3");
+  if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:385:3");
   if (!(status != null || daily_limit != null))
-    rt.fail("Give a new status or daily limit", "specs/banking/banking.env:386:3");
+    return $s.fail("Give a new status or daily limit", "specs/banking/banking.env:386:3");
   if (!(k.status !== "cancelled"))
-    rt.fail(
+    return $s.fail(
       `Card ending ${k.last4} is cancelled; issue a new card instead`,
       "specs/banking/banking.env:387:3",
     );
@@ -961,13 +968,13 @@ function tool_update_card($s: rt.Ctx, $a: any): any {
       status !== "active" ||
       rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:389:33").status === "open"
     ))
-      rt.fail("The card's account is not open", "specs/banking/banking.env:389:5");
+      return $s.fail("The card's account is not open", "specs/banking/banking.env:389:5");
     k.status = status;
   }
   if (daily_limit != null) {
-    tool_check_amount($s, { amount: daily_limit });
+    $s.sure(tool_check_amount($s, { amount: daily_limit }));
     if (!(daily_limit <= $s.g.max_card_limit))
-      rt.fail(
+      return $s.fail(
         `Daily limits go up to ${tool_usd($s, { x: $s.g.max_card_limit })}`,
         "specs/banking/banking.env:394:5",
       );
@@ -983,19 +990,22 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
   const initial_deposit = $a.initial_deposit;
   const nickname = $a.nickname ?? null;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:404:3");
+  if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:404:3");
   if (!c.kyc_verified)
-    rt.fail(`${c.name} must verify their identity first`, "specs/banking/banking.env:405:3");
+    return $s.fail(`${c.name} must verify their identity first`, "specs/banking/banking.env:405:3");
   if (
     !(
       rt.count($s.t.accounts.values(), (a: any) => a.customer_id === customer_id && a.status !== "closed") < 5
     )
   )
-    rt.fail(`${c.name} already has 5 open accounts`, "specs/banking/banking.env:406:3");
+    return $s.fail(`${c.name} already has 5 open accounts`, "specs/banking/banking.env:406:3");
   if (!(initial_deposit >= 0 && rt.pyRound(initial_deposit, 2) === initial_deposit))
-    rt.fail("The opening deposit is a non-negative amount in cents", "specs/banking/banking.env:407:3");
+    return $s.fail(
+      "The opening deposit is a non-negative amount in cents",
+      "specs/banking/banking.env:407:3",
+    );
   if (!(kind !== "savings" || initial_deposit >= 25))
-    rt.fail("Savings accounts open with at least $25", "specs/banking/banking.env:408:3");
+    return $s.fail("Savings accounts open with at least $25", "specs/banking/banking.env:408:3");
   let prefix = kind === "checking" ? "CHK" : "SAV";
   let a = rt.insertRec(
     $s.t.accounts,
@@ -1034,24 +1044,24 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const move_to = $a.move_to ?? null;
   let a = rt.orNull($s.t.accounts.getW(account_id));
-  if (a == null) rt.fail(`Account ${account_id} not found`, "specs/banking/banking.env:422:3");
+  if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:422:3");
   if (!(a.status !== "closed"))
-    rt.fail(`Account ${account_id} is already closed`, "specs/banking/banking.env:423:3");
+    return $s.fail(`Account ${account_id} is already closed`, "specs/banking/banking.env:423:3");
   if (!(a.balance >= 0))
-    rt.fail(
+    return $s.fail(
       `Account ${account_id} is overdrawn by ${tool_usd($s, { x: -a.balance })}; it must be settled first`,
       "specs/banking/banking.env:424:3",
     );
   if (a.balance > 0) {
     if (!(move_to != null))
-      rt.fail(
+      return $s.fail(
         `Account ${account_id} holds ${tool_usd($s, { x: a.balance })}; say which account receives it`,
         "specs/banking/banking.env:426:5",
       );
     let dst = rt.orNull($s.t.accounts.get(move_to));
-    if (dst == null) rt.fail(`Account ${move_to} not found`, "specs/banking/banking.env:427:5");
+    if (dst == null) return $s.fail(`Account ${move_to} not found`, "specs/banking/banking.env:427:5");
     if (!(dst.customer_id === a.customer_id && dst.status !== "closed" && move_to !== account_id))
-      rt.fail(
+      return $s.fail(
         "The balance can only move to another open account of the same customer",
         "specs/banking/banking.env:428:5",
       );

@@ -480,7 +480,7 @@ function tool_conflict_reason($s: rt.Ctx, $a: any): any {
   const end = $a.end;
   const except_event = $a.except_event;
   let p = rt.orNull($s.t.people.get(person_id));
-  if (p == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:120:3");
+  if (p == null) return $s.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:120:3");
   let day = rt.dateOf(start);
   if (tool_weekday($s, { d: day }) >= 5) {
     return `${day} is a weekend`;
@@ -550,11 +550,11 @@ function tool_check_organizer($s: rt.Ctx, $a: any): any {
   const actor_id = $a.actor_id;
   const ev = $a.ev;
   if (!(ev.organizer_id === actor_id))
-    rt.fail(`Only the organizer can change '${ev.title}'`, "specs/calendar/calendar.env:145:3");
+    return $s.fail(`Only the organizer can change '${ev.title}'`, "specs/calendar/calendar.env:145:3");
   if (!(ev.status === "confirmed"))
-    rt.fail(`'${ev.title}' is cancelled`, "specs/calendar/calendar.env:146:3");
+    return $s.fail(`'${ev.title}' is cancelled`, "specs/calendar/calendar.env:146:3");
   if (!(ev.start > $s.g.now))
-    rt.fail(`'${ev.title}' has already started`, "specs/calendar/calendar.env:147:3");
+    return $s.fail(`'${ev.title}' has already started`, "specs/calendar/calendar.env:147:3");
   return null;
 }
 
@@ -582,7 +582,7 @@ function tool_get_schedule($s: rt.Ctx, $a: any): any {
   const day = $a.day;
   const include_declined = $a.include_declined;
   if (!$s.t.people.has(person_id))
-    rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:167:3");
+    return $s.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:167:3");
   let mine = $s.t.invitations
     .values()
     .filter((i: any) => i.person_id === person_id && (include_declined || i.response !== "declined"));
@@ -611,7 +611,7 @@ function tool_get_schedule($s: rt.Ctx, $a: any): any {
 function tool_get_event($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   let ev = rt.orNull($s.t.events.get(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:182:3");
+  if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:182:3");
   let attendees = $s.t.invitations
     .values()
     .filter((i: any) => i.event_id === event_id)
@@ -629,15 +629,16 @@ function tool_check_availability($s: rt.Ctx, $a: any): any {
   const person_ids = $a.person_ids;
   const start = $a.start;
   const duration_minutes = $a.duration_minutes;
-  if (!(duration_minutes > 0)) rt.fail("Duration must be positive", "specs/calendar/calendar.env:194:3");
+  if (!(duration_minutes > 0))
+    return $s.fail("Duration must be positive", "specs/calendar/calendar.env:194:3");
   let end = rt.datetimeAdd(start, duration_minutes);
   for (const pid of [...person_ids] as any[]) {
-    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:197:5");
+    if (!$s.t.people.has(pid)) return $s.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:197:5");
   }
   return person_ids
     .map((pid: any) => ({
       person_id: pid,
-      reason: tool_conflict_reason($s, { person_id: pid, start: start, end: end, except_event: "" }),
+      reason: $s.sure(tool_conflict_reason($s, { person_id: pid, start: start, end: end, except_event: "" })),
     }))
     .map((x: any) => ({ person_id: x.person_id, free: x.reason === "", reason: x.reason }));
 }
@@ -648,7 +649,8 @@ function tool_find_free_rooms($s: rt.Ctx, $a: any): any {
   const duration_minutes = $a.duration_minutes;
   const min_capacity = $a.min_capacity;
   const feature = $a.feature ?? null;
-  if (!(duration_minutes > 0)) rt.fail("Duration must be positive", "specs/calendar/calendar.env:209:3");
+  if (!(duration_minutes > 0))
+    return $s.fail("Duration must be positive", "specs/calendar/calendar.env:209:3");
   let end = rt.datetimeAdd(start, duration_minutes);
   return rt.sorted(
     $s.t.rooms
@@ -674,11 +676,12 @@ function tool_suggest_slots($s: rt.Ctx, $a: any): any {
   const earliest = $a.earliest;
   const duration_minutes = $a.duration_minutes;
   const max_results = $a.max_results;
-  if (!(person_ids.length > 0)) rt.fail("Name at least one person", "specs/calendar/calendar.env:222:3");
+  if (!(person_ids.length > 0))
+    return $s.fail("Name at least one person", "specs/calendar/calendar.env:222:3");
   if (!(earliest >= $s.g.now))
-    rt.fail(`${earliest} is in the past; it is now ${$s.g.now}`, "specs/calendar/calendar.env:223:3");
+    return $s.fail(`${earliest} is in the past; it is now ${$s.g.now}`, "specs/calendar/calendar.env:223:3");
   for (const pid of [...person_ids] as any[]) {
-    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:225:5");
+    if (!$s.t.people.has(pid)) return $s.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:225:5");
   }
   let ends = $s.t.events
     .values()
@@ -690,12 +693,14 @@ function tool_suggest_slots($s: rt.Ctx, $a: any): any {
     candidates.filter((c: any) =>
       person_ids.every(
         (p: any) =>
-          tool_conflict_reason($s, {
-            person_id: p,
-            start: c,
-            end: rt.datetimeAdd(c, duration_minutes),
-            except_event: "",
-          }) === "",
+          $s.sure(
+            tool_conflict_reason($s, {
+              person_id: p,
+              start: c,
+              end: rt.datetimeAdd(c, duration_minutes),
+              except_event: "",
+            }),
+          ) === "",
       ),
     ),
     0,
@@ -714,29 +719,32 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
   const description = $a.description ?? null;
   const ignore_conflicts = $a.ignore_conflicts;
   let org = rt.orNull($s.t.people.get(organizer_id));
-  if (org == null) rt.fail(`Person ${organizer_id} not found`, "specs/calendar/calendar.env:243:3");
-  if (!(title.trim() !== "")) rt.fail("Give the event a title", "specs/calendar/calendar.env:244:3");
+  if (org == null) return $s.fail(`Person ${organizer_id} not found`, "specs/calendar/calendar.env:243:3");
+  if (!(title.trim() !== "")) return $s.fail("Give the event a title", "specs/calendar/calendar.env:244:3");
   if (!(start >= $s.g.now))
-    rt.fail(`${start} is in the past; it is now ${$s.g.now}`, "specs/calendar/calendar.env:245:3");
+    return $s.fail(`${start} is in the past; it is now ${$s.g.now}`, "specs/calendar/calendar.env:245:3");
   if (!(duration_minutes >= 5 && duration_minutes <= $s.g.max_event_minutes))
-    rt.fail(
+    return $s.fail(
       `Events last 5 to ${rt.str($s.g.max_event_minutes, false)} minutes`,
       "specs/calendar/calendar.env:246:3",
     );
   let end = rt.datetimeAdd(start, duration_minutes);
   let invitees = rt.distinct(attendee_ids).filter((x: any) => x !== organizer_id);
   for (const pid of [...invitees] as any[]) {
-    if (!$s.t.people.has(pid)) rt.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:251:5");
+    if (!$s.t.people.has(pid)) return $s.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:251:5");
   }
   if (!ignore_conflicts) {
     for (const pid of [...[...[organizer_id], ...invitees]] as any[]) {
-      let why = tool_conflict_reason($s, { person_id: pid, start: start, end: end, except_event: "" });
-      if (!(why === "")) rt.fail(`Cannot schedule at ${start}: ${why}`, "specs/calendar/calendar.env:256:7");
+      let why = $s.sure(
+        tool_conflict_reason($s, { person_id: pid, start: start, end: end, except_event: "" }),
+      );
+      if (!(why === ""))
+        return $s.fail(`Cannot schedule at ${start}: ${why}`, "specs/calendar/calendar.env:256:7");
     }
   }
   if (room_id != null) {
     let room = rt.orNull($s.t.rooms.get(room_id));
-    if (room == null) rt.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:260:5");
+    if (room == null) return $s.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:260:5");
     let problem = tool_room_problem($s, {
       room: room,
       start: start,
@@ -744,7 +752,7 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
       seats: invitees.length + 1,
       except_event: "",
     });
-    if (!(problem === "")) rt.fail(problem, "specs/calendar/calendar.env:262:5");
+    if (!(problem === "")) return $s.fail(problem, "specs/calendar/calendar.env:262:5");
   }
   let ev = rt.insertRec(
     $s.t.events,
@@ -802,8 +810,9 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
       ignore_conflicts ||
       [...[organizer_id], ...invitees].every(
         (p: any) =>
-          tool_conflict_reason($s, { person_id: p, start: start, end: end, except_event: ev.event_id }) ===
-          "",
+          $s.sure(
+            tool_conflict_reason($s, { person_id: p, start: start, end: end, except_event: ev.event_id }),
+          ) === "",
       )
     )
   )
@@ -830,18 +839,20 @@ function tool_invite($s: rt.Ctx, $a: any): any {
   const attendance = $a.attendance;
   const ignore_conflicts = $a.ignore_conflicts;
   let ev = rt.orNull($s.t.events.get(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:286:3");
-  tool_check_organizer($s, { actor_id: actor_id, ev: ev });
+  if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:286:3");
+  $s.sure(tool_check_organizer($s, { actor_id: actor_id, ev: ev }));
   let guest = rt.orNull($s.t.people.get(person_id));
-  if (guest == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:288:3");
+  if (guest == null) return $s.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:288:3");
   if (!ignore_conflicts) {
-    let why = tool_conflict_reason($s, {
-      person_id: person_id,
-      start: ev.start,
-      end: tool_end_of($s, { ev: ev }),
-      except_event: event_id,
-    });
-    if (!(why === "")) rt.fail(why, "specs/calendar/calendar.env:291:5");
+    let why = $s.sure(
+      tool_conflict_reason($s, {
+        person_id: person_id,
+        start: ev.start,
+        end: tool_end_of($s, { ev: ev }),
+        except_event: event_id,
+      }),
+    );
+    if (!(why === "")) return $s.fail(why, "specs/calendar/calendar.env:291:5");
   }
   if (ev.room_id != null) {
     if (
@@ -850,7 +861,7 @@ function tool_invite($s: rt.Ctx, $a: any): any {
         rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:294:35").capacity
       )
     )
-      rt.fail(
+      return $s.fail(
         `${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:294:70").name} is full; change the room first`,
         "specs/calendar/calendar.env:294:5",
       );
@@ -860,7 +871,7 @@ function tool_invite($s: rt.Ctx, $a: any): any {
   );
   if (existing != null) {
     if (!(existing.response === "declined"))
-      rt.fail(`${guest.name} is already invited`, "specs/calendar/calendar.env:298:5");
+      return $s.fail(`${guest.name} is already invited`, "specs/calendar/calendar.env:298:5");
     existing.response = "pending";
     existing.attendance = attendance;
     existing.responded_at = null;
@@ -878,12 +889,14 @@ function tool_invite($s: rt.Ctx, $a: any): any {
       $s.checks &&
       !(
         ignore_conflicts ||
-        tool_conflict_reason($s, {
-          person_id: person_id,
-          start: ev.start,
-          end: tool_end_of($s, { ev: ev }),
-          except_event: event_id,
-        }) === ""
+        $s.sure(
+          tool_conflict_reason($s, {
+            person_id: person_id,
+            start: ev.start,
+            end: tool_end_of($s, { ev: ev }),
+            except_event: event_id,
+          }),
+        ) === ""
       )
     )
       rt.fault("ensure failed", "specs/calendar/calendar.env:303:5");
@@ -904,12 +917,14 @@ function tool_invite($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       ignore_conflicts ||
-      tool_conflict_reason($s, {
-        person_id: person_id,
-        start: ev.start,
-        end: tool_end_of($s, { ev: ev }),
-        except_event: event_id,
-      }) === ""
+      $s.sure(
+        tool_conflict_reason($s, {
+          person_id: person_id,
+          start: ev.start,
+          end: tool_end_of($s, { ev: ev }),
+          except_event: event_id,
+        }),
+      ) === ""
     )
   )
     rt.fault("ensure failed", "specs/calendar/calendar.env:307:3");
@@ -934,16 +949,17 @@ function tool_respond($s: rt.Ctx, $a: any): any {
   let inv = $s.t.invitations.writable(
     rt.find($s.t.invitations.values(), (i: any) => i.event_id === event_id && i.person_id === person_id),
   );
-  if (inv == null) rt.fail(`${person_id} is not invited to ${event_id}`, "specs/calendar/calendar.env:318:3");
+  if (inv == null)
+    return $s.fail(`${person_id} is not invited to ${event_id}`, "specs/calendar/calendar.env:318:3");
   let ev = rt.must($s.t.events, inv.event_id, "specs/calendar/calendar.env:319:12");
   if (!(response !== "pending"))
-    rt.fail("Answer accepted, tentative or declined", "specs/calendar/calendar.env:320:3");
+    return $s.fail("Answer accepted, tentative or declined", "specs/calendar/calendar.env:320:3");
   if (!(ev.status === "confirmed"))
-    rt.fail(`'${ev.title}' is cancelled`, "specs/calendar/calendar.env:321:3");
+    return $s.fail(`'${ev.title}' is cancelled`, "specs/calendar/calendar.env:321:3");
   if (!(tool_end_of($s, { ev: ev }) > $s.g.now))
-    rt.fail(`'${ev.title}' is over`, "specs/calendar/calendar.env:322:3");
+    return $s.fail(`'${ev.title}' is over`, "specs/calendar/calendar.env:322:3");
   if (!(person_id !== ev.organizer_id))
-    rt.fail("The organizer attends; cancel the event instead", "specs/calendar/calendar.env:323:3");
+    return $s.fail("The organizer attends; cancel the event instead", "specs/calendar/calendar.env:323:3");
   if (inv.response === "declined" && response !== "declined" && ev.room_id != null) {
     if (
       !(
@@ -951,7 +967,7 @@ function tool_respond($s: rt.Ctx, $a: any): any {
         rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:325:35").capacity
       )
     )
-      rt.fail(
+      return $s.fail(
         `${rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:325:70").name} is full`,
         "specs/calendar/calendar.env:325:5",
       );
@@ -984,12 +1000,13 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
   const duration_minutes = $a.duration_minutes ?? null;
   const ignore_conflicts = $a.ignore_conflicts;
   let ev = rt.orNull($s.t.events.getW(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:342:3");
-  tool_check_organizer($s, { actor_id: actor_id, ev: ev });
-  if (!(new_start >= $s.g.now)) rt.fail(`${new_start} is in the past`, "specs/calendar/calendar.env:344:3");
+  if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:342:3");
+  $s.sure(tool_check_organizer($s, { actor_id: actor_id, ev: ev }));
+  if (!(new_start >= $s.g.now))
+    return $s.fail(`${new_start} is in the past`, "specs/calendar/calendar.env:344:3");
   let minutes = duration_minutes ?? ev.duration_minutes;
   if (!(minutes >= 5 && minutes <= $s.g.max_event_minutes))
-    rt.fail(
+    return $s.fail(
       `Events last 5 to ${rt.str($s.g.max_event_minutes, false)} minutes`,
       "specs/calendar/calendar.env:346:3",
     );
@@ -999,13 +1016,15 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
     .filter((i: any) => i.event_id === event_id && i.response !== "declined");
   if (!ignore_conflicts) {
     for (const g of [...guests] as any[]) {
-      let why = tool_conflict_reason($s, {
-        person_id: g.person_id,
-        start: new_start,
-        end: new_end,
-        except_event: event_id,
-      });
-      if (!(why === "")) rt.fail(why, "specs/calendar/calendar.env:352:7");
+      let why = $s.sure(
+        tool_conflict_reason($s, {
+          person_id: g.person_id,
+          start: new_start,
+          end: new_end,
+          except_event: event_id,
+        }),
+      );
+      if (!(why === "")) return $s.fail(why, "specs/calendar/calendar.env:352:7");
     }
   }
   if (ev.room_id != null) {
@@ -1017,7 +1036,7 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
       except_event: event_id,
     });
     if (!(problem === ""))
-      rt.fail(`${problem}; pick another room or release it`, "specs/calendar/calendar.env:357:5");
+      return $s.fail(`${problem}; pick another room or release it`, "specs/calendar/calendar.env:357:5");
   }
   ev.start = new_start;
   ev.duration_minutes = minutes;
@@ -1064,12 +1083,14 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
           (i: any) =>
             i.event_id !== event_id ||
             i.response === "declined" ||
-            tool_conflict_reason($s, {
-              person_id: i.person_id,
-              start: new_start,
-              end: new_end,
-              except_event: event_id,
-            }) === "",
+            $s.sure(
+              tool_conflict_reason($s, {
+                person_id: i.person_id,
+                start: new_start,
+                end: new_end,
+                except_event: event_id,
+              }),
+            ) === "",
         )
     )
   )
@@ -1083,11 +1104,11 @@ function tool_change_room($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   const room_id = $a.room_id ?? null;
   let ev = rt.orNull($s.t.events.getW(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:379:3");
-  tool_check_organizer($s, { actor_id: actor_id, ev: ev });
+  if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:379:3");
+  $s.sure(tool_check_organizer($s, { actor_id: actor_id, ev: ev }));
   if (room_id != null) {
     let room = rt.orNull($s.t.rooms.get(room_id));
-    if (room == null) rt.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:382:5");
+    if (room == null) return $s.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:382:5");
     let problem = tool_room_problem($s, {
       room: room,
       start: ev.start,
@@ -1095,7 +1116,7 @@ function tool_change_room($s: rt.Ctx, $a: any): any {
       seats: tool_headcount($s, { event_id: event_id }),
       except_event: event_id,
     });
-    if (!(problem === "")) rt.fail(problem, "specs/calendar/calendar.env:384:5");
+    if (!(problem === "")) return $s.fail(problem, "specs/calendar/calendar.env:384:5");
   }
   ev.room_id = room_id;
   if ($s.checks && !(rt.must($s.t.events, event_id, "specs/calendar/calendar.env:387:10").room_id == room_id))
@@ -1108,8 +1129,8 @@ function tool_cancel_event($s: rt.Ctx, $a: any): any {
   const actor_id = $a.actor_id;
   const event_id = $a.event_id;
   let ev = rt.orNull($s.t.events.getW(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:394:3");
-  tool_check_organizer($s, { actor_id: actor_id, ev: ev });
+  if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:394:3");
+  $s.sure(tool_check_organizer($s, { actor_id: actor_id, ev: ev }));
   ev.status = "cancelled";
   if (
     $s.checks &&
@@ -1125,15 +1146,15 @@ function tool_remove_attendee($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   const person_id = $a.person_id;
   let ev = rt.orNull($s.t.events.get(event_id));
-  if (ev == null) rt.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:407:3");
-  tool_check_organizer($s, { actor_id: actor_id, ev: ev });
+  if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:407:3");
+  $s.sure(tool_check_organizer($s, { actor_id: actor_id, ev: ev }));
   if (!(person_id !== ev.organizer_id))
-    rt.fail("The organizer cannot be removed", "specs/calendar/calendar.env:409:3");
+    return $s.fail("The organizer cannot be removed", "specs/calendar/calendar.env:409:3");
   let inv = rt.find(
     $s.t.invitations.values(),
     (i: any) => i.event_id === event_id && i.person_id === person_id,
   );
-  if (inv == null) rt.fail(`${person_id} is not invited`, "specs/calendar/calendar.env:410:3");
+  if (inv == null) return $s.fail(`${person_id} is not invited`, "specs/calendar/calendar.env:410:3");
   rt.deleteRec($s.t.invitations, inv.invitation_id, "specs/calendar/calendar.env:411:3");
   if (
     $s.checks &&
@@ -1153,17 +1174,17 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
   const end_date = $a.end_date;
   const reason = $a.reason;
   let p = rt.orNull($s.t.people.get(person_id));
-  if (p == null) rt.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:422:3");
+  if (p == null) return $s.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:422:3");
   if (!(start_date <= end_date))
-    rt.fail("The time off ends before it starts", "specs/calendar/calendar.env:423:3");
+    return $s.fail("The time off ends before it starts", "specs/calendar/calendar.env:423:3");
   if (!(start_date >= rt.dateOf($s.g.now)))
-    rt.fail("Time off cannot start in the past", "specs/calendar/calendar.env:424:3");
+    return $s.fail("Time off cannot start in the past", "specs/calendar/calendar.env:424:3");
   if (
     !!$s.t.time_off
       .values()
       .some((t: any) => t.person_id === person_id && t.start_date <= end_date && start_date <= t.end_date)
   )
-    rt.fail(
+    return $s.fail(
       `${p.name} already has time off overlapping ${start_date}..${end_date}`,
       "specs/calendar/calendar.env:425:3",
     );

@@ -568,7 +568,10 @@ function tool_get_participant($s: rt.Ctx, $a: any): any {
   const participant_id = $a.participant_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:216:3");
+    return $s.fail(
+      `Participant ${participant_id} not found`,
+      "specs/clinical-trials/clinical-trials.env:216:3",
+    );
   let out = {
     participant: p,
     age: tool_age_on($s, { birth: p.birth_date, day: $s.g.today }),
@@ -664,9 +667,13 @@ function tool_check_eligibility($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:252:3");
+    return $s.fail(
+      `Participant ${participant_id} not found`,
+      "specs/clinical-trials/clinical-trials.env:252:3",
+    );
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:253:3");
+  if (t == null)
+    return $s.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:253:3");
   let problems = tool_eligibility_problems($s, { p: p, t: t });
   let out = { eligible: problems.length === 0, problems: problems };
   if ($s.checks && !(out.eligible !== out.problems.length > 0))
@@ -679,10 +686,10 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
   const site_id = $a.site_id ?? null;
   const days = $a.days;
   if (!(days >= 0 && days <= 90))
-    rt.fail("Look 0 to 90 days ahead", "specs/clinical-trials/clinical-trials.env:265:3");
+    return $s.fail("Look 0 to 90 days ahead", "specs/clinical-trials/clinical-trials.env:265:3");
   if (site_id != null) {
     if (!$s.t.sites.has(site_id))
-      rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:267:5");
+      return $s.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:267:5");
   }
   let until = rt.dateAdd($s.g.today, days);
   let out = rt.sorted(
@@ -760,7 +767,8 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
 function tool_safety_report($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:289:3");
+  if (t == null)
+    return $s.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:289:3");
   let events = $s.t.adverse_events
     .values()
     .filter(
@@ -786,9 +794,9 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
   const phone = $a.phone ?? null;
   const email = $a.email ?? null;
   if (!(name.trim() !== ""))
-    rt.fail("Give the participant's name", "specs/clinical-trials/clinical-trials.env:301:3");
+    return $s.fail("Give the participant's name", "specs/clinical-trials/clinical-trials.env:301:3");
   if (!(birth_date < $s.g.today))
-    rt.fail(
+    return $s.fail(
       `The birth date ${birth_date} is not in the past`,
       "specs/clinical-trials/clinical-trials.env:302:3",
     );
@@ -797,7 +805,7 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
     (p: any) => p.name.toLowerCase() === name.trim().toLowerCase() && p.birth_date === birth_date,
   );
   if (same != null) {
-    rt.fail(
+    return $s.fail(
       `${same.name} born ${birth_date} is already registered as ${same.participant_id}`,
       "specs/clinical-trials/clinical-trials.env:305:5",
     );
@@ -845,17 +853,21 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
   const version = $a.version ?? null;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:319:3");
+    return $s.fail(
+      `Participant ${participant_id} not found`,
+      "specs/clinical-trials/clinical-trials.env:319:3",
+    );
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:320:3");
+  if (t == null)
+    return $s.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:320:3");
   if (!["recruiting", "closed_to_enrollment"].includes(t.status))
-    rt.fail(
+    return $s.fail(
       `${t.title} is ${t.status}; it is not collecting consent`,
       "specs/clinical-trials/clinical-trials.env:321:3",
     );
   let v = version ?? t.consent_version;
   if (!(v === t.consent_version))
-    rt.fail(
+    return $s.fail(
       `Version ${rt.str(v, false)} is outdated; ${t.trial_id} uses consent version ${rt.str(t.consent_version, false)}`,
       "specs/clinical-trials/clinical-trials.env:323:3",
     );
@@ -870,7 +882,7 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
           c.withdrawn_on == null,
       )
   )
-    rt.fail(
+    return $s.fail(
       `${p.name} has already signed version ${rt.str(v, false)} for ${t.trial_id}`,
       "specs/clinical-trials/clinical-trials.env:324:3",
     );
@@ -897,20 +909,28 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
   const site_id = $a.site_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:336:3");
+    return $s.fail(
+      `Participant ${participant_id} not found`,
+      "specs/clinical-trials/clinical-trials.env:336:3",
+    );
   let t = rt.orNull($s.t.trials.get(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:337:3");
+  if (t == null)
+    return $s.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:337:3");
   let s = rt.orNull($s.t.sites.get(site_id));
-  if (s == null) rt.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:338:3");
+  if (s == null)
+    return $s.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:338:3");
   let problems = tool_eligibility_problems($s, { p: p, t: t }).join("; ");
   if (!(problems === ""))
-    rt.fail(`Cannot enroll: ${problems}`, "specs/clinical-trials/clinical-trials.env:340:3");
+    return $s.fail(`Cannot enroll: ${problems}`, "specs/clinical-trials/clinical-trials.env:340:3");
   if (!(t.arms.length > 0 && t.visit_days.length > 0))
-    rt.fail(`${t.trial_id} has no arms or visits defined`, "specs/clinical-trials/clinical-trials.env:341:3");
+    return $s.fail(
+      `${t.trial_id} has no arms or visits defined`,
+      "specs/clinical-trials/clinical-trials.env:341:3",
+    );
   if (!t.site_ids.includes(site_id))
-    rt.fail(`${s.name} does not run ${t.trial_id}`, "specs/clinical-trials/clinical-trials.env:342:3");
+    return $s.fail(`${s.name} does not run ${t.trial_id}`, "specs/clinical-trials/clinical-trials.env:342:3");
   if (!s.active)
-    rt.fail(`${s.name} is not seeing participants`, "specs/clinical-trials/clinical-trials.env:343:3");
+    return $s.fail(`${s.name} is not seeing participants`, "specs/clinical-trials/clinical-trials.env:343:3");
   let n = rt.count($s.t.enrollments.values(), (x: any) => x.trial_id === trial_id);
   let e = rt.insertRec(
     $s.t.enrollments,
@@ -980,17 +1000,21 @@ function tool_record_visit($s: rt.Ctx, $a: any): any {
   const attended = $a.attended;
   const notes = $a.notes ?? null;
   let v = rt.orNull($s.t.visits.getW(visit_id));
-  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:368:3");
+  if (v == null)
+    return $s.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:368:3");
   if (!(v.status === "scheduled"))
-    rt.fail(`Visit ${visit_id} is already ${v.status}`, "specs/clinical-trials/clinical-trials.env:369:3");
+    return $s.fail(
+      `Visit ${visit_id} is already ${v.status}`,
+      "specs/clinical-trials/clinical-trials.env:369:3",
+    );
   if (!(v.scheduled_on <= $s.g.today))
-    rt.fail(
+    return $s.fail(
       `Visit ${visit_id} is on ${v.scheduled_on}; record it on or after that day`,
       "specs/clinical-trials/clinical-trials.env:370:3",
     );
   let e = rt.mustW($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:371:11");
   if (!(e.status === "enrolled"))
-    rt.fail(
+    return $s.fail(
       `Enrollment ${e.enrollment_id} is ${e.status}`,
       "specs/clinical-trials/clinical-trials.env:372:3",
     );
@@ -1015,14 +1039,15 @@ function tool_reschedule_visit($s: rt.Ctx, $a: any): any {
   const visit_id = $a.visit_id;
   const new_date = $a.new_date;
   let v = rt.orNull($s.t.visits.getW(visit_id));
-  if (v == null) rt.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:388:3");
+  if (v == null)
+    return $s.fail(`Visit ${visit_id} not found`, "specs/clinical-trials/clinical-trials.env:388:3");
   if (!(v.status === "scheduled"))
-    rt.fail(`Visit ${visit_id} is ${v.status}`, "specs/clinical-trials/clinical-trials.env:389:3");
+    return $s.fail(`Visit ${visit_id} is ${v.status}`, "specs/clinical-trials/clinical-trials.env:389:3");
   if (!(new_date >= $s.g.today))
-    rt.fail(`${new_date} is in the past`, "specs/clinical-trials/clinical-trials.env:390:3");
+    return $s.fail(`${new_date} is in the past`, "specs/clinical-trials/clinical-trials.env:390:3");
   let shift = Math.abs(rt.daysBetween(v.due_on, new_date));
   if (!(shift <= $s.g.visit_window_days))
-    rt.fail(
+    return $s.fail(
       `Visit ${rt.str(v.number, false)} is due ${v.due_on}; it may move at most ${rt.str($s.g.visit_window_days, false)} days (asked ${rt.str(shift, false)})`,
       "specs/clinical-trials/clinical-trials.env:392:3",
     );
@@ -1042,13 +1067,19 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
   const relatedness = $a.relatedness;
   let e = rt.orNull($s.t.enrollments.get(enrollment_id));
   if (e == null)
-    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:406:3");
+    return $s.fail(
+      `Enrollment ${enrollment_id} not found`,
+      "specs/clinical-trials/clinical-trials.env:406:3",
+    );
   if (!(description.trim() !== ""))
-    rt.fail("Describe the event", "specs/clinical-trials/clinical-trials.env:407:3");
+    return $s.fail("Describe the event", "specs/clinical-trials/clinical-trials.env:407:3");
   if (!(onset_on <= $s.g.today))
-    rt.fail(`The onset ${onset_on} is in the future`, "specs/clinical-trials/clinical-trials.env:408:3");
+    return $s.fail(
+      `The onset ${onset_on} is in the future`,
+      "specs/clinical-trials/clinical-trials.env:408:3",
+    );
   if (!(onset_on >= e.enrolled_on))
-    rt.fail(
+    return $s.fail(
       `The onset is before enrollment on ${e.enrolled_on}`,
       "specs/clinical-trials/clinical-trials.env:409:3",
     );
@@ -1102,15 +1133,15 @@ function tool_resolve_adverse_event($s: rt.Ctx, $a: any): any {
   const resolved_on = $a.resolved_on ?? null;
   let a = rt.orNull($s.t.adverse_events.getW(ae_id));
   if (a == null)
-    rt.fail(`Adverse event ${ae_id} not found`, "specs/clinical-trials/clinical-trials.env:425:3");
+    return $s.fail(`Adverse event ${ae_id} not found`, "specs/clinical-trials/clinical-trials.env:425:3");
   if (!(a.resolved_on == null))
-    rt.fail(
+    return $s.fail(
       `Adverse event ${ae_id} already resolved on ${rt.str(a.resolved_on, false)}`,
       "specs/clinical-trials/clinical-trials.env:426:3",
     );
   let day = resolved_on ?? $s.g.today;
   if (!(day >= a.onset_on && day <= $s.g.today))
-    rt.fail(
+    return $s.fail(
       `The resolution date must be between ${a.onset_on} and ${$s.g.today}`,
       "specs/clinical-trials/clinical-trials.env:428:3",
     );
@@ -1127,14 +1158,17 @@ function tool_withdraw_participant($s: rt.Ctx, $a: any): any {
   const withdraw_consent = $a.withdraw_consent;
   let e = rt.orNull($s.t.enrollments.getW(enrollment_id));
   if (e == null)
-    rt.fail(`Enrollment ${enrollment_id} not found`, "specs/clinical-trials/clinical-trials.env:440:3");
+    return $s.fail(
+      `Enrollment ${enrollment_id} not found`,
+      "specs/clinical-trials/clinical-trials.env:440:3",
+    );
   if (!(e.status === "enrolled"))
-    rt.fail(
+    return $s.fail(
       `Enrollment ${enrollment_id} is already ${e.status}`,
       "specs/clinical-trials/clinical-trials.env:441:3",
     );
   if (!(reason.trim() !== ""))
-    rt.fail("Give the reason for withdrawal", "specs/clinical-trials/clinical-trials.env:442:3");
+    return $s.fail("Give the reason for withdrawal", "specs/clinical-trials/clinical-trials.env:442:3");
   e.status = "withdrawn";
   e.ended_on = $s.g.today;
   e.withdrawal_reason = reason.trim();
@@ -1185,11 +1219,12 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   const status = $a.status;
   let t = rt.orNull($s.t.trials.getW(trial_id));
-  if (t == null) rt.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:465:3");
+  if (t == null)
+    return $s.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:465:3");
   let allowed = tool_next_statuses($s, { s: t.status });
   let options = allowed.length === 0 ? "nothing (final)" : allowed.map((s: any) => s).join(", ");
   if (!allowed.includes(status))
-    rt.fail(
+    return $s.fail(
       `${t.trial_id} is ${t.status}; it can move to ${options}`,
       "specs/clinical-trials/clinical-trials.env:468:3",
     );
@@ -1199,9 +1234,9 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
         (s: any) => rt.must($s.t.sites, s, "specs/clinical-trials/clinical-trials.env:470:33").active,
       )
     )
-      rt.fail(`${t.trial_id} has no active site`, "specs/clinical-trials/clinical-trials.env:470:5");
+      return $s.fail(`${t.trial_id} has no active site`, "specs/clinical-trials/clinical-trials.env:470:5");
     if (!(tool_open_serious($s, { trial_id: trial_id }) < $s.g.sae_review_threshold))
-      rt.fail(
+      return $s.fail(
         "Resolve open serious adverse events before recruiting again",
         "specs/clinical-trials/clinical-trials.env:471:5",
       );
@@ -1212,7 +1247,7 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
       (e: any) => e.trial_id === trial_id && e.status === "enrolled",
     );
     if (!(active === 0))
-      rt.fail(
+      return $s.fail(
         `${rt.str(active, false)} participants are still enrolled in ${t.trial_id}`,
         "specs/clinical-trials/clinical-trials.env:475:5",
       );
@@ -1228,14 +1263,20 @@ function tool_remove_participant($s: rt.Ctx, $a: any): any {
   const participant_id = $a.participant_id;
   let p = rt.orNull($s.t.participants.get(participant_id));
   if (p == null)
-    rt.fail(`Participant ${participant_id} not found`, "specs/clinical-trials/clinical-trials.env:485:3");
+    return $s.fail(
+      `Participant ${participant_id} not found`,
+      "specs/clinical-trials/clinical-trials.env:485:3",
+    );
   if (!!$s.t.consents.values().some((c: any) => c.participant_id === participant_id))
-    rt.fail(
+    return $s.fail(
       `${p.name} has signed consent forms; records must be kept`,
       "specs/clinical-trials/clinical-trials.env:486:3",
     );
   if (!!$s.t.enrollments.values().some((e: any) => e.participant_id === participant_id))
-    rt.fail(`${p.name} has enrollments; withdraw instead`, "specs/clinical-trials/clinical-trials.env:487:3");
+    return $s.fail(
+      `${p.name} has enrollments; withdraw instead`,
+      "specs/clinical-trials/clinical-trials.env:487:3",
+    );
   rt.deleteRec($s.t.participants, participant_id, "specs/clinical-trials/clinical-trials.env:488:3");
   return null;
 }

@@ -478,13 +478,13 @@ function tool_coupon_discount($s: rt.Ctx, $a: any): any {
     return 0;
   }
   let c = rt.orNull($s.t.coupons.get(code));
-  if (c == null) rt.fail(`Coupon ${code} does not exist`, "specs/ecommerce/ecommerce.env:179:3");
+  if (c == null) return $s.fail(`Coupon ${code} does not exist`, "specs/ecommerce/ecommerce.env:179:3");
   if (!(c.expires >= rt.dateOf($s.g.now)))
-    rt.fail(`Coupon ${code} expired on ${c.expires}`, "specs/ecommerce/ecommerce.env:180:3");
+    return $s.fail(`Coupon ${code} expired on ${c.expires}`, "specs/ecommerce/ecommerce.env:180:3");
   if (!(c.max_uses == null || c.uses < c.max_uses))
-    rt.fail(`Coupon ${code} has been used up`, "specs/ecommerce/ecommerce.env:181:3");
+    return $s.fail(`Coupon ${code} has been used up`, "specs/ecommerce/ecommerce.env:181:3");
   if (!(subtotal >= c.min_subtotal))
-    rt.fail(
+    return $s.fail(
       `Coupon ${code} needs a subtotal of at least $${rt.str(c.min_subtotal, true)}`,
       "specs/ecommerce/ecommerce.env:182:3",
     );
@@ -495,7 +495,8 @@ function tool_coupon_discount($s: rt.Ctx, $a: any): any {
 function tool_quote($s: rt.Ctx, $a: any): any {
   const c = $a.c;
   const coupon_code = $a.coupon_code ?? null;
-  if (!(c.cart.length > 0)) rt.fail(`${c.name}'s cart is empty`, "specs/ecommerce/ecommerce.env:187:3");
+  if (!(c.cart.length > 0))
+    return $s.fail(`${c.name}'s cart is empty`, "specs/ecommerce/ecommerce.env:187:3");
   let subtotal = rt.pyRound(
     rt.sum(
       c.cart,
@@ -503,7 +504,7 @@ function tool_quote($s: rt.Ctx, $a: any): any {
     ),
     2,
   );
-  let discount = tool_coupon_discount($s, { code: coupon_code, subtotal: subtotal });
+  let discount = $s.sure(tool_coupon_discount($s, { code: coupon_code, subtotal: subtotal }));
   let shipping = subtotal - discount >= $s.g.free_shipping_over ? 0 : $s.g.flat_shipping;
   let tax = rt.pyRound((subtotal - discount) * $s.g.tax_rate, 2);
   return {
@@ -565,7 +566,7 @@ function tool_search_products($s: rt.Ctx, $a: any): any {
 function tool_get_customer($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:222:3");
+  if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:222:3");
   let open = rt.count(
     $s.t.orders.values(),
     (o: any) => o.customer_id === customer_id && ["pending_payment", "paid", "shipped"].includes(o.status),
@@ -589,8 +590,8 @@ function tool_quote_order($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const coupon_code = $a.coupon_code ?? null;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:234:3");
-  return tool_quote($s, { c: c, coupon_code: coupon_code });
+  if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:234:3");
+  return $s.sure(tool_quote($s, { c: c, coupon_code: coupon_code }));
 }
 
 /** query list_orders: A customer's orders, newest first. */
@@ -598,7 +599,7 @@ function tool_list_orders($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const status = $a.status ?? null;
   if (!$s.t.customers.has(customer_id))
-    rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:243:3");
+    return $s.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:243:3");
   let found = rt.sorted(
     $s.t.orders
       .values()
@@ -624,7 +625,7 @@ function tool_list_orders($s: rt.Ctx, $a: any): any {
 function tool_get_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   let o = rt.orNull($s.t.orders.get(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:256:3");
+  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:256:3");
   return {
     order: o,
     payments: $s.t.payments.values().filter((p: any) => p.order_id === order_id),
@@ -643,11 +644,11 @@ function tool_add_to_cart($s: rt.Ctx, $a: any): any {
   const sku = $a.sku;
   const qty = $a.qty;
   let c = rt.orNull($s.t.customers.getW(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:271:3");
+  if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:271:3");
   let p = rt.orNull($s.t.products.get(sku));
-  if (p == null) rt.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:272:3");
-  if (!p.active) rt.fail(`${p.name} is no longer sold`, "specs/ecommerce/ecommerce.env:273:3");
-  if (!(qty > 0)) rt.fail("Quantity must be at least 1", "specs/ecommerce/ecommerce.env:274:3");
+  if (p == null) return $s.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:272:3");
+  if (!p.active) return $s.fail(`${p.name} is no longer sold`, "specs/ecommerce/ecommerce.env:273:3");
+  if (!(qty > 0)) return $s.fail("Quantity must be at least 1", "specs/ecommerce/ecommerce.env:274:3");
   let wanted =
     qty +
     rt.sum(
@@ -655,12 +656,15 @@ function tool_add_to_cart($s: rt.Ctx, $a: any): any {
       (l: any) => l.qty,
     );
   if (!(wanted <= $s.g.max_qty_per_item))
-    rt.fail(
+    return $s.fail(
       `At most ${rt.str($s.g.max_qty_per_item, false)} of one product per order`,
       "specs/ecommerce/ecommerce.env:276:3",
     );
   if (!(wanted <= p.stock))
-    rt.fail(`Only ${rt.str(p.stock, false)} × ${p.name} in stock`, "specs/ecommerce/ecommerce.env:277:3");
+    return $s.fail(
+      `Only ${rt.str(p.stock, false)} × ${p.name} in stock`,
+      "specs/ecommerce/ecommerce.env:277:3",
+    );
   let had = rt.sum(
     c.cart.filter((l: any) => l.sku === sku),
     (l: any) => l.qty,
@@ -690,15 +694,16 @@ function tool_remove_from_cart($s: rt.Ctx, $a: any): any {
   const sku = $a.sku;
   const qty = $a.qty ?? null;
   let c = rt.orNull($s.t.customers.getW(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:297:3");
+  if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:297:3");
   let line = rt.find(c.cart, (l: any) => l.sku === sku);
-  if (line == null) rt.fail(`${sku} is not in ${c.name}'s cart`, "specs/ecommerce/ecommerce.env:298:3");
+  if (line == null)
+    return $s.fail(`${sku} is not in ${c.name}'s cart`, "specs/ecommerce/ecommerce.env:298:3");
   let had = line.qty;
   let lines_before = c.cart.length;
   if (qty == null || qty >= line.qty) {
     rt.remove(c.cart, line, "specs/ecommerce/ecommerce.env:302:5");
   } else {
-    if (!(qty > 0)) rt.fail("Quantity must be at least 1", "specs/ecommerce/ecommerce.env:304:5");
+    if (!(qty > 0)) return $s.fail("Quantity must be at least 1", "specs/ecommerce/ecommerce.env:304:5");
     line.qty -= qty;
   }
   let left = rt.sum(
@@ -717,23 +722,26 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const coupon_code = $a.coupon_code ?? null;
   let c = rt.orNull($s.t.customers.getW(customer_id));
-  if (c == null) rt.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:319:3");
+  if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:319:3");
   if (!!c.blocked)
-    rt.fail(
+    return $s.fail(
       `The account of ${c.name} is blocked; orders are not possible`,
       "specs/ecommerce/ecommerce.env:320:3",
     );
   for (const line of [...c.cart] as any[]) {
     let p = rt.must($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:322:13");
     if (!p.active)
-      rt.fail(`${p.name} is no longer sold; remove it from the cart`, "specs/ecommerce/ecommerce.env:323:5");
+      return $s.fail(
+        `${p.name} is no longer sold; remove it from the cart`,
+        "specs/ecommerce/ecommerce.env:323:5",
+      );
     if (!(p.stock >= line.qty))
-      rt.fail(
+      return $s.fail(
         `Only ${rt.str(p.stock, false)} × ${p.name} left, the cart has ${rt.str(line.qty, false)}`,
         "specs/ecommerce/ecommerce.env:324:5",
       );
   }
-  let q = tool_quote($s, { c: c, coupon_code: coupon_code });
+  let q = $s.sure(tool_quote($s, { c: c, coupon_code: coupon_code }));
   let units = rt.sum(c.cart, (l: any) => l.qty);
   let stock_before = rt.sum($s.t.products.values(), (p: any) => p.stock);
   let uses_before = rt.sum($s.t.coupons.values(), (x: any) => x.uses);
@@ -748,7 +756,8 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
   }
   if (coupon_code != null) {
     let cp = rt.orNull($s.t.coupons.getW(coupon_code));
-    if (cp == null) rt.fail(`Coupon ${coupon_code} does not exist`, "specs/ecommerce/ecommerce.env:335:5");
+    if (cp == null)
+      return $s.fail(`Coupon ${coupon_code} does not exist`, "specs/ecommerce/ecommerce.env:335:5");
     cp.uses += 1;
   }
   let o = rt.insertRec(
@@ -813,13 +822,16 @@ function tool_pay_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const method = $a.method;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:356:3");
+  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:356:3");
   if (!(o.status === "pending_payment"))
-    rt.fail(`Order ${order_id} is ${o.status}, not awaiting payment`, "specs/ecommerce/ecommerce.env:357:3");
+    return $s.fail(
+      `Order ${order_id} is ${o.status}, not awaiting payment`,
+      "specs/ecommerce/ecommerce.env:357:3",
+    );
   if (method === "store_credit") {
     let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:359:13");
     if (!(c.store_credit >= o.total))
-      rt.fail(
+      return $s.fail(
         `Store credit $${rt.str(c.store_credit, true)} does not cover $${rt.str(o.total, true)}`,
         "specs/ecommerce/ecommerce.env:360:5",
       );
@@ -841,9 +853,9 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const reason = $a.reason;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:373:3");
+  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:373:3");
   if (!["pending_payment", "paid"].includes(o.status))
-    rt.fail(
+    return $s.fail(
       `Order ${order_id} is ${o.status}; only unshipped orders can be cancelled`,
       "specs/ecommerce/ecommerce.env:374:3",
     );
@@ -908,14 +920,14 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
   const carrier = $a.carrier;
   const tracking_number = $a.tracking_number;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:407:3");
+  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:407:3");
   if (!(o.status === "paid"))
-    rt.fail(
+    return $s.fail(
       `Order ${order_id} is ${o.status}; only paid orders can ship`,
       "specs/ecommerce/ecommerce.env:408:3",
     );
   if (!(tracking_number.trim().length >= 8))
-    rt.fail("Tracking numbers have at least 8 characters", "specs/ecommerce/ecommerce.env:409:3");
+    return $s.fail("Tracking numbers have at least 8 characters", "specs/ecommerce/ecommerce.env:409:3");
   let s = rt.insertRec(
     $s.t.shipments,
     {
@@ -937,9 +949,9 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
 function tool_confirm_delivery($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:419:3");
+  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:419:3");
   if (!(o.status === "shipped"))
-    rt.fail(`Order ${order_id} is ${o.status}, not in transit`, "specs/ecommerce/ecommerce.env:420:3");
+    return $s.fail(`Order ${order_id} is ${o.status}, not in transit`, "specs/ecommerce/ecommerce.env:420:3");
   for (const s of [
     ...rt.writableAll(
       $s.t.shipments,
@@ -961,15 +973,15 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
   const to_store_credit = $a.to_store_credit;
   const restock = $a.restock;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) rt.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:437:3");
+  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:437:3");
   if (!["shipped", "delivered"].includes(o.status))
-    rt.fail(
+    return $s.fail(
       `Order ${order_id} is ${o.status}; cancel unshipped orders instead`,
       "specs/ecommerce/ecommerce.env:438:3",
     );
   let age = rt.daysBetween(rt.dateOf(o.placed_at), rt.dateOf($s.g.now));
   if (!(age <= $s.g.return_window_days))
-    rt.fail(
+    return $s.fail(
       `Order ${order_id} was placed ${rt.str(age, false)} days ago; the return window is ${rt.str($s.g.return_window_days, false)} days`,
       "specs/ecommerce/ecommerce.env:440:3",
     );
@@ -978,14 +990,14 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
     2,
   );
   let value = rt.pyRound(amount ?? refundable, 2);
-  if (!(value > 0)) rt.fail("The refund must be positive", "specs/ecommerce/ecommerce.env:443:3");
+  if (!(value > 0)) return $s.fail("The refund must be positive", "specs/ecommerce/ecommerce.env:443:3");
   if (!(value <= refundable))
-    rt.fail(
+    return $s.fail(
       `At most $${rt.str(refundable, true)} can still be refunded on ${order_id}`,
       "specs/ecommerce/ecommerce.env:444:3",
     );
   if (!(!restock || value === refundable))
-    rt.fail("Restock only with a full refund", "specs/ecommerce/ecommerce.env:445:3");
+    return $s.fail("Restock only with a full refund", "specs/ecommerce/ecommerce.env:445:3");
   let credit_before = rt.must(
     $s.t.customers,
     o.customer_id,
@@ -1061,9 +1073,9 @@ function tool_restock_product($s: rt.Ctx, $a: any): any {
   const sku = $a.sku;
   const qty = $a.qty;
   let p = rt.orNull($s.t.products.getW(sku));
-  if (p == null) rt.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:478:3");
+  if (p == null) return $s.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:478:3");
   if (!(qty > 0 && qty <= 10000))
-    rt.fail("Receive 1 to 10000 units at a time", "specs/ecommerce/ecommerce.env:479:3");
+    return $s.fail("Receive 1 to 10000 units at a time", "specs/ecommerce/ecommerce.env:479:3");
   let before = p.stock;
   p.stock += qty;
   if ($s.checks && !(p.stock > before)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:482:3");

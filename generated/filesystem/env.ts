@@ -410,8 +410,8 @@ function tool_valid_name($s: rt.Ctx, $a: any): any {
 function tool_actor($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`, "specs/filesystem/filesystem.env:104:3");
-  if (!u.active) rt.fail(`User ${u.name} is deactivated`, "specs/filesystem/filesystem.env:105:3");
+  if (u == null) return $s.fail(`User ${user_id} not found`, "specs/filesystem/filesystem.env:104:3");
+  if (!u.active) return $s.fail(`User ${u.name} is deactivated`, "specs/filesystem/filesystem.env:105:3");
   return u;
 }
 
@@ -437,7 +437,7 @@ function tool_access($s: rt.Ctx, $a: any): any {
   const folder_path = $a.folder_path;
   const file_id = $a.file_id;
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`, "specs/filesystem/filesystem.env:120:3");
+  if (u == null) return $s.fail(`User ${user_id} not found`, "specs/filesystem/filesystem.env:120:3");
   if (u.role === "admin" || owner_id === user_id) {
     return "own";
   }
@@ -470,30 +470,34 @@ function tool_access($s: rt.Ctx, $a: any): any {
 function tool_file_access($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const f = $a.f;
-  return tool_access($s, {
-    user_id: user_id,
-    owner_id: f.owner_id,
-    folder_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:131:38").path,
-    file_id: f.file_id,
-  });
+  return $s.sure(
+    tool_access($s, {
+      user_id: user_id,
+      owner_id: f.owner_id,
+      folder_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:131:38").path,
+      file_id: f.file_id,
+    }),
+  );
 }
 
 /** fn folder_access */
 function tool_folder_access($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const d = $a.d;
-  return tool_access($s, { user_id: user_id, owner_id: d.owner_id, folder_path: d.path, file_id: null });
+  return $s.sure(
+    tool_access($s, { user_id: user_id, owner_id: d.owner_id, folder_path: d.path, file_id: null }),
+  );
 }
 
 /** query list_folder: List the subfolders and live files of a folder, sorted by name, and the folder's own shares. */
 function tool_list_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const folder_id = $a.folder_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
   let d = rt.orNull($s.t.folders.get(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:144:3");
-  if (!(tool_folder_access($s, { user_id: user_id, d: d }) !== "none"))
-    rt.fail(`${me.name} has no access to ${d.path}`, "specs/filesystem/filesystem.env:145:3");
+  if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:144:3");
+  if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) !== "none"))
+    return $s.fail(`${me.name} has no access to ${d.path}`, "specs/filesystem/filesystem.env:145:3");
   return {
     path: d.path,
     folders: rt.sorted(
@@ -512,11 +516,11 @@ function tool_list_folder($s: rt.Ctx, $a: any): any {
 function tool_resolve_path($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const path = $a.path;
-  tool_actor($s, { user_id: user_id });
+  $s.sure(tool_actor($s, { user_id: user_id }));
   let d = rt.find($s.t.folders.values(), (x: any) => x.path === path);
   if (d != null) {
-    if (!(tool_folder_access($s, { user_id: user_id, d: d }) !== "none"))
-      rt.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:162:5");
+    if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) !== "none"))
+      return $s.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:162:5");
     return { kind: "folder", id: d.folder_id };
   }
   let parts = rt.split(path, "/", "specs/filesystem/filesystem.env:165:15");
@@ -526,14 +530,14 @@ function tool_resolve_path($s: rt.Ctx, $a: any): any {
     $s.t.folders.values(),
     (x: any) => x.path === (parent_path === "" ? "/" : parent_path),
   );
-  if (parent == null) rt.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:168:3");
+  if (parent == null) return $s.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:168:3");
   let f = rt.find(
     $s.t.files.values(),
     (x: any) => x.folder_id === parent.folder_id && x.name === name && x.trashed_at == null,
   );
-  if (f == null) rt.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:169:3");
-  if (!(tool_file_access($s, { user_id: user_id, f: f }) !== "none"))
-    rt.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:170:3");
+  if (f == null) return $s.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:169:3");
+  if (!($s.sure(tool_file_access($s, { user_id: user_id, f: f })) !== "none"))
+    return $s.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:170:3");
   return { kind: "file", id: f.file_id };
 }
 
@@ -541,11 +545,12 @@ function tool_resolve_path($s: rt.Ctx, $a: any): any {
 function tool_get_file_info($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
-  tool_actor($s, { user_id: user_id });
+  $s.sure(tool_actor($s, { user_id: user_id }));
   let f = rt.orNull($s.t.files.get(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:180:3");
-  let level = tool_file_access($s, { user_id: user_id, f: f });
-  if (!(level !== "none")) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:182:3");
+  if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:180:3");
+  let level = $s.sure(tool_file_access($s, { user_id: user_id, f: f }));
+  if (!(level !== "none"))
+    return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:182:3");
   return {
     file: f,
     path: tool_join_path($s, {
@@ -564,8 +569,8 @@ function tool_search_files($s: rt.Ctx, $a: any): any {
   const tag = $a.tag ?? null;
   const trashed = $a.trashed;
   const limit = $a.limit;
-  tool_actor($s, { user_id: user_id });
-  if (!(limit > 0)) rt.fail("limit must be positive", "specs/filesystem/filesystem.env:199:3");
+  $s.sure(tool_actor($s, { user_id: user_id }));
+  if (!(limit > 0)) return $s.fail("limit must be positive", "specs/filesystem/filesystem.env:199:3");
   let hits = $s.t.files
     .values()
     .filter(
@@ -573,7 +578,7 @@ function tool_search_files($s: rt.Ctx, $a: any): any {
         tool_in_trash($s, { f: f }) === trashed &&
         f.name.toLowerCase().includes(text.toLowerCase()) &&
         (tag == null || f.tags.includes(tag)) &&
-        tool_file_access($s, { user_id: user_id, f: f }) !== "none",
+        $s.sure(tool_file_access($s, { user_id: user_id, f: f })) !== "none",
     );
   return rt.slice(
     rt.sorted(hits, (f: any) => f.modified, true),
@@ -585,7 +590,7 @@ function tool_search_files($s: rt.Ctx, $a: any): any {
 /** query storage_usage: Show how much of the user's quota is used, and how much of that is in the trash. */
 function tool_storage_usage($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
   let used = tool_used_kb($s, { user_id: user_id });
   return {
     used_kb: used,
@@ -604,7 +609,7 @@ function tool_storage_usage($s: rt.Ctx, $a: any): any {
 /** query list_trash: List the user's trashed files, most recently trashed first. */
 function tool_list_trash($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
-  tool_actor($s, { user_id: user_id });
+  $s.sure(tool_actor($s, { user_id: user_id }));
   return rt.sorted(
     $s.t.files.values().filter((f: any) => f.owner_id === user_id && tool_in_trash($s, { f: f })),
     (f: any) => f.trashed_at,
@@ -615,7 +620,7 @@ function tool_list_trash($s: rt.Ctx, $a: any): any {
 /** query shared_with_me: List the shares other users gave this user, newest first. */
 function tool_shared_with_me($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
-  tool_actor($s, { user_id: user_id });
+  $s.sure(tool_actor($s, { user_id: user_id }));
   return rt.sorted(
     $s.t.shares.values().filter((s: any) => s.user_id === user_id),
     (s: any) => s.created,
@@ -628,19 +633,23 @@ function tool_create_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const parent_id = $a.parent_id;
   const name = $a.name;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
   let parent = rt.orNull($s.t.folders.get(parent_id));
-  if (parent == null) rt.fail(`Folder ${parent_id} not found`, "specs/filesystem/filesystem.env:241:3");
-  if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: parent })))
-    rt.fail(`${me.name} cannot create folders in ${parent.path}`, "specs/filesystem/filesystem.env:242:3");
+  if (parent == null)
+    return $s.fail(`Folder ${parent_id} not found`, "specs/filesystem/filesystem.env:241:3");
+  if (!["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: parent }))))
+    return $s.fail(
+      `${me.name} cannot create folders in ${parent.path}`,
+      "specs/filesystem/filesystem.env:242:3",
+    );
   if (!tool_valid_name($s, { name: name }))
-    rt.fail(
+    return $s.fail(
       `Invalid name '${name}': use 1 to 255 characters, no '/'`,
       "specs/filesystem/filesystem.env:243:3",
     );
   let path = tool_join_path($s, { parent_path: parent.path, name: name });
   if (!!$s.t.folders.values().some((x: any) => x.path === path))
-    rt.fail(`${path} already exists`, "specs/filesystem/filesystem.env:245:3");
+    return $s.fail(`${path} already exists`, "specs/filesystem/filesystem.env:245:3");
   let d = rt.insertRec(
     $s.t.folders,
     {
@@ -664,18 +673,18 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
   const size_kb = $a.size_kb;
   const mime = $a.mime;
   const tags = $a.tags;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
   let d = rt.orNull($s.t.folders.get(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:258:3");
-  if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: d })))
-    rt.fail(`${me.name} cannot upload to ${d.path}`, "specs/filesystem/filesystem.env:259:3");
+  if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:258:3");
+  if (!["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: d }))))
+    return $s.fail(`${me.name} cannot upload to ${d.path}`, "specs/filesystem/filesystem.env:259:3");
   if (!tool_valid_name($s, { name: name }))
-    rt.fail(
+    return $s.fail(
       `Invalid name '${name}': use 1 to 255 characters, no '/'`,
       "specs/filesystem/filesystem.env:260:3",
     );
   if (!(size_kb > 0 && size_kb <= $s.g.max_file_kb))
-    rt.fail(
+    return $s.fail(
       `File size must be 1 to ${rt.str($s.g.max_file_kb, false)} KB`,
       "specs/filesystem/filesystem.env:261:3",
     );
@@ -684,13 +693,13 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
       .values()
       .some((x: any) => x.folder_id === folder_id && x.name === name && x.trashed_at == null)
   )
-    rt.fail(
+    return $s.fail(
       `${tool_join_path($s, { parent_path: d.path, name: name })} already exists; use update_file to change it`,
       "specs/filesystem/filesystem.env:262:3",
     );
   let free = me.quota_kb - tool_used_kb($s, { user_id: user_id });
   if (!(size_kb <= free))
-    rt.fail(
+    return $s.fail(
       `Not enough space: ${rt.str(size_kb, false)} KB needed, ${rt.str(free, false)} KB free of ${rt.str(me.quota_kb, false)} KB`,
       "specs/filesystem/filesystem.env:265:3",
     );
@@ -714,7 +723,7 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
     !(
       me.active &&
       tool_valid_name($s, { name: f.name }) &&
-      ["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: d })) &&
+      ["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: d }))) &&
       f.version === 1
     )
   )
@@ -729,22 +738,22 @@ function tool_update_file($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
   const size_kb = $a.size_kb;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:280:3");
+  if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:280:3");
   if (!(f.trashed_at == null))
-    rt.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:281:3");
-  if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot change ${f.name}`, "specs/filesystem/filesystem.env:282:3");
+    return $s.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:281:3");
+  if (!["edit", "own"].includes($s.sure(tool_file_access($s, { user_id: user_id, f: f }))))
+    return $s.fail(`${me.name} cannot change ${f.name}`, "specs/filesystem/filesystem.env:282:3");
   if (!(size_kb > 0 && size_kb <= $s.g.max_file_kb))
-    rt.fail(
+    return $s.fail(
       `File size must be 1 to ${rt.str($s.g.max_file_kb, false)} KB`,
       "specs/filesystem/filesystem.env:283:3",
     );
   let owner = rt.must($s.t.users, f.owner_id, "specs/filesystem/filesystem.env:284:15");
   let free = owner.quota_kb - tool_used_kb($s, { user_id: f.owner_id }) + f.size_kb;
   if (!(size_kb <= free))
-    rt.fail(
+    return $s.fail(
       `Not enough space in ${owner.name}'s quota: ${rt.str(free, false)} KB free`,
       "specs/filesystem/filesystem.env:286:3",
     );
@@ -772,26 +781,30 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
   const file_id = $a.file_id;
   const folder_id = $a.folder_id ?? null;
   const new_name = $a.new_name ?? null;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:304:3");
+  if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:304:3");
   if (!(f.trashed_at == null))
-    rt.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:305:3");
-  if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot move or rename ${f.name}`, "specs/filesystem/filesystem.env:306:3");
+    return $s.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:305:3");
+  if (!["edit", "own"].includes($s.sure(tool_file_access($s, { user_id: user_id, f: f }))))
+    return $s.fail(`${me.name} cannot move or rename ${f.name}`, "specs/filesystem/filesystem.env:306:3");
   if (!(folder_id != null || new_name != null))
-    rt.fail("Give folder_id, new_name or both", "specs/filesystem/filesystem.env:307:3");
+    return $s.fail("Give folder_id, new_name or both", "specs/filesystem/filesystem.env:307:3");
   let target_id = folder_id ?? f.folder_id;
   let target = rt.orNull($s.t.folders.get(target_id));
-  if (target == null) rt.fail(`Folder ${target_id} not found`, "specs/filesystem/filesystem.env:309:3");
+  if (target == null)
+    return $s.fail(`Folder ${target_id} not found`, "specs/filesystem/filesystem.env:309:3");
   if (target_id !== f.folder_id) {
-    if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: target })))
-      rt.fail(`${me.name} cannot add files to ${target.path}`, "specs/filesystem/filesystem.env:311:5");
+    if (!["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: target }))))
+      return $s.fail(
+        `${me.name} cannot add files to ${target.path}`,
+        "specs/filesystem/filesystem.env:311:5",
+      );
   }
   let old_folder = f.folder_id;
   let final_name = new_name ?? f.name;
   if (!tool_valid_name($s, { name: final_name }))
-    rt.fail(`Invalid name '${final_name}'`, "specs/filesystem/filesystem.env:315:3");
+    return $s.fail(`Invalid name '${final_name}'`, "specs/filesystem/filesystem.env:315:3");
   if (
     !!$s.t.files
       .values()
@@ -800,7 +813,7 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
           x.file_id !== file_id && x.folder_id === target_id && x.name === final_name && x.trashed_at == null,
       )
   )
-    rt.fail(
+    return $s.fail(
       `${tool_join_path($s, { parent_path: target.path, name: final_name })} already exists`,
       "specs/filesystem/filesystem.env:316:3",
     );
@@ -821,7 +834,7 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
     !(
       tool_valid_name($s, { name: final_name }) &&
       (target_id === old_folder ||
-        ["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: target })))
+        ["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: target }))))
     )
   )
     rt.fault("ensure failed", "specs/filesystem/filesystem.env:323:3");
@@ -833,26 +846,30 @@ function tool_move_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const folder_id = $a.folder_id;
   const new_parent_id = $a.new_parent_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
   let d = rt.orNull($s.t.folders.getW(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:334:3");
+  if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:334:3");
   if (!(d.parent_id != null))
-    rt.fail("The root folder cannot be moved", "specs/filesystem/filesystem.env:335:3");
-  if (!(tool_folder_access($s, { user_id: user_id, d: d }) === "own"))
-    rt.fail(`Only the owner of ${d.path} or an admin can move it`, "specs/filesystem/filesystem.env:336:3");
+    return $s.fail("The root folder cannot be moved", "specs/filesystem/filesystem.env:335:3");
+  if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) === "own"))
+    return $s.fail(
+      `Only the owner of ${d.path} or an admin can move it`,
+      "specs/filesystem/filesystem.env:336:3",
+    );
   let dest = rt.orNull($s.t.folders.get(new_parent_id));
-  if (dest == null) rt.fail(`Folder ${new_parent_id} not found`, "specs/filesystem/filesystem.env:337:3");
-  if (!["edit", "own"].includes(tool_folder_access($s, { user_id: user_id, d: dest })))
-    rt.fail(`${me.name} cannot add folders to ${dest.path}`, "specs/filesystem/filesystem.env:338:3");
+  if (dest == null)
+    return $s.fail(`Folder ${new_parent_id} not found`, "specs/filesystem/filesystem.env:337:3");
+  if (!["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: dest }))))
+    return $s.fail(`${me.name} cannot add folders to ${dest.path}`, "specs/filesystem/filesystem.env:338:3");
   if (!!tool_is_within($s, { path: dest.path, ancestor: d.path }))
-    rt.fail(
+    return $s.fail(
       `Cannot move ${d.path} into itself or a folder below it`,
       "specs/filesystem/filesystem.env:339:3",
     );
   let old_path = d.path;
   let new_path = tool_join_path($s, { parent_path: dest.path, name: d.name });
   if (!!$s.t.folders.values().some((x: any) => x.path === new_path))
-    rt.fail(`${new_path} already exists`, "specs/filesystem/filesystem.env:342:3");
+    return $s.fail(`${new_path} already exists`, "specs/filesystem/filesystem.env:342:3");
   d.parent_id = new_parent_id;
   for (const sub of [
     ...rt.writableAll(
@@ -874,23 +891,25 @@ function tool_move_folder($s: rt.Ctx, $a: any): any {
 function tool_trash_file($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:355:3");
+  if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:355:3");
   if (!(f.trashed_at == null))
-    rt.fail(`${f.name} is already in the trash`, "specs/filesystem/filesystem.env:356:3");
-  if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot delete ${f.name}`, "specs/filesystem/filesystem.env:357:3");
+    return $s.fail(`${f.name} is already in the trash`, "specs/filesystem/filesystem.env:356:3");
+  if (!["edit", "own"].includes($s.sure(tool_file_access($s, { user_id: user_id, f: f }))))
+    return $s.fail(`${me.name} cannot delete ${f.name}`, "specs/filesystem/filesystem.env:357:3");
   f.trashed_at = $s.g.now;
   if (
     $s.checks &&
     !(
       rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:359:10").trashed_at == $s.g.now &&
       ["edit", "own"].includes(
-        tool_file_access($s, {
-          user_id: user_id,
-          f: rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:359:68"),
-        }),
+        $s.sure(
+          tool_file_access($s, {
+            user_id: user_id,
+            f: rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:359:68"),
+          }),
+        ),
       )
     )
   )
@@ -902,19 +921,19 @@ function tool_trash_file($s: rt.Ctx, $a: any): any {
 function tool_restore_file($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
   let f = rt.orNull($s.t.files.getW(file_id));
-  if (f == null) rt.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:367:3");
+  if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:367:3");
   if (!tool_in_trash($s, { f: f }))
-    rt.fail(`${f.name} is not in the trash`, "specs/filesystem/filesystem.env:368:3");
-  if (!["edit", "own"].includes(tool_file_access($s, { user_id: user_id, f: f })))
-    rt.fail(`${me.name} cannot restore ${f.name}`, "specs/filesystem/filesystem.env:369:3");
+    return $s.fail(`${f.name} is not in the trash`, "specs/filesystem/filesystem.env:368:3");
+  if (!["edit", "own"].includes($s.sure(tool_file_access($s, { user_id: user_id, f: f }))))
+    return $s.fail(`${me.name} cannot restore ${f.name}`, "specs/filesystem/filesystem.env:369:3");
   if (
     !!$s.t.files
       .values()
       .some((x: any) => x.folder_id === f.folder_id && x.name === f.name && x.trashed_at == null)
   )
-    rt.fail(
+    return $s.fail(
       `A live file named ${f.name} is in the way; rename or trash it first`,
       "specs/filesystem/filesystem.env:370:3",
     );
@@ -926,9 +945,9 @@ function tool_restore_file($s: rt.Ctx, $a: any): any {
 function tool_empty_trash($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const older_than_days = $a.older_than_days;
-  tool_actor($s, { user_id: user_id });
+  $s.sure(tool_actor($s, { user_id: user_id }));
   if (!(older_than_days >= 0))
-    rt.fail("older_than_days cannot be negative", "specs/filesystem/filesystem.env:383:3");
+    return $s.fail("older_than_days cannot be negative", "specs/filesystem/filesystem.env:383:3");
   let doomed = $s.t.files
     .values()
     .filter(
@@ -953,25 +972,25 @@ function tool_share($s: rt.Ctx, $a: any): any {
   const item_id = $a.item_id;
   const with_user_id = $a.with_user_id;
   const permission = $a.permission;
-  let me = tool_actor($s, { user_id: user_id });
-  let other = tool_actor($s, { user_id: with_user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let other = $s.sure(tool_actor($s, { user_id: with_user_id }));
   if (!(with_user_id !== user_id))
-    rt.fail("You cannot share with yourself", "specs/filesystem/filesystem.env:404:3");
+    return $s.fail("You cannot share with yourself", "specs/filesystem/filesystem.env:404:3");
   let is_file = $s.t.files.has(item_id);
   if (is_file) {
     let f = rt.must($s.t.files, item_id, "specs/filesystem/filesystem.env:407:13");
     if (!(f.trashed_at == null))
-      rt.fail(`${f.name} is in the trash`, "specs/filesystem/filesystem.env:408:5");
-    if (!(tool_file_access($s, { user_id: user_id, f: f }) === "own"))
-      rt.fail(
+      return $s.fail(`${f.name} is in the trash`, "specs/filesystem/filesystem.env:408:5");
+    if (!($s.sure(tool_file_access($s, { user_id: user_id, f: f })) === "own"))
+      return $s.fail(
         `Only the owner of ${f.name} can share it, not ${me.name}`,
         "specs/filesystem/filesystem.env:409:5",
       );
   } else {
     let d = rt.orNull($s.t.folders.get(item_id));
-    if (d == null) rt.fail(`No file or folder ${item_id}`, "specs/filesystem/filesystem.env:411:5");
-    if (!(tool_folder_access($s, { user_id: user_id, d: d }) === "own"))
-      rt.fail(
+    if (d == null) return $s.fail(`No file or folder ${item_id}`, "specs/filesystem/filesystem.env:411:5");
+    if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) === "own"))
+      return $s.fail(
         `Only the owner of ${d.path} can share it, not ${me.name}`,
         "specs/filesystem/filesystem.env:412:5",
       );
@@ -1008,11 +1027,11 @@ function tool_share($s: rt.Ctx, $a: any): any {
 function tool_revoke_share($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const share_id = $a.share_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
   let s = rt.orNull($s.t.shares.get(share_id));
-  if (s == null) rt.fail(`Share ${share_id} not found`, "specs/filesystem/filesystem.env:430:3");
+  if (s == null) return $s.fail(`Share ${share_id} not found`, "specs/filesystem/filesystem.env:430:3");
   if (!(s.user_id === user_id || s.granted_by === user_id || me.role === "admin"))
-    rt.fail(`${me.name} cannot revoke share ${share_id}`, "specs/filesystem/filesystem.env:431:3");
+    return $s.fail(`${me.name} cannot revoke share ${share_id}`, "specs/filesystem/filesystem.env:431:3");
   rt.deleteRec($s.t.shares, share_id, "specs/filesystem/filesystem.env:433:3");
   return null;
 }
@@ -1021,21 +1040,24 @@ function tool_revoke_share($s: rt.Ctx, $a: any): any {
 function tool_delete_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const folder_id = $a.folder_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.sure(tool_actor($s, { user_id: user_id }));
   let d = rt.orNull($s.t.folders.get(folder_id));
-  if (d == null) rt.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:440:3");
+  if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:440:3");
   if (!(d.parent_id != null))
-    rt.fail("The root folder cannot be deleted", "specs/filesystem/filesystem.env:441:3");
-  if (!(tool_folder_access($s, { user_id: user_id, d: d }) === "own"))
-    rt.fail(
+    return $s.fail("The root folder cannot be deleted", "specs/filesystem/filesystem.env:441:3");
+  if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) === "own"))
+    return $s.fail(
       `Only the owner of ${d.path} or an admin can delete it, not ${me.name}`,
       "specs/filesystem/filesystem.env:442:3",
     );
   if (!!$s.t.folders.values().some((x: any) => x.parent_id == folder_id))
-    rt.fail(`${d.path} has subfolders; delete or move them first`, "specs/filesystem/filesystem.env:443:3");
+    return $s.fail(
+      `${d.path} has subfolders; delete or move them first`,
+      "specs/filesystem/filesystem.env:443:3",
+    );
   let inside = rt.count($s.t.files.values(), (x: any) => x.folder_id === folder_id);
   if (!(inside === 0))
-    rt.fail(
+    return $s.fail(
       `${d.path} still holds ${rt.str(inside, false)} file(s), trashed ones included; move them or empty the trash`,
       "specs/filesystem/filesystem.env:445:3",
     );

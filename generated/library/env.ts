@@ -422,10 +422,10 @@ function tool_due_back($s: rt.Ctx, $a: any): any {
 /** fn check_can_borrow */
 function tool_check_can_borrow($s: rt.Ctx, $a: any): any {
   const m = $a.m;
-  if (!!m.suspended) rt.fail(`${m.name}'s card is suspended`, "specs/library/library.env:182:3");
+  if (!!m.suspended) return $s.fail(`${m.name}'s card is suspended`, "specs/library/library.env:182:3");
   let owed = tool_balance($s, { member_id: m.member_id });
   if (!(owed < $s.g.block_threshold))
-    rt.fail(
+    return $s.fail(
       `${m.name} owes ${tool_usd($s, { x: owed })}; the balance must be under ${tool_usd($s, { x: $s.g.block_threshold })} to borrow`,
       "specs/library/library.env:184:3",
     );
@@ -518,7 +518,7 @@ function tool_search_catalog($s: rt.Ctx, $a: any): any {
 /** query copy_status: Where each copy of a title is, and when lent copies are due back. */
 function tool_copy_status($s: rt.Ctx, $a: any): any {
   const isbn = $a.isbn;
-  if (!$s.t.books.has(isbn)) rt.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:232:3");
+  if (!$s.t.books.has(isbn)) return $s.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:232:3");
   return $s.t.copies
     .values()
     .filter((c: any) => c.isbn === isbn)
@@ -534,7 +534,7 @@ function tool_copy_status($s: rt.Ctx, $a: any): any {
 function tool_get_member($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) rt.fail(`Member ${member_id} not found`, "specs/library/library.env:244:3");
+  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:244:3");
   let owed = tool_balance($s, { member_id: member_id });
   let out = {
     member: m,
@@ -604,7 +604,7 @@ function tool_overdue_loans($s: rt.Ctx, $a: any): any {
   const branch_id = $a.branch_id ?? null;
   if (branch_id != null) {
     if (!$s.t.branches.has(branch_id))
-      rt.fail(`Branch ${branch_id} not found`, "specs/library/library.env:267:5");
+      return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:267:5");
   }
   let out = rt.sorted(
     $s.t.loans
@@ -667,7 +667,7 @@ function tool_overdue_loans($s: rt.Ctx, $a: any): any {
 function tool_hold_queue($s: rt.Ctx, $a: any): any {
   const isbn = $a.isbn;
   let b = rt.orNull($s.t.books.get(isbn));
-  if (b == null) rt.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:284:3");
+  if (b == null) return $s.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:284:3");
   let active = rt.sorted(
     rt.sorted(
       $s.t.holds.values().filter((h: any) => h.isbn === b.isbn && ["waiting", "ready"].includes(h.status)),
@@ -702,7 +702,7 @@ function tool_hold_queue($s: rt.Ctx, $a: any): any {
 function tool_hold_shelf($s: rt.Ctx, $a: any): any {
   const branch_id = $a.branch_id;
   if (!$s.t.branches.has(branch_id))
-    rt.fail(`Branch ${branch_id} not found`, "specs/library/library.env:297:3");
+    return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:297:3");
   let out = rt.sorted(
     $s.t.holds
       .values()
@@ -737,16 +737,19 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   const copy_id = $a.copy_id;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) rt.fail(`Member ${member_id} not found`, "specs/library/library.env:310:3");
+  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:310:3");
   let c = rt.orNull($s.t.copies.getW(copy_id));
-  if (c == null) rt.fail(`Copy ${copy_id} not found`, "specs/library/library.env:311:3");
+  if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:311:3");
   let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:312:11");
-  tool_check_can_borrow($s, { m: m });
+  $s.sure(tool_check_can_borrow($s, { m: m }));
   if (!!b.reference_only)
-    rt.fail(`${b.title} is for reference only and cannot be borrowed`, "specs/library/library.env:314:3");
+    return $s.fail(
+      `${b.title} is for reference only and cannot be borrowed`,
+      "specs/library/library.env:314:3",
+    );
   let limit = tool_loan_limit($s, { tier: m.tier });
   if (!(tool_open_loans($s, { member_id: member_id }) < limit))
-    rt.fail(
+    return $s.fail(
       `${m.name} already has ${rt.str(limit, false)} loans, the ${m.tier} limit`,
       "specs/library/library.env:316:3",
     );
@@ -754,13 +757,16 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
     let h = $s.t.holds.writable(
       rt.find($s.t.holds.values(), (x: any) => x.status === "ready" && x.copy_id == copy_id),
     );
-    if (h == null) rt.fail(`Copy ${copy_id} has no ready hold`, "specs/library/library.env:318:5");
+    if (h == null) return $s.fail(`Copy ${copy_id} has no ready hold`, "specs/library/library.env:318:5");
     if (!(h.member_id === member_id))
-      rt.fail(`Copy ${copy_id} is set aside for another member's hold`, "specs/library/library.env:319:5");
+      return $s.fail(
+        `Copy ${copy_id} is set aside for another member's hold`,
+        "specs/library/library.env:319:5",
+      );
     h.status = "fulfilled";
   } else {
     if (!(c.status === "available"))
-      rt.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:322:5");
+      return $s.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:322:5");
   }
   c.status = "on_loan";
   let loan = rt.insertRec(
@@ -809,11 +815,11 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
   const copy_id = $a.copy_id;
   const condition = $a.condition;
   let c = rt.orNull($s.t.copies.getW(copy_id));
-  if (c == null) rt.fail(`Copy ${copy_id} not found`, "specs/library/library.env:336:3");
+  if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:336:3");
   let l = $s.t.loans.writable(
     rt.find($s.t.loans.values(), (x: any) => x.copy_id === copy_id && x.returned_on == null),
   );
-  if (l == null) rt.fail(`Copy ${copy_id} is not on loan`, "specs/library/library.env:337:3");
+  if (l == null) return $s.fail(`Copy ${copy_id} is not on loan`, "specs/library/library.env:337:3");
   l.returned_on = $s.g.today;
   let late = tool_days_late($s, { l: l });
   if (late > 0) {
@@ -921,24 +927,27 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
 function tool_renew_loan($s: rt.Ctx, $a: any): any {
   const loan_id = $a.loan_id;
   let l = rt.orNull($s.t.loans.getW(loan_id));
-  if (l == null) rt.fail(`Loan ${loan_id} not found`, "specs/library/library.env:368:3");
-  if (!(l.returned_on == null)) rt.fail(`Loan ${loan_id} has ended`, "specs/library/library.env:369:3");
+  if (l == null) return $s.fail(`Loan ${loan_id} not found`, "specs/library/library.env:368:3");
+  if (!(l.returned_on == null))
+    return $s.fail(`Loan ${loan_id} has ended`, "specs/library/library.env:369:3");
   let c = rt.must($s.t.copies, l.copy_id, "specs/library/library.env:370:11");
   let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:371:11");
-  tool_check_can_borrow($s, { m: rt.must($s.t.members, l.member_id, "specs/library/library.env:372:20") });
+  $s.sure(
+    tool_check_can_borrow($s, { m: rt.must($s.t.members, l.member_id, "specs/library/library.env:372:20") }),
+  );
   if (!(l.due_on >= $s.g.today))
-    rt.fail(
+    return $s.fail(
       `${b.title} was due ${l.due_on}; return it instead of renewing`,
       "specs/library/library.env:373:3",
     );
   if (!(l.renewals < $s.g.max_renewals))
-    rt.fail(
+    return $s.fail(
       `${b.title} has been renewed ${rt.str(l.renewals, false)} times, the maximum`,
       "specs/library/library.env:374:3",
     );
   let queue = rt.count($s.t.holds.values(), (h: any) => h.isbn === c.isbn && h.status === "waiting");
   if (!(queue === 0))
-    rt.fail(
+    return $s.fail(
       `${b.title} has a hold queue (${rt.str(queue, false)} waiting); it cannot be renewed`,
       "specs/library/library.env:376:3",
     );
@@ -957,22 +966,25 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
   const isbn = $a.isbn;
   const pickup_branch = $a.pickup_branch ?? null;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) rt.fail(`Member ${member_id} not found`, "specs/library/library.env:387:3");
+  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:387:3");
   let b = rt.orNull($s.t.books.get(isbn));
-  if (b == null) rt.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:388:3");
+  if (b == null) return $s.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:388:3");
   let branch_id = pickup_branch ?? m.home_branch;
   let br = rt.orNull($s.t.branches.get(branch_id));
-  if (br == null) rt.fail(`Branch ${branch_id} not found`, "specs/library/library.env:390:3");
-  if (!!m.suspended) rt.fail(`${m.name}'s card is suspended`, "specs/library/library.env:391:3");
-  if (!!b.reference_only) rt.fail(`${b.title} cannot be borrowed`, "specs/library/library.env:392:3");
+  if (br == null) return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:390:3");
+  if (!!m.suspended) return $s.fail(`${m.name}'s card is suspended`, "specs/library/library.env:391:3");
+  if (!!b.reference_only) return $s.fail(`${b.title} cannot be borrowed`, "specs/library/library.env:392:3");
   if (!$s.t.copies.values().some((c: any) => c.isbn === isbn && c.status !== "lost"))
-    rt.fail(`The library has no copy of ${b.title}`, "specs/library/library.env:393:3");
+    return $s.fail(`The library has no copy of ${b.title}`, "specs/library/library.env:393:3");
   if (
     !!$s.t.copies
       .values()
       .some((c: any) => c.isbn === isbn && c.branch_id === branch_id && c.status === "available")
   )
-    rt.fail(`${b.title} is on the shelf at ${br.name}; borrow it there`, "specs/library/library.env:394:3");
+    return $s.fail(
+      `${b.title} is on the shelf at ${br.name}; borrow it there`,
+      "specs/library/library.env:394:3",
+    );
   if (
     !!$s.t.holds
       .values()
@@ -980,7 +992,7 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
         (h: any) => h.isbn === isbn && h.member_id === member_id && ["waiting", "ready"].includes(h.status),
       )
   )
-    rt.fail(`${m.name} already has a hold on ${b.title}`, "specs/library/library.env:396:3");
+    return $s.fail(`${m.name} already has a hold on ${b.title}`, "specs/library/library.env:396:3");
   if (
     !!$s.t.loans
       .values()
@@ -991,7 +1003,7 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
           rt.must($s.t.copies, l.copy_id, "specs/library/library.env:398:85").isbn === isbn,
       )
   )
-    rt.fail(`${m.name} already has ${b.title} on loan`, "specs/library/library.env:398:3");
+    return $s.fail(`${m.name} already has ${b.title} on loan`, "specs/library/library.env:398:3");
   let h = rt.insertRec(
     $s.t.holds,
     {
@@ -1036,9 +1048,9 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
 function tool_cancel_hold($s: rt.Ctx, $a: any): any {
   const hold_id = $a.hold_id;
   let h = rt.orNull($s.t.holds.getW(hold_id));
-  if (h == null) rt.fail(`Hold ${hold_id} not found`, "specs/library/library.env:410:3");
+  if (h == null) return $s.fail(`Hold ${hold_id} not found`, "specs/library/library.env:410:3");
   if (!["waiting", "ready"].includes(h.status))
-    rt.fail(`Hold ${hold_id} is already ${h.status}`, "specs/library/library.env:411:3");
+    return $s.fail(`Hold ${hold_id} is already ${h.status}`, "specs/library/library.env:411:3");
   let was_ready = h.status === "ready";
   h.status = "cancelled";
   let freed = h.copy_id;
@@ -1053,9 +1065,9 @@ function tool_cancel_hold($s: rt.Ctx, $a: any): any {
 function tool_report_lost($s: rt.Ctx, $a: any): any {
   const loan_id = $a.loan_id;
   let l = rt.orNull($s.t.loans.getW(loan_id));
-  if (l == null) rt.fail(`Loan ${loan_id} not found`, "specs/library/library.env:425:3");
+  if (l == null) return $s.fail(`Loan ${loan_id} not found`, "specs/library/library.env:425:3");
   if (!(l.returned_on == null))
-    rt.fail(`Loan ${loan_id} has already ended`, "specs/library/library.env:426:3");
+    return $s.fail(`Loan ${loan_id} has already ended`, "specs/library/library.env:426:3");
   let c = rt.mustW($s.t.copies, l.copy_id, "specs/library/library.env:427:11");
   c.status = "lost";
   l.lost = true;
@@ -1091,13 +1103,13 @@ function tool_pay_fines($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   const amount = $a.amount;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) rt.fail(`Member ${member_id} not found`, "specs/library/library.env:440:3");
+  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:440:3");
   let owed = tool_balance($s, { member_id: member_id });
-  if (!(owed > 0)) rt.fail(`${m.name} owes nothing`, "specs/library/library.env:442:3");
+  if (!(owed > 0)) return $s.fail(`${m.name} owes nothing`, "specs/library/library.env:442:3");
   if (!(amount > 0 && rt.pyRound(amount, 2) === amount))
-    rt.fail("Pay a positive amount in cents, e.g. 4.75", "specs/library/library.env:443:3");
+    return $s.fail("Pay a positive amount in cents, e.g. 4.75", "specs/library/library.env:443:3");
   if (!(amount <= owed))
-    rt.fail(`${m.name} owes only ${tool_usd($s, { x: owed })}`, "specs/library/library.env:444:3");
+    return $s.fail(`${m.name} owes only ${tool_usd($s, { x: owed })}`, "specs/library/library.env:444:3");
   let left = amount;
   let applied = [];
   let unpaid = $s.t.fines
@@ -1150,7 +1162,7 @@ function tool_pay_fines($s: rt.Ctx, $a: any): any {
 function tool_advance_day($s: rt.Ctx, $a: any): any {
   const days = $a.days;
   if (!(days >= 1 && days <= 30))
-    rt.fail("Advance 1 to 30 days at a time", "specs/library/library.env:464:3");
+    return $s.fail("Advance 1 to 30 days at a time", "specs/library/library.env:464:3");
   $s.gw().today = rt.dateAdd($s.g.today, days);
   let lapsed = rt.writableAll(
     $s.t.holds,
@@ -1185,13 +1197,13 @@ function tool_withdraw_copy($s: rt.Ctx, $a: any): any {
   const copy_id = $a.copy_id;
   const reason = $a.reason;
   let c = rt.orNull($s.t.copies.get(copy_id));
-  if (c == null) rt.fail(`Copy ${copy_id} not found`, "specs/library/library.env:482:3");
+  if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:482:3");
   if (!["available", "in_repair", "lost"].includes(c.status))
-    rt.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:483:3");
+    return $s.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:483:3");
   if (!!$s.t.loans.values().some((l: any) => l.copy_id === copy_id))
-    rt.fail(`Copy ${copy_id} has loan history and must be kept`, "specs/library/library.env:484:3");
+    return $s.fail(`Copy ${copy_id} has loan history and must be kept`, "specs/library/library.env:484:3");
   if (!!$s.t.holds.values().some((h: any) => h.copy_id == copy_id))
-    rt.fail(`Copy ${copy_id} is linked to a hold and must be kept`, "specs/library/library.env:485:3");
+    return $s.fail(`Copy ${copy_id} is linked to a hold and must be kept`, "specs/library/library.env:485:3");
   rt.deleteRec($s.t.copies, copy_id, "specs/library/library.env:486:3");
   if ($s.checks && !!$s.t.copies.has(copy_id)) rt.fault("ensure failed", "specs/library/library.env:487:3");
   return { copy_id: copy_id, reason: reason };

@@ -470,12 +470,13 @@ function tool_seat_id($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const conversation_id = $a.conversation_id;
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:148:3");
+  if (u == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:148:3");
   let c = rt.orNull($s.t.conversations.get(conversation_id));
-  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:149:3");
+  if (c == null)
+    return $s.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:149:3");
   let seat = tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id });
   if (seat == null)
-    rt.fail(
+    return $s.fail(
       `${u.display_name} is not a member of ${tool_title_for($s, { c: c, viewer_id: user_id })}`,
       "specs/messaging/messaging.env:150:3",
     );
@@ -523,7 +524,8 @@ function tool_find_users($s: rt.Ctx, $a: any): any {
 function tool_list_conversations($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const include_archived = $a.include_archived;
-  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:176:3");
+  if (!$s.t.users.has(user_id))
+    return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:176:3");
   let listed = rt.sorted(
     $s.t.memberships
       .values()
@@ -564,13 +566,15 @@ function tool_get_conversation($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const conversation_id = $a.conversation_id;
   let c = rt.orNull($s.t.conversations.get(conversation_id));
-  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:195:3");
-  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:196:3");
+  if (c == null)
+    return $s.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:195:3");
+  if (!$s.t.users.has(user_id))
+    return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:196:3");
   if (!(
     (c.kind === "channel" && !c.is_private) ||
     tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id }) != null
   ))
-    rt.fail(`Conversation ${conversation_id} is private`, "specs/messaging/messaging.env:197:3");
+    return $s.fail(`Conversation ${conversation_id} is private`, "specs/messaging/messaging.env:197:3");
   let members = $s.t.memberships
     .values()
     .filter((m: any) => m.conversation_id === conversation_id)
@@ -588,9 +592,9 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
   const conversation_id = $a.conversation_id;
   const limit = $a.limit;
   const before = $a.before ?? null;
-  tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id });
+  $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }));
   if (!(limit >= 1 && limit <= 100))
-    rt.fail("Ask for 1 to 100 messages", "specs/messaging/messaging.env:211:3");
+    return $s.fail("Ask for 1 to 100 messages", "specs/messaging/messaging.env:211:3");
   let hidden = $s.t.blocks
     .values()
     .filter((b: any) => b.blocker_id === user_id)
@@ -668,11 +672,12 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const text = $a.text;
   const conversation_id = $a.conversation_id ?? null;
-  if (!$s.t.users.has(user_id)) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:236:3");
+  if (!$s.t.users.has(user_id))
+    return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:236:3");
   if (!(text.trim().length >= 2))
-    rt.fail("Search for at least two characters", "specs/messaging/messaging.env:237:3");
+    return $s.fail("Search for at least two characters", "specs/messaging/messaging.env:237:3");
   if (conversation_id != null) {
-    tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id });
+    $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }));
   }
   let mine = $s.t.memberships
     .values()
@@ -719,8 +724,8 @@ function tool_who_read($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const message_id = $a.message_id;
   let m = rt.orNull($s.t.messages.get(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:259:3");
-  tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id });
+  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:259:3");
+  $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id }));
   let others = $s.t.memberships
     .values()
     .filter((x: any) => x.conversation_id === m.conversation_id && x.user_id !== m.sender_id);
@@ -746,22 +751,22 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
   const reply_to = $a.reply_to ?? null;
   let seat = rt.mustW(
     $s.t.memberships,
-    tool_seat_id($s, { user_id: sender_id, conversation_id: conversation_id }),
+    $s.sure(tool_seat_id($s, { user_id: sender_id, conversation_id: conversation_id })),
     "specs/messaging/messaging.env:272:14",
   );
   let c = rt.must($s.t.conversations, conversation_id, "specs/messaging/messaging.env:273:11");
   let u = rt.must($s.t.users, sender_id, "specs/messaging/messaging.env:274:11");
   if (!(u.status !== "deactivated"))
-    rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:275:3");
+    return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:275:3");
   if (!!c.archived)
-    rt.fail(
+    return $s.fail(
       `${tool_title_for($s, { c: c, viewer_id: sender_id })} is archived`,
       "specs/messaging/messaging.env:276:3",
     );
   let text = body.trim();
-  if (!(text !== "")) rt.fail("The message is empty", "specs/messaging/messaging.env:278:3");
+  if (!(text !== "")) return $s.fail("The message is empty", "specs/messaging/messaging.env:278:3");
   if (!(text.length <= $s.g.max_message_length))
-    rt.fail(
+    return $s.fail(
       `Messages are at most ${rt.str($s.g.max_message_length, false)} characters, this one has ${rt.str(text.length, false)}`,
       "specs/messaging/messaging.env:279:3",
     );
@@ -771,15 +776,20 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
       (m: any) => m.conversation_id === conversation_id && m.user_id !== sender_id,
     );
     if (!(other != null && !tool_blocked_either_way($s, { a: sender_id, b: other.user_id })))
-      rt.fail("Messages cannot be delivered in this conversation", "specs/messaging/messaging.env:282:5");
+      return $s.fail(
+        "Messages cannot be delivered in this conversation",
+        "specs/messaging/messaging.env:282:5",
+      );
   }
   let thread = null;
   if (reply_to != null) {
     let parent = rt.orNull($s.t.messages.get(reply_to));
-    if (parent == null) rt.fail(`Message ${reply_to} not found`, "specs/messaging/messaging.env:287:5");
+    if (parent == null)
+      return $s.fail(`Message ${reply_to} not found`, "specs/messaging/messaging.env:287:5");
     if (!(parent.conversation_id === conversation_id))
-      rt.fail(`Message ${reply_to} is in another conversation`, "specs/messaging/messaging.env:288:5");
-    if (!!parent.deleted) rt.fail(`Message ${reply_to} was deleted`, "specs/messaging/messaging.env:289:5");
+      return $s.fail(`Message ${reply_to} is in another conversation`, "specs/messaging/messaging.env:288:5");
+    if (!!parent.deleted)
+      return $s.fail(`Message ${reply_to} was deleted`, "specs/messaging/messaging.env:289:5");
     thread = parent.reply_to ?? parent.message_id;
   }
   let m = rt.insertRec(
@@ -826,24 +836,24 @@ function tool_edit_message($s: rt.Ctx, $a: any): any {
   const message_id = $a.message_id;
   const body = $a.body;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:304:3");
+  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:304:3");
   if (!(m.sender_id === user_id))
-    rt.fail("Only the author can edit a message", "specs/messaging/messaging.env:305:3");
-  if (!!m.deleted) rt.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:306:3");
+    return $s.fail("Only the author can edit a message", "specs/messaging/messaging.env:305:3");
+  if (!!m.deleted) return $s.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:306:3");
   if (!(rt.datetimeAdd(m.sent_at, $s.g.edit_window_minutes) >= $s.g.now))
-    rt.fail(
+    return $s.fail(
       `Messages can be edited for ${rt.str($s.g.edit_window_minutes, false)} minutes; this one was sent at ${m.sent_at}`,
       "specs/messaging/messaging.env:307:3",
     );
   let text = body.trim();
   if (!(text !== ""))
-    rt.fail("The message cannot be empty; delete it instead", "specs/messaging/messaging.env:310:3");
+    return $s.fail("The message cannot be empty; delete it instead", "specs/messaging/messaging.env:310:3");
   if (!(text.length <= $s.g.max_message_length))
-    rt.fail(
+    return $s.fail(
       `Messages are at most ${rt.str($s.g.max_message_length, false)} characters`,
       "specs/messaging/messaging.env:311:3",
     );
-  if (!(text !== m.body)) rt.fail("The text is unchanged", "specs/messaging/messaging.env:312:3");
+  if (!(text !== m.body)) return $s.fail("The text is unchanged", "specs/messaging/messaging.env:312:3");
   let old_body = m.body;
   m.body = text;
   m.edited_at = $s.g.now;
@@ -857,12 +867,13 @@ function tool_delete_message($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const message_id = $a.message_id;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:323:3");
-  if (!!m.deleted) rt.fail(`Message ${message_id} is already deleted`, "specs/messaging/messaging.env:324:3");
+  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:323:3");
+  if (!!m.deleted)
+    return $s.fail(`Message ${message_id} is already deleted`, "specs/messaging/messaging.env:324:3");
   if (!(
     m.sender_id === user_id || tool_is_manager($s, { user_id: user_id, conversation_id: m.conversation_id })
   ))
-    rt.fail(
+    return $s.fail(
       "Only the author or a conversation admin can delete this message",
       "specs/messaging/messaging.env:325:3",
     );
@@ -887,11 +898,11 @@ function tool_toggle_reaction($s: rt.Ctx, $a: any): any {
   const message_id = $a.message_id;
   const emoji = $a.emoji;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) rt.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:339:3");
-  tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id });
-  if (!!m.deleted) rt.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:341:3");
+  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:339:3");
+  $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id }));
+  if (!!m.deleted) return $s.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:341:3");
   if (!(emoji.startsWith(":") && emoji.endsWith(":") && emoji.length >= 3))
-    rt.fail("Use an emoji short code such as :+1:", "specs/messaging/messaging.env:342:3");
+    return $s.fail("Use an emoji short code such as :+1:", "specs/messaging/messaging.env:342:3");
   let mine = rt.find(m.reactions, (r: any) => r.user_id === user_id && r.emoji === emoji);
   let count_before = m.reactions.length;
   let added = mine == null;
@@ -913,7 +924,7 @@ function tool_mark_read($s: rt.Ctx, $a: any): any {
   const conversation_id = $a.conversation_id;
   let seat = rt.mustW(
     $s.t.memberships,
-    tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }),
+    $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id })),
     "specs/messaging/messaging.env:360:14",
   );
   let seen_before = seat.last_read_at;
@@ -944,14 +955,18 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const other_id = $a.other_id;
   let me = rt.orNull($s.t.users.get(user_id));
-  if (me == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:374:3");
+  if (me == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:374:3");
   let other = rt.orNull($s.t.users.get(other_id));
-  if (other == null) rt.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:375:3");
-  if (!(user_id !== other_id)) rt.fail("Pick someone else to talk to", "specs/messaging/messaging.env:376:3");
+  if (other == null) return $s.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:375:3");
+  if (!(user_id !== other_id))
+    return $s.fail("Pick someone else to talk to", "specs/messaging/messaging.env:376:3");
   if (!(other.status !== "deactivated"))
-    rt.fail(`${other.display_name}'s account is deactivated`, "specs/messaging/messaging.env:377:3");
+    return $s.fail(`${other.display_name}'s account is deactivated`, "specs/messaging/messaging.env:377:3");
   if (!!tool_blocked_either_way($s, { a: user_id, b: other_id }))
-    rt.fail(`${me.display_name} cannot message ${other.display_name}`, "specs/messaging/messaging.env:378:3");
+    return $s.fail(
+      `${me.display_name} cannot message ${other.display_name}`,
+      "specs/messaging/messaging.env:378:3",
+    );
   let existing = rt.find(
     $s.t.conversations.values(),
     (c: any) =>
@@ -1013,28 +1028,34 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
   const is_private = $a.is_private;
   const member_ids = $a.member_ids;
   let owner_user = rt.orNull($s.t.users.get(owner_id));
-  if (owner_user == null) rt.fail(`User ${owner_id} not found`, "specs/messaging/messaging.env:399:3");
+  if (owner_user == null) return $s.fail(`User ${owner_id} not found`, "specs/messaging/messaging.env:399:3");
   if (!(owner_user.status !== "deactivated"))
-    rt.fail(`${owner_user.display_name}'s account is deactivated`, "specs/messaging/messaging.env:400:3");
+    return $s.fail(
+      `${owner_user.display_name}'s account is deactivated`,
+      "specs/messaging/messaging.env:400:3",
+    );
   if (!(kind !== "direct"))
-    rt.fail("Use open_direct for a conversation between two people", "specs/messaging/messaging.env:401:3");
+    return $s.fail(
+      "Use open_direct for a conversation between two people",
+      "specs/messaging/messaging.env:401:3",
+    );
   let n = name.trim();
-  if (!(n !== "")) rt.fail(`Give the ${kind} a name`, "specs/messaging/messaging.env:403:3");
+  if (!(n !== "")) return $s.fail(`Give the ${kind} a name`, "specs/messaging/messaging.env:403:3");
   if (kind === "channel") {
     if (!(n === n.toLowerCase() && !n.includes(" ")))
-      rt.fail(
+      return $s.fail(
         "Channel names are lowercase without spaces, e.g. release-notes",
         "specs/messaging/messaging.env:405:5",
       );
     if (!!$s.t.conversations.values().some((c: any) => c.kind === "channel" && !c.archived && c.name == n))
-      rt.fail(`#${n} already exists`, "specs/messaging/messaging.env:406:5");
+      return $s.fail(`#${n} already exists`, "specs/messaging/messaging.env:406:5");
   }
   let others = rt.distinct(member_ids).filter((x: any) => x !== owner_id);
   for (const uid of [...others] as any[]) {
     let u = rt.orNull($s.t.users.get(uid));
-    if (u == null) rt.fail(`User ${uid} not found`, "specs/messaging/messaging.env:410:5");
+    if (u == null) return $s.fail(`User ${uid} not found`, "specs/messaging/messaging.env:410:5");
     if (!(u.status !== "deactivated"))
-      rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:411:5");
+      return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:411:5");
   }
   let c = rt.insertRec(
     $s.t.conversations,
@@ -1100,37 +1121,39 @@ function tool_add_member($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const role = $a.role;
   let c = rt.orNull($s.t.conversations.get(conversation_id));
-  if (c == null) rt.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:430:3");
+  if (c == null)
+    return $s.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:430:3");
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:431:3");
-  if (!$s.t.users.has(actor_id)) rt.fail(`User ${actor_id} not found`, "specs/messaging/messaging.env:432:3");
+  if (u == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:431:3");
+  if (!$s.t.users.has(actor_id))
+    return $s.fail(`User ${actor_id} not found`, "specs/messaging/messaging.env:432:3");
   if (!(c.kind !== "direct"))
-    rt.fail(
+    return $s.fail(
       "Direct conversations have exactly two people; create a group instead",
       "specs/messaging/messaging.env:433:3",
     );
   if (!!c.archived)
-    rt.fail(
+    return $s.fail(
       `${tool_title_for($s, { c: c, viewer_id: actor_id })} is archived`,
       "specs/messaging/messaging.env:434:3",
     );
   if (!(u.status !== "deactivated"))
-    rt.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:435:3");
+    return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:435:3");
   if (!(tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id }) == null))
-    rt.fail(`${u.display_name} is already a member`, "specs/messaging/messaging.env:436:3");
+    return $s.fail(`${u.display_name} is already a member`, "specs/messaging/messaging.env:436:3");
   if (actor_id === user_id) {
     if (!(c.kind === "channel" && !c.is_private))
-      rt.fail(
+      return $s.fail(
         `${tool_title_for($s, { c: c, viewer_id: actor_id })} is private; ask an admin to add you`,
         "specs/messaging/messaging.env:438:5",
       );
     if (!(role === "member"))
-      rt.fail("You cannot make yourself an admin", "specs/messaging/messaging.env:439:5");
+      return $s.fail("You cannot make yourself an admin", "specs/messaging/messaging.env:439:5");
   } else {
     if (!tool_is_manager($s, { user_id: actor_id, conversation_id: conversation_id }))
-      rt.fail("Only owners and admins can add people", "specs/messaging/messaging.env:441:5");
+      return $s.fail("Only owners and admins can add people", "specs/messaging/messaging.env:441:5");
     if (!!$s.t.blocks.values().some((b: any) => b.blocker_id === user_id && b.blocked_id === actor_id))
-      rt.fail(`${u.display_name} cannot be added by you`, "specs/messaging/messaging.env:442:5");
+      return $s.fail(`${u.display_name} cannot be added by you`, "specs/messaging/messaging.env:442:5");
   }
   let seat = rt.insertRec(
     $s.t.memberships,
@@ -1161,12 +1184,12 @@ function tool_leave_conversation($s: rt.Ctx, $a: any): any {
   const conversation_id = $a.conversation_id;
   let seat = rt.must(
     $s.t.memberships,
-    tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }),
+    $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id })),
     "specs/messaging/messaging.env:456:14",
   );
   let c = rt.mustW($s.t.conversations, conversation_id, "specs/messaging/messaging.env:457:11");
   if (!(c.kind !== "direct"))
-    rt.fail("Direct conversations cannot be left", "specs/messaging/messaging.env:458:3");
+    return $s.fail("Direct conversations cannot be left", "specs/messaging/messaging.env:458:3");
   let was_owner = seat.role === "owner";
   rt.deleteRec($s.t.memberships, seat.membership_id, "specs/messaging/messaging.env:460:3");
   let heir = rt.first(
@@ -1201,17 +1224,18 @@ function tool_set_block($s: rt.Ctx, $a: any): any {
   const other_id = $a.other_id;
   const blocked = $a.blocked;
   let me = rt.orNull($s.t.users.get(user_id));
-  if (me == null) rt.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:479:3");
+  if (me == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:479:3");
   let them = rt.orNull($s.t.users.get(other_id));
-  if (them == null) rt.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:480:3");
-  if (!(user_id !== other_id)) rt.fail("You cannot block yourself", "specs/messaging/messaging.env:481:3");
+  if (them == null) return $s.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:480:3");
+  if (!(user_id !== other_id))
+    return $s.fail("You cannot block yourself", "specs/messaging/messaging.env:481:3");
   let existing = rt.find(
     $s.t.blocks.values(),
     (b: any) => b.blocker_id === user_id && b.blocked_id === other_id,
   );
   if (blocked) {
     if (!(existing == null))
-      rt.fail(
+      return $s.fail(
         `${me.display_name} has already blocked ${them.display_name}`,
         "specs/messaging/messaging.env:484:5",
       );
@@ -1222,7 +1246,7 @@ function tool_set_block($s: rt.Ctx, $a: any): any {
     );
   } else {
     if (!(existing != null))
-      rt.fail(
+      return $s.fail(
         `${me.display_name} has not blocked ${them.display_name}`,
         "specs/messaging/messaging.env:487:5",
       );

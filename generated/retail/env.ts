@@ -362,7 +362,7 @@ function tool_find_user_id_by_email($s: rt.Ctx, $a: any): any {
       return user_id;
     }
   }
-  rt.fail("user not found", "specs/taubench-retail/retail.env:112:3");
+  return $s.fail("user not found", "specs/taubench-retail/retail.env:112:3");
 }
 
 /** query find_user_id_by_name_zip: The user id of the first customer with this first and last name (letter case does not matter) living at this zip code. */
@@ -381,14 +381,14 @@ function tool_find_user_id_by_name_zip($s: rt.Ctx, $a: any): any {
       return user_id;
     }
   }
-  rt.fail("user not found", "specs/taubench-retail/retail.env:125:3");
+  return $s.fail("user not found", "specs/taubench-retail/retail.env:125:3");
 }
 
 /** query get_user_details: A customer's profile: name, address, e-mail, payment methods and order ids. */
 function tool_get_user_details($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   let user = rt.orNull($s.t.users.get(user_id));
-  if (user == null) rt.fail("user not found", "specs/taubench-retail/retail.env:131:3");
+  if (user == null) return $s.fail("user not found", "specs/taubench-retail/retail.env:131:3");
   return user;
 }
 
@@ -396,7 +396,7 @@ function tool_get_user_details($s: rt.Ctx, $a: any): any {
 function tool_get_order_details($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   let order = rt.orNull($s.t.orders.get(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:138:3");
+  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:138:3");
   return order;
 }
 
@@ -404,7 +404,7 @@ function tool_get_order_details($s: rt.Ctx, $a: any): any {
 function tool_get_product_details($s: rt.Ctx, $a: any): any {
   const product_id = $a.product_id;
   let product = rt.orNull($s.t.products.get(product_id));
-  if (product == null) rt.fail("product not found", "specs/taubench-retail/retail.env:145:3");
+  if (product == null) return $s.fail("product not found", "specs/taubench-retail/retail.env:145:3");
   return product;
 }
 
@@ -427,9 +427,9 @@ function tool_calculate($s: rt.Ctx, $a: any): any {
   const expression = $a.expression;
   let allowed = "0123456789+-*/(). ";
   if (!rt.range(expression.length).every((i: any) => allowed.includes(expression.slice(i, i + 1))))
-    rt.fail("invalid characters in expression", "specs/taubench-retail/retail.env:164:3");
+    return $s.fail("invalid characters in expression", "specs/taubench-retail/retail.env:164:3");
   let value = rt.arith(expression);
-  if (value == null) rt.fail("invalid expression", "specs/taubench-retail/retail.env:165:3");
+  if (value == null) return $s.fail("invalid expression", "specs/taubench-retail/retail.env:165:3");
   return rt.str(rt.pyRound(value, 2), true);
 }
 
@@ -438,11 +438,11 @@ function tool_cancel_pending_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const reason = $a.reason;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:175:3");
+  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:175:3");
   if (!(order.status === "pending"))
-    rt.fail("non-pending order cannot be cancelled", "specs/taubench-retail/retail.env:176:3");
+    return $s.fail("non-pending order cannot be cancelled", "specs/taubench-retail/retail.env:176:3");
   if (!(reason === "no longer needed" || reason === "ordered by mistake"))
-    rt.fail("invalid reason", "specs/taubench-retail/retail.env:177:3");
+    return $s.fail("invalid reason", "specs/taubench-retail/retail.env:177:3");
   let refunds = [];
   for (const p of [...order.payment_history] as any[]) {
     refunds.push({ transaction_type: "refund", amount: p.amount, payment_method_id: p.payment_method_id });
@@ -477,9 +477,9 @@ function tool_modify_pending_order_address($s: rt.Ctx, $a: any): any {
   const country = $a.country;
   const zip = $a.zip;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:197:3");
+  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:197:3");
   if (!(order.status === "pending"))
-    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:198:3");
+    return $s.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:198:3");
   order.address = {
     address1: address1,
     address2: address2,
@@ -498,21 +498,24 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
   const new_item_ids = $a.new_item_ids;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:209:3");
+  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:209:3");
   if (!(order.status === "pending"))
-    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:210:3");
+    return $s.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:210:3");
   let all_item_ids = order.items.map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
     if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
-      rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:213:5");
+      return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:213:5");
   }
   if (!(item_ids.length === new_item_ids.length))
-    rt.fail("the number of items to be exchanged should match", "specs/taubench-retail/retail.env:215:3");
+    return $s.fail(
+      "the number of items to be exchanged should match",
+      "specs/taubench-retail/retail.env:215:3",
+    );
   let diff_price = 0;
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
     let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:218:23");
     let item = rt.find(order.items, (it: any) => it.item_id === item_id);
-    if (item == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:219:5");
+    if (item == null) return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:219:5");
     let variants = rt.must(
       $s.t.products,
       item.product_id,
@@ -522,16 +525,19 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
       rt.mapHas(variants, new_item_id) &&
       rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:221:41").available
     ))
-      rt.fail(`new item ${new_item_id} not found or available`, "specs/taubench-retail/retail.env:221:5");
+      return $s.fail(
+        `new item ${new_item_id} not found or available`,
+        "specs/taubench-retail/retail.env:221:5",
+      );
     diff_price +=
       rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:222:19").price - item.price;
   }
   let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:224:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    rt.fail("payment method not found", "specs/taubench-retail/retail.env:225:3");
+    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:225:3");
   let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:226:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < diff_price))
-    rt.fail(
+    return $s.fail(
       "insufficient gift card balance to pay for the new item",
       "specs/taubench-retail/retail.env:227:3",
     );
@@ -553,7 +559,7 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
       rt.range(order.items.length),
       (j: any) => rt.at(order.items, j, "specs/taubench-retail/retail.env:237:48").item_id === item_id,
     );
-    if (at == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:237:5");
+    if (at == null) return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:237:5");
     let variant = rt.mapGet(
       rt.must(
         $s.t.products,
@@ -605,27 +611,30 @@ function tool_modify_pending_order_payment($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:253:3");
+  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:253:3");
   if (!(order.status === "pending"))
-    rt.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:254:3");
+    return $s.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:254:3");
   let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:255:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    rt.fail("payment method not found", "specs/taubench-retail/retail.env:256:3");
+    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:256:3");
   let first = rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:257:15");
   if (!(order.payment_history.length === 1 && first.transaction_type === "payment"))
-    rt.fail(
+    return $s.fail(
       "there should be exactly one payment for a pending order",
       "specs/taubench-retail/retail.env:258:3",
     );
   if (!(first.payment_method_id !== payment_method_id))
-    rt.fail(
+    return $s.fail(
       "the new payment method should be different from the current one",
       "specs/taubench-retail/retail.env:260:3",
     );
   let amount = first.amount;
   let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:262:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < amount))
-    rt.fail("insufficient gift card balance to pay for the order", "specs/taubench-retail/retail.env:263:3");
+    return $s.fail(
+      "insufficient gift card balance to pay for the order",
+      "specs/taubench-retail/retail.env:263:3",
+    );
   order.payment_history.push({
     transaction_type: "payment",
     amount: amount,
@@ -664,25 +673,25 @@ function tool_return_delivered_order_items($s: rt.Ctx, $a: any): any {
   const item_ids = $a.item_ids;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:284:3");
+  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:284:3");
   if (!(order.status === "delivered"))
-    rt.fail("non-delivered order cannot be returned", "specs/taubench-retail/retail.env:285:3");
+    return $s.fail("non-delivered order cannot be returned", "specs/taubench-retail/retail.env:285:3");
   let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:286:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    rt.fail("payment method not found", "specs/taubench-retail/retail.env:287:3");
+    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:287:3");
   if (!(
     payment_method_id.includes("gift_card") ||
     payment_method_id ===
       rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:288:75").payment_method_id
   ))
-    rt.fail(
+    return $s.fail(
       "payment method should be either the original payment method or a gift card",
       "specs/taubench-retail/retail.env:288:3",
     );
   let all_item_ids = order.items.map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
     if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
-      rt.fail("some item not found", "specs/taubench-retail/retail.env:292:5");
+      return $s.fail("some item not found", "specs/taubench-retail/retail.env:292:5");
   }
   order.status = "return requested";
   order.return_items = rt.sorted(item_ids);
@@ -710,21 +719,24 @@ function tool_exchange_delivered_order_items($s: rt.Ctx, $a: any): any {
   const new_item_ids = $a.new_item_ids;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) rt.fail("order not found", "specs/taubench-retail/retail.env:310:3");
+  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:310:3");
   if (!(order.status === "delivered"))
-    rt.fail("non-delivered order cannot be exchanged", "specs/taubench-retail/retail.env:311:3");
+    return $s.fail("non-delivered order cannot be exchanged", "specs/taubench-retail/retail.env:311:3");
   let all_item_ids = order.items.map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
     if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
-      rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:314:5");
+      return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:314:5");
   }
   if (!(item_ids.length === new_item_ids.length))
-    rt.fail("the number of items to be exchanged should match", "specs/taubench-retail/retail.env:316:3");
+    return $s.fail(
+      "the number of items to be exchanged should match",
+      "specs/taubench-retail/retail.env:316:3",
+    );
   let diff_price = 0;
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
     let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:319:23");
     let item = rt.find(order.items, (it: any) => it.item_id === item_id);
-    if (item == null) rt.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:320:5");
+    if (item == null) return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:320:5");
     let variants = rt.must(
       $s.t.products,
       item.product_id,
@@ -734,17 +746,20 @@ function tool_exchange_delivered_order_items($s: rt.Ctx, $a: any): any {
       rt.mapHas(variants, new_item_id) &&
       rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:322:41").available
     ))
-      rt.fail(`new item ${new_item_id} not found or available`, "specs/taubench-retail/retail.env:322:5");
+      return $s.fail(
+        `new item ${new_item_id} not found or available`,
+        "specs/taubench-retail/retail.env:322:5",
+      );
     diff_price +=
       rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:323:19").price - item.price;
   }
   diff_price = rt.pyRound(diff_price, 2);
   let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:326:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    rt.fail("payment method not found", "specs/taubench-retail/retail.env:327:3");
+    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:327:3");
   let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:328:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < diff_price))
-    rt.fail(
+    return $s.fail(
       "insufficient gift card balance to pay for the price difference",
       "specs/taubench-retail/retail.env:329:3",
     );
@@ -774,7 +789,7 @@ function tool_modify_user_address($s: rt.Ctx, $a: any): any {
   const country = $a.country;
   const zip = $a.zip;
   let user = rt.orNull($s.t.users.getW(user_id));
-  if (user == null) rt.fail("user not found", "specs/taubench-retail/retail.env:347:3");
+  if (user == null) return $s.fail("user not found", "specs/taubench-retail/retail.env:347:3");
   user.address = {
     address1: address1,
     address2: address2,

@@ -497,19 +497,19 @@ function tool_pick_agent($s: rt.Ctx, $a: any): any {
 function tool_check_can_take($s: rt.Ctx, $a: any): any {
   const a = $a.a;
   const t = $a.t;
-  if (!a.active) rt.fail(`${a.name} is inactive`, "specs/support-tickets/support-tickets.env:154:3");
+  if (!a.active) return $s.fail(`${a.name} is inactive`, "specs/support-tickets/support-tickets.env:154:3");
   if (!a.skills.includes(t.category))
-    rt.fail(
+    return $s.fail(
       `${a.name} does not handle ${t.category} tickets`,
       "specs/support-tickets/support-tickets.env:155:3",
     );
   if (!(a.level >= t.tier))
-    rt.fail(
+    return $s.fail(
       `${a.name} is tier ${rt.str(a.level, false)}; ticket ${t.ticket_id} needs tier ${rt.str(t.tier, false)}`,
       "specs/support-tickets/support-tickets.env:156:3",
     );
   if (!(tool_load($s, { agent_id: a.agent_id }) < a.max_open))
-    rt.fail(
+    return $s.fail(
       `${a.name} already has ${rt.str(a.max_open, false)} unfinished tickets`,
       "specs/support-tickets/support-tickets.env:157:3",
     );
@@ -542,7 +542,8 @@ function tool_get_ticket($s: rt.Ctx, $a: any): any {
   const ticket_id = $a.ticket_id;
   const include_internal = $a.include_internal;
   let t = rt.orNull($s.t.tickets.get(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:170:3");
+  if (t == null)
+    return $s.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:170:3");
   let out = {
     ticket: t,
     customer: rt.must($s.t.customers, t.customer_id, "specs/support-tickets/support-tickets.env:173:15"),
@@ -635,7 +636,8 @@ function tool_search_tickets($s: rt.Ctx, $a: any): any {
 function tool_agent_queue($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   let a = rt.orNull($s.t.agents.get(agent_id));
-  if (a == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:210:3");
+  if (a == null)
+    return $s.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:210:3");
   let queue = rt.sorted(
     rt.sorted(
       $s.t.tickets.values().filter((t: any) => t.assignee_id == agent_id && tool_is_unfinished($s, { t: t })),
@@ -795,7 +797,7 @@ function tool_customer_history($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   let c = rt.orNull($s.t.customers.get(customer_id));
   if (c == null)
-    rt.fail(`Customer ${customer_id} not found`, "specs/support-tickets/support-tickets.env:258:3");
+    return $s.fail(`Customer ${customer_id} not found`, "specs/support-tickets/support-tickets.env:258:3");
   let theirs = $s.t.tickets.values().filter((t: any) => t.customer_id === customer_id);
   let rated = theirs.filter((t: any) => t.csat != null);
   let out = {
@@ -843,14 +845,14 @@ function tool_create_ticket($s: rt.Ctx, $a: any): any {
   const auto_assign = $a.auto_assign;
   let c = rt.orNull($s.t.customers.get(customer_id));
   if (c == null)
-    rt.fail(`Customer ${customer_id} not found`, "specs/support-tickets/support-tickets.env:281:3");
+    return $s.fail(`Customer ${customer_id} not found`, "specs/support-tickets/support-tickets.env:281:3");
   if (!(subject.trim() !== ""))
-    rt.fail("A ticket needs a subject", "specs/support-tickets/support-tickets.env:282:3");
+    return $s.fail("A ticket needs a subject", "specs/support-tickets/support-tickets.env:282:3");
   if (!(body.trim() !== ""))
-    rt.fail("A ticket needs a description", "specs/support-tickets/support-tickets.env:283:3");
+    return $s.fail("A ticket needs a description", "specs/support-tickets/support-tickets.env:283:3");
   for (const label of [...labels] as any[]) {
     if (!$s.t.tags.has(label))
-      rt.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:285:5");
+      return $s.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:285:5");
   }
   let ticket_id = $s.newId("T");
   let first = tool_sla_minutes($s, {
@@ -931,14 +933,19 @@ function tool_assign_ticket($s: rt.Ctx, $a: any): any {
   const ticket_id = $a.ticket_id;
   const agent_id = $a.agent_id;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:311:3");
+  if (t == null)
+    return $s.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:311:3");
   let a = rt.orNull($s.t.agents.get(agent_id));
-  if (a == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:312:3");
+  if (a == null)
+    return $s.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:312:3");
   if (!tool_is_unfinished($s, { t: t }))
-    rt.fail(`Ticket ${ticket_id} is ${t.status}`, "specs/support-tickets/support-tickets.env:313:3");
+    return $s.fail(`Ticket ${ticket_id} is ${t.status}`, "specs/support-tickets/support-tickets.env:313:3");
   if (!(t.assignee_id != agent_id))
-    rt.fail(`${a.name} already has ticket ${ticket_id}`, "specs/support-tickets/support-tickets.env:314:3");
-  tool_check_can_take($s, { a: a, t: t });
+    return $s.fail(
+      `${a.name} already has ticket ${ticket_id}`,
+      "specs/support-tickets/support-tickets.env:314:3",
+    );
+  $s.sure(tool_check_can_take($s, { a: a, t: t }));
   t.assignee_id = agent_id;
   if (t.status === "new") {
     t.status = "open";
@@ -965,21 +972,22 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
   const internal = $a.internal;
   const await_customer = $a.await_customer;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:332:3");
+  if (t == null)
+    return $s.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:332:3");
   if (!(body.trim() !== ""))
-    rt.fail("A comment needs text", "specs/support-tickets/support-tickets.env:333:3");
+    return $s.fail("A comment needs text", "specs/support-tickets/support-tickets.env:333:3");
   if (!(t.status !== "closed"))
-    rt.fail(
+    return $s.fail(
       `Ticket ${ticket_id} is closed; open a new ticket instead`,
       "specs/support-tickets/support-tickets.env:334:3",
     );
   let agent = rt.orNull($s.t.agents.get(author_id));
   if (agent != null) {
     if (!agent.active)
-      rt.fail(`${agent.name} is inactive`, "specs/support-tickets/support-tickets.env:337:5");
+      return $s.fail(`${agent.name} is inactive`, "specs/support-tickets/support-tickets.env:337:5");
     if (!internal) {
       if (t.assignee_id == null) {
-        tool_check_can_take($s, { a: agent, t: t });
+        $s.sure(tool_check_can_take($s, { a: agent, t: t }));
         t.assignee_id = author_id;
       }
       if (t.first_response_at == null) {
@@ -991,12 +999,15 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
     }
   } else {
     if (!(author_id === t.customer_id))
-      rt.fail(
+      return $s.fail(
         `${author_id} is neither an agent nor the ticket's customer`,
         "specs/support-tickets/support-tickets.env:351:5",
       );
     if (!!internal)
-      rt.fail("Customers cannot write internal notes", "specs/support-tickets/support-tickets.env:352:5");
+      return $s.fail(
+        "Customers cannot write internal notes",
+        "specs/support-tickets/support-tickets.env:352:5",
+      );
     if (["pending_customer", "resolved"].includes(t.status)) {
       t.status = "open";
       t.resolved_at = null;
@@ -1032,22 +1043,27 @@ function tool_escalate_ticket($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   const reason = $a.reason;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:374:3");
+  if (t == null)
+    return $s.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:374:3");
   let me = rt.orNull($s.t.agents.get(agent_id));
-  if (me == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:375:3");
+  if (me == null)
+    return $s.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:375:3");
   if (!tool_is_unfinished($s, { t: t }))
-    rt.fail(
+    return $s.fail(
       `Ticket ${ticket_id} is ${t.status}; only unfinished tickets are escalated`,
       "specs/support-tickets/support-tickets.env:376:3",
     );
   if (!(t.tier < 3))
-    rt.fail(`Ticket ${ticket_id} is already at tier 3`, "specs/support-tickets/support-tickets.env:377:3");
+    return $s.fail(
+      `Ticket ${ticket_id} is already at tier 3`,
+      "specs/support-tickets/support-tickets.env:377:3",
+    );
   if (!(reason.trim() !== ""))
-    rt.fail("Say why the ticket is escalated", "specs/support-tickets/support-tickets.env:378:3");
+    return $s.fail("Say why the ticket is escalated", "specs/support-tickets/support-tickets.env:378:3");
   let new_tier = t.tier + 1;
   let target = tool_pick_agent($s, { category: t.category, min_level: new_tier, exclude: agent_id });
   if (target == null)
-    rt.fail(
+    return $s.fail(
       `No tier-${rt.str(new_tier, false)} ${t.category} agent has room; ask a team lead`,
       "specs/support-tickets/support-tickets.env:380:3",
     );
@@ -1104,21 +1120,26 @@ function tool_resolve_ticket($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   const resolution = $a.resolution;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:408:3");
+  if (t == null)
+    return $s.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:408:3");
   let me = rt.orNull($s.t.agents.get(agent_id));
-  if (me == null) rt.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:409:3");
+  if (me == null)
+    return $s.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:409:3");
   if (!["open", "pending_customer"].includes(t.status))
-    rt.fail(
+    return $s.fail(
       `Ticket ${ticket_id} is ${t.status}; it must be open or pending to resolve`,
       "specs/support-tickets/support-tickets.env:410:3",
     );
   if (!(t.assignee_id == agent_id))
-    rt.fail(
+    return $s.fail(
       `Only the assignee resolves ticket ${ticket_id}; ${me.name} is not assigned`,
       "specs/support-tickets/support-tickets.env:411:3",
     );
   if (!(resolution.trim() !== ""))
-    rt.fail("Write the resolution for the customer", "specs/support-tickets/support-tickets.env:412:3");
+    return $s.fail(
+      "Write the resolution for the customer",
+      "specs/support-tickets/support-tickets.env:412:3",
+    );
   rt.insertRec(
     $s.t.comments,
     {
@@ -1158,18 +1179,19 @@ function tool_rate_ticket($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   const score = $a.score;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:431:3");
+  if (t == null)
+    return $s.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:431:3");
   if (!(t.customer_id === customer_id))
-    rt.fail(
+    return $s.fail(
       `Ticket ${ticket_id} belongs to another customer`,
       "specs/support-tickets/support-tickets.env:432:3",
     );
   if (!["resolved", "closed"].includes(t.status))
-    rt.fail("Only resolved tickets can be rated", "specs/support-tickets/support-tickets.env:433:3");
+    return $s.fail("Only resolved tickets can be rated", "specs/support-tickets/support-tickets.env:433:3");
   if (!(t.csat == null))
-    rt.fail(`Ticket ${ticket_id} is already rated`, "specs/support-tickets/support-tickets.env:434:3");
+    return $s.fail(`Ticket ${ticket_id} is already rated`, "specs/support-tickets/support-tickets.env:434:3");
   if (!(score >= 1 && score <= 5))
-    rt.fail("Ratings go from 1 to 5", "specs/support-tickets/support-tickets.env:435:3");
+    return $s.fail("Ratings go from 1 to 5", "specs/support-tickets/support-tickets.env:435:3");
   t.csat = score;
   if ($s.checks && !(t.csat == score && t.customer_id === customer_id))
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:437:3");
@@ -1182,12 +1204,13 @@ function tool_tag_ticket($s: rt.Ctx, $a: any): any {
   const add = $a.add;
   const remove = $a.remove;
   let t = rt.orNull($s.t.tickets.getW(ticket_id));
-  if (t == null) rt.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:447:3");
+  if (t == null)
+    return $s.fail(`Ticket ${ticket_id} not found`, "specs/support-tickets/support-tickets.env:447:3");
   if (!(add.length + remove.length > 0))
-    rt.fail("Name tags to add or remove", "specs/support-tickets/support-tickets.env:448:3");
+    return $s.fail("Name tags to add or remove", "specs/support-tickets/support-tickets.env:448:3");
   for (const label of [...add] as any[]) {
     if (!$s.t.tags.has(label))
-      rt.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:450:5");
+      return $s.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:450:5");
     if (!t.tags.includes(label)) {
       t.tags.push(label);
     }
@@ -1217,14 +1240,14 @@ function tool_delete_note($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   let c = rt.orNull($s.t.comments.get(comment_id));
   if (c == null)
-    rt.fail(`Comment ${comment_id} not found`, "specs/support-tickets/support-tickets.env:469:3");
+    return $s.fail(`Comment ${comment_id} not found`, "specs/support-tickets/support-tickets.env:469:3");
   if (!c.internal)
-    rt.fail(
+    return $s.fail(
       `Only internal notes can be deleted; ${comment_id} was sent to the customer`,
       "specs/support-tickets/support-tickets.env:470:3",
     );
   if (!(c.author_kind === "agent" && c.author_id === agent_id))
-    rt.fail("Only the note's author can delete it", "specs/support-tickets/support-tickets.env:471:3");
+    return $s.fail("Only the note's author can delete it", "specs/support-tickets/support-tickets.env:471:3");
   rt.deleteRec($s.t.comments, comment_id, "specs/support-tickets/support-tickets.env:472:3");
   return null;
 }
@@ -1233,7 +1256,7 @@ function tool_delete_note($s: rt.Ctx, $a: any): any {
 function tool_close_resolved($s: rt.Ctx, $a: any): any {
   const older_than_days = $a.older_than_days;
   if (!(older_than_days >= 0))
-    rt.fail("older_than_days cannot be negative", "specs/support-tickets/support-tickets.env:480:3");
+    return $s.fail("older_than_days cannot be negative", "specs/support-tickets/support-tickets.env:480:3");
   let done = rt.writableAll(
     $s.t.tickets,
     $s.t.tickets

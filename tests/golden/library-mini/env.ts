@@ -88,7 +88,7 @@ export const ArgSchemas = {
 /** query open_loans: List the member's loans that are not returned yet. */
 function tool_open_loans($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
-  if (!$s.t.members.has(member_id)) rt.fail("Member not found", "docs/library-mini.env:41:3");
+  if (!$s.t.members.has(member_id)) return $s.fail("Member not found", "docs/library-mini.env:41:3");
   return $s.t.loans.values().filter((l: any) => l.member_id === member_id && !l.returned);
 }
 
@@ -98,13 +98,14 @@ function tool_borrow($s: rt.Ctx, $a: any): any {
   const book_id = $a.book_id;
   const days = $a.days;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) rt.fail("Member not found", "docs/library-mini.env:48:3");
+  if (m == null) return $s.fail("Member not found", "docs/library-mini.env:48:3");
   let b = rt.orNull($s.t.books.get(book_id));
-  if (b == null) rt.fail("Book not found", "docs/library-mini.env:49:3");
-  if (!(m.status === "active")) rt.fail(`Member ${m.name} is suspended`, "docs/library-mini.env:50:3");
-  if (!(days > 0 && days <= 60)) rt.fail("Loan length must be 1 to 60 days", "docs/library-mini.env:51:3");
+  if (b == null) return $s.fail("Book not found", "docs/library-mini.env:49:3");
+  if (!(m.status === "active")) return $s.fail(`Member ${m.name} is suspended`, "docs/library-mini.env:50:3");
+  if (!(days > 0 && days <= 60))
+    return $s.fail("Loan length must be 1 to 60 days", "docs/library-mini.env:51:3");
   let open = rt.count($s.t.loans.values(), (l: any) => l.book_id === book_id && !l.returned);
-  if (!(open < b.copies)) rt.fail(`No copy of ${b.title} is available`, "docs/library-mini.env:53:3");
+  if (!(open < b.copies)) return $s.fail(`No copy of ${b.title} is available`, "docs/library-mini.env:53:3");
   let loan = rt.insertRec(
     $s.t.loans,
     {
@@ -124,8 +125,8 @@ function tool_borrow($s: rt.Ctx, $a: any): any {
 function tool_return_book($s: rt.Ctx, $a: any): any {
   const loan_id = $a.loan_id;
   let loan = rt.orNull($s.t.loans.getW(loan_id));
-  if (loan == null) rt.fail("Loan not found", "docs/library-mini.env:63:3");
-  if (!!loan.returned) rt.fail(`Loan ${loan_id} is already returned`, "docs/library-mini.env:64:3");
+  if (loan == null) return $s.fail("Loan not found", "docs/library-mini.env:63:3");
+  if (!!loan.returned) return $s.fail(`Loan ${loan_id} is already returned`, "docs/library-mini.env:64:3");
   loan.returned = true;
   return loan;
 }
