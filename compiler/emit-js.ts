@@ -25,9 +25,16 @@ function isPrimitive(t: Type): boolean {
   return PRIMITIVE_KINDS.has(stripOptional(t).k);
 }
 
+/** String builtins worth computing once per call when applied to a parameter inside a loop. */
+const HOISTABLE = new Map([["lower", "toLowerCase"], ["upper", "toUpperCase"], ["trim", "trim"]]);
+
 export class JsEmitter {
   /** `: any` on lambda parameters when the output is TypeScript; nothing for plain JavaScript */
   private anyT: string;
+  /** while emitting a tool body: the tool, how deep in loops and lambdas, and what was hoisted */
+  private tool: ITool | undefined;
+  private loopDepth = 0;
+  private hoisted = new Map<string, string>();
   /** `file`: where the lowered code was written, when not in the spec (scenario files, datasets) */
   constructor(private env: IEnv, typed = true, private file = env.file) {
     this.anyT = typed ? ": any" : "";
@@ -61,7 +68,41 @@ export class JsEmitter {
     const params = e.destructure
       ? `({ first: ${jsName(e.params[0]!)}, second: ${jsName(e.params[1]!)} }${this.anyT})`
       : `(${e.params.map((p) => `${jsName(p)}${this.anyT}`).join(", ")})`;
-    return `${params} => ${paren(this.x(e.body))}`;
+    return `${params} => ${paren(this.inLoop(() => this.x(e.body)))}`;
+  }
+
+  /** Emit code that runs once per element (a loop or lambda body). */
+  private inLoop(emit: () => string): string {
+    this.loopDepth++;
+    try {
+      return emit();
+    } finally {
+      this.loopDepth--;
+    }
+  }
+
+  /**
+   * `param.lower()` (or upper, trim, and chains of them like `param.trim().lower()`) inside a
+   * loop or lambda: the same for every element, since parameters are read-only and never
+   * shadowed, so it is computed once at the top of the body (tau-bench's lookups lower-case
+   * their argument once per record otherwise). Only for parameters that are never null, where
+   * the calls cannot fail: computing them when the loop runs zero times changes nothing.
+   * Returns the name of the hoisted constant (`name$trim$lower`: `$` is not in spec names).
+   */
+  private hoistedCall(e: IExpr): string | undefined {
+    if (!this.tool || this.loopDepth === 0) return undefined;
+    if (e.e === "local") {
+      const param = this.tool.params.find((p) => p.name === e.name);
+      return param && param.type.k === "string" && (param.required || param.hasDefault) ? jsName(param.name) : undefined;
+    }
+    if (e.e !== "builtin" || e.args.length !== 1) return undefined;
+    const builtin = e.fn.split(".")[1]!;
+    const method = HOISTABLE.get(builtin);
+    const inner = method ? this.hoistedCall(e.args[0]!) : undefined;
+    if (!inner) return undefined;
+    const name = `${inner}$${builtin}`;
+    if (!this.hoisted.has(name)) this.hoisted.set(name, `${inner}.${method}()`);
+    return name;
   }
 
   /** Read an expression. */
@@ -100,8 +141,10 @@ export class JsEmitter {
       case "quant": {
         const v = jsName(e.variable);
         const coll = this.coll(e.collection);
-        if (e.quantifier === "all") return `${coll}.every((${v}${this.anyT}) => ${e.where ? `!(${this.x(e.where)}) || ` : ""}(${this.x(e.body)}))`;
-        return `${coll}.some((${v}${this.anyT}) => ${e.where ? `(${this.x(e.where)}) && ` : ""}(${this.x(e.body)}))`;
+        const where = e.where ? this.inLoop(() => this.x(e.where!)) : "";
+        const body = this.inLoop(() => this.x(e.body));
+        if (e.quantifier === "all") return `${coll}.every((${v}${this.anyT}) => ${e.where ? `!(${where}) || ` : ""}(${body}))`;
+        return `${coll}.some((${v}${this.anyT}) => ${e.where ? `(${where}) && ` : ""}(${body}))`;
       }
       case "insert":
         return `rt.insertRec(${this.tableOf(e.table)}, ${this.x(e.value)}, ${this.loc(e.span)})`;
@@ -221,6 +264,8 @@ export class JsEmitter {
       throw new Error(`emitter: unknown builtin ${e.fn}`);
     }
     if (kind === "str") {
+      const hoisted = HOISTABLE.has(name) ? this.hoistedCall(e) : undefined;
+      if (hoisted) return hoisted;
       const s = arg(0);
       switch (name) {
         case "lower": return `${s}.toLowerCase()`;
@@ -401,12 +446,20 @@ export class JsEmitter {
   private forStmt(s: Extract<IStmt, { s: "for" }>, ind: string): string {
     const next = ind + "  ";
     const it = stripOptional(s.iterable.t);
-    const body = this.stmts(s.body, next);
+    const body = this.inLoop(() => this.stmts(s.body, next));
     const a = jsName(s.name);
     const b = s.second ? jsName(s.second) : undefined;
     const src = s.writable ? this.w(s.iterable) : this.x(s.iterable);
     if (it.k === "table") {
       const table = this.x(s.iterable);
+      if (b && !s.writable && this.tool && !this.tool.writes) {
+        // nothing in this tool writes, so the table's cached key and record arrays (built
+        // together, in the same order) stay as they are for the whole loop: no lookup per key
+        const n = `$n${this.loopDepth}`;
+        const keys = `$keys${this.loopDepth}`;
+        const recs = `$recs${this.loopDepth}`;
+        return `${ind}for (let ${n} = 0, ${recs} = ${table}.values(), ${keys} = ${table}.keys(); ${n} < ${keys}.length; ${n}++) {\n${next}const ${a} = ${keys}[${n}];\n${next}const ${b} = ${recs}[${n}];\n${body}\n${ind}}`;
+      }
       if (b) {
         const vals = s.writable ? `${table}.writable(${table}.get(${a}))` : `${table}.get(${a})`;
         // keys() is a snapshot (the table replaces its cached arrays, never changes them), so
@@ -432,7 +485,12 @@ export class JsEmitter {
       const opt = !p.required && !p.hasDefault;
       lines.push(`  const ${jsName(p.name)} = $a${propAccess(p.name)}${opt ? " ?? null" : ""};`);
     }
-    lines.push(this.stmts(tool.body, "  "));
+    this.tool = tool;
+    this.hoisted.clear();
+    const body = this.stmts(tool.body, "  ");
+    this.tool = undefined;
+    for (const [name, code] of this.hoisted) lines.push(`  const ${name} = ${code};`);
+    lines.push(body);
     if (!tool.returnType) lines.push("  return null;");
     return lines.join("\n");
   }

@@ -532,19 +532,19 @@ function tool_next_statuses($s: rt.Ctx, $a: any): any {
 function tool_find_participants($s: rt.Ctx, $a: any): any {
   const name = $a.name;
   const birth_date = $a.birth_date ?? null;
+  const name$trim = name.trim();
+  const name$trim$lower = name$trim.toLowerCase();
   let found = $s.t.participants
     .values()
     .filter(
       (p: any) =>
-        p.name.toLowerCase().includes(name.trim().toLowerCase()) &&
-        (birth_date == null || p.birth_date === birth_date),
+        p.name.toLowerCase().includes(name$trim$lower) && (birth_date == null || p.birth_date === birth_date),
     );
   if (
     $s.checks &&
     !found.every(
       (p: any) =>
-        p.name.toLowerCase().includes(name.trim().toLowerCase()) &&
-        (birth_date == null || p.birth_date === birth_date),
+        p.name.toLowerCase().includes(name$trim$lower) && (birth_date == null || p.birth_date === birth_date),
     )
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:206:3");
@@ -554,7 +554,7 @@ function tool_find_participants($s: rt.Ctx, $a: any): any {
       rt.count(
         $s.t.participants.values(),
         (p: any) =>
-          p.name.toLowerCase().includes(name.trim().toLowerCase()) &&
+          p.name.toLowerCase().includes(name$trim$lower) &&
           (birth_date == null || p.birth_date === birth_date),
       ) === found.length
     )
@@ -793,6 +793,8 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
   const sex = $a.sex;
   const phone = $a.phone ?? null;
   const email = $a.email ?? null;
+  const name$trim = name.trim();
+  const name$trim$lower = name$trim.toLowerCase();
   if (!(name.trim() !== ""))
     return $s.fail("Give the participant's name", "specs/clinical-trials/clinical-trials.env:301:3");
   if (!(birth_date < $s.g.today))
@@ -802,7 +804,7 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
     );
   let same = rt.find(
     $s.t.participants.values(),
-    (p: any) => p.name.toLowerCase() === name.trim().toLowerCase() && p.birth_date === birth_date,
+    (p: any) => p.name.toLowerCase() === name$trim$lower && p.birth_date === birth_date,
   );
   if (same != null) {
     return $s.fail(
@@ -838,7 +840,7 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
     !(
       rt.count(
         $s.t.participants.values(),
-        (x: any) => x.name.toLowerCase() === name.trim().toLowerCase() && x.birth_date === birth_date,
+        (x: any) => x.name.toLowerCase() === name$trim$lower && x.birth_date === birth_date,
       ) === 1
     )
   )

@@ -531,13 +531,14 @@ function tool_search_products($s: rt.Ctx, $a: any): any {
   const category = $a.category ?? null;
   const max_price = $a.max_price ?? null;
   const in_stock_only = $a.in_stock_only;
+  const text$lower = text.toLowerCase();
   let found = rt.sorted(
     $s.t.products
       .values()
       .filter(
         (p: any) =>
           p.active &&
-          p.name.toLowerCase().includes(text.toLowerCase()) &&
+          p.name.toLowerCase().includes(text$lower) &&
           (category == null || p.category.toLowerCase() === category.toLowerCase()) &&
           (max_price == null || p.price <= max_price) &&
           (!in_stock_only || p.stock > 0),
@@ -552,7 +553,7 @@ function tool_search_products($s: rt.Ctx, $a: any): any {
         (p: any) =>
           rt.contains(found, p) ===
           (p.active &&
-            p.name.toLowerCase().includes(text.toLowerCase()) &&
+            p.name.toLowerCase().includes(text$lower) &&
             (category == null || category.toLowerCase() === p.category.toLowerCase()) &&
             (max_price == null || max_price >= p.price) &&
             (!in_stock_only || p.stock !== 0)),

@@ -569,6 +569,7 @@ function tool_search_files($s: rt.Ctx, $a: any): any {
   const tag = $a.tag ?? null;
   const trashed = $a.trashed;
   const limit = $a.limit;
+  const text$lower = text.toLowerCase();
   $s.sure(tool_actor($s, { user_id: user_id }));
   if (!(limit > 0)) return $s.fail("limit must be positive", "specs/filesystem/filesystem.env:199:3");
   let hits = $s.t.files
@@ -576,7 +577,7 @@ function tool_search_files($s: rt.Ctx, $a: any): any {
     .filter(
       (f: any) =>
         tool_in_trash($s, { f: f }) === trashed &&
-        f.name.toLowerCase().includes(text.toLowerCase()) &&
+        f.name.toLowerCase().includes(text$lower) &&
         (tag == null || f.tags.includes(tag)) &&
         $s.sure(tool_file_access($s, { user_id: user_id, f: f })) !== "none",
     );

@@ -672,6 +672,8 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const text = $a.text;
   const conversation_id = $a.conversation_id ?? null;
+  const text$trim = text.trim();
+  const text$trim$lower = text$trim.toLowerCase();
   if (!$s.t.users.has(user_id))
     return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:236:3");
   if (!(text.trim().length >= 2))
@@ -697,7 +699,7 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
             (conversation_id == null || m.conversation_id === conversation_id) &&
             !m.deleted &&
             !hidden.includes(m.sender_id) &&
-            m.body.toLowerCase().includes(text.trim().toLowerCase()),
+            m.body.toLowerCase().includes(text$trim$lower),
         ),
       (m: any) => m.sent_at,
       true,
@@ -712,7 +714,7 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
       (conversation_id == null || conversation_id === m.conversation_id) &&
       !m.deleted &&
       !$s.t.blocks.values().some((b: any) => b.blocker_id === user_id && b.blocked_id === m.sender_id) &&
-      m.body.toLowerCase().includes(text.trim().toLowerCase()),
+      m.body.toLowerCase().includes(text$trim$lower),
   );
   if ($s.checks && !(found.length === Math.min(20, matching)))
     rt.fault("ensure failed", "specs/messaging/messaging.env:251:3");

@@ -355,10 +355,11 @@ export const ArgSchemas = {
 /** query find_user_id_by_email: The user id of the customer with this e-mail address (letter case does not matter). */
 function tool_find_user_id_by_email($s: rt.Ctx, $a: any): any {
   const email = $a.email;
-  for (const user_id of $s.t.users.keys()) {
-    const user = $s.t.users.get(user_id);
-    if (user == null) continue;
-    if (user.email.toLowerCase() === email.toLowerCase()) {
+  const email$lower = email.toLowerCase();
+  for (let $n0 = 0, $recs0 = $s.t.users.values(), $keys0 = $s.t.users.keys(); $n0 < $keys0.length; $n0++) {
+    const user_id = $keys0[$n0];
+    const user = $recs0[$n0];
+    if (user.email.toLowerCase() === email$lower) {
       return user_id;
     }
   }
@@ -370,12 +371,14 @@ function tool_find_user_id_by_name_zip($s: rt.Ctx, $a: any): any {
   const first_name = $a.first_name;
   const last_name = $a.last_name;
   const zip = $a.zip;
-  for (const user_id of $s.t.users.keys()) {
-    const user = $s.t.users.get(user_id);
-    if (user == null) continue;
+  const first_name$lower = first_name.toLowerCase();
+  const last_name$lower = last_name.toLowerCase();
+  for (let $n0 = 0, $recs0 = $s.t.users.values(), $keys0 = $s.t.users.keys(); $n0 < $keys0.length; $n0++) {
+    const user_id = $keys0[$n0];
+    const user = $recs0[$n0];
     if (
-      user.name.first_name.toLowerCase() === first_name.toLowerCase() &&
-      user.name.last_name.toLowerCase() === last_name.toLowerCase() &&
+      user.name.first_name.toLowerCase() === first_name$lower &&
+      user.name.last_name.toLowerCase() === last_name$lower &&
       user.address.zip === zip
     ) {
       return user_id;

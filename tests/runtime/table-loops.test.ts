@@ -1,6 +1,9 @@
 // `for key, record in table` iterates the keys the table had when the loop began, each with
 // its record as it is when reached: the emitter relies on a table's cached key array being a
-// snapshot (replaced on insert and delete, never changed in place) instead of copying it.
+// snapshot (replaced on insert and delete, never changed in place) instead of copying it. In a
+// tool that never writes, it walks the cached key and record arrays side by side instead of
+// looking each key up; a helper like that called by an action must still see the action's
+// writes made before the call.
 import { describe, expect, it } from "vitest";
 import { envFrom } from "../helpers.js";
 
@@ -26,6 +29,19 @@ action churn() -> list<string> "Visit every item; on the first, delete b and cha
   return out
 }
 
+fn summed() -> string "Keys and counts, as one line." {
+  let out = ""
+  for k, it in items { out = out + "\${k}=\${it.n};" }
+  return out
+}
+
+action change_then_sum(k: string, n: int) -> string "Set a count, add an item, then sum through a helper." {
+  items[k].n = n
+  insert items { item_id: "new", n: 7 }
+  delete items["a"]
+  return summed()
+}
+
 query listed() -> list<string> "Every key, in order." {
   let out: list<string> = []
   for k, it in items { out.append("\${k}=\${it.n}") }
@@ -39,6 +55,13 @@ describe("for key, record in table", () => {
     expect(env.call("churn", {})).toEqual({ ok: true, value: ["a=1", "c=30"] });
     // a loop over the changed table sees the new key array (the old one was replaced, not changed)
     expect(env.call("listed", {})).toEqual({ ok: true, value: ["a=1", "c=30", "a2=0", "c2=0"] });
+  });
+
+  it("a helper that only reads sees the writes its calling action made before the call", () => {
+    const env = envFrom(SPEC, { items: { a: { item_id: "a", n: 1 }, b: { item_id: "b", n: 2 }, c: { item_id: "c", n: 3 } } });
+    expect(env.call("summed", {}).ok).toBe(false); // a fn is not a tool
+    expect(env.call("change_then_sum", { k: "c", n: 30 })).toEqual({ ok: true, value: "b=2;c=30;new=7;" });
+    expect(env.call("listed", {})).toEqual({ ok: true, value: ["b=2", "c=30", "new=7"] });
   });
 
   it("a fork sees its own keys, and the parent's loop is unaffected by the fork's inserts", () => {
