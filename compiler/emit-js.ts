@@ -188,11 +188,24 @@ export class JsEmitter {
   }
 
   private call(e: Extract<IExpr, { e: "call" }>): string {
+    const run = this.run(e);
+    // a precondition that stops the callee stops the caller too
+    return this.env.tools.find((t) => t.name === e.callee)!.fails ? `$s.sure(${run})` : run;
+  }
+
+  private run(e: Extract<IExpr, { e: "call" }>): string {
     const tool = this.env.tools.find((t) => t.name === e.callee)!;
     const args = tool.params.map((p, i) => `${propKey(p.name)}: ${this.x(e.args[i]!)}`);
-    const run = `${toolFn(e.callee)}($s, { ${args.join(", ")} })`;
-    // a precondition that stops the callee stops the caller too
-    return tool.fails ? `$s.sure(${run})` : run;
+    return `${toolFn(e.callee)}($s, { ${args.join(", ")} })`;
+  }
+
+  /**
+   * A call of a tool that can fail, when it is a whole statement's value (`check(x)`,
+   * `let y = f(x)`, `return f(x)`): its result is passed on as it is, FAILED included, with no
+   * throw (Ctx.sure) to carry the failure out. Else undefined.
+   */
+  private fallibleRun(e: IExpr): string | undefined {
+    return e.e === "call" && this.env.tools.find((t) => t.name === e.callee)!.fails ? this.run(e) : undefined;
   }
 
   private binary(e: Extract<IExpr, { e: "binary" }>): string {
@@ -383,14 +396,18 @@ export class JsEmitter {
     const next = ind + "  ";
     switch (s.s) {
       case "let": {
+        const direct = s.orElse || (s.writable && this.entityTable(s.value.t)) ? undefined : this.fallibleRun(s.value);
+        if (direct) return `${ind}let ${jsName(s.name)} = ${direct};\n${ind}if (${jsName(s.name)} === rt.FAILED) return rt.FAILED;`;
         const value = s.writable ? this.w(s.value) : this.x(s.value);
         const head = `${ind}let ${jsName(s.name)} = ${value};`;
         return s.orElse ? `${head}\n${ind}if (${jsName(s.name)} == null) return $s.fail(${this.x(s.orElse)}, ${this.loc(s.span)});` : head;
       }
       case "assign":
         return ind + this.assign(s) + ";";
-      case "expr":
-        return `${ind}${this.x(s.expr)};`;
+      case "expr": {
+        const direct = this.fallibleRun(s.expr);
+        return direct ? `${ind}if (${direct} === rt.FAILED) return rt.FAILED;` : `${ind}${this.x(s.expr)};`;
+      }
       case "if": {
         let out = `${ind}if (${this.x(s.cond)}) {\n${this.stmts(s.then, next)}\n${ind}}`;
         if (s.otherwise) out += ` else {\n${this.stmts(s.otherwise, next)}\n${ind}}`;
@@ -407,7 +424,7 @@ export class JsEmitter {
         return `${ind}if ($s.checks && !${paren(this.x(s.cond))}) rt.fault(${msg}, ${this.loc(s.span)});`;
       }
       case "return":
-        return `${ind}return ${s.value ? this.x(s.value) : "null"};`;
+        return `${ind}return ${s.value ? (this.fallibleRun(s.value) ?? this.x(s.value)) : "null"};`;
       case "delete": {
         const t = s.target as Extract<IExpr, { e: "index" }>;
         if (t.mode === "table") return `${ind}rt.deleteRec(${this.x(t.object)}, ${this.x(t.index)}, ${this.loc(s.span)});`;

@@ -557,7 +557,7 @@ function tool_check_amount($s: rt.Ctx, $a: any): any {
 function tool_execute($s: rt.Ctx, $a: any): any {
   const tr = $a.tr;
   let note = tr.memo === "" ? "" : `: ${tr.memo}`;
-  $s.sure(
+  if (
     tool_debit($s, {
       account_id: tr.from_account,
       kind: "transfer_out",
@@ -565,8 +565,9 @@ function tool_execute($s: rt.Ctx, $a: any): any {
       description: `Transfer to ${tr.to_account}${note}`,
       transfer_id: tr.transfer_id,
       card_id: null,
-    }),
-  );
+    }) === rt.FAILED
+  )
+    return rt.FAILED;
   tool_post($s, {
     account_id: tr.to_account,
     kind: "transfer_in",
@@ -764,7 +765,7 @@ function tool_deposit($s: rt.Ctx, $a: any): any {
   const description = $a.description;
   let a = rt.orNull($s.t.accounts.get(account_id));
   if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:296:3");
-  $s.sure(tool_check_amount($s, { amount: amount }));
+  if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
   if (!(a.status !== "closed"))
     return $s.fail(`Account ${account_id} is closed`, "specs/banking/banking.env:298:3");
   if (!(amount <= 10000))
@@ -785,7 +786,7 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
   let a = rt.orNull($s.t.accounts.get(account_id));
   if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:306:3");
-  $s.sure(tool_check_amount($s, { amount: amount }));
+  if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
   let taken = -rt.sum(
     $s.t.transactions
       .values()
@@ -803,16 +804,14 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
       `Cash is limited to ${tool_usd($s, { x: $s.g.daily_cash_limit })} a day; ${tool_usd($s, { x: taken })} was already withdrawn today`,
       "specs/banking/banking.env:310:3",
     );
-  return $s.sure(
-    tool_debit($s, {
-      account_id: account_id,
-      kind: "withdrawal",
-      amount: amount,
-      description: "Cash withdrawal",
-      transfer_id: null,
-      card_id: null,
-    }),
-  );
+  return tool_debit($s, {
+    account_id: account_id,
+    kind: "withdrawal",
+    amount: amount,
+    description: "Cash withdrawal",
+    transfer_id: null,
+    card_id: null,
+  });
 }
 
 /** action transfer: Move money between accounts, now or on a scheduled day. Paying another customer needs a verified identity. */
@@ -826,7 +825,7 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
   if (src == null) return $s.fail(`Account ${from_account} not found`, "specs/banking/banking.env:319:3");
   let dst = rt.orNull($s.t.accounts.get(to_account));
   if (dst == null) return $s.fail(`Account ${to_account} not found`, "specs/banking/banking.env:320:3");
-  $s.sure(tool_check_amount($s, { amount: amount }));
+  if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
   if (!(from_account !== to_account))
     return $s.fail("Pick two different accounts", "specs/banking/banking.env:322:3");
   if (!(dst.status !== "closed"))
@@ -862,7 +861,7 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
     "specs/banking/banking.env:329:12",
   );
   if (day === $s.g.today) {
-    $s.sure(tool_execute($s, { tr: tr }));
+    if (tool_execute($s, { tr: tr }) === rt.FAILED) return rt.FAILED;
     tr.status = "completed";
   }
   return tr;
@@ -907,7 +906,7 @@ function tool_advance_day($s: rt.Ctx, $a: any): any {
       problem === "" &&
       rt.must($s.t.accounts, tr.to_account, "specs/banking/banking.env:355:26").status !== "closed"
     ) {
-      $s.sure(tool_execute($s, { tr: tr }));
+      if (tool_execute($s, { tr: tr }) === rt.FAILED) return rt.FAILED;
       tr.status = "completed";
       done.push(tr.transfer_id);
     } else {
@@ -926,7 +925,7 @@ function tool_card_purchase($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
   let k = rt.orNull($s.t.cards.get(card_id));
   if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:371:3");
-  $s.sure(tool_check_amount($s, { amount: amount }));
+  if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
   if (!(k.status === "active"))
     return $s.fail(`Card ending ${k.last4} is ${k.status}`, "specs/banking/banking.env:373:3");
   if (!(k.expires_on >= $s.g.today))
@@ -937,16 +936,14 @@ function tool_card_purchase($s: rt.Ctx, $a: any): any {
       `Card ending ${k.last4} can spend ${tool_usd($s, { x: k.daily_limit - spent })} more today`,
       "specs/banking/banking.env:376:3",
     );
-  return $s.sure(
-    tool_debit($s, {
-      account_id: k.account_id,
-      kind: "card_purchase",
-      amount: amount,
-      description: merchant.trim(),
-      transfer_id: null,
-      card_id: card_id,
-    }),
-  );
+  return tool_debit($s, {
+    account_id: k.account_id,
+    kind: "card_purchase",
+    amount: amount,
+    description: merchant.trim(),
+    transfer_id: null,
+    card_id: card_id,
+  });
 }
 
 /** action update_card: Lock, unlock or cancel a card, or change its daily limit. */
@@ -972,7 +969,7 @@ function tool_update_card($s: rt.Ctx, $a: any): any {
     k.status = status;
   }
   if (daily_limit != null) {
-    $s.sure(tool_check_amount($s, { amount: daily_limit }));
+    if (tool_check_amount($s, { amount: daily_limit }) === rt.FAILED) return rt.FAILED;
     if (!(daily_limit <= $s.g.max_card_limit))
       return $s.fail(
         `Daily limits go up to ${tool_usd($s, { x: $s.g.max_card_limit })}`,

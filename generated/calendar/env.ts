@@ -735,9 +735,8 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
   }
   if (!ignore_conflicts) {
     for (const pid of [...[...[organizer_id], ...invitees]] as any[]) {
-      let why = $s.sure(
-        tool_conflict_reason($s, { person_id: pid, start: start, end: end, except_event: "" }),
-      );
+      let why = tool_conflict_reason($s, { person_id: pid, start: start, end: end, except_event: "" });
+      if (why === rt.FAILED) return rt.FAILED;
       if (!(why === ""))
         return $s.fail(`Cannot schedule at ${start}: ${why}`, "specs/calendar/calendar.env:256:7");
     }
@@ -840,18 +839,17 @@ function tool_invite($s: rt.Ctx, $a: any): any {
   const ignore_conflicts = $a.ignore_conflicts;
   let ev = rt.orNull($s.t.events.get(event_id));
   if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:286:3");
-  $s.sure(tool_check_organizer($s, { actor_id: actor_id, ev: ev }));
+  if (tool_check_organizer($s, { actor_id: actor_id, ev: ev }) === rt.FAILED) return rt.FAILED;
   let guest = rt.orNull($s.t.people.get(person_id));
   if (guest == null) return $s.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:288:3");
   if (!ignore_conflicts) {
-    let why = $s.sure(
-      tool_conflict_reason($s, {
-        person_id: person_id,
-        start: ev.start,
-        end: tool_end_of($s, { ev: ev }),
-        except_event: event_id,
-      }),
-    );
+    let why = tool_conflict_reason($s, {
+      person_id: person_id,
+      start: ev.start,
+      end: tool_end_of($s, { ev: ev }),
+      except_event: event_id,
+    });
+    if (why === rt.FAILED) return rt.FAILED;
     if (!(why === "")) return $s.fail(why, "specs/calendar/calendar.env:291:5");
   }
   if (ev.room_id != null) {
@@ -1001,7 +999,7 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
   const ignore_conflicts = $a.ignore_conflicts;
   let ev = rt.orNull($s.t.events.getW(event_id));
   if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:342:3");
-  $s.sure(tool_check_organizer($s, { actor_id: actor_id, ev: ev }));
+  if (tool_check_organizer($s, { actor_id: actor_id, ev: ev }) === rt.FAILED) return rt.FAILED;
   if (!(new_start >= $s.g.now))
     return $s.fail(`${new_start} is in the past`, "specs/calendar/calendar.env:344:3");
   let minutes = duration_minutes ?? ev.duration_minutes;
@@ -1016,14 +1014,13 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
     .filter((i: any) => i.event_id === event_id && i.response !== "declined");
   if (!ignore_conflicts) {
     for (const g of [...guests] as any[]) {
-      let why = $s.sure(
-        tool_conflict_reason($s, {
-          person_id: g.person_id,
-          start: new_start,
-          end: new_end,
-          except_event: event_id,
-        }),
-      );
+      let why = tool_conflict_reason($s, {
+        person_id: g.person_id,
+        start: new_start,
+        end: new_end,
+        except_event: event_id,
+      });
+      if (why === rt.FAILED) return rt.FAILED;
       if (!(why === "")) return $s.fail(why, "specs/calendar/calendar.env:352:7");
     }
   }
@@ -1105,7 +1102,7 @@ function tool_change_room($s: rt.Ctx, $a: any): any {
   const room_id = $a.room_id ?? null;
   let ev = rt.orNull($s.t.events.getW(event_id));
   if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:379:3");
-  $s.sure(tool_check_organizer($s, { actor_id: actor_id, ev: ev }));
+  if (tool_check_organizer($s, { actor_id: actor_id, ev: ev }) === rt.FAILED) return rt.FAILED;
   if (room_id != null) {
     let room = rt.orNull($s.t.rooms.get(room_id));
     if (room == null) return $s.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:382:5");
@@ -1130,7 +1127,7 @@ function tool_cancel_event($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   let ev = rt.orNull($s.t.events.getW(event_id));
   if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:394:3");
-  $s.sure(tool_check_organizer($s, { actor_id: actor_id, ev: ev }));
+  if (tool_check_organizer($s, { actor_id: actor_id, ev: ev }) === rt.FAILED) return rt.FAILED;
   ev.status = "cancelled";
   if (
     $s.checks &&
@@ -1147,7 +1144,7 @@ function tool_remove_attendee($s: rt.Ctx, $a: any): any {
   const person_id = $a.person_id;
   let ev = rt.orNull($s.t.events.get(event_id));
   if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:407:3");
-  $s.sure(tool_check_organizer($s, { actor_id: actor_id, ev: ev }));
+  if (tool_check_organizer($s, { actor_id: actor_id, ev: ev }) === rt.FAILED) return rt.FAILED;
   if (!(person_id !== ev.organizer_id))
     return $s.fail("The organizer cannot be removed", "specs/calendar/calendar.env:409:3");
   let inv = rt.find(

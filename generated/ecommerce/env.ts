@@ -504,7 +504,8 @@ function tool_quote($s: rt.Ctx, $a: any): any {
     ),
     2,
   );
-  let discount = $s.sure(tool_coupon_discount($s, { code: coupon_code, subtotal: subtotal }));
+  let discount = tool_coupon_discount($s, { code: coupon_code, subtotal: subtotal });
+  if (discount === rt.FAILED) return rt.FAILED;
   let shipping = subtotal - discount >= $s.g.free_shipping_over ? 0 : $s.g.flat_shipping;
   let tax = rt.pyRound((subtotal - discount) * $s.g.tax_rate, 2);
   return {
@@ -592,7 +593,7 @@ function tool_quote_order($s: rt.Ctx, $a: any): any {
   const coupon_code = $a.coupon_code ?? null;
   let c = rt.orNull($s.t.customers.get(customer_id));
   if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:234:3");
-  return $s.sure(tool_quote($s, { c: c, coupon_code: coupon_code }));
+  return tool_quote($s, { c: c, coupon_code: coupon_code });
 }
 
 /** query list_orders: A customer's orders, newest first. */
@@ -742,7 +743,8 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
         "specs/ecommerce/ecommerce.env:324:5",
       );
   }
-  let q = $s.sure(tool_quote($s, { c: c, coupon_code: coupon_code }));
+  let q = tool_quote($s, { c: c, coupon_code: coupon_code });
+  if (q === rt.FAILED) return rt.FAILED;
   let units = rt.sum(c.cart, (l: any) => l.qty);
   let stock_before = rt.sum($s.t.products.values(), (p: any) => p.stock);
   let uses_before = rt.sum($s.t.coupons.values(), (x: any) => x.uses);

@@ -470,30 +470,27 @@ function tool_access($s: rt.Ctx, $a: any): any {
 function tool_file_access($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const f = $a.f;
-  return $s.sure(
-    tool_access($s, {
-      user_id: user_id,
-      owner_id: f.owner_id,
-      folder_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:131:38").path,
-      file_id: f.file_id,
-    }),
-  );
+  return tool_access($s, {
+    user_id: user_id,
+    owner_id: f.owner_id,
+    folder_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:131:38").path,
+    file_id: f.file_id,
+  });
 }
 
 /** fn folder_access */
 function tool_folder_access($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const d = $a.d;
-  return $s.sure(
-    tool_access($s, { user_id: user_id, owner_id: d.owner_id, folder_path: d.path, file_id: null }),
-  );
+  return tool_access($s, { user_id: user_id, owner_id: d.owner_id, folder_path: d.path, file_id: null });
 }
 
 /** query list_folder: List the subfolders and live files of a folder, sorted by name, and the folder's own shares. */
 function tool_list_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const folder_id = $a.folder_id;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
   let d = rt.orNull($s.t.folders.get(folder_id));
   if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:144:3");
   if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) !== "none"))
@@ -516,7 +513,7 @@ function tool_list_folder($s: rt.Ctx, $a: any): any {
 function tool_resolve_path($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const path = $a.path;
-  $s.sure(tool_actor($s, { user_id: user_id }));
+  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
   let d = rt.find($s.t.folders.values(), (x: any) => x.path === path);
   if (d != null) {
     if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) !== "none"))
@@ -545,10 +542,11 @@ function tool_resolve_path($s: rt.Ctx, $a: any): any {
 function tool_get_file_info($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
-  $s.sure(tool_actor($s, { user_id: user_id }));
+  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
   let f = rt.orNull($s.t.files.get(file_id));
   if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:180:3");
-  let level = $s.sure(tool_file_access($s, { user_id: user_id, f: f }));
+  let level = tool_file_access($s, { user_id: user_id, f: f });
+  if (level === rt.FAILED) return rt.FAILED;
   if (!(level !== "none"))
     return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:182:3");
   return {
@@ -570,7 +568,7 @@ function tool_search_files($s: rt.Ctx, $a: any): any {
   const trashed = $a.trashed;
   const limit = $a.limit;
   const text$lower = text.toLowerCase();
-  $s.sure(tool_actor($s, { user_id: user_id }));
+  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
   if (!(limit > 0)) return $s.fail("limit must be positive", "specs/filesystem/filesystem.env:199:3");
   let hits = $s.t.files
     .values()
@@ -591,7 +589,8 @@ function tool_search_files($s: rt.Ctx, $a: any): any {
 /** query storage_usage: Show how much of the user's quota is used, and how much of that is in the trash. */
 function tool_storage_usage($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
   let used = tool_used_kb($s, { user_id: user_id });
   return {
     used_kb: used,
@@ -610,7 +609,7 @@ function tool_storage_usage($s: rt.Ctx, $a: any): any {
 /** query list_trash: List the user's trashed files, most recently trashed first. */
 function tool_list_trash($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
-  $s.sure(tool_actor($s, { user_id: user_id }));
+  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
   return rt.sorted(
     $s.t.files.values().filter((f: any) => f.owner_id === user_id && tool_in_trash($s, { f: f })),
     (f: any) => f.trashed_at,
@@ -621,7 +620,7 @@ function tool_list_trash($s: rt.Ctx, $a: any): any {
 /** query shared_with_me: List the shares other users gave this user, newest first. */
 function tool_shared_with_me($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
-  $s.sure(tool_actor($s, { user_id: user_id }));
+  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
   return rt.sorted(
     $s.t.shares.values().filter((s: any) => s.user_id === user_id),
     (s: any) => s.created,
@@ -634,7 +633,8 @@ function tool_create_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const parent_id = $a.parent_id;
   const name = $a.name;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
   let parent = rt.orNull($s.t.folders.get(parent_id));
   if (parent == null)
     return $s.fail(`Folder ${parent_id} not found`, "specs/filesystem/filesystem.env:241:3");
@@ -674,7 +674,8 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
   const size_kb = $a.size_kb;
   const mime = $a.mime;
   const tags = $a.tags;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
   let d = rt.orNull($s.t.folders.get(folder_id));
   if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:258:3");
   if (!["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: d }))))
@@ -739,7 +740,8 @@ function tool_update_file($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
   const size_kb = $a.size_kb;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
   let f = rt.orNull($s.t.files.getW(file_id));
   if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:280:3");
   if (!(f.trashed_at == null))
@@ -782,7 +784,8 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
   const file_id = $a.file_id;
   const folder_id = $a.folder_id ?? null;
   const new_name = $a.new_name ?? null;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
   let f = rt.orNull($s.t.files.getW(file_id));
   if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:304:3");
   if (!(f.trashed_at == null))
@@ -847,7 +850,8 @@ function tool_move_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const folder_id = $a.folder_id;
   const new_parent_id = $a.new_parent_id;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
   let d = rt.orNull($s.t.folders.getW(folder_id));
   if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:334:3");
   if (!(d.parent_id != null))
@@ -892,7 +896,8 @@ function tool_move_folder($s: rt.Ctx, $a: any): any {
 function tool_trash_file($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
   let f = rt.orNull($s.t.files.getW(file_id));
   if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:355:3");
   if (!(f.trashed_at == null))
@@ -922,7 +927,8 @@ function tool_trash_file($s: rt.Ctx, $a: any): any {
 function tool_restore_file($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
   let f = rt.orNull($s.t.files.getW(file_id));
   if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:367:3");
   if (!tool_in_trash($s, { f: f }))
@@ -946,7 +952,7 @@ function tool_restore_file($s: rt.Ctx, $a: any): any {
 function tool_empty_trash($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const older_than_days = $a.older_than_days;
-  $s.sure(tool_actor($s, { user_id: user_id }));
+  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
   if (!(older_than_days >= 0))
     return $s.fail("older_than_days cannot be negative", "specs/filesystem/filesystem.env:383:3");
   let doomed = $s.t.files
@@ -973,8 +979,10 @@ function tool_share($s: rt.Ctx, $a: any): any {
   const item_id = $a.item_id;
   const with_user_id = $a.with_user_id;
   const permission = $a.permission;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
-  let other = $s.sure(tool_actor($s, { user_id: with_user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
+  let other = tool_actor($s, { user_id: with_user_id });
+  if (other === rt.FAILED) return rt.FAILED;
   if (!(with_user_id !== user_id))
     return $s.fail("You cannot share with yourself", "specs/filesystem/filesystem.env:404:3");
   let is_file = $s.t.files.has(item_id);
@@ -1028,7 +1036,8 @@ function tool_share($s: rt.Ctx, $a: any): any {
 function tool_revoke_share($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const share_id = $a.share_id;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
   let s = rt.orNull($s.t.shares.get(share_id));
   if (s == null) return $s.fail(`Share ${share_id} not found`, "specs/filesystem/filesystem.env:430:3");
   if (!(s.user_id === user_id || s.granted_by === user_id || me.role === "admin"))
@@ -1041,7 +1050,8 @@ function tool_revoke_share($s: rt.Ctx, $a: any): any {
 function tool_delete_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const folder_id = $a.folder_id;
-  let me = $s.sure(tool_actor($s, { user_id: user_id }));
+  let me = tool_actor($s, { user_id: user_id });
+  if (me === rt.FAILED) return rt.FAILED;
   let d = rt.orNull($s.t.folders.get(folder_id));
   if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:440:3");
   if (!(d.parent_id != null))

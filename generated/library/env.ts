@@ -741,7 +741,7 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
   let c = rt.orNull($s.t.copies.getW(copy_id));
   if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:311:3");
   let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:312:11");
-  $s.sure(tool_check_can_borrow($s, { m: m }));
+  if (tool_check_can_borrow($s, { m: m }) === rt.FAILED) return rt.FAILED;
   if (!!b.reference_only)
     return $s.fail(
       `${b.title} is for reference only and cannot be borrowed`,
@@ -932,9 +932,12 @@ function tool_renew_loan($s: rt.Ctx, $a: any): any {
     return $s.fail(`Loan ${loan_id} has ended`, "specs/library/library.env:369:3");
   let c = rt.must($s.t.copies, l.copy_id, "specs/library/library.env:370:11");
   let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:371:11");
-  $s.sure(
-    tool_check_can_borrow($s, { m: rt.must($s.t.members, l.member_id, "specs/library/library.env:372:20") }),
-  );
+  if (
+    tool_check_can_borrow($s, {
+      m: rt.must($s.t.members, l.member_id, "specs/library/library.env:372:20"),
+    }) === rt.FAILED
+  )
+    return rt.FAILED;
   if (!(l.due_on >= $s.g.today))
     return $s.fail(
       `${b.title} was due ${l.due_on}; return it instead of renewing`,

@@ -592,7 +592,8 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
   const conversation_id = $a.conversation_id;
   const limit = $a.limit;
   const before = $a.before ?? null;
-  $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }));
+  if (tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }) === rt.FAILED)
+    return rt.FAILED;
   if (!(limit >= 1 && limit <= 100))
     return $s.fail("Ask for 1 to 100 messages", "specs/messaging/messaging.env:211:3");
   let hidden = $s.t.blocks
@@ -679,7 +680,8 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
   if (!(text.trim().length >= 2))
     return $s.fail("Search for at least two characters", "specs/messaging/messaging.env:237:3");
   if (conversation_id != null) {
-    $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }));
+    if (tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }) === rt.FAILED)
+      return rt.FAILED;
   }
   let mine = $s.t.memberships
     .values()
@@ -727,7 +729,8 @@ function tool_who_read($s: rt.Ctx, $a: any): any {
   const message_id = $a.message_id;
   let m = rt.orNull($s.t.messages.get(message_id));
   if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:259:3");
-  $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id }));
+  if (tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id }) === rt.FAILED)
+    return rt.FAILED;
   let others = $s.t.memberships
     .values()
     .filter((x: any) => x.conversation_id === m.conversation_id && x.user_id !== m.sender_id);
@@ -901,7 +904,8 @@ function tool_toggle_reaction($s: rt.Ctx, $a: any): any {
   const emoji = $a.emoji;
   let m = rt.orNull($s.t.messages.getW(message_id));
   if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:339:3");
-  $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id }));
+  if (tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id }) === rt.FAILED)
+    return rt.FAILED;
   if (!!m.deleted) return $s.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:341:3");
   if (!(emoji.startsWith(":") && emoji.endsWith(":") && emoji.length >= 3))
     return $s.fail("Use an emoji short code such as :+1:", "specs/messaging/messaging.env:342:3");

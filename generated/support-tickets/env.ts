@@ -945,7 +945,7 @@ function tool_assign_ticket($s: rt.Ctx, $a: any): any {
       `${a.name} already has ticket ${ticket_id}`,
       "specs/support-tickets/support-tickets.env:314:3",
     );
-  $s.sure(tool_check_can_take($s, { a: a, t: t }));
+  if (tool_check_can_take($s, { a: a, t: t }) === rt.FAILED) return rt.FAILED;
   t.assignee_id = agent_id;
   if (t.status === "new") {
     t.status = "open";
@@ -987,7 +987,7 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
       return $s.fail(`${agent.name} is inactive`, "specs/support-tickets/support-tickets.env:337:5");
     if (!internal) {
       if (t.assignee_id == null) {
-        $s.sure(tool_check_can_take($s, { a: agent, t: t }));
+        if (tool_check_can_take($s, { a: agent, t: t }) === rt.FAILED) return rt.FAILED;
         t.assignee_id = author_id;
       }
       if (t.first_response_at == null) {

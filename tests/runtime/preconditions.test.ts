@@ -4,6 +4,7 @@
 // callee's failure failing the tool that called it from an expression. Also the checker's
 // `fails` flag, which decides where the emitter checks a callee's result.
 import { describe, expect, it } from "vitest";
+import { JsEmitter } from "../../compiler/emit-js.js";
 import { envFrom, mustCheck } from "../helpers.js";
 
 const SPEC = `env Stops "Preconditions in bodies, loops and callees"
@@ -45,6 +46,14 @@ action set_doubled(item_id: string, n: int) -> int "Set an item's count to doubl
   return items[item_id].n
 }
 
+action steps(item_id: string, n: int) -> int "A callee's failure as a statement, a let and a return" {
+  items[item_id].n = 100
+  checked(n - 1)
+  let d = doubled(n - 2)
+  items[item_id].n = d
+  return checked(n - 3)
+}
+
 query peek(item_id: string, n: int) -> int "plain(n) when the item exists, else a failure" {
   if plain(n) > 0 {
     let it = items.get(item_id) else "no item \${item_id}"
@@ -74,18 +83,35 @@ describe("failed preconditions", () => {
     expect(env.call("set_doubled", { item_id: "a", n: 4 })).toEqual({ ok: true, value: 8 });
   });
 
+  it("in a callee called as a statement, a let's value or a return value fail the caller", () => {
+    const env = envFrom(SPEC, START);
+    for (const [n, message] of [[0, "negative: -1"], [1, "negative: -1"], [2, "negative: -1"]] as const) {
+      expect(env.call("steps", { item_id: "a", n })).toEqual({ ok: false, kind: "precondition", error: message });
+      expect(env.lastPreconditionAt).toBe("test.env:11:3");
+      expect(env.toJSON()).toEqual(START);
+    }
+    expect(env.call("steps", { item_id: "a", n: 3 })).toEqual({ ok: true, value: 0 });
+    expect((env.toJSON() as typeof START).items.a.n).toBe(2);
+    // these pass the callee's result on, without a throw
+    const checked = mustCheck(SPEC);
+    const body = new JsEmitter(checked).toolBody(checked.tools.find((t) => t.name === "steps")!);
+    expect(body).toContain("if (tool_checked($s, { n: (n - 1) }) === rt.FAILED) return rt.FAILED;");
+    expect(body).toContain("if (d === rt.FAILED) return rt.FAILED;");
+    expect(body).toContain("return tool_checked($s, { n: (n - 3) });");
+  });
+
   it("from let ... else and fail nested in a query's if", () => {
     const env = envFrom(SPEC, START);
     expect(env.call("peek", { item_id: "zz", n: 1 })).toEqual({ ok: false, kind: "precondition", error: "no item zz" });
-    expect(env.lastPreconditionAt).toBe("test.env:42:5");
+    expect(env.lastPreconditionAt).toBe("test.env:50:5");
     expect(env.call("peek", { item_id: "a", n: -5 })).toEqual({ ok: false, kind: "precondition", error: "n is not positive" });
-    expect(env.lastPreconditionAt).toBe("test.env:45:3");
+    expect(env.lastPreconditionAt).toBe("test.env:53:3");
     expect(env.call("peek", { item_id: "b", n: 1 })).toEqual({ ok: true, value: 10 });
   });
 
   it("the checker marks which tools can fail, directly or through what they call", () => {
     const env = mustCheck(SPEC);
     const fails = Object.fromEntries(env.tools.map((t) => [t.name, t.fails]));
-    expect(fails).toEqual({ checked: true, doubled: true, plain: false, bump_all: true, set_doubled: true, peek: true });
+    expect(fails).toEqual({ checked: true, doubled: true, plain: false, bump_all: true, set_doubled: true, steps: true, peek: true });
   });
 });
