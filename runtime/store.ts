@@ -17,7 +17,17 @@ interface Layer<R> {
   readonly moved: Set<string>; // keys deleted then re-inserted here: they sort after the parent's keys
   readonly size: number;
   readonly depth: number;
+  /** the records as of this layer, in order: worked out when first asked (the layer never changes) */
+  collected?: Collected<R>;
 }
+
+/** A table's keys and records in order, as two arrays of the same length (never modified). */
+interface Collected<R> {
+  readonly keys: string[];
+  readonly values: R[];
+}
+
+const NOTHING: Collected<never> = { keys: [], values: [] };
 
 const MAX_DEPTH = 8;
 
@@ -157,42 +167,15 @@ export class Table<R extends object = Record<string, unknown>> {
   /** Records in insertion order (a cached array: do not modify). */
   values(): R[] {
     if (this.cache) return this.cache;
-    const out: R[] = [];
-    const keys: string[] = [];
-    this.collect(out, keys);
-    this.cache = out;
+    const { keys, values } = withLayer(this.parent ? collectedOf(this.parent) : NOTHING, this.own, this.moved);
+    this.cache = values;
     this.keyCache = keys;
-    return out;
+    return values;
   }
 
   keys(): string[] {
     if (!this.keyCache) this.values();
     return this.keyCache!;
-  }
-
-  private collect(out: R[], keys: string[]) {
-    const layers: { own: Map<string, Slot<R>>; moved: Set<string> }[] = [];
-    for (let l = this.parent; l; l = l.parent) layers.push(l);
-    layers.reverse();
-    layers.push({ own: this.own, moved: this.moved });
-    if (layers.length === 1 || (layers.length === 2 && layers[1]!.own.size === 0)) {
-      for (const [k, v] of layers[0]!.own) if (v !== GONE) { out.push(v); keys.push(k); }
-      return;
-    }
-    // merge layer by layer: an order list of keys and the latest value of each
-    let order: string[] = [];
-    const latest = new Map<string, Slot<R>>();
-    for (const layer of layers) {
-      if (layer.moved.size) order = order.filter((k) => !layer.moved.has(k));
-      for (const [k, v] of layer.own) {
-        if (!latest.has(k) || layer.moved.has(k)) order.push(k);
-        latest.set(k, v);
-      }
-    }
-    for (const k of order) {
-      const v = latest.get(k)!;
-      if (v !== GONE) { out.push(v); keys.push(k); }
-    }
   }
 
   /** Freeze the current layer so that two tables can share it. */
@@ -219,6 +202,8 @@ export class Table<R extends object = Record<string, unknown>> {
       moved: this.moved,
       size: this._size,
       depth: (this.parent?.depth ?? 0) + 1,
+      // the table's cached arrays, when it has them, are the layer's records already
+      collected: this.cache && this.keyCache ? { keys: this.keyCache, values: this.cache } : undefined,
     };
     this.parent = layer.depth > MAX_DEPTH ? flatten(this.values(), this.keys()) : layer;
     this.own = new Map();
@@ -292,10 +277,68 @@ export class Table<R extends object = Record<string, unknown>> {
   }
 }
 
+/** A layer's records in order, built on its parent's (each layer's worked out once). */
+function collectedOf<R>(layer: Layer<R>): Collected<R> {
+  return (layer.collected ??= withLayer(layer.parent ? collectedOf(layer.parent) : NOTHING, layer.own, layer.moved));
+}
+
+/**
+ * The records in order after one layer on top of `below`: a record replaced here keeps its
+ * position, a key deleted here (GONE) drops out, and new keys and keys moved here (deleted
+ * and re-inserted) come after the others, in the order this layer got them, as a Python dict
+ * orders them. Works from the arrays below instead of merging every layer's maps: a fork that
+ * changed one record of a thousand copies an array and finds one position.
+ */
+function withLayer<R>(below: Collected<R>, own: Map<string, Slot<R>>, moved: Set<string>): Collected<R> {
+  if (own.size === 0 && moved.size === 0) return below;
+  const keys = below.keys;
+  // positions of keys below: a scan for the usual one or two changes, else an index
+  let index: Map<string, number> | undefined;
+  const positionOf = (key: string): number => {
+    if (own.size + moved.size <= 8) return keys.indexOf(key);
+    if (!index) {
+      index = new Map();
+      for (let i = 0; i < keys.length; i++) index.set(keys[i]!, i);
+    }
+    return index.get(key) ?? -1;
+  };
+  const values = below.values.slice();
+  let dropped: Set<number> | undefined;
+  const laterKeys: string[] = [];
+  const laterValues: R[] = [];
+  for (const key of moved) {
+    const at = positionOf(key);
+    if (at >= 0) (dropped ??= new Set()).add(at);
+  }
+  for (const [key, slot] of own) {
+    const at = moved.has(key) ? -1 : positionOf(key);
+    if (at >= 0) {
+      if (slot === GONE) (dropped ??= new Set()).add(at);
+      else values[at] = slot;
+    } else if (slot !== GONE) {
+      laterKeys.push(key);
+      laterValues.push(slot);
+    }
+  }
+  if (!dropped && laterKeys.length === 0) return { keys, values };
+  const outKeys: string[] = [];
+  const outValues: R[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    if (dropped?.has(i)) continue;
+    outKeys.push(keys[i]!);
+    outValues.push(values[i]!);
+  }
+  for (let i = 0; i < laterKeys.length; i++) {
+    outKeys.push(laterKeys[i]!);
+    outValues.push(laterValues[i]!);
+  }
+  return { keys: outKeys, values: outValues };
+}
+
 function flatten<R>(values: R[], keys: string[]): Layer<R> {
   const own = new Map<string, Slot<R>>();
   for (let i = 0; i < keys.length; i++) own.set(keys[i]!, values[i]!);
-  return { parent: null, own, moved: new Set(), size: own.size, depth: 1 };
+  return { parent: null, own, moved: new Set(), size: own.size, depth: 1, collected: { keys, values } };
 }
 
 /** Tables, globals and the running transaction's journal. */

@@ -399,6 +399,7 @@ type Op =
   | { op: "commit" }
   | { op: "rollback" }
   | { op: "fork" }
+  | { op: "checkpoint" } // freeze every table's own layer, as the fuzzer does before each call
   | { op: "switch"; to: number };
 
 const keyArb = fc.constantFrom(...KEYS);
@@ -413,6 +414,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: "commit" as const }) },
   { weight: 1, arbitrary: fc.constant({ op: "rollback" as const }) },
   { weight: 1, arbitrary: fc.constant({ op: "fork" as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: "checkpoint" as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("switch" as const), to: fc.nat() }) },
 );
 
@@ -462,6 +464,11 @@ function check(inst: Instance, where: string) {
 
 function apply(inst: Instance, o: Exclude<Op, { op: "fork" } | { op: "switch" }>) {
   const { store, model } = inst;
+  if (o.op === "checkpoint") {
+    // between calls only, like fork
+    if (!store.inTxn) for (const t of store.tableList) t.checkpoint();
+    return;
+  }
   if (o.op === "begin") {
     if (!store.inTxn) {
       store.begin();
@@ -517,8 +524,12 @@ function apply(inst: Instance, o: Exclude<Op, { op: "fork" } | { op: "switch" }>
   if (auto) store.commit();
 }
 
-/** Runs random operations on a store and its forks, checking every instance after every step. */
-function runModel(ops: fc.Arbitrary<Op[]>, numRuns: number) {
+/**
+ * Runs random operations on a store and its forks, checking every instance after every step,
+ * or (`lazily`) only after the last one, so that tables are read with their cached arrays
+ * cold: worked out afresh from layers frozen and forked since.
+ */
+function runModel(ops: fc.Arbitrary<Op[]>, numRuns: number, lazily = false) {
   const stats = { maxDepth: 0, flattened: 0 };
   const initial = fc.uniqueArray(keyArb, { maxLength: KEYS.length });
   fc.assert(
@@ -545,6 +556,7 @@ function runModel(ops: fc.Arbitrary<Op[]>, numRuns: number) {
             cur = instances.length - 1;
           }
         } else apply(inst, o);
+        if (lazily && step < ops.length - 1) return;
         // every instance, not only the one written to: forks must not see each other's writes
         instances.forEach((i, n) => {
           check(i, `step ${step} (${o.op}), instance ${n}`);
@@ -560,6 +572,10 @@ function runModel(ops: fc.Arbitrary<Op[]>, numRuns: number) {
 describe("Store against a reference model", () => {
   it("random operations with transactions and forks always agree with a Map model", () => {
     runModel(fc.array(opArb, { minLength: 1, maxLength: 150, size: "max" }), 250);
+  });
+
+  it("the same read only at the end, so that orders are worked out from many unread layers", () => {
+    runModel(fc.array(opArb, { minLength: 1, maxLength: 150, size: "max" }), 400, true);
   });
 
   it("the same with many forks, so that layers get flattened", () => {
