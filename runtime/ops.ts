@@ -175,8 +175,24 @@ export function sorted<T>(xs: readonly T[], f?: (x: T) => unknown, desc = false)
 
 export function distinct<T>(xs: readonly T[]): T[] {
   const out: T[] = [];
+  // strings, numbers and bools (no NaN, null or undefined): deepEqual is === there, which a Set
+  // agrees with, so one pass instead of comparing every pair (the value kept is the first seen:
+  // a Set alone would turn -0 into 0)
+  if (xs.every(isSetScalar)) {
+    const seen = new Set<T>();
+    for (const x of xs) {
+      if (seen.has(x)) continue;
+      seen.add(x);
+      out.push(x);
+    }
+    return out;
+  }
   for (const x of xs) if (!out.some((y) => deepEqual(x, y))) out.push(x);
   return out;
+}
+
+function isSetScalar(x: unknown): boolean {
+  return typeof x === "string" || typeof x === "boolean" || (typeof x === "number" && x === x);
 }
 
 export function contains<T>(xs: readonly T[], x: T): boolean {

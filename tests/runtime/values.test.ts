@@ -12,6 +12,7 @@ import {
   isDatetime, orderedKeys, parseJsonOrdered, pyFloatStr, pyMod, pyRound, stringifyOrdered, toText, parseJsonLines,
   JsonLinesError,
 } from "../../runtime/values.js";
+import { distinct } from "../../runtime/ops.js";
 
 const HAS_PYTHON = (() => {
   try {
@@ -1088,5 +1089,28 @@ describe("parseJsonLines", () => {
     expect(() => parseJsonLines('{"a":1}\n{"a": tru}\n', "f.jsonl")).toThrow(/^f\.jsonl:2:\d+: /);
     expect(() => parseJsonLines("[1, 2]\n", "f.jsonl")).toThrow("f.jsonl:1:1: expected a JSON object");
     expect(() => parseJsonLines("[1]", "f.jsonl")).toThrow(JsonLinesError);
+  });
+});
+
+describe("distinct (runtime/ops.ts)", () => {
+  /** The definition: keep each value unless an earlier kept one is deepEqual to it. */
+  const reference = (xs: unknown[]) => {
+    const out: unknown[] = [];
+    for (const x of xs) if (!out.some((y) => deepEqual(x, y))) out.push(x);
+    return out;
+  };
+
+  it("keeps the first of each value, in order, for scalars (one pass) and for anything else", () => {
+    expect(distinct(["b", "a", "b", "c", "a"])).toEqual(["b", "a", "c"]);
+    expect(distinct([1, 1.0, -0, 0, 2, true, true, false])).toEqual([1, -0, 2, true, false]);
+    expect(distinct([{ a: 1 }, { a: 1 }, [1], [1], null, null])).toEqual([{ a: 1 }, [1], null]);
+    const scalar = fc.oneof(fc.string({ maxLength: 2 }), fc.integer({ min: -2, max: 2 }), fc.boolean(), fc.constantFrom(NaN, -0, 0.5));
+    const anything = fc.oneof(scalar, fc.constant(null), fc.array(scalar, { maxLength: 2 }), fc.dictionary(fc.constantFrom("a", "b"), scalar));
+    fc.assert(fc.property(fc.array(scalar, { maxLength: 30 }), (xs) => {
+      expect(distinct(xs)).toEqual(reference(xs));
+    }), { numRuns: 300 });
+    fc.assert(fc.property(fc.array(anything, { maxLength: 20 }), (xs) => {
+      expect(distinct(xs)).toEqual(reference(xs));
+    }), { numRuns: 300 });
   });
 });
