@@ -178,7 +178,6 @@ export class Table<R extends object = Record<string, unknown>> {
     return this.keyCache!;
   }
 
-  /** Freeze the current layer so that two tables can share it. */
   /** Start a fresh layer, so that changedSinceCheckpoint() sees only later writes. O(1). */
   checkpoint(): void {
     this.freezeLayer();
@@ -194,6 +193,7 @@ export class Table<R extends object = Record<string, unknown>> {
     return false;
   }
 
+  /** Freeze the current layer so that two tables can share it. */
   freezeLayer(): Layer<R> | null {
     if (this.own.size === 0 && this.moved.size === 0) return this.parent;
     const layer: Layer<R> = {

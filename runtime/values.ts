@@ -335,11 +335,6 @@ let P = 0;
 let N = 0;
 
 /**
- * JSON.parse, except that an object with at least one array-index key ("3", "17", ...) gets a
- * non-enumerable KEY_ORDER property listing its keys in the order of the text (a duplicate key
- * keeps its first position and its last value). Throws JsonSyntaxError.
- */
-/**
  * A JSONL line that is not a JSON object; the message starts with `file:line:col:`. `syntax` is
  * the JSON parser's complaint, absent when the line is JSON but not an object.
  */
@@ -369,6 +364,11 @@ export function parseJsonLines(text: string, file: string): { line: number; valu
   return out;
 }
 
+/**
+ * JSON.parse, except that an object with at least one array-index key ("3", "17", ...) gets a
+ * non-enumerable KEY_ORDER property listing its keys in the order of the text (a duplicate key
+ * keeps its first position and its last value). Throws JsonSyntaxError.
+ */
 export function parseJsonOrdered(text: string): unknown {
   S = text;
   P = 0;
