@@ -4,7 +4,7 @@
 import type * as A from "../grammar/ast.js";
 import { makeDiagnostic, closest, type Diagnostic, type Related } from "./diagnostics.js";
 import {
-  T, optional, stripOptional, isOptional, typeToString,
+  T, optional, stripOptional, isOptional, typeToString, preconditionsIn,
   type Type, type FieldType, type IExpr, type IStmt, type IEnv, type ITool, type IParam, type IEntity,
   type IStateField, type IInvariant, type IEnum, type IRecordDecl, type IScenario, type IStep,
 } from "./ir.js";
@@ -506,7 +506,7 @@ export class Checker {
         description: d.description,
         body,
         writes: this.writes,
-        fails: stopsOnPrecondition(body),
+        fails: preconditionsIn(body).length > 0,
         span: d.name.span,
         calls: this.calls,
       } as ITool & { calls: { callee: string; span: A.Span }[] });
@@ -1702,14 +1702,6 @@ function isExit(s: IStmt): boolean {
   if (s.s === "return" || s.s === "fail" || s.s === "break" || s.s === "continue") return true;
   if (s.s === "if" && s.otherwise) return alwaysExits(s.then) && alwaysExits(s.otherwise);
   return false;
-}
-
-/** Whether a body has a `require`, `fail` or `let ... else` of its own (calls not followed). */
-function stopsOnPrecondition(stmts: IStmt[]): boolean {
-  return stmts.some((s) =>
-    s.s === "require" || s.s === "fail" || (s.s === "let" && !!s.orElse) ||
-    (s.s === "if" && (stopsOnPrecondition(s.then) || (!!s.otherwise && stopsOnPrecondition(s.otherwise)))) ||
-    (s.s === "for" && stopsOnPrecondition(s.body)));
 }
 
 export function alwaysExits(stmts: IStmt[]): boolean {

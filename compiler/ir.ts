@@ -122,6 +122,24 @@ export type IStmt = { span: Span } & (
   | { s: "continue" }
 );
 
+/** A statement that stops a body on a failed precondition. */
+export type IPrecondition = Extract<IStmt, { s: "require" } | { s: "fail" } | { s: "let" }>;
+
+/**
+ * The `require`, `fail` and `let ... else` statements of a body, nested ones included, in
+ * source order (the bodies of called tools are not followed).
+ */
+export function preconditionsIn(stmts: IStmt[], out: IPrecondition[] = []): IPrecondition[] {
+  for (const s of stmts) {
+    if (s.s === "require" || s.s === "fail" || (s.s === "let" && s.orElse)) out.push(s);
+    else if (s.s === "if") {
+      preconditionsIn(s.then, out);
+      if (s.otherwise) preconditionsIn(s.otherwise, out);
+    } else if (s.s === "for") preconditionsIn(s.body, out);
+  }
+  return out;
+}
+
 export interface IParam {
   name: string;
   type: Type;

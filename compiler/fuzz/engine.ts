@@ -7,7 +7,7 @@
 // returned as an initial state and concrete calls that `envc replay` reproduces.
 import fc from "fast-check";
 import { Environment, StateError, diffIsEmpty, deepEqual, type CallResult, type EnvDefinition } from "../../runtime/index.js";
-import type { IEnv, IStmt, ITool } from "../ir.js";
+import { preconditionsIn, type IEnv, type IStmt, type ITool } from "../ir.js";
 import { ArgMaker, prng } from "./args.js";
 import { stateArbitrary } from "./states.js";
 import { typeProblem } from "./types.js";
@@ -84,23 +84,15 @@ class PropertyFailure extends Error {
 
 /** Each precondition statement of a tool body (what coverage counts), in source order. */
 function preconditionsOf(env: IEnv, tool: ITool): RequireCoverage[] {
-  const out: RequireCoverage[] = [];
   const loc = (s: IStmt) => `${env.file}:${s.span.start.line}:${s.span.start.column}`;
   const text = (e: { e: string; value?: unknown; parts?: unknown[] } | undefined) =>
     e?.e === "lit" ? String(e.value) : e?.e === "str" ? (e.parts ?? []).map((p) => (typeof p === "string" ? p : "${...}")).join("") : "...";
-  const walk = (stmts: IStmt[]) => {
-    for (const s of stmts) {
-      if (s.s === "require") out.push({ location: loc(s), kind: "require", message: text(s.message as never), failures: 0 });
-      else if (s.s === "fail") out.push({ location: loc(s), kind: "fail", message: text(s.message as never), failures: 0 });
-      else if (s.s === "let" && s.orElse) out.push({ location: loc(s), kind: "let else", message: text(s.orElse as never), failures: 0 });
-      else if (s.s === "if") {
-        walk(s.then);
-        if (s.otherwise) walk(s.otherwise);
-      } else if (s.s === "for") walk(s.body);
-    }
-  };
-  walk(tool.body);
-  return out;
+  return preconditionsIn(tool.body).map((s) => ({
+    location: loc(s),
+    kind: s.s === "let" ? "let else" : s.s,
+    message: text((s.s === "let" ? s.orElse : s.message) as never),
+    failures: 0,
+  }));
 }
 
 /** Same records, same values, same order in every table and the same globals. */
