@@ -1,10 +1,17 @@
-// Tool arguments for fuzzing, drawn mostly from the live state (existing keys, values of fields
-// with the parameter's name, the state's dates) and sometimes from edge values (empty and long
-// strings, unknown ids, zero, negatives, wrong enum values). Choices come from a seeded PRNG,
-// so a call seed always gives the same arguments on the same state.
+// Tool arguments for fuzzing, drawn mostly from the live state and steered by the tool's
+// preconditions (compiler/fuzz/guards.ts): a parameter that names a record takes the key of
+// one that meets the requires stated on it (`c.status == "submitted"`), preferring records the
+// run just created or changed; a parameter that must match a field of another one's record
+// takes that field; numbers sit on and around the bounds the requires state. Now and then a
+// record is picked that breaks exactly one of those requires, so each can be seen to fail,
+// and edge values (empty and long strings, unknown ids, zero, negatives, wrong enum values,
+// impossible dates) still come. A parameter no record could satisfy is reported as `unmet`,
+// for the engine's planner. Choices come from a seeded PRNG, so a call seed always gives the
+// same arguments on the same state and run.
 import type { Environment, Table } from "../../runtime/index.js";
 import type { IEnv, ITool, Type } from "../ir.js";
 import { stripOptional } from "../ir.js";
+import { compare, toolGuide, type Operand, type ParamGuide, type Pred } from "./guards.js";
 
 /** A small deterministic PRNG (mulberry32). */
 export function prng(seed: number): () => number {
@@ -93,13 +100,45 @@ function collectLiterals(env: IEnv, tool: ITool): Literals {
   return { numbers: [...numbers], strings: [...strings], ints: [...numbers].filter((n) => Number.isInteger(n)) };
 }
 
+/** A parameter no record met the requires of, in the last `make`: what the planner works on. */
+export interface Unmet {
+  tool: string;
+  param: string;
+  table: string;
+  preds: Pred[];
+}
+
+/** A value that means "no guided choice: draw as usual". */
+const NONE: unique symbol = Symbol("none");
+
+// how often a parameter with a role or stated bounds is steered by them (the rest are drawn
+// as before, so that the requires keep failing now and then too)
+const GUIDED = 0.75;
+const VIOLATE = 0.15;
+const SAME = 0.7;
+const NEAR_BOUND = 0.35;
+/** records looked at for one parameter: the run's recent ones, then this many drawn at random */
+const SAMPLED = 10;
+/** keys the run created or touched, kept per table */
+const RECENT = 6;
+
 export class ArgMaker {
   private sources: Sources;
   private literals = new Map<string, Literals>();
+  private guides = new Map<string, Map<string, ParamGuide>>();
+  /** per table (sources.tables order): keys this run created or acted on, newest last */
+  private recent: string[][] = [];
+  /** the record each parameter of the call being made was steered to */
+  private chosen = new Map<string, Record<string, unknown>>();
+  /** the arguments drawn so far in the call being made (requires compare parameters too) */
+  private drawn: Record<string, unknown> = {};
+  /** parameters of the last `make` whose requires no record met */
+  unmet: Unmet[] = [];
   /** the literals of the tool being called: boundaries (`days <= 31`) and codes worth trying */
   private current: Literals = { numbers: [], strings: [], ints: [] };
   constructor(env: IEnv) {
     for (const t of env.tools) if (t.kind !== "fn") this.literals.set(t.name, collectLiterals(env, t));
+    for (const t of env.tools) if (t.kind !== "fn") this.guides.set(t.name, toolGuide(env, t).params);
     const keysOf = new Map<string, string>();
     const fieldOf = new Map<string, { table: string; field: string }[]>();
     const tables: string[] = [];
@@ -137,29 +176,193 @@ export class ArgMaker {
    * from: records that refer to a picked one are searched there, because its record list is
    * built once and shared by every run, where the live fork's changes after each write.
    */
-  make(tool: Pick<ITool, "name" | "params">, live: Environment, rand: () => number, start: Environment = live): Record<string, unknown> {
+  make(tool: Pick<ITool, "name" | "params">, live: Environment, rand: () => number, start: Environment = live, force?: Record<string, unknown>): Record<string, unknown> {
     const plan = this.planOf(tool);
     this.current = plan.literals;
     const args: Record<string, unknown> = {};
     this.hints = [];
     this.hintKeys = null;
+    this.unmet = [];
+    this.chosen.clear();
+    this.drawn = args;
     if (live !== this.liveOf) {
       // a run calls on one live fork throughout, whose tables stay the same objects
       this.liveOf = live;
       this.liveTables = this.sources.tables.map((t) => live.table(t)!);
+      this.beginRun();
     }
     for (let i = 0; i < plan.params.length; i++) {
       const p = plan.params[i]!;
-      // optional parameters are left out now and then, to reach their defaults
-      if (!p.required && rand() < 0.3) continue;
-      this.described = plan.described[i]!;
-      const v = this.value(p.type, p.name, live, rand, 0);
+      let v: unknown;
+      if (force && Object.hasOwn(force, p.name)) v = force[p.name];
+      else {
+        // optional parameters are left out now and then, to reach their defaults
+        if (!p.required && rand() < 0.3) continue;
+        this.described = plan.described[i]!;
+        const guide = plan.guides[i];
+        let steered: unknown = NONE;
+        if (guide && p.type.k === "list") {
+          // the guards of a list parameter are its elements' (`for id in ids { ... }`)
+          const elem = { ...p, type: p.type.elem };
+          steered = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => {
+            const v = this.steered(tool.name, elem, guide, live, rand);
+            return v === NONE ? this.value(elem.type, singular(p.name), live, rand, 1) : v;
+          });
+        } else if (guide) steered = this.steered(tool.name, p, guide, live, rand);
+        v = steered === NONE ? this.value(p.type, p.name, live, rand, 0) : steered;
+      }
       args[p.name] = v;
       // hints serve the string parameters still to come; when none is left, only the draws
       // are made (so that the same seed still gives the same arguments)
       if (typeof v === "string" && i < plan.params.length - 1) this.noteRelated(v, start, rand, plan.stringsAfter[i]!);
     }
     return args;
+  }
+
+  /** Forget the records the last run touched (a run starts on a new fork). */
+  beginRun(): void {
+    this.recent = this.sources.tables.map(() => []);
+  }
+
+  /**
+   * After a successful action: remember the records it acted on (its key arguments) and those
+   * its result names (a new record's key), so that the next calls of the run can follow them
+   * (create a claim, then approve it, then pay it).
+   */
+  noteSuccess(tool: Pick<ITool, "name">, args: Record<string, unknown>, result: unknown): void {
+    const guide = this.guides.get(tool.name);
+    if (guide)
+      for (const [name, g] of guide) {
+        const v = args[name];
+        if (g.role?.kind === "key" && typeof v === "string") this.remember(this.sources.tables.indexOf(g.role.table), v);
+      }
+    if (result && typeof result === "object") {
+      const strings = collectStrings(result, 1, []);
+      for (let i = 0; i < strings.length && i < 32; i++)
+        for (let t = 0; t < this.liveTables.length; t++) if (this.liveTables[t]!.has(strings[i]!)) this.remember(t, strings[i]!);
+    } else if (typeof result === "string") for (let t = 0; t < this.liveTables.length; t++) if (this.liveTables[t]!.has(result)) this.remember(t, result);
+  }
+
+  private remember(table: number, key: string) {
+    const list = this.recent[table];
+    if (!list) return;
+    const at = list.indexOf(key);
+    if (at >= 0) list.splice(at, 1);
+    list.push(key);
+    if (list.length > RECENT) list.shift();
+  }
+
+  /** A value the parameter's guards suggest, or NONE to draw as usual. */
+  private steered(tool: string, p: ITool["params"][number], g: ParamGuide, live: Environment, rand: () => number): unknown {
+    const role = g.role;
+    if (role?.kind === "in") {
+      if (rand() >= GUIDED) return NONE;
+      let container: unknown;
+      if ("global" in role) container = live.globals[role.global];
+      else {
+        const rec = this.chosen.get(role.param);
+        container = rec ? this.readPath(rec, role.path, role.via, live) : undefined;
+      }
+      if (Array.isArray(container)) {
+        if (!container.length) return NONE;
+        const el = container[Math.floor(rand() * container.length)];
+        const field = "elemField" in role ? role.elemField : undefined;
+        if (!field) return el;
+        const v = el && typeof el === "object" ? (el as Record<string, unknown>)[field] : undefined;
+        return v === undefined || v === null ? NONE : v;
+      }
+      if (container && typeof container === "object") {
+        const keys = Object.keys(container);
+        return keys.length ? keys[Math.floor(rand() * keys.length)] : NONE;
+      }
+      return NONE;
+    }
+    if (role && role.kind !== "same") {
+      if (rand() >= GUIDED) return NONE;
+      const ti = this.sources.tables.indexOf(role.table);
+      if (ti < 0) return NONE;
+      const violate = role.preds.length && rand() < VIOLATE ? Math.floor(rand() * role.preds.length) : -1;
+      const found = this.findRecord(ti, role.preds, violate, live, rand);
+      if (!found) {
+        if (violate < 0) this.unmet.push({ tool, param: p.name, table: role.table, preds: role.preds });
+        return NONE;
+      }
+      this.chosen.set(p.name, found.rec);
+      if (role.kind === "key") return found.key;
+      const v = found.rec[role.field];
+      return v === undefined || v === null ? NONE : v;
+    }
+    if (role?.kind === "same") {
+      const rec = this.chosen.get(role.param);
+      if (rec && rand() < SAME) {
+        const v = this.readPath(rec, role.path, role.via, live);
+        if (v !== undefined && v !== null) return v;
+      }
+      return NONE;
+    }
+    const k = stripOptional(p.type).k;
+    if (g.bounds.length && (k === "int" || k === "number") && rand() < NEAR_BOUND) {
+      const b = g.bounds[Math.floor(rand() * g.bounds.length)]!;
+      const rec = this.chosen.get(b.param);
+      const v = rec ? this.readPath(rec, b.path, b.via, live) : undefined;
+      if (typeof v === "number") return k === "int" ? Math.trunc(v) + this.pick(STEP_INT, rand)! : Math.round((v + this.pick(STEP_NUMBER, rand)!) * 100) / 100;
+    }
+    if (g.literals.length && rand() < NEAR_BOUND) {
+      const lit = g.literals[Math.floor(rand() * g.literals.length)];
+      if (typeof lit === "number" && k === "int" && Number.isInteger(lit)) return lit + this.pick(STEP_INT, rand)!;
+      if (typeof lit === "number" && k === "number") return Math.round((lit + this.pick(STEP_NUMBER, rand)!) * 100) / 100;
+      if (typeof lit === "string" && (k === "string" || k === "enum" || k === "date" || k === "datetime" || k === "ref")) return lit;
+      if (typeof lit === "boolean" && k === "bool") return lit;
+    }
+    return NONE;
+  }
+
+  /**
+   * A record of the table that meets every pred (or, with `violate` >= 0, breaks exactly that
+   * one): the run's recent records first, newest first, then a few drawn at random.
+   */
+  private findRecord(ti: number, preds: readonly Pred[], violate: number, live: Environment, rand: () => number): { key: string; rec: Record<string, unknown> } | undefined {
+    const table = this.liveTables[ti]!;
+    const recent = this.recent[ti] ?? [];
+    for (let i = recent.length - 1; i >= 0; i--) {
+      const rec = table.get(recent[i]!) as Record<string, unknown> | undefined;
+      if (rec && this.meets(rec, preds, violate, live)) return { key: recent[i]!, rec };
+    }
+    const keys = table.keys();
+    if (keys.length === 0) return undefined;
+    for (let n = 0; n < SAMPLED; n++) {
+      const key = keys[Math.floor(rand() * keys.length)]!;
+      const rec = table.get(key) as Record<string, unknown> | undefined;
+      if (rec && this.meets(rec, preds, violate, live)) return { key, rec };
+      if (keys.length === 1) break;
+    }
+    return undefined;
+  }
+
+  private meets(rec: Record<string, unknown>, preds: readonly Pred[], violate: number, live: Environment): boolean {
+    for (let i = 0; i < preds.length; i++) {
+      const p = preds[i]!;
+      const b = this.operand(p.value, live);
+      // a parameter not drawn yet: no opinion
+      const ok = b === NONE ? i !== violate : compare(this.readPath(rec, p.path, p.via, live), p.op, b);
+      if (ok !== (i !== violate)) return false;
+    }
+    return true;
+  }
+
+  private operand(o: Operand, live: Environment): unknown {
+    if ("lit" in o) return o.lit;
+    if ("param" in o) return Object.hasOwn(this.drawn, o.param) ? this.drawn[o.param] : NONE;
+    return live.globals[o.global];
+  }
+
+  /** A record's field, or (through `via`) a field of the record it refers to. */
+  private readPath(rec: Record<string, unknown>, path: readonly string[], via: string | undefined, live: Environment): unknown {
+    if (path.length === 1 || !via) return rec[path[0]!];
+    const ref = rec[path[0]!];
+    if (typeof ref !== "string") return undefined;
+    const other = live.table(via)?.get(ref) as Record<string, unknown> | undefined;
+    return other?.[path[1]!];
   }
 
   /** If `key` names a record, remember its string fields and those of a record referring to it. */
@@ -220,20 +423,32 @@ export class ArgMaker {
     this.hintKeys = null;
   }
 
-  private plans = new Map<string, { params: ITool["params"]; described: string[][]; literals: Literals; stringsAfter: boolean[] }>();
+  private plans = new Map<string, { params: ITool["params"]; described: string[][]; literals: Literals; stringsAfter: boolean[]; guides: (ParamGuide | undefined)[] }>();
 
-  /** Per tool, worked out once: parameters named like a table's key first (so that the others
-   * can follow their records), the examples in each description, the body's literals. */
+  /** Per tool, worked out once: parameters that name records first, then those named like a
+   * table's key, then those that follow another's record (so that they can follow it), the
+   * examples in each description, the body's literals, each parameter's guards. */
   private planOf(tool: Pick<ITool, "name" | "params">) {
     let plan = this.plans.get(tool.name);
     if (!plan) {
-      const params = [...tool.params].sort((a, b) => Number(!this.sources.keysOf.has(a.name)) - Number(!this.sources.keysOf.has(b.name)));
+      const guide = this.guides.get(tool.name);
+      const rank = (p: ITool["params"][number]) => {
+        const role = guide?.get(p.name)?.role;
+        if (role && (role.kind === "key" || role.kind === "field")) return 0;
+        if (this.sources.keysOf.has(p.name)) return 1;
+        return role ? 2 : 3;
+      };
+      const params = [...tool.params].sort((a, b) => rank(a) - rank(b));
       plan = {
         params,
         described: params.map((p) => examplesIn(p.description)),
         literals: this.literals.get(tool.name) ?? { numbers: [], strings: [], ints: [] },
         // does a later parameter draw strings (and so read the hints)?
         stringsAfter: params.map((_, i) => params.slice(i + 1).some((p) => drawsStrings(p.type))),
+        guides: params.map((p) => {
+          const g = guide?.get(p.name);
+          return g && (g.role || g.literals.length || g.bounds.length) ? g : undefined;
+        }),
       };
       this.plans.set(tool.name, plan);
     }
@@ -424,6 +639,10 @@ const shiftedDays = new Map<string, string>();
 function shiftedDay(base: string, shift: number): string {
   return remembered(shiftedDays, `${shift} ${base}`, () =>
     new Date(Date.UTC(+base.slice(0, 4), +base.slice(5, 7) - 1, +base.slice(8, 10) + shift)).toISOString().slice(0, 10));
+}
+
+function singular(name: string): string {
+  return name.endsWith("s") ? name.slice(0, -1) : name;
 }
 
 /** Does drawing a value of this type draw strings, which may come from the hints? */

@@ -9,6 +9,8 @@ import fc from "fast-check";
 import { Environment, StateError, diffIsEmpty, deepEqual, type CallResult, type EnvDefinition } from "../../runtime/index.js";
 import { preconditionsIn, type IEnv, type IStmt, type ITool } from "../ir.js";
 import { ArgMaker, prng } from "./args.js";
+import { Planner } from "./planner.js";
+import { toolGuide, type Pred } from "./guards.js";
 import { stateArbitrary } from "./states.js";
 import { typeProblem } from "./types.js";
 
@@ -58,6 +60,17 @@ export interface ToolCoverage {
   preconditions: number;
   faults: number;
   requires: RequireCoverage[];
+  /** for a tool that never succeeded: the precondition that refused it most, and why */
+  blocked?: Blocked;
+}
+
+export interface Blocked {
+  location: string;
+  kind: string;
+  message: string;
+  failures: number;
+  /** what the require asks, as the generator read it, and the actions that could make it hold */
+  why: string;
 }
 
 export interface FuzzReport {
@@ -76,8 +89,14 @@ export interface FuzzReport {
 /** One call: the tool is `seed % tools`, the rest seeds the PRNG that draws its arguments. */
 type CallSeed = number;
 
+// the planner's odds: plan for an unmet require, how deep, retry a refused call
+const PLAN = 0.6;
+const PLAN_DEPTH = 3;
+const RETRY = 0.35;
+
 class PropertyFailure extends Error {
-  constructor(readonly finding: Omit<Finding, "initial" | "calls"> & { callIndex: number }) {
+  /** seedIndex: the call seed being run; callIndex: the concrete call (planned ones counted) */
+  constructor(readonly finding: Omit<Finding, "initial" | "calls"> & { seedIndex: number; callIndex: number }) {
     super(finding.message);
   }
 }
@@ -159,22 +178,31 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
   const pool: Environment[] = [];
   if (options.generated !== false || seeds.length === 0) pool.push(...generatedPool(env, def, options.seed, options.poolSize ?? 24, generated));
 
-  /** Run calls from an initial environment; the concrete calls and results, or a PropertyFailure. */
+  const planner = new Planner(env, tools);
+
+  /**
+   * Run calls from an initial environment; the concrete calls and results, or a
+   * PropertyFailure. A call seed is one call of its tool, but may bring more: when no record
+   * meets a parameter's requires, an action that can make one is run first (up to three deep:
+   * create a claim, submit it, approve it, then pay it), and a call refused by a precondition
+   * is tried again with new arguments now and then. All of them are checked and recorded, so
+   * that a replay of the recorded calls is the same run.
+   */
   const runCalls = (start: Environment, callSeeds: readonly CallSeed[], check: boolean): { calls: FuzzCall[]; results: CallResult[]; final: Environment } => {
     const live = start.fork();
     const calls: FuzzCall[] = [];
     const results: CallResult[] = [];
-    for (let i = 0; i < callSeeds.length; i++) {
-      const cs = callSeeds[i]!;
-      const ti = cs % tools.length;
+    maker.beginRun();
+    let seedIndex = 0;
+    const exec = (ti: number, args: Record<string, unknown>): CallResult => {
       const tool = tools[ti]!;
-      const rand = prng(Math.floor(cs / tools.length));
-      const args = maker.make(tool, live, rand, start);
       const mark = live.checkpoint();
       const result = live.call(tool.name, args);
       calls.push({ name: tool.name, arguments: args });
       results.push(result);
-      if (!check) continue;
+      const callIndex = calls.length - 1;
+      if (result.ok && tool.kind === "action") maker.noteSuccess(tool, args, result.value);
+      if (!check) return result;
       const cov = coverage[ti]!;
       if (counting) {
         totalCalls++;
@@ -183,17 +211,17 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
       if (result.ok) {
         if (counting) cov.ok++;
         if (tool.kind === "query" && live.changedSince(mark))
-          throw new PropertyFailure({ property: "query_changed_state", tool: tool.name, callIndex: i, message: `query ${tool.name} changed the state` });
+          throw new PropertyFailure({ property: "query_changed_state", tool: tool.name, seedIndex, callIndex, message: `query ${tool.name} changed the state` });
         if (tool.returnType) {
           const problem = typeProblem(tool.returnType, result.value, env);
           if (problem)
-            throw new PropertyFailure({ property: "result_type", tool: tool.name, callIndex: i, location: `${env.file}:${tool.span.start.line}:${tool.span.start.column}`, message: `${tool.name} returned a value that is not its declared type: ${problem}` });
+            throw new PropertyFailure({ property: "result_type", tool: tool.name, seedIndex, callIndex, location: `${env.file}:${tool.span.start.line}:${tool.span.start.column}`, message: `${tool.name} returned a value that is not its declared type: ${problem}` });
         }
-        continue;
+        return result;
       }
       if (result.kind === "env_fault") {
         if (counting) cov.faults++;
-        throw new PropertyFailure({ property: "env_fault", tool: tool.name, callIndex: i, location: result.location, message: `environment fault in ${tool.name}: ${result.error}` });
+        throw new PropertyFailure({ property: "env_fault", tool: tool.name, seedIndex, callIndex, location: result.location, message: `environment fault in ${tool.name}: ${result.error}` });
       }
       if (counting) {
         if (result.kind === "invalid_args") cov.invalidArgs++;
@@ -205,7 +233,29 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
         }
       }
       if (live.changedSince(mark))
-        throw new PropertyFailure({ property: "failed_call_changed_state", tool: tool.name, callIndex: i, message: `a failed call of ${tool.name} (${result.kind}: ${result.error}) changed the state` });
+        throw new PropertyFailure({ property: "failed_call_changed_state", tool: tool.name, seedIndex, callIndex, message: `a failed call of ${tool.name} (${result.kind}: ${result.error}) changed the state` });
+      return result;
+    };
+    /** One call of a tool, after the actions that can make its requires hold (planned). */
+    const callPlanned = (ti: number, rand: () => number, depth: number, force?: Record<string, unknown>): CallResult => {
+      const tool = tools[ti]!;
+      let args = maker.make(tool, live, rand, start, force);
+      if (maker.unmet.length && depth < PLAN_DEPTH && rand() < PLAN) {
+        const unmet = maker.unmet[Math.floor(rand() * maker.unmet.length)]!;
+        const enablers = planner.enablersFor(unmet);
+        if (enablers.length) {
+          const en = enablers[Math.floor(rand() * enablers.length)]!;
+          if (callPlanned(en.tool, rand, depth + 1, en.force).ok) args = maker.make(tool, live, rand, start, force);
+        }
+      }
+      return exec(ti, args);
+    };
+    for (; seedIndex < callSeeds.length; seedIndex++) {
+      const cs = callSeeds[seedIndex]!;
+      const ti = cs % tools.length;
+      const rand = prng(Math.floor(cs / tools.length));
+      const result = callPlanned(ti, rand, 0);
+      if (!result.ok && result.kind === "precondition" && rand() < RETRY) callPlanned(ti, rand, 1);
     }
     return { calls, results, final: live };
   };
@@ -228,7 +278,7 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
     if (!alwaysReplay && runIndex++ % 8 !== 0) return;
     const again = replayCalls(start, first.calls);
     if (!deepEqual(first.results, again.results) || !sameState(first.final, again.final, tables))
-      throw new PropertyFailure({ property: "nondeterministic", tool: first.calls.at(-1)?.name ?? "", callIndex: callSeeds.length - 1, message: "replaying the same calls from the same state gave different results or state" });
+      throw new PropertyFailure({ property: "nondeterministic", tool: first.calls.at(-1)?.name ?? "", seedIndex: callSeeds.length - 1, callIndex: first.calls.length - 1, message: "replaying the same calls from the same state gave different results or state" });
   };
 
   const callsArb = fc.array(fc.nat(), { minLength: 1, maxLength: options.maxCalls ?? 20, size: "max" });
@@ -261,8 +311,9 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
       runOnce(start, callSeeds, true);
     } catch (err) {
       if (!(err instanceof PropertyFailure)) throw err;
-      const { calls } = runCalls(start, callSeeds.slice(0, err.finding.callIndex + 1), false);
-      const { callIndex: _i, ...rest } = err.finding;
+      const { calls } = runCalls(start, callSeeds.slice(0, err.finding.seedIndex + 1), false);
+      calls.length = Math.min(calls.length, err.finding.callIndex + 1);
+      const { callIndex: _i, seedIndex: _s, ...rest } = err.finding;
       finding = { ...rest, initial: start.toJSON(), calls };
     }
     if (!finding) {
@@ -270,6 +321,12 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
       finding = { property: "env_fault", tool: "", message: `fuzzing failed: ${e instanceof Error ? e.message : String(e)}`, initial: start.toJSON(), calls: [] };
     }
   }
+  coverage.forEach((c, ti) => {
+    if (c.calls > 0 && c.ok === 0) {
+      const b = blockedBy(env, tools[ti]!, c, planner, coverage);
+      if (b) c.blocked = b;
+    }
+  });
   return {
     env: env.name,
     runs: details.numRuns,
@@ -280,6 +337,44 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
     coverage,
     ...(finding ? { finding } : {}),
   };
+}
+
+/**
+ * Why a tool never succeeded: the precondition that refused it most often, what the generator
+ * understood it to ask (a condition on a parameter's record), and which actions could make
+ * it hold, with how often they succeeded.
+ */
+function blockedBy(env: IEnv, tool: ITool, c: ToolCoverage, planner: Planner, coverage: readonly ToolCoverage[]): Blocked | undefined {
+  if (c.invalidArgs === c.calls)
+    return { location: `${env.file}:${tool.span.start.line}:${tool.span.start.column}`, kind: "arguments", message: "", failures: c.invalidArgs, why: "every call's arguments were refused by the tool's argument schema" };
+  const top = [...c.requires].sort((a, b) => b.failures - a.failures)[0];
+  if (!top || top.failures === 0) return undefined;
+  const guide = toolGuide(env, tool);
+  const asks: string[] = [];
+  const enablers = new Set<string>();
+  for (const [param, g] of guide.params) {
+    const role = g.role;
+    if (!role || (role.kind !== "key" && role.kind !== "field")) continue;
+    const preds = role.preds.filter((p) => p.at === top.location);
+    if (preds.length === 0) continue;
+    asks.push(`${param}: a record of ${role.table} with ${preds.map(describePred).join(" and ")}`);
+    for (const en of planner.enablersFor({ tool: tool.name, param, table: role.table, preds: role.preds }))
+      enablers.add(`${coverage[en.tool]!.tool} (${coverage[en.tool]!.ok} successes)`);
+  }
+  let why: string;
+  if (asks.length === 0) why = "its condition is not one the argument generator can read (a comparison of a parameter's record field with a literal, a parameter or a state field); arguments for it were drawn at random";
+  else {
+    why = `it asks ${asks.join("; ")}; no record met it in the states reached`;
+    why += enablers.size ? `; actions that can make one: ${[...enablers].join(", ")}` : "; no action makes such a record (only an initial state can hold one)";
+  }
+  return { location: top.location, kind: top.kind, message: top.message, failures: top.failures, why };
+}
+
+function describePred(p: Pred): string {
+  const field = p.via ? `${p.path[0]} -> ${p.via}.${p.path[1]}` : p.path.join(".");
+  const v = p.value;
+  const value = "lit" in v ? JSON.stringify(v.lit) : "param" in v ? `parameter ${v.param}` : v.global;
+  return `${field} ${p.op} ${value}`;
 }
 
 /** Lines of the coverage table, and the gaps worth a look. */
@@ -294,7 +389,13 @@ export function coverageReport(report: FuzzReport): { table: string[]; gaps: str
   const table = [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
   const gaps: string[] = [];
   for (const c of report.coverage) {
-    if (c.calls > 0 && c.ok === 0) gaps.push(`${c.tool} never succeeded in ${c.calls} calls: its success path is untested`);
+    if (c.calls > 0 && c.ok === 0) {
+      const b = c.blocked;
+      gaps.push(
+        `${c.tool} never succeeded in ${c.calls} calls: its success path is untested` +
+          (b ? (b.kind === "arguments" ? `; ${b.why}` : `; most often refused by ${b.kind} "${b.message}" at ${b.location} (${b.failures} times): ${b.why}`) : ""),
+      );
+    }
     for (const r of c.requires)
       if (r.failures === 0 && c.calls > 0) gaps.push(`${r.location}: ${r.kind} "${r.message}" in ${c.tool} never failed`);
   }
