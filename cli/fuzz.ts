@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { Option, type Command } from "commander";
 import { writeAtomic } from "../compiler/project.js";
 import { loadDefinition } from "../compiler/load.js";
-import { fuzzEnv, coverageReport, type FuzzReport } from "../compiler/fuzz/engine.js";
+import { fuzzEnv, coverageReport, coverageSummary, type FuzzReport } from "../compiler/fuzz/engine.js";
 import { seedStates } from "../compiler/fuzz/seeds.js";
 import { stringifyOrdered } from "../runtime/index.js";
 import { type Io, ExitError, checkAllOrExit, int } from "./common.js";
@@ -34,7 +34,7 @@ export function registerFuzz(program: Command, io: Io) {
     .addOption(new Option("--format <format>", "human text or one JSON document").choices(["pretty", "json"]).default("pretty"))
     .action(async (inputs: string[], opts: FuzzCliOptions) => {
       const { specs } = await checkAllOrExit(io, inputs);
-      const reports: (FuzzReport & { spec: string; files?: string[] })[] = [];
+      const reports: (FuzzReport & { spec: string; summary: ReturnType<typeof coverageSummary>; files?: string[] })[] = [];
       for (const spec of specs) {
         if (!spec.env) continue;
         const { states: seeds, skipped } = seedStates(spec.file, spec.env);
@@ -44,7 +44,7 @@ export function registerFuzz(program: Command, io: Io) {
           seed: opts.seed, runs: opts.runs, maxCalls: opts.maxCalls, generated: opts.generated,
           ...(opts.time ? { timeMs: opts.time * 1000 } : {}),
         });
-        const entry: (typeof reports)[number] = { ...report, spec: spec.file };
+        const entry: (typeof reports)[number] = { ...report, spec: spec.file, summary: coverageSummary(report) };
         if (report.finding) entry.files = await writeCounterexample(opts.out, spec.env.name, report);
         reports.push(entry);
         if (opts.format === "pretty") printReport(io, entry);

@@ -234,13 +234,20 @@ export class ArgMaker {
     if (guide)
       for (const [name, g] of guide) {
         const v = args[name];
-        if (g.role?.kind === "key" && typeof v === "string") this.remember(this.sources.tables.indexOf(g.role.table), v);
+        if (g.role?.kind === "key" && typeof v === "string") this.remember(this.tableIndex(g.role.table), v);
       }
     if (result && typeof result === "object") {
       const strings = collectStrings(result, 1, []);
       for (let i = 0; i < strings.length && i < 32; i++)
         for (let t = 0; t < this.liveTables.length; t++) if (this.liveTables[t]!.has(strings[i]!)) this.remember(t, strings[i]!);
     } else if (typeof result === "string") for (let t = 0; t < this.liveTables.length; t++) if (this.liveTables[t]!.has(result)) this.remember(t, result);
+  }
+
+  private tableIndexes = new Map<string, number>();
+  private tableIndex(name: string): number {
+    let i = this.tableIndexes.get(name);
+    if (i === undefined) this.tableIndexes.set(name, (i = this.sources.tables.indexOf(name)));
+    return i;
   }
 
   private remember(table: number, key: string) {
@@ -259,7 +266,16 @@ export class ArgMaker {
       if (rand() >= GUIDED) return NONE;
       let container: unknown;
       if ("global" in role) container = live.globals[role.global];
-      else {
+      else if ("table" in role) {
+        // some record of the table: one the call's records name (an order's product) first
+        const ti = this.tableIndex(role.table);
+        const table = this.liveTables[ti];
+        if (!table) return NONE;
+        const related = this.hints.length && rand() < SAME ? this.keyHints().filter((k) => table.has(k)) : [];
+        const key = related.length ? this.pick(related, rand) : this.pick(table.keys(), rand);
+        const rec = key === undefined ? undefined : (table.get(key) as Record<string, unknown> | undefined);
+        container = rec ? this.readPath(rec, role.path, undefined, live) : undefined;
+      } else {
         const rec = this.chosen.get(role.param);
         container = rec ? this.readPath(rec, role.path, role.via, live) : undefined;
       }
@@ -279,7 +295,7 @@ export class ArgMaker {
     }
     if (role && role.kind !== "same") {
       if (rand() >= GUIDED) return NONE;
-      const ti = this.sources.tables.indexOf(role.table);
+      const ti = this.tableIndex(role.table);
       if (ti < 0) return NONE;
       const violate = role.preds.length && rand() < VIOLATE ? Math.floor(rand() * role.preds.length) : -1;
       const found = this.findRecord(ti, role.preds, violate, live, rand);

@@ -255,7 +255,18 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
       const ti = cs % tools.length;
       const rand = prng(Math.floor(cs / tools.length));
       const result = callPlanned(ti, rand, 0);
-      if (!result.ok && result.kind === "precondition" && rand() < RETRY) callPlanned(ti, rand, 1);
+      if (!result.ok && result.kind === "precondition" && rand() < RETRY) {
+        // refused: when the require that said no is about a parameter's record, first run an
+        // action that can make a record meet it, then try again
+        const at = live.lastPreconditionAt;
+        const unmet = at ? planner.unmetAt(tools[ti]!, at) : undefined;
+        const enablers = unmet ? planner.enablersFor(unmet) : [];
+        if (enablers.length) {
+          const en = enablers[Math.floor(rand() * enablers.length)]!;
+          callPlanned(en.tool, rand, 1, en.force);
+        }
+        callPlanned(ti, rand, 1);
+      }
     }
     return { calls, results, final: live };
   };
@@ -377,7 +388,18 @@ function describePred(p: Pred): string {
   return `${field} ${p.op} ${value}`;
 }
 
-/** Lines of the coverage table, and the gaps worth a look. */
+/** How much of a spec fuzzing reached: tools that succeeded at least once, requires that failed at least once. */
+export function coverageSummary(report: Pick<FuzzReport, "coverage">): { tools: number; reached: number; requires: number; requiresFailed: number } {
+  const c = report.coverage;
+  return {
+    tools: c.length,
+    reached: c.filter((t) => t.ok > 0).length,
+    requires: c.reduce((n, t) => n + t.requires.length, 0),
+    requiresFailed: c.reduce((n, t) => n + t.requires.filter((r) => r.failures > 0).length, 0),
+  };
+}
+
+/** Lines of the coverage table (ending with the summary line), and the gaps worth a look. */
 export function coverageReport(report: FuzzReport): { table: string[]; gaps: string[] } {
   const rows = report.coverage.map((c) => [
     c.tool, c.kind, String(c.calls), String(c.ok), String(c.preconditions), String(c.invalidArgs), String(c.faults),
@@ -386,7 +408,12 @@ export function coverageReport(report: FuzzReport): { table: string[]; gaps: str
   const head = ["tool", "kind", "calls", "ok", "precondition", "invalid args", "faults", "requires failed"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  const table = [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
+  const sum = coverageSummary(report);
+  const pct = sum.requires ? ` (${Math.round((100 * sum.requiresFailed) / sum.requires)}%)` : "";
+  const table = [
+    line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line),
+    `reached ${sum.reached}/${sum.tools} tools; ${sum.requiresFailed}/${sum.requires} requires failed at least once${pct}`,
+  ];
   const gaps: string[] = [];
   for (const c of report.coverage) {
     if (c.calls > 0 && c.ok === 0) {

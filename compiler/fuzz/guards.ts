@@ -35,7 +35,9 @@ export type Role =
   | { kind: "same"; param: string; path: string[]; via?: string }
   /** a key (of a map) or an element (of a list) of a field of another parameter's record, or of a state field */
   | { kind: "in"; param: string; path: string[]; via?: string; elemField?: string }
-  | { kind: "in"; global: string };
+  | { kind: "in"; global: string }
+  /** a key or element of a field of some record of a table (`let variants = products[x].variants`) */
+  | { kind: "in"; table: string; path: string[] };
 
 export interface ParamGuide {
   role?: Role;
@@ -67,6 +69,8 @@ export function toolGuide(env: IEnv, tool: ITool): ToolGuide {
   const globals = new Set(env.state.filter((s) => !s.table).map((s) => s.name));
   const loc = (s: IStmt) => `${env.file}:${s.span.start.line}:${s.span.start.column}`;
 
+  // locals holding a map or list field of some record of a table: `let variants = products[id].variants`
+  const containers = new Map<string, { table: string; path: string[] }>();
   const walk = (body: IStmt[], locals: Map<string, Binding>, aliases: Map<string, string>, depth: number) => {
     const paramOf = (e: IExpr): string | undefined => {
       if (e.e !== "local") return undefined;
@@ -137,6 +141,10 @@ export function toolGuide(env: IEnv, tool: ITool): ToolGuide {
         if (c.right.e === "state") {
           if (p && op === "in") setRole(p, c.right.table ? { kind: "key", table: c.right.field, preds: [] } : { kind: "in", global: c.right.field });
           return;
+        }
+        if (p && op === "in" && c.right.e === "local" && containers.has(c.right.name)) {
+          const box = containers.get(c.right.name)!;
+          return setRole(p, { kind: "in", table: box.table, path: box.path });
         }
         const f = fieldOf(c.right);
         const bound = f && locals.get(f.root);
@@ -260,12 +268,17 @@ export function toolGuide(env: IEnv, tool: ITool): ToolGuide {
           continue;
         }
         if (v.e === "local" && locals.has(v.name)) locals.set(s.name, locals.get(v.name)!);
+        // `let new_id = new_ids[i]`: an element of a list parameter
+        if (v.e === "index" && v.mode === "list" && paramOf(v.object)) aliases.set(s.name, paramOf(v.object)!);
+        if (v.e === "member" && v.object.e === "index" && v.object.mode === "table" && v.object.object.e === "state" && (v.t.k === "map" || v.t.k === "list"))
+          containers.set(s.name, { table: v.object.object.field, path: [v.name] });
         continue;
       }
-      if (s.s === "for" && !s.second && s.iterable.e === "local" && paramOf(s.iterable)) {
-        // `for item_id in item_ids { ... }`: what the body asks of item_id, the list asks of each element
+      if (s.s === "for" && s.iterable.e === "local" && paramOf(s.iterable) && s.iterable.t.k === "list") {
+        // `for item_id in item_ids { ... }` (or `for i, item_id in ...`): what the body asks of
+        // item_id, the list asks of each element
         const inner = new Map(aliases);
-        inner.set(s.name, paramOf(s.iterable)!);
+        inner.set(s.second ?? s.name, paramOf(s.iterable)!);
         walk(s.body, locals, inner, depth);
         continue;
       }

@@ -7,7 +7,7 @@
 // action touched. Static and approximate: an enabler may still be refused, which is a call like
 // any other.
 import type { IEnv, ITool } from "../ir.js";
-import { actionEffects, literalMeets, type Effect, type Pred } from "./guards.js";
+import { actionEffects, literalMeets, toolGuide, type Effect, type Pred } from "./guards.js";
 import type { Unmet } from "./args.js";
 
 export interface Enabler {
@@ -21,8 +21,28 @@ export class Planner {
   private effects: Effect[][];
   private cache = new Map<string, Enabler[]>();
 
-  constructor(env: IEnv, private tools: readonly ITool[]) {
+  constructor(private env: IEnv, private tools: readonly ITool[]) {
     this.effects = tools.map((t) => (t.kind === "action" ? actionEffects(env, t) : []));
+  }
+
+  private byLocation = new Map<string, Map<string, Unmet>>();
+
+  /**
+   * The parameter whose record a require at `location` (file:line:col) is about, as an Unmet
+   * for enablersFor: after a call is refused there, the engine can run what makes it hold.
+   */
+  unmetAt(tool: ITool, location: string): Unmet | undefined {
+    let at = this.byLocation.get(tool.name);
+    if (!at) {
+      at = new Map();
+      for (const [param, g] of toolGuide(this.env, tool).params) {
+        const role = g.role;
+        if (!role || (role.kind !== "key" && role.kind !== "field")) continue;
+        for (const p of role.preds) if (!at.has(p.at)) at.set(p.at, { tool: tool.name, param, table: role.table, preds: role.preds });
+      }
+      this.byLocation.set(tool.name, at);
+    }
+    return at.get(location);
   }
 
   /** The actions that can make a record meeting `unmet`'s requires (cached per tool and parameter). */

@@ -166,6 +166,7 @@ describe("precondition-directed fuzzing", () => {
     expect(ok.submit_claim).toBeGreaterThan(0);
     expect(ok.approve_claim).toBeGreaterThan(0);
     expect(ok.pay_claim).toBeGreaterThan(0);
+    expect(coverageReport(report).table.at(-1)).toMatch(/^reached 5\/5 tools; 10\/10 requires failed at least once \(100%\)$/);
     // and still sees every require fail
     for (const c of report.coverage) for (const r of c.requires) expect(r.failures, `${c.tool} ${r.message}`).toBeGreaterThan(0);
   });
