@@ -1,6 +1,6 @@
 // The one home of the date and datetime rules: the patterns, calendar validity, the reasons a
 // string is not a date (for argument errors, state load errors and check errors alike), day
-// numbers, the date built-ins (date_add, datetime_add, days_between, date_of), the zod schemas
+// and minute numbers, the date built-ins (date_add, datetime_add, days_between, date_of), the zod schemas
 // that generated code uses for date and datetime values, and the edge values the fuzzer tries.
 // The checker, the emitter, the fuzzer, the fast argument path and state loading all use it,
 // so that a value one of them accepts is one the date built-ins can take: a date that passes
@@ -152,6 +152,22 @@ export function dayNumber(s: string): number {
 export function dateOfDay(day: number): string {
   if (!Number.isInteger(day)) throw new RangeError(`date_of_day: expected a whole number of days, got ${shown(day)}`);
   return formatDay(day, "date_of_day");
+}
+
+/**
+ * Minutes since 1970-01-01T00:00 of a datetime's wall-clock fields (seconds and offset are
+ * ignored), or of a date's midnight; RangeError for anything else.
+ */
+export function minuteNumber(s: string): number {
+  const day = datePartDay(s, "minute_number");
+  return s.length > 10 ? day * 1440 + d2(s, 11) * 60 + d2(s, 14) : day * 1440;
+}
+
+/** The datetime "YYYY-MM-DDTHH:MM:00" of a minute number; RangeError outside years 0001-9999. */
+export function datetimeOfMinute(minute: number): string {
+  if (!Number.isInteger(minute)) throw new RangeError(`datetime_of_minute: expected a whole number of minutes, got ${shown(minute)}`);
+  const mod = minute - Math.floor(minute / 1440) * 1440;
+  return formatDay((minute - mod) / 1440, "datetime_of_minute") + "T" + pad2(Math.floor(mod / 60)) + ":" + pad2(mod % 60) + ":00";
 }
 
 /**

@@ -8,7 +8,7 @@ export * from "./replay.js";
 export { arith } from "./arith.js";
 export {
   DATE_PATTERN, DATETIME_PATTERN, isDate, isDatetime, dateProblem, datetimeProblem, dateValueProblem, daysInMonth, DateSchema, DatetimeSchema,
-  dayNumber, dateOfDay, shiftDay, dateAdd, datetimeAdd, daysBetween, dateOf, EDGE_DATES, EDGE_DATETIMES,
+  dayNumber, dateOfDay, minuteNumber, datetimeOfMinute, shiftDay, dateAdd, datetimeAdd, daysBetween, dateOf, EDGE_DATES, EDGE_DATETIMES,
 } from "./dates.js";
 export { Store, Table } from "./store.js";
 export {

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
   DateSchema, DatetimeSchema, EDGE_DATES, EDGE_DATETIMES, dateAdd, dateOf, dateOfDay, dateProblem, datetimeAdd, datetimeProblem,
-  dayNumber, daysBetween, isDate, isDatetime, shiftDay,
+  dayNumber, daysBetween, datetimeOfMinute, isDate, isDatetime, minuteNumber, shiftDay,
 } from "../../runtime/dates.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -140,6 +140,24 @@ describe("day numbers and shifting", () => {
     expect(dateOfDay(19782)).toBe("2024-02-29");
     expect(() => dayNumber("2024-02-30")).toThrow(RangeError);
     expect(() => dateOfDay(dayNumber("9999-12-31") + 1)).toThrow(RangeError);
+  });
+
+  it("minuteNumber and datetimeOfMinute count wall-clock minutes from 1970-01-01T00:00", () => {
+    expect(minuteNumber("1970-01-01T00:00")).toBe(0);
+    expect(minuteNumber("1970-01-02")).toBe(1440);
+    expect(minuteNumber("2024-05-01T09:30:59+05:00")).toBe(dayNumber("2024-05-01") * 1440 + 570);
+    expect(datetimeOfMinute(-1)).toBe("1969-12-31T23:59:00");
+    expect(datetimeOfMinute(minuteNumber("2024-02-29T23:59"))).toBe("2024-02-29T23:59:00");
+    expect(() => minuteNumber("2024-01-01T24:00")).toThrow(RangeError);
+    fc.assert(
+      fc.property(fc.integer({ min: -1e9, max: 1e9 }), (m) => {
+        const dt = datetimeOfMinute(m);
+        expect(isDatetime(dt)).toBe(true);
+        expect(minuteNumber(dt)).toBe(m);
+        expect(dt).toBe(new Date(m * 60_000).toISOString().slice(0, 19)); // within JS Date's years here
+      }),
+      { numRuns: 500, seed: 53 },
+    );
   });
 
   it("shiftDay moves the day of a date or datetime, clamps to years 0001-9999, never throws", () => {
