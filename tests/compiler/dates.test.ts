@@ -9,6 +9,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { checkSource } from "../../compiler/pipeline.js";
 import { loadDefinition } from "../../compiler/load.js";
+import { loadDataset } from "../../compiler/dataset.js";
+import { verifyAll } from "../../compiler/verify.js";
 import { typeProblem } from "../../compiler/fuzz/types.js";
 import { Environment, StateError, EDGE_DATES, EDGE_DATETIMES, isDate, isDatetime } from "../../runtime/index.js";
 import { mustCheck, runEnvc } from "../helpers.js";
@@ -192,5 +194,36 @@ scenario late_claim "File a claim" {
 }
 `;
     expect(errorsOf(withScenario)).toEqual([{ code: "ENV3001", line: 35, message: '"2024-02-30" is not a calendar date (2024-02 has 29 days)' }]);
+  });
+});
+
+describe("a scenario dataset line (JSONL)", () => {
+  const spec = checkSource(CLAIMS, "claims.env");
+  const good = {
+    env: "Claims",
+    id: "file",
+    initial: EMPTY,
+    task: "File a claim for an incident on the 29th of February.",
+    checks: [{ text: "Was a claim filed?", expr: "len(claims) == 1" }],
+    solution: [{ name: "file_claim", arguments: { incident_date: "2024-02-29" } }],
+  };
+  const verdictOf = (o: unknown) => {
+    const d = loadDataset(JSON.stringify(o), "data.jsonl", [spec]);
+    expect(d.diagnostics).toEqual([]);
+    return verifyAll([spec], [d])[0]!.verdicts[0]!;
+  };
+
+  it("with a bad date in its initial state is not kept, the problem named by its path (ENV5007)", () => {
+    expect(verdictOf(good).kept).toBe(true);
+    const v = verdictOf({ ...good, initial: { ...EMPTY, today: "2024-02-30" } });
+    expect(v.kept).toBe(false);
+    expect(v.diagnostics.map((d) => d.code)).toEqual(["ENV5007"]);
+    expect(v.diagnostics[0]!.message).toContain('$.today: "2024-02-30" is not a calendar date');
+  });
+
+  it("with a bad date in a solution argument fails that step as invalid arguments (ENV5009), not a fault", () => {
+    const v = verdictOf({ ...good, solution: [{ name: "file_claim", arguments: { incident_date: "2023-02-29" } }] });
+    expect(v.diagnostics.map((d) => d.code)).toEqual(["ENV5009"]);
+    expect(v.diagnostics[0]!.message).toContain('incident_date: "2023-02-29" is not a calendar date');
   });
 });
