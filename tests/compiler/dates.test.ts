@@ -13,6 +13,7 @@ import { loadDataset } from "../../compiler/dataset.js";
 import { verifyAll } from "../../compiler/verify.js";
 import { typeProblem } from "../../compiler/fuzz/types.js";
 import { Environment, StateError, EDGE_DATES, EDGE_DATETIMES, isDate, isDatetime } from "../../runtime/index.js";
+import { fastArgsFor } from "../../runtime/fast-args.js";
 import { mustCheck, runEnvc } from "../helpers.js";
 
 const CLAIMS = `env Claims "Insurance claims"
@@ -58,6 +59,8 @@ function errorsOf(source: string): { code: string; message: string; line: number
 describe("a calendar-invalid date argument", () => {
   it("is invalid_args naming the parameter and the value, never an env_fault", () => {
     const env = claimsEnv();
+    // valid calls take the fast argument path; the rest go to zod, which words the reason
+    for (const t of env.def.tools) expect(fastArgsFor(t.args), t.name).not.toBeNull();
     const before = JSON.stringify(env.toJSON());
     for (const [day, why] of [
       ["2024-02-30", '"2024-02-30" is not a calendar date (2024-02 has 29 days)'],
