@@ -3,6 +3,7 @@
 // Assumes a parsed AST (possibly partial after syntax errors); never throws on any input.
 import type * as A from "../grammar/ast.js";
 import { makeDiagnostic, closest, type Diagnostic, type Related } from "./diagnostics.js";
+import { dateValueProblem, isDate, isDatetime } from "../runtime/dates.js";
 import {
   T, optional, stripOptional, isOptional, typeToString, preconditionsIn,
   type Type, type FieldType, type IExpr, type IStmt, type IEnv, type ITool, type IParam, type IEntity,
@@ -332,8 +333,10 @@ export class Checker {
         if (!e.parts.every((p) => typeof p === "string")) return bad("Defaults are constants: no `${...}` interpolation");
         const s = e.parts.join("");
         if (base.k === "enum" && !base.values.includes(s)) return bad(`"${s}" is not a value of ${typeToString(base)}`);
-        if (base.k === "date" && !/^\d{4}-\d{2}-\d{2}$/.test(s)) return bad(`"${s}" is not a date (YYYY-MM-DD)`);
-        if (base.k === "datetime" && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(s)) return bad(`"${s}" is not a datetime (YYYY-MM-DDTHH:MM:SS)`);
+        if (base.k === "date" || base.k === "datetime") {
+          const why = dateValueProblem(base.k, s);
+          if (why) return bad(why);
+        }
         if (!isStringLike(base)) return bad(`Default "${s}" does not fit ${typeToString(type)}`);
         return { ok: true, value: s };
       }
@@ -1019,7 +1022,14 @@ export class Checker {
             }
             return { e: "lit", value: s, t: exp, span };
           }
-          if (exp?.k === "date" || exp?.k === "datetime" || exp?.k === "ref") return { e: "lit", value: s, t: exp, span };
+          if (exp?.k === "date" || exp?.k === "datetime") {
+            // a literal where a date is expected is one: the calendar decides (runtime/dates.ts)
+            const why = dateValueProblem(exp.k, s);
+            if (!why) return { e: "lit", value: s, t: exp, span };
+            this.report("ENV3001", span, why, { fix: exp.k === "date" ? "write a real date, like \"2024-05-01\"" : "write a real datetime, like \"2024-05-01T09:30:00\"" });
+            return { e: "lit", value: s, t: T.error, span };
+          }
+          if (exp?.k === "ref") return { e: "lit", value: s, t: exp, span };
           return { e: "lit", value: s, t: T.string, span };
         }
         const parts = e.parts.map((p) => (typeof p === "string" ? p : this.expr(p)));
@@ -1363,6 +1373,9 @@ export class Checker {
       const pt = g.params[Math.min(i, g.params.length - 1)]!;
       const x = this.expr(a.value, pt.k === "json" ? undefined : pt);
       if (pt.k !== "json") this.expectAssignable(x.t, pt, a.value.span);
+      // days_between and date_of take strings: a literal one must still be a date or datetime
+      if ((name === "days_between" || name === "date_of") && x.e === "lit" && typeof x.value === "string" && !isDate(x.value) && !isDatetime(x.value))
+        this.report("ENV3001", a.value.span, `${JSON.stringify(x.value)} is not a date or datetime (like 2024-05-01 or 2024-05-01T09:30:00)`);
       return x;
     });
     if (name === "new_id" && this.context !== "action" && this.context !== "fn") this.mutation(span, "new_id draws from the id counter");

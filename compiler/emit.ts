@@ -64,18 +64,16 @@ function wrapUnion(s: string): string {
 
 // ---------- zod ----------
 
-const DATE_RE = String.raw`/^\d{4}-\d{2}-\d{2}$/`;
-const DATETIME_RE = String.raw`/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/`;
-
+// dates and datetimes: the runtime's schemas (runtime/dates.ts), which check the calendar
 function zodType(t: Type): string {
   switch (t.k) {
     case "string":
     case "ref":
       return "z.string()";
     case "date":
-      return `z.string().regex(${DATE_RE}, "expected a date like 2024-05-01")`;
+      return "rt.DateSchema";
     case "datetime":
-      return `z.string().regex(${DATETIME_RE}, "expected a datetime like 2024-05-01T09:30:00")`;
+      return "rt.DatetimeSchema";
     case "int":
       return "z.number().int()";
     case "number":
@@ -94,8 +92,11 @@ function zodType(t: Type): string {
       return t.name ? `${t.name}Schema` : `z.enum(${JSON.stringify(t.values)})`;
     case "list":
       return `z.array(${zodType(t.elem)})`;
-    case "map":
-      return `z.record(z.string(), ${zodType(t.value)})`;
+    case "map": {
+      // date and datetime keys are checked like values; other keys are any string
+      const key = stripOptional(t.key);
+      return `z.record(${key.k === "date" || key.k === "datetime" ? zodType(key) : "z.string()"}, ${zodType(t.value)})`;
+    }
     case "record":
       return t.name ? `z.lazy(() => ${t.name}Schema)` : zodObject(t.fields);
     case "optional":

@@ -134,23 +134,30 @@ function jsonPath(parts: (string | number)[]): string {
   return out;
 }
 
-function zodProblems(error: { issues: { path: PropertyKey[]; message: string }[] }, base: (string | number)[]): StateProblem[] {
+type ZodIssueLike = { path: PropertyKey[]; message: string; code?: string; issues?: { message: string }[] };
+
+/** zod's message, or for a bad map key (a date key that is not a date) what is wrong with the key. */
+function issueMessage(i: ZodIssueLike): string {
+  return i.code === "invalid_key" && i.issues?.[0] ? `key ${i.issues[0].message}` : i.message;
+}
+
+function zodProblems(error: { issues: ZodIssueLike[] }, base: (string | number)[]): StateProblem[] {
   return error.issues.map((i) => ({
     path: jsonPath([...base, ...(i.path as (string | number)[])]),
-    message: i.message,
+    message: issueMessage(i),
   }));
 }
 
 export function formatArgsError(
   tool: string,
-  error: { issues: { path: PropertyKey[]; message: string; code?: string; keys?: string[]; expected?: string; input?: unknown }[] },
+  error: { issues: (ZodIssueLike & { keys?: string[]; expected?: string; input?: unknown })[] },
 ): string {
   const parts = error.issues.map((i) => {
     const where = i.path.length ? i.path.map(String).join(".") : "arguments";
     if (i.code === "unrecognized_keys" && i.keys) return `unknown argument${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `'${k}'`).join(", ")}`;
     if (i.code === "invalid_type" && /received undefined/.test(i.message) && i.path.length) return `${where}: missing (required ${i.expected ?? "value"})`;
     if (i.code === "invalid_type" && !i.path.length) return "arguments must be a JSON object";
-    return `${where}: ${i.message}`;
+    return `${where}: ${issueMessage(i)}`;
   });
   return `Invalid arguments for ${tool}: ${parts.join("; ")}`;
 }

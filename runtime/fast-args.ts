@@ -1,17 +1,19 @@
 // A fast path for validating tool arguments: for argument schemas made of the field types the
-// emitter writes for parameters (strings, date and datetime patterns, booleans, numbers,
+// emitter writes for parameters (strings, dates and datetimes, booleans, numbers,
 // integers, enums, lists of those, optional and defaulted ones), a generated function that
 // accepts exactly what zod accepts without an issue and returns what zod returns; anything
 // else (including every invalid input) is left to zod, so that results and error messages
 // stay zod's. Relies on zod 4's schema internals (`_zod.def`); on any surprise it builds nothing.
 import type { ZodType } from "zod";
+import { isDate, isDatetime } from "./dates.js";
 
 /** Validates arguments like the tool's zod schema would, or gives up (undefined) to let zod decide. */
 export type FastArgs = (args: unknown) => Record<string, unknown> | undefined;
 const fastArgsCache = new WeakMap<object, FastArgs | null>();
 
 /**
- * For a zod strictObject whose fields are plain strings (optionally with one regex), booleans,
+ * For a zod strictObject whose fields are plain strings (optionally with one regex, or the one
+ * calendar check of dates.ts's DateSchema or DatetimeSchema), booleans,
  * numbers, (safe) integers, string enums or arrays of those, each possibly nullable, optional
  * or with a default: a function that accepts exactly the inputs zod accepts with no issue (a
  * plain object with known keys, of those types) and returns what zod would (a new object,
@@ -37,9 +39,10 @@ const zdef = (s: unknown): ZodDef | undefined => (s as { _zod?: { def?: ZodDef }
 /** the def holds these keys and no others (a refine, a coercion or a format would add some) */
 const only = (def: ZodDef, ...keys: string[]) => Object.keys(def).every((k) => keys.includes(k));
 
-/** What the generated code needs besides its text: patterns, enum sets, defaults' defs. */
+/** What the generated code needs besides its text: patterns, date tests, enum sets, defaults' defs. */
 interface Parts {
   patterns: RegExp[];
+  tests: ((s: string) => boolean)[];
   enums: Set<unknown>[];
   defaults: ZodDef[];
 }
@@ -56,6 +59,11 @@ function rejects(def: ZodDef | undefined, v: string, parts: Parts): string | nul
       if (!only(def, "type", "checks", "error")) return null;
       if (checks.length === 0) return `typeof ${v} !== "string"`;
       const c = zdef(checks[0]);
+      // dates.ts's refine: its function is the whole test (its error only words zod's message)
+      if (checks.length === 1 && c && c.check === "custom" && (c.fn === isDate || c.fn === isDatetime) && only(c, "type", "check", "fn", "error")) {
+        parts.tests.push(c.fn as (s: string) => boolean);
+        return `typeof ${v} !== "string" || !T[${parts.tests.length - 1}](${v})`;
+      }
       if (checks.length !== 1 || !c || !only(c, "check", "format", "error", "pattern")) return null;
       if (c.check !== "string_format" || c.format !== "regex" || !(c.pattern instanceof RegExp)) return null;
       // a global or sticky pattern carries state between tests (zod resets lastIndex; not worth it)
@@ -93,7 +101,7 @@ function buildFastArgs(schema: ZodType): FastArgs | null {
   if (!shape || Object.getPrototypeOf(shape) !== Object.prototype || Object.getOwnPropertySymbols(shape).length) return null;
   const keys = Object.keys(shape);
   if (keys.length > 16) return null;
-  const parts: Parts = { patterns: [], enums: [], defaults: [] };
+  const parts: Parts = { patterns: [], tests: [], enums: [], defaults: [] };
   const helpers: string[] = [];
   const checks: string[] = [];
   const out: string[] = [];
@@ -168,5 +176,5 @@ function buildFastArgs(schema: ZodType): FastArgs | null {
     ${out.join("\n    ")}
     return o;
   };`;
-  return new Function("P", "E", "D", body)(parts.patterns, parts.enums, parts.defaults) as FastArgs;
+  return new Function("P", "T", "E", "D", body)(parts.patterns, parts.tests, parts.enums, parts.defaults) as FastArgs;
 }

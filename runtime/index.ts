@@ -6,8 +6,12 @@ export * from "./render.js";
 export * from "./scenario.js";
 export * from "./replay.js";
 export { arith } from "./arith.js";
+export {
+  DATE_PATTERN, DATETIME_PATTERN, isDate, isDatetime, dateProblem, datetimeProblem, dateValueProblem, daysInMonth, DateSchema, DatetimeSchema,
+  dayNumber, dateOfDay, minuteNumber, datetimeOfMinute, shiftDay, dateAdd, datetimeAdd, daysBetween, dateOf, EDGE_DATES, EDGE_DATETIMES,
+} from "./dates.js";
 export { Store, Table } from "./store.js";
 export {
   pyRound, pyFloatStr, pyMod, deepEqual, cloneJson, deepFreeze, parseJsonOrdered, stringifyOrdered, orderedKeys,
-  KEY_ORDER, dateAdd, datetimeAdd, daysBetween, dateOf, isDate, isDatetime, toText, JsonSyntaxError, JsonLinesError, parseJsonLines,
+  KEY_ORDER, toText, JsonSyntaxError, JsonLinesError, parseJsonLines,
 } from "./values.js";

@@ -1,13 +1,10 @@
 // Does a JSON value (a tool's result) fit a declared IR type? Used by the fuzzer to catch tools
 // that return something other than what their signature promises. The checks follow what the
-// runtime's zod schemas accept for states (the same date and datetime patterns, defaults and
-// optional fields that may be absent), plus what zod cannot see: ints that are safe integers,
-// finite numbers, enum keys of maps. Never throws.
+// runtime's zod schemas accept for states (calendar dates and datetimes as runtime/dates.ts
+// defines them, defaults and optional fields that may be absent), plus what zod cannot see:
+// ints that are safe integers, finite numbers, enum keys of maps. Never throws.
 import { typeToString, type FieldType, type IEnv, type Type } from "../ir.js";
-
-// the patterns of the runtime's schemas (compiler/emit.ts)
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/;
+import { DATE_PATTERN, DATETIME_PATTERN, isDate, isDatetime, dateProblem, datetimeProblem } from "../../runtime/dates.js";
 
 /**
  * The first place where `value` does not match `type`, as `path: expected X, got Y` (the path
@@ -55,9 +52,9 @@ function fitsShape(type: Type, value: unknown, depth: number): boolean {
     case "ref":
       return typeof value === "string";
     case "date":
-      return typeof value === "string" && DATE_RE.test(value);
+      return isDate(value);
     case "datetime":
-      return typeof value === "string" && DATETIME_RE.test(value);
+      return isDatetime(value);
     case "int":
       return Number.isSafeInteger(value);
     case "number":
@@ -116,10 +113,12 @@ function check(type: Type, value: unknown, env: IEnv, path: string, depth: numbe
       return typeof value === "string" ? undefined : expected(path, type.k === "ref" ? `${typeToString(type)} (a key string)` : "string", value);
     case "date":
       if (typeof value !== "string") return expected(path, "date", value);
-      return DATE_RE.test(value) ? undefined : expected(path, "date (YYYY-MM-DD)", value);
+      if (!DATE_PATTERN.test(value)) return expected(path, "date (YYYY-MM-DD)", value);
+      return isDate(value) ? undefined : `${path}: ${dateProblem(value)}`;
     case "datetime":
       if (typeof value !== "string") return expected(path, "datetime", value);
-      return DATETIME_RE.test(value) ? undefined : expected(path, "datetime (YYYY-MM-DDTHH:MM:SS)", value);
+      if (!DATETIME_PATTERN.test(value)) return expected(path, "datetime (YYYY-MM-DDTHH:MM:SS)", value);
+      return isDatetime(value) ? undefined : `${path}: ${datetimeProblem(value)}`;
     case "int":
       return Number.isSafeInteger(value) ? undefined : expected(path, "int", value);
     case "number":
@@ -155,7 +154,8 @@ function check(type: Type, value: unknown, env: IEnv, path: string, depth: numbe
       for (const k of Object.keys(value)) {
         const kp = member(path, k);
         if (keyType.k === "enum" && !keyType.values.includes(k)) return `${kp}: unexpected key (expected a key of ${enumText(keyType)})`;
-        if (keyType.k === "date" && !DATE_RE.test(k)) return `${kp}: unexpected key (expected a date key like 2024-05-01)`;
+        if (keyType.k === "date" && !isDate(k)) return `${kp}: unexpected key (${dateProblem(k)})`;
+        if (keyType.k === "datetime" && !isDatetime(k)) return `${kp}: unexpected key (${datetimeProblem(k)})`;
         const p = check(type.value, value[k], env, kp, depth + 1);
         if (p) return p;
       }

@@ -96,7 +96,7 @@ export const CustomerSchema: z.ZodType = z.strictObject({
   email: z.string(),
   phone: z.string().nullable().optional(),
   kyc_verified: z.boolean().default(false),
-  joined_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  joined_on: rt.DateSchema,
 });
 export const AccountSchema: z.ZodType = z.strictObject({
   account_id: z.string(),
@@ -106,7 +106,7 @@ export const AccountSchema: z.ZodType = z.strictObject({
   balance: z.number(),
   overdraft_limit: z.number().default(0),
   status: AccountStatusSchema.default("open"),
-  opened_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  opened_on: rt.DateSchema,
 });
 export const TransactionSchema: z.ZodType = z.strictObject({
   txn_id: z.string(),
@@ -114,7 +114,7 @@ export const TransactionSchema: z.ZodType = z.strictObject({
   kind: TxnKindSchema,
   amount: z.number(),
   balance_after: z.number(),
-  posted_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  posted_on: rt.DateSchema,
   description: z.string(),
   transfer_id: z.string().nullable().optional(),
   card_id: z.string().nullable().optional(),
@@ -126,8 +126,8 @@ export const TransferSchema: z.ZodType = z.strictObject({
   amount: z.number(),
   memo: z.string().default(""),
   status: TransferStatusSchema.default("scheduled"),
-  created_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-  execute_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  created_on: rt.DateSchema,
+  execute_on: rt.DateSchema,
   failure_reason: z.string().nullable().optional(),
 });
 export const CardSchema: z.ZodType = z.strictObject({
@@ -136,7 +136,7 @@ export const CardSchema: z.ZodType = z.strictObject({
   last4: z.string(),
   status: CardStatusSchema.default("active"),
   daily_limit: z.number().default(500),
-  expires_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  expires_on: rt.DateSchema,
 });
 
 export interface State {
@@ -159,10 +159,7 @@ export const StateSchema = z.strictObject({
   transactions: z.record(z.string(), TransactionSchema).default({}),
   transfers: z.record(z.string(), TransferSchema).default({}),
   cards: z.record(z.string(), CardSchema).default({}),
-  today: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-    .default("2024-05-01"),
+  today: rt.DateSchema.default("2024-05-01"),
   overdraft_fee: z.number().default(35),
   savings_withdrawals_per_month: z.number().int().default(6),
   daily_cash_limit: z.number().default(1000),
@@ -321,11 +318,7 @@ export const ArgSchemas = {
   customer_overview: z.strictObject({ customer_id: z.string() }),
   account_history: z.strictObject({
     account_id: z.string(),
-    since: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-      .nullable()
-      .optional(),
+    since: rt.DateSchema.nullable().optional(),
     kind: TxnKindSchema.nullable().optional(),
     limit: z.number().int().default(20),
   }),
@@ -343,11 +336,7 @@ export const ArgSchemas = {
     to_account: z.string(),
     amount: z.number(),
     memo: z.string().default(""),
-    execute_on: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-      .nullable()
-      .optional(),
+    execute_on: rt.DateSchema.nullable().optional(),
   }),
   cancel_transfer: z.strictObject({ transfer_id: z.string() }),
   advance_day: z.strictObject({ days: z.number().int().default(1) }),
@@ -1185,12 +1174,7 @@ export const definition: rt.EnvDefinition = {
     },
   ],
   globals: [
-    {
-      name: "today",
-      schema: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-      hasDefault: true,
-      default: "2024-05-01",
-    },
+    { name: "today", schema: rt.DateSchema, hasDefault: true, default: "2024-05-01" },
     { name: "overdraft_fee", schema: z.number(), hasDefault: true, default: 35 },
     { name: "savings_withdrawals_per_month", schema: z.number().int(), hasDefault: true, default: 6 },
     { name: "daily_cash_limit", schema: z.number(), hasDefault: true, default: 1000 },

@@ -90,21 +90,11 @@ export const EventSchema: z.ZodType = z.strictObject({
   title: z.string(),
   organizer_id: z.string(),
   room_id: z.string().nullable().optional(),
-  start: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  start: rt.DatetimeSchema,
   duration_minutes: z.number().int(),
   status: EventStatusSchema.default("confirmed"),
   description: z.string().nullable().optional(),
-  created: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  created: rt.DatetimeSchema,
 });
 export const InvitationSchema: z.ZodType = z.strictObject({
   invitation_id: z.string(),
@@ -112,20 +102,13 @@ export const InvitationSchema: z.ZodType = z.strictObject({
   person_id: z.string(),
   attendance: z.enum(["required", "optional"]).default("required"),
   response: ResponseSchema.default("pending"),
-  responded_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .nullable()
-    .optional(),
+  responded_at: rt.DatetimeSchema.nullable().optional(),
 });
 export const TimeOffSchema: z.ZodType = z.strictObject({
   time_off_id: z.string(),
   person_id: z.string(),
-  start_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-  end_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  start_date: rt.DateSchema,
+  end_date: rt.DateSchema,
   reason: z.string().default("Vacation"),
 });
 
@@ -147,13 +130,7 @@ export const StateSchema = z.strictObject({
   events: z.record(z.string(), EventSchema).default({}),
   invitations: z.record(z.string(), InvitationSchema).default({}),
   time_off: z.record(z.string(), TimeOffSchema).default({}),
-  now: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .default("2024-05-06T08:30:00"),
+  now: rt.DatetimeSchema.default("2024-05-06T08:30:00"),
   max_event_minutes: z.number().int().default(480),
 });
 
@@ -342,51 +319,31 @@ export const ArgSchemas = {
   find_people: z.strictObject({ name: z.string() }),
   get_schedule: z.strictObject({
     person_id: z.string(),
-    day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+    day: rt.DateSchema,
     include_declined: z.boolean().default(false),
   }),
   get_event: z.strictObject({ event_id: z.string() }),
   check_availability: z.strictObject({
     person_ids: z.array(z.string()),
-    start: z
-      .string()
-      .regex(
-        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-        "expected a datetime like 2024-05-01T09:30:00",
-      ),
+    start: rt.DatetimeSchema,
     duration_minutes: z.number().int().default(30),
   }),
   find_free_rooms: z.strictObject({
-    start: z
-      .string()
-      .regex(
-        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-        "expected a datetime like 2024-05-01T09:30:00",
-      ),
+    start: rt.DatetimeSchema,
     duration_minutes: z.number().int().default(30),
     min_capacity: z.number().int().default(1),
     feature: z.string().nullable().optional(),
   }),
   suggest_slots: z.strictObject({
     person_ids: z.array(z.string()),
-    earliest: z
-      .string()
-      .regex(
-        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-        "expected a datetime like 2024-05-01T09:30:00",
-      ),
+    earliest: rt.DatetimeSchema,
     duration_minutes: z.number().int().default(30),
     max_results: z.number().int().default(3),
   }),
   create_event: z.strictObject({
     organizer_id: z.string(),
     title: z.string(),
-    start: z
-      .string()
-      .regex(
-        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-        "expected a datetime like 2024-05-01T09:30:00",
-      ),
+    start: rt.DatetimeSchema,
     duration_minutes: z.number().int().default(30),
     attendee_ids: z.array(z.string()).default([]),
     room_id: z.string().nullable().optional(),
@@ -404,12 +361,7 @@ export const ArgSchemas = {
   reschedule_event: z.strictObject({
     actor_id: z.string(),
     event_id: z.string(),
-    new_start: z
-      .string()
-      .regex(
-        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-        "expected a datetime like 2024-05-01T09:30:00",
-      ),
+    new_start: rt.DatetimeSchema,
     duration_minutes: z.number().int().nullable().optional(),
     ignore_conflicts: z.boolean().default(false),
   }),
@@ -422,8 +374,8 @@ export const ArgSchemas = {
   remove_attendee: z.strictObject({ actor_id: z.string(), event_id: z.string(), person_id: z.string() }),
   add_time_off: z.strictObject({
     person_id: z.string(),
-    start_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-    end_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+    start_date: rt.DateSchema,
+    end_date: rt.DateSchema,
     reason: z.string().default("Vacation"),
   }),
 };
@@ -1305,17 +1257,7 @@ export const definition: rt.EnvDefinition = {
     },
   ],
   globals: [
-    {
-      name: "now",
-      schema: z
-        .string()
-        .regex(
-          /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-          "expected a datetime like 2024-05-01T09:30:00",
-        ),
-      hasDefault: true,
-      default: "2024-05-06T08:30:00",
-    },
+    { name: "now", schema: rt.DatetimeSchema, hasDefault: true, default: "2024-05-06T08:30:00" },
     { name: "max_event_minutes", schema: z.number().int(), hasDefault: true, default: 480 },
   ],
   tools: [

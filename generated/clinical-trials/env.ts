@@ -143,23 +143,19 @@ export const TrialSchema: z.ZodType = z.strictObject({
 export const ParticipantSchema: z.ZodType = z.strictObject({
   participant_id: z.string(),
   name: z.string(),
-  birth_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  birth_date: rt.DateSchema,
   sex: z.enum(["female", "male", "intersex"]),
   phone: z.string().nullable().optional(),
   email: z.string().nullable().optional(),
-  registered_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  registered_on: rt.DateSchema,
 });
 export const ConsentSchema: z.ZodType = z.strictObject({
   consent_id: z.string(),
   participant_id: z.string(),
   trial_id: z.string(),
   version: z.number().int(),
-  signed_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-  withdrawn_on: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-    .nullable()
-    .optional(),
+  signed_on: rt.DateSchema,
+  withdrawn_on: rt.DateSchema.nullable().optional(),
 });
 export const EnrollmentSchema: z.ZodType = z.strictObject({
   enrollment_id: z.string(),
@@ -168,20 +164,16 @@ export const EnrollmentSchema: z.ZodType = z.strictObject({
   site_id: z.string(),
   arm: z.string(),
   status: EnrollmentStatusSchema.default("enrolled"),
-  enrolled_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-  ended_on: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-    .nullable()
-    .optional(),
+  enrolled_on: rt.DateSchema,
+  ended_on: rt.DateSchema.nullable().optional(),
   withdrawal_reason: z.string().nullable().optional(),
 });
 export const VisitSchema: z.ZodType = z.strictObject({
   visit_id: z.string(),
   enrollment_id: z.string(),
   number: z.number().int(),
-  due_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-  scheduled_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  due_on: rt.DateSchema,
+  scheduled_on: rt.DateSchema,
   status: VisitStatusSchema.default("scheduled"),
   notes: z.string().nullable().optional(),
 });
@@ -192,13 +184,9 @@ export const AdverseEventSchema: z.ZodType = z.strictObject({
   severity: SeveritySchema,
   serious: z.boolean().default(false),
   relatedness: z.enum(["unrelated", "possible", "probable", "definite"]).default("possible"),
-  onset_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-  reported_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-  resolved_on: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-    .nullable()
-    .optional(),
+  onset_on: rt.DateSchema,
+  reported_on: rt.DateSchema,
+  resolved_on: rt.DateSchema.nullable().optional(),
 });
 
 export interface State {
@@ -224,10 +212,7 @@ export const StateSchema = z.strictObject({
   enrollments: z.record(z.string(), EnrollmentSchema).default({}),
   visits: z.record(z.string(), VisitSchema).default({}),
   adverse_events: z.record(z.string(), AdverseEventSchema).default({}),
-  today: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-    .default("2024-05-01"),
+  today: rt.DateSchema.default("2024-05-01"),
   visit_window_days: z.number().int().default(7),
   sae_review_threshold: z.number().int().default(3),
 });
@@ -367,14 +352,7 @@ export interface RemoveParticipantArgs {
 }
 
 export const ArgSchemas = {
-  find_participants: z.strictObject({
-    name: z.string(),
-    birth_date: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-      .nullable()
-      .optional(),
-  }),
+  find_participants: z.strictObject({ name: z.string(), birth_date: rt.DateSchema.nullable().optional() }),
   get_participant: z.strictObject({ participant_id: z.string() }),
   list_trials: z.strictObject({
     status: TrialStatusSchema.nullable().optional(),
@@ -388,7 +366,7 @@ export const ArgSchemas = {
   safety_report: z.strictObject({ trial_id: z.string() }),
   register_participant: z.strictObject({
     name: z.string(),
-    birth_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+    birth_date: rt.DateSchema,
     sex: z.enum(["female", "male", "intersex"]),
     phone: z.string().nullable().optional(),
     email: z.string().nullable().optional(),
@@ -404,25 +382,18 @@ export const ArgSchemas = {
     attended: z.boolean().default(true),
     notes: z.string().nullable().optional(),
   }),
-  reschedule_visit: z.strictObject({
-    visit_id: z.string(),
-    new_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-  }),
+  reschedule_visit: z.strictObject({ visit_id: z.string(), new_date: rt.DateSchema }),
   report_adverse_event: z.strictObject({
     enrollment_id: z.string(),
     description: z.string(),
     severity: SeveritySchema,
-    onset_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+    onset_on: rt.DateSchema,
     serious: z.boolean().default(false),
     relatedness: z.enum(["unrelated", "possible", "probable", "definite"]).default("possible"),
   }),
   resolve_adverse_event: z.strictObject({
     ae_id: z.string(),
-    resolved_on: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-      .nullable()
-      .optional(),
+    resolved_on: rt.DateSchema.nullable().optional(),
   }),
   withdraw_participant: z.strictObject({
     enrollment_id: z.string(),
@@ -1366,12 +1337,7 @@ export const definition: rt.EnvDefinition = {
     },
   ],
   globals: [
-    {
-      name: "today",
-      schema: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-      hasDefault: true,
-      default: "2024-05-01",
-    },
+    { name: "today", schema: rt.DateSchema, hasDefault: true, default: "2024-05-01" },
     { name: "visit_window_days", schema: z.number().int(), hasDefault: true, default: 7 },
     { name: "sae_review_threshold", schema: z.number().int(), hasDefault: true, default: 3 },
   ],

@@ -177,7 +177,7 @@ export const CouponSchema: z.ZodType = z.strictObject({
   code: z.string(),
   percent_off: z.number().int(),
   min_subtotal: z.number().default(0),
-  expires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  expires: rt.DateSchema,
   max_uses: z.number().int().nullable().optional(),
   uses: z.number().int().default(0),
 });
@@ -193,24 +193,14 @@ export const OrderSchema: z.ZodType = z.strictObject({
   coupon_code: z.string().nullable().optional(),
   status: OrderStatusSchema.default("pending_payment"),
   shipping_address: z.lazy(() => AddressSchema),
-  placed_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  placed_at: rt.DatetimeSchema,
 });
 export const PaymentSchema: z.ZodType = z.strictObject({
   payment_id: z.string(),
   order_id: z.string(),
   amount: z.number(),
   method: PaymentMethodSchema,
-  created: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  created: rt.DatetimeSchema,
 });
 export const RefundSchema: z.ZodType = z.strictObject({
   refund_id: z.string(),
@@ -218,12 +208,7 @@ export const RefundSchema: z.ZodType = z.strictObject({
   amount: z.number(),
   reason: z.string(),
   destination: z.enum(["original_method", "store_credit"]).default("original_method"),
-  created: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  created: rt.DatetimeSchema,
 });
 export const ShipmentSchema: z.ZodType = z.strictObject({
   shipment_id: z.string(),
@@ -231,21 +216,9 @@ export const ShipmentSchema: z.ZodType = z.strictObject({
   carrier: CarrierSchema,
   tracking_number: z.string(),
   status: z.enum(["in_transit", "delivered"]).default("in_transit"),
-  shipped_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
-  eta: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-  delivered_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .nullable()
-    .optional(),
+  shipped_at: rt.DatetimeSchema,
+  eta: rt.DateSchema,
+  delivered_at: rt.DatetimeSchema.nullable().optional(),
 });
 
 export interface State {
@@ -274,13 +247,7 @@ export const StateSchema = z.strictObject({
   payments: z.record(z.string(), PaymentSchema).default({}),
   refunds: z.record(z.string(), RefundSchema).default({}),
   shipments: z.record(z.string(), ShipmentSchema).default({}),
-  now: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .default("2024-06-03T10:00:00"),
+  now: rt.DatetimeSchema.default("2024-06-03T10:00:00"),
   tax_rate: z.number().default(0.0825),
   flat_shipping: z.number().default(5.99),
   free_shipping_over: z.number().default(50),
@@ -1164,17 +1131,7 @@ export const definition: rt.EnvDefinition = {
     },
   ],
   globals: [
-    {
-      name: "now",
-      schema: z
-        .string()
-        .regex(
-          /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-          "expected a datetime like 2024-05-01T09:30:00",
-        ),
-      hasDefault: true,
-      default: "2024-06-03T10:00:00",
-    },
+    { name: "now", schema: rt.DatetimeSchema, hasDefault: true, default: "2024-06-03T10:00:00" },
     { name: "tax_rate", schema: z.number(), hasDefault: true, default: 0.0825 },
     { name: "flat_shipping", schema: z.number(), hasDefault: true, default: 5.99 },
     { name: "free_shipping_over", schema: z.number(), hasDefault: true, default: 50 },

@@ -82,12 +82,7 @@ export const FolderSchema: z.ZodType = z.strictObject({
   parent_id: z.string().nullable().optional(),
   path: z.string(),
   owner_id: z.string(),
-  created: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  created: rt.DatetimeSchema,
 });
 export const FileSchema: z.ZodType = z.strictObject({
   file_id: z.string(),
@@ -98,20 +93,8 @@ export const FileSchema: z.ZodType = z.strictObject({
   mime: z.string().default("application/octet-stream"),
   version: z.number().int().default(1),
   tags: z.array(z.string()).default([]),
-  modified: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
-  trashed_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .nullable()
-    .optional(),
+  modified: rt.DatetimeSchema,
+  trashed_at: rt.DatetimeSchema.nullable().optional(),
 });
 export const ShareSchema: z.ZodType = z.strictObject({
   share_id: z.string(),
@@ -120,12 +103,7 @@ export const ShareSchema: z.ZodType = z.strictObject({
   folder_id: z.string().nullable().optional(),
   permission: PermissionSchema.default("viewer"),
   granted_by: z.string(),
-  created: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  created: rt.DatetimeSchema,
 });
 
 export interface State {
@@ -144,13 +122,7 @@ export const StateSchema = z.strictObject({
   folders: z.record(z.string(), FolderSchema).default({}),
   files: z.record(z.string(), FileSchema).default({}),
   shares: z.record(z.string(), ShareSchema).default({}),
-  now: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .default("2024-05-01T09:00:00"),
+  now: rt.DatetimeSchema.default("2024-05-01T09:00:00"),
   max_file_kb: z.number().int().default(2097152),
 });
 
@@ -1139,17 +1111,7 @@ export const definition: rt.EnvDefinition = {
     },
   ],
   globals: [
-    {
-      name: "now",
-      schema: z
-        .string()
-        .regex(
-          /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-          "expected a datetime like 2024-05-01T09:30:00",
-        ),
-      hasDefault: true,
-      default: "2024-05-01T09:00:00",
-    },
+    { name: "now", schema: rt.DatetimeSchema, hasDefault: true, default: "2024-05-01T09:00:00" },
     { name: "max_file_kb", schema: z.number().int(), hasDefault: true, default: 2097152 },
   ],
   tools: [

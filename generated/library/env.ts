@@ -129,19 +129,15 @@ export const MemberSchema: z.ZodType = z.strictObject({
   tier: MemberTierSchema.default("adult"),
   home_branch: z.string(),
   suspended: z.boolean().default(false),
-  joined_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  joined_on: rt.DateSchema,
 });
 export const LoanSchema: z.ZodType = z.strictObject({
   loan_id: z.string(),
   copy_id: z.string(),
   member_id: z.string(),
-  borrowed_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-  due_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-  returned_on: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-    .nullable()
-    .optional(),
+  borrowed_on: rt.DateSchema,
+  due_on: rt.DateSchema,
+  returned_on: rt.DateSchema.nullable().optional(),
   renewals: z.number().int().default(0),
   lost: z.boolean().default(false),
 });
@@ -150,14 +146,10 @@ export const HoldSchema: z.ZodType = z.strictObject({
   isbn: z.string(),
   member_id: z.string(),
   pickup_branch: z.string(),
-  placed_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  placed_on: rt.DateSchema,
   status: HoldStatusSchema.default("waiting"),
   copy_id: z.string().nullable().optional(),
-  pickup_by: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-    .nullable()
-    .optional(),
+  pickup_by: rt.DateSchema.nullable().optional(),
 });
 export const FineSchema: z.ZodType = z.strictObject({
   fine_id: z.string(),
@@ -166,7 +158,7 @@ export const FineSchema: z.ZodType = z.strictObject({
   kind: FineKindSchema,
   amount: z.number(),
   paid: z.number().default(0),
-  issued_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  issued_on: rt.DateSchema,
 });
 
 export interface State {
@@ -200,10 +192,7 @@ export const StateSchema = z.strictObject({
   loans: z.record(z.string(), LoanSchema).default({}),
   holds: z.record(z.string(), HoldSchema).default({}),
   fines: z.record(z.string(), FineSchema).default({}),
-  today: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-    .default("2024-05-01"),
+  today: rt.DateSchema.default("2024-05-01"),
   daily_fine: z.number().default(0.25),
   max_overdue_fine: z.number().default(10),
   damage_rate: z.number().default(0.5),
@@ -1293,12 +1282,7 @@ export const definition: rt.EnvDefinition = {
     },
   ],
   globals: [
-    {
-      name: "today",
-      schema: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-      hasDefault: true,
-      default: "2024-05-01",
-    },
+    { name: "today", schema: rt.DateSchema, hasDefault: true, default: "2024-05-01" },
     { name: "daily_fine", schema: z.number(), hasDefault: true, default: 0.25 },
     { name: "max_overdue_fine", schema: z.number(), hasDefault: true, default: 10 },
     { name: "damage_rate", schema: z.number(), hasDefault: true, default: 0.5 },

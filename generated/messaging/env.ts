@@ -86,12 +86,7 @@ export const UserSchema: z.ZodType = z.strictObject({
   display_name: z.string(),
   status: UserStatusSchema.default("active"),
   title: z.string().nullable().optional(),
-  joined_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  joined_at: rt.DatetimeSchema,
 });
 export const ConversationSchema: z.ZodType = z.strictObject({
   conversation_id: z.string(),
@@ -101,53 +96,24 @@ export const ConversationSchema: z.ZodType = z.strictObject({
   is_private: z.boolean().default(false),
   archived: z.boolean().default(false),
   created_by: z.string(),
-  created_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  created_at: rt.DatetimeSchema,
 });
 export const MembershipSchema: z.ZodType = z.strictObject({
   membership_id: z.string(),
   conversation_id: z.string(),
   user_id: z.string(),
   role: RoleSchema.default("member"),
-  joined_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
-  last_read_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .nullable()
-    .optional(),
+  joined_at: rt.DatetimeSchema,
+  last_read_at: rt.DatetimeSchema.nullable().optional(),
 });
 export const MessageSchema: z.ZodType = z.strictObject({
   message_id: z.string(),
   conversation_id: z.string(),
   sender_id: z.string(),
   body: z.string(),
-  sent_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  sent_at: rt.DatetimeSchema,
   reply_to: z.string().nullable().optional(),
-  edited_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .nullable()
-    .optional(),
+  edited_at: rt.DatetimeSchema.nullable().optional(),
   deleted: z.boolean().default(false),
   reactions: z.array(z.lazy(() => ReactionSchema)).default([]),
 });
@@ -155,12 +121,7 @@ export const BlockSchema: z.ZodType = z.strictObject({
   block_id: z.string(),
   blocker_id: z.string(),
   blocked_id: z.string(),
-  created_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  created_at: rt.DatetimeSchema,
 });
 
 export interface State {
@@ -181,13 +142,7 @@ export const StateSchema = z.strictObject({
   memberships: z.record(z.string(), MembershipSchema).default({}),
   messages: z.record(z.string(), MessageSchema).default({}),
   blocks: z.record(z.string(), BlockSchema).default({}),
-  now: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .default("2024-05-01T12:00:00"),
+  now: rt.DatetimeSchema.default("2024-05-01T12:00:00"),
   max_message_length: z.number().int().default(2000),
   edit_window_minutes: z.number().int().default(15),
 });
@@ -353,14 +308,7 @@ export const ArgSchemas = {
     user_id: z.string(),
     conversation_id: z.string(),
     limit: z.number().int().default(20),
-    before: z
-      .string()
-      .regex(
-        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-        "expected a datetime like 2024-05-01T09:30:00",
-      )
-      .nullable()
-      .optional(),
+    before: rt.DatetimeSchema.nullable().optional(),
   }),
   search_messages: z.strictObject({
     user_id: z.string(),
@@ -1337,17 +1285,7 @@ export const definition: rt.EnvDefinition = {
     },
   ],
   globals: [
-    {
-      name: "now",
-      schema: z
-        .string()
-        .regex(
-          /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-          "expected a datetime like 2024-05-01T09:30:00",
-        ),
-      hasDefault: true,
-      default: "2024-05-01T12:00:00",
-    },
+    { name: "now", schema: rt.DatetimeSchema, hasDefault: true, default: "2024-05-01T12:00:00" },
     { name: "max_message_length", schema: z.number().int(), hasDefault: true, default: 2000 },
     { name: "edit_window_minutes", schema: z.number().int(), hasDefault: true, default: 15 },
   ],

@@ -106,46 +106,12 @@ export const TicketSchema: z.ZodType = z.strictObject({
   tier: z.number().int().default(1),
   assignee_id: z.string().nullable().optional(),
   tags: z.array(z.string()).default([]),
-  created_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
-  updated_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
-  response_due_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
-  due_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
-  first_response_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .nullable()
-    .optional(),
-  resolved_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .nullable()
-    .optional(),
+  created_at: rt.DatetimeSchema,
+  updated_at: rt.DatetimeSchema,
+  response_due_at: rt.DatetimeSchema,
+  due_at: rt.DatetimeSchema,
+  first_response_at: rt.DatetimeSchema.nullable().optional(),
+  resolved_at: rt.DatetimeSchema.nullable().optional(),
   csat: z.number().int().nullable().optional(),
 });
 export const CommentSchema: z.ZodType = z.strictObject({
@@ -155,12 +121,7 @@ export const CommentSchema: z.ZodType = z.strictObject({
   author_id: z.string(),
   body: z.string(),
   internal: z.boolean().default(false),
-  created_at: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    ),
+  created_at: rt.DatetimeSchema,
 });
 
 export interface State {
@@ -182,13 +143,7 @@ export const StateSchema = z.strictObject({
   tags: z.record(z.string(), TagSchema).default({}),
   tickets: z.record(z.string(), TicketSchema).default({}),
   comments: z.record(z.string(), CommentSchema).default({}),
-  now: z
-    .string()
-    .regex(
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-      "expected a datetime like 2024-05-01T09:30:00",
-    )
-    .default("2024-03-12T14:00:00"),
+  now: rt.DatetimeSchema.default("2024-03-12T14:00:00"),
   response_minutes: z
     .record(z.string(), z.number().int())
     .default({ low: 1440, normal: 480, high: 120, urgent: 30 }),
@@ -1322,17 +1277,7 @@ export const definition: rt.EnvDefinition = {
     },
   ],
   globals: [
-    {
-      name: "now",
-      schema: z
-        .string()
-        .regex(
-          /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
-          "expected a datetime like 2024-05-01T09:30:00",
-        ),
-      hasDefault: true,
-      default: "2024-03-12T14:00:00",
-    },
+    { name: "now", schema: rt.DatetimeSchema, hasDefault: true, default: "2024-03-12T14:00:00" },
     {
       name: "response_minutes",
       schema: z.record(z.string(), z.number().int()),

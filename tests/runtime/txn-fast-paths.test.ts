@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { z } from "zod";
 import { Store, type Table } from "../../runtime/store.js";
 import { fastArgsFor } from "../../runtime/fast-args.js";
+import { DateSchema, DatetimeSchema, EDGE_DATETIMES, isDate } from "../../runtime/dates.js";
 import { cloneJson, deepEqual, deepFreeze, KEY_ORDER, orderedKeys, parseJsonOrdered, recordCloner } from "../../runtime/values.js";
 
 interface Rec {
@@ -160,11 +161,12 @@ describe("fastArgsFor", () => {
       notify: z.boolean().default(false),
       tags: z.array(z.string()).default([]),
       kind: z.enum(["x", "y"]),
-      day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+      day: DateSchema,
       ids: z.array(z.string()),
       limit: z.number().int().nullable().optional(),
       level: z.enum(["low", "high"]).default("low"),
       since: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable().optional(),
+      at: DatetimeSchema.nullable().optional(),
       scores: z.array(z.number()).nullable().optional(),
     }),
   };
@@ -190,11 +192,12 @@ describe("fastArgsFor", () => {
         notify: fc.oneof(fc.boolean(), value),
         tags: fc.oneof(fc.array(fc.string(), { maxLength: 3 }), fc.array(value, { maxLength: 2 }), value),
         kind: fc.oneof(fc.constantFrom("x", "y", "z", "X"), value),
-        day: fc.oneof(fc.constantFrom("2024-05-01", "2024-5-1", "2024-05-01T09:00:00", "0000-00-00"), value),
+        day: fc.oneof(fc.constantFrom("2024-05-01", "2024-5-1", "2024-05-01T09:00:00", "0000-00-00", "2024-02-29", "2024-02-30", "2023-02-29"), value),
         ids: fc.oneof(fc.array(fc.string(), { maxLength: 3 }), fc.constant([, "a"]), value),
         limit: fc.oneof(fc.integer(), fc.constant(null), value),
         level: fc.oneof(fc.constantFrom("low", "high", "mid"), value),
         since: fc.oneof(fc.constantFrom("2024-01-31", "31-01-2024"), fc.constant(null), value),
+        at: fc.oneof(fc.constantFrom(...EDGE_DATETIMES), fc.constant(null), value),
         scores: fc.oneof(fc.array(fc.double(), { maxLength: 3 }), fc.constant(null), value),
       },
       { requiredKeys: ["kind", "day", "ids"] },
@@ -274,6 +277,8 @@ describe("fastArgsFor", () => {
     for (const a of [
       { kind: "z", day: "2024-05-01", ids: [] },
       { kind: "x", day: "2024-5-1", ids: [] },
+      { kind: "x", day: "2024-02-30", ids: [] }, // zod words the calendar error
+      { kind: "x", day: "2024-05-01", ids: [], at: "2024-01-01T24:00" },
       { kind: "x", day: "2024-05-01", ids: ["a", 1] },
       { kind: "x", day: "2024-05-01", ids: [, "a"] },
       { kind: "x", day: "2024-05-01", ids: [], note: undefined }, // present as undefined: zod keeps the key
@@ -297,6 +302,9 @@ describe("fastArgsFor", () => {
       z.strictObject({ a: z.string().trim() }),
       z.strictObject({ a: z.string().regex(/^x/g) }),
       z.strictObject({ a: z.string().regex(/^x/).min(2) }),
+      z.strictObject({ a: z.string().refine((x) => isDate(x)) }), // a date test the fast path cannot see into
+      z.strictObject({ a: DateSchema.min(10) }),
+      z.strictObject({ a: z.string().refine(isDate, { when: () => true }) }),
       z.strictObject({ a: z.number().nonnegative() }),
       z.strictObject({ a: z.string().min(1).optional() }),
       z.strictObject({ a: z.string().default("x").optional() }),

@@ -1,6 +1,7 @@
 // Tests for runtime/values.ts: Python-compatible numbers (checked against tables produced by
 // python3 and, when python3 is installed, against one python3 run over ~2000 random inputs per
-// function), JSON equality/clone/freeze, the order-preserving JSON parser and printer, dates.
+// function), JSON equality/clone/freeze, the order-preserving JSON parser and printer. Dates are
+// in dates.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { execFileSync } from "node:child_process";
@@ -8,8 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  KEY_ORDER, JsonSyntaxError, cloneJson, dateAdd, dateOf, datetimeAdd, daysBetween, deepEqual, deepFreeze, isDate,
-  isDatetime, orderedKeys, parseJsonOrdered, pyFloatStr, pyMod, pyRound, stringifyOrdered, toText, parseJsonLines,
+  KEY_ORDER, JsonSyntaxError, cloneJson, deepEqual, deepFreeze, orderedKeys, parseJsonOrdered, pyFloatStr, pyMod, pyRound, stringifyOrdered, toText, parseJsonLines,
   JsonLinesError,
 } from "../../runtime/values.js";
 import { distinct } from "../../runtime/ops.js";
@@ -871,210 +871,6 @@ describe("toText", () => {
       [parseJsonOrdered('{"b": 1, "2": [1, {"9": 0, "x": "y"}]}'), false, '{"b":1,"2":[1,{"9":0,"x":"y"}]}'],
     ];
     for (const [v, isFloat, want] of cases) expect(toText(v, isFloat)).toBe(want);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Dates
-// ---------------------------------------------------------------------------------------------
-
-/** The independent oracle: JS Date in UTC (valid for years 1970-9999 here). */
-function viaDate(y: number, m: number, d: number, minutes = 0): Date {
-  const t = new Date(0);
-  t.setUTCFullYear(y, m - 1, d);
-  return new Date(t.getTime() + minutes * 60_000);
-}
-
-const dateArb = fc
-  .tuple(fc.integer({ min: 1, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }))
-  .filter(([y, m, d]) => viaDate(y, m, d).getUTCDate() === d)
-  .map(([y, m, d]) => `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`);
-
-describe("isDate / isDatetime", () => {
-  it("accepts real dates only", () => {
-    const yes = ["2024-02-29", "2000-02-29", "2023-12-31", "0001-01-01", "9999-12-31", "1970-01-01"];
-    const no = [
-      "2023-02-29", "1900-02-29", "2024-13-01", "2024-00-10", "2024-01-00", "2024-04-31", "2024-01-32", "0000-01-01",
-      " 2024-01-01", "2024-01-01\n", "2024-1-01", "24-01-01", "2024/01/01", "２０２４-01-01", "2024-01-01T00:00", "",
-    ];
-    for (const s of yes) expect(isDate(s), s).toBe(true);
-    for (const s of no) expect(isDate(s), JSON.stringify(s)).toBe(false);
-  });
-
-  it("accepts real datetimes only", () => {
-    const yes = [
-      "2024-01-01T00:00", "2024-01-01T23:59:59", "2024-01-01T23:59:59.999999Z", "2024-02-29T12:00-05:00",
-      "2024-01-01T12:00:00+23:59", "2024-01-01T12:00:00.1", "2024-01-01T12:00Z",
-    ];
-    const no = [
-      "2024-01-01", "2024-01-01T24:00", "2024-01-01T12:60", "2024-01-01T12:00:60", "2024-01-01T12:00+24:00",
-      "2024-01-01T12:00+05:60", "2024-01-01 12:00", "2024-01-01T12:00:00.", "2024-01-01T12", "2024-01-01t12:00",
-      "2023-02-29T12:00", "2024-01-01T12:00:00z", "2024-01-01T12:00:00+0500", "2024-01-01T1:00", "2024-01-01T12:00\n",
-    ];
-    for (const s of yes) expect(isDatetime(s), s).toBe(true);
-    for (const s of no) expect(isDatetime(s), JSON.stringify(s)).toBe(false);
-  });
-
-  it("agree with the calendar (property)", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), (y, m, d) => {
-        const s = `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
-        const real = m >= 1 && m <= 12 && d >= 1 && viaDate(y, m, d).getUTCDate() === d;
-        expect(isDate(s)).toBe(real);
-        expect(isDatetime(`${s}T10:20:30Z`)).toBe(real);
-      }),
-      { numRuns: 2000, seed: 23 },
-    );
-  });
-});
-
-describe("dateAdd / daysBetween / dateOf", () => {
-  // [date, days, Python's date + timedelta(days)], produced by python3
-  const adds: [string, number, string][] = [
-    ["2024-02-28", 2, "2024-03-01"],
-    ["2024-02-28", 1, "2024-02-29"],
-    ["2023-02-28", 1, "2023-03-01"],
-    ["1900-02-28", 1, "1900-03-01"],
-    ["2000-02-28", 1, "2000-02-29"],
-    ["2024-03-01", -1, "2024-02-29"],
-    ["2023-03-01", -1, "2023-02-28"],
-    ["2024-12-31", 1, "2025-01-01"],
-    ["2024-01-01", -1, "2023-12-31"],
-    ["2024-01-31", 30, "2024-03-01"],
-    ["1970-01-01", 0, "1970-01-01"],
-    ["1970-01-01", -1, "1969-12-31"],
-    ["0001-01-01", 0, "0001-01-01"],
-    ["0001-01-01", 365, "0002-01-01"],
-    ["9999-12-30", 1, "9999-12-31"],
-    ["2024-06-15", 36525, "2124-06-16"],
-    ["2024-06-15", -36525, "1924-06-15"],
-    ["2024-06-15", -738000, "0003-11-18"],
-    ["1600-02-28", 1, "1600-02-29"],
-    ["2100-02-28", 1, "2100-03-01"],
-  ];
-  // [a, b, Python's (b - a).days]
-  const betweens: [string, string, number][] = [
-    ["2024-01-01", "2024-12-31", 365],
-    ["2024-12-31", "2024-01-01", -365],
-    ["2023-01-01", "2024-01-01", 365],
-    ["2024-01-01", "2025-01-01", 366],
-    ["1900-01-01", "2000-01-01", 36524],
-    ["0001-01-01", "9999-12-31", 3652058],
-    ["2024-02-28", "2024-03-01", 2],
-    ["2023-02-28", "2023-03-01", 1],
-  ];
-
-  it("dateAdd matches Python", () => {
-    for (const [d, n, want] of adds) expect(dateAdd(d, n), `${d} + ${n}`).toBe(want);
-  });
-
-  it("daysBetween matches Python, and takes the date part of datetimes", () => {
-    for (const [a, b, want] of betweens) expect(daysBetween(a, b), `${a} -> ${b}`).toBe(want);
-    expect(daysBetween("2024-01-01T23:59:59Z", "2024-01-02")).toBe(1);
-    expect(daysBetween("2024-01-02T00:00", "2024-01-01T23:59+05:00")).toBe(-1);
-    expect(daysBetween("2024-01-01T00:00:00.5-12:00", "2024-01-01T23:59:59+14:00")).toBe(0);
-  });
-
-  it("dateAdd agrees with JS Date in UTC, and daysBetween inverts it (property)", () => {
-    fc.assert(
-      fc.property(dateArb, fc.integer({ min: -100_000, max: 100_000 }), (d, n) => {
-        const [y, m, day] = d.split("-").map(Number) as [number, number, number];
-        const t = viaDate(y, m, day + n);
-        const ty = t.getUTCFullYear();
-        if (ty < 1 || ty > 9999) {
-          expect(() => dateAdd(d, n)).toThrow(RangeError);
-          return;
-        }
-        const r = dateAdd(d, n);
-        expect(r).toBe(`${String(ty).padStart(4, "0")}-${t.toISOString().slice(5, 10)}`);
-        expect(isDate(r)).toBe(true);
-        expect(daysBetween(d, r)).toBe(n);
-        expect(daysBetween(r, d)).toBe(0 - n);
-      }),
-      { numRuns: 2000, seed: 29 },
-    );
-  });
-
-  it("dateOf gives the date part", () => {
-    expect(dateOf("2024-05-06T07:08:09+02:00")).toBe("2024-05-06");
-    expect(dateOf("2024-05-06T23:59")).toBe("2024-05-06");
-    expect(dateOf("2024-05-06")).toBe("2024-05-06");
-  });
-
-  it("throw RangeError with a clear message on malformed input", () => {
-    expect(() => dateAdd("2024-02-30", 1)).toThrow(/date_add: expected a date like "2024-02-28", got "2024-02-30"/);
-    expect(() => dateAdd("2024-2-3", 1)).toThrow(RangeError);
-    expect(() => dateAdd("2024-02-28T10:00", 1)).toThrow(RangeError);
-    expect(() => dateAdd("2024-02-28", 1.5)).toThrow(/days must be a whole number/);
-    expect(() => dateAdd("2024-02-28", NaN)).toThrow(RangeError);
-    expect(() => dateAdd("9999-12-31", 1)).toThrow(/outside years 0001-9999/);
-    expect(() => dateAdd("0001-01-01", -1)).toThrow(RangeError);
-    expect(() => daysBetween("2024-01-01", "tomorrow")).toThrow(/days_between: expected a date or datetime/);
-    expect(() => daysBetween("2024-13-01", "2024-01-01")).toThrow(RangeError);
-    expect(() => dateOf("2024-01-01X")).toThrow(/date_of/);
-    expect(() => dateOf(undefined as unknown as string)).toThrow(RangeError);
-  });
-});
-
-describe("datetimeAdd", () => {
-  // [input, minutes, expected]; the wall-clock values were checked with Python's datetime +
-  // timedelta(minutes=...), the format is the input's (Python's isoformat would always add seconds)
-  const cases: [string, number, string][] = [
-    ["2024-12-31T23:30", 45, "2025-01-01T00:15"],
-    ["2024-03-10T01:59:30", 1, "2024-03-10T02:00:30"],
-    ["2024-02-28T23:59Z", 1, "2024-02-29T00:00Z"],
-    ["2024-02-29T00:00:00+05:30", -1, "2024-02-28T23:59:00+05:30"],
-    ["2024-01-01T00:00:00.123-08:00", -1, "2023-12-31T23:59:00.123-08:00"],
-    ["2023-06-15T12:00", 525600, "2024-06-14T12:00"],
-    ["2024-06-15T12:00:00", -527041, "2023-06-15T11:59:00"],
-    ["2024-06-15T12:00", 0, "2024-06-15T12:00"],
-    ["2024-06-15T12:00:00.1234567891Z", 1441, "2024-06-16T12:01:00.1234567891Z"],
-    // fractional minutes: seconds and a fraction appear only when needed
-    ["2024-06-15T12:00", 0.5, "2024-06-15T12:00:30"],
-    ["2024-06-15T12:00:00", 0.001, "2024-06-15T12:00:00.06"],
-    ["2024-06-15T12:00:00.5", -0.01, "2024-06-15T11:59:59.9"],
-    ["2024-06-15T00:00", -1.5, "2024-06-14T23:58:30"],
-    ["2024-06-15T12:34:56.789", 2.25, "2024-06-15T12:37:11.789"],
-    ["2024-06-15T12:00", 1 / 3, "2024-06-15T12:00:20"],
-    ["2024-06-15T12:00:00.500", 0.5, "2024-06-15T12:00:30.500"],
-  ];
-
-  it("adds minutes on the wall clock and keeps the input's format", () => {
-    for (const [dt, m, want] of cases) expect(datetimeAdd(dt, m), `${dt} + ${m}`).toBe(want);
-  });
-
-  it("agrees with JS Date in UTC for whole minutes (property)", () => {
-    const hm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 }));
-    fc.assert(
-      fc.property(
-        dateArb.filter((d) => d >= "1971" && d < "9995"),
-        hm,
-        fc.integer({ min: -2_000_000, max: 2_000_000 }),
-        fc.constantFrom("", "Z", "+05:30", "-11:00"),
-        fc.boolean(),
-        (d, [h, mi, s], minutes, tz, withSec) => {
-          const p2 = (n: number) => String(n).padStart(2, "0");
-          const dt = `${d}T${p2(h)}:${p2(mi)}${withSec ? `:${p2(s)}` : ""}${tz}`;
-          const [y, m, day] = d.split("-").map(Number) as [number, number, number];
-          const base = viaDate(y, m, day);
-          const t = new Date(base.getTime() + ((h * 60 + mi) * 60 + (withSec ? s : 0)) * 1000 + minutes * 60_000);
-          const iso = t.toISOString(); // years 1971-9994 plus at most ~4 years: plain "YYYY-MM-DDTHH:MM:SS.sssZ"
-          const want = iso.slice(0, withSec ? 19 : 16) + tz;
-          const got = datetimeAdd(dt, minutes);
-          expect(got).toBe(want);
-          expect(isDatetime(got)).toBe(true);
-        },
-      ),
-      { numRuns: 2000, seed: 31 },
-    );
-  });
-
-  it("throws RangeError on malformed input or minutes", () => {
-    expect(() => datetimeAdd("2024-01-01T24:00", 1)).toThrow(/datetime_add: expected a datetime/);
-    expect(() => datetimeAdd("2024-01-01", 1)).toThrow(RangeError);
-    expect(() => datetimeAdd("2024-01-01T10:00", NaN)).toThrow(/minutes must be a finite number/);
-    expect(() => datetimeAdd("2024-01-01T10:00", Infinity)).toThrow(RangeError);
-    expect(() => datetimeAdd("9999-12-31T23:59", 1)).toThrow(/outside years 0001-9999/);
   });
 });
 

@@ -42,7 +42,7 @@ export const LoanSchema: z.ZodType = z.strictObject({
   loan_id: z.string(),
   book_id: z.string(),
   member_id: z.string(),
-  due: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
+  due: rt.DateSchema,
   returned: z.boolean().default(false),
 });
 
@@ -57,10 +57,7 @@ export const StateSchema = z.strictObject({
   books: z.record(z.string(), BookSchema).default({}),
   members: z.record(z.string(), MemberSchema).default({}),
   loans: z.record(z.string(), LoanSchema).default({}),
-  today: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01")
-    .default("2024-01-01"),
+  today: rt.DateSchema.default("2024-01-01"),
 });
 
 export interface OpenLoansArgs {
@@ -153,14 +150,7 @@ export const definition: rt.EnvDefinition = {
       },
     },
   ],
-  globals: [
-    {
-      name: "today",
-      schema: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2024-05-01"),
-      hasDefault: true,
-      default: "2024-01-01",
-    },
-  ],
+  globals: [{ name: "today", schema: rt.DateSchema, hasDefault: true, default: "2024-01-01" }],
   tools: [
     {
       name: "open_loans",
