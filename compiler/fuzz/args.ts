@@ -11,6 +11,7 @@
 import type { Environment, Table } from "../../runtime/index.js";
 import type { IEnv, ITool, Type } from "../ir.js";
 import { stripOptional } from "../ir.js";
+import { EDGE_DATES, EDGE_DATETIMES, isDate, isDatetime, shiftDay } from "../../runtime/dates.js";
 import { compare, toolGuide, type Operand, type ParamGuide, type Pred } from "./guards.js";
 
 /** A small deterministic PRNG (mulberry32). */
@@ -59,7 +60,6 @@ const COMMON_INTS = [0, 1, 1, 2, 3, 5, 10, 30, 100, -1];
 const EDGE_NUMBERS = [0, -1, -0.01, 1e9, 0.005];
 const STEP_NUMBER = [0, 0.01, -0.01, 1, -1];
 const COMMON_NUMBERS = [0, 1, 2.5, 10, 19.99, 50, 100, 250.75, 1000];
-const EDGE_DATES = ["", "2024-02-30", "1999-12-31", "2100-01-01"];
 const DAY_SHIFTS = [0, 0, 1, -1, 2, 7, 30, -30];
 const TIMES_OF_DAY = ["08:00:00", "09:30:00", "12:00:00", "16:45:00"];
 const JSON_VALUES: unknown[] = [null, 1, "x", [1, 2], { a: 1 }];
@@ -591,7 +591,7 @@ export class ArgMaker {
       case "date":
       case "datetime": {
         const base = this.dateFromState(name, live, rand);
-        if (edge) return this.pick(EDGE_DATES, rand);
+        if (edge) return this.pick(type.k === "date" ? EDGE_DATES : EDGE_DATETIMES, rand);
         if (!base) return type.k === "date" ? "2024-01-01" : "2024-01-01T09:00:00";
         const shift = this.pick(DAY_SHIFTS, rand)!;
         const day = shiftedDay(base, shift);
@@ -630,7 +630,7 @@ export class ArgMaker {
 
   private dateFromState(name: string, live: Environment, rand: () => number): string | undefined {
     const v = this.fromState(name, rand);
-    if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}/.test(v)) return v;
+    if (isDate(v) || isDatetime(v)) return v;
     const g = this.pick(this.sources.dateGlobals, rand);
     const gv = g ? live.globals[g] : undefined;
     return typeof gv === "string" ? gv : undefined;
@@ -653,8 +653,7 @@ function remembered<V>(cache: Map<string, V>, key: string, make: () => V): V {
 /** `base`'s day (YYYY-MM-DD...) moved by `shift` days. */
 const shiftedDays = new Map<string, string>();
 function shiftedDay(base: string, shift: number): string {
-  return remembered(shiftedDays, `${shift} ${base}`, () =>
-    new Date(Date.UTC(+base.slice(0, 4), +base.slice(5, 7) - 1, +base.slice(8, 10) + shift)).toISOString().slice(0, 10));
+  return remembered(shiftedDays, `${shift} ${base}`, () => shiftDay(base, shift) ?? base.slice(0, 10));
 }
 
 function singular(name: string): string {
