@@ -134,6 +134,11 @@ export class ArgMaker {
   private drawn: Record<string, unknown> = {};
   /** parameters of the last `make` whose requires no record met */
   unmet: Unmet[] = [];
+  /** in the last `make`, a require meant to be seen failing that no record broke: the negated
+   * condition (for the planner) and its index among the parameter's conditions */
+  unbroken: { unmet: Unmet; index: number } | undefined;
+  /** for the `make` under way: break this condition of this parameter's record */
+  private violateNext: { param: string; index: number } | undefined;
   /** the literals of the tool being called: boundaries (`days <= 31`) and codes worth trying */
   private current: Literals = { numbers: [], strings: [], ints: [] };
   constructor(env: IEnv) {
@@ -176,8 +181,13 @@ export class ArgMaker {
    * from: records that refer to a picked one are searched there, because its record list is
    * built once and shared by every run, where the live fork's changes after each write.
    */
-  make(tool: Pick<ITool, "name" | "params">, live: Environment, rand: () => number, start: Environment = live, force?: Record<string, unknown>): Record<string, unknown> {
+  make(
+    tool: Pick<ITool, "name" | "params">, live: Environment, rand: () => number, start: Environment = live,
+    force?: Record<string, unknown>, violate?: { param: string; index: number },
+  ): Record<string, unknown> {
     const plan = this.planOf(tool);
+    this.unbroken = undefined;
+    this.violateNext = violate;
     this.current = plan.literals;
     const args: Record<string, unknown> = {};
     this.hints = [];
@@ -294,13 +304,18 @@ export class ArgMaker {
       return NONE;
     }
     if (role && role.kind !== "same") {
-      if (rand() >= GUIDED) return NONE;
+      const forced = this.violateNext?.param === p.name ? this.violateNext.index : -1;
+      if (forced < 0 && rand() >= GUIDED) return NONE;
       const ti = this.tableIndex(role.table);
       if (ti < 0) return NONE;
-      const violate = role.preds.length && rand() < VIOLATE ? Math.floor(rand() * role.preds.length) : -1;
+      const violate = forced >= 0 ? forced : role.preds.length && rand() < VIOLATE ? Math.floor(rand() * role.preds.length) : -1;
       const found = this.findRecord(ti, role.preds, violate, live, rand);
       if (!found) {
         if (violate < 0) this.unmet.push({ tool, param: p.name, table: role.table, preds: role.preds });
+        else if (!this.unbroken && forced < 0) {
+          const broken = negated(role.preds[violate]!);
+          if (broken) this.unbroken = { unmet: { tool, param: p.name, table: role.table, preds: [broken] }, index: violate };
+        }
         return NONE;
       }
       this.chosen.set(p.name, found.rec);
@@ -654,6 +669,14 @@ function remembered<V>(cache: Map<string, V>, key: string, make: () => V): V {
 const shiftedDays = new Map<string, string>();
 function shiftedDay(base: string, shift: number): string {
   return remembered(shiftedDays, `${shift} ${base}`, () => shiftDay(base, shift) ?? base.slice(0, 10));
+}
+
+const NEGATED: Record<string, Pred["op"]> = { "==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<", in: "not in", "not in": "in" };
+
+/** The condition that holds when `p` does not (for the planner: a record that breaks it). */
+function negated(p: Pred): Pred | undefined {
+  const op = NEGATED[p.op];
+  return op ? { ...p, op } : undefined;
 }
 
 function singular(name: string): string {

@@ -7,7 +7,7 @@
 // returned as an initial state and concrete calls that `envc replay` reproduces.
 import fc from "fast-check";
 import { Environment, StateError, diffIsEmpty, deepEqual, type CallResult, type EnvDefinition } from "../../runtime/index.js";
-import { preconditionsIn, type IEnv, type IStmt, type ITool } from "../ir.js";
+import { preconditionsIn, type IEnv, type IExpr, type IStmt, type ITool } from "../ir.js";
 import { ArgMaker, prng } from "./args.js";
 import { Planner } from "./planner.js";
 import { toolGuide, type Pred } from "./guards.js";
@@ -49,6 +49,8 @@ export interface RequireCoverage {
   kind: string;
   message: string;
   failures: number;
+  /** why it can never fail, when that is known statically (it is then not counted in the summary) */
+  cannotFail?: string;
 }
 
 export interface ToolCoverage {
@@ -106,12 +108,22 @@ function preconditionsOf(env: IEnv, tool: ITool): RequireCoverage[] {
   const loc = (s: IStmt) => `${env.file}:${s.span.start.line}:${s.span.start.column}`;
   const text = (e: { e: string; value?: unknown; parts?: unknown[] } | undefined) =>
     e?.e === "lit" ? String(e.value) : e?.e === "str" ? (e.parts ?? []).map((p) => (typeof p === "string" ? p : "${...}")).join("") : "...";
-  return preconditionsIn(tool.body).map((s) => ({
-    location: loc(s),
-    kind: s.s === "let" ? "let else" : s.s,
-    message: text((s.s === "let" ? s.orElse : s.message) as never),
-    failures: 0,
-  }));
+  return preconditionsIn(tool.body).map((s) => {
+    const cov: RequireCoverage = { location: loc(s), kind: s.s === "let" ? "let else" : s.s, message: text((s.s === "let" ? s.orElse : s.message) as never), failures: 0 };
+    if (s.s === "let" && lookupByReference(env, s.value)) cov.cannotFail = "a lookup by a reference field, and references are checked on every state";
+    return cov;
+  });
+}
+
+/**
+ * `drones[m.drone_id]` where drone_id is a (non-optional) `ref Drone` and drones the table of
+ * Drone: the runtime checks references on every state it accepts and after every action, so
+ * the record is always there and the `else` can never be taken.
+ */
+function lookupByReference(env: IEnv, e: IExpr): boolean {
+  if (e.e !== "index" || e.mode !== "table" || e.object.e !== "state" || e.index.t.k !== "ref") return false;
+  const table = env.state.find((f) => f.name === (e.object as { field: string }).field);
+  return table?.table === e.index.t.entity;
 }
 
 /** Same records, same values, same order in every table and the same globals. */
@@ -246,6 +258,14 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
         if (enablers.length) {
           const en = enablers[Math.floor(rand() * enablers.length)]!;
           if (callPlanned(en.tool, rand, depth + 1, en.force).ok) args = maker.make(tool, live, rand, start, force);
+        }
+      } else if (maker.unbroken && depth < PLAN_DEPTH && rand() < PLAN) {
+        // a require is to be seen failing, but no record breaks it: make one that does
+        const { unmet, index } = maker.unbroken;
+        const enablers = planner.enablersFor(unmet);
+        if (enablers.length) {
+          const en = enablers[Math.floor(rand() * enablers.length)]!;
+          if (callPlanned(en.tool, rand, depth + 1, en.force).ok) args = maker.make(tool, live, rand, start, force, { param: unmet.param, index });
         }
       }
       return exec(ti, args);
@@ -389,13 +409,14 @@ function describePred(p: Pred): string {
 }
 
 /** How much of a spec fuzzing reached: tools that succeeded at least once, requires that failed at least once. */
-export function coverageSummary(report: Pick<FuzzReport, "coverage">): { tools: number; reached: number; requires: number; requiresFailed: number } {
+export function coverageSummary(report: Pick<FuzzReport, "coverage">): { tools: number; reached: number; requires: number; requiresFailed: number; cannotFail: number } {
   const c = report.coverage;
   return {
     tools: c.length,
     reached: c.filter((t) => t.ok > 0).length,
-    requires: c.reduce((n, t) => n + t.requires.length, 0),
-    requiresFailed: c.reduce((n, t) => n + t.requires.filter((r) => r.failures > 0).length, 0),
+    requires: c.reduce((n, t) => n + t.requires.filter((r) => !r.cannotFail).length, 0),
+    requiresFailed: c.reduce((n, t) => n + t.requires.filter((r) => r.failures > 0 && !r.cannotFail).length, 0),
+    cannotFail: c.reduce((n, t) => n + t.requires.filter((r) => r.cannotFail).length, 0),
   };
 }
 
@@ -403,7 +424,7 @@ export function coverageSummary(report: Pick<FuzzReport, "coverage">): { tools: 
 export function coverageReport(report: FuzzReport): { table: string[]; gaps: string[] } {
   const rows = report.coverage.map((c) => [
     c.tool, c.kind, String(c.calls), String(c.ok), String(c.preconditions), String(c.invalidArgs), String(c.faults),
-    `${c.requires.filter((r) => r.failures > 0).length}/${c.requires.length}`,
+    `${c.requires.filter((r) => r.failures > 0 && !r.cannotFail).length}/${c.requires.filter((r) => !r.cannotFail).length}`,
   ]);
   const head = ["tool", "kind", "calls", "ok", "precondition", "invalid args", "faults", "requires failed"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -412,7 +433,8 @@ export function coverageReport(report: FuzzReport): { table: string[]; gaps: str
   const pct = sum.requires ? ` (${Math.round((100 * sum.requiresFailed) / sum.requires)}%)` : "";
   const table = [
     line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line),
-    `reached ${sum.reached}/${sum.tools} tools; ${sum.requiresFailed}/${sum.requires} requires failed at least once${pct}`,
+    `reached ${sum.reached}/${sum.tools} tools; ${sum.requiresFailed}/${sum.requires} requires failed at least once${pct}` +
+      (sum.cannotFail ? `; ${sum.cannotFail} more cannot fail (lookups by a checked reference)` : ""),
   ];
   const gaps: string[] = [];
   for (const c of report.coverage) {
@@ -424,7 +446,7 @@ export function coverageReport(report: FuzzReport): { table: string[]; gaps: str
       );
     }
     for (const r of c.requires)
-      if (r.failures === 0 && c.calls > 0) gaps.push(`${r.location}: ${r.kind} "${r.message}" in ${c.tool} never failed`);
+      if (r.failures === 0 && c.calls > 0 && !r.cannotFail) gaps.push(`${r.location}: ${r.kind} "${r.message}" in ${c.tool} never failed`);
   }
   return { table, gaps };
 }

@@ -47,7 +47,7 @@ export class Planner {
 
   /** The actions that can make a record meeting `unmet`'s requires (cached per tool and parameter). */
   enablersFor(unmet: Unmet): Enabler[] {
-    const id = `${unmet.tool}\u0000${unmet.param}`;
+    const id = `${unmet.tool}\u0000${unmet.param}\u0000${unmet.preds.map((p) => `${p.path.join(".")} ${p.op} ${p.at}`).join("|")}`;
     let found = this.cache.get(id);
     if (!found) this.cache.set(id, (found = this.find(unmet.table, unmet.preds, unmet.tool)));
     return found;
