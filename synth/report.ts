@@ -7,6 +7,7 @@
 import { writeAtomic } from "../compiler/project.js";
 import { stringifyOrdered } from "../runtime/index.js";
 import type { LlmStats } from "./llm/client.js";
+import type { SpecEvidence } from "./evidence.js";
 
 export type Stage = "topic" | "spec" | "scenario";
 
@@ -27,6 +28,8 @@ export interface ItemRecord {
   diagnostics?: unknown[];
   /** where a kept item was written */
   output?: string;
+  /** for a spec: its rule probes, fuzz coverage, recorded examples and mutation score */
+  evidence?: SpecEvidence;
 }
 
 export interface StageMetrics {
