@@ -5,7 +5,7 @@
 // probes recorded in examples.jsonl beside the spec (which `envc examples --check` replays),
 // and the report's fuzz coverage and mutation score, the same on a rerun from the cache.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { runEnvc } from "../helpers.js";
@@ -54,6 +54,8 @@ function model(req: StubRequest): StubReply {
       return { content: specAnswer(repair ? withTitleRule(spec) : spec) };
     case "DoubtingShelf": // its probe asks for a book the state does not have: the model says so
       return { content: specAnswer(withTitleRule(spec)) + (repair ? "\n```wrong-probes\nread_b9: the sample state has no book B9\n```\n" : "") };
+    case "StubbornShelf": // never keeps the rule, never says the probe is wrong
+      return { content: specAnswer(spec) };
     case "GarbledShelf":
     case "PlainShelf":
       return { content: specAnswer(withTitleRule(spec)) };
@@ -94,6 +96,7 @@ describe("synth keeps the evidence", () => {
     expect(first.err).toContain(`kept spec garbled-shelf -> ${f("envs")}/garbled-shelf/garbled-shelf.env`);
     expect(first.err).toMatch(/evidence: \d+ examples \(4 from probes\); probes 4\/5 passed; fuzz 100 runs: 4\/4 tools reached, \d+\/\d+ requires failed; mutation score \d+% \(\d+\/\d+\)/);
     expect(first.err).toContain("probes: the probe answer could not be used: no valid JSON after 3 answers");
+    expect(first.err).toMatch(/\n  evidence of kept environments: \d+ examples; rule probes 5\/7 passed \(1 withdrawn, 1 malformed, 1 answer unusable\); fuzz 12\/12 tools reached, 15\/15 requires failed; mean mutation score \d+%\n/);
     // specs: probed 2, doubting 2, garbled 1; probes: one request each, the garbled one sent back twice
     expect(probeRequests()).toHaveLength(5);
     expect(sent).toBe(10);
@@ -188,6 +191,22 @@ describe("synth keeps the evidence", () => {
     expect(e.mutation).toBeUndefined();
     expect(e.examples.count).toBeGreaterThan(0);
     expect(r.err).toMatch(/evidence: \d+ examples; fuzz 100 runs: 4\/4 tools reached/);
+  });
+});
+
+describe("a probe mismatch never repaired", () => {
+  it("drops the spec with the probe, the expected and the actual outcome", async () => {
+    const r = await runEnvc(["synth", "env", "A stubborn shelf", "--out", f("stubborn"), "--rounds", "1", "--mutants", "0", ...llmArgs()]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("dropped spec stubborn-shelf (probe_mismatch): 1 of 4 rule probes disagrees with the spec: rename_empty_title: expected the last call is refused; it succeeded");
+    const item = readReport(f("stubborn", "synth-report.jsonl"))[0];
+    expect(item).toMatchObject({ fate: "dropped", reason: "probe_mismatch", rounds: 1 });
+    expect(item.diagnostics).toEqual([{
+      probe: "rename_empty_title", rule: "rule of rename_empty_title", calls: [{ name: "rename", arguments: { book_id: "B1", title: "" } }],
+      expected: "the last call is refused", actual: 'it succeeded: {"ok":true,"value":{"book_id":"B1","title":"","copies":2}}',
+    }]);
+    expect(item.evidence.probes).toMatchObject({ asked: 5, passed: 0, kept: [] });
+    expect(existsSync(f("stubborn", "stubborn-shelf"))).toBe(false);
   });
 });
 

@@ -127,7 +127,7 @@ describe("envc synth specs", () => {
     expect(report[2].history[0]).toMatch(/^round 0: fuzz_finding: fuzzing found env_fault in rename/);
     const metrics = report.at(-1);
     expect(metrics.kind).toBe("metrics");
-    expect(metrics.stages.spec).toEqual({ attempted: 4, kept: 3, dropped: 1, droppedBy: { compile_errors: 1 }, keptByRounds: { "1": 3 }, meanRoundsKept: 1 });
+    expect(metrics.stages.spec).toEqual({ attempted: 4, kept: 3, dropped: 1, droppedBy: { compile_errors: 1 }, keptByRounds: { "1": 3 }, meanRoundsKept: 1, evidence: expect.any(Object) });
     expect(metrics).toMatchObject({ requests: 9, cacheHits: 0, failedAttempts: 0 });
     expect(metrics.tokens.prompt).toBeGreaterThan(9 * 5000); // the language reference and an example spec in every prompt
   });
