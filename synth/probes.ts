@@ -151,40 +151,85 @@ function at(value: unknown, dotted: string): { value: unknown } | undefined {
   return { value: v };
 }
 
-/** Replay one probe on a fork of `start`: undefined when it comes out as expected. */
-export function replayProbe(start: Environment, p: Probe): ProbeMismatch | undefined {
+/** `"$2.order_id"`: the value at a path of an earlier call's result (call numbers from 1). */
+const REF = /^\$(\d+)(?:\.(.+))?$/;
+
+/**
+ * Arguments with every `"$N.path"` string replaced by that value of call N's result, or what
+ * is wrong with a reference. A probe cannot know the ids that calls create; references let a
+ * probe create a record and then act on it.
+ */
+function resolveRefs(args: Record<string, unknown>, results: readonly CallResult[]): { args: Record<string, unknown> } | { problem: string } {
+  let problem: string | undefined;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      const m = REF.exec(v);
+      if (!m) return v;
+      const n = Number(m[1]);
+      const r = results[n - 1];
+      if (!r || n < 1) {
+        problem ??= `${v} names call ${n}, which is not an earlier call`;
+        return v;
+      }
+      if (!r.ok) return v; // that call failed: the probe stops there
+      const got = m[2] === undefined ? { value: r.value } : at(r.value, m[2]);
+      if (!got) problem ??= `${v}: call ${n}'s result has no ${m[2]}: ${short(renderResult(r, "json"))}`;
+      return got?.value;
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  const out = walk(args) as Record<string, unknown>;
+  return problem ? { problem } : { args: out };
+}
+
+/**
+ * Replay one probe on a fork of `start`: its calls with every reference resolved (what an
+ * example records) when it comes out as expected, else the mismatch.
+ */
+export function replayProbe(start: Environment, p: Probe): ProbeMismatch | { calls: FuzzCall[] } {
   const live = start.fork();
   const expected =
     p.expect === "refused"
       ? "the last call is refused"
       : `the last call succeeds${p.field ? ` with ${p.field.path} = ${stringifyOrdered(p.field.equals)}` : ""}`;
+  const results: CallResult[] = [];
+  const concrete: FuzzCall[] = [];
   for (const [i, c] of p.calls.entries()) {
-    const r = live.call(c.name, c.arguments);
+    const resolved = resolveRefs(c.arguments, results);
+    if ("problem" in resolved) return { probe: p, expected, actual: `call ${i + 1} (${c.name}) could not be made: ${resolved.problem}` };
+    concrete.push({ name: c.name, arguments: resolved.args });
+    const r = live.call(c.name, resolved.args);
+    results.push(r);
     const last = i === p.calls.length - 1;
     if (!last) {
       if (!r.ok) return { probe: p, expected: `${expected}, after calls that all succeed`, actual: `call ${i + 1} (${c.name}) did not succeed: ${describeResult(r)}` };
       continue;
     }
     const refused = !r.ok && (r.kind === "precondition" || r.kind === "invalid_args");
-    if (p.expect === "refused") return refused ? undefined : { probe: p, expected, actual: describeResult(r) };
+    if (p.expect === "refused") return refused ? { calls: concrete } : { probe: p, expected, actual: describeResult(r) };
     if (!r.ok) return { probe: p, expected, actual: describeResult(r) };
-    if (!p.field) return undefined;
+    if (!p.field) return { calls: concrete };
     const got = at(r.value, p.field.path);
     if (!got) return { probe: p, expected, actual: `it succeeded, but its result has no ${p.field.path}: ${short(renderResult(r, "json"))}` };
     if (!deepEqual(got.value, p.field.equals)) return { probe: p, expected, actual: `it succeeded with ${p.field.path} = ${short(stringifyOrdered(got.value))}` };
   }
-  return undefined;
+  return { calls: concrete };
 }
 
-/** Replay every probe from the sample state; the ones that disagree. */
+/**
+ * Replay every probe from the sample state: those that pass (with their calls as made, every
+ * reference resolved: what examples record) and those that disagree.
+ */
 export function replayProbes(def: EnvDefinition, state: unknown, probes: readonly Probe[]): { passed: Probe[]; mismatches: ProbeMismatch[] } {
   const start = Environment.createFrom(def, state);
   const passed: Probe[] = [];
   const mismatches: ProbeMismatch[] = [];
   for (const p of probes) {
-    const m = replayProbe(start, p);
-    if (m) mismatches.push(m);
-    else passed.push(p);
+    const r = replayProbe(start, p);
+    if ("calls" in r) passed.push({ ...p, calls: r.calls });
+    else mismatches.push(r);
   }
   return { passed, mismatches };
 }

@@ -143,7 +143,9 @@ an implementation that breaks a rule of the description is caught.
 - Write both kinds, about half each. Each probe tests one rule that the description states or
   clearly implies, named in \`rule\` in one sentence; no guesses about formats, messages or ids.
 - Use ids, names and values from the sample state. arguments_json is the call's arguments as
-  a JSON object in text, with the parameter names of the tool's schema.
+  a JSON object in text, with the parameter names of the tool's schema. To use a value that an
+  earlier call of the probe returned (the id of a record it created), write the string
+  "$N.path": N numbers the calls from 1, path is a dotted path into its result ("$1.order_id").
 - field and equals_json: for expect "ok", optionally a field of the last call's result (a key,
   or a dotted path such as "items.0.status") and its expected value as JSON text, when the
   description fixes that value; otherwise null for both.

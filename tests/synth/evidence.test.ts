@@ -33,6 +33,7 @@ const PROBES = [
   probe("add_two_copies", [["add_copies", { book_id: "B1", amount: 2 }]], "ok", "copies", 4),
   probe("zero_copies", [["add_copies", { book_id: "B2", amount: 0 }]], "refused"),
   probe("rename_then_read", [["rename", { book_id: "B2", title: "Emma (annotated)" }], ["get_book", { book_id: "B2" }]], "ok", "title", "Emma (annotated)"),
+  probe("new_book_restocked", [["add_book", { title: "Ubik" }], ["add_copies", { book_id: "$1.book_id", amount: 2 }]], "ok", "copies", 3),
   probe("fly_away", [["fly", {}]], "ok"),
 ];
 
@@ -94,9 +95,9 @@ describe("synth keeps the evidence", () => {
     expect(first.err).toContain(`kept spec probed-shelf -> ${f("envs")}/probed-shelf/probed-shelf.env (1 repair round)`);
     expect(first.err).toContain(`kept spec doubting-shelf -> ${f("envs")}/doubting-shelf/doubting-shelf.env (1 repair round)`);
     expect(first.err).toContain(`kept spec garbled-shelf -> ${f("envs")}/garbled-shelf/garbled-shelf.env`);
-    expect(first.err).toMatch(/evidence: \d+ examples \(4 from probes\); probes 4\/5 passed; fuzz 100 runs: 4\/4 tools reached, \d+\/\d+ requires failed; mutation score \d+% \(\d+\/\d+\)/);
+    expect(first.err).toMatch(/evidence: \d+ examples \(5 from probes\); probes 5\/6 passed; fuzz 100 runs: 4\/4 tools reached, \d+\/\d+ requires failed; mutation score \d+% \(\d+\/\d+\)/);
     expect(first.err).toContain("probes: the probe answer could not be used: no valid JSON after 3 answers");
-    expect(first.err).toMatch(/\n  evidence of kept environments: \d+ examples; rule probes 5\/7 passed \(1 withdrawn, 1 malformed, 1 answer unusable\); fuzz 12\/12 tools reached, 15\/15 requires failed; mean mutation score \d+%\n/);
+    expect(first.err).toMatch(/\n  evidence of kept environments: \d+ examples; rule probes 6\/8 passed \(1 withdrawn, 1 malformed, 1 answer unusable\); fuzz 12\/12 tools reached, 15\/15 requires failed; mean mutation score \d+%\n/);
     // specs: probed 2, doubting 2, garbled 1; probes: one request each, the garbled one sent back twice
     expect(probeRequests()).toHaveLength(5);
     expect(sent).toBe(10);
@@ -124,7 +125,7 @@ describe("synth keeps the evidence", () => {
     expect(repair).not.toContain("add_two_copies"); // passing probes are not sent
     const report = readReport(f("envs", "synth-report.jsonl"));
     expect(report[0].history).toEqual([
-      'round 0: probe_mismatch: 1 of 4 rule probes disagrees with the spec: rename_empty_title: expected the last call is refused; it succeeded: {"ok":true,"value":{"book_id":"B1","title":"","copies":2}}',
+      'round 0: probe_mismatch: 1 of 5 rule probes disagrees with the spec: rename_empty_title: expected the last call is refused; it succeeded: {"ok":true,"value":{"book_id":"B1","title":"","copies":2}}',
     ]);
     expect(readFileSync(f("envs", "probed-shelf", "probed-shelf.env"), "utf8")).toContain('require title != "" else "The title must not be empty"');
   });
@@ -140,7 +141,7 @@ describe("synth keeps the evidence", () => {
     const report = readReport(f("envs", "synth-report.jsonl"));
     const e = report[0].evidence;
     expect(e.probes).toEqual({
-      asked: 5, passed: 4, kept: ["probe.rename_empty_title", "probe.add_two_copies", "probe.zero_copies", "probe.rename_then_read"],
+      asked: 6, passed: 5, kept: ["probe.rename_empty_title", "probe.add_two_copies", "probe.zero_copies", "probe.rename_then_read", "probe.new_book_restocked"],
       malformed: [{ id: "fly_away", problem: "calls[0]: there is no tool 'fly'" }], withdrawn: [],
     });
     expect(e.fuzz).toMatchObject({ runs: 100, toolsReached: 4, tools: 4 });
@@ -148,7 +149,7 @@ describe("synth keeps the evidence", () => {
     expect(e.fuzz.requiresFailedFraction).toBeGreaterThan(0);
     expect(e.fuzz.requiresFailed).toBeLessThanOrEqual(e.fuzz.requires);
     for (const n of e.fuzz.neverFailed) expect(n).toMatch(new RegExp(`^${f("envs")}/probed-shelf/probed-shelf.env:\\d+:\\d+: `));
-    expect(e.examples).toMatchObject({ file: f("envs", "probed-shelf", "examples.jsonl"), probes: 4, notReached: [] });
+    expect(e.examples).toMatchObject({ file: f("envs", "probed-shelf", "examples.jsonl"), probes: 5, notReached: [] });
     expect(e.mutation.sampled).toBeGreaterThan(0);
     expect(e.mutation.killed + e.mutation.survived).toBeGreaterThan(0);
     expect(e.mutation.score).toBeGreaterThanOrEqual(0);
@@ -161,7 +162,10 @@ describe("synth keeps the evidence", () => {
   it("keeps passing probes in examples.jsonl, which envc examples --check replays", async () => {
     const episodes = readFileSync(f("envs", "probed-shelf", "examples.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const probes = episodes.filter((e) => e.id.startsWith("probe."));
-    expect(probes.map((p) => p.id)).toEqual(["probe.rename_empty_title", "probe.add_two_copies", "probe.zero_copies", "probe.rename_then_read"]);
+    expect(probes.map((p) => p.id)).toEqual(["probe.rename_empty_title", "probe.add_two_copies", "probe.zero_copies", "probe.rename_then_read", "probe.new_book_restocked"]);
+    // a reference to what an earlier call returned is recorded as the id it resolved to
+    const restocked = probes.at(-1).calls;
+    expect(restocked[1]).toEqual({ name: "add_copies", arguments: { book_id: expect.stringMatching(/^B/), amount: 2 } });
     expect(probes[0]).toEqual({ id: "probe.rename_empty_title", goal: "included", initial: "state.json", calls: [{ name: "rename", arguments: { book_id: "B1", title: "" } }] });
     const check = await runEnvc(["examples", f("envs"), "--check"]);
     expect(check.code).toBe(0);
@@ -198,14 +202,14 @@ describe("a probe mismatch never repaired", () => {
   it("drops the spec with the probe, the expected and the actual outcome", async () => {
     const r = await runEnvc(["synth", "env", "A stubborn shelf", "--out", f("stubborn"), "--rounds", "1", "--mutants", "0", ...llmArgs()]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("dropped spec stubborn-shelf (probe_mismatch): 1 of 4 rule probes disagrees with the spec: rename_empty_title: expected the last call is refused; it succeeded");
+    expect(r.err).toContain("dropped spec stubborn-shelf (probe_mismatch): 1 of 5 rule probes disagrees with the spec: rename_empty_title: expected the last call is refused; it succeeded");
     const item = readReport(f("stubborn", "synth-report.jsonl"))[0];
     expect(item).toMatchObject({ fate: "dropped", reason: "probe_mismatch", rounds: 1 });
     expect(item.diagnostics).toEqual([{
       probe: "rename_empty_title", rule: "rule of rename_empty_title", calls: [{ name: "rename", arguments: { book_id: "B1", title: "" } }],
       expected: "the last call is refused", actual: 'it succeeded: {"ok":true,"value":{"book_id":"B1","title":"","copies":2}}',
     }]);
-    expect(item.evidence.probes).toMatchObject({ asked: 5, passed: 0, kept: [] });
+    expect(item.evidence.probes).toMatchObject({ asked: 6, passed: 0, kept: [] });
     expect(existsSync(f("stubborn", "stubborn-shelf"))).toBe(false);
   });
 });

@@ -46,12 +46,27 @@ describe("probesFromAnswer", () => {
 });
 
 describe("replayProbe", () => {
+  const passes = (p: Probe) => expect(replayProbe(start, p)).toEqual({ calls: p.calls });
+
   it("passes what the spec does as expected", () => {
-    expect(replayProbe(start, one({ expect: "ok", field: "title", equals_json: '"Dune"' }))).toBeUndefined();
-    expect(replayProbe(start, one({ calls: [call("add_copies", { book_id: "B1", amount: 0 })], expect: "refused" }))).toBeUndefined();
+    passes(one({ expect: "ok", field: "title", equals_json: '"Dune"' }));
+    passes(one({ calls: [call("add_copies", { book_id: "B1", amount: 0 })], expect: "refused" }));
     // arguments that do not fit the parameters are refused too
-    expect(replayProbe(start, one({ calls: [call("add_copies", { book_id: "B1", amount: "many" })], expect: "refused" }))).toBeUndefined();
-    expect(replayProbe(start, one({ calls: [call("add_copies", { book_id: "B2", amount: 3 }), call("get_book", { book_id: "B2" })], field: "copies", equals_json: "4" }))).toBeUndefined();
+    passes(one({ calls: [call("add_copies", { book_id: "B1", amount: "many" })], expect: "refused" }));
+    passes(one({ calls: [call("add_copies", { book_id: "B2", amount: 3 }), call("get_book", { book_id: "B2" })], field: "copies", equals_json: "4" }));
+  });
+
+  it("resolves references to what earlier calls returned, and returns the calls as made", () => {
+    const p = one({ calls: [call("add_book", { title: "Ubik" }), call("add_copies", { book_id: "$1.book_id", amount: 2 }), call("get_book", { book_id: "$2.book_id" })], field: "copies", equals_json: "3" });
+    const r = replayProbe(start, p) as { calls: { name: string; arguments: Record<string, unknown> }[] };
+    const id = r.calls[1]!.arguments.book_id;
+    expect(typeof id).toBe("string");
+    expect(id).not.toBe("$1.book_id");
+    expect(r.calls.map((c) => c.arguments)).toEqual([{ title: "Ubik" }, { book_id: id, amount: 2 }, { book_id: id }]);
+    expect((replayProbe(start, one({ calls: [call("add_book", { title: "Ubik" }), call("get_book", { book_id: "$1.isbn" })] })) as { actual: string }).actual)
+      .toMatch(/^call 2 \(get_book\) could not be made: \$1\.isbn: call 1's result has no isbn: \{"ok":true/);
+    expect((replayProbe(start, one({ calls: [call("get_book", { book_id: "$3.book_id" })] })) as { actual: string }).actual)
+      .toBe("call 1 (get_book) could not be made: $3.book_id names call 3, which is not an earlier call");
   });
 
   it("says what came out instead", () => {
@@ -65,7 +80,7 @@ describe("replayProbe", () => {
     expect(replayProbe(start, one({ field: "copies", equals_json: "3" }))).toMatchObject({
       expected: "the last call succeeds with copies = 3", actual: "it succeeded with copies = 2",
     });
-    expect(replayProbe(start, one({ field: "author.name", equals_json: '"Herbert"' }))?.actual).toMatch(/^it succeeded, but its result has no author\.name: /);
+    expect((replayProbe(start, one({ field: "author.name", equals_json: '"Herbert"' })) as { actual: string }).actual).toMatch(/^it succeeded, but its result has no author\.name: /);
     expect(replayProbe(start, one({ calls: [call("add_copies", { book_id: "B9", amount: 1 }), call("get_book", { book_id: "B9" })] }))).toMatchObject({
       expected: "the last call succeeds, after calls that all succeed",
       actual: 'call 1 (add_copies) did not succeed: it was refused (precondition): "Book not found"',
