@@ -15,6 +15,7 @@ import { InputError, slug } from "../synth/run.js";
 import { descriptionLine, mineTopics, parseDescriptions, parseTasks, type EnvDescription } from "../synth/topics.js";
 import { writeSpecs } from "../synth/specs.js";
 import { DEFAULT_EXAMPLES } from "../synth/prompts.js";
+import { evidenceLine } from "../synth/evidence.js";
 import { checkSource } from "../compiler/pipeline.js";
 import { hasErrors } from "../compiler/diagnostics.js";
 import { type Io, ExitError, usage, int, readInput } from "./common.js";
@@ -159,6 +160,7 @@ export async function finishRun(io: Io, o: LlmCliOptions, llm: LlmClient, record
   for (const r of records) {
     if (r.fate === "kept") io.err(`kept ${r.stage} ${r.item}${r.output ? ` -> ${r.output}` : ""}${r.rounds ? ` (${r.rounds} repair round${r.rounds === 1 ? "" : "s"})` : ""}`);
     else io.err(`dropped ${r.stage} ${r.item} (${r.reason}): ${(r.detail ?? "").split("\n")[0]}`);
+    if (r.fate === "kept" && r.evidence) io.err(`  evidence: ${evidenceLine(r.evidence)}`);
   }
   const metrics = metricsOf(records, llm.stats, performance.now() - started, fatal?.message);
   for (const l of summaryLines(metrics)) io.err(l);
@@ -198,6 +200,8 @@ interface SpecsCli extends LlmCliOptions {
   fuzzTime?: number;
   example?: string[];
   name?: string;
+  probes: number | false;
+  mutants: number;
 }
 
 export function registerSynth(program: Command, io: Io) {
@@ -235,9 +239,12 @@ export function registerSynth(program: Command, io: Io) {
   const specOptions = (cmd: Command) =>
     cmd
       .option("--rounds <n>", "repair rounds after the first answer", int(0), 3)
-      .option("--fuzz-runs <n>", "fuzz runs per candidate spec (0: do not fuzz)", int(0), 100)
+      .option("--fuzz-runs <n>", "fuzz runs per candidate spec, raised to 20 per tool (0: do not fuzz)", int(0), 100)
       .option("--fuzz-seed <n>", "fuzz seed (same seed, same runs)", int(0), 1)
       .option("--fuzz-time <seconds>", "fuzz time budget per candidate (fuzzing blocks the process, so keep it well under --timeout)", num(0.001), 20)
+      .option("--probes <n>", "rule probes asked for per environment (written from the description, tools and sample state; replayed on the spec)", int(1), 8)
+      .option("--no-probes", "do not ask for rule probes")
+      .option("--mutants <n>", "mutants sampled for each kept spec's mutation score (0: no score)", int(0), 40)
       .option("--example <file...>", `example specs for the prompt (default: ${DEFAULT_EXAMPLES.join(", ")})`);
 
   const runSpecs = async (descriptions: EnvDescription[], o: SpecsCli) => {
@@ -252,7 +259,7 @@ export function registerSynth(program: Command, io: Io) {
       const started = performance.now();
       const progress = new Progress("specs", descriptions.length);
       const { records, fatal } = await writeSpecs(descriptions, llm, {
-        out: o.out, rounds: o.rounds, fuzzRuns: o.fuzzRuns, fuzzSeed: o.fuzzSeed,
+        out: o.out, rounds: o.rounds, fuzzRuns: o.fuzzRuns, fuzzSeed: o.fuzzSeed, probes: o.probes === false ? 0 : o.probes, mutants: o.mutants,
         ...(o.fuzzTime ? { fuzzTimeMs: o.fuzzTime * 1000 } : {}),
         examples: o.example?.length ? o.example.map((e) => path.resolve(e)) : DEFAULT_EXAMPLES,
       }, progress);

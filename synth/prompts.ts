@@ -117,13 +117,59 @@ Summary: ${d.summary}
 ${d.introduction}`;
 }
 
-export function specRepairPrompt(kind: string, details: string, round: number, rounds: number): string {
+export function specRepairPrompt(kind: string, details: string, round: number, rounds: number, closing?: string): string {
   // the round is named so that each round is a new request (a new sample), not a cache hit
   return `## Repair: ${kind} (round ${round} of ${rounds})
 
 ${details}
 
-Answer again with the whole corrected spec and sample state, as two fenced blocks (\`\`\`env, then \`\`\`json).`;
+${closing ?? "Answer again with the whole corrected spec and sample state, as two fenced blocks (\`\`\`env, then \`\`\`json)."}`;
+}
+
+// ---------------------------------------------------------------- rule probes
+
+export const PROBE_SYSTEM = `# Probing an environment against its description
+
+You review training environments for tool-using LLM agents. An environment was implemented
+from a description; you see the description, the tools an agent sees (names, parameters,
+descriptions) and a sample state, but not the implementation. Write probes: short sequences
+of tool calls from the sample state, each with the outcome the description demands, so that
+an implementation that breaks a rule of the description is caught.
+
+- A probe is 1 to 4 calls. Every call but the last must succeed (use them to set up what the
+  last call needs); the last call is what the probe is about.
+- expect "refused": a rule of the description forbids the last call (the tool must answer
+  with an error and change nothing). expect "ok": the rules allow it, and it must succeed.
+- Write both kinds, about half each. Each probe tests one rule that the description states or
+  clearly implies, named in \`rule\` in one sentence; no guesses about formats, messages or ids.
+- Use ids, names and values from the sample state. arguments_json is the call's arguments as
+  a JSON object in text, with the parameter names of the tool's schema. To use a value that an
+  earlier call of the probe returned (the id of a record it created), write the string
+  "$N.path": N numbers the calls from 1, path is a dotted path into its result ("$1.order_id").
+- field and equals_json: for expect "ok", optionally a field of the last call's result (a key,
+  or a dotted path such as "items.0.status") and its expected value as JSON text, when the
+  description fixes that value; otherwise null for both.
+- id: a short snake_case name, unique among your probes.`;
+
+export function probeRequestPrompt(d: { name: string; summary: string; introduction: string }, toolsJson: string, stateJson: string, n: number): string {
+  return `## Rule probes: write ${n}
+
+Environment: ${d.name}
+Summary: ${d.summary}
+
+${d.introduction}
+
+The tools, as agents see them (OpenAI function schemas):
+
+\`\`\`json
+${toolsJson}
+\`\`\`
+
+The sample state every probe starts from:
+
+\`\`\`json
+${stateJson}
+\`\`\``;
 }
 
 // ---------------------------------------------------------------- scenarios

@@ -7,6 +7,7 @@
 import { writeAtomic } from "../compiler/project.js";
 import { stringifyOrdered } from "../runtime/index.js";
 import type { LlmStats } from "./llm/client.js";
+import type { SpecEvidence } from "./evidence.js";
 
 export type Stage = "topic" | "spec" | "scenario";
 
@@ -27,6 +28,8 @@ export interface ItemRecord {
   diagnostics?: unknown[];
   /** where a kept item was written */
   output?: string;
+  /** for a spec: its rule probes, fuzz coverage, recorded examples and mutation score */
+  evidence?: SpecEvidence;
 }
 
 export interface StageMetrics {
@@ -37,6 +40,38 @@ export interface StageMetrics {
   /** number of kept items by repair rounds used: {"0": 3, "1": 1} */
   keptByRounds: Record<string, number>;
   meanRoundsKept: number | null;
+  /** for specs: the evidence of the kept ones, summed */
+  evidence?: EvidenceTotals;
+}
+
+export interface EvidenceTotals {
+  probes: { asked: number; passed: number; withdrawn: number; malformed: number; unusableAnswers: number };
+  examples: number;
+  toolsReached: number;
+  tools: number;
+  requiresFailed: number;
+  requires: number;
+  /** the mean of the kept specs' mutation scores (null: none scored) */
+  meanMutationScore: number | null;
+}
+
+function evidenceTotals(kept: readonly ItemRecord[]): EvidenceTotals | undefined {
+  const es = kept.flatMap((i) => (i.evidence ? [i.evidence] : []));
+  if (!es.length) return undefined;
+  const sum = (f: (e: SpecEvidence) => number | undefined) => es.reduce((n, e) => n + (f(e) ?? 0), 0);
+  const scores = es.flatMap((e) => (e.mutation && "score" in e.mutation ? [e.mutation.score] : []));
+  return {
+    probes: {
+      asked: sum((e) => e.probes?.asked), passed: sum((e) => e.probes?.passed), withdrawn: sum((e) => e.probes?.withdrawn.length),
+      malformed: sum((e) => e.probes?.malformed.length), unusableAnswers: sum((e) => (e.probes?.error ? 1 : 0)),
+    },
+    examples: sum((e) => (e.examples && "count" in e.examples ? e.examples.count : 0)),
+    toolsReached: sum((e) => e.fuzz?.toolsReached),
+    tools: sum((e) => e.fuzz?.tools),
+    requiresFailed: sum((e) => e.fuzz?.requiresFailed),
+    requires: sum((e) => e.fuzz?.requires),
+    meanMutationScore: scores.length ? Math.round((scores.reduce((a, b) => a + b, 0) / scores.length) * 1000) / 1000 : null,
+  };
 }
 
 export interface Metrics {
@@ -59,6 +94,7 @@ export function stageMetrics(items: readonly ItemRecord[]): StageMetrics {
   for (const i of items) if (i.fate === "dropped") droppedBy[i.reason ?? "unknown"] = (droppedBy[i.reason ?? "unknown"] ?? 0) + 1;
   const keptByRounds: Record<string, number> = {};
   for (const i of kept) keptByRounds[String(i.rounds)] = (keptByRounds[String(i.rounds)] ?? 0) + 1;
+  const evidence = evidenceTotals(kept);
   return {
     attempted: items.length,
     kept: kept.length,
@@ -66,6 +102,7 @@ export function stageMetrics(items: readonly ItemRecord[]): StageMetrics {
     droppedBy: sortedRecord(droppedBy),
     keptByRounds: Object.fromEntries(Object.entries(keptByRounds).sort((a, b) => Number(a[0]) - Number(b[0]))),
     meanRoundsKept: kept.length ? Math.round((kept.reduce((n, i) => n + i.rounds, 0) / kept.length) * 100) / 100 : null,
+    ...(evidence ? { evidence } : {}),
   };
 }
 
@@ -105,6 +142,16 @@ export function summaryLines(m: Metrics): string[] {
     if (s.kept) {
       const rounds = Object.entries(s.keptByRounds).map(([r, c]) => `${c} after ${r} round${r === "1" ? "" : "s"}`).join(", ");
       out.push(`  repair rounds of kept ${STAGE_NOUN[stage]}: ${rounds} (mean ${s.meanRoundsKept})`);
+    }
+    const e = s.evidence;
+    if (e) {
+      const p = e.probes;
+      const probeNotes = [p.withdrawn ? `${p.withdrawn} withdrawn` : "", p.malformed ? `${p.malformed} malformed` : "", p.unusableAnswers ? `${p.unusableAnswers} answer${p.unusableAnswers === 1 ? "" : "s"} unusable` : ""].filter(Boolean).join(", ");
+      out.push(
+        `  evidence of kept ${STAGE_NOUN[stage]}: ${n(e.examples)} examples; rule probes ${p.passed}/${p.asked} passed${probeNotes ? ` (${probeNotes})` : ""}; ` +
+          `fuzz ${e.toolsReached}/${e.tools} tools reached, ${e.requiresFailed}/${e.requires} requires failed; ` +
+          `mean mutation score ${e.meanMutationScore === null ? "-" : `${Math.round(e.meanMutationScore * 100)}%`}`,
+      );
     }
   }
   const cost = m.costUsd === null ? "" : `, cost $${m.costUsd.toFixed(4)}`;

@@ -5,10 +5,16 @@
 //      around each one; the header must be the `env Name` asked for;
 //   3. the sample state must be valid JSON that fits the schema, references and invariants,
 //      with at least one record in every table (scenarios start from it);
-//   4. every tool is fuzzed from that state with a budget: a finding (an environment fault, a
-//      failed call that changed state, a wrong result type, ...) goes back as a counterexample.
-// An environment that passes all four is kept: `<out>/<name>/<name>.env` and `state.json`,
-// written atomically. Otherwise it is dropped with the reason and its last diagnostics.
+//   4. every tool is fuzzed from that state with a budget that grows with the number of tools:
+//      a finding (an environment fault, a failed call that changed state, a wrong result type,
+//      ...) goes back as a counterexample;
+//   5. rule probes (synth/probes.ts), written once per environment from the description, the
+//      tools and the sample state (never the spec), are replayed: a probe that comes out
+//      otherwise goes back, and the model fixes the spec or names the probe as wrong.
+// An environment that passes all five is kept: `<out>/<name>/<name>.env` and `state.json`,
+// written atomically, with its evidence (synth/evidence.ts): examples.jsonl (passing probes
+// included), and in the report its fuzz coverage and mutation score. Otherwise it is dropped
+// with the reason and its last diagnostics.
 // A spec is plain text in fenced blocks rather than a JSON string: a 200-line program escaped
 // into JSON costs tokens and invites escaping mistakes that have nothing to do with the spec.
 import * as path from "node:path";
@@ -16,12 +22,14 @@ import { checkSource } from "../compiler/pipeline.js";
 import { hasErrors, toJson, type Diagnostic } from "../compiler/diagnostics.js";
 import { writeAtomic } from "../compiler/project.js";
 import { loadDefinition } from "../compiler/load.js";
-import { fuzzEnv, type Finding } from "../compiler/fuzz/engine.js";
-import { stringifyOrdered } from "../runtime/index.js";
+import { fuzzEnv, type Finding, type FuzzReport } from "../compiler/fuzz/engine.js";
+import { stringifyOrdered, type EnvDefinition } from "../runtime/index.js";
 import type { ChatMessage, LlmClient } from "./llm/client.js";
 import type { Progress } from "./llm/progress.js";
 import { specRepairPrompt, specRequestPrompt, specSystemPrompt } from "./prompts.js";
 import type { ItemRecord } from "./report.js";
+import { askProbes, mismatchFeedback, parseWrongProbes, replayProbes, PROBE_REPAIR_CLOSING, type ProbeMismatch, type ProbeSet } from "./probes.js";
+import { fuzzBudget, fuzzEvidence, keepEvidence, probeEvidence, type SpecEvidence } from "./evidence.js";
 import type { EnvDescription } from "./topics.js";
 import { failedItem, pascal, runItems, validateState } from "./run.js";
 
@@ -30,13 +38,17 @@ export interface SpecOptions {
   out: string;
   /** repair rounds after the first answer */
   rounds: number;
-  /** fuzz runs per candidate (0: no fuzzing) */
+  /** fuzz runs per candidate, raised to 20 per tool (0: no fuzzing) */
   fuzzRuns: number;
   fuzzSeed: number;
   /** stop fuzzing one candidate after this long */
   fuzzTimeMs?: number;
   /** example specs for the prompt (paths relative to the package root) */
   examples: readonly string[];
+  /** rule probes asked for per environment (0: none) */
+  probes?: number;
+  /** mutants sampled for a kept spec's mutation score (0: none) */
+  mutants?: number;
 }
 
 /** The spec and the sample state found in an answer, or what is missing. */
@@ -84,7 +96,7 @@ export function diagnosticsForModel(ds: readonly Diagnostic[], source: string, l
 }
 
 type Verdict =
-  | { ok: true; spec: string; state: unknown; envName: string }
+  | { ok: true; spec: string; state: unknown; envName: string; def: EnvDefinition; fuzzRuns: number; fuzz?: FuzzReport }
   | { ok: false; reason: string; summary: string; feedback: string; diagnostics?: unknown[] };
 
 /** Judge one answer: parse, compile, check the header, the sample state, then fuzz. */
@@ -122,8 +134,10 @@ export function judgeSpec(content: string, file: string, envName: string, option
   if (empty.length)
     return { ok: false, reason: "invalid_state", summary: `empty tables in the sample state: ${empty.map((t) => t.name).join(", ")}`, feedback: `The sample state has no records in ${empty.map((t) => t.name).join(", ")}: give every table 2 to 6 records (scenarios start from this state, and fuzzing needs records to work on).` };
 
-  if (options.fuzzRuns > 0) {
-    const report = fuzzEnv(env, def, [state], { seed: options.fuzzSeed, runs: options.fuzzRuns, maxCalls: 12, ...(options.fuzzTimeMs ? { timeMs: options.fuzzTimeMs } : {}) });
+  const runs = fuzzBudget(options.fuzzRuns, env);
+  let report: FuzzReport | undefined;
+  if (runs > 0) {
+    report = fuzzEnv(env, def, [state], { seed: options.fuzzSeed, runs, maxCalls: 12, ...(options.fuzzTimeMs ? { timeMs: options.fuzzTimeMs } : {}) });
     if (report.finding) {
       const f = report.finding;
       return {
@@ -134,7 +148,7 @@ export function judgeSpec(content: string, file: string, envName: string, option
       };
     }
   }
-  return { ok: true, spec, state, envName: env.name };
+  return { ok: true, spec, state, envName: env.name, def, fuzzRuns: runs, ...(report ? { fuzz: report } : {}) };
 }
 
 function findingFeedback(f: Finding, spec: string, file: string): string {
@@ -159,7 +173,7 @@ export interface SpecOutcome {
   specFile?: string;
 }
 
-/** Write, judge and repair one environment; keep it or drop it. */
+/** Write, judge and repair one environment; keep it (with its evidence) or drop it. */
 export async function writeOneSpec(d: EnvDescription, llm: LlmClient, options: SpecOptions, system: string): Promise<SpecOutcome> {
   const envName = pascal(d.name);
   const file = `${d.name}.env`;
@@ -167,6 +181,10 @@ export async function writeOneSpec(d: EnvDescription, llm: LlmClient, options: S
   let messages = base;
   const history: string[] = [];
   let last: Extract<Verdict, { ok: false }> | undefined;
+  // asked once, the first time a candidate passes everything else; cached like every request
+  let probes: ProbeSet | undefined;
+  // the mismatches the latest repair prompt showed: the ones the model may name as wrong
+  let shown: ProbeMismatch[] = [];
   for (let round = 0; round <= options.rounds; round++) {
     let content: string;
     try {
@@ -176,26 +194,72 @@ export async function writeOneSpec(d: EnvDescription, llm: LlmClient, options: S
     } catch (err) {
       return { record: failedItem("spec", d.name, err, round, history) };
     }
-    const verdict = judgeSpec(content, file, envName, options);
+    if (probes && shown.length) withdrawProbes(probes, shown, content);
+    shown = [];
+    let verdict = judgeSpec(content, file, envName, options);
+    let closing: string | undefined;
+    let passed: ProbeSet["probes"] = [];
+    if (verdict.ok && (options.probes ?? 0) > 0) {
+      probes ??= await askProbes(llm, d, verdict.def, verdict.state, options.probes!);
+      const replay = replayProbes(verdict.def, verdict.state, probes.probes);
+      passed = replay.passed;
+      if (replay.mismatches.length) {
+        shown = replay.mismatches;
+        closing = PROBE_REPAIR_CLOSING;
+        verdict = probeVerdict(replay.mismatches, probes.probes.length);
+      }
+    }
     if (verdict.ok) {
       const folder = path.join(options.out, d.name);
       const specFile = path.join(folder, file);
-      const header = `// ${d.name}: ${d.summary.replace(/\s+/g, " ").slice(0, 200)}\n// Written by envc synth (${llm.config.model}); compiled, state checked${options.fuzzRuns ? `, fuzzed (${options.fuzzRuns} runs)` : ""}.\n`;
-      await writeAtomic(specFile, header + verdict.spec);
-      await writeAtomic(path.join(folder, "state.json"), stringifyOrdered(verdict.state, 2) + "\n");
-      return { record: { stage: "spec", item: d.name, fate: "kept", rounds: round, ...(history.length ? { history } : {}), output: specFile.split(path.sep).join("/") }, specFile };
+      const stateFile = path.join(folder, "state.json");
+      const shownFile = specFile.split(path.sep).join("/");
+      const runs = verdict.fuzzRuns;
+      const header = `// ${d.name}: ${d.summary.replace(/\s+/g, " ").slice(0, 200)}\n// Written by envc synth (${llm.config.model}); compiled, state checked${runs ? `, fuzzed (${runs} runs)` : ""}${probes ? `, ${passed.length} rule probes passed` : ""}.\n`;
+      const source = header + verdict.spec;
+      await writeAtomic(specFile, source);
+      await writeAtomic(stateFile, stringifyOrdered(verdict.state, 2) + "\n");
+      const evidence: SpecEvidence = {};
+      if (probes) evidence.probes = probeEvidence(probes, passed);
+      if (verdict.fuzz) evidence.fuzz = fuzzEvidence(verdict.fuzz, file, shownFile, header.split("\n").length - 1);
+      Object.assign(evidence, await keepEvidence(specFile, source, stateFile, verdict.state, passed, { seed: options.fuzzSeed, mutants: options.mutants ?? 40 }));
+      return { record: { stage: "spec", item: d.name, fate: "kept", rounds: round, ...(history.length ? { history } : {}), output: shownFile, evidence }, specFile };
     }
     last = verdict;
     history.push(`round ${round}: ${verdict.reason}: ${verdict.summary}`);
     // only the latest attempt goes back: the prompt stays the same size whatever the round
-    messages = [...base, { role: "assistant", content }, { role: "user", content: specRepairPrompt(verdict.reason.replace(/_/g, " "), verdict.feedback, round + 1, options.rounds) }];
+    messages = [...base, { role: "assistant", content }, { role: "user", content: specRepairPrompt(verdict.reason.replace(/_/g, " "), verdict.feedback, round + 1, options.rounds, closing) }];
   }
   return {
     record: {
       stage: "spec", item: d.name, fate: "dropped", reason: last!.reason, detail: last!.summary, rounds: options.rounds, history,
       ...(last!.diagnostics ? { diagnostics: last!.diagnostics } : {}),
+      ...(probes ? { evidence: { probes: probeEvidence(probes, []) } } : {}),
     },
   };
+}
+
+/** A candidate that passed everything but some rule probes: the repair round's verdict. */
+function probeVerdict(ms: readonly ProbeMismatch[], of: number): Extract<Verdict, { ok: false }> {
+  const first = ms[0]!;
+  return {
+    ok: false,
+    reason: "probe_mismatch",
+    summary: `${ms.length} of ${of} rule probe${of === 1 ? "" : "s"} disagree${ms.length === 1 ? "s" : ""} with the spec: ${first.probe.id}: expected ${first.expected}; ${first.actual.split("\n")[0]}`,
+    feedback: mismatchFeedback(ms),
+    diagnostics: ms.map((m) => ({ probe: m.probe.id, rule: m.probe.rule, calls: m.probe.calls, expected: m.expected, actual: m.actual })),
+  };
+}
+
+/** Drop the shown probes that the answer names as wrong (a ```wrong-probes block), keeping its reasons. */
+function withdrawProbes(set: ProbeSet, shown: readonly ProbeMismatch[], content: string): void {
+  const open = new Set(shown.map((m) => m.probe.id));
+  for (const w of parseWrongProbes(content)) {
+    if (!open.has(w.id)) continue;
+    open.delete(w.id);
+    set.probes = set.probes.filter((p) => p.id !== w.id);
+    set.withdrawn.push(w);
+  }
 }
 
 export async function writeSpecs(

@@ -1,7 +1,8 @@
 // The whole pipeline from the bundled task sample, through runCli, the real `openai` client and
 // the scripted server: `synth topics` (stateful or not, descriptions, scores, duplicates) ->
-// `synth specs` (one spec repaired in round two) -> `scen` -> `envc verify` accepts the
-// dataset; each report shows every item's fate; a rerun of the chain sends zero requests.
+// `synth specs` (one spec repaired in round two; rule probes, examples, coverage and a mutation
+// score kept for each) -> `scen` -> `envc verify` accepts the dataset; each report shows every
+// item's fate; a rerun of the chain sends zero requests.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,6 +40,15 @@ function model(req: StubRequest): StubReply {
     return { content: specAnswer(env === "HotelRooms" ? withTypo(shelfSpec(env)) : shelfSpec(env)) };
   }
   if (last.startsWith("## Repair: compile errors")) return { content: specAnswer(shelfSpec(requestedEnv(messageText(req, "user")))) };
+  if (last.startsWith("## Rule probes")) // one rule the shelf keeps, one call it allows
+    return {
+      json: {
+        probes: [
+          { id: "no_negative_amount", rule: "Copies are added in positive amounts.", calls: [{ name: "add_copies", arguments_json: '{"book_id": "B1", "amount": -1}' }], expect: "refused", field: null, equals_json: null },
+          { id: "add_one_copy", rule: "Adding a copy raises the count.", calls: [{ name: "add_copies", arguments_json: '{"book_id": "B2", "amount": 1}' }], expect: "ok", field: "copies", equals_json: "2" },
+        ],
+      },
+    };
   if (last.startsWith("## Step 1 of 3")) return scenarioState;
   if (last.startsWith("## Step 2 of 3")) return scenarioTask();
   if (last.startsWith("## Step 3 of 3")) return goodChecks;
@@ -112,20 +122,27 @@ describe("topics -> specs -> scen, from the bundled task sample", () => {
     expect(items.at(-1).stages.topic).toMatchObject({ attempted: 8, kept: 2, droppedBy: { not_stateful: 3, duplicate: 2, low_score: 1 } });
     const specs = report(f("envs/synth-report.jsonl"));
     expect(specs.filter((i) => i.kind === "item").map((i) => [i.item, i.fate, i.rounds])).toEqual([["hotel-rooms", "kept", 1], ["library-loans", "kept", 0]]);
+    // each kept spec with its evidence: both probes passed and recorded, coverage, a mutation score
+    for (const i of specs.filter((x) => x.kind === "item")) {
+      expect(i.evidence.probes).toMatchObject({ asked: 2, passed: 2, kept: ["probe.no_negative_amount", "probe.add_one_copy"] });
+      expect(i.evidence.fuzz).toMatchObject({ runs: 80, toolsReached: 4, tools: 4 });
+      expect(i.evidence.mutation.score).toBeGreaterThan(0.5);
+      expect(readFileSync(f(`envs/${i.item}/examples.jsonl`), "utf8")).toContain('"id":"probe.add_one_copy"');
+    }
     const scen = report(f("scenarios.report.jsonl"));
     expect(scen.filter((i) => i.kind === "item").map((i) => [i.item, i.fate])).toEqual([["HotelRooms/restock_dune", "kept"], ["LibraryLoans/restock_dune", "kept"]]);
   });
 
   it("reruns the whole chain from the cache: zero requests, the same outputs", async () => {
     const sent = stub.requests.length;
-    const files = ["descriptions.jsonl", "envs/hotel-rooms/hotel-rooms.env", "envs/library-loans/state.json", "scenarios.jsonl"].map((p) => readFileSync(f(p), "utf8"));
+    const files = ["descriptions.jsonl", "envs/hotel-rooms/hotel-rooms.env", "envs/library-loans/state.json", "envs/library-loans/examples.jsonl", "scenarios.jsonl"].map((p) => readFileSync(f(p), "utf8"));
     const again = await chain();
     expect(stub.requests.length).toBe(sent);
     for (const r of [again.topics, again.specs, again.scen]) {
       expect(r.code).toBe(0);
       expect(r.err).toMatch(/requests: 0 sent, [1-9]\d* cache hits/);
     }
-    expect(["descriptions.jsonl", "envs/hotel-rooms/hotel-rooms.env", "envs/library-loans/state.json", "scenarios.jsonl"].map((p) => readFileSync(f(p), "utf8"))).toEqual(files);
+    expect(["descriptions.jsonl", "envs/hotel-rooms/hotel-rooms.env", "envs/library-loans/state.json", "envs/library-loans/examples.jsonl", "scenarios.jsonl"].map((p) => readFileSync(f(p), "utf8"))).toEqual(files);
   });
 
   it("finds the same duplicates with embeddings from the server", async () => {

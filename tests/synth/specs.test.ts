@@ -42,6 +42,8 @@ const descriptions = ["typo-shelf", "never-shelf", "faulty-shelf", "state-shelf"
   JSON.stringify({ name, summary: `A shelf of books (${name}).`, introduction: "Books with copies; members borrow them.", usefulness: 4, modelability: 5, tasks: [] }),
 );
 
+// rule probes, examples and the mutation score are tested in evidence.test.ts
+const noEvidence = ["--no-probes", "--mutants", "0"];
 const llmArgs = () => ["--base-url", stub.url, "--model", "stub-model", "--cache", path.join(dir, "cache"), "--retry-base-ms", "5", "--concurrency", "2"];
 const readReport = (file: string) => readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
 
@@ -61,7 +63,7 @@ describe("envc synth specs", () => {
   const out = () => path.join(dir, "envs");
 
   it("keeps what compiles, has a valid state and survives fuzzing; repairs the rest or drops it", async () => {
-    first = await runEnvc(["synth", "specs", "--descriptions", path.join(dir, "descriptions.jsonl"), "--out", out(), "--rounds", "2", "--fuzz-runs", "100", ...llmArgs()]);
+    first = await runEnvc(["synth", "specs", "--descriptions", path.join(dir, "descriptions.jsonl"), "--out", out(), "--rounds", "2", "--fuzz-runs", "100", ...noEvidence, ...llmArgs()]);
     requestsAfterFirst = stub.chats().length;
     expect(first.code).toBe(0);
     expect(first.err).toContain(`kept spec typo-shelf -> ${out()}/typo-shelf/typo-shelf.env (1 repair round)`);
@@ -125,7 +127,7 @@ describe("envc synth specs", () => {
     expect(report[2].history[0]).toMatch(/^round 0: fuzz_finding: fuzzing found env_fault in rename/);
     const metrics = report.at(-1);
     expect(metrics.kind).toBe("metrics");
-    expect(metrics.stages.spec).toEqual({ attempted: 4, kept: 3, dropped: 1, droppedBy: { compile_errors: 1 }, keptByRounds: { "1": 3 }, meanRoundsKept: 1 });
+    expect(metrics.stages.spec).toEqual({ attempted: 4, kept: 3, dropped: 1, droppedBy: { compile_errors: 1 }, keptByRounds: { "1": 3 }, meanRoundsKept: 1, evidence: expect.any(Object) });
     expect(metrics).toMatchObject({ requests: 9, cacheHits: 0, failedAttempts: 0 });
     expect(metrics.tokens.prompt).toBeGreaterThan(9 * 5000); // the language reference and an example spec in every prompt
   });
@@ -134,7 +136,7 @@ describe("envc synth specs", () => {
     const before = readFileSync(path.join(out(), "typo-shelf", "typo-shelf.env"), "utf8");
     const reportItems = () => readFileSync(path.join(out(), "synth-report.jsonl"), "utf8").split("\n").filter((l) => l.startsWith('{"kind":"item"'));
     const itemsBefore = reportItems();
-    const second = await runEnvc(["synth", "specs", "--descriptions", path.join(dir, "descriptions.jsonl"), "--out", out(), "--rounds", "2", "--fuzz-runs", "100", ...llmArgs()]);
+    const second = await runEnvc(["synth", "specs", "--descriptions", path.join(dir, "descriptions.jsonl"), "--out", out(), "--rounds", "2", "--fuzz-runs", "100", ...noEvidence, ...llmArgs()]);
     expect(second.code).toBe(0);
     expect(stub.chats().length).toBe(requestsAfterFirst);
     expect(second.err).toMatch(/requests: 0 sent, 9 cache hits/);
@@ -149,7 +151,7 @@ describe("envc synth specs", () => {
 describe("envc synth env", () => {
   it("writes one environment from a description on the command line", async () => {
     const out = path.join(dir, "one");
-    const r = await runEnvc(["synth", "env", "A book shelf", "--out", out, "--fuzz-runs", "50", ...llmArgs()]);
+    const r = await runEnvc(["synth", "env", "A book shelf", "--out", out, "--fuzz-runs", "50", ...noEvidence, ...llmArgs()]);
     expect(r.code).toBe(0);
     expect(r.err).toContain(`kept spec book-shelf -> ${out}/book-shelf/book-shelf.env`);
     const request = stub.chats().at(-1)!;
@@ -180,10 +182,10 @@ describe("envc synth env", () => {
 
   it("sends back an answer without blocks, a wrong header and an empty table", async () => {
     const sent = stub.chats().length;
-    const prose = await runEnvc(["synth", "env", "A shelf in prose", "--name", "prose-shelf", "--out", path.join(dir, "prose"), "--fuzz-runs", "0", ...llmArgs()]);
+    const prose = await runEnvc(["synth", "env", "A shelf in prose", "--name", "prose-shelf", "--out", path.join(dir, "prose"), "--fuzz-runs", "0", ...noEvidence, ...llmArgs()]);
     expect(prose.code).toBe(0);
     expect(lastUser(stub.chats()[sent + 1]!)).toContain("Your answer could not be used: the answer holds no fenced block: write the spec in a ```env block and the sample state in a ```json block.");
-    const named = await runEnvc(["synth", "env", "A named shelf", "--name", "named-shelf", "--out", path.join(dir, "named"), "--fuzz-runs", "0", ...llmArgs()]);
+    const named = await runEnvc(["synth", "env", "A named shelf", "--name", "named-shelf", "--out", path.join(dir, "named"), "--fuzz-runs", "0", ...noEvidence, ...llmArgs()]);
     expect(named.code).toBe(0);
     expect(named.err).toContain("(2 repair rounds)");
     const report = readReport(path.join(dir, "named", "synth-report.jsonl"))[0];
