@@ -31,6 +31,8 @@ interface Sources {
   keysOf: Map<string, string>; // parameter name -> table whose entity key has that name
   fieldOf: Map<string, { table: string; field: string }[]>; // parameter name -> fields with that name
   tables: string[];
+  /** per table (same order): the field its records hold their key in, if they hold it */
+  keyFields: (string | undefined)[];
   dateGlobals: string[];
 }
 
@@ -147,11 +149,13 @@ export class ArgMaker {
     const keysOf = new Map<string, string>();
     const fieldOf = new Map<string, { table: string; field: string }[]>();
     const tables: string[] = [];
+    const keyFields: (string | undefined)[] = [];
     for (const st of env.state) {
       if (!st.table) continue;
       tables.push(st.name);
       const entity = env.entities.find((e) => e.name === st.table)!;
       keysOf.set(entity.key, st.name);
+      keyFields.push(entity.externalKey ? undefined : entity.key);
       for (const f of entity.type.fields) {
         const list = fieldOf.get(f.name) ?? [];
         list.push({ table: st.name, field: f.name });
@@ -159,7 +163,7 @@ export class ArgMaker {
       }
     }
     const dateGlobals = env.state.filter((s) => !s.table && (stripOptional(s.type).k === "date" || stripOptional(s.type).k === "datetime")).map((s) => s.name);
-    this.sources = { keysOf, fieldOf, tables, dateGlobals };
+    this.sources = { keysOf, fieldOf, tables, keyFields, dateGlobals };
   }
 
   /**
@@ -246,11 +250,24 @@ export class ArgMaker {
         const v = args[name];
         if (g.role?.kind === "key" && typeof v === "string") this.remember(this.tableIndex(g.role.table), v);
       }
-    if (result && typeof result === "object") {
-      const strings = collectStrings(result, 1, []);
-      for (let i = 0; i < strings.length && i < 32; i++)
-        for (let t = 0; t < this.liveTables.length; t++) if (this.liveTables[t]!.has(strings[i]!)) this.remember(t, strings[i]!);
+    if (result && typeof result === "object" && !Array.isArray(result)) {
+      // a record the action returns (an inserted claim), or records one level down ({ loan, fines })
+      this.rememberRecord(result as Record<string, unknown>);
+      for (const k in result) {
+        const v = (result as Record<string, unknown>)[k];
+        if (v && typeof v === "object" && !Array.isArray(v)) this.rememberRecord(v as Record<string, unknown>);
+      }
     } else if (typeof result === "string") for (let t = 0; t < this.liveTables.length; t++) if (this.liveTables[t]!.has(result)) this.remember(t, result);
+  }
+
+  /** If `rec` holds the key field of some table and that key is in it, remember it. */
+  private rememberRecord(rec: Record<string, unknown>) {
+    const keyFields = this.sources.keyFields;
+    for (let t = 0; t < keyFields.length; t++) {
+      const field = keyFields[t];
+      const v = field ? rec[field] : undefined;
+      if (typeof v === "string" && this.liveTables[t]!.has(v)) this.remember(t, v);
+    }
   }
 
   private tableIndexes = new Map<string, number>();
