@@ -7,6 +7,8 @@
 // - verify: scenarios verified per second over the bundled specs' scenarios
 // - tau-bench retail: the 635 reference tasks replayed, episodes and calls per second
 // - fuzz: tool calls per second while fuzzing every bundled spec
+// - coverage: tools reached and requires failed by envc fuzz --runs 2000, bundled and held-out
+//   specs; generated states accepted
 // - serve: envc serve over HTTP with 1,000 sessions: calls/s, p50/p99 latency, memory per idle session
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
@@ -232,6 +234,42 @@ if (!only || only === "fuzz") {
   rows.push({ name: `fuzz loop (${targets.length} bundled specs, 1,000 runs each, after warm-up)`, value: median(loopRates), unit: "calls/s", target: ">= 100,000", ok: median(loopRates) >= 100_000 });
   rows.push({ name: "fuzz loop, first round in a fresh process", value: coldRate, unit: "calls/s" });
   rows.push({ name: "fuzz incl. setup (seed and generated states)", value: median(fuzzRates), unit: "calls/s" });
+}
+
+if (!only || only === "coverage") {
+  // How deep envc fuzz gets with its defaults and --runs 2000 (seed 1): tools that succeed at
+  // least once, requires that fail at least once (lookups by a checked reference left out, as
+  // the CLI does), on the bundled specs and on the held-out LLM-written specs (tests/heldout);
+  // and the share of generated states that are valid, per bundled spec (192 sampled, seed 1)
+  const { coverageSummary } = await import("../compiler/fuzz/engine.js");
+  const { acceptance } = await import("../compiler/fuzz/states.js");
+  for (const [label, dir] of [["bundled", "specs"], ["held-out", "tests/heldout"]] as const) {
+    const { specs: checked } = await checkInputs([path.join(root, dir)]);
+    let tools = 0;
+    let reached = 0;
+    let worst = { name: "", pct: 101 };
+    for (const c of checked) {
+      if (!c.env || c.scenariosFor) continue;
+      const report = fuzzEnv(c.env, loadDefinition(c.env), seedStates(c.file, c.env).states, { seed: 1, runs: 2000 });
+      const sum = coverageSummary(report);
+      tools += sum.tools;
+      reached += sum.reached;
+      const pct = sum.requires ? (100 * sum.requiresFailed) / sum.requires : 100;
+      // a spec whose run stopped at a finding (a real bug, kept in the held-out set on purpose) ran fewer calls
+      if (pct < worst.pct && !report.finding) worst = { name: c.env.name, pct };
+    }
+    rows.push({ name: `fuzz --runs 2000, ${label} specs: tools that succeed at least once`, value: (100 * reached) / tools, unit: `% of ${tools}`, target: "100%", ok: reached === tools });
+    rows.push({ name: `fuzz --runs 2000, ${label} specs: requires failed at least once, lowest spec (${worst.name})`, value: worst.pct, unit: "%", target: ">= 90%", ok: worst.pct >= 90 });
+  }
+  const { specs: bundled } = await checkInputs([path.join(root, "specs")]);
+  let lowest = { name: "", pct: 101 };
+  for (const c of bundled) {
+    if (!c.env || c.scenariosFor) continue;
+    const acc = acceptance(c.env, loadDefinition(c.env), 192, 1);
+    const pct = (100 * acc.valid) / Math.max(1, acc.tried);
+    if (pct < lowest.pct) lowest = { name: c.env.name, pct };
+  }
+  rows.push({ name: `generated states accepted, lowest bundled spec (${lowest.name}; 192 sampled, seed 1)`, value: lowest.pct, unit: "%", target: ">= 90%", ok: lowest.pct >= 90 });
 }
 
 if (!only || only === "mutate") {
