@@ -57,4 +57,11 @@ describe("findings of fuzzing in the bundled specs", () => {
     const titles = (result as { value: { conversation_id: string; title: string }[] }).value;
     expect(titles.find((c) => c.conversation_id === group.conversation_id)?.title).toBe("#ops-crew");
   });
+  it("library: overdue fines need a positive daily fine and cap (a zero cap let return_copy write a fine of 0, breaking fines_sane)", async () => {
+    const { def, sample } = await bundled("library");
+    expect(rejection(def, sample)).toBe("accepted");
+    const globals = sample as unknown as Record<string, unknown>;
+    expect(rejection(def, { ...globals, max_overdue_fine: 0 })).toMatch(/overdue_fines_positive/);
+    expect(rejection(def, { ...globals, daily_fine: 0 })).toMatch(/overdue_fines_positive/);
+  });
 });
