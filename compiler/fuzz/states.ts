@@ -90,6 +90,8 @@ export function stateArbitrary(env: IEnv, options: StateOptions = {}): fc.Arbitr
     }
     if (maxRecords > 0) {
       for (const n of globalNeeds) if (size.get(n) === 0 && !impossible.has(n)) size.set(n, 1);
+      // tables that an invariant needs records in (`folders.count(...) == 1`) keep them
+      for (const t of tables) if (!impossible.has(t.entity.name)) size.set(t.entity.name, Math.max(size.get(t.entity.name)!, Math.min(floors.get(t.name) ?? 0, maxRecords)));
       // a non-empty table makes the tables its records need non-empty (sizes only grow: ends)
       for (let changed = true; changed; ) {
         changed = false;
@@ -861,16 +863,19 @@ function evalE(e: IExpr, locals: Map<string, V>, ec: EvalCtx): V {
       if (coll === UNKNOWN) return UNKNOWN;
       let unknown = false;
       for (const x of coll) {
-        const inner = new Map(locals).set(e.variable, x);
-        if (e.where) {
-          const w = truthy(evalE(e.where, inner, ec));
-          if (w === UNKNOWN) { unknown = true; continue; }
-          if (!w) continue;
-        }
-        const b = truthy(evalE(e.body, inner, ec));
-        if (b === UNKNOWN) unknown = true;
-        else if (e.quantifier === "all" && !b) return false;
-        else if (e.quantifier === "any" && b) return true;
+        const r = withLocal(locals, e.variable, x, (): boolean | undefined => {
+          if (e.where) {
+            const w = truthy(evalE(e.where, locals, ec));
+            if (w === UNKNOWN) { unknown = true; return undefined; }
+            if (!w) return undefined;
+          }
+          const b = truthy(evalE(e.body, locals, ec));
+          if (b === UNKNOWN) unknown = true;
+          else if (e.quantifier === "all" && !b) return false;
+          else if (e.quantifier === "any" && b) return true;
+          return undefined;
+        });
+        if (r !== undefined) return r;
       }
       return unknown ? UNKNOWN : e.quantifier === "all";
     }
@@ -1000,7 +1005,21 @@ function evalBinary(op: string, l: IExpr, r: IExpr, locals: Map<string, V>, ec: 
 
 function deepEq(a: V, b: V): boolean {
   if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Run `f` with `name` bound to `value` in `locals`, then put back what was there. */
+function withLocal<T>(locals: Map<string, V>, name: string, value: V, f: () => T): T {
+  const had = locals.has(name);
+  const prev = locals.get(name);
+  locals.set(name, value);
+  try {
+    return f();
+  } finally {
+    if (had) locals.set(name, prev);
+    else locals.delete(name);
+  }
 }
 
 function evalBuiltin(fn: string, args: IExpr[], locals: Map<string, V>, ec: EvalCtx): V {
@@ -1010,10 +1029,12 @@ function evalBuiltin(fn: string, args: IExpr[], locals: Map<string, V>, ec: Eval
     if (!a || a.e !== "lambda") return undefined;
     const lam = a;
     return (x: V): V => {
-      const inner = new Map(locals);
-      if (lam.destructure && Array.isArray(x)) lam.params.forEach((p, j) => inner.set(p, x[j]));
-      else inner.set(lam.params[0]!, x);
-      return evalE(lam.body, inner, ec);
+      if (lam.destructure && Array.isArray(x)) {
+        const inner = new Map(locals);
+        lam.params.forEach((p, j) => inner.set(p, x[j]));
+        return evalE(lam.body, inner, ec);
+      }
+      return withLocal(locals, lam.params[0]!, x, () => evalE(lam.body, locals, ec));
     };
   };
   const recv = () => (args.length ? evalE(args[0]!, locals, ec) : UNKNOWN);
@@ -1219,7 +1240,7 @@ function orderedFields(info: InvInfo): string[] {
 }
 
 /** Change one or two fields of `rec` so that `ok` holds; the changed record or undefined. */
-function searchFields(fields: { name: string; cands: V[] }[], rec: Record<string, unknown>, ok: (r: Record<string, unknown>) => boolean, budget = 400): Record<string, unknown> | undefined {
+function searchFields(fields: { name: string; cands: V[] }[], rec: Record<string, unknown>, ok: (r: Record<string, unknown>) => boolean, budget = 200): Record<string, unknown> | undefined {
   let tries = 0;
   for (const f of fields) {
     for (const c of f.cands) {
@@ -1277,13 +1298,13 @@ export function makeValid(env: IEnv, def: EnvDefinition, state: Record<string, u
     else return false;
     return JSON.stringify(json[name]) !== before;
   };
+  const hopeless = new Set<string>(); // invariant and record key whose search found nothing
   for (let round = 0; round < MAX_ROUNDS; round++) {
     let probe: Environment;
     try {
       probe = Environment.createFrom(bare, json);
     } catch (err) {
       if (!(err instanceof StateError)) throw err;
-      if (process.env.STATES_TRACE) console.log("probe", round, JSON.stringify(err.problems), JSON.stringify(json.folders));
       // schema and reference problems: null the optional reference, drop the record, reset the field
       json = { ...json };
       let changed = false;
@@ -1355,7 +1376,8 @@ export function makeValid(env: IEnv, def: EnvDefinition, state: Record<string, u
           broken = true;
           lastProblem = { path: `$.${pr.table}.${keys[i]}`, message: `breaks invariant ${inv.name}` };
           let fixed: Record<string, unknown> | undefined;
-          if (info?.ir?.perRecord && tinfo) {
+          const id = `${inv.name}\u0000${keys[i]}`;
+          if (info?.ir?.perRecord && tinfo && !hopeless.has(id)) {
             const keyField = tinfo.entity.externalKey ? undefined : tinfo.entity.key;
             const recFull = withKey(ec, pr.table, keys[i]!, rec) as Record<string, unknown>;
             const lockedHere = locked.get(`${pr.table}\u0000${keys[i]}`);
@@ -1368,7 +1390,10 @@ export function makeValid(env: IEnv, def: EnvDefinition, state: Record<string, u
             fixed = searchFields(fields, rec, checkAll) ?? (round < 2 ? searchFields(fields, rec, check, 100) : undefined);
           }
           if (fixed) (json[pr.table] as Record<string, unknown>)[keys[i]!] = fixed;
-          else unfixed.push(keys[i]!);
+          else {
+            hopeless.add(id);
+            unfixed.push(keys[i]!);
+          }
         }
         // several records break it (duplicates, say): keep the first for the next round
         for (const k of unfixed.length > 1 ? unfixed.slice(1) : unfixed) drop(pr.table, k);
@@ -1398,7 +1423,6 @@ export function makeValid(env: IEnv, def: EnvDefinition, state: Record<string, u
         }
       }
     }
-    if (process.env.STATES_TRACE) console.log("round", round, JSON.stringify(lastProblem), JSON.stringify([...drops].map(([t, k]) => [t, [...k]])), JSON.stringify(json.folders));
     if (!broken) {
       try {
         const e = Environment.createFrom(def, json);
