@@ -1,10 +1,24 @@
-// Random initial states for a spec, in the JSON shape Environment.createFrom accepts: every
-// table an object keyed by record key (in insertion order), scalar state fields with values of
-// their type (fields with defaults often left out). Schema and references always hold: the keys
-// of every table are drawn first (tables that a record cannot exist without get at least one
-// key), then the records, whose refs (also inside lists, maps, nested records and optionals)
-// pick from those keys. Invariants are not attempted: callers filter with createFrom, and
-// `acceptance` measures how many pass.
+// Random initial states for a spec, in the JSON shape Environment.createFrom accepts, and valid
+// states made from them.
+//
+// stateArbitrary: every table an object keyed by record key (in insertion order), scalar state
+// fields with values of their type (fields with defaults often left out). Schema and references
+// hold by construction: the keys of every table are drawn first (tables that a record cannot
+// exist without get at least one key; tables that a whole-state `T.count(...) == n` invariant
+// needs get n), then the records, whose refs (also inside lists, maps, nested records and
+// optionals) pick from those keys, refs into a record's own table only from earlier records
+// (no parent or reply cycles). Key prefixes that invariants ask for (`starts_with(c.id, "CV")`)
+// are used. Invariants are otherwise not looked at here.
+//
+// makeValid (below, with its own comment) then takes a generated state to one that satisfies the
+// invariants: first by choosing the fields of offending records from what the invariants' IR
+// states (bounds, enum and status conditions, derived values), checked with the compiled
+// invariants ("constructed"); what that cannot fix is repaired by dropping records and resetting
+// scalar fields ("repaired"). It is search and repair verified by the runtime's own checks, not
+// a solver: invariants that tie several records together (ledgers that sum, "exactly one open
+// loan per on-loan copy") are mostly met by dropping, so repaired states are smaller.
+// validStates gives valid states for a seed; evolvedStates gives states reached from seed states
+// by random successful actions. `acceptance` measures all of it.
 import fc from "fast-check";
 import { Environment, StateError, type EnvDefinition, type StateProblem } from "../../runtime/index.js";
 import type { FieldType, IEntity, IEnv, IExpr, IInvariant, IStmt, ITool, Type } from "../ir.js";
@@ -62,13 +76,13 @@ export function stateArbitrary(env: IEnv, options: StateOptions = {}): fc.Arbitr
   const globalNeeds = new Set<string>();
   for (const g of globals) if (!g.hasDefault) for (const n of needsOf(g.type)) globalNeeds.add(n);
 
-  // mostly small tables (invariants hold more often), sometimes up to the maximum
+  // mostly small non-empty tables (makeValid keeps them valid), sometimes up to the maximum
   const sizeArb =
     maxRecords === 0
       ? fc.constant(0)
       : fc.oneof(
-          { weight: 3, arbitrary: fc.constant(0) },
-          { weight: 5, arbitrary: fc.integer({ min: 1, max: Math.min(3, maxRecords) }) },
+          { weight: 1, arbitrary: fc.constant(0) },
+          { weight: 6, arbitrary: fc.integer({ min: 1, max: Math.min(4, maxRecords) }) },
           { weight: 2, arbitrary: fc.integer({ min: 0, max: maxRecords }) },
         );
 
@@ -1408,11 +1422,14 @@ export function makeValid(env: IEnv, def: EnvDefinition, state: Record<string, u
       if (ok) continue;
       broken = true;
       lastProblem = { path: "$", message: `breaks invariant ${inv.name}` };
-      repaired = true;
       // scalar state fields it reads go back to their defaults
       let changed = false;
       for (const g of info?.globals ?? []) if (Object.prototype.hasOwnProperty.call(state, g)) changed = resetGlobal(g) || changed;
-      if (changed) continue;
+      if (changed) {
+        repaired = true;
+        continue;
+      }
+      // (a count fix that only changes fields is a choice in the records; one that drops is repair)
       if (info?.ir && fixCount(a, info.ir.expr, ec, rand, drop, locked)) continue;
       // the last record of a table it reads
       for (const t of info?.tables ?? []) {
