@@ -660,11 +660,15 @@ function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void
 //     and fresh values. This honours ranges, bounds against globals and other fields,
 //     enum/status implications and equivalences (`(x.status == a) == <anything>`), nullity and
 //     derived fields whose value the IR spells out (`d.path == join_path(parent.path, d.name)`).
+//     Whole-state invariants: `T.count(p) == n` (and <=, >=, <, >) changes records of T (one
+//     field each) until the count fits; a conjunction of `all x in T [where c]: body` and
+//     `T.all(x => body)` parts gets the same field choice per record, checked with a small
+//     evaluator of the IR (evalE below; UNKNOWN where it cannot tell).
 //  4. What cannot be fixed in the record is repaired: offending records are dropped (for an
 //     invariant several records break, all but the first, so that one of a duplicate pair
 //     stays); a whole-state invariant resets the scalar state fields it reads to their
-//     defaults, or for `T.count(p) == n` (and <=, >=, <, >) changes or drops records of T until
-//     the count fits; otherwise it drops the last record of a table it reads.
+//     defaults, or drops the records of T the count or the `all` cannot keep; otherwise it
+//     drops the last record of a table it reads.
 // The first pass (steps 1 to 3 before any record is dropped) is what "by construction" means
 // here: choices directed by the invariants and verified by their compiled checks. Steps 4 and
 // later rounds are repair. The same state and seed always give the same result.
@@ -1434,6 +1438,10 @@ export function makeValid(env: IEnv, def: EnvDefinition, state: Record<string, u
       }
       // (a count fix that only changes fields is a choice in the records; one that drops is repair)
       if (info?.ir && fixCount(a, info.ir.expr, ec, rand, drop, locked)) continue;
+      if (info?.ir && fixAlls(a, info.ir.expr, ec, rand, drop)) {
+        if (drops.size) repaired = true;
+        continue;
+      }
       // the last record of a table it reads
       for (const t of info?.tables ?? []) {
         const keys = Object.keys((json[t] as object) ?? {});
@@ -1529,4 +1537,57 @@ function fixCount(a: Analysis, e: IExpr, ec: EvalCtx, rand: Rand, drop: (t: stri
     return need < lo - inside.length;
   }
   return false;
+}
+
+/**
+ * Whole-state invariants that are conjunctions of per-record ones, `(all c in claims where w: b)
+ * and authorizations.all(a => ...)`: each record that breaks its part gets the field choice of
+ * a per-record invariant (checked with the evaluator), or is dropped. Whether it did anything.
+ */
+function fixAlls(a: Analysis, e: IExpr, ec: EvalCtx, rand: Rand, drop: (t: string, k: string) => void): boolean {
+  const parts: IExpr[] = [];
+  const split = (x: IExpr): void => {
+    if (x.e === "binary" && x.op === "and") {
+      split(x.left);
+      split(x.right);
+    } else parts.push(x);
+  };
+  split(e);
+  let did = false;
+  for (const p of parts) {
+    let table: string | undefined;
+    let variable: string | undefined;
+    let where: IExpr | undefined;
+    let body: IExpr | undefined;
+    if (p.e === "quant" && p.quantifier === "all" && p.collection.e === "state" && p.collection.table) {
+      [table, variable, where, body] = [p.collection.field, p.variable, p.where, p.body];
+    } else if (p.e === "builtin" && p.fn === "table.all" && p.args[0]?.e === "state" && p.args[1]?.e === "lambda" && p.args[1].params.length === 1) {
+      [table, variable, body] = [p.args[0].field, p.args[1].params[0]!, p.args[1].body];
+    }
+    if (!table || !variable || !body) continue;
+    const tinfo = a.tableOf.get(table);
+    const obj = ec.state[table] as Record<string, Record<string, unknown>> | undefined;
+    if (!tinfo || !obj) continue;
+    const info = analyse({ name: "all", expr: p, perRecord: { table, variable, where, body }, reads: [], span: p.span }, a.env);
+    const keyField = tinfo.entity.externalKey ? undefined : tinfo.entity.key;
+    const holds = (k: string, r: Record<string, unknown>) => {
+      const locals = new Map<string, V>([[variable!, withKey(ec, table!, k, r)]]);
+      if (where && evalE(where, locals, ec) === false) return true;
+      return evalE(body!, locals, ec) === true;
+    };
+    for (const k of Object.keys(obj)) {
+      const rec = obj[k]!;
+      if (holds(k, rec)) continue;
+      const fields = orderedFields(info)
+        .filter((f) => f !== keyField)
+        .map((f) => tinfo.entity.type.fields.find((x) => x.name === f))
+        .filter((f): f is FieldType => !!f)
+        .map((f) => ({ name: f.name, cands: candidates(a, info, variable, f.type, f.name, rec, ec, rand, { name: table, key: k }) }));
+      const r = searchFields(fields, rec, (x) => holds(k, x), 100);
+      if (r) obj[k] = r;
+      else drop(table, k);
+      did = true;
+    }
+  }
+  return did;
 }
