@@ -11,7 +11,7 @@ import { preconditionsIn, type IEnv, type IExpr, type IStmt, type ITool } from "
 import { ArgMaker, prng } from "./args.js";
 import { Planner } from "./planner.js";
 import { toolGuide, type Pred } from "./guards.js";
-import { stateArbitrary } from "./states.js";
+import { evolvedStates, validStates } from "./states.js";
 import { typeProblem } from "./types.js";
 
 export interface FuzzOptions {
@@ -140,25 +140,17 @@ function sameState(a: Environment, b: Environment, tables: readonly string[]): b
 }
 
 /**
- * Up to `want` valid states generated from the schema (filtered by the schema, references and
- * invariants), smallest first so that shrinking leans to small states. `counts` gets how many
- * were tried and accepted.
+ * Up to `want` valid states generated from the schema and made valid by construction and
+ * repair (states.ts: validStates), smallest first so that shrinking leans to small states.
+ * With `seeds` (validated sample and scenario states), about a third of the pool instead comes
+ * from random successful action sequences run from them (evolvedStates). `counts` gets how
+ * many generated states were tried and became valid.
  */
-export function generatedPool(env: IEnv, def: EnvDefinition, seed: number, want: number, counts = { tried: 0, valid: 0 }): Environment[] {
+export function generatedPool(env: IEnv, def: EnvDefinition, seed: number, want: number, counts = { tried: 0, valid: 0 }, seeds: readonly Environment[] = []): Environment[] {
   const tables = def.tables.map((t) => t.name);
-  const candidates = fc.sample(stateArbitrary(env), { numRuns: want * 8, seed });
-  const valid: { env: Environment; size: number }[] = [];
-  for (const state of candidates) {
-    if (valid.length >= want) break;
-    counts.tried++;
-    try {
-      const e = Environment.createFrom(def, state);
-      counts.valid++;
-      valid.push({ env: e, size: tables.reduce((n, t) => n + e.table(t)!.size, 0) });
-    } catch (err) {
-      if (!(err instanceof StateError)) throw err;
-    }
-  }
+  const evolved = seeds.length ? evolvedStates(env, def, seeds, seed, Math.floor(want / 3)) : [];
+  const generated = validStates(env, def, seed, want - evolved.length, counts);
+  const valid = [...generated, ...evolved].map((e) => ({ env: e, size: tables.reduce((n, t) => n + e.table(t)!.size, 0) }));
   valid.sort((a, b) => a.size - b.size);
   return valid.map((v) => v.env);
 }
@@ -185,10 +177,11 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
       if (!(err instanceof StateError)) throw err;
     }
   }
-  // generated states: sampled from the schema once, filtered by validity (schema, references,
-  // invariants), smallest first so that shrinking leans to small states; runs fork them
+  // generated states, made once: valid ones generated from the schema and invariants, and a
+  // third reached by random successful actions from the seed states; smallest first so that
+  // shrinking leans to small states; runs fork them
   const pool: Environment[] = [];
-  if (options.generated !== false || seeds.length === 0) pool.push(...generatedPool(env, def, options.seed, options.poolSize ?? 24, generated));
+  if (options.generated !== false || seeds.length === 0) pool.push(...generatedPool(env, def, options.seed, options.poolSize ?? 24, generated, seeds));
 
   const planner = new Planner(env, tools);
 
