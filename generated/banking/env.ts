@@ -359,10 +359,10 @@ export const ArgSchemas = {
 function tool_usd($s: rt.Ctx, $a: any): any {
   const x = $a.x;
   let cents = rt.pyRound(Math.abs(x) * 100);
-  let rest = rt.mod(cents, 100, "specs/banking/banking.env:130:14");
+  let rest = rt.mod(cents, 100, "specs/banking/banking.env:132:14");
   return (
     (x < 0 ? "-$" : "$") +
-    rt.str(Math.floor(rt.div(cents, 100, "specs/banking/banking.env:131:43")), false) +
+    rt.str(Math.floor(rt.div(cents, 100, "specs/banking/banking.env:133:43")), false) +
     "." +
     (rest < 10 ? "0" : "") +
     rt.str(rest, false)
@@ -434,7 +434,7 @@ function tool_post($s: rt.Ctx, $a: any): any {
   const description = $a.description;
   const transfer_id = $a.transfer_id ?? null;
   const card_id = $a.card_id ?? null;
-  let a = rt.mustW($s.t.accounts, account_id, "specs/banking/banking.env:167:11");
+  let a = rt.mustW($s.t.accounts, account_id, "specs/banking/banking.env:169:11");
   a.balance = rt.pyRound(a.balance + amount, 2);
   let t = rt.insertRec(
     $s.t.transactions,
@@ -449,7 +449,7 @@ function tool_post($s: rt.Ctx, $a: any): any {
       transfer_id: transfer_id,
       card_id: card_id,
     },
-    "specs/banking/banking.env:169:11",
+    "specs/banking/banking.env:171:11",
   );
   return t;
 }
@@ -462,10 +462,10 @@ function tool_debit($s: rt.Ctx, $a: any): any {
   const description = $a.description;
   const transfer_id = $a.transfer_id ?? null;
   const card_id = $a.card_id ?? null;
-  let a = rt.must($s.t.accounts, account_id, "specs/banking/banking.env:177:11");
+  let a = rt.must($s.t.accounts, account_id, "specs/banking/banking.env:179:11");
   let before = a.balance;
   let problem = tool_debit_problem($s, { a: a, amount: amount });
-  if (!(problem === "")) return $s.fail(problem, "specs/banking/banking.env:180:3");
+  if (!(problem === "")) return $s.fail(problem, "specs/banking/banking.env:182:3");
   let fee_charged = tool_fee_for($s, { a: a, amount: amount });
   let t = tool_post($s, {
     account_id: account_id,
@@ -488,17 +488,17 @@ function tool_debit($s: rt.Ctx, $a: any): any {
   if (
     $s.checks &&
     !(
-      rt.must($s.t.accounts, account_id, "specs/banking/banking.env:188:10").status === "open" &&
-      rt.must($s.t.accounts, account_id, "specs/banking/banking.env:188:50").balance ===
+      rt.must($s.t.accounts, account_id, "specs/banking/banking.env:190:10").status === "open" &&
+      rt.must($s.t.accounts, account_id, "specs/banking/banking.env:190:50").balance ===
         rt.pyRound(before - amount - fee_charged, 2)
     )
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:188:3");
+    rt.fault("ensure failed", "specs/banking/banking.env:190:3");
   if (
     $s.checks &&
     !(fee_charged === (a.kind === "checking" && before >= 0 && t.balance_after < 0 ? $s.g.overdraft_fee : 0))
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:189:3");
+    rt.fault("ensure failed", "specs/banking/banking.env:191:3");
   if (
     $s.checks &&
     !(
@@ -515,7 +515,7 @@ function tool_debit($s: rt.Ctx, $a: any): any {
         )
     )
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:190:3");
+    rt.fault("ensure failed", "specs/banking/banking.env:192:3");
   if (
     $s.checks &&
     !(
@@ -529,16 +529,16 @@ function tool_debit($s: rt.Ctx, $a: any): any {
       ) <= $s.g.savings_withdrawals_per_month
     )
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:192:3");
+    rt.fault("ensure failed", "specs/banking/banking.env:194:3");
   return t;
 }
 
 /** fn check_amount */
 function tool_check_amount($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
-  if (!(amount > 0)) return $s.fail("The amount must be positive", "specs/banking/banking.env:199:3");
+  if (!(amount > 0)) return $s.fail("The amount must be positive", "specs/banking/banking.env:201:3");
   if (!(rt.pyRound(amount, 2) === amount))
-    return $s.fail("Amounts are in whole cents, e.g. 19.99", "specs/banking/banking.env:200:3");
+    return $s.fail("Amounts are in whole cents, e.g. 19.99", "specs/banking/banking.env:202:3");
   return null;
 }
 
@@ -573,7 +573,7 @@ function tool_find_customer($s: rt.Ctx, $a: any): any {
   const text = $a.text;
   let needle = text.trim().toLowerCase();
   if (!(needle.length >= 3))
-    return $s.fail("Search with at least three characters", "specs/banking/banking.env:214:3");
+    return $s.fail("Search with at least three characters", "specs/banking/banking.env:216:3");
   return $s.t.customers
     .values()
     .filter(
@@ -588,7 +588,7 @@ function tool_find_customer($s: rt.Ctx, $a: any): any {
 function tool_customer_overview($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:224:3");
+  if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:226:3");
   let mine = $s.t.accounts.values().filter((a: any) => a.customer_id === customer_id);
   let r = {
     customer: c,
@@ -616,18 +616,18 @@ function tool_customer_overview($s: rt.Ctx, $a: any): any {
       )
     )
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:234:3");
+    rt.fault("ensure failed", "specs/banking/banking.env:236:3");
   if (
     $s.checks &&
     !r.accounts.every((x: any) =>
       x.status === "open"
         ? x.available >= 0 &&
           rt.pyRound(x.available - x.balance, 2) ===
-            rt.must($s.t.accounts, x.account_id, "specs/banking/banking.env:235:107").overdraft_limit
+            rt.must($s.t.accounts, x.account_id, "specs/banking/banking.env:237:107").overdraft_limit
         : x.available === 0,
     )
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:235:3");
+    rt.fault("ensure failed", "specs/banking/banking.env:237:3");
   return r;
 }
 
@@ -638,9 +638,9 @@ function tool_account_history($s: rt.Ctx, $a: any): any {
   const kind = $a.kind ?? null;
   const limit = $a.limit;
   if (!$s.t.accounts.has(account_id))
-    return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:243:3");
+    return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:245:3");
   if (!(limit >= 1 && limit <= 200))
-    return $s.fail("Ask for 1 to 200 transactions", "specs/banking/banking.env:244:3");
+    return $s.fail("Ask for 1 to 200 transactions", "specs/banking/banking.env:246:3");
   let hits = $s.t.transactions
     .values()
     .filter(
@@ -654,9 +654,9 @@ function tool_account_history($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(out.length === Math.min(limit, hits.length) && out.every((t: any) => t.account_id === account_id))
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:249:3");
+    rt.fault("ensure failed", "specs/banking/banking.env:251:3");
   if ($s.checks && !(out.length === 0 || rt.eq(rt.first(out), rt.last(hits))))
-    rt.fault("ensure failed", "specs/banking/banking.env:250:3");
+    rt.fault("ensure failed", "specs/banking/banking.env:252:3");
   return out;
 }
 
@@ -665,9 +665,9 @@ function tool_monthly_summary($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const month = $a.month;
   if (!$s.t.accounts.has(account_id))
-    return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:258:3");
+    return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:260:3");
   if (!(month.length === 7 && month.slice(4, 5) === "-"))
-    return $s.fail("Give the month as YYYY-MM", "specs/banking/banking.env:259:3");
+    return $s.fail("Give the month as YYYY-MM", "specs/banking/banking.env:261:3");
   let lines = $s.t.transactions
     .values()
     .filter((t: any) => t.account_id === account_id && t.posted_on.startsWith(month));
@@ -707,7 +707,7 @@ function tool_monthly_summary($s: rt.Ctx, $a: any): any {
       )
     )
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:270:3");
+    rt.fault("ensure failed", "specs/banking/banking.env:272:3");
   return r;
 }
 
@@ -715,7 +715,7 @@ function tool_monthly_summary($s: rt.Ctx, $a: any): any {
 function tool_card_status($s: rt.Ctx, $a: any): any {
   const card_id = $a.card_id;
   let k = rt.orNull($s.t.cards.get(card_id));
-  if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:277:3");
+  if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:279:3");
   let spent = tool_card_spent_today($s, { card_id: card_id });
   let r = { card: k, spent_today: spent, left_today: Math.max(0, rt.pyRound(k.daily_limit - spent, 2)) };
   if (
@@ -725,7 +725,7 @@ function tool_card_status($s: rt.Ctx, $a: any): any {
       (r.left_today === 0 || rt.pyRound(r.spent_today + r.left_today, 2) === k.daily_limit)
     )
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:281:3");
+    rt.fault("ensure failed", "specs/banking/banking.env:283:3");
   return r;
 }
 
@@ -733,14 +733,14 @@ function tool_card_status($s: rt.Ctx, $a: any): any {
 function tool_scheduled_transfers($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   if (!$s.t.customers.has(customer_id))
-    return $s.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:288:3");
+    return $s.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:290:3");
   return rt.sorted(
     $s.t.transfers
       .values()
       .filter(
         (t: any) =>
           t.status === "scheduled" &&
-          rt.must($s.t.accounts, t.from_account, "specs/banking/banking.env:289:58").customer_id ===
+          rt.must($s.t.accounts, t.from_account, "specs/banking/banking.env:291:58").customer_id ===
             customer_id,
       ),
     (t: any) => t.execute_on,
@@ -753,12 +753,12 @@ function tool_deposit($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
   const description = $a.description;
   let a = rt.orNull($s.t.accounts.get(account_id));
-  if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:296:3");
+  if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:298:3");
   if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
   if (!(a.status !== "closed"))
-    return $s.fail(`Account ${account_id} is closed`, "specs/banking/banking.env:298:3");
+    return $s.fail(`Account ${account_id} is closed`, "specs/banking/banking.env:300:3");
   if (!(amount <= 10000))
-    return $s.fail("Deposits over $10,000 need a branch visit", "specs/banking/banking.env:299:3");
+    return $s.fail("Deposits over $10,000 need a branch visit", "specs/banking/banking.env:301:3");
   return tool_post($s, {
     account_id: account_id,
     kind: "deposit",
@@ -774,7 +774,7 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const amount = $a.amount;
   let a = rt.orNull($s.t.accounts.get(account_id));
-  if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:306:3");
+  if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:308:3");
   if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
   let taken = -rt.sum(
     $s.t.transactions
@@ -783,7 +783,7 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
         (t: any) =>
           t.kind === "withdrawal" &&
           t.posted_on === $s.g.today &&
-          rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:309:9").customer_id ===
+          rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:311:9").customer_id ===
             a.customer_id,
       ),
     (t: any) => t.amount,
@@ -791,7 +791,7 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
   if (!(taken + amount <= $s.g.daily_cash_limit))
     return $s.fail(
       `Cash is limited to ${tool_usd($s, { x: $s.g.daily_cash_limit })} a day; ${tool_usd($s, { x: taken })} was already withdrawn today`,
-      "specs/banking/banking.env:310:3",
+      "specs/banking/banking.env:312:3",
     );
   return tool_debit($s, {
     account_id: account_id,
@@ -811,29 +811,29 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
   const memo = $a.memo;
   const execute_on = $a.execute_on ?? null;
   let src = rt.orNull($s.t.accounts.get(from_account));
-  if (src == null) return $s.fail(`Account ${from_account} not found`, "specs/banking/banking.env:319:3");
+  if (src == null) return $s.fail(`Account ${from_account} not found`, "specs/banking/banking.env:321:3");
   let dst = rt.orNull($s.t.accounts.get(to_account));
-  if (dst == null) return $s.fail(`Account ${to_account} not found`, "specs/banking/banking.env:320:3");
+  if (dst == null) return $s.fail(`Account ${to_account} not found`, "specs/banking/banking.env:322:3");
   if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
   if (!(from_account !== to_account))
-    return $s.fail("Pick two different accounts", "specs/banking/banking.env:322:3");
+    return $s.fail("Pick two different accounts", "specs/banking/banking.env:324:3");
   if (!(dst.status !== "closed"))
-    return $s.fail(`Account ${to_account} is closed`, "specs/banking/banking.env:323:3");
+    return $s.fail(`Account ${to_account} is closed`, "specs/banking/banking.env:325:3");
   if (!(
     src.customer_id === dst.customer_id ||
-    rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:324:49").kyc_verified
+    rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:326:49").kyc_verified
   ))
     return $s.fail(
-      `${rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:325:13").name} must verify their identity before paying other customers`,
-      "specs/banking/banking.env:324:3",
+      `${rt.must($s.t.customers, src.customer_id, "specs/banking/banking.env:327:13").name} must verify their identity before paying other customers`,
+      "specs/banking/banking.env:326:3",
     );
   let day = execute_on ?? $s.g.today;
   if (!(day >= $s.g.today && day <= rt.dateAdd($s.g.today, 365)))
-    return $s.fail("Schedule a transfer between today and one year ahead", "specs/banking/banking.env:327:3");
+    return $s.fail("Schedule a transfer between today and one year ahead", "specs/banking/banking.env:329:3");
   if (!(src.status === "open"))
     return $s.fail(
       `Account ${from_account} is ${src.status}; no money can leave it`,
-      "specs/banking/banking.env:328:3",
+      "specs/banking/banking.env:330:3",
     );
   let tr = rt.insertRec(
     $s.t.transfers,
@@ -847,7 +847,7 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
       execute_on: day,
       status: "scheduled",
     },
-    "specs/banking/banking.env:329:12",
+    "specs/banking/banking.env:331:12",
   );
   if (day === $s.g.today) {
     if (tool_execute($s, { tr: tr }) === rt.FAILED) return rt.FAILED;
@@ -860,11 +860,11 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
 function tool_cancel_transfer($s: rt.Ctx, $a: any): any {
   const transfer_id = $a.transfer_id;
   let tr = rt.orNull($s.t.transfers.getW(transfer_id));
-  if (tr == null) return $s.fail(`Transfer ${transfer_id} not found`, "specs/banking/banking.env:340:3");
+  if (tr == null) return $s.fail(`Transfer ${transfer_id} not found`, "specs/banking/banking.env:342:3");
   if (!(tr.status === "scheduled"))
     return $s.fail(
       `Transfer ${transfer_id} is ${tr.status}; only scheduled transfers can be cancelled`,
-      "specs/banking/banking.env:341:3",
+      "specs/banking/banking.env:343:3",
     );
   tr.status = "cancelled";
   return tr;
@@ -874,7 +874,7 @@ function tool_cancel_transfer($s: rt.Ctx, $a: any): any {
 function tool_advance_day($s: rt.Ctx, $a: any): any {
   const days = $a.days;
   if (!(days >= 1 && days <= 31))
-    return $s.fail("Advance 1 to 31 days at a time", "specs/banking/banking.env:349:3");
+    return $s.fail("Advance 1 to 31 days at a time", "specs/banking/banking.env:351:3");
   $s.gw().today = rt.dateAdd($s.g.today, days);
   let done = [];
   let failed_ids = [];
@@ -888,12 +888,12 @@ function tool_advance_day($s: rt.Ctx, $a: any): any {
     ),
   ] as any[]) {
     let problem = tool_debit_problem($s, {
-      a: rt.must($s.t.accounts, tr.from_account, "specs/banking/banking.env:354:33"),
+      a: rt.must($s.t.accounts, tr.from_account, "specs/banking/banking.env:356:33"),
       amount: tr.amount,
     });
     if (
       problem === "" &&
-      rt.must($s.t.accounts, tr.to_account, "specs/banking/banking.env:355:26").status !== "closed"
+      rt.must($s.t.accounts, tr.to_account, "specs/banking/banking.env:357:26").status !== "closed"
     ) {
       if (tool_execute($s, { tr: tr }) === rt.FAILED) return rt.FAILED;
       tr.status = "completed";
@@ -913,17 +913,17 @@ function tool_card_purchase($s: rt.Ctx, $a: any): any {
   const merchant = $a.merchant;
   const amount = $a.amount;
   let k = rt.orNull($s.t.cards.get(card_id));
-  if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:371:3");
+  if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:373:3");
   if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
   if (!(k.status === "active"))
-    return $s.fail(`Card ending ${k.last4} is ${k.status}`, "specs/banking/banking.env:373:3");
+    return $s.fail(`Card ending ${k.last4} is ${k.status}`, "specs/banking/banking.env:375:3");
   if (!(k.expires_on >= $s.g.today))
-    return $s.fail(`Card ending ${k.last4} expired on ${k.expires_on}`, "specs/banking/banking.env:374:3");
+    return $s.fail(`Card ending ${k.last4} expired on ${k.expires_on}`, "specs/banking/banking.env:376:3");
   let spent = tool_card_spent_today($s, { card_id: card_id });
   if (!(spent + amount <= k.daily_limit))
     return $s.fail(
       `Card ending ${k.last4} can spend ${tool_usd($s, { x: k.daily_limit - spent })} more today`,
-      "specs/banking/banking.env:376:3",
+      "specs/banking/banking.env:378:3",
     );
   return tool_debit($s, {
     account_id: k.account_id,
@@ -941,20 +941,20 @@ function tool_update_card($s: rt.Ctx, $a: any): any {
   const status = $a.status ?? null;
   const daily_limit = $a.daily_limit ?? null;
   let k = rt.orNull($s.t.cards.getW(card_id));
-  if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:385:3");
+  if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:387:3");
   if (!(status != null || daily_limit != null))
-    return $s.fail("Give a new status or daily limit", "specs/banking/banking.env:386:3");
+    return $s.fail("Give a new status or daily limit", "specs/banking/banking.env:388:3");
   if (!(k.status !== "cancelled"))
     return $s.fail(
       `Card ending ${k.last4} is cancelled; issue a new card instead`,
-      "specs/banking/banking.env:387:3",
+      "specs/banking/banking.env:389:3",
     );
   if (status != null) {
     if (!(
       status !== "active" ||
-      rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:389:33").status === "open"
+      rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:391:33").status === "open"
     ))
-      return $s.fail("The card's account is not open", "specs/banking/banking.env:389:5");
+      return $s.fail("The card's account is not open", "specs/banking/banking.env:391:5");
     k.status = status;
   }
   if (daily_limit != null) {
@@ -962,7 +962,7 @@ function tool_update_card($s: rt.Ctx, $a: any): any {
     if (!(daily_limit <= $s.g.max_card_limit))
       return $s.fail(
         `Daily limits go up to ${tool_usd($s, { x: $s.g.max_card_limit })}`,
-        "specs/banking/banking.env:394:5",
+        "specs/banking/banking.env:396:5",
       );
     k.daily_limit = daily_limit;
   }
@@ -976,22 +976,22 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
   const initial_deposit = $a.initial_deposit;
   const nickname = $a.nickname ?? null;
   let c = rt.orNull($s.t.customers.get(customer_id));
-  if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:404:3");
+  if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:406:3");
   if (!c.kyc_verified)
-    return $s.fail(`${c.name} must verify their identity first`, "specs/banking/banking.env:405:3");
+    return $s.fail(`${c.name} must verify their identity first`, "specs/banking/banking.env:407:3");
   if (
     !(
       rt.count($s.t.accounts.values(), (a: any) => a.customer_id === customer_id && a.status !== "closed") < 5
     )
   )
-    return $s.fail(`${c.name} already has 5 open accounts`, "specs/banking/banking.env:406:3");
+    return $s.fail(`${c.name} already has 5 open accounts`, "specs/banking/banking.env:408:3");
   if (!(initial_deposit >= 0 && rt.pyRound(initial_deposit, 2) === initial_deposit))
     return $s.fail(
       "The opening deposit is a non-negative amount in cents",
-      "specs/banking/banking.env:407:3",
+      "specs/banking/banking.env:409:3",
     );
   if (!(kind !== "savings" || initial_deposit >= 25))
-    return $s.fail("Savings accounts open with at least $25", "specs/banking/banking.env:408:3");
+    return $s.fail("Savings accounts open with at least $25", "specs/banking/banking.env:410:3");
   let prefix = kind === "checking" ? "CHK" : "SAV";
   let a = rt.insertRec(
     $s.t.accounts,
@@ -1005,7 +1005,7 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
       overdraft_limit: 0,
       status: "open",
     },
-    "specs/banking/banking.env:410:11",
+    "specs/banking/banking.env:412:11",
   );
   if (initial_deposit > 0) {
     tool_post($s, {
@@ -1019,10 +1019,10 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
   }
   if (
     $s.checks &&
-    !(rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:414:10").balance === initial_deposit)
+    !(rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:416:10").balance === initial_deposit)
   )
-    rt.fault("ensure failed", "specs/banking/banking.env:414:3");
-  return rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:415:10");
+    rt.fault("ensure failed", "specs/banking/banking.env:416:3");
+  return rt.must($s.t.accounts, a.account_id, "specs/banking/banking.env:417:10");
 }
 
 /** action close_account: Close an account: pay out its balance to another account, cancel its cards and scheduled transfers. */
@@ -1030,26 +1030,26 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   const move_to = $a.move_to ?? null;
   let a = rt.orNull($s.t.accounts.getW(account_id));
-  if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:422:3");
+  if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:424:3");
   if (!(a.status !== "closed"))
-    return $s.fail(`Account ${account_id} is already closed`, "specs/banking/banking.env:423:3");
+    return $s.fail(`Account ${account_id} is already closed`, "specs/banking/banking.env:425:3");
   if (!(a.balance >= 0))
     return $s.fail(
       `Account ${account_id} is overdrawn by ${tool_usd($s, { x: -a.balance })}; it must be settled first`,
-      "specs/banking/banking.env:424:3",
+      "specs/banking/banking.env:426:3",
     );
   if (a.balance > 0) {
     if (!(move_to != null))
       return $s.fail(
         `Account ${account_id} holds ${tool_usd($s, { x: a.balance })}; say which account receives it`,
-        "specs/banking/banking.env:426:5",
+        "specs/banking/banking.env:428:5",
       );
     let dst = rt.orNull($s.t.accounts.get(move_to));
-    if (dst == null) return $s.fail(`Account ${move_to} not found`, "specs/banking/banking.env:427:5");
+    if (dst == null) return $s.fail(`Account ${move_to} not found`, "specs/banking/banking.env:429:5");
     if (!(dst.customer_id === a.customer_id && dst.status !== "closed" && move_to !== account_id))
       return $s.fail(
         "The balance can only move to another open account of the same customer",
-        "specs/banking/banking.env:428:5",
+        "specs/banking/banking.env:430:5",
       );
     let tr = rt.insertRec(
       $s.t.transfers,
@@ -1063,7 +1063,7 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
         execute_on: $s.g.today,
         status: "completed",
       },
-      "specs/banking/banking.env:430:14",
+      "specs/banking/banking.env:432:14",
     );
     tool_post($s, {
       account_id: account_id,
@@ -1104,7 +1104,7 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
     tr.status = "cancelled";
   }
   a.status = "closed";
-  if ($s.checks && !(a.balance === 0)) rt.fault("ensure failed", "specs/banking/banking.env:442:3");
+  if ($s.checks && !(a.balance === 0)) rt.fault("ensure failed", "specs/banking/banking.env:444:3");
   return a;
 }
 
@@ -1187,7 +1187,7 @@ export const definition: rt.EnvDefinition = {
       description: "Look customers up.",
       args: ArgSchemas.find_customer,
       run: tool_find_customer,
-      location: "specs/banking/banking.env:210:7",
+      location: "specs/banking/banking.env:212:7",
     },
     {
       name: "customer_overview",
@@ -1195,7 +1195,7 @@ export const definition: rt.EnvDefinition = {
       description: "A customer's accounts with balances and available funds, and their cards.",
       args: ArgSchemas.customer_overview,
       run: tool_customer_overview,
-      location: "specs/banking/banking.env:219:7",
+      location: "specs/banking/banking.env:221:7",
     },
     {
       name: "account_history",
@@ -1203,7 +1203,7 @@ export const definition: rt.EnvDefinition = {
       description: "An account's ledger, newest first.",
       args: ArgSchemas.account_history,
       run: tool_account_history,
-      location: "specs/banking/banking.env:239:7",
+      location: "specs/banking/banking.env:241:7",
     },
     {
       name: "monthly_summary",
@@ -1211,7 +1211,7 @@ export const definition: rt.EnvDefinition = {
       description: "Totals of one account for one calendar month.",
       args: ArgSchemas.monthly_summary,
       run: tool_monthly_summary,
-      location: "specs/banking/banking.env:254:7",
+      location: "specs/banking/banking.env:256:7",
     },
     {
       name: "card_status",
@@ -1219,7 +1219,7 @@ export const definition: rt.EnvDefinition = {
       description: "A card's state and how much it can still spend today.",
       args: ArgSchemas.card_status,
       run: tool_card_status,
-      location: "specs/banking/banking.env:274:7",
+      location: "specs/banking/banking.env:276:7",
     },
     {
       name: "scheduled_transfers",
@@ -1227,7 +1227,7 @@ export const definition: rt.EnvDefinition = {
       description: "Transfers waiting to run from any of the customer's accounts, soonest first.",
       args: ArgSchemas.scheduled_transfers,
       run: tool_scheduled_transfers,
-      location: "specs/banking/banking.env:285:7",
+      location: "specs/banking/banking.env:287:7",
     },
     {
       name: "deposit",
@@ -1235,7 +1235,7 @@ export const definition: rt.EnvDefinition = {
       description: "Pay money into an open or frozen account.",
       args: ArgSchemas.deposit,
       run: tool_deposit,
-      location: "specs/banking/banking.env:293:8",
+      location: "specs/banking/banking.env:295:8",
     },
     {
       name: "withdraw",
@@ -1243,7 +1243,7 @@ export const definition: rt.EnvDefinition = {
       description: "Withdraw cash, within the available funds and the customer's daily cash limit.",
       args: ArgSchemas.withdraw,
       run: tool_withdraw,
-      location: "specs/banking/banking.env:303:8",
+      location: "specs/banking/banking.env:305:8",
     },
     {
       name: "transfer",
@@ -1252,7 +1252,7 @@ export const definition: rt.EnvDefinition = {
         "Move money between accounts, now or on a scheduled day. Paying another customer needs a verified identity.",
       args: ArgSchemas.transfer,
       run: tool_transfer,
-      location: "specs/banking/banking.env:315:8",
+      location: "specs/banking/banking.env:317:8",
     },
     {
       name: "cancel_transfer",
@@ -1260,7 +1260,7 @@ export const definition: rt.EnvDefinition = {
       description: "Cancel a scheduled transfer before it runs.",
       args: ArgSchemas.cancel_transfer,
       run: tool_cancel_transfer,
-      location: "specs/banking/banking.env:338:8",
+      location: "specs/banking/banking.env:340:8",
     },
     {
       name: "advance_day",
@@ -1269,7 +1269,7 @@ export const definition: rt.EnvDefinition = {
         "Move to a later day and run every scheduled transfer that has come due; ones that cannot be paid fail.",
       args: ArgSchemas.advance_day,
       run: tool_advance_day,
-      location: "specs/banking/banking.env:346:8",
+      location: "specs/banking/banking.env:348:8",
     },
     {
       name: "card_purchase",
@@ -1277,7 +1277,7 @@ export const definition: rt.EnvDefinition = {
       description: "Authorize and post a debit-card purchase.",
       args: ArgSchemas.card_purchase,
       run: tool_card_purchase,
-      location: "specs/banking/banking.env:368:8",
+      location: "specs/banking/banking.env:370:8",
     },
     {
       name: "update_card",
@@ -1285,7 +1285,7 @@ export const definition: rt.EnvDefinition = {
       description: "Lock, unlock or cancel a card, or change its daily limit.",
       args: ArgSchemas.update_card,
       run: tool_update_card,
-      location: "specs/banking/banking.env:381:8",
+      location: "specs/banking/banking.env:383:8",
     },
     {
       name: "open_account",
@@ -1293,7 +1293,7 @@ export const definition: rt.EnvDefinition = {
       description: "Open a new checking or savings account for a verified customer (no overdraft at first).",
       args: ArgSchemas.open_account,
       run: tool_open_account,
-      location: "specs/banking/banking.env:400:8",
+      location: "specs/banking/banking.env:402:8",
     },
     {
       name: "close_account",
@@ -1302,7 +1302,7 @@ export const definition: rt.EnvDefinition = {
         "Close an account: pay out its balance to another account, cancel its cards and scheduled transfers.",
       args: ArgSchemas.close_account,
       run: tool_close_account,
-      location: "specs/banking/banking.env:418:8",
+      location: "specs/banking/banking.env:420:8",
     },
   ],
   invariants: [
@@ -1564,9 +1564,25 @@ export const definition: rt.EnvDefinition = {
       },
     },
     {
+      name: "line_signs",
+      description:
+        "Deposits, incoming transfers and interest add money; withdrawals, outgoing transfers, card purchases and fees take it",
+      location: "specs/banking/banking.env:113:1",
+      reads: ["transactions"],
+      check: ($s: rt.Ctx) =>
+        $s.t.transactions
+          .values()
+          .every((t: any) => ["deposit", "transfer_in", "interest"].includes(t.kind) === t.amount > 0),
+      perRecord: {
+        table: "transactions",
+        check: ($s: rt.Ctx, t: any) =>
+          ["deposit", "transfer_in", "interest"].includes(t.kind) === t.amount > 0,
+      },
+    },
+    {
       name: "card_lines_are_purchases",
       description: "Exactly the card purchases name a card, one on the account they were posted to",
-      location: "specs/banking/banking.env:113:1",
+      location: "specs/banking/banking.env:115:1",
       reads: ["cards", "transactions"],
       check: ($s: rt.Ctx) =>
         $s.t.transactions
@@ -1575,7 +1591,7 @@ export const definition: rt.EnvDefinition = {
             (t: any) =>
               (t.kind === "card_purchase") === (t.card_id != null) &&
               (t.card_id == null ||
-                rt.must($s.t.cards, t.card_id, "specs/banking/banking.env:115:31").account_id ===
+                rt.must($s.t.cards, t.card_id, "specs/banking/banking.env:117:31").account_id ===
                   t.account_id),
           ),
       perRecord: {
@@ -1583,13 +1599,13 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, t: any) =>
           (t.kind === "card_purchase") === (t.card_id != null) &&
           (t.card_id == null ||
-            rt.must($s.t.cards, t.card_id, "specs/banking/banking.env:115:31").account_id === t.account_id),
+            rt.must($s.t.cards, t.card_id, "specs/banking/banking.env:117:31").account_id === t.account_id),
       },
     },
     {
       name: "card_limits_in_range",
       description: "Card limits are positive and at most the bank's maximum",
-      location: "specs/banking/banking.env:116:1",
+      location: "specs/banking/banking.env:118:1",
       reads: ["max_card_limit", "cards"],
       check: ($s: rt.Ctx) =>
         $s.t.cards.values().every((k: any) => k.daily_limit > 0 && k.daily_limit <= $s.g.max_card_limit),
@@ -1601,7 +1617,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "cash_within_daily_limit",
       description: "Nobody withdrew more cash today than the daily limit",
-      location: "specs/banking/banking.env:118:1",
+      location: "specs/banking/banking.env:120:1",
       reads: ["daily_cash_limit", "accounts", "today", "transactions", "customers"],
       check: ($s: rt.Ctx) =>
         $s.t.customers.values().every(
@@ -1614,7 +1630,7 @@ export const definition: rt.EnvDefinition = {
                     (t: any) =>
                       t.kind === "withdrawal" &&
                       t.posted_on === $s.g.today &&
-                      rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:121:11").customer_id ===
+                      rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:123:11").customer_id ===
                         c.customer_id,
                   ),
                 (t: any) => t.amount,
@@ -1633,7 +1649,7 @@ export const definition: rt.EnvDefinition = {
                   (t: any) =>
                     t.kind === "withdrawal" &&
                     t.posted_on === $s.g.today &&
-                    rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:121:11").customer_id ===
+                    rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:123:11").customer_id ===
                       c.customer_id,
                 ),
               (t: any) => t.amount,
@@ -1645,7 +1661,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "at_most_five_open",
       description: "A customer has at most five accounts that are not closed",
-      location: "specs/banking/banking.env:122:1",
+      location: "specs/banking/banking.env:124:1",
       reads: ["accounts", "customers"],
       check: ($s: rt.Ctx) =>
         $s.t.customers
@@ -1669,7 +1685,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "active_cards_on_open_accounts",
       description: "An active card's account is open",
-      location: "specs/banking/banking.env:124:1",
+      location: "specs/banking/banking.env:126:1",
       reads: ["accounts", "cards"],
       check: ($s: rt.Ctx) =>
         $s.t.cards
@@ -1677,13 +1693,13 @@ export const definition: rt.EnvDefinition = {
           .every(
             (k: any) =>
               !(k.status === "active") ||
-              rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:125:55").status === "open",
+              rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:127:55").status === "open",
           ),
       perRecord: {
         table: "cards",
         check: ($s: rt.Ctx, k: any) =>
           !(k.status === "active") ||
-          rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:125:55").status === "open",
+          rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:127:55").status === "open",
       },
     },
   ],

@@ -352,10 +352,10 @@ export const ArgSchemas = {
 function tool_usd($s: rt.Ctx, $a: any): any {
   const x = $a.x;
   let cents = rt.pyRound(Math.abs(x) * 100);
-  let rest = rt.mod(cents, 100, "specs/library/library.env:153:14");
+  let rest = rt.mod(cents, 100, "specs/library/library.env:155:14");
   return (
     (x < 0 ? "-$" : "$") +
-    rt.str(Math.floor(rt.div(cents, 100, "specs/library/library.env:154:43")), false) +
+    rt.str(Math.floor(rt.div(cents, 100, "specs/library/library.env:156:43")), false) +
     "." +
     (rest < 10 ? "0" : "") +
     rt.str(rest, false)
@@ -411,12 +411,12 @@ function tool_due_back($s: rt.Ctx, $a: any): any {
 /** fn check_can_borrow */
 function tool_check_can_borrow($s: rt.Ctx, $a: any): any {
   const m = $a.m;
-  if (!!m.suspended) return $s.fail(`${m.name}'s card is suspended`, "specs/library/library.env:184:3");
+  if (!!m.suspended) return $s.fail(`${m.name}'s card is suspended`, "specs/library/library.env:186:3");
   let owed = tool_balance($s, { member_id: m.member_id });
   if (!(owed < $s.g.block_threshold))
     return $s.fail(
       `${m.name} owes ${tool_usd($s, { x: owed })}; the balance must be under ${tool_usd($s, { x: $s.g.block_threshold })} to borrow`,
-      "specs/library/library.env:186:3",
+      "specs/library/library.env:188:3",
     );
   return null;
 }
@@ -424,7 +424,7 @@ function tool_check_can_borrow($s: rt.Ctx, $a: any): any {
 /** fn release_copy */
 function tool_release_copy($s: rt.Ctx, $a: any): any {
   const copy_id = $a.copy_id;
-  let c = rt.mustW($s.t.copies, copy_id, "specs/library/library.env:191:11");
+  let c = rt.mustW($s.t.copies, copy_id, "specs/library/library.env:193:11");
   let next = rt.first(
     rt.sorted(
       rt.writableAll(
@@ -443,7 +443,7 @@ function tool_release_copy($s: rt.Ctx, $a: any): any {
   next.pickup_by = rt.dateAdd($s.g.today, $s.g.hold_shelf_days);
   c.status = "on_hold_shelf";
   c.branch_id = next.pickup_branch;
-  return `on the hold shelf at ${rt.must($s.t.branches, next.pickup_branch, "specs/library/library.env:202:34").name} for ${rt.must($s.t.members, next.member_id, "specs/library/library.env:202:75").name}`;
+  return `on the hold shelf at ${rt.must($s.t.branches, next.pickup_branch, "specs/library/library.env:204:34").name} for ${rt.must($s.t.members, next.member_id, "specs/library/library.env:204:75").name}`;
 }
 
 /** query search_catalog: Search the catalogue; shows how many copies are on the shelf and how long the hold queue is. */
@@ -476,7 +476,7 @@ function tool_search_catalog($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !out.every(
       (x: any) =>
-        (genre == null || rt.must($s.t.books, x.isbn, "specs/library/library.env:221:41").genre === genre) &&
+        (genre == null || rt.must($s.t.books, x.isbn, "specs/library/library.env:223:41").genre === genre) &&
         (x.title.toLowerCase().includes(needle) || x.author.toLowerCase().includes(needle)) &&
         x.available ===
           rt.count($s.t.copies.values(), (c: any) => c.isbn === x.isbn && c.status === "available") &&
@@ -485,7 +485,7 @@ function tool_search_catalog($s: rt.Ctx, $a: any): any {
           rt.count($s.t.holds.values(), (h: any) => h.isbn === x.isbn && h.status === "waiting"),
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:221:3");
+    rt.fault("ensure failed", "specs/library/library.env:223:3");
   if (
     $s.checks &&
     !(
@@ -500,20 +500,20 @@ function tool_search_catalog($s: rt.Ctx, $a: any): any {
       )
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:226:3");
+    rt.fault("ensure failed", "specs/library/library.env:228:3");
   return out;
 }
 
 /** query copy_status: Where each copy of a title is, and when lent copies are due back. */
 function tool_copy_status($s: rt.Ctx, $a: any): any {
   const isbn = $a.isbn;
-  if (!$s.t.books.has(isbn)) return $s.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:234:3");
+  if (!$s.t.books.has(isbn)) return $s.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:236:3");
   return $s.t.copies
     .values()
     .filter((c: any) => c.isbn === isbn)
     .map((c: any) => ({
       copy_id: c.copy_id,
-      branch: rt.must($s.t.branches, c.branch_id, "specs/library/library.env:236:33").name,
+      branch: rt.must($s.t.branches, c.branch_id, "specs/library/library.env:238:33").name,
       status: c.status,
       due_on: tool_due_back($s, { copy_id: c.copy_id }),
     }));
@@ -523,7 +523,7 @@ function tool_copy_status($s: rt.Ctx, $a: any): any {
 function tool_get_member($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:246:3");
+  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:248:3");
   let owed = tool_balance($s, { member_id: member_id });
   let out = {
     member: m,
@@ -544,8 +544,8 @@ function tool_get_member($s: rt.Ctx, $a: any): any {
         loan_id: l.loan_id,
         title: rt.must(
           $s.t.books,
-          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:253:52").isbn,
-          "specs/library/library.env:253:46",
+          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:255:52").isbn,
+          "specs/library/library.env:255:46",
         ).title,
         due_on: l.due_on,
         days_late: tool_days_late($s, { l: l }),
@@ -560,7 +560,7 @@ function tool_get_member($s: rt.Ctx, $a: any): any {
       out.loans.every((x: any) => x.days_late >= 0 && x.days_late > 0 === x.due_on < $s.g.today)
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:256:3");
+    rt.fault("ensure failed", "specs/library/library.env:258:3");
   if (
     $s.checks &&
     !(
@@ -574,7 +574,7 @@ function tool_get_member($s: rt.Ctx, $a: any): any {
         )
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:258:3");
+    rt.fault("ensure failed", "specs/library/library.env:260:3");
   if (
     $s.checks &&
     !(
@@ -584,7 +584,7 @@ function tool_get_member($s: rt.Ctx, $a: any): any {
         out.loans.length < tool_loan_limit($s, { tier: m.tier }))
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:260:3");
+    rt.fault("ensure failed", "specs/library/library.env:262:3");
   return out;
 }
 
@@ -593,7 +593,7 @@ function tool_overdue_loans($s: rt.Ctx, $a: any): any {
   const branch_id = $a.branch_id ?? null;
   if (branch_id != null) {
     if (!$s.t.branches.has(branch_id))
-      return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:269:5");
+      return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:271:5");
   }
   let out = rt.sorted(
     $s.t.loans
@@ -603,16 +603,16 @@ function tool_overdue_loans($s: rt.Ctx, $a: any): any {
           l.returned_on == null &&
           l.due_on < $s.g.today &&
           (branch_id == null ||
-            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:272:33").branch_id === branch_id),
+            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:274:33").branch_id === branch_id),
       )
       .map((l: any) => ({
         loan_id: l.loan_id,
         member_id: l.member_id,
-        member: rt.must($s.t.members, l.member_id, "specs/library/library.env:273:69").name,
+        member: rt.must($s.t.members, l.member_id, "specs/library/library.env:275:69").name,
         title: rt.must(
           $s.t.books,
-          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:274:30").isbn,
-          "specs/library/library.env:274:24",
+          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:276:30").isbn,
+          "specs/library/library.env:276:24",
         ).title,
         due_on: l.due_on,
         days_late: tool_days_late($s, { l: l }),
@@ -624,16 +624,16 @@ function tool_overdue_loans($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !out.every(
       (x: any) =>
-        rt.must($s.t.loans, x.loan_id, "specs/library/library.env:276:23").returned_on == null &&
+        rt.must($s.t.loans, x.loan_id, "specs/library/library.env:278:23").returned_on == null &&
         (branch_id == null ||
           rt.must(
             $s.t.copies,
-            rt.must($s.t.loans, x.loan_id, "specs/library/library.env:277:56").copy_id,
-            "specs/library/library.env:277:49",
+            rt.must($s.t.loans, x.loan_id, "specs/library/library.env:279:56").copy_id,
+            "specs/library/library.env:279:49",
           ).branch_id === branch_id),
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:276:3");
+    rt.fault("ensure failed", "specs/library/library.env:278:3");
   if (
     $s.checks &&
     !(
@@ -644,11 +644,11 @@ function tool_overdue_loans($s: rt.Ctx, $a: any): any {
           l.returned_on == null &&
           tool_days_late($s, { l: l }) > 0 &&
           (branch_id == null ||
-            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:279:66").branch_id === branch_id),
+            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:281:66").branch_id === branch_id),
       )
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:278:3");
+    rt.fault("ensure failed", "specs/library/library.env:280:3");
   return out;
 }
 
@@ -656,7 +656,7 @@ function tool_overdue_loans($s: rt.Ctx, $a: any): any {
 function tool_hold_queue($s: rt.Ctx, $a: any): any {
   const isbn = $a.isbn;
   let b = rt.orNull($s.t.books.get(isbn));
-  if (b == null) return $s.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:286:3");
+  if (b == null) return $s.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:288:3");
   let active = rt.sorted(
     rt.sorted(
       $s.t.holds.values().filter((h: any) => h.isbn === b.isbn && ["waiting", "ready"].includes(h.status)),
@@ -672,16 +672,16 @@ function tool_hold_queue($s: rt.Ctx, $a: any): any {
       ready_count + rt.count($s.t.holds.values(), (h: any) => h.isbn === isbn && h.status === "waiting")
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:290:3");
+    rt.fault("ensure failed", "specs/library/library.env:292:3");
   if (
     $s.checks &&
     !(rt.count(rt.slice(active, 0, ready_count), (h: any) => h.status === "ready") === ready_count)
   )
-    rt.fault("ensure failed", "specs/library/library.env:291:3");
+    rt.fault("ensure failed", "specs/library/library.env:293:3");
   return active.map((h: any) => ({
     position: rt.indexOf(active, h) + 1,
     hold_id: h.hold_id,
-    member: rt.must($s.t.members, h.member_id, "specs/library/library.env:292:90").name,
+    member: rt.must($s.t.members, h.member_id, "specs/library/library.env:294:90").name,
     placed_on: h.placed_on,
     status: h.status,
   }));
@@ -691,7 +691,7 @@ function tool_hold_queue($s: rt.Ctx, $a: any): any {
 function tool_hold_shelf($s: rt.Ctx, $a: any): any {
   const branch_id = $a.branch_id;
   if (!$s.t.branches.has(branch_id))
-    return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:299:3");
+    return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:301:3");
   let out = rt.sorted(
     $s.t.holds
       .values()
@@ -699,8 +699,8 @@ function tool_hold_shelf($s: rt.Ctx, $a: any): any {
       .map((h: any) => ({
         hold_id: h.hold_id,
         copy_id: h.copy_id,
-        title: rt.must($s.t.books, h.isbn, "specs/library/library.env:301:64").title,
-        member: rt.must($s.t.members, h.member_id, "specs/library/library.env:302:25").name,
+        title: rt.must($s.t.books, h.isbn, "specs/library/library.env:303:64").title,
+        member: rt.must($s.t.members, h.member_id, "specs/library/library.env:304:25").name,
         pickup_by: h.pickup_by,
       })),
     (x: any) => x.pickup_by,
@@ -710,14 +710,14 @@ function tool_hold_shelf($s: rt.Ctx, $a: any): any {
     !(
       out.every(
         (x: any) =>
-          rt.must($s.t.holds, x.hold_id, "specs/library/library.env:304:23").status === "ready" &&
-          rt.must($s.t.holds, x.hold_id, "specs/library/library.env:304:60").pickup_branch === branch_id,
+          rt.must($s.t.holds, x.hold_id, "specs/library/library.env:306:23").status === "ready" &&
+          rt.must($s.t.holds, x.hold_id, "specs/library/library.env:306:60").pickup_branch === branch_id,
       ) &&
       out.length ===
         rt.count($s.t.holds.values(), (h: any) => h.status === "ready" && h.pickup_branch === branch_id)
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:304:3");
+    rt.fault("ensure failed", "specs/library/library.env:306:3");
   return out;
 }
 
@@ -726,36 +726,36 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   const copy_id = $a.copy_id;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:312:3");
+  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:314:3");
   let c = rt.orNull($s.t.copies.getW(copy_id));
-  if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:313:3");
-  let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:314:11");
+  if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:315:3");
+  let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:316:11");
   if (tool_check_can_borrow($s, { m: m }) === rt.FAILED) return rt.FAILED;
   if (!!b.reference_only)
     return $s.fail(
       `${b.title} is for reference only and cannot be borrowed`,
-      "specs/library/library.env:316:3",
+      "specs/library/library.env:318:3",
     );
   let limit = tool_loan_limit($s, { tier: m.tier });
   if (!(tool_open_loans($s, { member_id: member_id }) < limit))
     return $s.fail(
       `${m.name} already has ${rt.str(limit, false)} loans, the ${m.tier} limit`,
-      "specs/library/library.env:318:3",
+      "specs/library/library.env:320:3",
     );
   if (c.status === "on_hold_shelf") {
     let h = $s.t.holds.writable(
       rt.find($s.t.holds.values(), (x: any) => x.status === "ready" && x.copy_id == copy_id),
     );
-    if (h == null) return $s.fail(`Copy ${copy_id} has no ready hold`, "specs/library/library.env:320:5");
+    if (h == null) return $s.fail(`Copy ${copy_id} has no ready hold`, "specs/library/library.env:322:5");
     if (!(h.member_id === member_id))
       return $s.fail(
         `Copy ${copy_id} is set aside for another member's hold`,
-        "specs/library/library.env:321:5",
+        "specs/library/library.env:323:5",
       );
     h.status = "fulfilled";
   } else {
     if (!(c.status === "available"))
-      return $s.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:324:5");
+      return $s.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:326:5");
   }
   c.status = "on_loan";
   let loan = rt.insertRec(
@@ -769,7 +769,7 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
       renewals: 0,
       lost: false,
     },
-    "specs/library/library.env:327:14",
+    "specs/library/library.env:329:14",
   );
   if (
     $s.checks &&
@@ -779,7 +779,7 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
       loan.renewals === 0
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:328:3");
+    rt.fault("ensure failed", "specs/library/library.env:330:3");
   if (
     $s.checks &&
     !(
@@ -788,14 +788,14 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
       !m.suspended
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:329:3");
+    rt.fault("ensure failed", "specs/library/library.env:331:3");
   if (
     $s.checks &&
     !(
       !b.reference_only && !$s.t.holds.values().some((x: any) => x.status === "ready" && x.copy_id == copy_id)
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:330:3");
+    rt.fault("ensure failed", "specs/library/library.env:332:3");
   return loan;
 }
 
@@ -804,11 +804,11 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
   const copy_id = $a.copy_id;
   const condition = $a.condition;
   let c = rt.orNull($s.t.copies.getW(copy_id));
-  if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:338:3");
+  if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:340:3");
   let l = $s.t.loans.writable(
     rt.find($s.t.loans.values(), (x: any) => x.copy_id === copy_id && x.returned_on == null),
   );
-  if (l == null) return $s.fail(`Copy ${copy_id} is not on loan`, "specs/library/library.env:339:3");
+  if (l == null) return $s.fail(`Copy ${copy_id} is not on loan`, "specs/library/library.env:341:3");
   l.returned_on = $s.g.today;
   let late = tool_days_late($s, { l: l });
   if (late > 0) {
@@ -823,14 +823,14 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
         issued_on: $s.g.today,
         paid: 0,
       },
-      "specs/library/library.env:343:5",
+      "specs/library/library.env:345:5",
     );
   }
   c.condition = condition;
   let goes = "to repair";
   if (condition === "damaged") {
     let cost = rt.pyRound(
-      rt.must($s.t.books, c.isbn, "specs/library/library.env:349:22").replacement_cost * $s.g.damage_rate,
+      rt.must($s.t.books, c.isbn, "specs/library/library.env:351:22").replacement_cost * $s.g.damage_rate,
       2,
     );
     rt.insertRec(
@@ -844,13 +844,13 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
         issued_on: $s.g.today,
         paid: 0,
       },
-      "specs/library/library.env:350:5",
+      "specs/library/library.env:352:5",
     );
     c.status = "in_repair";
   } else {
     goes = tool_release_copy($s, { copy_id: copy_id });
   }
-  if ($s.checks && !(c.status !== "on_loan")) rt.fault("ensure failed", "specs/library/library.env:355:3");
+  if ($s.checks && !(c.status !== "on_loan")) rt.fault("ensure failed", "specs/library/library.env:357:3");
   if (
     $s.checks &&
     !(
@@ -866,7 +866,7 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
         )
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:356:3");
+    rt.fault("ensure failed", "specs/library/library.env:358:3");
   if (
     $s.checks &&
     !(
@@ -874,7 +874,7 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
       (condition === "damaged") === (goes === "to repair")
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:358:3");
+    rt.fault("ensure failed", "specs/library/library.env:360:3");
   if (
     $s.checks &&
     !(
@@ -888,14 +888,14 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
             f.issued_on === $s.g.today &&
             f.amount ===
               rt.pyRound(
-                rt.must($s.t.books, c.isbn, "specs/library/library.env:360:73").replacement_cost *
+                rt.must($s.t.books, c.isbn, "specs/library/library.env:362:73").replacement_cost *
                   $s.g.damage_rate,
                 2,
               ),
         )
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:359:3");
+    rt.fault("ensure failed", "specs/library/library.env:361:3");
   let out = {
     loan: l,
     fines: $s.t.fines.values().filter((f: any) => f.loan_id == l.loan_id && f.issued_on === $s.g.today),
@@ -908,7 +908,7 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
       out.fines.length === (late > 0 ? 1 : 0) + (condition === "damaged" ? 1 : 0)
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:362:3");
+    rt.fault("ensure failed", "specs/library/library.env:364:3");
   return out;
 }
 
@@ -916,39 +916,39 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
 function tool_renew_loan($s: rt.Ctx, $a: any): any {
   const loan_id = $a.loan_id;
   let l = rt.orNull($s.t.loans.getW(loan_id));
-  if (l == null) return $s.fail(`Loan ${loan_id} not found`, "specs/library/library.env:370:3");
+  if (l == null) return $s.fail(`Loan ${loan_id} not found`, "specs/library/library.env:372:3");
   if (!(l.returned_on == null))
-    return $s.fail(`Loan ${loan_id} has ended`, "specs/library/library.env:371:3");
-  let c = rt.must($s.t.copies, l.copy_id, "specs/library/library.env:372:11");
-  let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:373:11");
+    return $s.fail(`Loan ${loan_id} has ended`, "specs/library/library.env:373:3");
+  let c = rt.must($s.t.copies, l.copy_id, "specs/library/library.env:374:11");
+  let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:375:11");
   if (
     tool_check_can_borrow($s, {
-      m: rt.must($s.t.members, l.member_id, "specs/library/library.env:374:20"),
+      m: rt.must($s.t.members, l.member_id, "specs/library/library.env:376:20"),
     }) === rt.FAILED
   )
     return rt.FAILED;
   if (!(l.due_on >= $s.g.today))
     return $s.fail(
       `${b.title} was due ${l.due_on}; return it instead of renewing`,
-      "specs/library/library.env:375:3",
+      "specs/library/library.env:377:3",
     );
   if (!(l.renewals < $s.g.max_renewals))
     return $s.fail(
       `${b.title} has been renewed ${rt.str(l.renewals, false)} times, the maximum`,
-      "specs/library/library.env:376:3",
+      "specs/library/library.env:378:3",
     );
   let queue = rt.count($s.t.holds.values(), (h: any) => h.isbn === c.isbn && h.status === "waiting");
   if (!(queue === 0))
     return $s.fail(
       `${b.title} has a hold queue (${rt.str(queue, false)} waiting); it cannot be renewed`,
-      "specs/library/library.env:378:3",
+      "specs/library/library.env:380:3",
     );
   l.due_on = rt.dateAdd(l.due_on, b.loan_days);
   l.renewals += 1;
   if ($s.checks && !(rt.daysBetween($s.g.today, l.due_on) >= b.loan_days && l.renewals <= $s.g.max_renewals))
-    rt.fault("ensure failed", "specs/library/library.env:381:3");
+    rt.fault("ensure failed", "specs/library/library.env:383:3");
   if ($s.checks && !!$s.t.holds.values().some((h: any) => h.isbn === c.isbn && h.status === "waiting"))
-    rt.fault("ensure failed", "specs/library/library.env:382:3");
+    rt.fault("ensure failed", "specs/library/library.env:384:3");
   return l;
 }
 
@@ -958,16 +958,16 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
   const isbn = $a.isbn;
   const pickup_branch = $a.pickup_branch ?? null;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:389:3");
+  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:391:3");
   let b = rt.orNull($s.t.books.get(isbn));
-  if (b == null) return $s.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:390:3");
+  if (b == null) return $s.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:392:3");
   let branch_id = pickup_branch ?? m.home_branch;
   let br = rt.orNull($s.t.branches.get(branch_id));
-  if (br == null) return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:392:3");
-  if (!!m.suspended) return $s.fail(`${m.name}'s card is suspended`, "specs/library/library.env:393:3");
-  if (!!b.reference_only) return $s.fail(`${b.title} cannot be borrowed`, "specs/library/library.env:394:3");
+  if (br == null) return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:394:3");
+  if (!!m.suspended) return $s.fail(`${m.name}'s card is suspended`, "specs/library/library.env:395:3");
+  if (!!b.reference_only) return $s.fail(`${b.title} cannot be borrowed`, "specs/library/library.env:396:3");
   if (!$s.t.copies.values().some((c: any) => c.isbn === isbn && c.status !== "lost"))
-    return $s.fail(`The library has no copy of ${b.title}`, "specs/library/library.env:395:3");
+    return $s.fail(`The library has no copy of ${b.title}`, "specs/library/library.env:397:3");
   if (
     !!$s.t.copies
       .values()
@@ -975,7 +975,7 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
   )
     return $s.fail(
       `${b.title} is on the shelf at ${br.name}; borrow it there`,
-      "specs/library/library.env:396:3",
+      "specs/library/library.env:398:3",
     );
   if (
     !!$s.t.holds
@@ -984,7 +984,7 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
         (h: any) => h.isbn === isbn && h.member_id === member_id && ["waiting", "ready"].includes(h.status),
       )
   )
-    return $s.fail(`${m.name} already has a hold on ${b.title}`, "specs/library/library.env:398:3");
+    return $s.fail(`${m.name} already has a hold on ${b.title}`, "specs/library/library.env:400:3");
   if (
     !!$s.t.loans
       .values()
@@ -992,10 +992,10 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
         (l: any) =>
           l.member_id === member_id &&
           l.returned_on == null &&
-          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:400:85").isbn === isbn,
+          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:402:85").isbn === isbn,
       )
   )
-    return $s.fail(`${m.name} already has ${b.title} on loan`, "specs/library/library.env:400:3");
+    return $s.fail(`${m.name} already has ${b.title} on loan`, "specs/library/library.env:402:3");
   let h = rt.insertRec(
     $s.t.holds,
     {
@@ -1006,10 +1006,10 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
       placed_on: $s.g.today,
       status: "waiting",
     },
-    "specs/library/library.env:402:11",
+    "specs/library/library.env:404:11",
   );
   if ($s.checks && !(h.status === "waiting" && h.pickup_branch === branch_id && h.placed_on === $s.g.today))
-    rt.fault("ensure failed", "specs/library/library.env:403:3");
+    rt.fault("ensure failed", "specs/library/library.env:405:3");
   if (
     $s.checks &&
     !(
@@ -1020,7 +1020,7 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
       ) === 1
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:404:3");
+    rt.fault("ensure failed", "specs/library/library.env:406:3");
   if (
     $s.checks &&
     !!$s.t.loans
@@ -1029,10 +1029,10 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
         (l: any) =>
           l.member_id === member_id &&
           l.returned_on == null &&
-          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:405:84").isbn === isbn,
+          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:407:84").isbn === isbn,
       )
   )
-    rt.fault("ensure failed", "specs/library/library.env:405:3");
+    rt.fault("ensure failed", "specs/library/library.env:407:3");
   return h;
 }
 
@@ -1040,13 +1040,13 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
 function tool_cancel_hold($s: rt.Ctx, $a: any): any {
   const hold_id = $a.hold_id;
   let h = rt.orNull($s.t.holds.getW(hold_id));
-  if (h == null) return $s.fail(`Hold ${hold_id} not found`, "specs/library/library.env:412:3");
+  if (h == null) return $s.fail(`Hold ${hold_id} not found`, "specs/library/library.env:414:3");
   if (!["waiting", "ready"].includes(h.status))
-    return $s.fail(`Hold ${hold_id} is already ${h.status}`, "specs/library/library.env:413:3");
+    return $s.fail(`Hold ${hold_id} is already ${h.status}`, "specs/library/library.env:415:3");
   let was_ready = h.status === "ready";
   h.status = "cancelled";
   let freed = h.copy_id;
-  if ($s.checks && !(h.status === "cancelled")) rt.fault("ensure failed", "specs/library/library.env:417:3");
+  if ($s.checks && !(h.status === "cancelled")) rt.fault("ensure failed", "specs/library/library.env:419:3");
   if (was_ready && freed != null) {
     return { hold: h, copy_goes: tool_release_copy($s, { copy_id: freed }) };
   }
@@ -1057,10 +1057,10 @@ function tool_cancel_hold($s: rt.Ctx, $a: any): any {
 function tool_report_lost($s: rt.Ctx, $a: any): any {
   const loan_id = $a.loan_id;
   let l = rt.orNull($s.t.loans.getW(loan_id));
-  if (l == null) return $s.fail(`Loan ${loan_id} not found`, "specs/library/library.env:427:3");
+  if (l == null) return $s.fail(`Loan ${loan_id} not found`, "specs/library/library.env:429:3");
   if (!(l.returned_on == null))
-    return $s.fail(`Loan ${loan_id} has already ended`, "specs/library/library.env:428:3");
-  let c = rt.mustW($s.t.copies, l.copy_id, "specs/library/library.env:429:11");
+    return $s.fail(`Loan ${loan_id} has already ended`, "specs/library/library.env:430:3");
+  let c = rt.mustW($s.t.copies, l.copy_id, "specs/library/library.env:431:11");
   c.status = "lost";
   l.lost = true;
   l.returned_on = $s.g.today;
@@ -1071,22 +1071,22 @@ function tool_report_lost($s: rt.Ctx, $a: any): any {
       member_id: l.member_id,
       loan_id: loan_id,
       kind: "lost_item",
-      amount: rt.must($s.t.books, c.isbn, "specs/library/library.env:434:34").replacement_cost,
+      amount: rt.must($s.t.books, c.isbn, "specs/library/library.env:436:34").replacement_cost,
       issued_on: $s.g.today,
       paid: 0,
     },
-    "specs/library/library.env:433:11",
+    "specs/library/library.env:435:11",
   );
   if (
     $s.checks &&
     !(
-      f.amount === rt.must($s.t.books, c.isbn, "specs/library/library.env:435:22").replacement_cost &&
+      f.amount === rt.must($s.t.books, c.isbn, "specs/library/library.env:437:22").replacement_cost &&
       f.kind === "lost_item" &&
       l.lost &&
       c.status === "lost"
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:435:3");
+    rt.fault("ensure failed", "specs/library/library.env:437:3");
   return f;
 }
 
@@ -1095,13 +1095,13 @@ function tool_pay_fines($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   const amount = $a.amount;
   let m = rt.orNull($s.t.members.get(member_id));
-  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:442:3");
+  if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:444:3");
   let owed = tool_balance($s, { member_id: member_id });
-  if (!(owed > 0)) return $s.fail(`${m.name} owes nothing`, "specs/library/library.env:444:3");
+  if (!(owed > 0)) return $s.fail(`${m.name} owes nothing`, "specs/library/library.env:446:3");
   if (!(amount > 0 && rt.pyRound(amount, 2) === amount))
-    return $s.fail("Pay a positive amount in cents, e.g. 4.75", "specs/library/library.env:445:3");
+    return $s.fail("Pay a positive amount in cents, e.g. 4.75", "specs/library/library.env:447:3");
   if (!(amount <= owed))
-    return $s.fail(`${m.name} owes only ${tool_usd($s, { x: owed })}`, "specs/library/library.env:446:3");
+    return $s.fail(`${m.name} owes only ${tool_usd($s, { x: owed })}`, "specs/library/library.env:448:3");
   let left = amount;
   let applied = [];
   let unpaid = $s.t.fines
@@ -1126,7 +1126,7 @@ function tool_pay_fines($s: rt.Ctx, $a: any): any {
     applied.push(f.fine_id);
   }
   if ($s.checks && !(tool_balance($s, { member_id: member_id }) === rt.pyRound(owed - amount, 2)))
-    rt.fault("ensure failed", "specs/library/library.env:457:3");
+    rt.fault("ensure failed", "specs/library/library.env:459:3");
   if (
     $s.checks &&
     !(
@@ -1135,18 +1135,18 @@ function tool_pay_fines($s: rt.Ctx, $a: any): any {
       rt.eq(rt.distinct(applied), applied)
     )
   )
-    rt.fault("ensure failed", "specs/library/library.env:458:3");
+    rt.fault("ensure failed", "specs/library/library.env:460:3");
   if (
     $s.checks &&
     !rt
       .slice(applied, 0, applied.length - 1)
       .every(
         (id: any) =>
-          rt.must($s.t.fines, id, "specs/library/library.env:459:56").paid ===
-          rt.must($s.t.fines, id, "specs/library/library.env:459:74").amount,
+          rt.must($s.t.fines, id, "specs/library/library.env:461:56").paid ===
+          rt.must($s.t.fines, id, "specs/library/library.env:461:74").amount,
       )
   )
-    rt.fault("ensure failed", "specs/library/library.env:459:3");
+    rt.fault("ensure failed", "specs/library/library.env:461:3");
   return { applied: applied, balance: tool_balance($s, { member_id: member_id }) };
 }
 
@@ -1154,7 +1154,7 @@ function tool_pay_fines($s: rt.Ctx, $a: any): any {
 function tool_advance_day($s: rt.Ctx, $a: any): any {
   const days = $a.days;
   if (!(days >= 1 && days <= 30))
-    return $s.fail("Advance 1 to 30 days at a time", "specs/library/library.env:466:3");
+    return $s.fail("Advance 1 to 30 days at a time", "specs/library/library.env:468:3");
   $s.gw().today = rt.dateAdd($s.g.today, days);
   let lapsed = rt.writableAll(
     $s.t.holds,
@@ -1175,12 +1175,12 @@ function tool_advance_day($s: rt.Ctx, $a: any): any {
       .values()
       .some((h: any) => h.status === "ready" && h.pickup_by != null && h.pickup_by < $s.g.today)
   )
-    rt.fault("ensure failed", "specs/library/library.env:476:3");
+    rt.fault("ensure failed", "specs/library/library.env:478:3");
   if (
     $s.checks &&
     !lapsed.every((h: any) => h.status === "expired" && h.pickup_by != null && h.pickup_by < $s.g.today)
   )
-    rt.fault("ensure failed", "specs/library/library.env:477:3");
+    rt.fault("ensure failed", "specs/library/library.env:479:3");
   return { today: $s.g.today, expired_holds: lapsed.map((h: any) => h.hold_id) };
 }
 
@@ -1189,15 +1189,15 @@ function tool_withdraw_copy($s: rt.Ctx, $a: any): any {
   const copy_id = $a.copy_id;
   const reason = $a.reason;
   let c = rt.orNull($s.t.copies.get(copy_id));
-  if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:484:3");
+  if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:486:3");
   if (!["available", "in_repair", "lost"].includes(c.status))
-    return $s.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:485:3");
+    return $s.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:487:3");
   if (!!$s.t.loans.values().some((l: any) => l.copy_id === copy_id))
-    return $s.fail(`Copy ${copy_id} has loan history and must be kept`, "specs/library/library.env:486:3");
+    return $s.fail(`Copy ${copy_id} has loan history and must be kept`, "specs/library/library.env:488:3");
   if (!!$s.t.holds.values().some((h: any) => h.copy_id == copy_id))
-    return $s.fail(`Copy ${copy_id} is linked to a hold and must be kept`, "specs/library/library.env:487:3");
-  rt.deleteRec($s.t.copies, copy_id, "specs/library/library.env:488:3");
-  if ($s.checks && !!$s.t.copies.has(copy_id)) rt.fault("ensure failed", "specs/library/library.env:489:3");
+    return $s.fail(`Copy ${copy_id} is linked to a hold and must be kept`, "specs/library/library.env:489:3");
+  rt.deleteRec($s.t.copies, copy_id, "specs/library/library.env:490:3");
+  if ($s.checks && !!$s.t.copies.has(copy_id)) rt.fault("ensure failed", "specs/library/library.env:491:3");
   return { copy_id: copy_id, reason: reason };
 }
 
@@ -1304,7 +1304,7 @@ export const definition: rt.EnvDefinition = {
         "Search the catalogue; shows how many copies are on the shelf and how long the hold queue is.",
       args: ArgSchemas.search_catalog,
       run: tool_search_catalog,
-      location: "specs/library/library.env:205:7",
+      location: "specs/library/library.env:207:7",
     },
     {
       name: "copy_status",
@@ -1312,7 +1312,7 @@ export const definition: rt.EnvDefinition = {
       description: "Where each copy of a title is, and when lent copies are due back.",
       args: ArgSchemas.copy_status,
       run: tool_copy_status,
-      location: "specs/library/library.env:231:7",
+      location: "specs/library/library.env:233:7",
     },
     {
       name: "get_member",
@@ -1321,7 +1321,7 @@ export const definition: rt.EnvDefinition = {
         "A member's open loans (with fines building up on late ones), active holds and balance owed.",
       args: ArgSchemas.get_member,
       run: tool_get_member,
-      location: "specs/library/library.env:241:7",
+      location: "specs/library/library.env:243:7",
     },
     {
       name: "overdue_loans",
@@ -1329,7 +1329,7 @@ export const definition: rt.EnvDefinition = {
       description: "Open loans past their due date, most overdue first.",
       args: ArgSchemas.overdue_loans,
       run: tool_overdue_loans,
-      location: "specs/library/library.env:264:7",
+      location: "specs/library/library.env:266:7",
     },
     {
       name: "hold_queue",
@@ -1337,7 +1337,7 @@ export const definition: rt.EnvDefinition = {
       description: "The active holds on a title: ready ones first, then the waiting queue in order.",
       args: ArgSchemas.hold_queue,
       run: tool_hold_queue,
-      location: "specs/library/library.env:283:7",
+      location: "specs/library/library.env:285:7",
     },
     {
       name: "hold_shelf",
@@ -1345,7 +1345,7 @@ export const definition: rt.EnvDefinition = {
       description: "Copies waiting on a branch's hold shelf, earliest pickup deadline first.",
       args: ArgSchemas.hold_shelf,
       run: tool_hold_shelf,
-      location: "specs/library/library.env:296:7",
+      location: "specs/library/library.env:298:7",
     },
     {
       name: "checkout",
@@ -1353,7 +1353,7 @@ export const definition: rt.EnvDefinition = {
       description: "Lend a copy: one from the shelf, or the copy set aside for this member's ready hold.",
       args: ArgSchemas.checkout,
       run: tool_checkout,
-      location: "specs/library/library.env:309:8",
+      location: "specs/library/library.env:311:8",
     },
     {
       name: "return_copy",
@@ -1361,7 +1361,7 @@ export const definition: rt.EnvDefinition = {
       description: "Check a copy back in, charge any late or damage fine, and pass it to the next hold.",
       args: ArgSchemas.return_copy,
       run: tool_return_copy,
-      location: "specs/library/library.env:334:8",
+      location: "specs/library/library.env:336:8",
     },
     {
       name: "renew_loan",
@@ -1370,7 +1370,7 @@ export const definition: rt.EnvDefinition = {
         "Extend a loan by the title's loan period, unless it is late, renewed too often or someone is waiting.",
       args: ArgSchemas.renew_loan,
       run: tool_renew_loan,
-      location: "specs/library/library.env:367:8",
+      location: "specs/library/library.env:369:8",
     },
     {
       name: "place_hold",
@@ -1378,7 +1378,7 @@ export const definition: rt.EnvDefinition = {
       description: "Join the queue for a title whose copies are all out at the pickup branch.",
       args: ArgSchemas.place_hold,
       run: tool_place_hold,
-      location: "specs/library/library.env:386:8",
+      location: "specs/library/library.env:388:8",
     },
     {
       name: "cancel_hold",
@@ -1386,7 +1386,7 @@ export const definition: rt.EnvDefinition = {
       description: "Cancel a waiting or ready hold; a copy set aside for it moves on to the next hold.",
       args: ArgSchemas.cancel_hold,
       run: tool_cancel_hold,
-      location: "specs/library/library.env:409:8",
+      location: "specs/library/library.env:411:8",
     },
     {
       name: "report_lost",
@@ -1395,7 +1395,7 @@ export const definition: rt.EnvDefinition = {
         "Record that a borrowed copy is lost: the loan ends and the member is charged the replacement cost.",
       args: ArgSchemas.report_lost,
       run: tool_report_lost,
-      location: "specs/library/library.env:424:8",
+      location: "specs/library/library.env:426:8",
     },
     {
       name: "pay_fines",
@@ -1403,7 +1403,7 @@ export const definition: rt.EnvDefinition = {
       description: "Take a payment and apply it to the member's oldest unpaid fines first.",
       args: ArgSchemas.pay_fines,
       run: tool_pay_fines,
-      location: "specs/library/library.env:439:8",
+      location: "specs/library/library.env:441:8",
     },
     {
       name: "advance_day",
@@ -1412,7 +1412,7 @@ export const definition: rt.EnvDefinition = {
         "Start a new day: ready holds not collected by their deadline expire and their copies move on.",
       args: ArgSchemas.advance_day,
       run: tool_advance_day,
-      location: "specs/library/library.env:463:8",
+      location: "specs/library/library.env:465:8",
     },
     {
       name: "withdraw_copy",
@@ -1421,7 +1421,7 @@ export const definition: rt.EnvDefinition = {
         "Remove a copy with no circulation history from the catalogue (copies with history are kept as lost or in repair).",
       args: ArgSchemas.withdraw_copy,
       run: tool_withdraw_copy,
-      location: "specs/library/library.env:481:8",
+      location: "specs/library/library.env:483:8",
     },
   ],
   invariants: [
@@ -1611,9 +1611,17 @@ export const definition: rt.EnvDefinition = {
       },
     },
     {
+      name: "loans_not_in_future",
+      description: "A loan starts no later than today (the clock only moves forward)",
+      location: "specs/library/library.env:129:1",
+      reads: ["today", "loans"],
+      check: ($s: rt.Ctx) => $s.t.loans.values().every((l: any) => l.borrowed_on <= $s.g.today),
+      perRecord: { table: "loans", check: ($s: rt.Ctx, l: any) => l.borrowed_on <= $s.g.today },
+    },
+    {
       name: "fines_issued_when_loans_end",
       description: "A loan's fines are issued on the day it ends",
-      location: "specs/library/library.env:129:1",
+      location: "specs/library/library.env:131:1",
       reads: ["loans", "fines"],
       check: ($s: rt.Ctx) =>
         $s.t.fines
@@ -1621,19 +1629,19 @@ export const definition: rt.EnvDefinition = {
           .every(
             (f: any) =>
               !(f.loan_id != null) ||
-              rt.must($s.t.loans, f.loan_id, "specs/library/library.env:130:43").returned_on == f.issued_on,
+              rt.must($s.t.loans, f.loan_id, "specs/library/library.env:132:43").returned_on == f.issued_on,
           ),
       perRecord: {
         table: "fines",
         check: ($s: rt.Ctx, f: any) =>
           !(f.loan_id != null) ||
-          rt.must($s.t.loans, f.loan_id, "specs/library/library.env:130:43").returned_on == f.issued_on,
+          rt.must($s.t.loans, f.loan_id, "specs/library/library.env:132:43").returned_on == f.issued_on,
       },
     },
     {
       name: "reference_never_lent",
       description: "Reference-only titles are never lent or held",
-      location: "specs/library/library.env:131:1",
+      location: "specs/library/library.env:133:1",
       reads: ["books", "copies", "holds", "loans"],
       check: ($s: rt.Ctx) =>
         $s.t.loans
@@ -1642,15 +1650,15 @@ export const definition: rt.EnvDefinition = {
             (l: any) =>
               !rt.must(
                 $s.t.books,
-                rt.must($s.t.copies, l.copy_id, "specs/library/library.env:132:29").isbn,
-                "specs/library/library.env:132:23",
+                rt.must($s.t.copies, l.copy_id, "specs/library/library.env:134:29").isbn,
+                "specs/library/library.env:134:23",
               ).reference_only &&
               !$s.t.holds
                 .values()
                 .some(
                   (h: any) =>
-                    h.isbn === rt.must($s.t.copies, l.copy_id, "specs/library/library.env:133:38").isbn &&
-                    rt.must($s.t.books, h.isbn, "specs/library/library.env:133:65").reference_only,
+                    h.isbn === rt.must($s.t.copies, l.copy_id, "specs/library/library.env:135:38").isbn &&
+                    rt.must($s.t.books, h.isbn, "specs/library/library.env:135:65").reference_only,
                 ),
           ),
       perRecord: {
@@ -1658,37 +1666,37 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, l: any) =>
           !rt.must(
             $s.t.books,
-            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:132:29").isbn,
-            "specs/library/library.env:132:23",
+            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:134:29").isbn,
+            "specs/library/library.env:134:23",
           ).reference_only &&
           !$s.t.holds
             .values()
             .some(
               (h: any) =>
-                h.isbn === rt.must($s.t.copies, l.copy_id, "specs/library/library.env:133:38").isbn &&
-                rt.must($s.t.books, h.isbn, "specs/library/library.env:133:65").reference_only,
+                h.isbn === rt.must($s.t.copies, l.copy_id, "specs/library/library.env:135:38").isbn &&
+                rt.must($s.t.books, h.isbn, "specs/library/library.env:135:65").reference_only,
             ),
       },
     },
     {
       name: "reference_never_held",
       description: "Nobody queues for a reference-only title",
-      location: "specs/library/library.env:134:1",
+      location: "specs/library/library.env:136:1",
       reads: ["books", "holds"],
       check: ($s: rt.Ctx) =>
         $s.t.holds
           .values()
-          .every((h: any) => !rt.must($s.t.books, h.isbn, "specs/library/library.env:135:23").reference_only),
+          .every((h: any) => !rt.must($s.t.books, h.isbn, "specs/library/library.env:137:23").reference_only),
       perRecord: {
         table: "holds",
         check: ($s: rt.Ctx, h: any) =>
-          !rt.must($s.t.books, h.isbn, "specs/library/library.env:135:23").reference_only,
+          !rt.must($s.t.books, h.isbn, "specs/library/library.env:137:23").reference_only,
       },
     },
     {
       name: "suspended_cards_idle",
       description: "Suspended members have no open loans and no active holds",
-      location: "specs/library/library.env:136:1",
+      location: "specs/library/library.env:138:1",
       reads: ["holds", "*", "members"],
       check: ($s: rt.Ctx) =>
         $s.t.members
@@ -1719,7 +1727,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "lost_loans_closed",
       description: "A loan reported lost is closed and its copy is lost",
-      location: "specs/library/library.env:139:1",
+      location: "specs/library/library.env:141:1",
       reads: ["copies", "loans"],
       check: ($s: rt.Ctx) =>
         $s.t.loans
@@ -1728,20 +1736,20 @@ export const definition: rt.EnvDefinition = {
             (l: any) =>
               !l.lost ||
               (l.returned_on != null &&
-                rt.must($s.t.copies, l.copy_id, "specs/library/library.env:140:58").status === "lost"),
+                rt.must($s.t.copies, l.copy_id, "specs/library/library.env:142:58").status === "lost"),
           ),
       perRecord: {
         table: "loans",
         check: ($s: rt.Ctx, l: any) =>
           !l.lost ||
           (l.returned_on != null &&
-            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:140:58").status === "lost"),
+            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:142:58").status === "lost"),
       },
     },
     {
       name: "ready_copy_at_pickup",
       description: "A ready hold's copy waits at the hold's pickup branch",
-      location: "specs/library/library.env:141:1",
+      location: "specs/library/library.env:143:1",
       reads: ["copies", "holds"],
       check: ($s: rt.Ctx) =>
         $s.t.holds
@@ -1749,22 +1757,22 @@ export const definition: rt.EnvDefinition = {
           .every(
             (h: any) =>
               !(h.status === "ready" && h.copy_id != null) ||
-              (rt.must($s.t.copies, h.copy_id, "specs/library/library.env:143:5").branch_id ===
+              (rt.must($s.t.copies, h.copy_id, "specs/library/library.env:145:5").branch_id ===
                 h.pickup_branch &&
-                rt.must($s.t.copies, h.copy_id, "specs/library/library.env:143:56").isbn === h.isbn),
+                rt.must($s.t.copies, h.copy_id, "specs/library/library.env:145:56").isbn === h.isbn),
           ),
       perRecord: {
         table: "holds",
         check: ($s: rt.Ctx, h: any) =>
           !(h.status === "ready" && h.copy_id != null) ||
-          (rt.must($s.t.copies, h.copy_id, "specs/library/library.env:143:5").branch_id === h.pickup_branch &&
-            rt.must($s.t.copies, h.copy_id, "specs/library/library.env:143:56").isbn === h.isbn),
+          (rt.must($s.t.copies, h.copy_id, "specs/library/library.env:145:5").branch_id === h.pickup_branch &&
+            rt.must($s.t.copies, h.copy_id, "specs/library/library.env:145:56").isbn === h.isbn),
       },
     },
     {
       name: "overdue_fines_capped",
       description: "Overdue fines never exceed the cap",
-      location: "specs/library/library.env:144:1",
+      location: "specs/library/library.env:146:1",
       reads: ["max_overdue_fine", "fines"],
       check: ($s: rt.Ctx) =>
         $s.t.fines.values().every((f: any) => !(f.kind === "overdue") || f.amount <= $s.g.max_overdue_fine),
@@ -1776,7 +1784,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "lost_fines_cost_the_book",
       description: "A lost-item fine charges the title's replacement cost",
-      location: "specs/library/library.env:146:1",
+      location: "specs/library/library.env:148:1",
       reads: ["loans", "copies", "books", "fines"],
       check: ($s: rt.Ctx) =>
         $s.t.fines
@@ -1789,10 +1797,10 @@ export const definition: rt.EnvDefinition = {
                   $s.t.books,
                   rt.must(
                     $s.t.copies,
-                    rt.must($s.t.loans, f.loan_id, "specs/library/library.env:148:30").copy_id,
-                    "specs/library/library.env:148:23",
+                    rt.must($s.t.loans, f.loan_id, "specs/library/library.env:150:30").copy_id,
+                    "specs/library/library.env:150:23",
                   ).isbn,
-                  "specs/library/library.env:148:17",
+                  "specs/library/library.env:150:17",
                 ).replacement_cost,
           ),
       perRecord: {
@@ -1804,10 +1812,10 @@ export const definition: rt.EnvDefinition = {
               $s.t.books,
               rt.must(
                 $s.t.copies,
-                rt.must($s.t.loans, f.loan_id, "specs/library/library.env:148:30").copy_id,
-                "specs/library/library.env:148:23",
+                rt.must($s.t.loans, f.loan_id, "specs/library/library.env:150:30").copy_id,
+                "specs/library/library.env:150:23",
               ).isbn,
-              "specs/library/library.env:148:17",
+              "specs/library/library.env:150:17",
             ).replacement_cost,
       },
     },

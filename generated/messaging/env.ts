@@ -408,7 +408,7 @@ function tool_title_for($s: rt.Ctx, $a: any): any {
     );
     return other == null
       ? "(direct)"
-      : rt.must($s.t.users, other.user_id, "specs/messaging/messaging.env:141:41").display_name;
+      : rt.must($s.t.users, other.user_id, "specs/messaging/messaging.env:145:41").display_name;
   }
   return c.kind === "channel" ? "#" + (c.name ?? "") : (c.name ?? "(group)");
 }
@@ -418,15 +418,15 @@ function tool_seat_id($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const conversation_id = $a.conversation_id;
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:148:3");
+  if (u == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:152:3");
   let c = rt.orNull($s.t.conversations.get(conversation_id));
   if (c == null)
-    return $s.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:149:3");
+    return $s.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:153:3");
   let seat = tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id });
   if (seat == null)
     return $s.fail(
       `${u.display_name} is not a member of ${tool_title_for($s, { c: c, viewer_id: user_id })}`,
-      "specs/messaging/messaging.env:150:3",
+      "specs/messaging/messaging.env:154:3",
     );
   return seat.membership_id;
 }
@@ -451,7 +451,7 @@ function tool_find_users($s: rt.Ctx, $a: any): any {
         (u.handle.toLowerCase().includes(needle) || u.display_name.toLowerCase().includes(needle)),
     );
   if ($s.checks && !((text.startsWith("@") ? "@" + needle : needle) === text.toLowerCase()))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:166:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:170:3");
   if (
     $s.checks &&
     !(
@@ -464,7 +464,7 @@ function tool_find_users($s: rt.Ctx, $a: any): any {
       )
     )
   )
-    rt.fault("ensure failed", "specs/messaging/messaging.env:167:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:171:3");
   return found;
 }
 
@@ -473,7 +473,7 @@ function tool_list_conversations($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const include_archived = $a.include_archived;
   if (!$s.t.users.has(user_id))
-    return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:176:3");
+    return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:180:3");
   let listed = rt.sorted(
     $s.t.memberships
       .values()
@@ -481,13 +481,13 @@ function tool_list_conversations($s: rt.Ctx, $a: any): any {
         (m: any) =>
           m.user_id === user_id &&
           (include_archived ||
-            !rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:178:36").archived),
+            !rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:182:36").archived),
       )
       .map((m: any) => ({
         conversation_id: m.conversation_id,
-        kind: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:180:49").kind,
+        kind: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:184:49").kind,
         title: tool_title_for($s, {
-          c: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:181:24"),
+          c: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:185:24"),
           viewer_id: user_id,
         }),
         unread: tool_unread($s, { seat: m }),
@@ -496,7 +496,7 @@ function tool_list_conversations($s: rt.Ctx, $a: any): any {
             $s.t.messages.values().filter((x: any) => x.conversation_id === m.conversation_id),
             (x: any) => x.sent_at,
           ) ??
-          rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:183:12").created_at,
+          rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:187:12").created_at,
       })),
     (x: any) => x.last_activity,
     true,
@@ -505,7 +505,7 @@ function tool_list_conversations($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !listed.every((x: any) => x.title !== "" && (x.kind !== "channel" || x.title.startsWith("#")))
   )
-    rt.fault("ensure failed", "specs/messaging/messaging.env:187:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:191:3");
   return listed;
 }
 
@@ -515,20 +515,20 @@ function tool_get_conversation($s: rt.Ctx, $a: any): any {
   const conversation_id = $a.conversation_id;
   let c = rt.orNull($s.t.conversations.get(conversation_id));
   if (c == null)
-    return $s.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:195:3");
+    return $s.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:199:3");
   if (!$s.t.users.has(user_id))
-    return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:196:3");
+    return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:200:3");
   if (!(
     (c.kind === "channel" && !c.is_private) ||
     tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id }) != null
   ))
-    return $s.fail(`Conversation ${conversation_id} is private`, "specs/messaging/messaging.env:197:3");
+    return $s.fail(`Conversation ${conversation_id} is private`, "specs/messaging/messaging.env:201:3");
   let members = $s.t.memberships
     .values()
     .filter((m: any) => m.conversation_id === conversation_id)
     .map((m: any) => ({
       user_id: m.user_id,
-      display_name: rt.must($s.t.users, m.user_id, "specs/messaging/messaging.env:200:51").display_name,
+      display_name: rt.must($s.t.users, m.user_id, "specs/messaging/messaging.env:204:51").display_name,
       role: m.role,
     }));
   return { conversation: c, members: members };
@@ -543,7 +543,7 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
   if (tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }) === rt.FAILED)
     return rt.FAILED;
   if (!(limit >= 1 && limit <= 100))
-    return $s.fail("Ask for 1 to 100 messages", "specs/messaging/messaging.env:211:3");
+    return $s.fail("Ask for 1 to 100 messages", "specs/messaging/messaging.env:215:3");
   let hidden = $s.t.blocks
     .values()
     .filter((b: any) => b.blocker_id === user_id)
@@ -569,7 +569,7 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
     .reverse()
     .map((m: any) => ({
       message_id: m.message_id,
-      sender: rt.must($s.t.users, m.sender_id, "specs/messaging/messaging.env:217:41").display_name,
+      sender: rt.must($s.t.users, m.sender_id, "specs/messaging/messaging.env:221:41").display_name,
       body: m.deleted ? "(message deleted)" : m.body,
       sent_at: m.sent_at,
       reply_to: m.reply_to,
@@ -591,9 +591,9 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
       !$s.t.blocks.values().some((b: any) => b.blocker_id === user_id && b.blocked_id === m.sender_id),
   );
   if ($s.checks && !(shown.length === Math.min(limit, visible)))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:225:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:229:3");
   if ($s.checks && !shown.every((x: any) => x.body !== ""))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:226:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:230:3");
   if (
     $s.checks &&
     !shown.every(
@@ -606,13 +606,13 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
             .filter(
               (s: any) =>
                 s.user_id !==
-                rt.must($s.t.messages, x.message_id, "specs/messaging/messaging.env:228:31").sender_id,
+                rt.must($s.t.messages, x.message_id, "specs/messaging/messaging.env:232:31").sender_id,
             ),
           (s: any) => tool_has_seen($s, { seat: s, sent_at: x.sent_at }),
         ),
     )
   )
-    rt.fault("ensure failed", "specs/messaging/messaging.env:227:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:231:3");
   return shown;
 }
 
@@ -624,9 +624,9 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
   const text$trim = text.trim();
   const text$trim$lower = text$trim.toLowerCase();
   if (!$s.t.users.has(user_id))
-    return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:236:3");
+    return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:240:3");
   if (!(text.trim().length >= 2))
-    return $s.fail("Search for at least two characters", "specs/messaging/messaging.env:237:3");
+    return $s.fail("Search for at least two characters", "specs/messaging/messaging.env:241:3");
   if (conversation_id != null) {
     if (tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }) === rt.FAILED)
       return rt.FAILED;
@@ -667,7 +667,7 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
       m.body.toLowerCase().includes(text$trim$lower),
   );
   if ($s.checks && !(found.length === Math.min(20, matching)))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:251:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:255:3");
   return found;
 }
 
@@ -676,7 +676,7 @@ function tool_who_read($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const message_id = $a.message_id;
   let m = rt.orNull($s.t.messages.get(message_id));
-  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:259:3");
+  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:263:3");
   if (tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id }) === rt.FAILED)
     return rt.FAILED;
   let others = $s.t.memberships
@@ -686,12 +686,12 @@ function tool_who_read($s: rt.Ctx, $a: any): any {
     seen: rt.sorted(
       others
         .filter((x: any) => tool_has_seen($s, { seat: x, sent_at: m.sent_at }))
-        .map((x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:263:63").display_name),
+        .map((x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:267:63").display_name),
     ),
     not_seen: rt.sorted(
       others
         .filter((x: any) => !tool_has_seen($s, { seat: x, sent_at: m.sent_at }))
-        .map((x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:264:71").display_name),
+        .map((x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:268:71").display_name),
     ),
   };
 }
@@ -705,23 +705,23 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
   let seat = rt.mustW(
     $s.t.memberships,
     $s.sure(tool_seat_id($s, { user_id: sender_id, conversation_id: conversation_id })),
-    "specs/messaging/messaging.env:272:14",
+    "specs/messaging/messaging.env:276:14",
   );
-  let c = rt.must($s.t.conversations, conversation_id, "specs/messaging/messaging.env:273:11");
-  let u = rt.must($s.t.users, sender_id, "specs/messaging/messaging.env:274:11");
+  let c = rt.must($s.t.conversations, conversation_id, "specs/messaging/messaging.env:277:11");
+  let u = rt.must($s.t.users, sender_id, "specs/messaging/messaging.env:278:11");
   if (!(u.status !== "deactivated"))
-    return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:275:3");
+    return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:279:3");
   if (!!c.archived)
     return $s.fail(
       `${tool_title_for($s, { c: c, viewer_id: sender_id })} is archived`,
-      "specs/messaging/messaging.env:276:3",
+      "specs/messaging/messaging.env:280:3",
     );
   let text = body.trim();
-  if (!(text !== "")) return $s.fail("The message is empty", "specs/messaging/messaging.env:278:3");
+  if (!(text !== "")) return $s.fail("The message is empty", "specs/messaging/messaging.env:282:3");
   if (!(text.length <= $s.g.max_message_length))
     return $s.fail(
       `Messages are at most ${rt.str($s.g.max_message_length, false)} characters, this one has ${rt.str(text.length, false)}`,
-      "specs/messaging/messaging.env:279:3",
+      "specs/messaging/messaging.env:283:3",
     );
   if (c.kind === "direct") {
     let other = rt.find(
@@ -731,18 +731,18 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
     if (!(other != null && !tool_blocked_either_way($s, { a: sender_id, b: other.user_id })))
       return $s.fail(
         "Messages cannot be delivered in this conversation",
-        "specs/messaging/messaging.env:282:5",
+        "specs/messaging/messaging.env:286:5",
       );
   }
   let thread = null;
   if (reply_to != null) {
     let parent = rt.orNull($s.t.messages.get(reply_to));
     if (parent == null)
-      return $s.fail(`Message ${reply_to} not found`, "specs/messaging/messaging.env:287:5");
+      return $s.fail(`Message ${reply_to} not found`, "specs/messaging/messaging.env:291:5");
     if (!(parent.conversation_id === conversation_id))
-      return $s.fail(`Message ${reply_to} is in another conversation`, "specs/messaging/messaging.env:288:5");
+      return $s.fail(`Message ${reply_to} is in another conversation`, "specs/messaging/messaging.env:292:5");
     if (!!parent.deleted)
-      return $s.fail(`Message ${reply_to} was deleted`, "specs/messaging/messaging.env:289:5");
+      return $s.fail(`Message ${reply_to} was deleted`, "specs/messaging/messaging.env:293:5");
     thread = parent.reply_to ?? parent.message_id;
   }
   let m = rt.insertRec(
@@ -757,14 +757,14 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
       deleted: false,
       reactions: [],
     },
-    "specs/messaging/messaging.env:292:11",
+    "specs/messaging/messaging.env:296:11",
   );
   seat.last_read_at = $s.g.now;
   if (
     $s.checks &&
     !(m.body === body.trim() && seat.last_read_at == $s.g.now && u.status !== "deactivated" && !c.archived)
   )
-    rt.fault("ensure failed", "specs/messaging/messaging.env:295:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:299:3");
   if (
     $s.checks &&
     !(
@@ -779,7 +779,7 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
         )
     )
   )
-    rt.fault("ensure failed", "specs/messaging/messaging.env:296:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:300:3");
   return m;
 }
 
@@ -789,29 +789,29 @@ function tool_edit_message($s: rt.Ctx, $a: any): any {
   const message_id = $a.message_id;
   const body = $a.body;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:304:3");
+  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:308:3");
   if (!(m.sender_id === user_id))
-    return $s.fail("Only the author can edit a message", "specs/messaging/messaging.env:305:3");
-  if (!!m.deleted) return $s.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:306:3");
+    return $s.fail("Only the author can edit a message", "specs/messaging/messaging.env:309:3");
+  if (!!m.deleted) return $s.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:310:3");
   if (!(rt.datetimeAdd(m.sent_at, $s.g.edit_window_minutes) >= $s.g.now))
     return $s.fail(
       `Messages can be edited for ${rt.str($s.g.edit_window_minutes, false)} minutes; this one was sent at ${m.sent_at}`,
-      "specs/messaging/messaging.env:307:3",
+      "specs/messaging/messaging.env:311:3",
     );
   let text = body.trim();
   if (!(text !== ""))
-    return $s.fail("The message cannot be empty; delete it instead", "specs/messaging/messaging.env:310:3");
+    return $s.fail("The message cannot be empty; delete it instead", "specs/messaging/messaging.env:314:3");
   if (!(text.length <= $s.g.max_message_length))
     return $s.fail(
       `Messages are at most ${rt.str($s.g.max_message_length, false)} characters`,
-      "specs/messaging/messaging.env:311:3",
+      "specs/messaging/messaging.env:315:3",
     );
-  if (!(text !== m.body)) return $s.fail("The text is unchanged", "specs/messaging/messaging.env:312:3");
+  if (!(text !== m.body)) return $s.fail("The text is unchanged", "specs/messaging/messaging.env:316:3");
   let old_body = m.body;
   m.body = text;
   m.edited_at = $s.g.now;
   if ($s.checks && !(m.body !== old_body && m.edited_at == $s.g.now))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:316:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:320:3");
   return m;
 }
 
@@ -820,28 +820,28 @@ function tool_delete_message($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const message_id = $a.message_id;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:323:3");
+  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:327:3");
   if (!!m.deleted)
-    return $s.fail(`Message ${message_id} is already deleted`, "specs/messaging/messaging.env:324:3");
+    return $s.fail(`Message ${message_id} is already deleted`, "specs/messaging/messaging.env:328:3");
   if (!(
     m.sender_id === user_id || tool_is_manager($s, { user_id: user_id, conversation_id: m.conversation_id })
   ))
     return $s.fail(
       "Only the author or a conversation admin can delete this message",
-      "specs/messaging/messaging.env:325:3",
+      "specs/messaging/messaging.env:329:3",
     );
   m.deleted = true;
   m.body = "";
   rt.clear(m.reactions);
   if ($s.checks && !(m.deleted && m.body === ""))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:330:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:334:3");
   if (
     $s.checks &&
     !(
       m.sender_id === user_id || tool_is_manager($s, { user_id: user_id, conversation_id: m.conversation_id })
     )
   )
-    rt.fault("ensure failed", "specs/messaging/messaging.env:331:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:335:3");
   return m;
 }
 
@@ -851,24 +851,24 @@ function tool_toggle_reaction($s: rt.Ctx, $a: any): any {
   const message_id = $a.message_id;
   const emoji = $a.emoji;
   let m = rt.orNull($s.t.messages.getW(message_id));
-  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:339:3");
+  if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:343:3");
   if (tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id }) === rt.FAILED)
     return rt.FAILED;
-  if (!!m.deleted) return $s.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:341:3");
+  if (!!m.deleted) return $s.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:345:3");
   if (!(emoji.startsWith(":") && emoji.endsWith(":") && emoji.length >= 3))
-    return $s.fail("Use an emoji short code such as :+1:", "specs/messaging/messaging.env:342:3");
+    return $s.fail("Use an emoji short code such as :+1:", "specs/messaging/messaging.env:346:3");
   let mine = rt.find(m.reactions, (r: any) => r.user_id === user_id && r.emoji === emoji);
   let count_before = m.reactions.length;
   let added = mine == null;
   if (mine != null) {
-    rt.remove(m.reactions, mine, "specs/messaging/messaging.env:347:5");
+    rt.remove(m.reactions, mine, "specs/messaging/messaging.env:351:5");
   } else {
     m.reactions.push({ user_id: user_id, emoji: emoji });
   }
   if ($s.checks && !(added === m.reactions.some((r: any) => r.user_id === user_id && r.emoji === emoji)))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:352:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:356:3");
   if ($s.checks && !(m.reactions.length === count_before + (added ? 1 : -1)))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:353:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:357:3");
   return { added: added, reactions: m.reactions };
 }
 
@@ -879,13 +879,13 @@ function tool_mark_read($s: rt.Ctx, $a: any): any {
   let seat = rt.mustW(
     $s.t.memberships,
     $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id })),
-    "specs/messaging/messaging.env:360:14",
+    "specs/messaging/messaging.env:364:14",
   );
   let seen_before = seat.last_read_at;
   let marked = tool_unread($s, { seat: seat });
   seat.last_read_at = $s.g.now;
   if ($s.checks && !(tool_unread($s, { seat: seat }) === 0))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:364:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:368:3");
   if (
     $s.checks &&
     !(
@@ -900,7 +900,7 @@ function tool_mark_read($s: rt.Ctx, $a: any): any {
       )
     )
   )
-    rt.fault("ensure failed", "specs/messaging/messaging.env:366:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:370:3");
   return { conversation_id: conversation_id, marked: marked };
 }
 
@@ -909,17 +909,17 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const other_id = $a.other_id;
   let me = rt.orNull($s.t.users.get(user_id));
-  if (me == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:374:3");
+  if (me == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:378:3");
   let other = rt.orNull($s.t.users.get(other_id));
-  if (other == null) return $s.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:375:3");
+  if (other == null) return $s.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:379:3");
   if (!(user_id !== other_id))
-    return $s.fail("Pick someone else to talk to", "specs/messaging/messaging.env:376:3");
+    return $s.fail("Pick someone else to talk to", "specs/messaging/messaging.env:380:3");
   if (!(other.status !== "deactivated"))
-    return $s.fail(`${other.display_name}'s account is deactivated`, "specs/messaging/messaging.env:377:3");
+    return $s.fail(`${other.display_name}'s account is deactivated`, "specs/messaging/messaging.env:381:3");
   if (!!tool_blocked_either_way($s, { a: user_id, b: other_id }))
     return $s.fail(
       `${me.display_name} cannot message ${other.display_name}`,
-      "specs/messaging/messaging.env:378:3",
+      "specs/messaging/messaging.env:382:3",
     );
   let existing = rt.find(
     $s.t.conversations.values(),
@@ -942,7 +942,7 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
       is_private: false,
       archived: false,
     },
-    "specs/messaging/messaging.env:384:11",
+    "specs/messaging/messaging.env:388:11",
   );
   for (const uid of [...[user_id, other_id]] as any[]) {
     rt.insertRec(
@@ -954,7 +954,7 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
         joined_at: $s.g.now,
         role: "member",
       },
-      "specs/messaging/messaging.env:386:5",
+      "specs/messaging/messaging.env:390:5",
     );
   }
   if (
@@ -969,7 +969,7 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
       ) === 1
     )
   )
-    rt.fault("ensure failed", "specs/messaging/messaging.env:389:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:393:3");
   return c;
 }
 
@@ -982,34 +982,34 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
   const is_private = $a.is_private;
   const member_ids = $a.member_ids;
   let owner_user = rt.orNull($s.t.users.get(owner_id));
-  if (owner_user == null) return $s.fail(`User ${owner_id} not found`, "specs/messaging/messaging.env:399:3");
+  if (owner_user == null) return $s.fail(`User ${owner_id} not found`, "specs/messaging/messaging.env:403:3");
   if (!(owner_user.status !== "deactivated"))
     return $s.fail(
       `${owner_user.display_name}'s account is deactivated`,
-      "specs/messaging/messaging.env:400:3",
+      "specs/messaging/messaging.env:404:3",
     );
   if (!(kind !== "direct"))
     return $s.fail(
       "Use open_direct for a conversation between two people",
-      "specs/messaging/messaging.env:401:3",
+      "specs/messaging/messaging.env:405:3",
     );
   let n = name.trim();
-  if (!(n !== "")) return $s.fail(`Give the ${kind} a name`, "specs/messaging/messaging.env:403:3");
+  if (!(n !== "")) return $s.fail(`Give the ${kind} a name`, "specs/messaging/messaging.env:407:3");
   if (kind === "channel") {
     if (!(n === n.toLowerCase() && !n.includes(" ")))
       return $s.fail(
         "Channel names are lowercase without spaces, e.g. release-notes",
-        "specs/messaging/messaging.env:405:5",
+        "specs/messaging/messaging.env:409:5",
       );
     if (!!$s.t.conversations.values().some((c: any) => c.kind === "channel" && !c.archived && c.name == n))
-      return $s.fail(`#${n} already exists`, "specs/messaging/messaging.env:406:5");
+      return $s.fail(`#${n} already exists`, "specs/messaging/messaging.env:410:5");
   }
   let others = rt.distinct(member_ids).filter((x: any) => x !== owner_id);
   for (const uid of [...others] as any[]) {
     let u = rt.orNull($s.t.users.get(uid));
-    if (u == null) return $s.fail(`User ${uid} not found`, "specs/messaging/messaging.env:410:5");
+    if (u == null) return $s.fail(`User ${uid} not found`, "specs/messaging/messaging.env:414:5");
     if (!(u.status !== "deactivated"))
-      return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:411:5");
+      return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:415:5");
   }
   let c = rt.insertRec(
     $s.t.conversations,
@@ -1023,7 +1023,7 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
       created_at: $s.g.now,
       archived: false,
     },
-    "specs/messaging/messaging.env:413:11",
+    "specs/messaging/messaging.env:417:11",
   );
   rt.insertRec(
     $s.t.memberships,
@@ -1035,7 +1035,7 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
       joined_at: $s.g.now,
       last_read_at: $s.g.now,
     },
-    "specs/messaging/messaging.env:415:3",
+    "specs/messaging/messaging.env:419:3",
   );
   for (const uid of [...others] as any[]) {
     rt.insertRec(
@@ -1047,11 +1047,11 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
         joined_at: $s.g.now,
         role: "member",
       },
-      "specs/messaging/messaging.env:417:5",
+      "specs/messaging/messaging.env:421:5",
     );
   }
   if ($s.checks && !(tool_member_count($s, { conversation_id: c.conversation_id }) === others.length + 1))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:419:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:423:3");
   if (
     $s.checks &&
     !$s.t.memberships
@@ -1059,12 +1059,12 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
       .filter((x: any) => x.conversation_id === c.conversation_id)
       .every(
         (x: any) =>
-          rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:421:83").status !== "deactivated",
+          rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:425:83").status !== "deactivated",
       )
   )
-    rt.fault("ensure failed", "specs/messaging/messaging.env:421:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:425:3");
   if ($s.checks && !(c.name == name.trim() && c.is_private === (kind === "group" || is_private)))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:422:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:426:3");
   return c;
 }
 
@@ -1076,38 +1076,38 @@ function tool_add_member($s: rt.Ctx, $a: any): any {
   const role = $a.role;
   let c = rt.orNull($s.t.conversations.get(conversation_id));
   if (c == null)
-    return $s.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:430:3");
+    return $s.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:434:3");
   let u = rt.orNull($s.t.users.get(user_id));
-  if (u == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:431:3");
+  if (u == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:435:3");
   if (!$s.t.users.has(actor_id))
-    return $s.fail(`User ${actor_id} not found`, "specs/messaging/messaging.env:432:3");
+    return $s.fail(`User ${actor_id} not found`, "specs/messaging/messaging.env:436:3");
   if (!(c.kind !== "direct"))
     return $s.fail(
       "Direct conversations have exactly two people; create a group instead",
-      "specs/messaging/messaging.env:433:3",
+      "specs/messaging/messaging.env:437:3",
     );
   if (!!c.archived)
     return $s.fail(
       `${tool_title_for($s, { c: c, viewer_id: actor_id })} is archived`,
-      "specs/messaging/messaging.env:434:3",
+      "specs/messaging/messaging.env:438:3",
     );
   if (!(u.status !== "deactivated"))
-    return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:435:3");
+    return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:439:3");
   if (!(tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id }) == null))
-    return $s.fail(`${u.display_name} is already a member`, "specs/messaging/messaging.env:436:3");
+    return $s.fail(`${u.display_name} is already a member`, "specs/messaging/messaging.env:440:3");
   if (actor_id === user_id) {
     if (!(c.kind === "channel" && !c.is_private))
       return $s.fail(
         `${tool_title_for($s, { c: c, viewer_id: actor_id })} is private; ask an admin to add you`,
-        "specs/messaging/messaging.env:438:5",
+        "specs/messaging/messaging.env:442:5",
       );
     if (!(role === "member"))
-      return $s.fail("You cannot make yourself an admin", "specs/messaging/messaging.env:439:5");
+      return $s.fail("You cannot make yourself an admin", "specs/messaging/messaging.env:443:5");
   } else {
     if (!tool_is_manager($s, { user_id: actor_id, conversation_id: conversation_id }))
-      return $s.fail("Only owners and admins can add people", "specs/messaging/messaging.env:441:5");
+      return $s.fail("Only owners and admins can add people", "specs/messaging/messaging.env:445:5");
     if (!!$s.t.blocks.values().some((b: any) => b.blocker_id === user_id && b.blocked_id === actor_id))
-      return $s.fail(`${u.display_name} cannot be added by you`, "specs/messaging/messaging.env:442:5");
+      return $s.fail(`${u.display_name} cannot be added by you`, "specs/messaging/messaging.env:446:5");
   }
   let seat = rt.insertRec(
     $s.t.memberships,
@@ -1118,7 +1118,7 @@ function tool_add_member($s: rt.Ctx, $a: any): any {
       role: role === "admin" ? "admin" : "member",
       joined_at: $s.g.now,
     },
-    "specs/messaging/messaging.env:444:14",
+    "specs/messaging/messaging.env:448:14",
   );
   if (
     $s.checks &&
@@ -1127,8 +1127,8 @@ function tool_add_member($s: rt.Ctx, $a: any): any {
       (actor_id === user_id && c.kind === "channel" && !c.is_private && seat.role === "member")
     )
   )
-    rt.fault("ensure failed", "specs/messaging/messaging.env:447:3");
-  if ($s.checks && !(seat.role === role)) rt.fault("ensure failed", "specs/messaging/messaging.env:448:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:451:3");
+  if ($s.checks && !(seat.role === role)) rt.fault("ensure failed", "specs/messaging/messaging.env:452:3");
   return seat;
 }
 
@@ -1139,13 +1139,13 @@ function tool_leave_conversation($s: rt.Ctx, $a: any): any {
   let seat = rt.must(
     $s.t.memberships,
     $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id })),
-    "specs/messaging/messaging.env:456:14",
+    "specs/messaging/messaging.env:460:14",
   );
-  let c = rt.mustW($s.t.conversations, conversation_id, "specs/messaging/messaging.env:457:11");
+  let c = rt.mustW($s.t.conversations, conversation_id, "specs/messaging/messaging.env:461:11");
   if (!(c.kind !== "direct"))
-    return $s.fail("Direct conversations cannot be left", "specs/messaging/messaging.env:458:3");
+    return $s.fail("Direct conversations cannot be left", "specs/messaging/messaging.env:462:3");
   let was_owner = seat.role === "owner";
-  rt.deleteRec($s.t.memberships, seat.membership_id, "specs/messaging/messaging.env:460:3");
+  rt.deleteRec($s.t.memberships, seat.membership_id, "specs/messaging/messaging.env:464:3");
   let heir = rt.first(
     rt.sorted(
       rt.sorted(
@@ -1168,7 +1168,7 @@ function tool_leave_conversation($s: rt.Ctx, $a: any): any {
     }
   }
   if ($s.checks && !((was_owner && heir != null) === (new_owner != null) && c.archived === (heir == null)))
-    rt.fault("ensure failed", "specs/messaging/messaging.env:471:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:475:3");
   return { new_owner: new_owner, archived: c.archived };
 }
 
@@ -1178,11 +1178,11 @@ function tool_set_block($s: rt.Ctx, $a: any): any {
   const other_id = $a.other_id;
   const blocked = $a.blocked;
   let me = rt.orNull($s.t.users.get(user_id));
-  if (me == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:479:3");
+  if (me == null) return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:483:3");
   let them = rt.orNull($s.t.users.get(other_id));
-  if (them == null) return $s.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:480:3");
+  if (them == null) return $s.fail(`User ${other_id} not found`, "specs/messaging/messaging.env:484:3");
   if (!(user_id !== other_id))
-    return $s.fail("You cannot block yourself", "specs/messaging/messaging.env:481:3");
+    return $s.fail("You cannot block yourself", "specs/messaging/messaging.env:485:3");
   let existing = rt.find(
     $s.t.blocks.values(),
     (b: any) => b.blocker_id === user_id && b.blocked_id === other_id,
@@ -1191,20 +1191,20 @@ function tool_set_block($s: rt.Ctx, $a: any): any {
     if (!(existing == null))
       return $s.fail(
         `${me.display_name} has already blocked ${them.display_name}`,
-        "specs/messaging/messaging.env:484:5",
+        "specs/messaging/messaging.env:488:5",
       );
     rt.insertRec(
       $s.t.blocks,
       { block_id: $s.newId("BL"), blocker_id: user_id, blocked_id: other_id, created_at: $s.g.now },
-      "specs/messaging/messaging.env:485:5",
+      "specs/messaging/messaging.env:489:5",
     );
   } else {
     if (!(existing != null))
       return $s.fail(
         `${me.display_name} has not blocked ${them.display_name}`,
-        "specs/messaging/messaging.env:487:5",
+        "specs/messaging/messaging.env:491:5",
       );
-    rt.deleteRec($s.t.blocks, existing.block_id, "specs/messaging/messaging.env:488:5");
+    rt.deleteRec($s.t.blocks, existing.block_id, "specs/messaging/messaging.env:492:5");
   }
   if (
     $s.checks &&
@@ -1213,7 +1213,7 @@ function tool_set_block($s: rt.Ctx, $a: any): any {
       (blocked ? 1 : 0)
     )
   )
-    rt.fault("ensure failed", "specs/messaging/messaging.env:490:3");
+    rt.fault("ensure failed", "specs/messaging/messaging.env:494:3");
   return { blocked: blocked };
 }
 
@@ -1296,7 +1296,7 @@ export const definition: rt.EnvDefinition = {
       description: "Look people up by handle or name (deactivated accounts are left out).",
       args: ArgSchemas.find_users,
       run: tool_find_users,
-      location: "specs/messaging/messaging.env:159:7",
+      location: "specs/messaging/messaging.env:163:7",
     },
     {
       name: "list_conversations",
@@ -1304,7 +1304,7 @@ export const definition: rt.EnvDefinition = {
       description: "The user's conversations with unread counts, most recently active first.",
       args: ArgSchemas.list_conversations,
       run: tool_list_conversations,
-      location: "specs/messaging/messaging.env:172:7",
+      location: "specs/messaging/messaging.env:176:7",
     },
     {
       name: "get_conversation",
@@ -1313,7 +1313,7 @@ export const definition: rt.EnvDefinition = {
         "A conversation's details and members. Private conversations are visible to their members only.",
       args: ArgSchemas.get_conversation,
       run: tool_get_conversation,
-      location: "specs/messaging/messaging.env:191:7",
+      location: "specs/messaging/messaging.env:195:7",
     },
     {
       name: "read_messages",
@@ -1322,7 +1322,7 @@ export const definition: rt.EnvDefinition = {
         "The latest messages of a conversation in time order, with how many other members have seen each. Does not mark them read.",
       args: ArgSchemas.read_messages,
       run: tool_read_messages,
-      location: "specs/messaging/messaging.env:204:7",
+      location: "specs/messaging/messaging.env:208:7",
     },
     {
       name: "search_messages",
@@ -1331,7 +1331,7 @@ export const definition: rt.EnvDefinition = {
         "Find messages containing the text in the user's conversations, newest first (at most 20).",
       args: ArgSchemas.search_messages,
       run: tool_search_messages,
-      location: "specs/messaging/messaging.env:232:7",
+      location: "specs/messaging/messaging.env:236:7",
     },
     {
       name: "who_read",
@@ -1339,7 +1339,7 @@ export const definition: rt.EnvDefinition = {
       description: "Read receipts: which other members have seen a message, by display name.",
       args: ArgSchemas.who_read,
       run: tool_who_read,
-      location: "specs/messaging/messaging.env:255:7",
+      location: "specs/messaging/messaging.env:259:7",
     },
     {
       name: "send_message",
@@ -1348,7 +1348,7 @@ export const definition: rt.EnvDefinition = {
         "Post a message (or a thread reply). Sending also marks the conversation read for the sender.",
       args: ArgSchemas.send_message,
       run: tool_send_message,
-      location: "specs/messaging/messaging.env:268:8",
+      location: "specs/messaging/messaging.env:272:8",
     },
     {
       name: "edit_message",
@@ -1356,7 +1356,7 @@ export const definition: rt.EnvDefinition = {
       description: "Change the text of one's own message within the edit window.",
       args: ArgSchemas.edit_message,
       run: tool_edit_message,
-      location: "specs/messaging/messaging.env:301:8",
+      location: "specs/messaging/messaging.env:305:8",
     },
     {
       name: "delete_message",
@@ -1364,7 +1364,7 @@ export const definition: rt.EnvDefinition = {
       description: "Delete a message: its text and reactions are removed, replies stay.",
       args: ArgSchemas.delete_message,
       run: tool_delete_message,
-      location: "specs/messaging/messaging.env:320:8",
+      location: "specs/messaging/messaging.env:324:8",
     },
     {
       name: "toggle_reaction",
@@ -1372,7 +1372,7 @@ export const definition: rt.EnvDefinition = {
       description: "Add the user's emoji reaction to a message, or take it back when it is already there.",
       args: ArgSchemas.toggle_reaction,
       run: tool_toggle_reaction,
-      location: "specs/messaging/messaging.env:335:8",
+      location: "specs/messaging/messaging.env:339:8",
     },
     {
       name: "mark_read",
@@ -1381,7 +1381,7 @@ export const definition: rt.EnvDefinition = {
         "Mark everything in a conversation as read for the user (their read receipt moves to now).",
       args: ArgSchemas.mark_read,
       run: tool_mark_read,
-      location: "specs/messaging/messaging.env:357:8",
+      location: "specs/messaging/messaging.env:361:8",
     },
     {
       name: "open_direct",
@@ -1389,7 +1389,7 @@ export const definition: rt.EnvDefinition = {
       description: "Find the direct conversation between two people, or start one.",
       args: ArgSchemas.open_direct,
       run: tool_open_direct,
-      location: "specs/messaging/messaging.env:371:8",
+      location: "specs/messaging/messaging.env:375:8",
     },
     {
       name: "create_conversation",
@@ -1397,7 +1397,7 @@ export const definition: rt.EnvDefinition = {
       description: "Create a group chat or channel. Channel names are lowercase words joined by - or _.",
       args: ArgSchemas.create_conversation,
       run: tool_create_conversation,
-      location: "specs/messaging/messaging.env:394:8",
+      location: "specs/messaging/messaging.env:398:8",
     },
     {
       name: "add_member",
@@ -1406,7 +1406,7 @@ export const definition: rt.EnvDefinition = {
         "Add someone to a group or channel. Owners and admins can add anyone; anyone can join a public channel.",
       args: ArgSchemas.add_member,
       run: tool_add_member,
-      location: "specs/messaging/messaging.env:426:8",
+      location: "specs/messaging/messaging.env:430:8",
     },
     {
       name: "leave_conversation",
@@ -1415,7 +1415,7 @@ export const definition: rt.EnvDefinition = {
         "Leave a group or channel. An owner's role passes to the longest-serving admin (or member); the last one out archives it.",
       args: ArgSchemas.leave_conversation,
       run: tool_leave_conversation,
-      location: "specs/messaging/messaging.env:452:8",
+      location: "specs/messaging/messaging.env:456:8",
     },
     {
       name: "set_block",
@@ -1424,7 +1424,7 @@ export const definition: rt.EnvDefinition = {
         "Block someone (their messages are hidden and direct messages between the two stop), or lift the block.",
       args: ArgSchemas.set_block,
       run: tool_set_block,
-      location: "specs/messaging/messaging.env:475:8",
+      location: "specs/messaging/messaging.env:479:8",
     },
   ],
   invariants: [
@@ -1499,9 +1499,48 @@ export const definition: rt.EnvDefinition = {
       },
     },
     {
+      name: "archived_are_empty",
+      description: "A conversation is archived when its last member leaves, and nobody joins an archived one",
+      location: "specs/messaging/messaging.env:86:1",
+      reads: ["memberships", "conversations"],
+      check: ($s: rt.Ctx) =>
+        $s.t.conversations
+          .values()
+          .every(
+            (c: any) =>
+              !c.archived ||
+              !$s.t.memberships.values().some((m: any) => m.conversation_id === c.conversation_id),
+          ),
+      perRecord: {
+        table: "conversations",
+        check: ($s: rt.Ctx, c: any) =>
+          !c.archived || !$s.t.memberships.values().some((m: any) => m.conversation_id === c.conversation_id),
+      },
+    },
+    {
+      name: "messages_in_the_past",
+      description: "Messages are sent, and edited after they are sent, no later than now",
+      location: "specs/messaging/messaging.env:88:1",
+      reads: ["now", "messages"],
+      check: ($s: rt.Ctx) =>
+        $s.t.messages
+          .values()
+          .every(
+            (m: any) =>
+              m.sent_at <= $s.g.now &&
+              (m.edited_at == null || (m.edited_at >= m.sent_at && m.edited_at <= $s.g.now)),
+          ),
+      perRecord: {
+        table: "messages",
+        check: ($s: rt.Ctx, m: any) =>
+          m.sent_at <= $s.g.now &&
+          (m.edited_at == null || (m.edited_at >= m.sent_at && m.edited_at <= $s.g.now)),
+      },
+    },
+    {
       name: "no_self_block",
       description: "Nobody blocks themselves",
-      location: "specs/messaging/messaging.env:86:1",
+      location: "specs/messaging/messaging.env:90:1",
       reads: ["blocks"],
       check: ($s: rt.Ctx) => $s.t.blocks.values().every((b: any) => b.blocker_id !== b.blocked_id),
       perRecord: { table: "blocks", check: ($s: rt.Ctx, b: any) => b.blocker_id !== b.blocked_id },
@@ -1509,7 +1548,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "deleted_are_empty",
       description: "Deleted messages keep no text or reactions",
-      location: "specs/messaging/messaging.env:87:1",
+      location: "specs/messaging/messaging.env:91:1",
       reads: ["messages"],
       check: ($s: rt.Ctx) =>
         $s.t.messages.values().every((m: any) => !m.deleted || (m.body === "" && m.reactions.length === 0)),
@@ -1521,7 +1560,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "unique_handles",
       description: "Handles are unique, ignoring case",
-      location: "specs/messaging/messaging.env:89:1",
+      location: "specs/messaging/messaging.env:93:1",
       reads: ["users"],
       check: ($s: rt.Ctx) =>
         $s.t.users
@@ -1540,7 +1579,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "users_have_names",
       description: "Every user has a display name (direct conversations are titled with it)",
-      location: "specs/messaging/messaging.env:91:1",
+      location: "specs/messaging/messaging.env:95:1",
       reads: ["users"],
       check: ($s: rt.Ctx) => $s.t.users.values().every((u: any) => u.display_name.trim() !== ""),
       perRecord: { table: "users", check: ($s: rt.Ctx, u: any) => u.display_name.trim() !== "" },
@@ -1548,7 +1587,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "live_messages_have_text",
       description: "Messages that are not deleted have text within the length limit",
-      location: "specs/messaging/messaging.env:94:1",
+      location: "specs/messaging/messaging.env:98:1",
       reads: ["max_message_length", "messages"],
       check: ($s: rt.Ctx) =>
         $s.t.messages
@@ -1563,7 +1602,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "one_reaction_each",
       description: "Reactions are emoji short codes, each at most once per user on a message",
-      location: "specs/messaging/messaging.env:96:1",
+      location: "specs/messaging/messaging.env:100:1",
       reads: ["messages"],
       check: ($s: rt.Ctx) =>
         $s.t.messages
@@ -1592,7 +1631,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "named_rooms",
       description: "Groups and channels have a name; channel names are lowercase without spaces",
-      location: "specs/messaging/messaging.env:99:1",
+      location: "specs/messaging/messaging.env:103:1",
       reads: ["conversations"],
       check: ($s: rt.Ctx) =>
         $s.t.conversations
@@ -1616,7 +1655,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "unique_channel_names",
       description: "Active channels have distinct names",
-      location: "specs/messaging/messaging.env:102:1",
+      location: "specs/messaging/messaging.env:106:1",
       reads: ["conversations"],
       check: ($s: rt.Ctx) =>
         $s.t.conversations
@@ -1642,7 +1681,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "groups_are_private",
       description: "Group chats are private",
-      location: "specs/messaging/messaging.env:105:1",
+      location: "specs/messaging/messaging.env:109:1",
       reads: ["conversations"],
       check: ($s: rt.Ctx) =>
         $s.t.conversations.values().every((c: any) => !(c.kind === "group") || c.is_private),
@@ -1654,7 +1693,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "one_block_per_pair",
       description: "A user blocks another at most once",
-      location: "specs/messaging/messaging.env:106:1",
+      location: "specs/messaging/messaging.env:110:1",
       reads: ["blocks"],
       check: ($s: rt.Ctx) =>
         $s.t.blocks
@@ -1678,7 +1717,7 @@ export const definition: rt.EnvDefinition = {
     {
       name: "flat_threads",
       description: "Replies point at the first message of a thread in the same conversation",
-      location: "specs/messaging/messaging.env:108:1",
+      location: "specs/messaging/messaging.env:112:1",
       reads: ["messages"],
       check: ($s: rt.Ctx) =>
         $s.t.messages
@@ -1686,23 +1725,23 @@ export const definition: rt.EnvDefinition = {
           .every(
             (m: any) =>
               !(m.reply_to != null) ||
-              (rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:110:5").reply_to == null &&
-                rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:110:47").conversation_id ===
+              (rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:114:5").reply_to == null &&
+                rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:114:47").conversation_id ===
                   m.conversation_id),
           ),
       perRecord: {
         table: "messages",
         check: ($s: rt.Ctx, m: any) =>
           !(m.reply_to != null) ||
-          (rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:110:5").reply_to == null &&
-            rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:110:47").conversation_id ===
+          (rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:114:5").reply_to == null &&
+            rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:114:47").conversation_id ===
               m.conversation_id),
       },
     },
     {
       name: "ids_prefixed",
       description: "Ids carry their table's prefix",
-      location: "specs/messaging/messaging.env:111:1",
+      location: "specs/messaging/messaging.env:115:1",
       reads: ["blocks", "messages", "memberships", "conversations"],
       check: ($s: rt.Ctx) =>
         $s.t.conversations.values().every((c: any) => c.conversation_id.startsWith("CV")) &&

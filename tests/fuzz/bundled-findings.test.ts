@@ -64,4 +64,29 @@ describe("findings of fuzzing in the bundled specs", () => {
     expect(rejection(def, { ...globals, max_overdue_fine: 0 })).toMatch(/overdue_fines_positive/);
     expect(rejection(def, { ...globals, daily_fine: 0 })).toMatch(/overdue_fines_positive/);
   });
+  it("banking: a fee line adds no money (a positive fee broke monthly_summary's ensure that in - out - fees is the net change)", async () => {
+    const { def, sample } = await bundled("banking");
+    const fee = Object.values(sample.transactions!).find((t) => t.kind === "fee")!;
+    fee.amount = -(fee.amount as number);
+    expect(rejection(def, sample)).toMatch(/line_signs/);
+  });
+
+  it("library: no loan starts after today (returning it then ended it before it began)", async () => {
+    const { def, sample } = await bundled("library");
+    const loan = Object.values(sample.loans!)[0]!;
+    loan.borrowed_on = "2099-01-01";
+    loan.due_on = "2099-02-01";
+    expect(rejection(def, sample)).toMatch(/loans_not_in_future/);
+  });
+
+  it("messaging: an archived conversation has no members, and no message is from the future (leave_conversation's and mark_read's ensures)", async () => {
+    const { def, sample } = await bundled("messaging");
+    const archived = structuredClone(sample);
+    const seat = Object.values(archived.memberships!)[0]!;
+    archived.conversations![seat.conversation_id as string]!.archived = true;
+    expect(rejection(def, archived)).toMatch(/archived_are_empty/);
+    const future = structuredClone(sample);
+    Object.values(future.messages!)[0]!.sent_at = "2099-01-01T00:00:00";
+    expect(rejection(def, future)).toMatch(/messages_in_the_past/);
+  });
 });
