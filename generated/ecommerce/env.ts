@@ -712,22 +712,27 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
   }
   let q = tool_quote($s, { c: c, coupon_code: coupon_code });
   if (q === rt.FAILED) return rt.FAILED;
+  if (!(q.total > 0))
+    return $s.fail(
+      "The order comes to $0.00: there is nothing to pay for",
+      "specs/ecommerce/ecommerce.env:328:3",
+    );
   let units = rt.sum(c.cart, (l: any) => l.qty);
   let stock_before = rt.sum($s.t.products.values(), (p: any) => p.stock);
   let uses_before = rt.sum($s.t.coupons.values(), (x: any) => x.uses);
   let items = c.cart.map((l: any) => ({
     sku: l.sku,
-    name: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:330:51").name,
+    name: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:332:51").name,
     qty: l.qty,
-    unit_price: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:330:97").price,
+    unit_price: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:332:97").price,
   }));
   for (const line of [...c.cart] as any[]) {
-    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:332:5").stock -= line.qty;
+    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:334:5").stock -= line.qty;
   }
   if (coupon_code != null) {
     let cp = rt.orNull($s.t.coupons.getW(coupon_code));
     if (cp == null)
-      return $s.fail(`Coupon ${coupon_code} does not exist`, "specs/ecommerce/ecommerce.env:335:5");
+      return $s.fail(`Coupon ${coupon_code} does not exist`, "specs/ecommerce/ecommerce.env:337:5");
     cp.uses += 1;
   }
   let o = rt.insertRec(
@@ -746,10 +751,10 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
       placed_at: $s.g.now,
       status: "pending_payment",
     },
-    "specs/ecommerce/ecommerce.env:338:11",
+    "specs/ecommerce/ecommerce.env:340:11",
   );
   rt.clear(c.cart);
-  if ($s.checks && !(o.total === q.total)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:343:3");
+  if ($s.checks && !(o.total === q.total)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:345:3");
   if (
     $s.checks &&
     !(
@@ -759,31 +764,31 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
       rt.sum(o.items, (l: any) => l.qty) === units
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:345:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:347:3");
   if (
     $s.checks &&
     !o.items.every(
       (l: any) =>
-        l.unit_price === rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:346:43").price &&
-        rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:346:69").active,
+        l.unit_price === rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:348:43").price &&
+        rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:348:69").active,
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:346:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:348:3");
   if (
     $s.checks &&
     !(
       coupon_code == null ||
-      o.subtotal >= rt.must($s.t.coupons, coupon_code, "specs/ecommerce/ecommerce.env:347:47").min_subtotal
+      o.subtotal >= rt.must($s.t.coupons, coupon_code, "specs/ecommerce/ecommerce.env:349:47").min_subtotal
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:347:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:349:3");
   if ($s.checks && !(rt.sum($s.t.products.values(), (p: any) => p.stock) === stock_before - units))
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:348:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:350:3");
   if (
     $s.checks &&
     !(rt.sum($s.t.coupons.values(), (x: any) => x.uses) === uses_before + (coupon_code == null ? 0 : 1))
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:349:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:351:3");
   return o;
 }
 
@@ -792,29 +797,29 @@ function tool_pay_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const method = $a.method;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:356:3");
+  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:358:3");
   if (!(o.status === "pending_payment"))
     return $s.fail(
       `Order ${order_id} is ${o.status}, not awaiting payment`,
-      "specs/ecommerce/ecommerce.env:357:3",
+      "specs/ecommerce/ecommerce.env:359:3",
     );
   if (method === "store_credit") {
-    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:359:13");
+    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:361:13");
     if (!(c.store_credit >= o.total))
       return $s.fail(
         `Store credit $${rt.str(c.store_credit, true)} does not cover $${rt.str(o.total, true)}`,
-        "specs/ecommerce/ecommerce.env:360:5",
+        "specs/ecommerce/ecommerce.env:362:5",
       );
     c.store_credit = rt.pyRound(c.store_credit - o.total, 2);
   }
   let pay = rt.insertRec(
     $s.t.payments,
     { payment_id: $s.newId("PAY"), order_id: order_id, amount: o.total, method: method, created: $s.g.now },
-    "specs/ecommerce/ecommerce.env:363:13",
+    "specs/ecommerce/ecommerce.env:365:13",
   );
   o.status = "paid";
   if ($s.checks && !(o.status === "paid" && tool_paid_amount($s, { order_id: order_id }) === o.total))
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:366:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:368:3");
   return pay;
 }
 
@@ -823,19 +828,19 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const reason = $a.reason;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:373:3");
+  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:375:3");
   if (!["pending_payment", "paid"].includes(o.status))
     return $s.fail(
       `Order ${order_id} is ${o.status}; only unshipped orders can be cancelled`,
-      "specs/ecommerce/ecommerce.env:374:3",
+      "specs/ecommerce/ecommerce.env:376:3",
     );
   let stock_before = rt.sum($s.t.products.values(), (p: any) => p.stock);
   let uses_before = rt.sum($s.t.coupons.values(), (x: any) => x.uses);
   for (const line of [...o.items] as any[]) {
-    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:378:5").stock += line.qty;
+    rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:380:5").stock += line.qty;
   }
   if (o.coupon_code != null) {
-    rt.mustW($s.t.coupons, o.coupon_code, "specs/ecommerce/ecommerce.env:381:5").uses -= 1;
+    rt.mustW($s.t.coupons, o.coupon_code, "specs/ecommerce/ecommerce.env:383:5").uses -= 1;
   }
   let due = rt.pyRound(
     tool_paid_amount($s, { order_id: order_id }) - tool_refunded_amount($s, { order_id: order_id }),
@@ -855,10 +860,10 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
         destination: to_credit ? "store_credit" : "original_method",
         created: $s.g.now,
       },
-      "specs/ecommerce/ecommerce.env:386:5",
+      "specs/ecommerce/ecommerce.env:388:5",
     );
     if (to_credit) {
-      let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:389:15");
+      let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:391:15");
       c.store_credit = rt.pyRound(c.store_credit + due, 2);
     }
   }
@@ -870,17 +875,17 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
       stock_before + rt.sum(o.items, (l: any) => l.qty)
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:395:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:397:3");
   if (
     $s.checks &&
     !(rt.sum($s.t.coupons.values(), (x: any) => x.uses) === uses_before - (o.coupon_code == null ? 0 : 1))
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:396:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:398:3");
   if (
     $s.checks &&
     !(tool_refunded_amount($s, { order_id: order_id }) === tool_paid_amount($s, { order_id: order_id }))
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:397:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:399:3");
   return o;
 }
 
@@ -890,14 +895,14 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
   const carrier = $a.carrier;
   const tracking_number = $a.tracking_number;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:407:3");
+  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:409:3");
   if (!(o.status === "paid"))
     return $s.fail(
       `Order ${order_id} is ${o.status}; only paid orders can ship`,
-      "specs/ecommerce/ecommerce.env:408:3",
+      "specs/ecommerce/ecommerce.env:410:3",
     );
   if (!(tracking_number.trim().length >= 8))
-    return $s.fail("Tracking numbers have at least 8 characters", "specs/ecommerce/ecommerce.env:409:3");
+    return $s.fail("Tracking numbers have at least 8 characters", "specs/ecommerce/ecommerce.env:411:3");
   let s = rt.insertRec(
     $s.t.shipments,
     {
@@ -909,7 +914,7 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
       eta: rt.dateAdd(rt.dateOf($s.g.now), tool_transit_days($s, { carrier: carrier })),
       status: "in_transit",
     },
-    "specs/ecommerce/ecommerce.env:410:11",
+    "specs/ecommerce/ecommerce.env:412:11",
   );
   o.status = "shipped";
   return s;
@@ -919,9 +924,9 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
 function tool_confirm_delivery($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:419:3");
+  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:421:3");
   if (!(o.status === "shipped"))
-    return $s.fail(`Order ${order_id} is ${o.status}, not in transit`, "specs/ecommerce/ecommerce.env:420:3");
+    return $s.fail(`Order ${order_id} is ${o.status}, not in transit`, "specs/ecommerce/ecommerce.env:422:3");
   for (const s of [
     ...rt.writableAll(
       $s.t.shipments,
@@ -943,35 +948,35 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
   const to_store_credit = $a.to_store_credit;
   const restock = $a.restock;
   let o = rt.orNull($s.t.orders.getW(order_id));
-  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:437:3");
+  if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:439:3");
   if (!["shipped", "delivered"].includes(o.status))
     return $s.fail(
       `Order ${order_id} is ${o.status}; cancel unshipped orders instead`,
-      "specs/ecommerce/ecommerce.env:438:3",
+      "specs/ecommerce/ecommerce.env:440:3",
     );
   let age = rt.daysBetween(rt.dateOf(o.placed_at), rt.dateOf($s.g.now));
   if (!(age <= $s.g.return_window_days))
     return $s.fail(
       `Order ${order_id} was placed ${rt.str(age, false)} days ago; the return window is ${rt.str($s.g.return_window_days, false)} days`,
-      "specs/ecommerce/ecommerce.env:440:3",
+      "specs/ecommerce/ecommerce.env:442:3",
     );
   let refundable = rt.pyRound(
     tool_paid_amount($s, { order_id: order_id }) - tool_refunded_amount($s, { order_id: order_id }),
     2,
   );
   let value = rt.pyRound(amount ?? refundable, 2);
-  if (!(value > 0)) return $s.fail("The refund must be positive", "specs/ecommerce/ecommerce.env:443:3");
+  if (!(value > 0)) return $s.fail("The refund must be positive", "specs/ecommerce/ecommerce.env:445:3");
   if (!(value <= refundable))
     return $s.fail(
       `At most $${rt.str(refundable, true)} can still be refunded on ${order_id}`,
-      "specs/ecommerce/ecommerce.env:444:3",
+      "specs/ecommerce/ecommerce.env:446:3",
     );
   if (!(!restock || value === refundable))
-    return $s.fail("Restock only with a full refund", "specs/ecommerce/ecommerce.env:445:3");
+    return $s.fail("Restock only with a full refund", "specs/ecommerce/ecommerce.env:447:3");
   let credit_before = rt.must(
     $s.t.customers,
     o.customer_id,
-    "specs/ecommerce/ecommerce.env:446:23",
+    "specs/ecommerce/ecommerce.env:448:23",
   ).store_credit;
   let stock_before = rt.sum($s.t.products.values(), (p: any) => p.stock);
   let refunds_before = rt.count($s.t.refunds.values(), (x: any) => x.order_id === order_id);
@@ -988,15 +993,15 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
       destination: credit ? "store_credit" : "original_method",
       created: $s.g.now,
     },
-    "specs/ecommerce/ecommerce.env:450:11",
+    "specs/ecommerce/ecommerce.env:452:11",
   );
   if (credit) {
-    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:453:13");
+    let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:455:13");
     c.store_credit = rt.pyRound(c.store_credit + value, 2);
   }
   if (restock) {
     for (const line of [...o.items] as any[]) {
-      rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:458:7").stock += line.qty;
+      rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:460:7").stock += line.qty;
     }
   }
   if (tool_refunded_amount($s, { order_id: order_id }) >= o.total) {
@@ -1006,25 +1011,25 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(tool_refunded_amount($s, { order_id: order_id }) <= tool_paid_amount($s, { order_id: order_id }))
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:464:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:466:3");
   if (
     $s.checks &&
     !(rt.count($s.t.refunds.values(), (x: any) => x.order_id === order_id) === refunds_before + 1)
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:466:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:468:3");
   if ($s.checks && !(rt.daysBetween(rt.dateOf(o.placed_at), rt.dateOf(r.created)) <= $s.g.return_window_days))
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:467:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:469:3");
   if (
     $s.checks &&
     !(
       credit ===
-      rt.must($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:468:21").store_credit >
+      rt.must($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:470:21").store_credit >
         credit_before
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:468:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:470:3");
   if ($s.checks && !((r.destination === "store_credit") === credit))
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:469:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:471:3");
   if (
     $s.checks &&
     !(
@@ -1032,9 +1037,9 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
       stock_before + (restock ? rt.sum(o.items, (l: any) => l.qty) : 0)
     )
   )
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:470:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:472:3");
   if ($s.checks && !(!restock || o.status === "refunded"))
-    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:471:3");
+    rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:473:3");
   return r;
 }
 
@@ -1043,12 +1048,12 @@ function tool_restock_product($s: rt.Ctx, $a: any): any {
   const sku = $a.sku;
   const qty = $a.qty;
   let p = rt.orNull($s.t.products.getW(sku));
-  if (p == null) return $s.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:478:3");
+  if (p == null) return $s.fail(`Product ${sku} not found`, "specs/ecommerce/ecommerce.env:480:3");
   if (!(qty > 0 && qty <= 10000))
-    return $s.fail("Receive 1 to 10000 units at a time", "specs/ecommerce/ecommerce.env:479:3");
+    return $s.fail("Receive 1 to 10000 units at a time", "specs/ecommerce/ecommerce.env:481:3");
   let before = p.stock;
   p.stock += qty;
-  if ($s.checks && !(p.stock > before)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:482:3");
+  if ($s.checks && !(p.stock > before)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:484:3");
   return p;
 }
 
@@ -1210,7 +1215,7 @@ export const definition: rt.EnvDefinition = {
       description: "Capture payment for an order awaiting payment. Store credit must cover the whole total.",
       args: ArgSchemas.pay_order,
       run: tool_pay_order,
-      location: "specs/ecommerce/ecommerce.env:353:8",
+      location: "specs/ecommerce/ecommerce.env:355:8",
     },
     {
       name: "cancel_order",
@@ -1219,7 +1224,7 @@ export const definition: rt.EnvDefinition = {
         "Cancel an order that has not shipped: restock its items, free the coupon and refund any payment.",
       args: ArgSchemas.cancel_order,
       run: tool_cancel_order,
-      location: "specs/ecommerce/ecommerce.env:370:8",
+      location: "specs/ecommerce/ecommerce.env:372:8",
     },
     {
       name: "ship_order",
@@ -1227,7 +1232,7 @@ export const definition: rt.EnvDefinition = {
       description: "Hand a paid order to a carrier.",
       args: ArgSchemas.ship_order,
       run: tool_ship_order,
-      location: "specs/ecommerce/ecommerce.env:401:8",
+      location: "specs/ecommerce/ecommerce.env:403:8",
     },
     {
       name: "confirm_delivery",
@@ -1235,7 +1240,7 @@ export const definition: rt.EnvDefinition = {
       description: "Record that a shipped order arrived.",
       args: ArgSchemas.confirm_delivery,
       run: tool_confirm_delivery,
-      location: "specs/ecommerce/ecommerce.env:416:8",
+      location: "specs/ecommerce/ecommerce.env:418:8",
     },
     {
       name: "refund_order",
@@ -1243,7 +1248,7 @@ export const definition: rt.EnvDefinition = {
       description: "Refund a shipped or delivered order, fully or in part, within the return window.",
       args: ArgSchemas.refund_order,
       run: tool_refund_order,
-      location: "specs/ecommerce/ecommerce.env:429:8",
+      location: "specs/ecommerce/ecommerce.env:431:8",
     },
     {
       name: "restock_product",
@@ -1251,7 +1256,7 @@ export const definition: rt.EnvDefinition = {
       description: "Record units received from a supplier.",
       args: ArgSchemas.restock_product,
       run: tool_restock_product,
-      location: "specs/ecommerce/ecommerce.env:475:8",
+      location: "specs/ecommerce/ecommerce.env:477:8",
     },
   ],
   invariants: [

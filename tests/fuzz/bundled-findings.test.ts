@@ -89,4 +89,15 @@ describe("findings of fuzzing in the bundled specs", () => {
     Object.values(future.messages!)[0]!.sent_at = "2099-01-01T00:00:00";
     expect(rejection(def, future)).toMatch(/messages_in_the_past/);
   });
+  it("e-commerce: an order that comes to nothing is not placed (paying it recorded a payment of 0, breaking amounts_positive)", async () => {
+    const { def, sample } = await bundled("ecommerce");
+    const customer = Object.values(sample.customers!)[0]!;
+    const sku = "SKU-FREE";
+    sample.products![sku] = { ...Object.values(sample.products!)[0]!, sku, price: 0, stock: 5, active: true };
+    customer.cart = [{ sku, qty: 1 }];
+    const live = Environment.createFrom(def, { ...sample, orders: {}, payments: {}, refunds: {}, shipments: {}, flat_shipping: 0 });
+    const placed = live.call("place_order", { customer_id: customer.customer_id });
+    expect(placed).toMatchObject({ ok: false, kind: "precondition" });
+    expect((placed as { error: string }).error).toContain("nothing to pay");
+  });
 });
