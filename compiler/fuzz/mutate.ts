@@ -8,14 +8,18 @@
 // compared with the original spec's outputs. A mutant that does not compile is stillborn and
 // not scored. A mutant that no call can tell apart from the original is marked equivalent,
 // with the reason, and not scored either.
+import { readFileSync } from "node:fs";
 import type * as A from "../../grammar/ast.js";
 import { parseSpec } from "../../grammar/parser.js";
+import * as runtime from "../../runtime/index.js";
+import { parseJsonOrdered, type EnvDefinition, type ScenarioDef } from "../../runtime/index.js";
 import { hasErrors, type Diagnostic } from "../diagnostics.js";
-import { typeToString, type IEnv } from "../ir.js";
+import { JsEmitter, toolFn } from "../emit-js.js";
+import { typeToString, type IEnv, type IScenario, type ITool } from "../ir.js";
 import { loadDefinition, loadScenarios } from "../load.js";
 import { attachScenarioFiles, checkSource, type CheckedSpec } from "../pipeline.js";
-import { verifyScenarios } from "../verify.js";
-import { fuzzEnv, type Finding } from "./engine.js";
+import { InitialStates, initialFileOf, verifyScenarios } from "../verify.js";
+import { fuzzEnv, generatedPool, type Finding } from "./engine.js";
 import { firstExampleMismatch, type LoadedExample } from "./examples.js";
 import { prng } from "./args.js";
 
@@ -44,6 +48,8 @@ export interface Mutant {
   description: string;
   /** `file:line:col` of the mutated text */
   location: string;
+  /** the tool or helper (`fn`) it edits */
+  tool: string;
   line: number;
   column: number;
   edits: Edit[];
@@ -51,16 +57,27 @@ export interface Mutant {
   equivalent?: string;
 }
 
+/**
+ * What killed a mutant. `evidence` names it in one line (`example checkout.ok.1`, `scenario
+ * withdraw_alice check 2`, `dataset data/scen.jsonl:4 (late_fee) step 1`, `fuzz: env_fault in
+ * checkout`); `message` says what differed.
+ */
 export type Kill =
-  | { by: "fuzz"; property: Finding["property"]; tool: string; message: string; location?: string }
-  | { by: "scenario"; scenario: string; message: string }
-  | { by: "example"; example: string; message: string };
+  | { by: "example"; evidence: string; example: string; file?: string; message: string }
+  | { by: "scenario"; evidence: string; scenario: string; file: string; check?: number; step?: number; message: string }
+  | { by: "dataset"; evidence: string; scenario: string; file: string; line: number; check?: number; step?: number; message: string }
+  | { by: "fuzz"; evidence: string; property: Finding["property"]; tool: string; message: string; location?: string };
+
+export type EvidenceKind = Kill["by"];
+export const EVIDENCE_KINDS: readonly EvidenceKind[] = ["example", "scenario", "dataset", "fuzz"];
 
 export interface MutantResult {
   index: number;
   operator: MutationOperator;
   description: string;
   location: string;
+  /** the tool or helper it edits */
+  tool: string;
   status: "killed" | "survived" | "stillborn" | "equivalent";
   killedBy?: Kill;
   /** why it is stillborn (the first error) or equivalent */
@@ -76,6 +93,21 @@ export interface OperatorCounts {
   equivalent: number;
 }
 
+/** The evidence a run used: what each mutant is checked against. */
+export interface EvidenceSummary {
+  /** recorded examples replayed (see envc examples), and their file */
+  examples: number;
+  examplesFile?: string;
+  /** scenarios of the spec and of its `scenarios for` files */
+  scenarios: number;
+  /** the `scenarios for` files */
+  scenarioFiles: string[];
+  /** JSONL scenario datasets (as `envc scen` writes them) and how many scenarios each gave */
+  datasets: { file: string; scenarios: number }[];
+  /** fuzz runs per mutant, and the states they start from (sample, scenario and generated) */
+  fuzz: { runs: number; maxCalls: number; states: number };
+}
+
 export interface MutationReport {
   spec: string;
   env: string;
@@ -88,7 +120,12 @@ export interface MutationReport {
   /** killed / scored, 0..1 (1 when nothing is scored) */
   score: number;
   byOperator: Record<string, OperatorCounts>;
+  /** killed mutants per kind of evidence that killed them */
+  killedBy: Record<EvidenceKind, number>;
+  evidence: EvidenceSummary;
   ms: number;
+  /** mutants run per second, the checks of the original included */
+  perSecond: number;
 }
 
 export interface MutateOptions {
@@ -102,14 +139,27 @@ export interface MutateOptions {
   operators?: readonly MutationOperator[];
   /** fuzz also from states generated from the schema (default true) */
   generated?: boolean;
+  /**
+   * load each mutant as envc loads any spec (the whole module through TypeScript) and run all
+   * its evidence, not only what calls the mutated tool: slower, the same report (tests prove it)
+   */
+  exhaustive?: boolean;
   /** called after each mutant */
   onProgress?: (done: number, total: number, result: MutantResult) => void;
 }
 
-/** What mutation testing needs of a spec: its text and its `scenarios for` files, checked. */
+/** The scenarios of one JSONL dataset, checked against the spec (see compiler/dataset.ts). */
+export interface DatasetEvidence {
+  file: string;
+  /** each scenario's span is its line in the file */
+  scenarios: IScenario[];
+}
+
+/** What mutation testing needs of a spec: its text, its evidence, all checked. */
 export interface MutationSubject {
   file: string;
   source: string;
+  /** the checked spec, its `scenarios for` files' scenarios attached */
   env: IEnv;
   /** the checked `scenarios for` files of this spec (their syntax trees are re-checked per mutant) */
   scenarioFiles: CheckedSpec[];
@@ -117,11 +167,15 @@ export interface MutationSubject {
   seedStates: unknown[];
   /** recorded examples (see envc examples): a mutant that replays one differently is killed */
   examples?: LoadedExample[];
+  /** where the examples came from, to name them */
+  examplesFile?: string;
+  /** scenario datasets: each scenario is verified on each mutant as `envc verify FILE.jsonl` does */
+  datasets?: DatasetEvidence[];
 }
 
 /** The original spec fails its own oracle: mutation testing would be meaningless. */
 export class BaselineError extends Error {
-  constructor(message: string, readonly kill: Kill) {
+  constructor(message: string, readonly kill?: Kill) {
     super(message);
   }
 }
@@ -166,12 +220,13 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
   };
   const add = (operator: MutationOperator, at: A.Span, description: string, edits: Edit[], equivalent?: string) =>
     out.push({
-      operator, description, location: `${file}:${at.start.line}:${at.start.column}`, line: at.start.line, column: at.start.column, edits,
+      operator, description, tool, location: `${file}:${at.start.line}:${at.start.column}`, line: at.start.line, column: at.start.column, edits,
       ...(equivalent ? { equivalent } : {}),
     });
   const drop = (s: A.Span): Edit[] => [{ start: s.start.offset, end: s.end.offset, text: "" }];
 
   let where = "";
+  let tool = "";
   const stmts = (list: A.Stmt[]) => list.forEach(stmt);
   function stmt(s: A.Stmt) {
     if (!validSpan(s.span)) return;
@@ -367,6 +422,7 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
   for (const d of ast.decls) {
     if (d.kind !== "Tool") continue;
     where = `${d.toolKind === "fn" ? "fn" : d.toolKind} ${d.name.name}`;
+    tool = d.name.name;
     for (const p of d.params) if (p.default) expr(p.default);
     stmts(d.body.statements);
   }
@@ -395,6 +451,7 @@ export function sampleMutants<T extends { index: number }>(mutants: readonly T[]
   return idx.slice(0, n).sort((a, b) => a - b).map((i) => mutants[i]!);
 }
 
+
 // ---- running ----
 
 const firstError = (ds: Diagnostic[]) => {
@@ -413,54 +470,259 @@ function compile(subject: MutationSubject, source: string): { env: IEnv } | { er
   return { env: checked.env };
 }
 
-/** Fuzz, then verify the scenarios; what killed it, if anything. */
-function attack(subject: MutationSubject, env: IEnv, options: MutateOptions): Kill | undefined {
-  const def = loadDefinition(env);
-  const report = fuzzEnv(env, def, subject.seedStates, {
-    seed: options.seed, runs: options.runs, maxCalls: options.maxCalls, generated: options.generated ?? true,
-  });
-  if (report.finding) {
-    const f = report.finding;
-    return { by: "fuzz", property: f.property, tool: f.tool, message: f.message, ...(f.location ? { location: f.location } : {}) };
+/** The names of the tools a piece of the IR calls (`e: "call"` nodes), anywhere inside it. */
+function calleesIn(node: unknown, out = new Set<string>(), seen = new Set<object>()): Set<string> {
+  if (!node || typeof node !== "object" || seen.has(node)) return out;
+  seen.add(node);
+  if (Array.isArray(node)) {
+    for (const x of node) calleesIn(x, out, seen);
+    return out;
   }
-  if (env.scenarios.length) {
-    const verdicts = verifyScenarios(def, env.scenarios, loadScenarios(env));
-    const failed = verdicts.find((v) => !v.kept);
-    if (failed) {
-      const d = failed.diagnostics.find((x) => x.severity === "error");
-      return { by: "scenario", scenario: failed.id, message: d ? `${d.code}: ${d.message.split("\n")[0]}` : "fails verify" };
+  const r = node as Record<string, unknown>;
+  if (r.e === "call" && typeof r.callee === "string") out.add(r.callee);
+  for (const [k, v] of Object.entries(r)) if (k !== "t" && k !== "span" && v && typeof v === "object") calleesIn(v, out, seen);
+  return out;
+}
+
+/** `from` and everything that reaches it through `edges` (callee -> callers, or caller -> callees). */
+function closure(from: Iterable<string>, edges: Map<string, Set<string>>): Set<string> {
+  const out = new Set<string>();
+  const todo = [...from];
+  while (todo.length) {
+    const n = todo.pop()!;
+    if (out.has(n)) continue;
+    out.add(n);
+    for (const m of edges.get(n) ?? []) todo.push(m);
+  }
+  return out;
+}
+
+const paramShape = (t: ITool) =>
+  JSON.stringify(t.params.map((p) => [p.name, typeToString(p.type), p.required, p.hasDefault, p.default ?? null, p.description ?? null]));
+
+/** A scenario ready to verify on any mutant: its checks compiled once, its initial state read once. */
+interface ScenarioItem {
+  kind: "scenario" | "dataset";
+  scenario: IScenario;
+  def: ScenarioDef;
+  /** tools its solution calls ("*": it depends on every tool) */
+  tools: Set<string>;
+}
+
+interface ExampleItem {
+  example: LoadedExample;
+  tools: Set<string>;
+}
+
+/**
+ * The oracle of a spec, prepared once: the original's definition, its scenarios' checks
+ * compiled, initial-state files read, which tools each piece of evidence calls, and the states
+ * fuzzing starts from. Each mutant then costs a check of its source, its tool bodies lowered to
+ * JavaScript (no TypeScript, no formatting), and the evidence that can tell it apart.
+ */
+class Oracle {
+  readonly baseDef: EnvDefinition;
+  readonly scenarios: ScenarioItem[] = [];
+  readonly examples: ExampleItem[] = [];
+  /** states fuzzing starts from: the generated pool (built once, from the original) and the seeds */
+  readonly fuzzStates: unknown[];
+  /** tool -> the tools that call it */
+  private callers = new Map<string, Set<string>>();
+  /** tools the invariants call, directly or not: a mutant of one changes which states are valid */
+  private invariantReach: Set<string>;
+  /** tools the scenario checks call (none, as the checker stands; handled anyway) */
+  private checkReach: Set<string>;
+
+  constructor(readonly subject: MutationSubject, readonly env: IEnv, readonly options: MutateOptions) {
+    this.baseDef = loadDefinition(env);
+    const calls = new Map<string, Set<string>>();
+    for (const t of env.tools) {
+      const callees = calleesIn(t.body);
+      for (const p of t.params) if (p.default !== undefined) calleesIn(p.default, callees);
+      calls.set(t.name, callees);
+      for (const c of callees) {
+        if (!this.callers.has(c)) this.callers.set(c, new Set());
+        this.callers.get(c)!.add(t.name);
+      }
+    }
+    this.invariantReach = closure(calleesIn(env.invariants), calls);
+
+    const own: IScenario[] = env.scenarios;
+    const fromDatasets = (subject.datasets ?? []).flatMap((d) => d.scenarios);
+    const all = [...own, ...fromDatasets];
+    this.checkReach = closure(calleesIn(all.map((s) => s.checks)), calls);
+    const defs = loadScenarios(env, all);
+    const files = new Map<string, unknown>();
+    all.forEach((sc, i) => {
+      const tools = this.checkReach.size ? new Set(["*"]) : new Set(sc.solution.map((s) => s.tool));
+      this.scenarios.push({ kind: i < own.length ? "scenario" : "dataset", scenario: resolveInitial(sc, files), def: defs[i]!, tools });
+    });
+    for (const example of subject.examples ?? []) this.examples.push({ example, tools: new Set(example.calls.map((c) => c.name)) });
+
+    // the pool of generated states depends on the schema, references and invariants, which
+    // mutants leave alone: generated once and passed with the seed states to every fuzz run
+    const seeds = subject.seedStates;
+    const pool = options.generated !== false || seeds.length === 0
+      ? generatedPool(env, this.baseDef, options.seed, 24).map((e) => e.toJSON())
+      : [];
+    this.fuzzStates = [...pool, ...seeds];
+  }
+
+  /** The tools whose behaviour a mutant of `tool` may change; undefined: every tool's. */
+  affected(tool: string): Set<string> | undefined {
+    if (this.invariantReach.has(tool) || this.checkReach.has(tool)) return undefined;
+    return closure([tool], this.callers);
+  }
+
+  /**
+   * The runtime definition of a mutant: the original's, with the tool bodies (and invariants
+   * that call tools) lowered from the mutant's IR straight to JavaScript. Argument schemas,
+   * tables and tool schemas are the original's, unless a parameter changed (a mutated default):
+   * then the whole module is emitted as `envc` loads any spec.
+   */
+  definition(env: IEnv): EnvDefinition {
+    const base = this.env;
+    const same = env.tools.length === base.tools.length && env.invariants.length === base.invariants.length &&
+      env.tools.every((t, i) => t.name === base.tools[i]!.name && t.kind === base.tools[i]!.kind && paramShape(t) === paramShape(base.tools[i]!));
+    if (!same) return loadDefinition(env);
+    const js = new JsEmitter(env, false);
+    const fns = env.tools.map((t) => `function ${toolFn(t.name)}($s, $a) {\n${js.toolBody(t)}\n}`);
+    const agent = env.tools.filter((t) => t.kind !== "fn");
+    const invariants: string[] = [];
+    for (const inv of env.invariants) {
+      if (!calleesIn(inv.expr).size && !calleesIn(inv.perRecord).size) {
+        invariants.push("null");
+        continue;
+      }
+      let per = "undefined";
+      const pr = js.perRecordCheck(inv);
+      if (pr) {
+        const untyped = pr.replace(/^\(\$s: rt\.Ctx, ([A-Za-z_$][\w$]*): any\) => /, "($s, $1) => ");
+        if (untyped === pr) return loadDefinition(env);
+        per = untyped;
+      }
+      invariants.push(`{ check: ($s) => ${js.invariantCheck(inv)}, per: ${per} }`);
+    }
+    const code = `"use strict";\n${fns.join("\n")}\nreturn { runs: [${agent.map((t) => toolFn(t.name)).join(", ")}], invariants: [${invariants.join(", ")}] };`;
+    // our compiler's output for a checked spec, not user-supplied JavaScript
+    const made = new Function("rt", code)(runtime) as {
+      runs: EnvDefinition["tools"][number]["run"][];
+      invariants: ({ check: EnvDefinition["invariants"][number]["check"]; per?: (s: runtime.Ctx, r: unknown) => boolean } | null)[];
+    };
+    const def = this.baseDef;
+    return {
+      ...def,
+      tools: def.tools.map((t, i) => ({ ...t, run: made.runs[i]!, location: JSON.parse(js.loc(agent[i]!.span)) as string })),
+      invariants: def.invariants.map((inv, i) => {
+        const m = made.invariants[i];
+        if (!m) return inv;
+        return { ...inv, check: m.check, ...(inv.perRecord && m.per ? { perRecord: { table: inv.perRecord.table, check: m.per } } : {}) };
+      }),
+    };
+  }
+
+  /**
+   * The first piece of evidence that tells this definition apart from the spec, cheapest first:
+   * recorded examples, then scenarios, then datasets, then fuzzing. With `affected`, evidence
+   * that calls none of those tools is skipped: it runs exactly as on the original, which passed.
+   */
+  attack(env: IEnv, def: EnvDefinition, affected: Set<string> | undefined): Kill | undefined {
+    const touches = (tools: Set<string>) => !affected || tools.has("*") || [...tools].some((t) => affected.has(t));
+    const examples = this.examples.filter((x) => touches(x.tools)).map((x) => x.example);
+    if (examples.length) {
+      const m = firstExampleMismatch(def, examples);
+      if (m) return { by: "example", evidence: `example ${m.id}`, example: m.id, ...(this.subject.examplesFile ? { file: this.subject.examplesFile } : {}), message: m.message };
+    }
+    const initials = new InitialStates(def);
+    for (const kind of ["scenario", "dataset"] as const) {
+      const items = this.scenarios.filter((s) => s.kind === kind && touches(s.tools));
+      if (!items.length) continue;
+      const verdicts = verifyScenarios(def, items.map((s) => s.scenario), items.map((s) => s.def), {}, initials);
+      const at = verdicts.findIndex((v) => !v.kept);
+      if (at >= 0) return scenarioKill(kind, items[at]!.scenario, verdicts[at]!.diagnostics);
+    }
+    const report = fuzzEnv(env, def, this.fuzzStates, { seed: this.options.seed, runs: this.options.runs, maxCalls: this.options.maxCalls, generated: false });
+    if (report.finding) {
+      const f = report.finding;
+      return {
+        by: "fuzz", evidence: `fuzz: ${f.property}${f.tool ? ` in ${f.tool}` : ""}`, property: f.property, tool: f.tool, message: f.message,
+        ...(f.location ? { location: f.location } : {}),
+      };
+    }
+    return undefined;
+  }
+}
+
+/** A scenario whose initial state is a file, with the file read (once per file) into its value. */
+function resolveInitial(sc: IScenario, files: Map<string, unknown>): IScenario {
+  const file = initialFileOf(sc);
+  if (!file) return sc;
+  if (!files.has(file)) {
+    try {
+      files.set(file, parseJsonOrdered(readFileSync(file, "utf8")));
+    } catch {
+      files.set(file, undefined);
     }
   }
-  const mismatch = subject.examples?.length ? firstExampleMismatch(def, subject.examples) : undefined;
-  return mismatch ? { by: "example", example: mismatch.id, message: mismatch.message } : undefined;
+  const value = files.get(file);
+  // an unreadable file stays a file: verify reports it as it always does
+  return value === undefined ? sc : { ...sc, init: { value } };
+}
+
+function scenarioKill(kind: "scenario" | "dataset", sc: IScenario, diagnostics: Diagnostic[]): Kill {
+  const d = diagnostics.find((x) => x.severity === "error")!;
+  const same = (s: A.Span) => s.start.line === d.span.start.line && s.start.column === d.span.start.column;
+  const check = sc.checks.findIndex((c) => same(c.span));
+  const step = check < 0 ? sc.solution.findIndex((s) => same(s.span)) : -1;
+  const part = check >= 0 ? ` check ${check + 1}` : step >= 0 ? ` step ${step + 1}` : d.code === "ENV5007" || d.code === "ENV5006" ? " initial state" : "";
+  const message = `${d.code}: ${d.message.split("\n")[0]}`;
+  const where = { ...(check >= 0 ? { check: check + 1 } : {}), ...(step >= 0 ? { step: step + 1 } : {}) };
+  if (kind === "dataset") {
+    const line = sc.span.start.line;
+    return { by: "dataset", evidence: `dataset ${sc.file}:${line} (${sc.name})${part}`, scenario: sc.name, file: sc.file, line, ...where, message };
+  }
+  return { by: "scenario", evidence: `scenario ${sc.name}${part}`, scenario: sc.name, file: sc.file, ...where, message };
 }
 
 const DROPPED_ENSURE =
   "an ensure only turns a call into an environment fault; without it a call differs only where the original faults, and fuzzing and the scenarios found no fault in the original";
 
+function baselineMessage(subject: MutationSubject, k: Kill): string {
+  switch (k.by) {
+    case "fuzz":
+      return `fuzzing the original spec already fails (${k.property}): ${k.message}; run envc fuzz ${subject.file}`;
+    case "scenario":
+      return `scenario ${k.scenario} of the original spec fails verify: ${k.message}; run envc verify ${subject.file}`;
+    case "dataset":
+      return `${k.file}:${k.line}: scenario ${k.scenario} fails verify on the original spec: ${k.message}; run envc verify ${subject.file} ${k.file}`;
+    case "example":
+      return `example ${k.example} of the original spec no longer replays as recorded: ${k.message}; if the change is intended, re-record with envc examples ${subject.file}`;
+  }
+}
+
+/**
+ * Mutation testing of one spec against all its evidence. Every mutant (or a sample of
+ * `maxMutants`, chosen by `seed`) is compiled and, when it compiles, checked against the
+ * evidence cheapest first until one piece kills it: recorded examples, scenarios (the spec's
+ * and its `scenarios for` files'), dataset scenarios, then fuzzing. Throws BaselineError when the
+ * original fails its own evidence. Deterministic for a given subject and options.
+ */
 export function mutateSpec(subject: MutationSubject, options: MutateOptions): MutationReport {
   const started = performance.now();
   // the oracle must accept the original, or every mutant would be "killed"
   const baseline = compile(subject, subject.source);
-  if ("error" in baseline) throw new BaselineError(`${subject.file} does not compile: ${baseline.error}`, { by: "scenario", scenario: "", message: baseline.error });
-  const base = attack(subject, baseline.env, options);
-  if (base)
-    throw new BaselineError(
-      base.by === "fuzz"
-        ? `fuzzing the original spec already fails (${base.property}): ${base.message}; run envc fuzz ${subject.file}`
-        : base.by === "scenario"
-          ? `scenario ${base.scenario} of the original spec fails verify: ${base.message}; run envc verify ${subject.file}`
-          : `example ${base.example} of the original spec no longer replays as recorded: ${base.message}; if the change is intended, re-record with envc examples ${subject.file}`,
-      base,
-    );
+  if ("error" in baseline) throw new BaselineError(`${subject.file} does not compile: ${baseline.error}`);
+  const oracle = new Oracle(subject, baseline.env, options);
+  const base = oracle.attack(baseline.env, oracle.baseDef, undefined);
+  if (base) throw new BaselineError(baselineMessage(subject, base), base);
 
   const chosen = new Set(options.operators ?? OPERATORS);
-  const all = generateMutants(subject.source, subject.file, subject.env).filter((m) => chosen.has(m.operator));
+  const all = generateMutants(subject.source, subject.file, baseline.env).filter((m) => chosen.has(m.operator));
   const sample = sampleMutants(all, options.maxMutants, options.seed);
   const results: MutantResult[] = [];
   for (const m of sample) {
     const t0 = performance.now();
-    const r: MutantResult = { index: m.index, operator: m.operator, description: m.description, location: m.location, status: "survived", ms: 0 };
+    const r: MutantResult = { index: m.index, operator: m.operator, description: m.description, location: m.location, tool: m.tool, status: "survived", ms: 0 };
     if (m.equivalent) {
       r.status = "equivalent";
       r.reason = m.equivalent;
@@ -472,7 +734,9 @@ export function mutateSpec(subject: MutationSubject, options: MutateOptions): Mu
       } else {
         let kill: Kill | undefined;
         try {
-          kill = attack(subject, compiled.env, options);
+          kill = options.exhaustive
+            ? oracle.attack(compiled.env, loadDefinition(compiled.env), undefined)
+            : oracle.attack(compiled.env, oracle.definition(compiled.env), oracle.affected(m.tool));
         } catch (err) {
           // the compiler or runtime failing on a mutant is a bug in envc, not a kill
           r.status = "stillborn";
@@ -504,10 +768,22 @@ export function mutateSpec(subject: MutationSubject, options: MutateOptions): Mu
       equivalent: rs.filter((r) => r.status === "equivalent").length,
     };
   }
+  const killedBy = { example: 0, scenario: 0, dataset: 0, fuzz: 0 } as Record<EvidenceKind, number>;
+  for (const r of results) if (r.killedBy) killedBy[r.killedBy.by]++;
   const killed = results.filter((r) => r.status === "killed").length;
   const scored = killed + results.filter((r) => r.status === "survived").length;
+  const ms = performance.now() - started;
   return {
     spec: subject.file, env: subject.env.name, generated: all.length, results, killed, scored,
-    score: scored ? killed / scored : 1, byOperator, ms: performance.now() - started,
+    score: scored ? killed / scored : 1, byOperator, killedBy,
+    evidence: {
+      examples: subject.examples?.length ?? 0,
+      ...(subject.examples?.length && subject.examplesFile ? { examplesFile: subject.examplesFile } : {}),
+      scenarios: baseline.env.scenarios.length,
+      scenarioFiles: subject.scenarioFiles.map((f) => f.file),
+      datasets: (subject.datasets ?? []).map((d) => ({ file: d.file, scenarios: d.scenarios.length })),
+      fuzz: { runs: options.runs, maxCalls: options.maxCalls, states: oracle.fuzzStates.length },
+    },
+    ms, perSecond: ms > 0 ? (results.length / ms) * 1000 : 0,
   };
 }
