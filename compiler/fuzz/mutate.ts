@@ -12,15 +12,17 @@ import { readFileSync } from "node:fs";
 import type * as A from "../../grammar/ast.js";
 import { parseSpec } from "../../grammar/parser.js";
 import * as runtime from "../../runtime/index.js";
-import { parseJsonOrdered, type EnvDefinition, type ScenarioDef } from "../../runtime/index.js";
-import { hasErrors, type Diagnostic } from "../diagnostics.js";
+import { Environment, compareEpisode, parseJsonOrdered, runEpisode, type EnvDefinition, type ScenarioDef } from "../../runtime/index.js";
+import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics.js";
+import { checkSpec } from "../check.js";
 import { JsEmitter, toolFn } from "../emit-js.js";
+import { toolSchemas } from "../emit.js";
 import { typeToString, type IEnv, type IScenario, type ITool } from "../ir.js";
 import { loadDefinition, loadScenarios } from "../load.js";
 import { attachScenarioFiles, checkSource, type CheckedSpec } from "../pipeline.js";
 import { InitialStates, initialFileOf, verifyScenarios } from "../verify.js";
 import { fuzzEnv, generatedPool, type Finding } from "./engine.js";
-import { firstExampleMismatch, type LoadedExample } from "./examples.js";
+import { EXAMPLE_RENDERER, firstExampleMismatch, type LoadedExample } from "./examples.js";
 import { prng } from "./args.js";
 
 export const OPERATORS = [
@@ -140,8 +142,9 @@ export interface MutateOptions {
   /** fuzz also from states generated from the schema (default true) */
   generated?: boolean;
   /**
-   * load each mutant as envc loads any spec (the whole module through TypeScript) and run all
-   * its evidence, not only what calls the mutated tool: slower, the same report (tests prove it)
+   * parse each mutant's text, load it as envc loads any spec (the whole module through
+   * TypeScript) and run all its evidence, not only what calls the mutated tool: slower, the same
+   * report (tests prove it) except that positions in messages are the mutant text's
    */
   exhaustive?: boolean;
   /** called after each mutant */
@@ -192,9 +195,32 @@ const key = (s: A.Span) => `${s.start.offset}:${s.end.offset}`;
 const validSpan = (s: A.Span) => s.end.offset > s.start.offset;
 
 /** Every mutant of the spec's tools and helpers, in source order (then operator order). */
+/** The same edit made on the syntax tree: applies it and returns what undoes it. */
+type AstEdit = () => () => void;
+
+/** Every mutant of the spec's tools and helpers, in source order (then operator order). */
 export function generateMutants(source: string, file: string, env: IEnv): Mutant[] {
+  return prepareMutants(source, file, env).mutants;
+}
+
+/** Set `key` of `node` to `value`; the undo puts the old value back. */
+function setting<T extends object, K extends keyof T>(node: T, key: K, value: T[K]): AstEdit {
+  return () => {
+    const was = node[key];
+    node[key] = value;
+    return () => {
+      node[key] = was;
+    };
+  };
+}
+
+/**
+ * The mutants, the syntax tree of `source` they were found in, and for each mutant the same
+ * edit made on that tree (so that a mutant is checked without parsing its text again).
+ */
+function prepareMutants(source: string, file: string, env: IEnv): { ast?: A.SpecFile; mutants: Mutant[]; astEdits: AstEdit[] } {
   const { ast, errors } = parseSpec(source, file);
-  if (errors.length) return [];
+  if (errors.length) return { mutants: [], astEdits: [] };
   // the checker's types of the expressions, by span: for same-type swaps and enum constants
   const types = new Map<string, { t: IEnv["tools"][number]["params"][number]["type"]; e: string; value?: unknown }>();
   const collect = (o: unknown) => {
@@ -213,37 +239,45 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
   collect(env.tools);
 
   const out: Omit<Mutant, "index">[] = [];
+  const edits: AstEdit[] = [];
   const text = (s: A.Span) => source.slice(s.start.offset, s.end.offset);
   const short = (s: A.Span) => {
     const t = text(s).replace(/\s+/g, " ").trim();
     return t.length > 60 ? `${t.slice(0, 57)}...` : t;
   };
-  const add = (operator: MutationOperator, at: A.Span, description: string, edits: Edit[], equivalent?: string) =>
+  const add = (operator: MutationOperator, at: A.Span, description: string, textEdits: Edit[], astEdit: AstEdit, equivalent?: string) => {
     out.push({
-      operator, description, tool, location: `${file}:${at.start.line}:${at.start.column}`, line: at.start.line, column: at.start.column, edits,
+      operator, description, tool, location: `${file}:${at.start.line}:${at.start.column}`, line: at.start.line, column: at.start.column, edits: textEdits,
       ...(equivalent ? { equivalent } : {}),
     });
+    edits.push(astEdit);
+  };
   const drop = (s: A.Span): Edit[] => [{ start: s.start.offset, end: s.end.offset, text: "" }];
+  const dropFrom = (list: A.Stmt[], s: A.Stmt): AstEdit => () => {
+    const i = list.indexOf(s);
+    list.splice(i, 1);
+    return () => void list.splice(i, 0, s);
+  };
 
   let where = "";
   let tool = "";
-  const stmts = (list: A.Stmt[]) => list.forEach(stmt);
-  function stmt(s: A.Stmt) {
+  const stmts = (list: A.Stmt[]) => list.forEach((s) => stmt(s, list));
+  function stmt(s: A.Stmt, list: A.Stmt[]) {
     if (!validSpan(s.span)) return;
     switch (s.kind) {
       case "Let":
         expr(s.value);
         return; // the else message is prose
       case "Assign":
-        add("drop-assignment", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span));
+        add("drop-assignment", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         expr(s.target);
         expr(s.value);
         return;
       case "ExprStmt": {
         const e = s.expr;
-        if (e.kind === "Insert") add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span));
+        if (e.kind === "Insert") add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         else if (e.kind === "Call" && e.callee.kind === "Member" && LIST_CHANGES.has(e.callee.name.name))
-          add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span));
+          add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         expr(e);
         return;
       }
@@ -257,19 +291,18 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
         stmts(s.body.statements);
         return;
       case "Require":
-        add("drop-require", s.span, `drop \`require ${short(s.cond.span)}\` in ${where}`, drop(s.span));
+        add("drop-require", s.span, `drop \`require ${short(s.cond.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         expr(s.cond);
         return;
       case "Ensure":
-        add("drop-ensure", s.span, `drop \`ensure ${short(s.cond.span)}\` in ${where}`, drop(s.span),
-          undefined);
+        add("drop-ensure", s.span, `drop \`ensure ${short(s.cond.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         expr(s.cond);
         return;
       case "Return":
         if (s.value) expr(s.value);
         return;
       case "Delete":
-        add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span));
+        add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         expr(s.target);
         return;
       case "Fail":
@@ -282,20 +315,20 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
   function constant(e: A.Expr) {
     const at = e.span;
     const was = text(at);
-    const change = (to: string) =>
-      add("change-constant", at, `\`${was}\` -> \`${to}\` in ${where}`, [{ start: at.start.offset, end: at.end.offset, text: to }]);
+    const change = (to: string, astEdit: AstEdit) =>
+      add("change-constant", at, `\`${was}\` -> \`${to}\` in ${where}`, [{ start: at.start.offset, end: at.end.offset, text: to }], astEdit);
     switch (e.kind) {
       case "Int":
-        change(String(e.value + 1));
-        change(String(e.value - 1));
+        change(String(e.value + 1), setting(e, "value", e.value + 1));
+        change(String(e.value - 1), setting(e, "value", e.value - 1));
         return;
       case "Number": {
         const v = e.value + 1;
-        change(Number.isInteger(v) ? v.toFixed(1) : String(v));
+        change(Number.isInteger(v) ? v.toFixed(1) : String(v), setting(e, "value", v));
         return;
       }
       case "Bool":
-        change(String(!e.value));
+        change(String(!e.value), setting(e, "value", !e.value));
         return;
       case "String": {
         if (e.parts.some((p) => typeof p !== "string")) return;
@@ -303,10 +336,11 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
         if (typed?.t.k === "enum" && typed.t.values.length > 1) {
           const vs = typed.t.values;
           const i = vs.indexOf(String(e.parts.join("")));
-          if (i >= 0) change(JSON.stringify(vs[(i + 1) % vs.length]));
+          if (i >= 0) change(JSON.stringify(vs[(i + 1) % vs.length]), setting(e, "parts", [vs[(i + 1) % vs.length]!]));
           return;
         }
-        change(e.parts.join("") === "" ? `"x"` : `""`);
+        const empty = e.parts.join("") === "";
+        change(empty ? `"x"` : `""`, setting(e, "parts", [empty ? "x" : ""]));
         return;
       }
     }
@@ -321,7 +355,9 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
     const at = name?.span ?? e.span;
     if (i < 0 || text(at) !== typed.value) return;
     const to = vs[(i + 1) % vs.length]!;
-    add("change-constant", at, `\`${typed.value}\` -> \`${to}\` in ${where}`, [{ start: at.start.offset, end: at.end.offset, text: to }]);
+    const astEdit = e.kind === "Name" ? setting(e, "name", to) : name ? setting(name, "name", to) : undefined;
+    if (!astEdit) return;
+    add("change-constant", at, `\`${typed.value}\` -> \`${to}\` in ${where}`, [{ start: at.start.offset, end: at.end.offset, text: to }], astEdit);
   }
 
   function expr(e: A.Expr | undefined) {
@@ -369,11 +405,11 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
         if (op === e.op && NEGATE[e.op]) {
           const to = NEGATE[e.op]!;
           add("negate-comparison", e.opSpan, `\`${e.op}\` -> \`${to}\` in \`${short(e.span)}\` in ${where}`,
-            [{ start: e.opSpan.start.offset, end: e.opSpan.end.offset, text: to }]);
+            [{ start: e.opSpan.start.offset, end: e.opSpan.end.offset, text: to }], setting(e, "op", to as A.BinaryOp));
           const flip = BOUNDARY[e.op];
           if (flip)
             add("flip-comparison", e.opSpan, `\`${e.op}\` -> \`${flip}\` in \`${short(e.span)}\` in ${where}`,
-              [{ start: e.opSpan.start.offset, end: e.opSpan.end.offset, text: flip }]);
+              [{ start: e.opSpan.start.offset, end: e.opSpan.end.offset, text: flip }], setting(e, "op", flip as A.BinaryOp));
         }
         expr(e.left);
         expr(e.right);
@@ -398,6 +434,16 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
     }
   }
 
+  const swapping = (x: A.Arg, y: A.Arg): AstEdit => () => {
+    const [vx, vy] = [x.value, y.value];
+    x.value = vy;
+    y.value = vx;
+    return () => {
+      x.value = vx;
+      y.value = vy;
+    };
+  };
+
   function swaps(call: Extract<A.Expr, { kind: "Call" }>) {
     const name = call.callee.kind === "Name" ? call.callee.name : call.callee.kind === "Member" ? call.callee.name.name : "";
     const args = call.args;
@@ -414,7 +460,7 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
         add("swap-args", a.span, `swap \`${short(a.span)}\` and \`${short(b.span)}\` in \`${name}(...)\` in ${where}`, [
           { start: a.span.start.offset, end: a.span.end.offset, text: text(b.span) },
           { start: b.span.start.offset, end: b.span.end.offset, text: text(a.span) },
-        ], symmetric ? `${name}(...) gives the same result whatever the order of its arguments` : undefined);
+        ], swapping(args[i]!, args[j]!), symmetric ? `${name}(...) gives the same result whatever the order of its arguments` : undefined);
       }
     }
   }
@@ -427,10 +473,8 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
     stmts(d.body.statements);
   }
   // source order, then the order they were made in (stable)
-  return out
-    .map((m, i) => ({ m, i, at: m.edits[0]!.start }))
-    .sort((x, y) => x.at - y.at || x.i - y.i)
-    .map(({ m }, index) => ({ index, ...m }));
+  const order = out.map((m, i) => ({ m, i, at: m.edits[0]!.start })).sort((x, y) => x.at - y.at || x.i - y.i);
+  return { ast, mutants: order.map(({ m }, index) => ({ index, ...m })), astEdits: order.map(({ i }) => edits[i]!) };
 }
 
 export function applyMutant(source: string, m: Pick<Mutant, "edits">): string {
@@ -470,6 +514,27 @@ function compile(subject: MutationSubject, source: string): { env: IEnv } | { er
   return { env: checked.env };
 }
 
+/**
+ * `compile` of a mutant without parsing it: its edit made on the original's syntax tree, the
+ * tree checked, the edit undone. The same checks on the same tree that parsing the mutant's
+ * text would give; positions stay the original's.
+ */
+function compileEdited(subject: MutationSubject, ast: A.SpecFile, edit: AstEdit, source: string): { env: IEnv } | { error: string } {
+  const undo = edit();
+  try {
+    const { env, diagnostics, checker } = checkSpec(ast);
+    if (!env || hasErrors(diagnostics)) return { error: firstError(sortDiagnostics(diagnostics)) };
+    const checked: CheckedSpec = { file: subject.file, source, env, diagnostics, ...(checker ? { checker } : {}) };
+    const files: CheckedSpec[] = subject.scenarioFiles.map((sf) => ({ ...sf, diagnostics: [] }));
+    attachScenarioFiles([checked, ...files]);
+    const bad = files.find((f) => hasErrors(f.diagnostics));
+    if (bad) return { error: `its scenarios do not check against it: ${firstError(bad.diagnostics)}` };
+    return { env };
+  } finally {
+    undo();
+  }
+}
+
 /** The names of the tools a piece of the IR calls (`e: "call"` nodes), anywhere inside it. */
 function calleesIn(node: unknown, out = new Set<string>(), seen = new Set<object>()): Set<string> {
   if (!node || typeof node !== "object" || seen.has(node)) return out;
@@ -497,8 +562,22 @@ function closure(from: Iterable<string>, edges: Map<string, Set<string>>): Set<s
   return out;
 }
 
+/** A tool's parameters, defaults left out: what its argument schema is built from besides them. */
 const paramShape = (t: ITool) =>
-  JSON.stringify(t.params.map((p) => [p.name, typeToString(p.type), p.required, p.hasDefault, p.default ?? null, p.description ?? null]));
+  JSON.stringify(t.params.map((p) => [p.name, typeToString(p.type), p.required, p.hasDefault, p.description ?? null]));
+const paramDefaults = (t: ITool) => JSON.stringify(t.params.map((p) => (p.hasDefault ? p.default ?? null : null)));
+
+/**
+ * An environment of `def` on a copy-on-write fork of `base`'s state, not validated again: for a
+ * mutant whose tables, references and invariants are the original's (`base` was validated
+ * against those), building it from the JSON again would find the same state valid.
+ */
+class Rebound extends Environment {
+  static of(base: Environment, def: EnvDefinition): Environment {
+    const store = (base as unknown as { store: { fork(): unknown } }).store.fork();
+    return new Rebound(def, store as never, { checks: base.checks });
+  }
+}
 
 /** A scenario ready to verify on any mutant: its checks compiled once, its initial state read once. */
 interface ScenarioItem {
@@ -532,6 +611,9 @@ class Oracle {
   private invariantReach: Set<string>;
   /** tools the scenario checks call (none, as the checker stands; handled anyway) */
   private checkReach: Set<string>;
+  /** the original's environments of the scenarios' and the examples' initial states, built once */
+  private baseInitials: InitialStates;
+  private exampleStarts = new Map<unknown, Environment | undefined>();
 
   constructor(readonly subject: MutationSubject, readonly env: IEnv, readonly options: MutateOptions) {
     this.baseDef = loadDefinition(env);
@@ -557,6 +639,7 @@ class Oracle {
       const tools = this.checkReach.size ? new Set(["*"]) : new Set(sc.solution.map((s) => s.tool));
       this.scenarios.push({ kind: i < own.length ? "scenario" : "dataset", scenario: resolveInitial(sc, files), def: defs[i]!, tools });
     });
+    this.baseInitials = new InitialStates(this.baseDef);
     for (const example of subject.examples ?? []) this.examples.push({ example, tools: new Set(example.calls.map((c) => c.name)) });
 
     // the pool of generated states depends on the schema, references and invariants, which
@@ -568,6 +651,35 @@ class Oracle {
     this.fuzzStates = [...pool, ...seeds];
   }
 
+  /**
+   * The first example that does not replay as recorded on `def`, as firstExampleMismatch finds
+   * it, each initial state built once (from the original, validated) and rebound to `def`.
+   */
+  private exampleMismatch(def: EnvDefinition, examples: readonly LoadedExample[]): { id: string; message: string } | undefined {
+    const rebound = new Map<unknown, Environment>();
+    for (const ex of examples) {
+      let start = rebound.get(ex.initial);
+      if (!start) {
+        if (!this.exampleStarts.has(ex.initial)) {
+          let env: Environment | undefined;
+          try {
+            env = Environment.createFrom(this.baseDef, ex.initial);
+          } catch {
+            env = undefined;
+          }
+          this.exampleStarts.set(ex.initial, env);
+        }
+        const base = this.exampleStarts.get(ex.initial);
+        // an invalid initial state: the slow path says why (the original's check failed on it)
+        if (!base) return firstExampleMismatch(def, [ex]);
+        rebound.set(ex.initial, (start = Rebound.of(base, def)));
+      }
+      const problems = compareEpisode(runEpisode(start, ex.calls, EXAMPLE_RENDERER), start, ex.expected);
+      if (problems.length) return { id: ex.id, message: problems[0]!.split("\n").map((l) => l.trim()).join(" ") };
+    }
+    return undefined;
+  }
+
   /** The tools whose behaviour a mutant of `tool` may change; undefined: every tool's. */
   affected(tool: string): Set<string> | undefined {
     if (this.invariantReach.has(tool) || this.checkReach.has(tool)) return undefined;
@@ -576,15 +688,35 @@ class Oracle {
 
   /**
    * The runtime definition of a mutant: the original's, with the tool bodies (and invariants
-   * that call tools) lowered from the mutant's IR straight to JavaScript. Argument schemas,
-   * tables and tool schemas are the original's, unless a parameter changed (a mutated default):
-   * then the whole module is emitted as `envc` loads any spec.
+   * that call tools) lowered from the mutant's IR straight to JavaScript. Tables and argument
+   * schemas are the original's (a mutated parameter default is set on a copy of its tool's);
+   * anything else different and the whole module is emitted as `envc` loads any spec.
    */
   definition(env: IEnv): EnvDefinition {
     const base = this.env;
     const same = env.tools.length === base.tools.length && env.invariants.length === base.invariants.length &&
       env.tools.every((t, i) => t.name === base.tools[i]!.name && t.kind === base.tools[i]!.kind && paramShape(t) === paramShape(base.tools[i]!));
     if (!same) return loadDefinition(env);
+    // a mutated parameter default: that tool's argument schema with the new default, as the
+    // emitted `z.strictObject({ p: <type>.default(<json>) })` would have it
+    const agentTools = env.tools.filter((t) => t.kind !== "fn");
+    const baseAgent = base.tools.filter((t) => t.kind !== "fn");
+    const args = new Map<number, EnvDefinition["tools"][number]["args"]>();
+    for (let i = 0; i < agentTools.length; i++) {
+      const t = agentTools[i]!;
+      if (paramDefaults(t) === paramDefaults(baseAgent[i]!)) continue;
+      const schema = this.baseDef.tools[i]!.args as unknown as {
+        shape: Record<string, { unwrap(): { default(v: unknown): unknown } }>;
+        extend(s: Record<string, unknown>): EnvDefinition["tools"][number]["args"];
+      };
+      const changed: Record<string, unknown> = {};
+      t.params.forEach((p, j) => {
+        const was = baseAgent[i]!.params[j]!;
+        if (p.hasDefault && JSON.stringify(p.default) !== JSON.stringify(was.default))
+          changed[p.name] = schema.shape[p.name]!.unwrap().default(JSON.parse(JSON.stringify(p.default ?? null)));
+      });
+      args.set(i, schema.extend(changed));
+    }
     const js = new JsEmitter(env, false);
     const fns = env.tools.map((t) => `function ${toolFn(t.name)}($s, $a) {\n${js.toolBody(t)}\n}`);
     const agent = env.tools.filter((t) => t.kind !== "fn");
@@ -612,7 +744,8 @@ class Oracle {
     const def = this.baseDef;
     return {
       ...def,
-      tools: def.tools.map((t, i) => ({ ...t, run: made.runs[i]!, location: JSON.parse(js.loc(agent[i]!.span)) as string })),
+      tools: def.tools.map((t, i) => ({ ...t, run: made.runs[i]!, location: JSON.parse(js.loc(agent[i]!.span)) as string, ...(args.has(i) ? { args: args.get(i)! } : {}) })),
+      ...(args.size ? { toolSchemas: toolSchemas(env) } : {}),
       invariants: def.invariants.map((inv, i) => {
         const m = made.invariants[i];
         if (!m) return inv;
@@ -628,12 +761,21 @@ class Oracle {
    */
   attack(env: IEnv, def: EnvDefinition, affected: Set<string> | undefined): Kill | undefined {
     const touches = (tools: Set<string>) => !affected || tools.has("*") || [...tools].some((t) => affected.has(t));
+    // with `affected`, the invariants are the original's: start from its validated states
+    const rebind = affected !== undefined;
     const examples = this.examples.filter((x) => touches(x.tools)).map((x) => x.example);
     if (examples.length) {
-      const m = firstExampleMismatch(def, examples);
+      const m = rebind ? this.exampleMismatch(def, examples) : firstExampleMismatch(def, examples);
       if (m) return { by: "example", evidence: `example ${m.id}`, example: m.id, ...(this.subject.examplesFile ? { file: this.subject.examplesFile } : {}), message: m.message };
     }
-    const initials = new InitialStates(def);
+    const initials = rebind
+      ? ({
+          get: (sc: IScenario) => {
+            const got = this.baseInitials.get(sc);
+            return "env" in got ? { env: Rebound.of(got.env, def) } : got;
+          },
+        } as unknown as InitialStates)
+      : new InitialStates(def);
     for (const kind of ["scenario", "dataset"] as const) {
       const items = this.scenarios.filter((s) => s.kind === kind && touches(s.tools));
       if (!items.length) continue;
@@ -717,7 +859,8 @@ export function mutateSpec(subject: MutationSubject, options: MutateOptions): Mu
   if (base) throw new BaselineError(baselineMessage(subject, base), base);
 
   const chosen = new Set(options.operators ?? OPERATORS);
-  const all = generateMutants(subject.source, subject.file, baseline.env).filter((m) => chosen.has(m.operator));
+  const prepared = prepareMutants(subject.source, subject.file, baseline.env);
+  const all = prepared.mutants.filter((m) => chosen.has(m.operator));
   const sample = sampleMutants(all, options.maxMutants, options.seed);
   const results: MutantResult[] = [];
   for (const m of sample) {
@@ -727,7 +870,8 @@ export function mutateSpec(subject: MutationSubject, options: MutateOptions): Mu
       r.status = "equivalent";
       r.reason = m.equivalent;
     } else {
-      const compiled = compile(subject, applyMutant(subject.source, m));
+      const text = applyMutant(subject.source, m);
+      const compiled = options.exhaustive || !prepared.ast ? compile(subject, text) : compileEdited(subject, prepared.ast, prepared.astEdits[m.index]!, text);
       if ("error" in compiled) {
         r.status = "stillborn";
         r.reason = compiled.error;
