@@ -2,12 +2,13 @@
 // spans in the spec's tools and helpers (never its invariants or scenarios: they are the
 // oracle): drop a `require`, an assignment, an insert or delete, or an `ensure`; negate a
 // comparison or move its boundary; change a constant; swap two arguments of the same type.
-// Each mutant that still compiles (with the spec's `scenarios for` files re-checked against
-// it) is fuzzed with a small budget and, when fuzzing finds nothing, its scenarios are
-// verified. It is killed only by a fuzz finding or by a scenario that fails verify; nothing is
-// compared with the original spec's outputs. A mutant that does not compile is stillborn and
-// not scored. A mutant that no call can tell apart from the original is marked equivalent,
-// with the reason, and not scored either.
+// Each mutant that still compiles (with the spec's `scenarios for` files re-checked against it)
+// is checked against the spec's evidence, cheapest first, until one piece kills it: recorded
+// examples (compared with their committed recording), scenarios and dataset scenarios (verified
+// as `envc verify` does), then fuzzing (as `envc fuzz`). Nothing else is compared with the
+// original's outputs. A mutant that does not compile is stillborn and not scored; one that no
+// call can tell apart from the original is marked equivalent, with the reason, and not scored.
+// Finding the evidence for a spec file is compiler/fuzz/evidence.ts.
 import { readFileSync } from "node:fs";
 import type * as A from "../../grammar/ast.js";
 import { parseSpec } from "../../grammar/parser.js";
