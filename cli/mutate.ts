@@ -1,14 +1,13 @@
-// `envc mutate`: mutation testing of a spec. Generates mutants of its tools and helpers, fuzzes
-// each and verifies its scenarios; prints the mutation score (killed / scored), the counts per
-// operator and every survivor with its location. A low score is information: exit 0.
+// `envc mutate`: mutation testing of a spec. Generates mutants of its tools and helpers and
+// checks each against all the spec's evidence (recorded examples, scenarios, scenario datasets,
+// fuzzing; see compiler/fuzz/evidence.ts); prints the mutation score (killed / scored), the
+// counts per operator, what killed each mutant and every survivor with its location. A low
+// score is information: exit 0.
 import { Option, type Command } from "commander";
-import { checkFile } from "../compiler/project.js";
-import { seedStates } from "../compiler/fuzz/seeds.js";
 import { BaselineError, OPERATORS, mutateSpec, type MutationOperator, type MutationReport } from "../compiler/fuzz/mutate.js";
+import { EvidenceError, SpecError, gatherEvidence } from "../compiler/fuzz/evidence.js";
 import { stringifyOrdered } from "../runtime/index.js";
-import { ExamplesError, loadExamples, defaultExamplesFile, type LoadedExample } from "../compiler/fuzz/examples.js";
-import { existsSync } from "node:fs";
-import { type Io, ExitError, int, loadSpec, usage } from "./common.js";
+import { type Io, ExitError, int, loadSpec, printDiagnostics, usage } from "./common.js";
 
 interface MutateCliOptions {
   seed: number;
@@ -17,15 +16,18 @@ interface MutateCliOptions {
   maxMutants?: number;
   operators?: string;
   generated: boolean;
-  examples: string | boolean;
+  /** a file (--examples FILE), false (--no-examples), or undefined: examples.jsonl beside the spec */
+  examples?: string | boolean;
+  dataset: string[];
+  datasets: boolean;
   format: "pretty" | "json";
 }
 
 export function registerMutate(program: Command, io: Io) {
   program
     .command("mutate")
-    .description("mutation testing: mutate the spec's tools; fuzz each mutant, verify its scenarios and replay its recorded examples; print the mutation score and the survivors")
-    .argument("<spec>", "a .env file, or a folder holding one (its `scenarios for` files are used)")
+    .description("mutation testing: mutate the spec's tools; check each mutant against all the evidence (recorded examples, scenarios, scenario datasets, fuzzing); print the mutation score, what killed each mutant and the survivors")
+    .argument("<spec>", "a .env file, or a folder holding one (the `scenarios for` files under its folder are used)")
     .option("--seed <n>", "fuzz seed, and the seed of the sample taken with --max-mutants", int(0), 1)
     .option("--runs <n>", "fuzz runs per mutant", int(1), 100)
     .option("--max-calls <n>", "longest fuzz call sequence", int(1), 20)
@@ -34,6 +36,8 @@ export function registerMutate(program: Command, io: Io) {
     .option("--no-generated", "fuzz only from the sample and scenario states, not from generated ones")
     .option("--examples <file>", "recorded examples to replay on each mutant (default: examples.jsonl beside the spec, when there is one)")
     .option("--no-examples", "do not replay recorded examples")
+    .option("--dataset <file>", "a JSONL scenario dataset (as envc scen writes) to verify on each mutant; repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--no-datasets", "do not look for scenario datasets beside the spec (files named with --dataset are still used)")
     .addOption(new Option("--format <format>", "human text or one JSON document").choices(["pretty", "json"]).default("pretty"))
     .action(async (specArg: string, opts: MutateCliOptions) => {
       let operators: MutationOperator[] | undefined;
@@ -45,38 +49,38 @@ export function registerMutate(program: Command, io: Io) {
         operators = names as MutationOperator[];
       }
       const spec = await loadSpec(io, specArg, opts.format === "json" ? "json" : "pretty");
-      const scenarioFiles = [];
-      for (const f of spec.scenarioFiles ?? []) scenarioFiles.push(await checkFile(f));
-      const { states, skipped } = seedStates(spec.file, spec.env);
-      for (const sk of skipped) io.err(`skipped as a seed state: ${sk}`);
-      const examplesFile = typeof opts.examples === "string" ? opts.examples : opts.examples ? defaultExamplesFile(spec.file) : undefined;
-      let examples: LoadedExample[] | undefined;
-      if (examplesFile && (typeof opts.examples === "string" || existsSync(examplesFile))) {
-        try {
-          examples = loadExamples(examplesFile);
-        } catch (err) {
-          if (!(err instanceof ExamplesError)) throw err;
+      // commander leaves `examples` undefined when neither --examples nor --no-examples is given
+      const examples = opts.examples === false ? false : typeof opts.examples === "string" ? opts.examples : undefined;
+      let gathered;
+      try {
+        gathered = await gatherEvidence(spec.file, { examples, datasets: opts.dataset, findDatasets: opts.datasets }, spec.source);
+      } catch (err) {
+        if (err instanceof EvidenceError) {
           io.err(`envc mutate: ${err.message}`);
           throw new ExitError(2);
         }
+        if (err instanceof SpecError) {
+          printDiagnostics(io, err.diagnostics, err.sources, opts.format === "json" ? "short" : "pretty");
+          io.err(`envc mutate: ${err.message}; fix them first`);
+          throw new ExitError(1);
+        }
+        throw err;
       }
+      for (const n of gathered.notes) io.err(n);
       let report: MutationReport;
       try {
-        report = mutateSpec(
-          { file: spec.file, source: spec.source, env: spec.env, scenarioFiles, seedStates: states, ...(examples ? { examples } : {}) },
-          {
-            seed: opts.seed, runs: opts.runs, maxCalls: opts.maxCalls, generated: opts.generated,
-            ...(opts.maxMutants ? { maxMutants: opts.maxMutants } : {}),
-            ...(operators ? { operators } : {}),
-            onProgress: (done, total) => {
-              if (done % 10 === 0 || done === total) io.err(`mutate: ${done}/${total} mutants`);
-            },
+        report = mutateSpec(gathered.subject, {
+          seed: opts.seed, runs: opts.runs, maxCalls: opts.maxCalls, generated: opts.generated,
+          ...(opts.maxMutants ? { maxMutants: opts.maxMutants } : {}),
+          ...(operators ? { operators } : {}),
+          onProgress: (done, total) => {
+            if (done % 10 === 0 || done === total) io.err(`mutate: ${done}/${total} mutants`);
           },
-        );
+        });
       } catch (err) {
         if (!(err instanceof BaselineError)) throw err;
         io.err(`envc mutate: ${err.message}`);
-        io.err("the original spec must pass fuzzing and verify before its mutants mean anything");
+        io.err("the original spec must pass all its evidence before its mutants mean anything");
         throw new ExitError(1);
       }
       if (opts.format === "json") io.out(stringifyOrdered(report, 2));
@@ -98,6 +102,11 @@ function printReport(io: Io, r: MutationReport) {
   io.out(`  ${line(head)}`);
   io.out(`  ${widths.map((w) => "-".repeat(w)).join("  ")}`);
   for (const row of rows) io.out(`  ${line(row)}`);
+  const killed = r.results.filter((x) => x.status === "killed");
+  if (killed.length) {
+    io.out(`killed (${killed.length}):`);
+    for (const s of killed) io.out(`  ${s.location} ${s.operator}: ${s.description}: killed by ${s.killedBy!.evidence}`);
+  }
   const survivors = r.results.filter((x) => x.status === "survived");
   if (survivors.length) {
     io.out(`survivors (${survivors.length}):`);
@@ -108,10 +117,18 @@ function printReport(io: Io, r: MutationReport) {
     io.out(`equivalent, not scored (${equivalent.length}):`);
     for (const s of equivalent) io.out(`  ${s.location} ${s.operator}: ${s.description} (${s.reason})`);
   }
-  const killers = { fuzz: 0, scenario: 0, example: 0 };
-  for (const x of r.results) if (x.killedBy) killers[x.killedBy.by]++;
-  io.out(`killed by: fuzzing ${killers.fuzz}, scenarios ${killers.scenario}, examples ${killers.example}`);
+  const e = r.evidence;
+  const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  const parts = [
+    e.examples ? `${plural(e.examples, "recorded example")} (${e.examplesFile})` : "no recorded examples",
+    `${plural(e.scenarios, "scenario")}${e.scenarioFiles.length ? ` (the spec's and ${e.scenarioFiles.join(", ")})` : ""}`,
+    e.datasets.length ? e.datasets.map((d) => `${plural(d.scenarios, "dataset scenario")} (${d.file})`).join(", ") : "no datasets",
+    `fuzzing (${e.fuzz.runs} runs of up to ${e.fuzz.maxCalls} calls from ${plural(e.fuzz.states, "state")})`,
+  ];
+  io.out(`evidence: ${parts.join(", ")}`);
+  const k = r.killedBy;
+  io.out(`killed by: examples ${k.example}, scenarios ${k.scenario}, datasets ${k.dataset}, fuzzing ${k.fuzz}`);
   const stillborn = r.results.filter((x) => x.status === "stillborn").length;
   io.out(`mutation score: ${r.killed}/${r.scored} (${pct(r.killed, r.scored)}) for ${r.spec}` +
-    ` (${stillborn} stillborn, ${equivalent.length} equivalent, not scored)`);
+    ` (${stillborn} stillborn, ${equivalent.length} equivalent, not scored); ${r.perSecond.toFixed(1)} mutants/s`);
 }

@@ -490,8 +490,9 @@ export class JsEmitter {
       if (b) return `${ind}for (const ${a} of rt.orderedKeys(${src})) {\n${next}const ${b} = ${src}[${a}];\n${body}\n${ind}}`;
       return `${ind}for (const ${a} of rt.orderedKeys(${src})) {\n${body}\n${ind}}`;
     }
-    if (b) return `${ind}for (const [${a}, ${b}] of ([...${src}] as any[]).entries()) {\n${body}\n${ind}}`;
-    return `${ind}for (const ${a} of [...${src}] as any[]) {\n${body}\n${ind}}`;
+    const anyList = this.anyT ? " as any[]" : "";
+    if (b) return `${ind}for (const [${a}, ${b}] of ([...${src}]${anyList}).entries()) {\n${body}\n${ind}}`;
+    return `${ind}for (const ${a} of [...${src}]${anyList}) {\n${body}\n${ind}}`;
   }
 
   // ---------- declarations ----------

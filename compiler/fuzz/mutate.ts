@@ -2,21 +2,28 @@
 // spans in the spec's tools and helpers (never its invariants or scenarios: they are the
 // oracle): drop a `require`, an assignment, an insert or delete, or an `ensure`; negate a
 // comparison or move its boundary; change a constant; swap two arguments of the same type.
-// Each mutant that still compiles (with the spec's `scenarios for` files re-checked against
-// it) is fuzzed with a small budget and, when fuzzing finds nothing, its scenarios are
-// verified. It is killed only by a fuzz finding or by a scenario that fails verify; nothing is
-// compared with the original spec's outputs. A mutant that does not compile is stillborn and
-// not scored. A mutant that no call can tell apart from the original is marked equivalent,
-// with the reason, and not scored either.
+// Each mutant that still compiles (with the spec's `scenarios for` files re-checked against it)
+// is checked against the spec's evidence, cheapest first, until one piece kills it: recorded
+// examples (compared with their committed recording), scenarios and dataset scenarios (verified
+// as `envc verify` does), then fuzzing (as `envc fuzz`). Nothing else is compared with the
+// original's outputs. A mutant that does not compile is stillborn and not scored; one that no
+// call can tell apart from the original is marked equivalent, with the reason, and not scored.
+// Finding the evidence for a spec file is compiler/fuzz/evidence.ts.
+import { readFileSync } from "node:fs";
 import type * as A from "../../grammar/ast.js";
 import { parseSpec } from "../../grammar/parser.js";
-import { hasErrors, type Diagnostic } from "../diagnostics.js";
-import { typeToString, type IEnv } from "../ir.js";
+import * as runtime from "../../runtime/index.js";
+import { Environment, compareEpisode, parseJsonOrdered, runEpisode, type EnvDefinition, type ScenarioDef } from "../../runtime/index.js";
+import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics.js";
+import { checkSpec } from "../check.js";
+import { JsEmitter, toolFn } from "../emit-js.js";
+import { toolSchemas } from "../emit.js";
+import { typeToString, type IEnv, type IScenario, type ITool } from "../ir.js";
 import { loadDefinition, loadScenarios } from "../load.js";
 import { attachScenarioFiles, checkSource, type CheckedSpec } from "../pipeline.js";
-import { verifyScenarios } from "../verify.js";
-import { fuzzEnv, type Finding } from "./engine.js";
-import { firstExampleMismatch, type LoadedExample } from "./examples.js";
+import { InitialStates, initialFileOf, verifyScenarios } from "../verify.js";
+import { fuzzEnv, generatedPool, type Finding } from "./engine.js";
+import { EXAMPLE_RENDERER, firstExampleMismatch, type LoadedExample } from "./examples.js";
 import { prng } from "./args.js";
 
 export const OPERATORS = [
@@ -44,6 +51,8 @@ export interface Mutant {
   description: string;
   /** `file:line:col` of the mutated text */
   location: string;
+  /** the tool or helper (`fn`) it edits */
+  tool: string;
   line: number;
   column: number;
   edits: Edit[];
@@ -51,16 +60,27 @@ export interface Mutant {
   equivalent?: string;
 }
 
+/**
+ * What killed a mutant. `evidence` names it in one line (`example checkout.ok.1`, `scenario
+ * withdraw_alice check 2`, `dataset data/scen.jsonl:4 (late_fee) step 1`, `fuzz: env_fault in
+ * checkout`); `message` says what differed.
+ */
 export type Kill =
-  | { by: "fuzz"; property: Finding["property"]; tool: string; message: string; location?: string }
-  | { by: "scenario"; scenario: string; message: string }
-  | { by: "example"; example: string; message: string };
+  | { by: "example"; evidence: string; example: string; file?: string; message: string }
+  | { by: "scenario"; evidence: string; scenario: string; file: string; check?: number; step?: number; message: string }
+  | { by: "dataset"; evidence: string; scenario: string; file: string; line: number; check?: number; step?: number; message: string }
+  | { by: "fuzz"; evidence: string; property: Finding["property"]; tool: string; message: string; location?: string };
+
+export type EvidenceKind = Kill["by"];
+export const EVIDENCE_KINDS: readonly EvidenceKind[] = ["example", "scenario", "dataset", "fuzz"];
 
 export interface MutantResult {
   index: number;
   operator: MutationOperator;
   description: string;
   location: string;
+  /** the tool or helper it edits */
+  tool: string;
   status: "killed" | "survived" | "stillborn" | "equivalent";
   killedBy?: Kill;
   /** why it is stillborn (the first error) or equivalent */
@@ -76,6 +96,21 @@ export interface OperatorCounts {
   equivalent: number;
 }
 
+/** The evidence a run used: what each mutant is checked against. */
+export interface EvidenceSummary {
+  /** recorded examples replayed (see envc examples), and their file */
+  examples: number;
+  examplesFile?: string;
+  /** scenarios of the spec and of its `scenarios for` files */
+  scenarios: number;
+  /** the `scenarios for` files */
+  scenarioFiles: string[];
+  /** JSONL scenario datasets (as `envc scen` writes them) and how many scenarios each gave */
+  datasets: { file: string; scenarios: number }[];
+  /** fuzz runs per mutant, and the states they start from (sample, scenario and generated) */
+  fuzz: { runs: number; maxCalls: number; states: number };
+}
+
 export interface MutationReport {
   spec: string;
   env: string;
@@ -88,7 +123,12 @@ export interface MutationReport {
   /** killed / scored, 0..1 (1 when nothing is scored) */
   score: number;
   byOperator: Record<string, OperatorCounts>;
+  /** killed mutants per kind of evidence that killed them */
+  killedBy: Record<EvidenceKind, number>;
+  evidence: EvidenceSummary;
   ms: number;
+  /** mutants run per second, the checks of the original included */
+  perSecond: number;
 }
 
 export interface MutateOptions {
@@ -102,14 +142,28 @@ export interface MutateOptions {
   operators?: readonly MutationOperator[];
   /** fuzz also from states generated from the schema (default true) */
   generated?: boolean;
+  /**
+   * parse each mutant's text, load it as envc loads any spec (the whole module through
+   * TypeScript) and run all its evidence, not only what calls the mutated tool: slower, the same
+   * report (tests prove it) except that positions in messages are the mutant text's
+   */
+  exhaustive?: boolean;
   /** called after each mutant */
   onProgress?: (done: number, total: number, result: MutantResult) => void;
 }
 
-/** What mutation testing needs of a spec: its text and its `scenarios for` files, checked. */
+/** The scenarios of one JSONL dataset, checked against the spec (see compiler/dataset.ts). */
+export interface DatasetEvidence {
+  file: string;
+  /** each scenario's span is its line in the file */
+  scenarios: IScenario[];
+}
+
+/** What mutation testing needs of a spec: its text, its evidence, all checked. */
 export interface MutationSubject {
   file: string;
   source: string;
+  /** the checked spec, its `scenarios for` files' scenarios attached */
   env: IEnv;
   /** the checked `scenarios for` files of this spec (their syntax trees are re-checked per mutant) */
   scenarioFiles: CheckedSpec[];
@@ -117,11 +171,15 @@ export interface MutationSubject {
   seedStates: unknown[];
   /** recorded examples (see envc examples): a mutant that replays one differently is killed */
   examples?: LoadedExample[];
+  /** where the examples came from, to name them */
+  examplesFile?: string;
+  /** scenario datasets: each scenario is verified on each mutant as `envc verify FILE.jsonl` does */
+  datasets?: DatasetEvidence[];
 }
 
 /** The original spec fails its own oracle: mutation testing would be meaningless. */
 export class BaselineError extends Error {
-  constructor(message: string, readonly kill: Kill) {
+  constructor(message: string, readonly kill?: Kill) {
     super(message);
   }
 }
@@ -138,9 +196,32 @@ const key = (s: A.Span) => `${s.start.offset}:${s.end.offset}`;
 const validSpan = (s: A.Span) => s.end.offset > s.start.offset;
 
 /** Every mutant of the spec's tools and helpers, in source order (then operator order). */
+/** The same edit made on the syntax tree: applies it and returns what undoes it. */
+type AstEdit = () => () => void;
+
+/** Every mutant of the spec's tools and helpers, in source order (then operator order). */
 export function generateMutants(source: string, file: string, env: IEnv): Mutant[] {
+  return prepareMutants(source, file, env).mutants;
+}
+
+/** Set `key` of `node` to `value`; the undo puts the old value back. */
+function setting<T extends object, K extends keyof T>(node: T, key: K, value: T[K]): AstEdit {
+  return () => {
+    const was = node[key];
+    node[key] = value;
+    return () => {
+      node[key] = was;
+    };
+  };
+}
+
+/**
+ * The mutants, the syntax tree of `source` they were found in, and for each mutant the same
+ * edit made on that tree (so that a mutant is checked without parsing its text again).
+ */
+function prepareMutants(source: string, file: string, env: IEnv): { ast?: A.SpecFile; mutants: Mutant[]; astEdits: AstEdit[] } {
   const { ast, errors } = parseSpec(source, file);
-  if (errors.length) return [];
+  if (errors.length) return { mutants: [], astEdits: [] };
   // the checker's types of the expressions, by span: for same-type swaps and enum constants
   const types = new Map<string, { t: IEnv["tools"][number]["params"][number]["type"]; e: string; value?: unknown }>();
   const collect = (o: unknown) => {
@@ -159,36 +240,45 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
   collect(env.tools);
 
   const out: Omit<Mutant, "index">[] = [];
+  const edits: AstEdit[] = [];
   const text = (s: A.Span) => source.slice(s.start.offset, s.end.offset);
   const short = (s: A.Span) => {
     const t = text(s).replace(/\s+/g, " ").trim();
     return t.length > 60 ? `${t.slice(0, 57)}...` : t;
   };
-  const add = (operator: MutationOperator, at: A.Span, description: string, edits: Edit[], equivalent?: string) =>
+  const add = (operator: MutationOperator, at: A.Span, description: string, textEdits: Edit[], astEdit: AstEdit, equivalent?: string) => {
     out.push({
-      operator, description, location: `${file}:${at.start.line}:${at.start.column}`, line: at.start.line, column: at.start.column, edits,
+      operator, description, tool, location: `${file}:${at.start.line}:${at.start.column}`, line: at.start.line, column: at.start.column, edits: textEdits,
       ...(equivalent ? { equivalent } : {}),
     });
+    edits.push(astEdit);
+  };
   const drop = (s: A.Span): Edit[] => [{ start: s.start.offset, end: s.end.offset, text: "" }];
+  const dropFrom = (list: A.Stmt[], s: A.Stmt): AstEdit => () => {
+    const i = list.indexOf(s);
+    list.splice(i, 1);
+    return () => void list.splice(i, 0, s);
+  };
 
   let where = "";
-  const stmts = (list: A.Stmt[]) => list.forEach(stmt);
-  function stmt(s: A.Stmt) {
+  let tool = "";
+  const stmts = (list: A.Stmt[]) => list.forEach((s) => stmt(s, list));
+  function stmt(s: A.Stmt, list: A.Stmt[]) {
     if (!validSpan(s.span)) return;
     switch (s.kind) {
       case "Let":
         expr(s.value);
         return; // the else message is prose
       case "Assign":
-        add("drop-assignment", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span));
+        add("drop-assignment", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         expr(s.target);
         expr(s.value);
         return;
       case "ExprStmt": {
         const e = s.expr;
-        if (e.kind === "Insert") add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span));
+        if (e.kind === "Insert") add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         else if (e.kind === "Call" && e.callee.kind === "Member" && LIST_CHANGES.has(e.callee.name.name))
-          add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span));
+          add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         expr(e);
         return;
       }
@@ -202,19 +292,18 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
         stmts(s.body.statements);
         return;
       case "Require":
-        add("drop-require", s.span, `drop \`require ${short(s.cond.span)}\` in ${where}`, drop(s.span));
+        add("drop-require", s.span, `drop \`require ${short(s.cond.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         expr(s.cond);
         return;
       case "Ensure":
-        add("drop-ensure", s.span, `drop \`ensure ${short(s.cond.span)}\` in ${where}`, drop(s.span),
-          undefined);
+        add("drop-ensure", s.span, `drop \`ensure ${short(s.cond.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         expr(s.cond);
         return;
       case "Return":
         if (s.value) expr(s.value);
         return;
       case "Delete":
-        add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span));
+        add("drop-insert-delete", s.span, `drop \`${short(s.span)}\` in ${where}`, drop(s.span), dropFrom(list, s));
         expr(s.target);
         return;
       case "Fail":
@@ -227,20 +316,20 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
   function constant(e: A.Expr) {
     const at = e.span;
     const was = text(at);
-    const change = (to: string) =>
-      add("change-constant", at, `\`${was}\` -> \`${to}\` in ${where}`, [{ start: at.start.offset, end: at.end.offset, text: to }]);
+    const change = (to: string, astEdit: AstEdit) =>
+      add("change-constant", at, `\`${was}\` -> \`${to}\` in ${where}`, [{ start: at.start.offset, end: at.end.offset, text: to }], astEdit);
     switch (e.kind) {
       case "Int":
-        change(String(e.value + 1));
-        change(String(e.value - 1));
+        change(String(e.value + 1), setting(e, "value", e.value + 1));
+        change(String(e.value - 1), setting(e, "value", e.value - 1));
         return;
       case "Number": {
         const v = e.value + 1;
-        change(Number.isInteger(v) ? v.toFixed(1) : String(v));
+        change(Number.isInteger(v) ? v.toFixed(1) : String(v), setting(e, "value", v));
         return;
       }
       case "Bool":
-        change(String(!e.value));
+        change(String(!e.value), setting(e, "value", !e.value));
         return;
       case "String": {
         if (e.parts.some((p) => typeof p !== "string")) return;
@@ -248,10 +337,11 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
         if (typed?.t.k === "enum" && typed.t.values.length > 1) {
           const vs = typed.t.values;
           const i = vs.indexOf(String(e.parts.join("")));
-          if (i >= 0) change(JSON.stringify(vs[(i + 1) % vs.length]));
+          if (i >= 0) change(JSON.stringify(vs[(i + 1) % vs.length]), setting(e, "parts", [vs[(i + 1) % vs.length]!]));
           return;
         }
-        change(e.parts.join("") === "" ? `"x"` : `""`);
+        const empty = e.parts.join("") === "";
+        change(empty ? `"x"` : `""`, setting(e, "parts", [empty ? "x" : ""]));
         return;
       }
     }
@@ -266,7 +356,9 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
     const at = name?.span ?? e.span;
     if (i < 0 || text(at) !== typed.value) return;
     const to = vs[(i + 1) % vs.length]!;
-    add("change-constant", at, `\`${typed.value}\` -> \`${to}\` in ${where}`, [{ start: at.start.offset, end: at.end.offset, text: to }]);
+    const astEdit = e.kind === "Name" ? setting(e, "name", to) : name ? setting(name, "name", to) : undefined;
+    if (!astEdit) return;
+    add("change-constant", at, `\`${typed.value}\` -> \`${to}\` in ${where}`, [{ start: at.start.offset, end: at.end.offset, text: to }], astEdit);
   }
 
   function expr(e: A.Expr | undefined) {
@@ -314,11 +406,11 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
         if (op === e.op && NEGATE[e.op]) {
           const to = NEGATE[e.op]!;
           add("negate-comparison", e.opSpan, `\`${e.op}\` -> \`${to}\` in \`${short(e.span)}\` in ${where}`,
-            [{ start: e.opSpan.start.offset, end: e.opSpan.end.offset, text: to }]);
+            [{ start: e.opSpan.start.offset, end: e.opSpan.end.offset, text: to }], setting(e, "op", to as A.BinaryOp));
           const flip = BOUNDARY[e.op];
           if (flip)
             add("flip-comparison", e.opSpan, `\`${e.op}\` -> \`${flip}\` in \`${short(e.span)}\` in ${where}`,
-              [{ start: e.opSpan.start.offset, end: e.opSpan.end.offset, text: flip }]);
+              [{ start: e.opSpan.start.offset, end: e.opSpan.end.offset, text: flip }], setting(e, "op", flip as A.BinaryOp));
         }
         expr(e.left);
         expr(e.right);
@@ -343,6 +435,16 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
     }
   }
 
+  const swapping = (x: A.Arg, y: A.Arg): AstEdit => () => {
+    const [vx, vy] = [x.value, y.value];
+    x.value = vy;
+    y.value = vx;
+    return () => {
+      x.value = vx;
+      y.value = vy;
+    };
+  };
+
   function swaps(call: Extract<A.Expr, { kind: "Call" }>) {
     const name = call.callee.kind === "Name" ? call.callee.name : call.callee.kind === "Member" ? call.callee.name.name : "";
     const args = call.args;
@@ -359,7 +461,7 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
         add("swap-args", a.span, `swap \`${short(a.span)}\` and \`${short(b.span)}\` in \`${name}(...)\` in ${where}`, [
           { start: a.span.start.offset, end: a.span.end.offset, text: text(b.span) },
           { start: b.span.start.offset, end: b.span.end.offset, text: text(a.span) },
-        ], symmetric ? `${name}(...) gives the same result whatever the order of its arguments` : undefined);
+        ], swapping(args[i]!, args[j]!), symmetric ? `${name}(...) gives the same result whatever the order of its arguments` : undefined);
       }
     }
   }
@@ -367,14 +469,13 @@ export function generateMutants(source: string, file: string, env: IEnv): Mutant
   for (const d of ast.decls) {
     if (d.kind !== "Tool") continue;
     where = `${d.toolKind === "fn" ? "fn" : d.toolKind} ${d.name.name}`;
+    tool = d.name.name;
     for (const p of d.params) if (p.default) expr(p.default);
     stmts(d.body.statements);
   }
   // source order, then the order they were made in (stable)
-  return out
-    .map((m, i) => ({ m, i, at: m.edits[0]!.start }))
-    .sort((x, y) => x.at - y.at || x.i - y.i)
-    .map(({ m }, index) => ({ index, ...m }));
+  const order = out.map((m, i) => ({ m, i, at: m.edits[0]!.start })).sort((x, y) => x.at - y.at || x.i - y.i);
+  return { ast, mutants: order.map(({ m }, index) => ({ index, ...m })), astEdits: order.map(({ i }) => edits[i]!) };
 }
 
 export function applyMutant(source: string, m: Pick<Mutant, "edits">): string {
@@ -395,6 +496,7 @@ export function sampleMutants<T extends { index: number }>(mutants: readonly T[]
   return idx.slice(0, n).sort((a, b) => a - b).map((i) => mutants[i]!);
 }
 
+
 // ---- running ----
 
 const firstError = (ds: Diagnostic[]) => {
@@ -413,66 +515,373 @@ function compile(subject: MutationSubject, source: string): { env: IEnv } | { er
   return { env: checked.env };
 }
 
-/** Fuzz, then verify the scenarios; what killed it, if anything. */
-function attack(subject: MutationSubject, env: IEnv, options: MutateOptions): Kill | undefined {
-  const def = loadDefinition(env);
-  const report = fuzzEnv(env, def, subject.seedStates, {
-    seed: options.seed, runs: options.runs, maxCalls: options.maxCalls, generated: options.generated ?? true,
-  });
-  if (report.finding) {
-    const f = report.finding;
-    return { by: "fuzz", property: f.property, tool: f.tool, message: f.message, ...(f.location ? { location: f.location } : {}) };
+/**
+ * `compile` of a mutant without parsing it: its edit made on the original's syntax tree, the
+ * tree checked, the edit undone. The same checks on the same tree that parsing the mutant's
+ * text would give; positions stay the original's.
+ */
+function compileEdited(subject: MutationSubject, ast: A.SpecFile, edit: AstEdit, source: string): { env: IEnv } | { error: string } {
+  const undo = edit();
+  try {
+    const { env, diagnostics, checker } = checkSpec(ast);
+    if (!env || hasErrors(diagnostics)) return { error: firstError(sortDiagnostics(diagnostics)) };
+    const checked: CheckedSpec = { file: subject.file, source, env, diagnostics, ...(checker ? { checker } : {}) };
+    const files: CheckedSpec[] = subject.scenarioFiles.map((sf) => ({ ...sf, diagnostics: [] }));
+    attachScenarioFiles([checked, ...files]);
+    const bad = files.find((f) => hasErrors(f.diagnostics));
+    if (bad) return { error: `its scenarios do not check against it: ${firstError(bad.diagnostics)}` };
+    return { env };
+  } finally {
+    undo();
   }
-  if (env.scenarios.length) {
-    const verdicts = verifyScenarios(def, env.scenarios, loadScenarios(env));
-    const failed = verdicts.find((v) => !v.kept);
-    if (failed) {
-      const d = failed.diagnostics.find((x) => x.severity === "error");
-      return { by: "scenario", scenario: failed.id, message: d ? `${d.code}: ${d.message.split("\n")[0]}` : "fails verify" };
+}
+
+/** The names of the tools a piece of the IR calls (`e: "call"` nodes), anywhere inside it. */
+function calleesIn(node: unknown, out = new Set<string>(), seen = new Set<object>()): Set<string> {
+  if (!node || typeof node !== "object" || seen.has(node)) return out;
+  seen.add(node);
+  if (Array.isArray(node)) {
+    for (const x of node) calleesIn(x, out, seen);
+    return out;
+  }
+  const r = node as Record<string, unknown>;
+  if (r.e === "call" && typeof r.callee === "string") out.add(r.callee);
+  for (const [k, v] of Object.entries(r)) if (k !== "t" && k !== "span" && v && typeof v === "object") calleesIn(v, out, seen);
+  return out;
+}
+
+/** `from` and everything that reaches it through `edges` (callee -> callers, or caller -> callees). */
+function closure(from: Iterable<string>, edges: Map<string, Set<string>>): Set<string> {
+  const out = new Set<string>();
+  const todo = [...from];
+  while (todo.length) {
+    const n = todo.pop()!;
+    if (out.has(n)) continue;
+    out.add(n);
+    for (const m of edges.get(n) ?? []) todo.push(m);
+  }
+  return out;
+}
+
+/** A tool's parameters, defaults left out: what its argument schema is built from besides them. */
+const paramShape = (t: ITool) =>
+  JSON.stringify(t.params.map((p) => [p.name, typeToString(p.type), p.required, p.hasDefault, p.description ?? null]));
+const paramDefaults = (t: ITool) => JSON.stringify(t.params.map((p) => (p.hasDefault ? p.default ?? null : null)));
+
+/**
+ * An environment of `def` on a copy-on-write fork of `base`'s state, not validated again: for a
+ * mutant whose tables, references and invariants are the original's (`base` was validated
+ * against those), building it from the JSON again would find the same state valid.
+ */
+class Rebound extends Environment {
+  static of(base: Environment, def: EnvDefinition): Environment {
+    const store = (base as unknown as { store: { fork(): unknown } }).store.fork();
+    return new Rebound(def, store as never, { checks: base.checks });
+  }
+}
+
+/** A scenario ready to verify on any mutant: its checks compiled once, its initial state read once. */
+interface ScenarioItem {
+  kind: "scenario" | "dataset";
+  scenario: IScenario;
+  def: ScenarioDef;
+  /** tools its solution calls ("*": it depends on every tool) */
+  tools: Set<string>;
+}
+
+interface ExampleItem {
+  example: LoadedExample;
+  tools: Set<string>;
+}
+
+/**
+ * The oracle of a spec, prepared once: the original's definition, its scenarios' checks
+ * compiled, initial-state files read, which tools each piece of evidence calls, and the states
+ * fuzzing starts from. Each mutant then costs a check of its source, its tool bodies lowered to
+ * JavaScript (no TypeScript, no formatting), and the evidence that can tell it apart.
+ */
+class Oracle {
+  readonly baseDef: EnvDefinition;
+  readonly scenarios: ScenarioItem[] = [];
+  readonly examples: ExampleItem[] = [];
+  /** states fuzzing starts from: the generated pool (built once, from the original) and the seeds */
+  readonly fuzzStates: unknown[];
+  /** tool -> the tools that call it */
+  private callers = new Map<string, Set<string>>();
+  /** tools the invariants call, directly or not: a mutant of one changes which states are valid */
+  private invariantReach: Set<string>;
+  /** tools the scenario checks call (none, as the checker stands; handled anyway) */
+  private checkReach: Set<string>;
+  /** the original's environments of the scenarios' and the examples' initial states, built once */
+  private baseInitials: InitialStates;
+  private exampleStarts = new Map<unknown, Environment | undefined>();
+
+  constructor(readonly subject: MutationSubject, readonly env: IEnv, readonly options: MutateOptions) {
+    this.baseDef = loadDefinition(env);
+    const calls = new Map<string, Set<string>>();
+    for (const t of env.tools) {
+      const callees = calleesIn(t.body);
+      for (const p of t.params) if (p.default !== undefined) calleesIn(p.default, callees);
+      calls.set(t.name, callees);
+      for (const c of callees) {
+        if (!this.callers.has(c)) this.callers.set(c, new Set());
+        this.callers.get(c)!.add(t.name);
+      }
+    }
+    this.invariantReach = closure(calleesIn(env.invariants), calls);
+
+    const own: IScenario[] = env.scenarios;
+    const fromDatasets = (subject.datasets ?? []).flatMap((d) => d.scenarios);
+    const all = [...own, ...fromDatasets];
+    this.checkReach = closure(calleesIn(all.map((s) => s.checks)), calls);
+    const defs = loadScenarios(env, all);
+    const files = new Map<string, unknown>();
+    all.forEach((sc, i) => {
+      const tools = this.checkReach.size ? new Set(["*"]) : new Set(sc.solution.map((s) => s.tool));
+      this.scenarios.push({ kind: i < own.length ? "scenario" : "dataset", scenario: resolveInitial(sc, files), def: defs[i]!, tools });
+    });
+    this.baseInitials = new InitialStates(this.baseDef);
+    for (const example of subject.examples ?? []) this.examples.push({ example, tools: new Set(example.calls.map((c) => c.name)) });
+
+    // the pool of generated states depends on the schema, references and invariants, which
+    // mutants leave alone: generated once and passed with the seed states to every fuzz run
+    const seeds = subject.seedStates;
+    const pool = options.generated !== false || seeds.length === 0
+      ? generatedPool(env, this.baseDef, options.seed, 24).map((e) => e.toJSON())
+      : [];
+    this.fuzzStates = [...pool, ...seeds];
+  }
+
+  /**
+   * The first example that does not replay as recorded on `def`, as firstExampleMismatch finds
+   * it, each initial state built once (from the original, validated) and rebound to `def`.
+   */
+  private exampleMismatch(def: EnvDefinition, examples: readonly LoadedExample[]): { id: string; message: string } | undefined {
+    const rebound = new Map<unknown, Environment>();
+    for (const ex of examples) {
+      let start = rebound.get(ex.initial);
+      if (!start) {
+        if (!this.exampleStarts.has(ex.initial)) {
+          let env: Environment | undefined;
+          try {
+            env = Environment.createFrom(this.baseDef, ex.initial);
+          } catch {
+            env = undefined;
+          }
+          this.exampleStarts.set(ex.initial, env);
+        }
+        const base = this.exampleStarts.get(ex.initial);
+        // an invalid initial state: the slow path says why (the original's check failed on it)
+        if (!base) return firstExampleMismatch(def, [ex]);
+        rebound.set(ex.initial, (start = Rebound.of(base, def)));
+      }
+      const problems = compareEpisode(runEpisode(start, ex.calls, EXAMPLE_RENDERER), start, ex.expected);
+      if (problems.length) return { id: ex.id, message: problems[0]!.split("\n").map((l) => l.trim()).join(" ") };
+    }
+    return undefined;
+  }
+
+  /** The tools whose behaviour a mutant of `tool` may change; undefined: every tool's. */
+  affected(tool: string): Set<string> | undefined {
+    if (this.invariantReach.has(tool) || this.checkReach.has(tool)) return undefined;
+    return closure([tool], this.callers);
+  }
+
+  /**
+   * The runtime definition of a mutant: the original's, with the tool bodies (and invariants
+   * that call tools) lowered from the mutant's IR straight to JavaScript. Tables and argument
+   * schemas are the original's (a mutated parameter default is set on a copy of its tool's);
+   * anything else different and the whole module is emitted as `envc` loads any spec.
+   */
+  definition(env: IEnv): EnvDefinition {
+    const base = this.env;
+    const same = env.tools.length === base.tools.length && env.invariants.length === base.invariants.length &&
+      env.tools.every((t, i) => t.name === base.tools[i]!.name && t.kind === base.tools[i]!.kind && paramShape(t) === paramShape(base.tools[i]!));
+    if (!same) return loadDefinition(env);
+    // a mutated parameter default: that tool's argument schema with the new default, as the
+    // emitted `z.strictObject({ p: <type>.default(<json>) })` would have it
+    const agentTools = env.tools.filter((t) => t.kind !== "fn");
+    const baseAgent = base.tools.filter((t) => t.kind !== "fn");
+    const args = new Map<number, EnvDefinition["tools"][number]["args"]>();
+    for (let i = 0; i < agentTools.length; i++) {
+      const t = agentTools[i]!;
+      if (paramDefaults(t) === paramDefaults(baseAgent[i]!)) continue;
+      const schema = this.baseDef.tools[i]!.args as unknown as {
+        shape: Record<string, { unwrap(): { default(v: unknown): unknown } }>;
+        extend(s: Record<string, unknown>): EnvDefinition["tools"][number]["args"];
+      };
+      const changed: Record<string, unknown> = {};
+      t.params.forEach((p, j) => {
+        const was = baseAgent[i]!.params[j]!;
+        if (p.hasDefault && JSON.stringify(p.default) !== JSON.stringify(was.default))
+          changed[p.name] = schema.shape[p.name]!.unwrap().default(JSON.parse(JSON.stringify(p.default ?? null)));
+      });
+      args.set(i, schema.extend(changed));
+    }
+    const js = new JsEmitter(env, false);
+    const fns = env.tools.map((t) => `function ${toolFn(t.name)}($s, $a) {\n${js.toolBody(t)}\n}`);
+    const agent = env.tools.filter((t) => t.kind !== "fn");
+    const invariants: string[] = [];
+    for (const inv of env.invariants) {
+      if (!calleesIn(inv.expr).size && !calleesIn(inv.perRecord).size) {
+        invariants.push("null");
+        continue;
+      }
+      let per = "undefined";
+      const pr = js.perRecordCheck(inv);
+      if (pr) {
+        const untyped = pr.replace(/^\(\$s: rt\.Ctx, ([A-Za-z_$][\w$]*): any\) => /, "($s, $1) => ");
+        if (untyped === pr) return loadDefinition(env);
+        per = untyped;
+      }
+      invariants.push(`{ check: ($s) => ${js.invariantCheck(inv)}, per: ${per} }`);
+    }
+    const code = `"use strict";\n${fns.join("\n")}\nreturn { runs: [${agent.map((t) => toolFn(t.name)).join(", ")}], invariants: [${invariants.join(", ")}] };`;
+    // our compiler's output for a checked spec, not user-supplied JavaScript
+    const made = new Function("rt", code)(runtime) as {
+      runs: EnvDefinition["tools"][number]["run"][];
+      invariants: ({ check: EnvDefinition["invariants"][number]["check"]; per?: (s: runtime.Ctx, r: unknown) => boolean } | null)[];
+    };
+    const def = this.baseDef;
+    return {
+      ...def,
+      tools: def.tools.map((t, i) => ({ ...t, run: made.runs[i]!, location: JSON.parse(js.loc(agent[i]!.span)) as string, ...(args.has(i) ? { args: args.get(i)! } : {}) })),
+      ...(args.size ? { toolSchemas: toolSchemas(env) } : {}),
+      invariants: def.invariants.map((inv, i) => {
+        const m = made.invariants[i];
+        if (!m) return inv;
+        return { ...inv, check: m.check, ...(inv.perRecord && m.per ? { perRecord: { table: inv.perRecord.table, check: m.per } } : {}) };
+      }),
+    };
+  }
+
+  /**
+   * The first piece of evidence that tells this definition apart from the spec, cheapest first:
+   * recorded examples, then scenarios, then datasets, then fuzzing. With `affected`, evidence
+   * that calls none of those tools is skipped: it runs exactly as on the original, which passed.
+   */
+  attack(env: IEnv, def: EnvDefinition, affected: Set<string> | undefined): Kill | undefined {
+    const touches = (tools: Set<string>) => !affected || tools.has("*") || [...tools].some((t) => affected.has(t));
+    // with `affected`, the invariants are the original's: start from its validated states
+    const rebind = affected !== undefined;
+    const examples = this.examples.filter((x) => touches(x.tools)).map((x) => x.example);
+    if (examples.length) {
+      const m = rebind ? this.exampleMismatch(def, examples) : firstExampleMismatch(def, examples);
+      if (m) return { by: "example", evidence: `example ${m.id}`, example: m.id, ...(this.subject.examplesFile ? { file: this.subject.examplesFile } : {}), message: m.message };
+    }
+    const initials = rebind
+      ? ({
+          get: (sc: IScenario) => {
+            const got = this.baseInitials.get(sc);
+            return "env" in got ? { env: Rebound.of(got.env, def) } : got;
+          },
+        } as unknown as InitialStates)
+      : new InitialStates(def);
+    for (const kind of ["scenario", "dataset"] as const) {
+      const items = this.scenarios.filter((s) => s.kind === kind && touches(s.tools));
+      if (!items.length) continue;
+      const verdicts = verifyScenarios(def, items.map((s) => s.scenario), items.map((s) => s.def), {}, initials);
+      const at = verdicts.findIndex((v) => !v.kept);
+      if (at >= 0) return scenarioKill(kind, items[at]!.scenario, verdicts[at]!.diagnostics);
+    }
+    const report = fuzzEnv(env, def, this.fuzzStates, { seed: this.options.seed, runs: this.options.runs, maxCalls: this.options.maxCalls, generated: false });
+    if (report.finding) {
+      const f = report.finding;
+      return {
+        by: "fuzz", evidence: `fuzz: ${f.property}${f.tool ? ` in ${f.tool}` : ""}`, property: f.property, tool: f.tool, message: f.message,
+        ...(f.location ? { location: f.location } : {}),
+      };
+    }
+    return undefined;
+  }
+}
+
+/** A scenario whose initial state is a file, with the file read (once per file) into its value. */
+function resolveInitial(sc: IScenario, files: Map<string, unknown>): IScenario {
+  const file = initialFileOf(sc);
+  if (!file) return sc;
+  if (!files.has(file)) {
+    try {
+      files.set(file, parseJsonOrdered(readFileSync(file, "utf8")));
+    } catch {
+      files.set(file, undefined);
     }
   }
-  const mismatch = subject.examples?.length ? firstExampleMismatch(def, subject.examples) : undefined;
-  return mismatch ? { by: "example", example: mismatch.id, message: mismatch.message } : undefined;
+  const value = files.get(file);
+  // an unreadable file stays a file: verify reports it as it always does
+  return value === undefined ? sc : { ...sc, init: { value } };
+}
+
+function scenarioKill(kind: "scenario" | "dataset", sc: IScenario, diagnostics: Diagnostic[]): Kill {
+  const d = diagnostics.find((x) => x.severity === "error")!;
+  const same = (s: A.Span) => s.start.line === d.span.start.line && s.start.column === d.span.start.column;
+  const check = sc.checks.findIndex((c) => same(c.span));
+  const step = check < 0 ? sc.solution.findIndex((s) => same(s.span)) : -1;
+  const part = check >= 0 ? ` check ${check + 1}` : step >= 0 ? ` step ${step + 1}` : d.code === "ENV5007" || d.code === "ENV5006" ? " initial state" : "";
+  const message = `${d.code}: ${d.message.split("\n")[0]}`;
+  const where = { ...(check >= 0 ? { check: check + 1 } : {}), ...(step >= 0 ? { step: step + 1 } : {}) };
+  if (kind === "dataset") {
+    const line = sc.span.start.line;
+    return { by: "dataset", evidence: `dataset ${sc.file}:${line} (${sc.name})${part}`, scenario: sc.name, file: sc.file, line, ...where, message };
+  }
+  return { by: "scenario", evidence: `scenario ${sc.name}${part}`, scenario: sc.name, file: sc.file, ...where, message };
 }
 
 const DROPPED_ENSURE =
   "an ensure only turns a call into an environment fault; without it a call differs only where the original faults, and fuzzing and the scenarios found no fault in the original";
 
+function baselineMessage(subject: MutationSubject, k: Kill): string {
+  switch (k.by) {
+    case "fuzz":
+      return `fuzzing the original spec already fails (${k.property}): ${k.message}; run envc fuzz ${subject.file}`;
+    case "scenario":
+      return `scenario ${k.scenario} of the original spec fails verify: ${k.message}; run envc verify ${subject.file}`;
+    case "dataset":
+      return `${k.file}:${k.line}: scenario ${k.scenario} fails verify on the original spec: ${k.message}; run envc verify ${subject.file} ${k.file}`;
+    case "example":
+      return `example ${k.example} of the original spec no longer replays as recorded: ${k.message}; if the change is intended, re-record with envc examples ${subject.file}`;
+  }
+}
+
+/**
+ * Mutation testing of one spec against all its evidence. Every mutant (or a sample of
+ * `maxMutants`, chosen by `seed`) is compiled and, when it compiles, checked against the
+ * evidence cheapest first until one piece kills it: recorded examples, scenarios (the spec's
+ * and its `scenarios for` files'), dataset scenarios, then fuzzing. Throws BaselineError when the
+ * original fails its own evidence. Deterministic for a given subject and options.
+ */
 export function mutateSpec(subject: MutationSubject, options: MutateOptions): MutationReport {
   const started = performance.now();
   // the oracle must accept the original, or every mutant would be "killed"
   const baseline = compile(subject, subject.source);
-  if ("error" in baseline) throw new BaselineError(`${subject.file} does not compile: ${baseline.error}`, { by: "scenario", scenario: "", message: baseline.error });
-  const base = attack(subject, baseline.env, options);
-  if (base)
-    throw new BaselineError(
-      base.by === "fuzz"
-        ? `fuzzing the original spec already fails (${base.property}): ${base.message}; run envc fuzz ${subject.file}`
-        : base.by === "scenario"
-          ? `scenario ${base.scenario} of the original spec fails verify: ${base.message}; run envc verify ${subject.file}`
-          : `example ${base.example} of the original spec no longer replays as recorded: ${base.message}; if the change is intended, re-record with envc examples ${subject.file}`,
-      base,
-    );
+  if ("error" in baseline) throw new BaselineError(`${subject.file} does not compile: ${baseline.error}`);
+  const oracle = new Oracle(subject, baseline.env, options);
+  const base = oracle.attack(baseline.env, oracle.baseDef, undefined);
+  if (base) throw new BaselineError(baselineMessage(subject, base), base);
 
   const chosen = new Set(options.operators ?? OPERATORS);
-  const all = generateMutants(subject.source, subject.file, subject.env).filter((m) => chosen.has(m.operator));
+  const prepared = prepareMutants(subject.source, subject.file, baseline.env);
+  const all = prepared.mutants.filter((m) => chosen.has(m.operator));
   const sample = sampleMutants(all, options.maxMutants, options.seed);
   const results: MutantResult[] = [];
   for (const m of sample) {
     const t0 = performance.now();
-    const r: MutantResult = { index: m.index, operator: m.operator, description: m.description, location: m.location, status: "survived", ms: 0 };
+    const r: MutantResult = { index: m.index, operator: m.operator, description: m.description, location: m.location, tool: m.tool, status: "survived", ms: 0 };
     if (m.equivalent) {
       r.status = "equivalent";
       r.reason = m.equivalent;
     } else {
-      const compiled = compile(subject, applyMutant(subject.source, m));
+      const text = applyMutant(subject.source, m);
+      const compiled = options.exhaustive || !prepared.ast ? compile(subject, text) : compileEdited(subject, prepared.ast, prepared.astEdits[m.index]!, text);
       if ("error" in compiled) {
         r.status = "stillborn";
         r.reason = compiled.error;
       } else {
         let kill: Kill | undefined;
         try {
-          kill = attack(subject, compiled.env, options);
+          kill = options.exhaustive
+            ? oracle.attack(compiled.env, loadDefinition(compiled.env), undefined)
+            : oracle.attack(compiled.env, oracle.definition(compiled.env), oracle.affected(m.tool));
         } catch (err) {
           // the compiler or runtime failing on a mutant is a bug in envc, not a kill
           r.status = "stillborn";
@@ -504,10 +913,22 @@ export function mutateSpec(subject: MutationSubject, options: MutateOptions): Mu
       equivalent: rs.filter((r) => r.status === "equivalent").length,
     };
   }
+  const killedBy = { example: 0, scenario: 0, dataset: 0, fuzz: 0 } as Record<EvidenceKind, number>;
+  for (const r of results) if (r.killedBy) killedBy[r.killedBy.by]++;
   const killed = results.filter((r) => r.status === "killed").length;
   const scored = killed + results.filter((r) => r.status === "survived").length;
+  const ms = performance.now() - started;
   return {
     spec: subject.file, env: subject.env.name, generated: all.length, results, killed, scored,
-    score: scored ? killed / scored : 1, byOperator, ms: performance.now() - started,
+    score: scored ? killed / scored : 1, byOperator, killedBy,
+    evidence: {
+      examples: subject.examples?.length ?? 0,
+      ...(subject.examples?.length && subject.examplesFile ? { examplesFile: subject.examplesFile } : {}),
+      scenarios: baseline.env.scenarios.length,
+      scenarioFiles: subject.scenarioFiles.map((f) => f.file),
+      datasets: (subject.datasets ?? []).map((d) => ({ file: d.file, scenarios: d.scenarios.length })),
+      fuzz: { runs: options.runs, maxCalls: options.maxCalls, states: oracle.fuzzStates.length },
+    },
+    ms, perSecond: ms > 0 ? (results.length / ms) * 1000 : 0,
   };
 }
