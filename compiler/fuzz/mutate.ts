@@ -644,10 +644,19 @@ class Oracle {
     for (const example of subject.examples ?? []) this.examples.push({ example, tools: new Set(example.calls.map((c) => c.name)) });
 
     // the pool of generated states depends on the schema, references and invariants, which
-    // mutants leave alone: generated once and passed with the seed states to every fuzz run
+    // mutants leave alone: generated once (a third evolved from the valid seed states by the
+    // original's actions, as envc fuzz does) and passed with the seed states to every fuzz run
     const seeds = subject.seedStates;
+    const validSeeds: Environment[] = [];
+    for (const s of seeds) {
+      try {
+        validSeeds.push(Environment.createFrom(this.baseDef, s));
+      } catch (err) {
+        if (!(err instanceof runtime.StateError)) throw err;
+      }
+    }
     const pool = options.generated !== false || seeds.length === 0
-      ? generatedPool(env, this.baseDef, options.seed, 24).map((e) => e.toJSON())
+      ? generatedPool(env, this.baseDef, options.seed, 24, undefined, validSeeds).map((e) => e.toJSON())
       : [];
     this.fuzzStates = [...pool, ...seeds];
   }
