@@ -14,6 +14,7 @@ import {
 import type { IEnv } from "../ir.js";
 import { ArgMaker, prng } from "./args.js";
 import { generatedPool, type FuzzCall } from "./engine.js";
+import { Planner } from "./planner.js";
 import type { SeedState } from "./seeds.js";
 
 export interface ExampleOptions {
@@ -103,10 +104,11 @@ export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly Seed
     }
   }
   if (options.generated !== false || starts.length === 0)
-    for (const g of generatedPool(env, def, options.seed, 12)) starts.push({ env: g });
+    for (const g of generatedPool(env, def, options.seed, 12, undefined, starts.map((s) => s.env))) starts.push({ env: g });
   if (starts.length === 0) return { starts, examples: [], unreached: tools.map((t) => `${t.name} never succeeded`) };
 
   const maker = new ArgMaker(env);
+  const planner = new Planner(env, tools);
   const rand = prng(options.seed);
   // goal -> the calls that reached it; successes are told apart by their signature
   const found = new Map<string, { tool: number; start: number; calls: FuzzCall[]; outcome: Outcome }>();
@@ -125,12 +127,32 @@ export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly Seed
       const callSeed = Math.floor(rand() * 2 ** 31);
       const ti = callSeed % tools.length;
       const tool = tools[ti]!;
-      const args = maker.make(tool, live, prng(Math.floor(callSeed / tools.length)), start);
+      const callRand = prng(Math.floor(callSeed / tools.length));
+      let args = maker.make(tool, live, callRand, start);
+      // as envc fuzz does: when no record meets (or breaks) what the tool's requires ask, run
+      // an action that can make one first, so that guarded successes and deep requires are
+      // recorded too; the shrink below drops the call again when it was not needed
+      const need = maker.unmet[0] ?? maker.unbroken?.unmet;
+      const violate = maker.unmet.length ? undefined : maker.unbroken && { param: maker.unbroken.unmet.param, index: maker.unbroken.index };
+      const enablers = need ? planner.enablersFor(need) : [];
+      if (enablers.length && callRand() < 0.6) {
+        const en = enablers[Math.floor(callRand() * enablers.length)]!;
+        const enTool = tools[en.tool]!;
+        const enArgs = maker.make(enTool, live, callRand, start, en.force);
+        calls.push({ name: enTool.name, arguments: enArgs });
+        const r = live.call(enTool.name, enArgs);
+        if (!r.ok && r.kind === "env_fault") break;
+        if (r.ok) {
+          maker.noteSuccess(enTool, enArgs, r.value);
+          args = maker.make(tool, live, callRand, start, undefined, violate);
+        }
+      }
       calls.push({ name: tool.name, arguments: args });
       const wanted = successes[ti]!.size < perTool;
       const before = wanted ? live.fork() : undefined;
       const result = live.call(tool.name, args);
       if (!result.ok && result.kind === "env_fault") break; // fuzzing reports those
+      if (result.ok && tool.kind === "action") maker.noteSuccess(tool, args, result.value);
       const outcome = outcomeOf(result, live, before);
       if (!outcome) continue;
       let key: string;

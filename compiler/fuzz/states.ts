@@ -296,7 +296,8 @@ export function validStates(env: IEnv, def: EnvDefinition, seed: number, want: n
  * actions: valid because the runtime checks invariants, references and ensures after every
  * action, so a successful call keeps them. Each walk forks a seed state and calls up to
  * `maxSteps` actions with arguments from ArgMaker; the state after a success is kept (every
- * other success, so that the states differ by more than one call). Deterministic for a seed.
+ * other success, so that the states differ by more than one call), as its JSON loaded again.
+ * Deterministic for a seed.
  */
 export function evolvedStates(env: IEnv, def: EnvDefinition, seeds: readonly Environment[], seed: number, want: number, options: { maxSteps?: number } = {}): Environment[] {
   const out: Environment[] = [];
@@ -317,7 +318,16 @@ export function evolvedStates(env: IEnv, def: EnvDefinition, seeds: readonly Env
         if (r.kind === "env_fault") break; // a spec fault: the fuzzer reports it, not this
         continue;
       }
-      if (++successes % 2 === 0) out.push(live.fork());
+      // kept as its JSON, loaded again: a fuzz counterexample or a recorded example that starts
+      // here is written as that JSON, which holds neither the id counters nor the key order
+      // the actions left in memory, so the run must start from what the file reproduces
+      if (++successes % 2 === 0) {
+        try {
+          out.push(Environment.createFrom(def, live.toJSON()));
+        } catch (err) {
+          if (!(err instanceof StateError)) throw err;
+        }
+      }
     }
   }
   return out;

@@ -1,8 +1,9 @@
 // The held-out specs (written through `envc synth` by a model, see README.md here) under the
-// fuzzer's default flags with --runs 2000: every tool succeeds at least once, no spec but the
-// one kept with a real bug has a finding, and that bug is found. The share of requires seen
-// failing is printed (the bench reports it against its 90% target) and held above a floor here,
-// so that a regression of the argument generator fails a test.
+// fuzzer's default flags with --runs 2000: every tool succeeds at least once and no finding,
+// except in the three specs kept with real bugs, whose bugs are found (each a state the
+// spec's invariants allow and one action breaks). The share of requires seen failing is printed
+// (the bench reports it against its 90% target) and held above a floor here, so that a
+// regression of the argument generator fails a test.
 import { describe, expect, it } from "vitest";
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
@@ -27,21 +28,32 @@ describe("held-out LLM-written specs under envc fuzz --runs 2000", () => {
     expect(FOLDERS.length).toBeGreaterThanOrEqual(6);
   });
 
-  for (const folder of FOLDERS) {
-    if (folder === "expense-reimbursement") continue;
-    it(`${folder}: every tool succeeds at least once, no finding`, async () => {
-      const { report, summary } = await fuzzFolder(folder);
-      expect(report.finding?.message).toBeUndefined();
-      expect(report.coverage.filter((c) => c.ok === 0).map((c) => c.tool)).toEqual([]);
-      const pct = (100 * summary.requiresFailed) / summary.requires;
-      console.log(`${folder}: ${summary.reached}/${summary.tools} tools reached, ${summary.requiresFailed}/${summary.requires} requires failed (${pct.toFixed(1)}%)`);
-      expect(pct).toBeGreaterThanOrEqual(80);
-    });
-  }
+  /** the bugs synth kept: the tool that breaks the invariant, and the invariant */
+  const BUGS: Record<string, [string, string]> = {
+    // reject a report, then remove its last item: a report past draft without items
+    "expense-reimbursement": ["remove_item", "submitted_not_empty"],
+    // a returned order without a depot (nothing says returned orders keep one) is put back to packed
+    "drone-delivery-dispatch": ["retry_order", "packed_have_depot"],
+    // adjudicating a claim pushes a member's accumulated deductible past the plan's limit
+    "health-claims-preauth": ["adjudicate_claim", "accumulators"],
+  };
 
-  it("expense-reimbursement: the bug synth kept (reject a report, then remove its last item) is found", async () => {
-    const { report } = await fuzzFolder("expense-reimbursement");
-    expect(report.finding).toMatchObject({ property: "env_fault", tool: "remove_item" });
-    expect(report.finding!.message).toContain("submitted_not_empty");
-  });
+  for (const folder of FOLDERS) {
+    const bug = BUGS[folder];
+    if (bug)
+      it(`${folder}: the bug synth kept is found (${bug[0]} breaks ${bug[1]})`, async () => {
+        const { report } = await fuzzFolder(folder);
+        expect(report.finding).toMatchObject({ property: "env_fault", tool: bug[0] });
+        expect(report.finding!.message).toContain(bug[1]);
+      });
+    else
+      it(`${folder}: every tool succeeds at least once, no finding`, async () => {
+        const { report, summary } = await fuzzFolder(folder);
+        expect(report.finding?.message).toBeUndefined();
+        expect(report.coverage.filter((c) => c.ok === 0).map((c) => c.tool)).toEqual([]);
+        const pct = (100 * summary.requiresFailed) / summary.requires;
+        console.log(`${folder}: ${summary.reached}/${summary.tools} tools reached, ${summary.requiresFailed}/${summary.requires} requires failed (${pct.toFixed(1)}%)`);
+        expect(pct).toBeGreaterThanOrEqual(85);
+      });
+  }
 });
