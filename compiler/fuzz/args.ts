@@ -196,7 +196,7 @@ export class ArgMaker {
     const args: Record<string, unknown> = {};
     this.hints = [];
     this.hintKeys = null;
-    this.unmet = [];
+    this.unmet.length = 0;
     this.chosen.clear();
     this.drawn = args;
     if (live !== this.liveOf) {
@@ -328,10 +328,11 @@ export class ArgMaker {
       const violate = forced >= 0 ? forced : role.preds.length && rand() < VIOLATE ? Math.floor(rand() * role.preds.length) : -1;
       const found = this.findRecord(ti, role.preds, violate, live, rand);
       if (!found) {
-        if (violate < 0) this.unmet.push({ tool, param: p.name, table: role.table, preds: role.preds });
+        // the same objects every time (per role, per condition): the planner caches by them
+        if (violate < 0) this.unmet.push(unmetOf(role, tool, p.name));
         else if (!this.unbroken && forced < 0) {
-          const broken = negated(role.preds[violate]!);
-          if (broken) this.unbroken = { unmet: { tool, param: p.name, table: role.table, preds: [broken] }, index: violate };
+          const broken = brokenOf(role, violate, tool, p.name);
+          if (broken) this.unbroken = broken;
         }
         return NONE;
       }
@@ -686,6 +687,25 @@ function remembered<V>(cache: Map<string, V>, key: string, make: () => V): V {
 const shiftedDays = new Map<string, string>();
 function shiftedDay(base: string, shift: number): string {
   return remembered(shiftedDays, `${shift} ${base}`, () => shiftDay(base, shift) ?? base.slice(0, 10));
+}
+
+const unmets = new WeakMap<object, Unmet>();
+/** The Unmet of a parameter's role, made once. */
+function unmetOf(role: { table: string; preds: Pred[] }, tool: string, param: string): Unmet {
+  let u = unmets.get(role);
+  if (!u) unmets.set(role, (u = { tool, param, table: role.table, preds: role.preds }));
+  return u;
+}
+
+const brokens = new WeakMap<object, ({ unmet: Unmet; index: number } | undefined)[]>();
+/** For the planner, a record that breaks condition `index` of a role, as an Unmet made once. */
+function brokenOf(role: { table: string; preds: Pred[] }, index: number, tool: string, param: string): { unmet: Unmet; index: number } | undefined {
+  let list = brokens.get(role);
+  if (!list) brokens.set(role, (list = role.preds.map((p, i) => {
+    const n = negated(p);
+    return n ? { unmet: { tool, param, table: role.table, preds: [n] }, index: i } : undefined;
+  })));
+  return list[index];
 }
 
 const NEGATED: Record<string, Pred["op"]> = { "==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<", in: "not in", "not in": "in" };

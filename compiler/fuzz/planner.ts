@@ -47,11 +47,16 @@ export class Planner {
 
   /** The actions that can make a record meeting `unmet`'s requires (cached per tool and parameter). */
   enablersFor(unmet: Unmet): Enabler[] {
+    // the argument maker hands out one Unmet object per role and condition: cache by it first
+    let found = this.byObject.get(unmet);
+    if (found) return found;
     const id = `${unmet.tool}\u0000${unmet.param}\u0000${unmet.preds.map((p) => `${p.path.join(".")} ${p.op} ${p.at}`).join("|")}`;
-    let found = this.cache.get(id);
+    found = this.cache.get(id);
     if (!found) this.cache.set(id, (found = this.find(unmet.table, unmet.preds, unmet.tool)));
+    this.byObject.set(unmet, found);
     return found;
   }
+  private byObject = new WeakMap<Unmet, Enabler[]>();
 
   private find(table: string, preds: readonly Pred[], self: string): Enabler[] {
     const out: Enabler[] = [];
