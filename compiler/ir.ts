@@ -140,6 +140,15 @@ export function preconditionsIn(stmts: IStmt[], out: IPrecondition[] = []): IPre
   return out;
 }
 
+/** The parts of a conjunction, in order: `a and (b and c)` gives a, b, c; anything else is one part. */
+export function conjuncts(e: IExpr, out: IExpr[] = []): IExpr[] {
+  if (e.e === "binary" && e.op === "and") {
+    conjuncts(e.left, out);
+    conjuncts(e.right, out);
+  } else out.push(e);
+  return out;
+}
+
 export interface IParam {
   name: string;
   type: Type;

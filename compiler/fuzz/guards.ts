@@ -10,7 +10,7 @@
 // Only the plain shapes are understood (comparisons with literals, parameters and scalar state
 // fields, `and`, `not`, `in [...]`, `!= null`); everything else is left to random draws. Only
 // top-level statements of a body are read, plus the bodies of helpers called with records.
-import type { IEnv, IExpr, IStmt, ITool } from "../ir.js";
+import { conjuncts, type IEnv, type IExpr, type IStmt, type ITool } from "../ir.js";
 
 export type CmpOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in";
 
@@ -179,14 +179,7 @@ export function toolGuide(env: IEnv, tool: ITool): ToolGuide {
       const bound = f && locals.get(f.root);
       if (!f || !bound || "hop" in bound) return;
       const x = lam.params[0]!;
-      const conj: IExpr[] = [];
-      const split = (e: IExpr): void => {
-        if (e.e === "binary" && e.op === "and") {
-          split(e.left);
-          split(e.right);
-        } else conj.push(e);
-      };
-      split(lam.body);
+      const conj = conjuncts(lam.body);
       for (const e of conj) {
         if (e.e !== "binary" || e.op !== "==" || e.left.e !== "member" || e.left.object.e !== "local" || e.left.object.name !== x) continue;
         const p = paramOf(e.right);
@@ -199,14 +192,7 @@ export function toolGuide(env: IEnv, tool: ITool): ToolGuide {
       const [coll, lam] = c.args;
       if (!coll || coll.e !== "state" || !coll.table || !lam || lam.e !== "lambda" || lam.params.length !== 1) return;
       const x = lam.params[0]!;
-      const conj: IExpr[] = [];
-      const split = (e: IExpr): void => {
-        if (e.e === "binary" && e.op === "and") {
-          split(e.left);
-          split(e.right);
-        } else conj.push(e);
-      };
-      split(lam.body);
+      const conj = conjuncts(lam.body);
       let param: string | undefined;
       let field: string | undefined;
       const preds: Pred[] = [];

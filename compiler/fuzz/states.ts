@@ -21,7 +21,7 @@
 // by random successful actions. `acceptance` measures all of it.
 import fc from "fast-check";
 import { Environment, StateError, type EnvDefinition, type StateProblem } from "../../runtime/index.js";
-import type { FieldType, IEntity, IEnv, IExpr, IInvariant, IStmt, ITool, Type } from "../ir.js";
+import { conjuncts, type FieldType, type IEntity, type IEnv, type IExpr, type IInvariant, type IStmt, type ITool, type Type } from "../ir.js";
 import { ArgMaker, prng } from "./args.js";
 
 export interface StateOptions {
@@ -390,14 +390,7 @@ function countFloors(env: IEnv): Map<string, number> {
   const out = new Map<string, number>();
   for (const inv of env.invariants) {
     if (inv.perRecord) continue;
-    const conj: IExpr[] = [];
-    const split = (e: IExpr): void => {
-      if (e.e === "binary" && e.op === "and") {
-        split(e.left);
-        split(e.right);
-      } else conj.push(e);
-    };
-    split(inv.expr);
+    const conj = conjuncts(inv.expr);
     for (const e of conj) {
       if (e.e !== "binary") continue;
       const c = e.left;
@@ -1555,14 +1548,7 @@ function fixCount(a: Analysis, e: IExpr, ec: EvalCtx, rand: Rand, drop: (t: stri
  * a per-record invariant (checked with the evaluator), or is dropped. Whether it did anything.
  */
 function fixAlls(a: Analysis, e: IExpr, ec: EvalCtx, rand: Rand, drop: (t: string, k: string) => void): boolean {
-  const parts: IExpr[] = [];
-  const split = (x: IExpr): void => {
-    if (x.e === "binary" && x.op === "and") {
-      split(x.left);
-      split(x.right);
-    } else parts.push(x);
-  };
-  split(e);
+  const parts = conjuncts(e);
   let did = false;
   for (const p of parts) {
     let table: string | undefined;
