@@ -5,6 +5,8 @@
 // finished claims do not find.
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
+import { checkSource } from "../../compiler/pipeline.js";
+import { Planner } from "../../compiler/fuzz/planner.js";
 import { fuzzEnv, coverageReport } from "../../compiler/fuzz/engine.js";
 import { actionEffects, toolGuide } from "../../compiler/fuzz/guards.js";
 import { loadDefinition } from "../../compiler/load.js";
@@ -224,3 +226,35 @@ query list_claims`,
     expect(results.slice(0, -1).every((r) => r.ok || r.kind !== "env_fault")).toBe(true);
   });
 });
+
+describe("every shape of the language", () => {
+  // the guard reader, the planner and the steered fuzzer on every spec in docs/language.md (the
+  // complete examples, and the fragments joined as the docs test joins them): whatever a body
+  // holds, they read what they understand and skip the rest, never throwing
+  const md = readFileSync(new URL("../../docs/language.md", import.meta.url), "utf8");
+  const blocks = [...md.matchAll(/```(env|env-fragment)\n([\s\S]*?)```/g)];
+  const sources = [...blocks.filter((b) => b[1] === "env").map((b) => b[2]!), blocks.filter((b) => b[1] === "env-fragment").map((b) => b[2]!).join("\n")];
+
+  sources.forEach((src, i) =>
+    it(`docs example ${i + 1}: guards, effects, enablers and a short fuzz run`, () => {
+      const env = checkSource(src, `docs-${i + 1}.env`).env!;
+      const tools = env.tools.filter((t) => t.kind !== "fn");
+      const planner = new Planner(env, tools);
+      for (const t of tools) {
+        const guide = toolGuide(env, t);
+        if (t.kind === "action") expect(Array.isArray(actionEffects(env, t))).toBe(true);
+        for (const [param, g] of guide.params) {
+          expect(t.params.some((p) => p.name === param)).toBe(true);
+          const role = g.role;
+          if (role && (role.kind === "key" || role.kind === "field")) {
+            expect(env.state.some((f) => f.name === role.table && f.table)).toBe(true);
+            for (const en of planner.enablersFor({ tool: t.name, param, table: role.table, preds: role.preds })) expect(tools[en.tool]!.kind).toBe("action");
+          }
+        }
+      }
+      const report = fuzzEnv(env, loadDefinition(env), [], { seed: 3, runs: 60 });
+      expect(report.calls).toBeGreaterThan(0);
+    }),
+  );
+});
+
