@@ -56,14 +56,32 @@ function timeFieldsProblem(s: string): string | undefined {
   return undefined;
 }
 
+// Strings already found to be dates or datetimes. A state holds few distinct ones and tools
+// test and shift the same ones over and over (a calendar's overlap checks, every result's type
+// check while fuzzing), so the pattern and calendar checks run once per string. Bounded: past
+// KNOWN_LIMIT entries a set starts over.
+const KNOWN_LIMIT = 4096;
+const knownDates = new Set<string>();
+const knownDatetimes = new Set<string>();
+
+function know(set: Set<string>, s: string): true {
+  if (set.size >= KNOWN_LIMIT) set.clear();
+  set.add(s);
+  return true;
+}
+
 /** A "YYYY-MM-DD" string that names a real date. */
 export function isDate(s: unknown): s is string {
-  return typeof s === "string" && s.length === 10 && DATE_PATTERN.test(s) && dateFieldsProblem(s) === undefined;
+  if (typeof s !== "string") return false;
+  if (knownDates.has(s)) return true;
+  return s.length === 10 && DATE_PATTERN.test(s) && dateFieldsProblem(s) === undefined && know(knownDates, s);
 }
 
 /** A "YYYY-MM-DDTHH:MM[:SS[.f...]][Z|±HH:MM]" string with real date and time fields. */
 export function isDatetime(s: unknown): s is string {
-  return typeof s === "string" && s.length >= 16 && DATETIME_PATTERN.test(s) && dateFieldsProblem(s) === undefined && timeFieldsProblem(s) === undefined;
+  if (typeof s !== "string") return false;
+  if (knownDatetimes.has(s)) return true;
+  return s.length >= 16 && DATETIME_PATTERN.test(s) && dateFieldsProblem(s) === undefined && timeFieldsProblem(s) === undefined && know(knownDatetimes, s);
 }
 
 /** A value, quoted and shortened for a message. */
@@ -197,6 +215,22 @@ export function dateAdd(date: string, days: number): string {
  * to the microsecond; seconds (and a fraction) then appear in the output only when needed.
  */
 export function datetimeAdd(dt: string, minutes: number): string {
+  // pure, and called with the same few datetimes and durations again and again
+  const key = typeof dt === "string" && typeof minutes === "number" ? minutes + " " + dt : undefined;
+  if (key !== undefined) {
+    const hit = added.get(key);
+    if (hit !== undefined) return hit;
+  }
+  const out = datetimeAddOnce(dt, minutes);
+  if (key !== undefined) {
+    if (added.size >= KNOWN_LIMIT) added.clear();
+    added.set(key, out);
+  }
+  return out;
+}
+const added = new Map<string, string>();
+
+function datetimeAddOnce(dt: string, minutes: number): string {
   if (!isDatetime(dt)) throw new RangeError(`datetime_add: expected a datetime like "2024-02-28T09:30:00", got ${shown(dt)}`);
   if (!Number.isFinite(minutes)) throw new RangeError(`datetime_add: minutes must be a finite number, got ${shown(minutes)}`);
   const n = dt.length;

@@ -392,3 +392,24 @@ describe("datetimeAdd", () => {
   });
 });
 
+
+describe("the caches of known dates and of datetime_add results", () => {
+  it("answer as the checks do, also after they start over", () => {
+    // more distinct datetimes than the caches hold, each asked twice
+    for (let i = 0; i < 5000; i++) {
+      const dt = datetimeOfMinute(28_000_000 + i * 37);
+      expect(isDatetime(dt)).toBe(true);
+      expect(isDatetime(dt)).toBe(true);
+      expect(datetimeAdd(dt, 90)).toBe(datetimeOfMinute(28_000_000 + i * 37 + 90));
+      expect(datetimeAdd(dt, 90)).toBe(datetimeOfMinute(28_000_000 + i * 37 + 90));
+    }
+    // a string that is no datetime is never remembered as one, however often it is asked
+    for (let i = 0; i < 3; i++) {
+      expect(isDatetime("2024-02-30T10:00")).toBe(false);
+      expect(isDate("2024-06-31")).toBe(false);
+      expect(() => datetimeAdd("2024-02-30T10:00", 5)).toThrow(RangeError);
+    }
+    expect(isDate("2024-02-29")).toBe(true);
+    expect(isDate("2024-02-29")).toBe(true);
+  });
+});
