@@ -23,6 +23,7 @@ import fc from "fast-check";
 import { Environment, StateError, type EnvDefinition, type StateProblem } from "../../runtime/index.js";
 import { conjuncts, type FieldType, type IEntity, type IEnv, type IExpr, type IInvariant, type IStmt, type ITool, type Type } from "../ir.js";
 import { ArgMaker, prng } from "./args.js";
+import { dateAdd, dateOfDay, datetimeOfMinute, dayNumber, daysBetween, isDate, isDatetime, minuteNumber } from "../../runtime/dates.js";
 
 export interface StateOptions {
   /** most records per table (default 30) */
@@ -593,10 +594,8 @@ function numberArb(): fc.Arbitrary<Json> {
   );
 }
 
-const DAY_MS = 86_400_000;
-
 function dateArb(ctx: Ctx): fc.Arbitrary<string> {
-  return fc.integer({ min: -60, max: 60 }).map((d) => new Date((ctx.anchorDate + d) * DAY_MS).toISOString().slice(0, 10));
+  return fc.integer({ min: -60, max: 60 }).map((d) => dateOfDay(ctx.anchorDate + d));
 }
 
 function datetimeArb(ctx: Ctx): fc.Arbitrary<string> {
@@ -606,7 +605,7 @@ function datetimeArb(ctx: Ctx): fc.Arbitrary<string> {
   const any = fc.integer({ min: -30 * 1440, max: 30 * 1440 }).map((m) => ctx.anchorMinute + m);
   return fc
     .oneof({ weight: 4, arbitrary: near }, { weight: 1, arbitrary: any }, { weight: 1, arbitrary: fc.constant(ctx.anchorMinute) })
-    .map((m) => new Date(m * 60_000).toISOString().slice(0, 19)); // with seconds, no zone: one format
+    .map(datetimeOfMinute); // with seconds, no zone: one format
 }
 
 function jsonArb(): fc.Arbitrary<Json> {
@@ -625,13 +624,10 @@ function anchors(env: IEnv): { anchorDate: number; anchorMinute: number } {
   for (const s of env.state) {
     if (s.table || typeof s.default !== "string") continue;
     const k = s.type.k === "optional" ? s.type.inner.k : s.type.k;
-    const ms = Date.parse(k === "date" ? `${s.default}T00:00:00Z` : k === "datetime" ? `${s.default.slice(0, 19)}Z` : "");
-    if (Number.isNaN(ms)) continue;
-    if (k === "date" && date === undefined) date = Math.floor(ms / DAY_MS);
-    if (k === "datetime" && minute === undefined) minute = Math.floor(ms / 60_000);
+    if (k === "date" && date === undefined && isDate(s.default)) date = dayNumber(s.default);
+    if (k === "datetime" && minute === undefined && isDatetime(s.default)) minute = minuteNumber(s.default);
   }
-  const fallback = Date.parse("2024-05-01T09:00:00Z");
-  if (date === undefined) date = minute !== undefined ? Math.floor(minute / 1440) : Math.floor(fallback / DAY_MS);
+  if (date === undefined) date = minute !== undefined ? Math.floor(minute / 1440) : dayNumber("2024-05-01");
   if (minute === undefined) minute = date * 1440 + 9 * 60;
   return { anchorDate: date, anchorMinute: minute };
 }
@@ -808,12 +804,14 @@ function truthy(v: V): boolean | typeof UNKNOWN {
   return typeof v === "boolean" ? v : UNKNOWN;
 }
 
-const DAY = 86_400_000;
-function dayNum(s: string): number {
-  return Math.floor(Date.parse(`${s.slice(0, 10)}T00:00:00Z`) / DAY);
-}
-function dayStr(n: number): string {
-  return new Date(n * DAY).toISOString().slice(0, 10);
+/** A date built-in the evaluator understands, or UNKNOWN where the runtime would refuse it. */
+function dateBuiltin(f: () => V): V {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof RangeError) return UNKNOWN;
+    throw err;
+  }
 }
 
 /** A small evaluator of invariant expressions over a JSON state; UNKNOWN where it cannot tell. */
@@ -1138,8 +1136,8 @@ function evalBuiltin(fn: string, args: IExpr[], locals: Map<string, V>, ec: Eval
       return out;
     }
     case "g.date_of": return typeof x === "string" ? x.slice(0, 10) : UNKNOWN;
-    case "g.date_add": return typeof x === "string" && typeof y === "number" && /^\d{4}-\d\d-\d\d$/.test(x) ? dayStr(dayNum(x) + y) : UNKNOWN;
-    case "g.days_between": return typeof x === "string" && typeof y === "string" ? dayNum(y) - dayNum(x) : UNKNOWN;
+    case "g.date_add": return typeof x === "string" && typeof y === "number" ? dateBuiltin(() => dateAdd(x, y)) : UNKNOWN;
+    case "g.days_between": return typeof x === "string" && typeof y === "string" ? dateBuiltin(() => daysBetween(x, y)) : UNKNOWN;
     case "g.str": return typeof x === "string" || typeof x === "number" || typeof x === "boolean" ? String(x) : UNKNOWN;
     default: return UNKNOWN;
   }
@@ -1174,8 +1172,8 @@ function plainValue(type: Type, a: Analysis, state: Record<string, unknown>, ran
     case "int": return Math.floor(rand() * 11);
     case "number": return Math.floor(rand() * 50_000) / 100;
     case "bool": return rand() < 0.5;
-    case "date": return dayStr(a.anchor.anchorDate + Math.floor(rand() * 121) - 60);
-    case "datetime": return new Date((a.anchor.anchorMinute + (Math.floor(rand() * 241) - 120) * 15) * 60_000).toISOString().slice(0, 19);
+    case "date": return dateOfDay(a.anchor.anchorDate + Math.floor(rand() * 121) - 60);
+    case "datetime": return datetimeOfMinute(a.anchor.anchorMinute + (Math.floor(rand() * 241) - 120) * 15);
     case "enum": return pick(t.values, rand);
     case "ref": {
       const table = [...a.tableOf.values()].find((x) => x.entity.name === t.entity);
@@ -1201,7 +1199,7 @@ function around(v: V, type: Type): V[] {
     return [];
   }
   if (typeof v === "string") {
-    if (t.k === "date" && /^\d{4}-\d\d-\d\d$/.test(v)) return [v, dayStr(dayNum(v) + 1), dayStr(dayNum(v) - 1)];
+    if (t.k === "date" && isDate(v)) return [v, dateAdd(v, 1), dateAdd(v, -1)];
     if (t.k === "date" && /^\d{4}-\d\d-\d\dT/.test(v)) return around(v.slice(0, 10), t);
     if (t.k === "datetime" && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(v)) {
       const ms = Date.parse(`${v.slice(0, 19)}Z`);
