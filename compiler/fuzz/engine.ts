@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { Environment, StateError, diffIsEmpty, deepEqual, type CallResult, type EnvDefinition } from "../../runtime/index.js";
 import { preconditionsIn, type IEnv, type IExpr, type IStmt, type ITool } from "../ir.js";
-import { ArgMaker, prng } from "./args.js";
+import { ArgMaker, prng, type Unmet } from "./args.js";
 import { Planner } from "./planner.js";
 import { toolGuide, type Pred } from "./guards.js";
 import { evolvedStates, validStates } from "./states.js";
@@ -241,26 +241,24 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
         throw new PropertyFailure({ property: "failed_call_changed_state", tool: tool.name, seedIndex, callIndex, message: `a failed call of ${tool.name} (${result.kind}: ${result.error}) changed the state` });
       return result;
     };
+    /** Run one of the actions that can make `unmet` hold (picked with `rand`); whether it succeeded. */
+    const enable = (unmet: Unmet, rand: () => number, depth: number): boolean => {
+      const enablers = planner.enablersFor(unmet);
+      if (!enablers.length) return false;
+      const en = enablers[Math.floor(rand() * enablers.length)]!;
+      return callPlanned(en.tool, rand, depth, en.force).ok;
+    };
     /** One call of a tool, after the actions that can make its requires hold (planned). */
     const callPlanned = (ti: number, rand: () => number, depth: number, force?: Record<string, unknown>): CallResult => {
       const tool = tools[ti]!;
       let args = maker.make(tool, live, rand, start, force);
-      if (maker.unmet.length && depth < PLAN_DEPTH && rand() < PLAN) {
-        const unmet = maker.unmet[Math.floor(rand() * maker.unmet.length)]!;
-        const enablers = planner.enablersFor(unmet);
-        if (enablers.length) {
-          const en = enablers[Math.floor(rand() * enablers.length)]!;
-          if (callPlanned(en.tool, rand, depth + 1, en.force).ok) args = maker.make(tool, live, rand, start, force);
-        }
-      } else if (maker.unbroken && depth < PLAN_DEPTH && rand() < PLAN) {
-        // a require is to be seen failing, but no record breaks it: make one that does
-        const { unmet, index } = maker.unbroken;
-        const enablers = planner.enablersFor(unmet);
-        if (enablers.length) {
-          const en = enablers[Math.floor(rand() * enablers.length)]!;
-          if (callPlanned(en.tool, rand, depth + 1, en.force).ok) args = maker.make(tool, live, rand, start, force, { param: unmet.param, index });
-        }
-      }
+      // what to plan for: a record meeting a parameter's requires, or (a require is to be seen
+      // failing, but no record breaks it) one that breaks it, then the call made again
+      let target: { unmet: Unmet; violate?: { param: string; index: number } } | undefined;
+      if (maker.unmet.length && depth < PLAN_DEPTH && rand() < PLAN) target = { unmet: maker.unmet[Math.floor(rand() * maker.unmet.length)]! };
+      else if (maker.unbroken && depth < PLAN_DEPTH && rand() < PLAN)
+        target = { unmet: maker.unbroken.unmet, violate: { param: maker.unbroken.unmet.param, index: maker.unbroken.index } };
+      if (target && enable(target.unmet, rand, depth + 1)) args = maker.make(tool, live, rand, start, force, target.violate);
       return exec(ti, args);
     };
     for (; seedIndex < callSeeds.length; seedIndex++) {
@@ -273,11 +271,7 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
         // action that can make a record meet it, then try again
         const at = live.lastPreconditionAt;
         const unmet = at ? planner.unmetAt(tools[ti]!, at) : undefined;
-        const enablers = unmet ? planner.enablersFor(unmet) : [];
-        if (enablers.length) {
-          const en = enablers[Math.floor(rand() * enablers.length)]!;
-          callPlanned(en.tool, rand, 1, en.force);
-        }
+        if (unmet) enable(unmet, rand, 1);
         callPlanned(ti, rand, 1);
       }
     }
