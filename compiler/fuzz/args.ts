@@ -637,8 +637,8 @@ export class ArgMaker {
       case "list": {
         if (depth > 2) return [];
         const n = Math.floor(rand() * 4);
-        const singular = name.endsWith("s") ? name.slice(0, -1) : name;
-        return Array.from({ length: n }, () => this.value(type.elem, singular, live, rand, depth + 1));
+        const elemName = singular(name);
+        return Array.from({ length: n }, () => this.value(type.elem, elemName, live, rand, depth + 1));
       }
       case "map": {
         if (depth > 2) return {};
@@ -716,7 +716,8 @@ function negated(p: Pred): Pred | undefined {
   return op ? { ...p, op } : undefined;
 }
 
-function singular(name: string): string {
+/** A list parameter's name for its elements: `item_ids` -> `item_id`. */
+export function singular(name: string): string {
   return name.endsWith("s") ? name.slice(0, -1) : name;
 }
 

@@ -22,7 +22,7 @@
 import fc from "fast-check";
 import { Environment, StateError, type EnvDefinition, type StateProblem } from "../../runtime/index.js";
 import { conjuncts, type FieldType, type IEntity, type IEnv, type IExpr, type IInvariant, type IStmt, type ITool, type Type } from "../ir.js";
-import { ArgMaker, prng } from "./args.js";
+import { ArgMaker, prng, singular } from "./args.js";
 import { dateAdd, dateOfDay, datetimeOfMinute, dayNumber, daysBetween, isDate, isDatetime, minuteNumber } from "../../runtime/dates.js";
 
 export interface StateOptions {
@@ -630,10 +630,6 @@ function anchors(env: IEnv): { anchorDate: number; anchorMinute: number } {
   if (date === undefined) date = minute !== undefined ? Math.floor(minute / 1440) : dayNumber("2024-05-01");
   if (minute === undefined) minute = date * 1440 + 9 * 60;
   return { anchorDate: date, anchorMinute: minute };
-}
-
-function singular(name: string): string {
-  return name.endsWith("s") ? name.slice(0, -1) : name;
 }
 
 /** `obj[key] = v`, also for the key "__proto__" (which would set the prototype instead). */
