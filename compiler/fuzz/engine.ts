@@ -155,6 +155,19 @@ export function generatedPool(env: IEnv, def: EnvDefinition, seed: number, want:
   return valid.map((v) => v.env);
 }
 
+/** The seed states (JSON) that are valid states of `def`, loaded; the others are left out. */
+export function validSeedStates(def: EnvDefinition, states: readonly unknown[]): Environment[] {
+  const out: Environment[] = [];
+  for (const s of states) {
+    try {
+      out.push(Environment.createFrom(def, s));
+    } catch (err) {
+      if (!(err instanceof StateError)) throw err;
+    }
+  }
+  return out;
+}
+
 export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unknown[], options: FuzzOptions): FuzzReport {
   const started = performance.now();
   const tools = env.tools.filter((t) => t.kind !== "fn");
@@ -169,14 +182,7 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
   let counting = true;
 
   // seed states are validated once and forked per run
-  const seeds: Environment[] = [];
-  for (const s of seedStates) {
-    try {
-      seeds.push(Environment.createFrom(def, s));
-    } catch (err) {
-      if (!(err instanceof StateError)) throw err;
-    }
-  }
+  const seeds = validSeedStates(def, seedStates);
   // generated states, made once: valid ones generated from the schema and invariants, and a
   // third reached by random successful actions from the seed states; smallest first so that
   // shrinking leans to small states; runs fork them

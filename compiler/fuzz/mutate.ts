@@ -22,7 +22,7 @@ import { typeToString, type IEnv, type IScenario, type ITool } from "../ir.js";
 import { loadDefinition, loadScenarios } from "../load.js";
 import { attachScenarioFiles, checkSource, type CheckedSpec } from "../pipeline.js";
 import { InitialStates, initialFileOf, verifyScenarios } from "../verify.js";
-import { fuzzEnv, generatedPool, type Finding } from "./engine.js";
+import { fuzzEnv, generatedPool, validSeedStates, type Finding } from "./engine.js";
 import { EXAMPLE_RENDERER, firstExampleMismatch, type LoadedExample } from "./examples.js";
 import { prng } from "./args.js";
 
@@ -647,16 +647,8 @@ class Oracle {
     // mutants leave alone: generated once (a third evolved from the valid seed states by the
     // original's actions, as envc fuzz does) and passed with the seed states to every fuzz run
     const seeds = subject.seedStates;
-    const validSeeds: Environment[] = [];
-    for (const s of seeds) {
-      try {
-        validSeeds.push(Environment.createFrom(this.baseDef, s));
-      } catch (err) {
-        if (!(err instanceof runtime.StateError)) throw err;
-      }
-    }
     const pool = options.generated !== false || seeds.length === 0
-      ? generatedPool(env, this.baseDef, options.seed, 24, undefined, validSeeds).map((e) => e.toJSON())
+      ? generatedPool(env, this.baseDef, options.seed, 24, undefined, validSeedStates(this.baseDef, seeds)).map((e) => e.toJSON())
       : [];
     this.fuzzStates = [...pool, ...seeds];
   }
