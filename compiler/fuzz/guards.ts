@@ -65,7 +65,6 @@ type Binding = { table: string; param: string; kind: "key" | "field"; field?: st
 export function toolGuide(env: IEnv, tool: ITool): ToolGuide {
   const params = new Map<string, ParamGuide>(tool.params.map((p) => [p.name, { literals: [], bounds: [] }]));
   const fns = new Map(env.tools.filter((t) => t.kind === "fn").map((t) => [t.name, t]));
-  const tables = new Set(env.state.filter((s) => s.table).map((s) => s.name));
   const globals = new Set(env.state.filter((s) => !s.table).map((s) => s.name));
   const loc = (s: IStmt) => `${env.file}:${s.span.start.line}:${s.span.start.column}`;
 
@@ -290,7 +289,6 @@ export function toolGuide(env: IEnv, tool: ITool): ToolGuide {
       }
     }
   };
-  void tables;
   walk(tool.body, new Map(), new Map(), 0);
   return { params };
 }
