@@ -823,6 +823,9 @@ export class Checker {
         return { s: "fail", message: this.message(s.message), span };
       case "Ensure": {
         const cond = this.expectBool(s.cond, "An ensure condition");
+        // an ensure states what cannot happen (`ensure x != null` after a lookup an earlier
+        // require makes certain): what follows may rely on it, as after a require
+        this.narrow(factsOf(cond, true));
         return { s: "ensure", cond, message: s.message ? this.message(s.message) : undefined, span };
       }
       case "Return": {

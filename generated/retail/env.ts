@@ -518,31 +518,32 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
     let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:218:23");
     let item = rt.find(order.items, (it: any) => it.item_id === item_id);
-    if (item == null) return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:219:5");
+    if ($s.checks && !(item != null))
+      rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:221:5");
     let variants = rt.must(
       $s.t.products,
       item.product_id,
-      "specs/taubench-retail/retail.env:220:20",
+      "specs/taubench-retail/retail.env:222:20",
     ).variants;
     if (!(
       rt.mapHas(variants, new_item_id) &&
-      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:221:41").available
+      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:223:41").available
     ))
       return $s.fail(
         `new item ${new_item_id} not found or available`,
-        "specs/taubench-retail/retail.env:221:5",
+        "specs/taubench-retail/retail.env:223:5",
       );
     diff_price +=
-      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:222:19").price - item.price;
+      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:224:19").price - item.price;
   }
-  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:224:14");
+  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:226:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:225:3");
-  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:226:16");
+    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:227:3");
+  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:228:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < diff_price))
     return $s.fail(
       "insufficient gift card balance to pay for the new item",
-      "specs/taubench-retail/retail.env:227:3",
+      "specs/taubench-retail/retail.env:229:3",
     );
   order.payment_history.push({
     transaction_type: diff_price > 0 ? "payment" : "refund",
@@ -551,30 +552,31 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
   });
   if (method.source === "gift_card") {
     rt.mapGet(
-      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:233:5").payment_methods,
+      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:235:5").payment_methods,
       payment_method_id,
-      "specs/taubench-retail/retail.env:233:5",
+      "specs/taubench-retail/retail.env:235:5",
     ).balance = rt.pyRound((method.balance ?? 0) - diff_price, 2);
   }
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
-    let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:236:23");
+    let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:238:23");
     let at = rt.find(
       rt.range(order.items.length),
-      (j: any) => rt.at(order.items, j, "specs/taubench-retail/retail.env:237:48").item_id === item_id,
+      (j: any) => rt.at(order.items, j, "specs/taubench-retail/retail.env:239:48").item_id === item_id,
     );
-    if (at == null) return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:237:5");
+    if ($s.checks && !(at != null))
+      rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:240:5");
     let variant = rt.mapGet(
       rt.must(
         $s.t.products,
-        rt.at(order.items, at, "specs/taubench-retail/retail.env:238:28").product_id,
-        "specs/taubench-retail/retail.env:238:19",
+        rt.at(order.items, at, "specs/taubench-retail/retail.env:241:28").product_id,
+        "specs/taubench-retail/retail.env:241:19",
       ).variants,
       new_item_id,
-      "specs/taubench-retail/retail.env:238:19",
+      "specs/taubench-retail/retail.env:241:19",
     );
-    rt.at(order.items, at, "specs/taubench-retail/retail.env:239:5").item_id = new_item_id;
-    rt.at(order.items, at, "specs/taubench-retail/retail.env:240:5").price = variant.price;
-    rt.at(order.items, at, "specs/taubench-retail/retail.env:241:5").options = variant.options;
+    rt.at(order.items, at, "specs/taubench-retail/retail.env:242:5").item_id = new_item_id;
+    rt.at(order.items, at, "specs/taubench-retail/retail.env:243:5").price = variant.price;
+    rt.at(order.items, at, "specs/taubench-retail/retail.env:244:5").options = variant.options;
   }
   order.status = "pending (item modified)";
   if (
@@ -586,26 +588,26 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
           rt.eq(
             it.options,
             rt.mapGet(
-              rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:245:88").variants,
+              rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:248:88").variants,
               n,
-              "specs/taubench-retail/retail.env:245:88",
+              "specs/taubench-retail/retail.env:248:88",
             ).options,
           ) &&
           it.price ===
             rt.mapGet(
-              rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:246:21").variants,
+              rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:249:21").variants,
               n,
-              "specs/taubench-retail/retail.env:246:21",
+              "specs/taubench-retail/retail.env:249:21",
             ).price &&
           rt.mapGet(
-            rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:246:67").variants,
+            rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:249:67").variants,
             n,
-            "specs/taubench-retail/retail.env:246:67",
+            "specs/taubench-retail/retail.env:249:67",
           ).available,
       ),
     )
   )
-    rt.fault("ensure failed", "specs/taubench-retail/retail.env:245:3");
+    rt.fault("ensure failed", "specs/taubench-retail/retail.env:248:3");
   return order;
 }
 
@@ -614,29 +616,29 @@ function tool_modify_pending_order_payment($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:253:3");
+  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:256:3");
   if (!(order.status === "pending"))
-    return $s.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:254:3");
-  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:255:14");
+    return $s.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:257:3");
+  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:258:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:256:3");
-  let first = rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:257:15");
+    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:259:3");
+  let first = rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:260:15");
   if (!(order.payment_history.length === 1 && first.transaction_type === "payment"))
     return $s.fail(
       "there should be exactly one payment for a pending order",
-      "specs/taubench-retail/retail.env:258:3",
+      "specs/taubench-retail/retail.env:261:3",
     );
   if (!(first.payment_method_id !== payment_method_id))
     return $s.fail(
       "the new payment method should be different from the current one",
-      "specs/taubench-retail/retail.env:260:3",
+      "specs/taubench-retail/retail.env:263:3",
     );
   let amount = first.amount;
-  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:262:16");
+  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:265:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < amount))
     return $s.fail(
       "insufficient gift card balance to pay for the order",
-      "specs/taubench-retail/retail.env:263:3",
+      "specs/taubench-retail/retail.env:266:3",
     );
   order.payment_history.push({
     transaction_type: "payment",
@@ -650,21 +652,21 @@ function tool_modify_pending_order_payment($s: rt.Ctx, $a: any): any {
   });
   if (method.source === "gift_card") {
     rt.mapGet(
-      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:268:5").payment_methods,
+      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:271:5").payment_methods,
       payment_method_id,
-      "specs/taubench-retail/retail.env:268:5",
+      "specs/taubench-retail/retail.env:271:5",
     ).balance = rt.pyRound((method.balance ?? 0) - amount, 2);
   }
   if (first.payment_method_id.includes("gift_card")) {
     let old = rt.mapGet(
-      rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:271:15").payment_methods,
+      rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:274:15").payment_methods,
       first.payment_method_id,
-      "specs/taubench-retail/retail.env:271:15",
+      "specs/taubench-retail/retail.env:274:15",
     );
     rt.mapGet(
-      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:272:5").payment_methods,
+      rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:275:5").payment_methods,
       first.payment_method_id,
-      "specs/taubench-retail/retail.env:272:5",
+      "specs/taubench-retail/retail.env:275:5",
     ).balance = rt.pyRound((old.balance ?? 0) + amount, 2);
   }
   return order;
@@ -676,25 +678,25 @@ function tool_return_delivered_order_items($s: rt.Ctx, $a: any): any {
   const item_ids = $a.item_ids;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:284:3");
+  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:287:3");
   if (!(order.status === "delivered"))
-    return $s.fail("non-delivered order cannot be returned", "specs/taubench-retail/retail.env:285:3");
-  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:286:14");
+    return $s.fail("non-delivered order cannot be returned", "specs/taubench-retail/retail.env:288:3");
+  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:289:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:287:3");
+    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:290:3");
   if (!(
     payment_method_id.includes("gift_card") ||
     payment_method_id ===
-      rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:288:75").payment_method_id
+      rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:291:75").payment_method_id
   ))
     return $s.fail(
       "payment method should be either the original payment method or a gift card",
-      "specs/taubench-retail/retail.env:288:3",
+      "specs/taubench-retail/retail.env:291:3",
     );
   let all_item_ids = order.items.map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
     if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
-      return $s.fail("some item not found", "specs/taubench-retail/retail.env:292:5");
+      return $s.fail("some item not found", "specs/taubench-retail/retail.env:295:5");
   }
   order.status = "return requested";
   order.return_items = rt.sorted(item_ids);
@@ -703,15 +705,15 @@ function tool_return_delivered_order_items($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       rt.mapHas(
-        rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:299:31").payment_methods,
+        rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:302:31").payment_methods,
         payment_method_id,
       ) &&
       (payment_method_id.includes("gift_card") ||
         payment_method_id ===
-          rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:300:74").payment_method_id)
+          rt.at(order.payment_history, 0, "specs/taubench-retail/retail.env:303:74").payment_method_id)
     )
   )
-    rt.fault("ensure failed", "specs/taubench-retail/retail.env:299:3");
+    rt.fault("ensure failed", "specs/taubench-retail/retail.env:302:3");
   return order;
 }
 
@@ -722,49 +724,50 @@ function tool_exchange_delivered_order_items($s: rt.Ctx, $a: any): any {
   const new_item_ids = $a.new_item_ids;
   const payment_method_id = $a.payment_method_id;
   let order = rt.orNull($s.t.orders.getW(order_id));
-  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:310:3");
+  if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:313:3");
   if (!(order.status === "delivered"))
-    return $s.fail("non-delivered order cannot be exchanged", "specs/taubench-retail/retail.env:311:3");
+    return $s.fail("non-delivered order cannot be exchanged", "specs/taubench-retail/retail.env:314:3");
   let all_item_ids = order.items.map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
     if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
-      return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:314:5");
+      return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:317:5");
   }
   if (!(item_ids.length === new_item_ids.length))
     return $s.fail(
       "the number of items to be exchanged should match",
-      "specs/taubench-retail/retail.env:316:3",
+      "specs/taubench-retail/retail.env:319:3",
     );
   let diff_price = 0;
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
-    let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:319:23");
+    let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:322:23");
     let item = rt.find(order.items, (it: any) => it.item_id === item_id);
-    if (item == null) return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:320:5");
+    if ($s.checks && !(item != null))
+      rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:325:5");
     let variants = rt.must(
       $s.t.products,
       item.product_id,
-      "specs/taubench-retail/retail.env:321:20",
+      "specs/taubench-retail/retail.env:326:20",
     ).variants;
     if (!(
       rt.mapHas(variants, new_item_id) &&
-      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:322:41").available
+      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:327:41").available
     ))
       return $s.fail(
         `new item ${new_item_id} not found or available`,
-        "specs/taubench-retail/retail.env:322:5",
+        "specs/taubench-retail/retail.env:327:5",
       );
     diff_price +=
-      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:323:19").price - item.price;
+      rt.mapGet(variants, new_item_id, "specs/taubench-retail/retail.env:328:19").price - item.price;
   }
   diff_price = rt.pyRound(diff_price, 2);
-  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:326:14");
+  let user = rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:331:14");
   if (!rt.mapHas(user.payment_methods, payment_method_id))
-    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:327:3");
-  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:328:16");
+    return $s.fail("payment method not found", "specs/taubench-retail/retail.env:332:3");
+  let method = rt.mapGet(user.payment_methods, payment_method_id, "specs/taubench-retail/retail.env:333:16");
   if (!!(method.source === "gift_card" && (method.balance ?? 0) < diff_price))
     return $s.fail(
       "insufficient gift card balance to pay for the price difference",
-      "specs/taubench-retail/retail.env:329:3",
+      "specs/taubench-retail/retail.env:334:3",
     );
   order.status = "exchange requested";
   order.exchange_items = rt.sorted(item_ids);
@@ -774,11 +777,11 @@ function tool_exchange_delivered_order_items($s: rt.Ctx, $a: any): any {
   if (
     $s.checks &&
     !rt.mapHas(
-      rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:336:31").payment_methods,
+      rt.must($s.t.users, order.user_id, "specs/taubench-retail/retail.env:341:31").payment_methods,
       payment_method_id,
     )
   )
-    rt.fault("ensure failed", "specs/taubench-retail/retail.env:336:3");
+    rt.fault("ensure failed", "specs/taubench-retail/retail.env:341:3");
   return order;
 }
 
@@ -792,7 +795,7 @@ function tool_modify_user_address($s: rt.Ctx, $a: any): any {
   const country = $a.country;
   const zip = $a.zip;
   let user = rt.orNull($s.t.users.getW(user_id));
-  if (user == null) return $s.fail("user not found", "specs/taubench-retail/retail.env:347:3");
+  if (user == null) return $s.fail("user not found", "specs/taubench-retail/retail.env:352:3");
   user.address = {
     address1: address1,
     address2: address2,
@@ -949,7 +952,7 @@ export const definition: rt.EnvDefinition = {
       description: "Pay a pending order with another payment method; the old one is refunded.",
       args: ArgSchemas.modify_pending_order_payment,
       run: tool_modify_pending_order_payment,
-      location: "specs/taubench-retail/retail.env:250:8",
+      location: "specs/taubench-retail/retail.env:253:8",
     },
     {
       name: "return_delivered_order_items",
@@ -957,7 +960,7 @@ export const definition: rt.EnvDefinition = {
       description: "Ask for a return of delivered items; the customer is told how to ship them back.",
       args: ArgSchemas.return_delivered_order_items,
       run: tool_return_delivered_order_items,
-      location: "specs/taubench-retail/retail.env:279:8",
+      location: "specs/taubench-retail/retail.env:282:8",
     },
     {
       name: "exchange_delivered_order_items",
@@ -965,7 +968,7 @@ export const definition: rt.EnvDefinition = {
       description: "Ask for an exchange of delivered items for other variants of the same products.",
       args: ArgSchemas.exchange_delivered_order_items,
       run: tool_exchange_delivered_order_items,
-      location: "specs/taubench-retail/retail.env:304:8",
+      location: "specs/taubench-retail/retail.env:307:8",
     },
     {
       name: "modify_user_address",
@@ -973,7 +976,7 @@ export const definition: rt.EnvDefinition = {
       description: "Change a customer's default address (orders keep theirs).",
       args: ArgSchemas.modify_user_address,
       run: tool_modify_user_address,
-      location: "specs/taubench-retail/retail.env:342:8",
+      location: "specs/taubench-retail/retail.env:347:8",
     },
     {
       name: "think",
@@ -981,7 +984,7 @@ export const definition: rt.EnvDefinition = {
       description: "Think through a step before acting; changes nothing and returns nothing.",
       args: ArgSchemas.think,
       run: tool_think,
-      location: "specs/taubench-retail/retail.env:352:7",
+      location: "specs/taubench-retail/retail.env:357:7",
     },
     {
       name: "transfer_to_human_agents",
@@ -990,7 +993,7 @@ export const definition: rt.EnvDefinition = {
         "Hand the conversation to a human agent, when the customer asks for one or the request is out of scope.",
       args: ArgSchemas.transfer_to_human_agents,
       run: tool_transfer_to_human_agents,
-      location: "specs/taubench-retail/retail.env:358:7",
+      location: "specs/taubench-retail/retail.env:363:7",
     },
   ],
   invariants: [
