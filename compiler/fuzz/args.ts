@@ -171,7 +171,10 @@ export class ArgMaker {
    * them: tools take related arguments (an event and its organizer, an order and one of its
    * items), which independent draws almost never hit.
    */
-  private hints: string[] = [];
+  private hints: string[][] = [];
+  /** how many strings the hints hold: they are kept as the records' own string lists (cached
+   * per frozen record), not copied into one list, and picked by index across them */
+  private hintCount = 0;
   /** the hints that are keys of some table: what id-like parameters want */
   private hintKeys: string[] | null = null;
   /** the live state's tables, in sources.tables order, and the environment they are of */
@@ -194,8 +197,10 @@ export class ArgMaker {
     this.violateNext = violate;
     this.current = plan.literals;
     const args: Record<string, unknown> = {};
-    this.hints = [];
+    this.hints.length = 0;
+    this.hintCount = 0;
     this.hintKeys = null;
+    this.liveKeys = null;
     this.unmet.length = 0;
     this.chosen.clear();
     this.drawn = args;
@@ -298,7 +303,7 @@ export class ArgMaker {
         const ti = this.tableIndex(role.table);
         const table = this.liveTables[ti];
         if (!table) return NONE;
-        const related = this.hints.length && rand() < SAME ? this.keyHints().filter((k) => table.has(k)) : [];
+        const related = this.hintCount && rand() < SAME ? this.keyHints().filter((k) => table.has(k)) : [];
         const key = related.length ? this.pick(related, rand) : this.pick(table.keys(), rand);
         const rec = key === undefined ? undefined : (table.get(key) as Record<string, unknown> | undefined);
         container = rec ? this.readPath(rec, role.path, undefined, live) : undefined;
@@ -460,15 +465,52 @@ export class ArgMaker {
 
   /** The hints that are keys of some table, worked out when an id-like parameter asks. */
   private keyHints(): string[] {
-    if (!this.hintKeys) this.hintKeys = this.hints.filter((h) => this.liveTables.some((t) => t.has(h)));
+    if (!this.hintKeys) {
+      const keys: string[] = [];
+      for (const chunk of this.hints) {
+        const found = this.keysIn(chunk);
+        for (let i = 0; i < found.length; i++) keys.push(found[i]!);
+      }
+      this.hintKeys = keys;
+    }
     return this.hintKeys;
+  }
+
+  /**
+   * The strings of a record's list that are keys of some live table. Cached per list (a frozen
+   * record's list is itself cached) with the live tables' key lists it was worked out on: a
+   * table's key list stays the same array until a record is inserted, deleted or moved, so
+   * the same arrays mean the same keys.
+   */
+  private keysOfChunk = new WeakMap<string[], { on: string[][]; keys: string[] }>();
+  /** the live tables' key lists during the `make` under way (tables do not change during one) */
+  private liveKeys: string[][] | null = null;
+  private keysIn(chunk: string[]): string[] {
+    const on = (this.liveKeys ??= this.liveTables.map((t) => t.keys()));
+    const cached = this.keysOfChunk.get(chunk);
+    if (cached && cached.on.length === on.length && cached.on.every((k, i) => k === on[i])) return cached.keys;
+    const keys = chunk.filter((h) => this.liveTables.some((t) => t.has(h)));
+    this.keysOfChunk.set(chunk, { on, keys });
+    return keys;
+  }
+
+  /** A hint picked at random, as `pick` over all of them in one list would pick it. */
+  private pickHint(rand: () => number): string | undefined {
+    if (this.hintCount === 0) return undefined;
+    let i = Math.floor(rand() * this.hintCount);
+    for (const chunk of this.hints) {
+      if (i < chunk.length) return chunk[i];
+      i -= chunk.length;
+    }
+    return undefined;
   }
 
   /** The short strings of a record (its fields, and theirs two levels down), as hints. */
   private addStrings(rec: object) {
     const strings = stringsIn(rec);
     if (strings.length === 0) return;
-    for (let i = 0; i < strings.length; i++) this.hints.push(strings[i]!);
+    this.hints.push(strings);
+    this.hintCount += strings.length;
     this.hintKeys = null;
   }
 
@@ -584,11 +626,11 @@ export class ArgMaker {
       case "string":
       case "ref": {
         if (edge) return this.pick(EDGE_STRINGS, rand);
-        if (r < 0.5 && this.hints.length && this.sourcesOf(name).wantsKey) {
+        if (r < 0.5 && this.hintCount && this.sourcesOf(name).wantsKey) {
           const keys = this.keyHints();
           if (keys.length) return this.pick(keys, rand);
         }
-        if (this.hints.length && r < 0.35) return this.pick(this.hints, rand);
+        if (this.hintCount && r < 0.35) return this.pickHint(rand);
         const fromState = this.fromState(name, rand);
         if (typeof fromState === "string" && r < 0.85) return fromState;
         // free text (search terms, months, codes): the parameter's documented example, or a
