@@ -356,7 +356,9 @@ export function parseJsonLines(text: string, file: string): { line: number; valu
     try {
       value = parseJsonOrdered(raw);
     } catch (err) {
-      throw new JsonLinesError(`${file}:${i + 1}:${err instanceof JsonSyntaxError ? err.column : 1}: ${(err as Error).message}`, i + 1, (err as Error).message);
+      // the parser counts lines within this one line: the position is said once, in the file's terms
+      const message = (err as Error).message.replace(/ at line \d+, column \d+/, "");
+      throw new JsonLinesError(`${file}:${i + 1}:${err instanceof JsonSyntaxError ? err.column : 1}: ${message}`, i + 1, message);
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) throw new JsonLinesError(`${file}:${i + 1}:1: expected a JSON object`, i + 1);
     out.push({ line: i + 1, value: value as Record<string, unknown> });
