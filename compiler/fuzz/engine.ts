@@ -120,7 +120,7 @@ function preconditionsOf(env: IEnv, tool: ITool): RequireCoverage[] {
  * Drone: the runtime checks references on every state it accepts and after every action, so
  * the record is always there and the `else` can never be taken.
  */
-function lookupByReference(env: IEnv, e: IExpr): boolean {
+export function lookupByReference(env: IEnv, e: IExpr): boolean {
   if (e.e !== "index" || e.mode !== "table" || e.object.e !== "state" || e.index.t.k !== "ref") return false;
   const table = env.state.find((f) => f.name === (e.object as { field: string }).field);
   return table?.table === e.index.t.entity;
