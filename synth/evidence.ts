@@ -53,6 +53,8 @@ export interface MutationEvidence {
   /** how many were killed by fuzzing and by the examples */
   killedBy: Record<string, number>;
   survivors: { operator: string; description: string; location: string }[];
+  /** what fuzzing the kept spec already finds, which the mutants were measured against (envc mutate's baseline) */
+  known?: string[];
 }
 
 export interface ProbeEvidence {
@@ -181,6 +183,7 @@ function mutationEvidence(subject: MutationSubject & { examples: LoadedExample[]
     score: Math.round(report.score * 1000) / 1000,
     killedBy,
     survivors: report.results.filter((r) => r.status === "survived").map((r) => ({ operator: r.operator, description: r.description, location: r.location })),
+    ...(report.known ? { known: report.known.map((k) => k.message) } : {}),
   };
 }
 
