@@ -10,17 +10,18 @@
 //      list emptied, an optional cleared (a section closed, a capacity cut, courses forgotten);
 //   3. run one more action first, its arguments naming the same records as the last call.
 // A changed state must still be valid (schema, references, invariants: Environment.createFrom),
-// else it is not tried; states over MAX_STATE characters of JSON are not changed at all (an
-// example on a changed state carries it inline). Tries are bounded per goal and drawn from a
-// seeded PRNG: the same spec, states and seed give the same examples.
-import { Environment, StateError } from "../../runtime/index.js";
+// else it is not tried; an example on it names the state file and the change (the episode's
+// `set`), or carries a changed generated state inline, so states over MAX_INLINE_STATE characters
+// of JSON are not changed. Tries are bounded per goal and drawn from a seeded PRNG: the same
+// spec, states and seed give the same examples.
+import { Environment, StateError, changedState, type StateChange } from "../../runtime/index.js";
 import { dateAdd, datetimeAdd, isDate, isDatetime } from "../../runtime/dates.js";
 import { preconditionsIn, stripOptional, type IEntity, type IEnv, type ITool, type Type } from "../ir.js";
 import { prng } from "./args.js";
 import { lookupByReference, type FuzzCall } from "./engine.js";
 import { toolGuide } from "./guards.js";
 import { SIDES, type ProbeHit, type Side } from "./probes.js";
-import { edgeKey, type Found, type Recorder } from "./examples.js";
+import { edgeKey, MAX_INLINE_STATE, type Found, type Recorder } from "./examples.js";
 
 /** examples a goal's search starts from */
 const SEEDS = 3;
@@ -31,22 +32,21 @@ const PLACES = 4;
 /** records named by a call that are changed, and prefix arguments drawn per action */
 const NAMED = 6;
 const DRAWS = 2;
-/** characters of JSON: a larger state is not changed */
-const MAX_STATE = 64_000;
 
 type Target =
   | { kind: "ok"; tool: number }
   | { kind: "trip"; tool: number; at: string; from: number; to: number }
   | { kind: "edge"; site: number; side: Side };
 
-/** A try: the calls, from the seed's start or from a changed copy of its state. */
+/** A try: the calls, from the seed's start or from a copy of its state with one change. */
 interface Try {
-  state?: Record<string, unknown>;
+  set?: StateChange[];
   calls: FuzzCall[];
 }
 
 type Json = Record<string, unknown>;
-type Place = { global: string } | { table: string; key: string; field: string };
+/** where a field is: `[state field]` or `[table, key, field]` */
+type Place = string[];
 
 /** A seed to search from: where it starts, its calls, what its last call's comparisons showed. */
 type Seed = Pick<Found, "start" | "calls" | "hits"> & { goal?: Found["goal"] };
@@ -159,15 +159,16 @@ class Search {
     const rec = this.rec;
     let startEnv: Environment;
     let start: number | (() => number);
-    if (t.state) {
+    if (t.set) {
       try {
-        startEnv = Environment.createFrom(rec.probes.def, t.state);
+        startEnv = Environment.createFrom(rec.probes.def, changedState(this.stateOf(seed.start).json, t.set));
       } catch (err) {
         if (err instanceof StateError) return;
         throw err;
       }
       const made = startEnv;
-      start = () => rec.addStart(made);
+      const set = t.set;
+      start = () => rec.addStart(made, seed.start, set);
     } else {
       startEnv = rec.probed[seed.start]!;
       start = seed.start;
@@ -181,7 +182,7 @@ class Search {
     let s = this.states.get(start);
     if (!s) {
       const json = this.rec.starts[start]!.env.toJSON();
-      this.states.set(start, (s = { json, small: JSON.stringify(json).length <= MAX_STATE }));
+      this.states.set(start, (s = { json, small: JSON.stringify(json).length <= MAX_INLINE_STATE }));
     }
     return s;
   }
@@ -239,7 +240,7 @@ class Search {
           // left - right = d: the left operand's field to right + d, or the right's to left - d
           for (const [from, to] of [[l, shift(r, d)], [r, shift(l, -d)]] as const) {
             if (to === undefined || to === from) continue;
-            for (const place of this.placesHolding(state.json, from, named)) yield { state: setAt(state.json, place, to), calls: seed.calls };
+            for (const path of this.placesHolding(state.json, from, named)) yield { set: [{ path, value: to }], calls: seed.calls };
           }
     }
   }
@@ -248,10 +249,10 @@ class Search {
   private placesHolding(json: Json, value: unknown, named: { table: string; key: string; entity: IEntity }[]): Place[] {
     if (typeof value !== "number" && typeof value !== "string") return [];
     const out: Place[] = [];
-    for (const g of this.globals) if (json[g.name] === value) out.push({ global: g.name });
+    for (const g of this.globals) if (json[g.name] === value) out.push([g.name]);
     const fieldsOf = (table: string, key: string, entity: IEntity) => {
       const rec = ((json[table] as Json)[key] ?? {}) as Json;
-      for (const f of entity.type.fields) if (f.name !== entity.key && rec[f.name] === value && out.length < PLACES) out.push({ table, key, field: f.name });
+      for (const f of entity.type.fields) if (f.name !== entity.key && rec[f.name] === value && out.length < PLACES) out.push([table, key, f.name]);
     };
     for (const n of named) fieldsOf(n.table, n.key, n.entity);
     for (const t of this.tables) {
@@ -280,11 +281,11 @@ class Search {
     };
     for (const n of this.named(json, seed.calls[seed.calls.length - 1]!)) {
       const rec = (json[n.table] as Json)[n.key] as Json;
-      for (const f of n.entity.type.fields) if (f.name !== n.entity.key) add(f.type, rec[f.name], { table: n.table, key: n.key, field: f.name });
+      for (const f of n.entity.type.fields) if (f.name !== n.entity.key) add(f.type, rec[f.name], [n.table, n.key, f.name]);
     }
-    for (const g of this.globals) add(g.type, json[g.name], { global: g.name });
+    for (const g of this.globals) add(g.type, json[g.name], [g.name]);
     // stable: within a rank, the named records in order, then the state fields
-    for (const r of [0, 1, 2]) for (const x of all) if (x.rank === r) yield { state: setAt(json, x.place, x.value), calls: seed.calls };
+    for (const r of [0, 1, 2]) for (const x of all) if (x.rank === r) yield { set: [{ path: x.place, value: x.value }], calls: seed.calls };
   }
 
   /** 3: one action run before the last call, its arguments naming the records the last call names. */
@@ -341,14 +342,6 @@ function shift(v: unknown, d: number): unknown {
   if (isDate(v)) return dateAdd(v, d);
   if (isDatetime(v)) return datetimeAdd(v, d);
   return undefined;
-}
-
-/** A copy of the state with one field set. */
-function setAt(json: Json, place: Place, value: unknown): Json {
-  const copy = structuredClone(json);
-  if ("global" in place) copy[place.global] = value;
-  else ((copy[place.table] as Json)[place.key] as Json)[place.field] = value;
-  return copy;
 }
 
 /** Other values worth trying in a field of this type holding `v`. */

@@ -15,7 +15,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import {
   Environment, StateError, renderResult, runEpisode, expectationOf, stringifyOrdered, changedRecords, compareEpisode, parseJsonOrdered, parseJsonLines, JsonLinesError,
-  type CallResult, type EnvDefinition, type EpisodeExpectation,
+  changedState, stateChangesOf, type CallResult, type EnvDefinition, type EpisodeExpectation, type StateChange,
 } from "../../runtime/index.js";
 import type { IEnv, ITool } from "../ir.js";
 import { ArgMaker, prng } from "./args.js";
@@ -62,7 +62,12 @@ export interface ExampleStart {
   env: Environment;
   /** the seed it came from (its file, when it has one); absent for a generated or changed state */
   seed?: SeedState;
+  /** a changed state: the start it is a copy of, and the changes (written as the episode's `set`) */
+  from?: { start: number; set: StateChange[] };
 }
+
+/** States larger than this (characters of JSON) are never written inline in an examples file. */
+export const MAX_INLINE_STATE = 64_000;
 
 export interface ExampleSet {
   starts: ExampleStart[];
@@ -128,9 +133,12 @@ export class Recorder {
     for (const s of starts) this.probed.push(Environment.createFrom(probes.def, s.env.toJSON()));
   }
 
-  /** Add a start (a changed state, valid: `probed` was built from it); its index. */
-  addStart(probed: Environment): number {
-    this.starts.push({ env: Environment.createFrom(this.def, probed.toJSON()) });
+  /** Add a start: start `base` with the changes made (valid: `probed` was built from it); its index. */
+  addStart(probed: Environment, base: number, set: readonly StateChange[]): number {
+    // a change of a changed state is a change of the state that one was made from
+    const was = this.starts[base]!.from;
+    const from = was ? { start: was.start, set: [...was.set, ...set] } : { start: base, set: [...set] };
+    this.starts.push({ env: Environment.createFrom(this.def, probed.toJSON()), from });
     this.probed.push(probed);
     return this.starts.length - 1;
   }
@@ -225,7 +233,9 @@ export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly Seed
     }
   }
   if (options.generated !== false || starts.length === 0)
-    for (const g of generatedPool(env, def, options.seed, 12, undefined, starts.map((s) => s.env))) starts.push({ env: g });
+    for (const g of generatedPool(env, def, options.seed, 12, undefined, starts.map((s) => s.env)))
+      // a generated state is written inline with each example on it: not one that would swell the file
+      if (JSON.stringify(g.toJSON()).length <= MAX_INLINE_STATE) starts.push({ env: g });
   if (starts.length === 0) return { starts, examples: [], unreached: tools.map((t) => `${t.name} never succeeded`) };
 
   const probes = new Probes(env, def);
@@ -341,17 +351,22 @@ export function includeEpisodes(set: ExampleSet, def: EnvDefinition, file: strin
     const initial = value.initial === undefined && defaultInit !== undefined ? path.resolve(defaultInit) : value.initial;
     if (initial === undefined) throw new ExamplesError(`${where}: the episode names no initial state; give it one or pass a default initial state file`);
     const { state, file: stateFile } = initialStateOf(initial, file, where, files);
-    let start = stateFile === undefined ? undefined : byFile.get(stateFile);
-    if (start === undefined) {
+    const build = (json: unknown, extra: Partial<ExampleStart>): number => {
       try {
-        set.starts.push({ env: Environment.createFrom(def, state), ...(stateFile ? { seed: { state, file: stateFile } } : {}) });
+        set.starts.push({ env: Environment.createFrom(def, json), ...extra });
       } catch (err) {
         if (!(err instanceof StateError)) throw err;
-        throw new ExamplesError(`${where}: the initial state${stateFile ? ` ${initial}` : ""} is not valid: ${err.message.split("\n")[0]}`);
+        throw new ExamplesError(`${where}: the initial state${stateFile ? ` ${initial}` : ""}${extra.from ? " with its changes" : ""} is not valid: ${err.message.split("\n")[0]}`);
       }
-      start = set.starts.length - 1;
+      return set.starts.length - 1;
+    };
+    let start = stateFile === undefined ? undefined : byFile.get(stateFile);
+    if (start === undefined) {
+      start = build(state, stateFile ? { seed: { state, file: stateFile } } : {});
       if (stateFile) byFile.set(stateFile, start);
     }
+    const changes = changesOf(value, where);
+    if (changes) start = build(changedStateAt(state, changes, where), { from: { start, set: changes } });
     set.examples.push({ id, goal: "included", start, calls });
     ids.add(id);
     added++;
@@ -366,7 +381,8 @@ export function includeEpisodes(set: ExampleSet, def: EnvDefinition, file: strin
 
 /**
  * The examples as an episodes file and its expectations (JSONL texts). A start that came from
- * a file is named by its path relative to the episodes file; any other is written inline.
+ * a file is named by its path relative to the episodes file, a changed copy of one by that path
+ * and the changes (`set`); any other is written inline.
  */
 export function examplesToJsonl(set: ExampleSet, episodesFile: string): { episodes: string; expectations: string } {
   const dir = path.dirname(path.resolve(episodesFile));
@@ -374,8 +390,11 @@ export function examplesToJsonl(set: ExampleSet, episodesFile: string): { episod
   const expectations: string[] = [];
   for (const ex of set.examples) {
     const start = set.starts[ex.start]!;
-    const initial = start.seed?.file ? relativeTo(dir, start.seed.file) : start.env.toJSON();
-    episodes.push(stringifyOrdered({ id: ex.id, goal: goalRelativeTo(dir, ex.goal), initial, calls: ex.calls }));
+    // a changed copy of a state file: the file and the changes; any other state inline
+    const base = start.from && set.starts[start.from.start]!.seed?.file;
+    const initial = start.seed?.file ? relativeTo(dir, start.seed.file) : base ? relativeTo(dir, base) : start.env.toJSON();
+    const changes = base ? { set: start.from!.set } : {};
+    episodes.push(stringifyOrdered({ id: ex.id, goal: goalRelativeTo(dir, ex.goal), initial, ...changes, calls: ex.calls }));
     const run = runEpisode(start.env, ex.calls, EXAMPLE_RENDERER);
     expectations.push(stringifyOrdered(expectationOf(ex.id, run, start.env)));
   }
@@ -451,7 +470,9 @@ export function loadExamples(episodesFile: string): LoadedExample[] {
     const exp = expected.get(id);
     if (!exp) throw new ExamplesError(`${where}: example '${id}' has no expectation in ${expectFile}; re-record with envc examples`);
     const calls = callsOf(value, where);
-    out.push({ id, initial: initialStateOf(value.initial, episodesFile, where, files).state, calls, expected: exp });
+    const { state } = initialStateOf(value.initial, episodesFile, where, files);
+    const changes = changesOf(value, where);
+    out.push({ id, initial: changes ? changedStateAt(state, changes, where) : state, calls, expected: exp });
   }
   return out;
 }
@@ -461,6 +482,22 @@ function callsOf(value: Record<string, unknown>, where: string): FuzzCall[] {
   if (!Array.isArray(value.calls) || value.calls.some((c) => !c || typeof (c as { name?: unknown }).name !== "string"))
     throw new ExamplesError(`${where}: "calls" must be a list of {name, arguments}`);
   return value.calls as FuzzCall[];
+}
+
+/** An episode line's `set`: the changes made to its initial state before the calls, if any. */
+function changesOf(value: Record<string, unknown>, where: string): StateChange[] | undefined {
+  if (value.set === undefined) return undefined;
+  const changes = stateChangesOf(value.set);
+  if (typeof changes === "string") throw new ExamplesError(`${where}: ${changes}`);
+  return changes;
+}
+
+function changedStateAt(state: unknown, changes: readonly StateChange[], where: string): unknown {
+  try {
+    return changedState(state, changes);
+  } catch (err) {
+    throw new ExamplesError(`${where}: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -13,8 +13,11 @@ import { checkFile } from "../../compiler/project.js";
 import { attachScenarioFiles } from "../../compiler/pipeline.js";
 import { loadDefinition } from "../../compiler/load.js";
 import { seedStateSources, seedStates } from "../../compiler/fuzz/seeds.js";
-import { Environment } from "../../runtime/index.js";
-import { findExamples, examplesToJsonl, loadExamples, expectationsFileOf, exampleKind, type ExampleOptions } from "../../compiler/fuzz/examples.js";
+import { Environment, KEY_ORDER, changedState, parseJsonOrdered, stateChangesOf } from "../../runtime/index.js";
+import { runEnvc } from "../helpers.js";
+import {
+  findExamples, examplesToJsonl, loadExamples, expectationsFileOf, exampleKind, firstExampleMismatch, type ExampleOptions,
+} from "../../compiler/fuzz/examples.js";
 import { Probes, stepsApart } from "../../compiler/fuzz/probes.js";
 import { mutateSpec, type MutationSubject } from "../../compiler/fuzz/mutate.js";
 
@@ -115,6 +118,20 @@ describe("boundary probes", () => {
   });
 });
 
+describe("an episode's set: changes made to its initial state", () => {
+  it("changes a copy, keeps the key order of tables, and names a path that is not there", () => {
+    const state = parseJsonOrdered('{"t": {"2": {"n": 1}, "1": {"n": 2}}, "g": 3}') as Record<string, Record<string, unknown>>;
+    const changed = changedState(state, [{ path: ["t", "1", "n"], value: 9 }, { path: ["g"], value: 4 }]) as typeof state;
+    expect(changed.t!["1"]).toEqual({ n: 9 });
+    expect(changed.g).toBe(4);
+    expect((changed.t as Record<symbol, unknown>)[KEY_ORDER]).toEqual(["2", "1"]);
+    expect(state.t!["1"]).toEqual({ n: 2 });
+    expect(() => changedState(state, [{ path: ["t", "3", "n"], value: 1 }])).toThrow(/nothing at \["t","3","n"\]/);
+    expect(stateChangesOf([{ path: [], value: 1 }])).toMatch(/"set"\[0\] must be/);
+    expect(stateChangesOf({})).toMatch(/must be a list/);
+  });
+});
+
 describe("envc examples' local search", () => {
   it("trips a precondition only a changed state can trip, and sits on a boundary only a changed record reaches", async () => {
     const { spec, env, def } = await load();
@@ -145,6 +162,15 @@ describe("envc examples' local search", () => {
     const a = examplesToJsonl(set, file);
     expect(examplesToJsonl(findExamples(env, def, seeds, OPTIONS), file)).toEqual(a);
     expect(a.episodes).toContain(`"goal":"at approvals.env:${lineOf("s.limit >= 50000")}:`);
+    // a changed copy of the state file is written as the file and the change
+    const line = a.episodes.split("\n").find((l) => l.includes(`"id":"${senior}"`))!;
+    expect(line).toMatch(/"initial":"state\.json","set":\[\{"path":\["staff","S\d","limit"\],"value":50000\}\]/);
+    writeFileSync(file, a.episodes);
+    writeFileSync(expectationsFileOf(file), a.expectations);
+    const replay = await runEnvc(["replay", specFile, "--episodes", file, "--expect", expectationsFileOf(file)]);
+    expect(replay.code, replay.out + replay.err).toBe(0);
+    expect(replay.out).toMatch(/replay: (\d+)\/\1 identical/);
+    expect(firstExampleMismatch(def, loadExamples(file))).toBeUndefined();
   });
 
   it("kills in envc mutate the mutants that only those examples tell apart", async () => {
