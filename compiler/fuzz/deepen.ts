@@ -2,9 +2,10 @@
 // goal the random search missed (a tool that never succeeded, a precondition never tripped, a
 // side of a comparison's boundary never seen) it starts from the examples that came closest and
 // tries small changes, one replay each:
-//   1. move a state field that holds one operand of the comparison (as the probes saw it on the
-//      example's last call) so that the two sides land where wanted: a supervisor's limit of
-//      100000 set to the 50000 the require compares it with, a cap of 10 set to the 2 counted;
+//   1. move what holds one operand of the comparison (as the probes saw it on the example's last
+//      call), an argument of that call or a state field, so that the two sides land where wanted:
+//      a battery argument set to the 80 left above the reserve, a supervisor's limit of 100000 set
+//      to the 50000 the require compares it with, a cap of 10 set to the 2 counted;
 //   2. change a field of a record the last call names, or of a record that one refers to, or a
 //      scalar state field: a flag negated, another enum value, a number to 0 or one step off, a
 //      list emptied, an optional cleared (a section closed, a capacity cut, courses forgotten);
@@ -228,19 +229,22 @@ class Search {
   /** 1: a field holding one operand moved to where the other puts the wanted side. */
   private *moves(t: Target, seed: Seed): Generator<Try> {
     const state = this.stateOf(seed.start);
-    if (!state.small) return;
     const last = seed.calls[seed.calls.length - 1]!;
-    const named = this.named(state.json, last);
+    const prefix = seed.calls.slice(0, -1);
+    const named = state.small ? this.named(state.json, last) : [];
     const sides: readonly Side[] = t.kind === "edge" ? [t.side] : ["at", "above", "below"];
     const hits = this.sitesFor(t, seed).map((id) => seed.hits.get(id)).filter((h): h is ProbeHit => h !== undefined);
     for (const side of sides) {
       const d = side === "below" ? -1 : side === "at" ? 0 : 1;
       for (const hit of hits)
         for (const [l, r] of hit.samples)
-          // left - right = d: the left operand's field to right + d, or the right's to left - d
+          // left - right = d: what holds the left operand to right + d, or the right's to left - d
           for (const [from, to] of [[l, shift(r, d)], [r, shift(l, -d)]] as const) {
-            if (to === undefined || to === from) continue;
-            for (const path of this.placesHolding(state.json, from, named)) yield { set: [{ path, value: to }], calls: seed.calls };
+            if (to === undefined || to === from || (typeof from !== "number" && typeof from !== "string")) continue;
+            // an argument of the last call first (`amount` to the limit it is compared with)
+            for (const [name, v] of Object.entries(last.arguments))
+              if (v === from) yield { calls: [...prefix, { name: last.name, arguments: { ...last.arguments, [name]: to } }] };
+            if (state.small) for (const path of this.placesHolding(state.json, from, named)) yield { set: [{ path, value: to }], calls: seed.calls };
           }
     }
   }

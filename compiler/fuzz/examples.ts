@@ -93,6 +93,8 @@ export interface Found {
   goal: Goal;
   /** what the comparisons of its last call showed */
   hits: ReadonlyMap<number, ProbeHit>;
+  /** a boundary reached by the same calls from the same start as an example already kept: not written again */
+  same?: true;
 }
 
 /** The last call of a replay: its result, the state before and after it, its comparisons. */
@@ -213,10 +215,16 @@ export class Recorder {
     for (const [key, goal] of goals) {
       const shrunk = this.shrink(startEnv, calls.slice(), goal);
       index ??= (start as () => number)();
-      this.found.set(key, { tool: ti, start: index, calls: shrunk, goal, hits: this.last(startEnv, shrunk).hits });
+      const text = `${index}\u0000${stringifyOrdered(shrunk)}`;
+      const same = goal.kind === "edge" && this.kept.has(text);
+      this.kept.add(text);
+      this.found.set(key, { tool: ti, start: index, calls: shrunk, goal, hits: this.last(startEnv, shrunk).hits, ...(same ? { same: true as const } : {}) });
     }
     return goals.length;
   }
+
+  /** start and calls of every example kept, to keep a boundary that an example already shows only once */
+  private kept = new Set<string>();
 }
 
 export const edgeKey = (site: number, side: Side) => `edge\u0000${site}\u0000${side}`;
@@ -297,7 +305,7 @@ export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly Seed
     const site = probes.sites[g.site]!;
     return [f.tool, 2, site.line, site.column, SIDES.indexOf(g.side)];
   };
-  const sorted = [...rec.found.values()].map((f) => ({ f, o: order(f) })).sort((a, b) => {
+  const sorted = [...rec.found.values()].filter((f) => !f.same).map((f) => ({ f, o: order(f) })).sort((a, b) => {
     for (let i = 0; i < a.o.length; i++) if (a.o[i] !== b.o[i]) return a.o[i]! - b.o[i]!;
     return 0;
   });
