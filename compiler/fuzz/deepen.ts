@@ -9,7 +9,9 @@
 //   2. change a field of a record the last call names, or of a record that one refers to, or a
 //      scalar state field: a flag negated, another enum value, a number to 0 or one step off, a
 //      list emptied, an optional cleared (a section closed, a capacity cut, courses forgotten);
-//   3. run one more action first, its arguments naming the same records as the last call.
+//   3. run one more action first, its arguments naming the same records as the last call;
+//   4. add copies of a record that refers to one the last call names, as many as take a count in
+//      a comparison to where wanted (a fifth claim under review for an adjuster capped at five).
 // A changed state must still be valid (schema, references, invariants: Environment.createFrom),
 // else it is not tried; an example on it names the state file and the change (the episode's
 // `set`), or carries a changed generated state inline, so states over MAX_INLINE_STATE characters
@@ -33,6 +35,9 @@ const PLACES = 4;
 /** records named by a call that are changed, and prefix arguments drawn per action */
 const NAMED = 6;
 const DRAWS = 2;
+/** records copied to raise a count, and how many copies at most */
+const REFERRERS = 3;
+const MAX_COPIES = 8;
 
 type Target =
   | { kind: "ok"; tool: number }
@@ -139,7 +144,7 @@ class Search {
 
   /** Up to PER_SEED tries around one seed, the three kinds of change taken in turn. */
   private from(t: Target, seed: Seed): void {
-    const gens = [this.moves(t, seed), this.tweaks(seed), this.prefixed(seed)];
+    const gens = [this.moves(t, seed), this.tweaks(seed), this.prefixed(seed), this.copies(t, seed)];
     let tries = 0;
     while (gens.length && tries < PER_SEED) {
       for (let i = 0; i < gens.length && tries < PER_SEED; ) {
@@ -292,6 +297,50 @@ class Search {
     for (const r of [0, 1, 2]) for (const x of all) if (x.rank === r) yield { set: [{ path: x.place, value: x.value }], calls: seed.calls };
   }
 
+  /**
+   * 4: copies of a record that refers to one the last call names, as many as take a count in a
+   * comparison to where wanted (a fifth claim under review for an adjuster whose cap is five).
+   * The copies get new keys; the state is checked as any changed state is.
+   */
+  private *copies(t: Target, seed: Seed): Generator<Try> {
+    const state = this.stateOf(seed.start);
+    if (!state.small) return;
+    const json = state.json;
+    const named = this.named(json, seed.calls[seed.calls.length - 1]!);
+    const referrers = this.referrersOf(json, named);
+    if (!referrers.length) return;
+    const sides: readonly Side[] = t.kind === "edge" ? [t.side] : ["at", "above", "below"];
+    const hits = this.sitesFor(t, seed).map((id) => seed.hits.get(id)).filter((h): h is ProbeHit => h !== undefined);
+    for (const side of sides) {
+      const d = side === "below" ? -1 : side === "at" ? 0 : 1;
+      for (const hit of hits)
+        for (const [l, r] of hit.samples) {
+          if (!Number.isInteger(l) || !Number.isInteger(r)) continue;
+          // the left side a count raised to right + d, or the right side one raised to left - d
+          for (const k of [(r as number) + d - (l as number), (l as number) - d - (r as number)]) {
+            if (k <= 0 || k > MAX_COPIES) continue;
+            for (const ref of referrers) yield { set: copiesOf(json, ref, k), calls: seed.calls };
+          }
+        }
+    }
+  }
+
+  /** Up to REFERRERS records (not named) whose fields hold the key of a named record. */
+  private referrersOf(json: Json, named: { table: string; key: string }[]): { table: string; key: string; entity: IEntity }[] {
+    const keys = new Set(named.map((n) => n.key));
+    const out: { table: string; key: string; entity: IEntity }[] = [];
+    for (const t of this.tables) {
+      const table = (json[t.name] ?? {}) as Json;
+      for (const key of Object.keys(table)) {
+        if (out.length >= REFERRERS) return out;
+        if (named.some((n) => n.table === t.name && n.key === key)) continue;
+        const rec = table[key] as Json;
+        if (t.entity.type.fields.some((f) => f.name !== t.entity.key && typeof rec[f.name] === "string" && keys.has(rec[f.name] as string))) out.push({ table: t.name, key, entity: t.entity });
+      }
+    }
+    return out;
+  }
+
   /** 3: one action run before the last call, its arguments naming the records the last call names. */
   private *prefixed(seed: Seed): Generator<Try> {
     const rec = this.rec;
@@ -346,6 +395,19 @@ function shift(v: unknown, d: number): unknown {
   if (isDate(v)) return dateAdd(v, d);
   if (isDatetime(v)) return datetimeAdd(v, d);
   return undefined;
+}
+
+/** `k` copies of a record under new keys (`<key>-copy1`, ...), as changes. */
+function copiesOf(json: Json, ref: { table: string; key: string; entity: IEntity }, k: number): StateChange[] {
+  const table = json[ref.table] as Json;
+  const rec = table[ref.key] as Json;
+  const out: StateChange[] = [];
+  for (let i = 1; out.length < k; i++) {
+    const key = `${ref.key}-copy${i}`;
+    if (Object.hasOwn(table, key)) continue;
+    out.push({ path: [ref.table, key], value: ref.entity.externalKey ? { ...rec } : { ...rec, [ref.entity.key]: key } });
+  }
+  return out;
 }
 
 /** Other values worth trying in a field of this type holding `v`. */

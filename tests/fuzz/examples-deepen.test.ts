@@ -2,7 +2,8 @@
 // definition and reports each ordering comparison's sides; comparisons get examples on and
 // next to their boundary; and the local search reaches a precondition that only a state no
 // action makes can trip (a closed desk) and a boundary that only a changed record can sit on (a
-// supervisor whose limit is exactly the 50000 a require compares it with). Without the local
+// supervisor whose limit is exactly the 50000 a require compares it with), and a count cap that
+// only copies of a record reach (a fourth open ticket for an agent). Without the local
 // search neither is recorded and envc mutate's mutants there survive; with it, the examples
 // kill them. Deterministic like the rest of the recorder.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
@@ -188,5 +189,54 @@ describe("envc examples' local search", () => {
     };
     expect(scored(false)).toEqual({ drop: ["survived"], flip: ["survived"], limit: ["survived"], below: ["survived"] });
     expect(scored(true)).toEqual({ drop: ["killed"], flip: ["killed"], limit: ["killed"], below: ["killed"] });
+  });
+
+  it("raises a count to a cap with copies of a record that refers to the one the call names", async () => {
+    // no action opens a ticket: only a state with three open tickets for an agent trips the cap
+    const queue = `env Queue "Tickets assigned to agents"
+
+entity Agent key agent_id "An agent" {
+  agent_id: string
+}
+
+entity Ticket key ticket_id "A ticket" {
+  ticket_id: string
+  agent_id: ref Agent?
+  open: bool = true
+}
+
+state {
+  agents: table Agent
+  tickets: table Ticket
+}
+
+action take(ticket_id: string, agent_id: string) -> Ticket "An agent takes an unassigned ticket." {
+  let t = tickets[ticket_id] else "No ticket \${ticket_id}"
+  require agent_id in agents else "No agent \${agent_id}"
+  require t.agent_id == null else "Ticket \${ticket_id} is taken"
+  require tickets.count(x => x.agent_id == agent_id and x.open) < 3 else "Agent \${agent_id} has three open tickets"
+  t.agent_id = agent_id
+  return t
+}
+`;
+    const sub = path.join(dir, "queue");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(sub, { recursive: true });
+    const file = path.join(sub, "queue.env");
+    writeFileSync(file, queue);
+    writeFileSync(path.join(sub, "state.json"), JSON.stringify({
+      agents: { A1: { agent_id: "A1" } },
+      tickets: { T1: { ticket_id: "T1", agent_id: "A1" }, T2: { ticket_id: "T2" } },
+    }));
+    const spec = await checkFile(file);
+    attachScenarioFiles([spec]);
+    const env = spec.env!;
+    const capLine = queue.split("\n").findIndex((l) => l.includes("< 3 else")) + 1;
+    const set = findExamples(env, loadDefinition(env), seedStateSources(spec.file, env).seeds, OPTIONS);
+    const capped = set.examples.find((e) => e.id === `take.fails.L${capLine}`);
+    expect(capped, set.examples.map((e) => e.id).join(" ")).toBeDefined();
+    const line = examplesToJsonl(set, path.join(sub, "examples.jsonl")).episodes.split("\n").find((l) => l.includes(`"id":"take.fails.L${capLine}"`))!;
+    // two copies of A1's open ticket: three open, the cap
+    expect(line).toContain('"set":[{"path":["tickets","T1-copy1"],"value":{"ticket_id":"T1-copy1","agent_id":"A1","open":true}},{"path":["tickets","T1-copy2"],');
   });
 });
