@@ -142,7 +142,7 @@ class Search {
     }
   }
 
-  /** Up to PER_SEED tries around one seed, the three kinds of change taken in turn. */
+  /** Up to PER_SEED tries around one seed, the four kinds of change taken in turn. */
   private from(t: Target, seed: Seed): void {
     const gens = [this.moves(t, seed), this.tweaks(seed), this.prefixed(seed), this.copies(t, seed)];
     let tries = 0;
