@@ -1,5 +1,6 @@
 // `envc examples`: record, for each spec, short call sequences that pin down its tools (a few
-// successes per tool, one call per precondition that trips it) as an `envc replay` episodes
+// successes per tool, one call per precondition that trips it, calls on and next to the
+// boundary of each comparison the tools evaluate) as an `envc replay` episodes
 // file and its expectations. `--check` replays the recorded files instead and fails when the
 // spec no longer behaves as recorded (a regression suite; `envc mutate` replays them too).
 import * as path from "node:path";
@@ -9,7 +10,7 @@ import { writeAtomic } from "../compiler/project.js";
 import { loadDefinition } from "../compiler/load.js";
 import { seedStateSources } from "../compiler/fuzz/seeds.js";
 import {
-  findExamples, examplesToJsonl, includeEpisodes, expectationsFileOf, defaultExamplesFile, loadExamples, firstExampleMismatch, ExamplesError,
+  findExamples, examplesToJsonl, includeEpisodes, expectationsFileOf, defaultExamplesFile, loadExamples, firstExampleMismatch, exampleKind, ExamplesError,
 } from "../compiler/fuzz/examples.js";
 import { type Io, ExitError, checkAllOrExit, usage, int } from "./common.js";
 
@@ -19,6 +20,7 @@ interface ExamplesCliOptions {
   maxCalls: number;
   perTool: number;
   generated: boolean;
+  deepen: boolean;
   out?: string;
   check?: boolean;
   include: string[];
@@ -28,7 +30,7 @@ interface ExamplesCliOptions {
 export function registerExamples(program: Command, io: Io) {
   program
     .command("examples")
-    .description("record short call sequences that pin down each tool (successes, and each precondition tripped) as replayable episodes with expectations; --check replays them")
+    .description("record short call sequences that pin down each tool (successes, each precondition tripped, each comparison on and next to its boundary) as replayable episodes with expectations; --check replays them")
     .argument("<inputs...>", "spec files or folders")
     .option("--out <file>", "episodes file (one spec only; default examples.jsonl beside each spec; expectations go to <name>.expect.jsonl)")
     .option("--check", "do not record: replay the recorded examples and fail on any difference")
@@ -37,6 +39,7 @@ export function registerExamples(program: Command, io: Io) {
     .option("--max-calls <n>", "longest call sequence tried", int(1), 6)
     .option("--per-tool <n>", "successful examples per tool, each with a different result", int(1), 10)
     .option("--no-generated", "start only from the sample and scenario states, not from generated ones")
+    .option("--no-deepen", "keep only what the random search finds: no local search around its examples (changed states, an action run first)")
     .option("--include <episodes>", "also record these episodes (an envc replay episodes file; repeatable), after the examples found", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--init <state>", "the initial state of included episodes that name none")
     .addHelpText("after", "\nExamples start from the spec's state.json and scenario states (named by path) or from generated\nstates (written inline). Check them with: envc examples SPEC --check, or\nenvc replay SPEC --episodes examples.jsonl --expect examples.expect.jsonl")
@@ -74,7 +77,7 @@ export function registerExamples(program: Command, io: Io) {
         const { seeds, skipped } = seedStateSources(spec.file, env);
         for (const sk of skipped) io.err(`skipped as a seed state: ${sk}`);
         const set = findExamples(env, def, seeds, {
-          seed: opts.seed, runs: opts.runs, maxCalls: opts.maxCalls, perTool: opts.perTool, generated: opts.generated,
+          seed: opts.seed, runs: opts.runs, maxCalls: opts.maxCalls, perTool: opts.perTool, generated: opts.generated, deepen: opts.deepen,
         });
         let included = 0;
         try {
@@ -89,10 +92,12 @@ export function registerExamples(program: Command, io: Io) {
         const { episodes, expectations } = examplesToJsonl(set, file);
         await writeAtomic(file, episodes);
         await writeAtomic(expectationsFileOf(file), expectations);
-        const ok = set.examples.filter((e) => e.goal === "ok").length;
-        const tripped = set.examples.length - ok - included;
+        const count = (k: ReturnType<typeof exampleKind>) => set.examples.filter((e) => exampleKind(e) === k).length;
         const shown = path.relative(process.cwd(), file);
-        io.out(`${spec.file} -> ${shown.startsWith("..") ? file : shown}: ${set.examples.length} examples (${ok} successes, ${tripped} preconditions tripped${included ? `, ${included} included` : ""})`);
+        io.out(
+          `${spec.file} -> ${shown.startsWith("..") ? file : shown}: ${set.examples.length} examples (${count("ok")} successes, ` +
+            `${count("trip")} preconditions tripped, ${count("edge")} comparison boundaries${included ? `, ${included} included` : ""})`,
+        );
         for (const u of set.unreached) io.out(`  not reached: ${u}`);
       }
       if (failed) throw new ExitError(1);

@@ -2,7 +2,8 @@
 // checks each against all the spec's evidence (recorded examples, scenarios, scenario datasets,
 // fuzzing; see compiler/fuzz/evidence.ts); prints the mutation score (killed / scored), the
 // counts per operator, what killed each mutant and every survivor with its location. A low
-// score is information: exit 0.
+// score is information: exit 0. A spec whose original already fails fuzzing is measured against
+// its findings (compiler/fuzz/baseline.ts), which the report lists first.
 import { Option, type Command } from "commander";
 import { BaselineError, OPERATORS, mutateSpec, type MutationOperator, type MutationReport } from "../compiler/fuzz/mutate.js";
 import { EvidenceError, SpecError, gatherEvidence } from "../compiler/fuzz/evidence.js";
@@ -99,6 +100,11 @@ function printReport(io: Io, r: MutationReport) {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  if (r.known?.length) {
+    io.out(`the original already fails fuzzing (${r.known.length === 1 ? "1 finding" : `${r.known.length} findings`}); mutants were measured against it:` +
+      " killed by fuzzing only for another finding, or when a finding's calls replay differently");
+    for (const k of r.known) io.out(`  ${k.message}${k.location ? ` (at ${k.location})` : ""}; ${k.calls} call${k.calls === 1 ? "" : "s"}; run envc fuzz ${r.spec}`);
+  }
   io.out(`  ${line(head)}`);
   io.out(`  ${widths.map((w) => "-".repeat(w)).join("  ")}`);
   for (const row of rows) io.out(`  ${line(row)}`);

@@ -10,7 +10,7 @@ import { renderPretty } from "../compiler/diagnostics.js";
 import type { IScenario } from "../compiler/ir.js";
 import {
   Environment, RENDERERS, JsonLinesError, parseJsonLines, stringifyOrdered, runEpisode, scoreEpisode,
-  compareEpisode, expectationOf, type RendererName, type EnvDefinition, type EpisodeCall, type EpisodeExpectation,
+  compareEpisode, expectationOf, changedState, stateChangesOf, type RendererName, type EnvDefinition, type EpisodeCall, type EpisodeExpectation,
   type Reward,
 } from "../runtime/index.js";
 import { type Io, ExitError, loadSpec, usage, formatDiff, int, readInput, parseJsonInput, createEnvironment } from "./common.js";
@@ -38,7 +38,7 @@ export function registerReplay(program: Command, io: Io) {
     .option("--calls <file>", "JSONL, one call per line: {\"name\": tool, \"arguments\": {...}} (default: the scenario's solution)")
     .option("--scenario <id>", "score the episode with this scenario's checks")
     .option("--dataset <file>", "a JSONL dataset holding the --scenario")
-    .option("--episodes <file>", "batch: JSONL, one episode per line: {id, initial?, calls: [{name, arguments}]}")
+    .option("--episodes <file>", "batch: JSONL, one episode per line: {id, initial?, set?, calls: [{name, arguments}]} (set: changes made to the initial state first, [{path, value}])")
     .option("--expect <file>", "batch: JSONL, per episode id: {id, outputs: [...], changed: {tables, globals}}")
     .option("--record <file>", "batch: write what each episode gives as an --expect file")
     .addOption(new Option("--renderer <name>", "how results are shown to the agent").choices([...RENDERERS]).default("json"))
@@ -194,6 +194,19 @@ async function batch(io: Io, specArg: string, opts: ReplayOptions) {
     if (value.initial === undefined || value.initial === null) initial = await fromFile(defaultInit);
     else if (typeof value.initial === "string") initial = await fromFile(path.resolve(path.dirname(episodesFile), value.initial));
     else initial = createEnvironment(io, def, value.initial, where, spec.file, { checks: opts.checks, seed: opts.seed });
+    if (value.set !== undefined) {
+      // changes made to the initial state before the calls (envc examples writes them)
+      const changes = stateChangesOf(value.set);
+      let changed: unknown;
+      try {
+        if (typeof changes === "string") throw new Error(changes);
+        changed = changedState(initial.toJSON(), changes);
+      } catch (err) {
+        io.err(`${where}: ${(err as Error).message}`);
+        throw new ExitError(2);
+      }
+      initial = createEnvironment(io, def, changed, where, spec.file, { checks: opts.checks, seed: opts.seed });
+    }
     const run = runEpisode(initial, toCalls(io, value.calls, where), opts.renderer);
     if (opts.record) recorded.push(stringifyOrdered(expectationOf(id, run, initial)));
     if (!opts.expect) continue;

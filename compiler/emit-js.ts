@@ -35,8 +35,16 @@ export class JsEmitter {
   private tool: ITool | undefined;
   private loopDepth = 0;
   private hoisted = new Map<string, string>();
-  /** `file`: where the lowered code was written, when not in the spec (scenario files, datasets) */
-  constructor(private env: IEnv, typed = true, private file = env.file) {
+  /**
+   * `file`: where the lowered code was written, when not in the spec (scenario files, datasets).
+   * `probe`: lowers an ordering comparison (`<`, `<=`, `>`, `>=`) instead of the plain JavaScript
+   * one, given its operands' code; it must compute the same value (compiler/fuzz/probes.ts
+   * watches the operands of every comparison a call evaluates this way).
+   */
+  constructor(
+    private env: IEnv, typed = true, private file = env.file,
+    private probe?: (e: Extract<IExpr, { e: "binary" }>, left: string, right: string) => string,
+  ) {
     this.anyT = typed ? ": any" : "";
   }
 
@@ -244,6 +252,11 @@ export class JsEmitter {
         else test = `${r}.includes(${l})`;
         return e.op === "in" ? test : `!${test}`;
       }
+      case "<":
+      case "<=":
+      case ">":
+      case ">=":
+        return this.probe ? this.probe(e, l, r) : `(${l} ${e.op} ${r})`;
       default:
         return `(${l} ${e.op} ${r})`;
     }

@@ -3,7 +3,7 @@
 // Pure: reading and writing files is the caller's business.
 import type { Environment, CallResult } from "./env.js";
 import { renderResult, type RendererName } from "./render.js";
-import { deepEqual, stringifyOrdered, parseJsonOrdered } from "./values.js";
+import { deepEqual, stringifyOrdered, parseJsonOrdered, cloneJson } from "./values.js";
 
 export interface EpisodeCall {
   name: string;
@@ -136,4 +136,40 @@ export function compareEpisode(run: EpisodeRun, initial: Environment, expected: 
 /** The expectation an episode's current outcome gives (`envc replay --record`). */
 export function expectationOf(id: string, run: EpisodeRun, initial: Environment): EpisodeExpectation {
   return { id, outputs: run.outputs, changed: changedRecords(initial, run.final) };
+}
+
+/**
+ * A change an episode makes to its initial state before its first call (the `set` of an
+ * episode line): the value at a path of the state's JSON, `[table, key, field]` for a record's
+ * field or `[field]` for a scalar state field. Examples recorded on a changed copy of a state
+ * file name the file and the change, not the whole state.
+ */
+export interface StateChange {
+  path: string[];
+  value: unknown;
+}
+
+/** The `set` of an episode line, checked: a list of {path: [strings], value}; or why not. */
+export function stateChangesOf(v: unknown): StateChange[] | string {
+  if (!Array.isArray(v)) return `"set" must be a list of {"path": [...], "value": ...}`;
+  for (const [i, c] of v.entries()) {
+    const ok = c && typeof c === "object" && Array.isArray(c.path) && c.path.length > 0 && c.path.every((p: unknown) => typeof p === "string") && "value" in c;
+    if (!ok) return `"set"[${i}] must be {"path": [one or more strings], "value": ...}`;
+  }
+  return v as StateChange[];
+}
+
+/** A copy of a state's JSON with the changes made; throws an Error naming a path that is not in it. */
+export function changedState(state: unknown, changes: readonly StateChange[]): unknown {
+  const copy = cloneJson(state) as Record<string, unknown>;
+  for (const c of changes) {
+    let at: unknown = copy;
+    for (const key of c.path.slice(0, -1)) {
+      at = at && typeof at === "object" && !Array.isArray(at) ? (at as Record<string, unknown>)[key] : undefined;
+      if (at === undefined) throw new Error(`the state has nothing at ${JSON.stringify(c.path)}`);
+    }
+    if (!at || typeof at !== "object" || Array.isArray(at)) throw new Error(`the state has nothing at ${JSON.stringify(c.path)}`);
+    (at as Record<string, unknown>)[c.path[c.path.length - 1]!] = c.value;
+  }
+  return copy;
 }

@@ -11,7 +11,7 @@ import { writeAtomic } from "../compiler/project.js";
 import { loadDefinition } from "../compiler/load.js";
 import type { FuzzReport } from "../compiler/fuzz/engine.js";
 import {
-  findExamples, examplesToJsonl, defaultExamplesFile, expectationsFileOf, loadExamples, type LoadedExample,
+  findExamples, examplesToJsonl, defaultExamplesFile, expectationsFileOf, loadExamples, exampleKind, type LoadedExample,
 } from "../compiler/fuzz/examples.js";
 import { mutateSpec, BaselineError, type MutationSubject } from "../compiler/fuzz/mutate.js";
 import { runEpisode } from "../runtime/index.js";
@@ -53,6 +53,8 @@ export interface MutationEvidence {
   /** how many were killed by fuzzing and by the examples */
   killedBy: Record<string, number>;
   survivors: { operator: string; description: string; location: string }[];
+  /** what fuzzing the kept spec already finds, which the mutants were measured against (envc mutate's baseline) */
+  known?: string[];
 }
 
 export interface ProbeEvidence {
@@ -68,7 +70,7 @@ export interface ProbeEvidence {
 
 export interface SpecEvidence {
   fuzz?: FuzzEvidence;
-  examples?: { file: string; count: number; successes: number; preconditions: number; probes: number; notReached: string[] } | { error: string };
+  examples?: { file: string; count: number; successes: number; preconditions: number; boundaries: number; probes: number; notReached: string[] } | { error: string };
   mutation?: MutationEvidence | { error: string };
   probes?: ProbeEvidence;
 }
@@ -127,7 +129,6 @@ export async function keepEvidence(
   const env = checked.env;
   const def = loadDefinition(env);
   const set = findExamples(env, def, [{ state, file: path.resolve(stateFile) }], { seed: options.seed, ...EXAMPLE_SEARCH });
-  const found = set.examples.length;
   const start = set.starts.findIndex((s) => s.seed?.file === path.resolve(stateFile));
   const ids = new Set(set.examples.map((e) => e.id));
   let probeCount = 0;
@@ -148,8 +149,11 @@ export async function keepEvidence(
   const { episodes, expectations } = examplesToJsonl(set, file);
   await writeAtomic(file, episodes);
   await writeAtomic(expectationsFileOf(file), expectations);
-  const successes = set.examples.filter((e) => e.goal === "ok").length;
-  const examples = { file: file.split(path.sep).join("/"), count: set.examples.length, successes, preconditions: found - successes, probes: probeCount, notReached: set.unreached };
+  const count = (k: ReturnType<typeof exampleKind>) => set.examples.filter((e) => exampleKind(e) === k).length;
+  const examples = {
+    file: file.split(path.sep).join("/"), count: set.examples.length, successes: count("ok"), preconditions: count("trip"), boundaries: count("edge"),
+    probes: probeCount, notReached: set.unreached,
+  };
   if (options.mutants <= 0) return { examples };
   return { examples, mutation: mutationEvidence({ file: specFile, source, env, scenarioFiles: [], seedStates: [state], examples: loadExamples(file) }, options) };
 }
@@ -179,6 +183,7 @@ function mutationEvidence(subject: MutationSubject & { examples: LoadedExample[]
     score: Math.round(report.score * 1000) / 1000,
     killedBy,
     survivors: report.results.filter((r) => r.status === "survived").map((r) => ({ operator: r.operator, description: r.description, location: r.location })),
+    ...(report.known ? { known: report.known.map((k) => k.message) } : {}),
   };
 }
 

@@ -26,6 +26,12 @@ export interface FuzzOptions {
   generated?: boolean;
   /** how many valid generated states to keep as starting points (default 24) */
   poolSize?: number;
+  /**
+   * findings already known (their findingKey): a call that shows one again is counted in
+   * FuzzReport.known and the run goes on as after a refused call (the runtime rolled it back),
+   * so that fuzzing looks for other findings (`envc mutate` on a spec whose original has one)
+   */
+  known?: ReadonlySet<string>;
 }
 
 export interface FuzzCall {
@@ -86,6 +92,16 @@ export interface FuzzReport {
   generated: { tried: number; valid: number };
   coverage: ToolCoverage[];
   finding?: Finding;
+  /** calls that showed a finding given in FuzzOptions.known again (not counted as findings) */
+  known?: number;
+}
+
+/**
+ * What identifies a finding across runs and mutants: its property, its tool and where it
+ * happened (the invariant, ensure or expression), or without a location its message.
+ */
+export function findingKey(f: Pick<Finding, "property" | "tool" | "location" | "message">): string {
+  return `${f.property}\u0000${f.tool}\u0000${f.location ?? (f.property === "env_fault" ? f.message : "")}`;
 }
 
 /** One call: the tool is `seed % tools`, the rest seeds the PRNG that draws its arguments. */
@@ -120,7 +136,7 @@ function preconditionsOf(env: IEnv, tool: ITool): RequireCoverage[] {
  * Drone: the runtime checks references on every state it accepts and after every action, so
  * the record is always there and the `else` can never be taken.
  */
-function lookupByReference(env: IEnv, e: IExpr): boolean {
+export function lookupByReference(env: IEnv, e: IExpr): boolean {
   if (e.e !== "index" || e.mode !== "table" || e.object.e !== "state" || e.index.t.k !== "ref") return false;
   const table = env.state.find((f) => f.name === (e.object as { field: string }).field);
   return table?.table === e.index.t.entity;
@@ -180,6 +196,16 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
   const generated = { tried: 0, valid: 0 };
   let totalCalls = 0;
   let counting = true;
+  let knownSeen = 0;
+  const known = options.known;
+  /** Throw the failure, unless it is a known finding: then count it and go on (false). */
+  const fail = (f: ConstructorParameters<typeof PropertyFailure>[0]): false => {
+    if (known?.has(findingKey(f))) {
+      if (counting) knownSeen++;
+      return false;
+    }
+    throw new PropertyFailure(f);
+  };
 
   // seed states are validated once and forked per run
   const seeds = validSeedStates(def, seedStates);
@@ -222,17 +248,17 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
       if (result.ok) {
         if (counting) cov.ok++;
         if (tool.kind === "query" && live.changedSince(mark))
-          throw new PropertyFailure({ property: "query_changed_state", tool: tool.name, seedIndex, callIndex, message: `query ${tool.name} changed the state` });
+          fail({ property: "query_changed_state", tool: tool.name, seedIndex, callIndex, message: `query ${tool.name} changed the state` });
         if (tool.returnType) {
           const problem = typeProblem(tool.returnType, result.value, env);
           if (problem)
-            throw new PropertyFailure({ property: "result_type", tool: tool.name, seedIndex, callIndex, location: `${env.file}:${tool.span.start.line}:${tool.span.start.column}`, message: `${tool.name} returned a value that is not its declared type: ${problem}` });
+            fail({ property: "result_type", tool: tool.name, seedIndex, callIndex, location: `${env.file}:${tool.span.start.line}:${tool.span.start.column}`, message: `${tool.name} returned a value that is not its declared type: ${problem}` });
         }
         return result;
       }
       if (result.kind === "env_fault") {
         if (counting) cov.faults++;
-        throw new PropertyFailure({ property: "env_fault", tool: tool.name, seedIndex, callIndex, location: result.location, message: `environment fault in ${tool.name}: ${result.error}` });
+        fail({ property: "env_fault", tool: tool.name, seedIndex, callIndex, location: result.location, message: `environment fault in ${tool.name}: ${result.error}` });
       }
       if (counting) {
         if (result.kind === "invalid_args") cov.invalidArgs++;
@@ -244,7 +270,7 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
         }
       }
       if (live.changedSince(mark))
-        throw new PropertyFailure({ property: "failed_call_changed_state", tool: tool.name, seedIndex, callIndex, message: `a failed call of ${tool.name} (${result.kind}: ${result.error}) changed the state` });
+        fail({ property: "failed_call_changed_state", tool: tool.name, seedIndex, callIndex, message: `a failed call of ${tool.name} (${result.kind}: ${result.error}) changed the state` });
       return result;
     };
     /** Run one of the actions that can make `unmet` hold (picked with `rand`); whether it succeeded. */
@@ -360,6 +386,7 @@ export function fuzzEnv(env: IEnv, def: EnvDefinition, seedStates: readonly unkn
     generated,
     coverage,
     ...(finding ? { finding } : {}),
+    ...(known ? { known: knownSeen } : {}),
   };
 }
 

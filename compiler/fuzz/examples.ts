@@ -1,20 +1,28 @@
 // Examples: short, recorded call sequences that pin down what each tool does. Found by the
-// same argument maker as fuzzing: for every tool a few successful calls with different results,
-// and for every `require`, `fail` and `let ... else` a call that trips it; each sequence is
-// shrunk (earlier calls dropped while the last call still does the same thing). Written as an
-// `envc replay` episodes file plus its expectations, they are a regression suite: `envc replay`
-// proves the spec still behaves as recorded, and `envc mutate` counts a mutant whose examples
-// replay differently as killed. Deterministic: the same spec, states and seed give the same file.
+// same argument maker and planner as fuzzing: for every tool a few successful calls with
+// different results, for every `require`, `fail` and `let ... else` a call that trips it, and for
+// every ordering comparison a tool or helper evaluates (`<`, `<=`, `>`, `>=`) a call that puts
+// its two sides one step below, on and one step above its boundary (compiler/fuzz/probes.ts):
+// the calls that tell `<` from `<=`, or a limit of 50000 from one of 50001. A random search comes
+// first; then a local search (compiler/fuzz/deepen.ts) starts from the examples found and changes
+// a state field, or runs one more action first, to reach what the random one missed. Each
+// sequence is shrunk (earlier calls dropped while the last call still does the same thing).
+// Written as an `envc replay` episodes file plus its expectations, they are a regression suite:
+// `envc replay` proves the spec still behaves as recorded, and `envc mutate` counts a mutant
+// whose examples replay differently as killed. Deterministic: the same spec, states and seed
+// give the same file.
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import {
   Environment, StateError, renderResult, runEpisode, expectationOf, stringifyOrdered, changedRecords, compareEpisode, parseJsonOrdered, parseJsonLines, JsonLinesError,
-  type CallResult, type EnvDefinition, type EpisodeExpectation,
+  changedState, stateChangesOf, type CallResult, type EnvDefinition, type EpisodeExpectation, type StateChange,
 } from "../../runtime/index.js";
-import type { IEnv } from "../ir.js";
+import type { IEnv, ITool } from "../ir.js";
 import { ArgMaker, prng } from "./args.js";
 import { generatedPool, type FuzzCall } from "./engine.js";
 import { Planner } from "./planner.js";
+import { Probes, SIDES, SIDE_BIT, type ProbeHit, type Side } from "./probes.js";
+import { deepen } from "./deepen.js";
 import type { SeedState } from "./seeds.js";
 
 export interface ExampleOptions {
@@ -27,23 +35,39 @@ export interface ExampleOptions {
   perTool?: number;
   /** also start from states generated from the schema (default true) */
   generated?: boolean;
+  /** after the random search, search around the examples found for what it missed (default true) */
+  deepen?: boolean;
 }
 
 export interface Example {
-  /** `<tool>.ok.<n>` or `<tool>.fails.L<line>` */
+  /** `<tool>.ok.<n>`, `<tool>.fails.L<line>` or `<tool>.edge.L<line>:<col>.<below|at|above>` */
   id: string;
-  /** what the last call shows: `ok` or the location of the precondition it trips */
+  /**
+   * what the last call shows: `ok`, the location of the precondition it trips, or a side and
+   * the location of the comparison it puts on that side of its boundary (`at spec.env:12:9`)
+   */
   goal: string;
   /** index into ExampleSet.starts */
   start: number;
   calls: FuzzCall[];
 }
 
+/** What an example shows: a success, a tripped precondition, a comparison's boundary, or an included episode. */
+export function exampleKind(e: Pick<Example, "goal">): "ok" | "trip" | "edge" | "included" {
+  if (e.goal === "ok" || e.goal === "included") return e.goal;
+  return /^(below|at|above) /.test(e.goal) ? "edge" : "trip";
+}
+
 export interface ExampleStart {
   env: Environment;
-  /** the seed it came from (its file, when it has one); absent for a generated state */
+  /** the seed it came from (its file, when it has one); absent for a generated or changed state */
   seed?: SeedState;
+  /** a changed state: the start it is a copy of, and the changes (written as the episode's `set`) */
+  from?: { start: number; set: StateChange[] };
 }
+
+/** States larger than this (characters of JSON) are never written inline in an examples file. */
+export const MAX_INLINE_STATE = 64_000;
 
 export interface ExampleSet {
   starts: ExampleStart[];
@@ -55,42 +79,155 @@ export interface ExampleSet {
 /** The renderer examples are recorded with: results as JSON, errors with their kind. */
 export const EXAMPLE_RENDERER = "json" as const;
 
-interface Outcome {
-  goal: string;
-  /** what makes two successes of a tool different: the output and the records changed */
-  signature: string;
+/** What an example's last call shows (see Example.goal). */
+export type Goal =
+  | { kind: "ok"; signature: string }
+  | { kind: "trip"; at: string }
+  | { kind: "edge"; site: number; side: Side };
+
+/** An example found: the tool of its last call, where it starts, its calls, what it shows. */
+export interface Found {
+  tool: number;
+  start: number;
+  calls: FuzzCall[];
+  goal: Goal;
+  /** what the comparisons of its last call showed */
+  hits: ReadonlyMap<number, ProbeHit>;
+  /** a boundary reached by the same calls from the same start as an example already kept: not written again */
+  same?: true;
 }
 
-function outcomeOf(result: CallResult, live: Environment, before: Environment | undefined): Outcome | undefined {
-  if (result.ok) {
-    const changed = before ? stringifyOrdered(changedRecords(before, live)) : "";
-    return { goal: "ok", signature: renderResult(result, EXAMPLE_RENDERER) + "\u0000" + changed };
+/** The last call of a replay: its result, the state before and after it, its comparisons. */
+export interface LastCall {
+  result: CallResult;
+  before: Environment;
+  live: Environment;
+  hits: ReadonlyMap<number, ProbeHit>;
+}
+
+/** What makes two successes of a tool different: the output and the records changed. */
+function signatureOf(result: CallResult, live: Environment, before: Environment): string {
+  return renderResult(result, EXAMPLE_RENDERER) + "\u0000" + stringifyOrdered(changedRecords(before, live));
+}
+
+/**
+ * The search's record of what it found, shared by the random search (findExamples) and the
+ * local one (deepen.ts). It runs on the probes' twin of the definition; `starts` hold the
+ * ordinary definition's environments, which the examples are written with.
+ */
+export class Recorder {
+  /** goal key -> the example that reaches it */
+  readonly found = new Map<string, Found>();
+  /** per tool, the signatures of the successes kept */
+  readonly successes: Set<string>[];
+  /** per start, the same state on the probes' twin */
+  readonly probed: Environment[] = [];
+  /** per comparison, the first call seen evaluating it (unshrunk): where the local search can start */
+  readonly seen = new Map<number, Pick<Found, "start" | "calls" | "hits">>();
+  readonly maker: ArgMaker;
+
+  constructor(
+    readonly env: IEnv, readonly def: EnvDefinition, readonly probes: Probes, readonly tools: readonly ITool[],
+    readonly starts: ExampleStart[], readonly perTool: number,
+  ) {
+    this.successes = tools.map(() => new Set<string>());
+    this.maker = new ArgMaker(env);
+    for (const s of starts) this.probed.push(Environment.createFrom(probes.def, s.env.toJSON()));
   }
-  if (result.kind !== "precondition") return undefined;
-  const at = live.lastPreconditionAt;
-  return at ? { goal: at, signature: at } : undefined;
-}
 
-/** Replays calls on a fork of `start`; the outcome of the last call. */
-function lastOutcome(start: Environment, calls: readonly FuzzCall[]): Outcome | undefined {
-  const live = start.fork();
-  for (let i = 0; i < calls.length - 1; i++) live.call(calls[i]!.name, calls[i]!.arguments);
-  const before = live.fork();
-  const last = calls[calls.length - 1]!;
-  return outcomeOf(live.call(last.name, last.arguments), live, before);
-}
-
-/** Drop earlier calls one at a time while the last call still ends the same way. */
-function shrink(start: Environment, calls: FuzzCall[], want: Outcome): FuzzCall[] {
-  let kept = calls;
-  for (let i = 0; i < kept.length - 1; ) {
-    const without = [...kept.slice(0, i), ...kept.slice(i + 1)];
-    const got = lastOutcome(start, without);
-    if (got && got.goal === want.goal && got.signature === want.signature) kept = without;
-    else i++;
+  /** Add a start: start `base` with the changes made (valid: `probed` was built from it); its index. */
+  addStart(probed: Environment, base: number, set: readonly StateChange[]): number {
+    // a change of a changed state is a change of the state that one was made from
+    const was = this.starts[base]!.from;
+    const from = was ? { start: was.start, set: [...was.set, ...set] } : { start: base, set: [...set] };
+    this.starts.push({ env: Environment.createFrom(this.def, probed.toJSON()), from });
+    this.probed.push(probed);
+    return this.starts.length - 1;
   }
-  return kept;
+
+  /** Replay `calls` on a fork of `start` (a probed environment) and watch the last one. */
+  last(start: Environment, calls: readonly FuzzCall[]): LastCall {
+    const live = start.fork();
+    for (let i = 0; i < calls.length - 1; i++) live.call(calls[i]!.name, calls[i]!.arguments);
+    const before = live.fork();
+    const c = calls[calls.length - 1]!;
+    this.probes.reset();
+    const result = live.call(c.name, c.arguments);
+    return { result, before, live, hits: this.probes.hits() };
+  }
+
+  reaches(run: LastCall, goal: Goal): boolean {
+    switch (goal.kind) {
+      case "ok":
+        return run.result.ok && signatureOf(run.result, run.live, run.before) === goal.signature;
+      case "trip":
+        return !run.result.ok && run.result.kind === "precondition" && run.live.lastPreconditionAt === goal.at;
+      case "edge":
+        return ((run.hits.get(goal.site)?.mask ?? 0) & SIDE_BIT[goal.side]) !== 0;
+    }
+  }
+
+  /** Drop earlier calls one at a time while the last call still reaches the goal. */
+  private shrink(start: Environment, calls: FuzzCall[], goal: Goal): FuzzCall[] {
+    let kept = calls;
+    for (let i = 0; i < kept.length - 1; ) {
+      const without = [...kept.slice(0, i), ...kept.slice(i + 1)];
+      if (this.reaches(this.last(start, without), goal)) kept = without;
+      else i++;
+    }
+    return kept;
+  }
+
+  /**
+   * The last of `calls` (of tool `ti`) just ran on a fork of `startEnv` with this result: record,
+   * shrunk, every goal it reaches that no example reaches yet. `start` is the start's index, or
+   * makes it (a changed state becomes a start only when an example needs it). `before` is the
+   * state before the last call, when a new success is still wanted; `hits` its comparisons.
+   * How many goals were new.
+   */
+  consider(
+    ti: number, start: number | (() => number), startEnv: Environment, calls: readonly FuzzCall[],
+    result: CallResult, live: Environment, before: Environment | undefined, hits: ReadonlyMap<number, ProbeHit>,
+  ): number {
+    const tool = this.tools[ti]!;
+    const goals: [string, Goal][] = [];
+    if (result.ok) {
+      const kept = this.successes[ti]!;
+      if (before && kept.size < this.perTool) {
+        const signature = signatureOf(result, live, before);
+        if (!kept.has(signature)) {
+          kept.add(signature);
+          goals.push([`${tool.name}\u0000ok\u0000${kept.size}`, { kind: "ok", signature }]);
+        }
+      }
+    } else if (result.kind === "precondition" && live.lastPreconditionAt) {
+      const key = `${tool.name}\u0000${live.lastPreconditionAt}`;
+      if (!this.found.has(key)) goals.push([key, { kind: "trip", at: live.lastPreconditionAt }]);
+    } else return 0;
+    if (typeof start === "number") for (const site of hits.keys()) if (!this.seen.has(site)) this.seen.set(site, { start, calls: calls.slice(), hits });
+    for (const [site, hit] of hits)
+      for (const side of SIDES) {
+        if (!(hit.mask & SIDE_BIT[side])) continue;
+        const key = edgeKey(site, side);
+        if (!this.found.has(key)) goals.push([key, { kind: "edge", site, side }]);
+      }
+    let index = typeof start === "number" ? start : undefined;
+    for (const [key, goal] of goals) {
+      const shrunk = this.shrink(startEnv, calls.slice(), goal);
+      index ??= (start as () => number)();
+      const text = `${index}\u0000${stringifyOrdered(shrunk)}`;
+      const same = goal.kind === "edge" && this.kept.has(text);
+      this.kept.add(text);
+      this.found.set(key, { tool: ti, start: index, calls: shrunk, goal, hits: this.last(startEnv, shrunk).hits, ...(same ? { same: true as const } : {}) });
+    }
+    return goals.length;
+  }
+
+  /** start and calls of every example kept, to keep a boundary that an example already shows only once */
+  private kept = new Set<string>();
 }
+
+export const edgeKey = (site: number, side: Side) => `edge\u0000${site}\u0000${side}`;
 
 export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly SeedState[], options: ExampleOptions): ExampleSet {
   const tools = env.tools.filter((t) => t.kind !== "fn");
@@ -104,22 +241,23 @@ export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly Seed
     }
   }
   if (options.generated !== false || starts.length === 0)
-    for (const g of generatedPool(env, def, options.seed, 12, undefined, starts.map((s) => s.env))) starts.push({ env: g });
+    for (const g of generatedPool(env, def, options.seed, 12, undefined, starts.map((s) => s.env)))
+      // a generated state is written inline with each example on it: not one that would swell the file
+      if (JSON.stringify(g.toJSON()).length <= MAX_INLINE_STATE) starts.push({ env: g });
   if (starts.length === 0) return { starts, examples: [], unreached: tools.map((t) => `${t.name} never succeeded`) };
 
-  const maker = new ArgMaker(env);
+  const probes = new Probes(env, def);
+  const rec = new Recorder(env, def, probes, tools, starts, perTool);
+  const maker = rec.maker;
   const planner = new Planner(env, tools);
   const rand = prng(options.seed);
-  // goal -> the calls that reached it; successes are told apart by their signature
-  const found = new Map<string, { tool: number; start: number; calls: FuzzCall[]; outcome: Outcome }>();
-  const successes = tools.map(() => new Set<string>());
   const seeded = starts.flatMap((s, i) => (s.seed ? [i] : []));
   const generated = starts.flatMap((s, i) => (s.seed ? [] : [i]));
   for (let run = 0; run < options.runs; run++) {
     // seed states (named files make readable examples) twice as often as generated ones
     const from = generated.length && (run % 3 === 2 || !seeded.length) ? generated : seeded;
     const si = from[Math.floor(rand() * from.length)]!;
-    const start = starts[si]!.env;
+    const start = rec.probed[si]!;
     const live = start.fork();
     const length = 1 + Math.floor(rand() * options.maxCalls);
     const calls: FuzzCall[] = [];
@@ -131,7 +269,7 @@ export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly Seed
       let args = maker.make(tool, live, callRand, start);
       // as envc fuzz does: when no record meets (or breaks) what the tool's requires ask, run
       // an action that can make one first, so that guarded successes and deep requires are
-      // recorded too; the shrink below drops the call again when it was not needed
+      // recorded too; the shrink drops the call again when it was not needed
       const need = maker.unmet[0] ?? maker.unbroken?.unmet;
       const violate = maker.unmet.length ? undefined : maker.unbroken && { param: maker.unbroken.unmet.param, index: maker.unbroken.index };
       const enablers = need ? planner.enablersFor(need) : [];
@@ -148,41 +286,44 @@ export function findExamples(env: IEnv, def: EnvDefinition, seeds: readonly Seed
         }
       }
       calls.push({ name: tool.name, arguments: args });
-      const wanted = successes[ti]!.size < perTool;
-      const before = wanted ? live.fork() : undefined;
+      const before = rec.successes[ti]!.size < perTool ? live.fork() : undefined;
+      probes.reset();
       const result = live.call(tool.name, args);
       if (!result.ok && result.kind === "env_fault") break; // fuzzing reports those
       if (result.ok && tool.kind === "action") maker.noteSuccess(tool, args, result.value);
-      const outcome = outcomeOf(result, live, before);
-      if (!outcome) continue;
-      let key: string;
-      if (outcome.goal === "ok") {
-        if (!wanted || successes[ti]!.has(outcome.signature)) continue;
-        successes[ti]!.add(outcome.signature);
-        key = `${tool.name}\u0000ok\u0000${successes[ti]!.size}`;
-      } else {
-        key = `${tool.name}\u0000${outcome.goal}`;
-        if (found.has(key)) continue;
-      }
-      found.set(key, { tool: ti, start: si, calls: shrink(start, calls.slice(), outcome), outcome });
+      rec.consider(ti, si, start, calls, result, live, before, probes.hits());
     }
   }
+  if (options.deepen !== false) deepen(rec, { seed: options.seed });
 
+  // successes are numbered per tool, in the sorted order; then trips by line, then edges
   const lineOf = (location: string) => Number(location.split(":").at(-2));
-  // successes are numbered per tool, in the sorted order
+  const order = (f: Found): number[] => {
+    const g = f.goal;
+    if (g.kind === "ok") return [f.tool, 0, 0, 0, 0];
+    if (g.kind === "trip") return [f.tool, 1, lineOf(g.at), 0, 0];
+    const site = probes.sites[g.site]!;
+    return [f.tool, 2, site.line, site.column, SIDES.indexOf(g.side)];
+  };
+  const sorted = [...rec.found.values()].filter((f) => !f.same).map((f) => ({ f, o: order(f) })).sort((a, b) => {
+    for (let i = 0; i < a.o.length; i++) if (a.o[i] !== b.o[i]) return a.o[i]! - b.o[i]!;
+    return 0;
+  });
   const okCount = new Map<string, number>();
-  const examples: Example[] = [...found.values()]
-    .sort((a, b) => a.tool - b.tool || (a.outcome.goal === "ok" ? 0 : lineOf(a.outcome.goal)) - (b.outcome.goal === "ok" ? 0 : lineOf(b.outcome.goal)))
-    .map((f) => {
-      const tool = tools[f.tool]!.name;
-      const goal = f.outcome.goal;
-      if (goal !== "ok") return { id: `${tool}.fails.L${lineOf(goal)}`, goal, start: f.start, calls: f.calls };
-      okCount.set(tool, (okCount.get(tool) ?? 0) + 1);
-      return { id: `${tool}.ok.${okCount.get(tool)}`, goal, start: f.start, calls: f.calls };
-    });
+  const examples: Example[] = sorted.map(({ f }) => {
+    const tool = tools[f.tool]!.name;
+    const g = f.goal;
+    if (g.kind === "trip") return { id: `${tool}.fails.L${lineOf(g.at)}`, goal: g.at, start: f.start, calls: f.calls };
+    if (g.kind === "edge") {
+      const site = probes.sites[g.site]!;
+      return { id: `${tool}.edge.L${site.line}:${site.column}.${g.side}`, goal: `${g.side} ${site.location}`, start: f.start, calls: f.calls };
+    }
+    okCount.set(tool, (okCount.get(tool) ?? 0) + 1);
+    return { id: `${tool}.ok.${okCount.get(tool)}`, goal: "ok", start: f.start, calls: f.calls };
+  });
 
   const unreached: string[] = [];
-  for (const [ti, t] of tools.entries()) if (successes[ti]!.size === 0) unreached.push(`${t.name} never succeeded`);
+  for (const [ti, t] of tools.entries()) if (rec.successes[ti]!.size === 0) unreached.push(`${t.name} never succeeded`);
   return { starts, examples, unreached };
 }
 
@@ -218,17 +359,22 @@ export function includeEpisodes(set: ExampleSet, def: EnvDefinition, file: strin
     const initial = value.initial === undefined && defaultInit !== undefined ? path.resolve(defaultInit) : value.initial;
     if (initial === undefined) throw new ExamplesError(`${where}: the episode names no initial state; give it one or pass a default initial state file`);
     const { state, file: stateFile } = initialStateOf(initial, file, where, files);
-    let start = stateFile === undefined ? undefined : byFile.get(stateFile);
-    if (start === undefined) {
+    const build = (json: unknown, extra: Partial<ExampleStart>): number => {
       try {
-        set.starts.push({ env: Environment.createFrom(def, state), ...(stateFile ? { seed: { state, file: stateFile } } : {}) });
+        set.starts.push({ env: Environment.createFrom(def, json), ...extra });
       } catch (err) {
         if (!(err instanceof StateError)) throw err;
-        throw new ExamplesError(`${where}: the initial state${stateFile ? ` ${initial}` : ""} is not valid: ${err.message.split("\n")[0]}`);
+        throw new ExamplesError(`${where}: the initial state${stateFile ? ` ${initial}` : ""}${extra.from ? " with its changes" : ""} is not valid: ${err.message.split("\n")[0]}`);
       }
-      start = set.starts.length - 1;
+      return set.starts.length - 1;
+    };
+    let start = stateFile === undefined ? undefined : byFile.get(stateFile);
+    if (start === undefined) {
+      start = build(state, stateFile ? { seed: { state, file: stateFile } } : {});
       if (stateFile) byFile.set(stateFile, start);
     }
+    const changes = changesOf(value, where);
+    if (changes) start = build(changedStateAt(state, changes, where), { from: { start, set: changes } });
     set.examples.push({ id, goal: "included", start, calls });
     ids.add(id);
     added++;
@@ -243,7 +389,8 @@ export function includeEpisodes(set: ExampleSet, def: EnvDefinition, file: strin
 
 /**
  * The examples as an episodes file and its expectations (JSONL texts). A start that came from
- * a file is named by its path relative to the episodes file; any other is written inline.
+ * a file is named by its path relative to the episodes file, a changed copy of one by that path
+ * and the changes (`set`); any other is written inline.
  */
 export function examplesToJsonl(set: ExampleSet, episodesFile: string): { episodes: string; expectations: string } {
   const dir = path.dirname(path.resolve(episodesFile));
@@ -251,8 +398,11 @@ export function examplesToJsonl(set: ExampleSet, episodesFile: string): { episod
   const expectations: string[] = [];
   for (const ex of set.examples) {
     const start = set.starts[ex.start]!;
-    const initial = start.seed?.file ? relativeTo(dir, start.seed.file) : start.env.toJSON();
-    episodes.push(stringifyOrdered({ id: ex.id, goal: goalRelativeTo(dir, ex.goal), initial, calls: ex.calls }));
+    // a changed copy of a state file: the file and the changes; any other state inline
+    const base = start.from && set.starts[start.from.start]!.seed?.file;
+    const initial = start.seed?.file ? relativeTo(dir, start.seed.file) : base ? relativeTo(dir, base) : start.env.toJSON();
+    const changes = base ? { set: start.from!.set } : {};
+    episodes.push(stringifyOrdered({ id: ex.id, goal: goalRelativeTo(dir, ex.goal), initial, ...changes, calls: ex.calls }));
     const run = runEpisode(start.env, ex.calls, EXAMPLE_RENDERER);
     expectations.push(stringifyOrdered(expectationOf(ex.id, run, start.env)));
   }
@@ -260,14 +410,14 @@ export function examplesToJsonl(set: ExampleSet, episodesFile: string): { episod
 }
 
 /**
- * A precondition's location (`path/to/spec.env:12:3`) with the spec's path made relative to
- * `dir`, the examples file's folder: the file then reads the same whichever folder it was
- * recorded from. `ok` and `included` stay as they are.
+ * A precondition's or a comparison's location (`path/to/spec.env:12:3`, `at path/to/spec.env:12:9`)
+ * with the spec's path made relative to `dir`, the examples file's folder: the file then reads
+ * the same whichever folder it was recorded from. `ok` and `included` stay as they are.
  */
 function goalRelativeTo(dir: string, goal: string): string {
-  const m = /^(.*):(\d+):(\d+)$/.exec(goal);
+  const m = /^((?:below|at|above) )?(.*):(\d+):(\d+)$/.exec(goal);
   if (!m) return goal;
-  return `${relativeTo(dir, m[1]!)}:${m[2]}:${m[3]}`;
+  return `${m[1] ?? ""}${relativeTo(dir, m[2]!)}:${m[3]}:${m[4]}`;
 }
 
 /** `file` as a path from `dir`, with forward slashes: what the examples file holds on any system. */
@@ -328,7 +478,9 @@ export function loadExamples(episodesFile: string): LoadedExample[] {
     const exp = expected.get(id);
     if (!exp) throw new ExamplesError(`${where}: example '${id}' has no expectation in ${expectFile}; re-record with envc examples`);
     const calls = callsOf(value, where);
-    out.push({ id, initial: initialStateOf(value.initial, episodesFile, where, files).state, calls, expected: exp });
+    const { state } = initialStateOf(value.initial, episodesFile, where, files);
+    const changes = changesOf(value, where);
+    out.push({ id, initial: changes ? changedStateAt(state, changes, where) : state, calls, expected: exp });
   }
   return out;
 }
@@ -338,6 +490,22 @@ function callsOf(value: Record<string, unknown>, where: string): FuzzCall[] {
   if (!Array.isArray(value.calls) || value.calls.some((c) => !c || typeof (c as { name?: unknown }).name !== "string"))
     throw new ExamplesError(`${where}: "calls" must be a list of {name, arguments}`);
   return value.calls as FuzzCall[];
+}
+
+/** An episode line's `set`: the changes made to its initial state before the calls, if any. */
+function changesOf(value: Record<string, unknown>, where: string): StateChange[] | undefined {
+  if (value.set === undefined) return undefined;
+  const changes = stateChangesOf(value.set);
+  if (typeof changes === "string") throw new ExamplesError(`${where}: ${changes}`);
+  return changes;
+}
+
+function changedStateAt(state: unknown, changes: readonly StateChange[], where: string): unknown {
+  try {
+    return changedState(state, changes);
+  } catch (err) {
+    throw new ExamplesError(`${where}: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -6,7 +6,8 @@
 // is checked against the spec's evidence, cheapest first, until one piece kills it: recorded
 // examples (compared with their committed recording), scenarios and dataset scenarios (verified
 // as `envc verify` does), then fuzzing (as `envc fuzz`). Nothing else is compared with the
-// original's outputs. A mutant that does not compile is stillborn and not scored; one that no
+// original's outputs, except where fuzzing the original already finds a problem: its findings
+// are then the baseline (compiler/fuzz/baseline.ts). A mutant that does not compile is stillborn and not scored; one that no
 // call can tell apart from the original is marked equivalent, with the reason, and not scored.
 // Finding the evidence for a spec file is compiler/fuzz/evidence.ts.
 import { readFileSync } from "node:fs";
@@ -22,7 +23,8 @@ import { typeToString, type IEnv, type IScenario, type ITool } from "../ir.js";
 import { loadDefinition, loadScenarios } from "../load.js";
 import { attachScenarioFiles, checkSource, type CheckedSpec } from "../pipeline.js";
 import { InitialStates, initialFileOf, verifyScenarios } from "../verify.js";
-import { fuzzEnv, generatedPool, validSeedStates, type Finding } from "./engine.js";
+import { fuzzEnv, generatedPool, validSeedStates, type Finding, type FuzzOptions } from "./engine.js";
+import { knownFindings, replaysDifferently, type KnownFinding } from "./baseline.js";
 import { EXAMPLE_RENDERER, firstExampleMismatch, type LoadedExample } from "./examples.js";
 import { prng } from "./args.js";
 
@@ -126,6 +128,11 @@ export interface MutationReport {
   /** killed mutants per kind of evidence that killed them */
   killedBy: Record<EvidenceKind, number>;
   evidence: EvidenceSummary;
+  /**
+   * what fuzzing the original already finds (see baseline.ts): mutants were judged against it,
+   * killed by fuzzing only for another finding or when its counterexample replays differently
+   */
+  known?: { property: Finding["property"]; tool: string; message: string; location?: string; calls: number }[];
   ms: number;
   /** mutants run per second, the checks of the original included */
   perSecond: number;
@@ -606,6 +613,8 @@ class Oracle {
   readonly examples: ExampleItem[] = [];
   /** states fuzzing starts from: the generated pool (built once, from the original) and the seeds */
   readonly fuzzStates: unknown[];
+  /** what fuzzing the original finds (none, unless the spec has a bug fuzzing shows) */
+  known: KnownFinding[] = [];
   /** tool -> the tools that call it */
   private callers = new Map<string, Set<string>>();
   /** tools the invariants call, directly or not: a mutant of one changes which states are valid */
@@ -756,9 +765,18 @@ class Oracle {
     };
   }
 
+  /** How each mutant (and the original) is fuzzed: the states are fuzzStates, the known findings known. */
+  fuzzOptions(): FuzzOptions {
+    return {
+      seed: this.options.seed, runs: this.options.runs, maxCalls: this.options.maxCalls, generated: false,
+      ...(this.known.length ? { known: new Set(this.known.map((k) => k.key)) } : {}),
+    };
+  }
+
   /**
    * The first piece of evidence that tells this definition apart from the spec, cheapest first:
-   * recorded examples, then scenarios, then datasets, then fuzzing. With `affected`, evidence
+   * recorded examples, then the counterexamples of known findings, then scenarios, then
+   * datasets, then fuzzing. With `affected`, evidence
    * that calls none of those tools is skipped: it runs exactly as on the original, which passed.
    */
   attack(env: IEnv, def: EnvDefinition, affected: Set<string> | undefined): Kill | undefined {
@@ -769,6 +787,12 @@ class Oracle {
     if (examples.length) {
       const m = rebind ? this.exampleMismatch(def, examples) : firstExampleMismatch(def, examples);
       if (m) return { by: "example", evidence: `example ${m.id}`, example: m.id, ...(this.subject.examplesFile ? { file: this.subject.examplesFile } : {}), message: m.message };
+    }
+    for (const k of this.known) {
+      if (!touches(k.tools)) continue;
+      const why = replaysDifferently(k, def);
+      const f = k.finding;
+      if (why) return { by: "fuzz", evidence: `fuzz: the original's finding (${f.property} in ${f.tool}) replays differently`, property: f.property, tool: f.tool, message: why };
     }
     const initials = rebind
       ? ({
@@ -785,7 +809,7 @@ class Oracle {
       const at = verdicts.findIndex((v) => !v.kept);
       if (at >= 0) return scenarioKill(kind, items[at]!.scenario, verdicts[at]!.diagnostics);
     }
-    const report = fuzzEnv(env, def, this.fuzzStates, { seed: this.options.seed, runs: this.options.runs, maxCalls: this.options.maxCalls, generated: false });
+    const report = fuzzEnv(env, def, this.fuzzStates, this.fuzzOptions());
     if (report.finding) {
       const f = report.finding;
       return {
@@ -849,7 +873,8 @@ function baselineMessage(subject: MutationSubject, k: Kill): string {
  * `maxMutants`, chosen by `seed`) is compiled and, when it compiles, checked against the
  * evidence cheapest first until one piece kills it: recorded examples, scenarios (the spec's
  * and its `scenarios for` files'), dataset scenarios, then fuzzing. Throws BaselineError when the
- * original fails its own evidence. Deterministic for a given subject and options.
+ * original fails its own examples or scenarios; findings of fuzzing the original become the
+ * baseline instead (baseline.ts), listed in `known`. Deterministic for a given subject and options.
  */
 export function mutateSpec(subject: MutationSubject, options: MutateOptions): MutationReport {
   const started = performance.now();
@@ -857,7 +882,15 @@ export function mutateSpec(subject: MutationSubject, options: MutateOptions): Mu
   const baseline = compile(subject, subject.source);
   if ("error" in baseline) throw new BaselineError(`${subject.file} does not compile: ${baseline.error}`);
   const oracle = new Oracle(subject, baseline.env, options);
-  const base = oracle.attack(baseline.env, oracle.baseDef, undefined);
+  let base = oracle.attack(baseline.env, oracle.baseDef, undefined);
+  if (base?.by === "fuzz") {
+    // a bug of the spec's that fuzzing shows: measure the mutants against it (baseline.ts)
+    const found = knownFindings(baseline.env, oracle.baseDef, oracle.fuzzStates, oracle.fuzzOptions());
+    if ("problem" in found)
+      throw new BaselineError(`${found.problem} (the last: ${found.finding.property} in ${found.finding.tool}: ${found.finding.message}); run envc fuzz ${subject.file}`, base);
+    oracle.known = found.known;
+    base = undefined;
+  }
   if (base) throw new BaselineError(baselineMessage(subject, base), base);
 
   const chosen = new Set(options.operators ?? OPERATORS);
@@ -930,6 +963,9 @@ export function mutateSpec(subject: MutationSubject, options: MutateOptions): Mu
       datasets: (subject.datasets ?? []).map((d) => ({ file: d.file, scenarios: d.scenarios.length })),
       fuzz: { runs: options.runs, maxCalls: options.maxCalls, states: oracle.fuzzStates.length },
     },
+    ...(oracle.known.length
+      ? { known: oracle.known.map(({ finding: f }) => ({ property: f.property, tool: f.tool, message: f.message, ...(f.location ? { location: f.location } : {}), calls: f.calls.length })) }
+      : {}),
     ms, perSecond: ms > 0 ? (results.length / ms) * 1000 : 0,
   };
 }
