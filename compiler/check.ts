@@ -5,7 +5,7 @@ import type * as A from "../grammar/ast.js";
 import { makeDiagnostic, closest, type Diagnostic, type Related } from "./diagnostics.js";
 import { dateValueProblem, isDate, isDatetime } from "../runtime/dates.js";
 import {
-  T, optional, stripOptional, isOptional, typeToString, preconditionsIn,
+  T, optional, stripOptional, isOptional, typeToString, preconditionsIn, conjuncts,
   type Type, type FieldType, type IExpr, type IStmt, type IEnv, type ITool, type IParam, type IEntity,
   type IStateField, type IInvariant, type IEnum, type IRecordDecl, type IScenario, type IStep,
 } from "./ir.js";
@@ -825,8 +825,13 @@ export class Checker {
         const cond = this.expectBool(s.cond, "An ensure condition");
         // an ensure states what cannot happen (`ensure x != null` after a lookup an earlier
         // require makes certain): what follows may rely on it, as after a require
-        this.narrow(factsOf(cond, true));
-        return { s: "ensure", cond, message: s.message ? this.message(s.message) : undefined, span };
+        const facts = factsOf(cond, true);
+        this.narrow(facts);
+        // an assertion made only of null tests (`ensure x != null`) is what the code after it
+        // relies on: the emitter checks it even with checks off (a postcondition that happens to
+        // test a field for null stays a postcondition)
+        const narrows = facts.size > 0 && conjuncts(cond).every((c) => c.e === "binary" && c.op === "!=" && ((c.left.e === "lit" && c.left.value === null) || (c.right.e === "lit" && c.right.value === null)));
+        return { s: "ensure", cond, message: s.message ? this.message(s.message) : undefined, ...(narrows ? { narrows: true } : {}), span };
       }
       case "Return": {
         const rt = this.currentTool?.returnType;

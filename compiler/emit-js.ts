@@ -434,6 +434,9 @@ export class JsEmitter {
         return `${ind}return $s.fail(${this.x(s.message)}, ${this.loc(s.span)});`;
       case "ensure": {
         const msg = s.message ? this.x(s.message) : JSON.stringify("ensure failed");
+        // an ensure the code after it relies on (a null test) is cheap and always checked, which
+        // also lets TypeScript narrow as the checker did
+        if (s.narrows) return `${ind}if (!${paren(this.x(s.cond))}) rt.fault(${msg}, ${this.loc(s.span)});`;
         return `${ind}if ($s.checks && !${paren(this.x(s.cond))}) rt.fault(${msg}, ${this.loc(s.span)});`;
       }
       case "return":

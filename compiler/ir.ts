@@ -115,7 +115,8 @@ export type IStmt = { span: Span } & (
   | { s: "for"; name: string; second?: string; iterable: IExpr; body: IStmt[]; writable: boolean }
   | { s: "require"; cond: IExpr; message: IExpr }
   | { s: "fail"; message: IExpr }
-  | { s: "ensure"; cond: IExpr; message?: IExpr }
+  /** narrows: what follows relies on it (`ensure x != null`), so it is checked even with checks off */
+  | { s: "ensure"; cond: IExpr; message?: IExpr; narrows?: boolean }
   | { s: "return"; value?: IExpr }
   | { s: "delete"; target: IExpr }
   | { s: "break" }

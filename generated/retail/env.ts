@@ -518,8 +518,7 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
     let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:218:23");
     let item = rt.find(order.items, (it: any) => it.item_id === item_id);
-    if ($s.checks && !(item != null))
-      rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:221:5");
+    if (!(item != null)) rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:221:5");
     let variants = rt.must(
       $s.t.products,
       item.product_id,
@@ -563,8 +562,7 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
       rt.range(order.items.length),
       (j: any) => rt.at(order.items, j, "specs/taubench-retail/retail.env:239:48").item_id === item_id,
     );
-    if ($s.checks && !(at != null))
-      rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:240:5");
+    if (!(at != null)) rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:240:5");
     let variant = rt.mapGet(
       rt.must(
         $s.t.products,
@@ -741,8 +739,7 @@ function tool_exchange_delivered_order_items($s: rt.Ctx, $a: any): any {
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
     let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:322:23");
     let item = rt.find(order.items, (it: any) => it.item_id === item_id);
-    if ($s.checks && !(item != null))
-      rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:325:5");
+    if (!(item != null)) rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:325:5");
     let variants = rt.must(
       $s.t.products,
       item.product_id,

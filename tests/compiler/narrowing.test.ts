@@ -41,4 +41,12 @@ describe("narrowing by ensure", () => {
       expect((missing as { location?: string }).location).toMatch(/^test.env:16:3$/);
     }
   });
+
+  it("an ensure made of null tests is checked even with checks off (what follows relies on it); other ensures are skipped then", () => {
+    const off = envFrom(SPEC(`ensure item != null else "no item \${item_id}"`), { items: { I1: { item_id: "I1", price: 2.5 } } }, { checks: false });
+    const missing = off.call("price_of", { item_id: "I9" });
+    expect(missing).toMatchObject({ ok: false, kind: "env_fault", error: "no item I9", location: "test.env:16:3" });
+    const postcondition = envFrom(SPEC(`ensure item != null and item.price > 100.0 else "too cheap"\n  require item != null else "no item"`), { items: { I1: { item_id: "I1", price: 2.5 } } }, { checks: false });
+    expect(postcondition.call("price_of", { item_id: "I1" })).toEqual({ ok: true, value: 2.5 });
+  });
 });
