@@ -69,10 +69,16 @@ export class ExitError extends Error {
 
 export type Format = "pretty" | "short" | "json";
 
-export function printDiagnostics(io: Io, ds: Diagnostic[], sources: Map<string, string>, format: Format) {
+/**
+ * Print diagnostics (none for json: the verb prints its JSON document). `to`: stderr for
+ * verbs whose stdout is their output (compile, call); stdout for check and verify, whose
+ * diagnostics are the report (so that `envc check x > report.txt` holds it).
+ */
+export function printDiagnostics(io: Io, ds: Diagnostic[], sources: Map<string, string>, format: Format, to: "err" | "out" = "err") {
   if (format === "json") return;
-  const color = format === "pretty" && process.stderr.isTTY === true && !process.env.NO_COLOR;
-  for (const d of ds) io.err(format === "pretty" ? renderPretty(d, sources, color) + "\n" : renderShort(d));
+  const stream = to === "out" ? process.stdout : process.stderr;
+  const color = format === "pretty" && stream.isTTY === true && !process.env.NO_COLOR;
+  for (const d of ds) io[to](format === "pretty" ? renderPretty(d, sources, color) + "\n" : renderShort(d));
 }
 
 export function summary(ds: Diagnostic[]): string {

@@ -101,10 +101,13 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     .addOption(formatOption())
     .action(async (inputs: string[], opts: { format: Format }) => {
       const { found, specs, sources, diagnostics } = await checkAll(inputs);
-      printDiagnostics(io, diagnostics, sources, opts.format);
-      if (found.files.length === 0 && found.problems.length) usage(io, "no spec files found");
+      if (found.files.length === 0 && found.problems.length) {
+        printDiagnostics(io, diagnostics, sources, opts.format); // why nothing was found: with the usage error
+        usage(io, "no spec files found");
+      }
+      printDiagnostics(io, diagnostics, sources, opts.format, "out"); // the report: stdout
       if (opts.format === "json") io.out(JSON.stringify({ ok: !hasErrors(diagnostics), files: specs.map((s) => s.file), diagnostics: diagnostics.map(toJson) }, null, 2));
-      else io.err(`${countOf(specs)} checked: ${summary(diagnostics)}`);
+      else io.out(`${countOf(specs)} checked: ${summary(diagnostics)}`);
       if (hasErrors(diagnostics)) throw new ExitError(1);
     });
 
