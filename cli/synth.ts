@@ -74,7 +74,8 @@ export function llmClient(io: Io, o: LlmCliOptions): LlmClient {
     structured: o.structured, embeddingModel: o.embeddingModel, priceIn: o.priceIn, priceOut: o.priceOut,
   };
   try {
-    return new LlmClient(resolveLlmConfig(values));
+    // while the server is silent, say what is awaited (and for how long), even without a progress bar
+    return new LlmClient(resolveLlmConfig(values), (message) => io.err(`envc: ${message}`));
   } catch (err) {
     if (err instanceof ConfigError) usage(io, err.message);
     throw err;
