@@ -367,11 +367,12 @@ export function parseJsonLines(text: string, file: string): { line: number; valu
 /**
  * JSON.parse, except that an object with at least one array-index key ("3", "17", ...) gets a
  * non-enumerable KEY_ORDER property listing its keys in the order of the text (a duplicate key
- * keeps its first position and its last value). Throws JsonSyntaxError.
+ * keeps its first position and its last value). A leading UTF-8 byte order mark is skipped,
+ * as it is in specs (editors on Windows write one). Throws JsonSyntaxError.
  */
 export function parseJsonOrdered(text: string): unknown {
   S = text;
-  P = 0;
+  P = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   N = text.length;
   try {
     skipWs();
