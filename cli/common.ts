@@ -36,7 +36,7 @@ export const defaultIo: Io = {
 /**
  * A tool call's arguments for `envc call`: the positional JSON text, `--args TEXT`, or the
  * contents of `--args-file FILE`; `-` in any of them reads standard input. Invalid JSON is a
- * usage error naming where (file:line:col) and showing an example.
+ * usage error naming the file, line and column, with an example.
  */
 export async function readCallArgs(io: Io, positional: string, opts: { args?: string; argsFile?: string }): Promise<unknown> {
   const given = [positional !== "{}" ? "[args]" : "", opts.args !== undefined ? "--args" : "", opts.argsFile !== undefined ? "--args-file" : ""].filter(Boolean);

@@ -394,7 +394,7 @@ const INVISIBLE = /^[\x7f-\x9f\u00ad\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060
 
 function syntaxError(expected: string, problem?: string): JsonSyntaxError {
   let line = 1;
-  let lineStart = 0;
+  let lineStart = S.charCodeAt(0) === 0xfeff ? 1 : 0; // a leading BOM takes no column in an editor
   for (let i = 0; i < P; i++) {
     const c = S.charCodeAt(i);
     if (c === 10 || (c === 13 && S.charCodeAt(i + 1) !== 10)) {

@@ -77,6 +77,10 @@ query tally_keys() -> list<string> "The map's keys." { return tally.keys() }
 action set_tally(k: string, v: int) "Set a map entry." { tally[k] = v }
 action add_tally(k: string, v: int) "Add to a map entry." { tally[k] += v }
 action drop_tally(k: string) "Delete a map entry." { delete tally[k] }
+action merge_tally(more: map<string, int>) -> list<string> "Merge entries given as an argument." {
+  for k, v in more { tally[k] = v }
+  return tally.keys()
+}
 `;
 
 const ODD_STATE = {
@@ -208,6 +212,19 @@ describe("names the generated code makes safe", () => {
     expect(() =>
       Environment.createFrom(env.def, JSON.parse('{"tally": {"__proto__": "x"}}')),
     ).toThrow(/\$\.tally\.__proto__: Invalid input: expected number, received string/);
+  });
+
+  it("takes __proto__ as a map key in tool arguments too", () => {
+    const env = Environment.createFrom(loadDefinition(mustCheck(ODD_NAMES, "odd.env")), {});
+    const r = env.call("merge_tally", JSON.parse('{"more": {"__proto__": 5, "b": 6}}'));
+    expect(r).toEqual({ ok: true, value: ["__proto__", "constructor", "b"] });
+    expect(env.call("tally_of", { k: "__proto__" })).toEqual({ ok: true, value: 5 });
+  });
+
+  it("refuses __proto__ where the schema has no such key: the state's top level, a record", () => {
+    const def = loadDefinition(mustCheck(ODD_NAMES, "odd.env"));
+    expect(() => Environment.createFrom(def, JSON.parse('{"__proto__": {"n": 1}}'))).toThrow(/\$\.__proto__: unknown state field/);
+    expect(() => Environment.createFrom(def, JSON.parse('{"items": {"A": {"id": "A", "prototype": 1, "__proto__": {}}}}'))).toThrow(/\$\.items\.A: Unrecognized key: "__proto__"/);
   });
 
   it("answers through `envc call` for a tool named constructor, and saves __proto__ keys", async () => {
