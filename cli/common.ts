@@ -17,12 +17,49 @@ import {
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** all of standard input (for `-` arguments); tests pass their own */
+  stdin?: () => Promise<string>;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export const defaultIo: Io = {
   out: (s) => process.stdout.write(s + "\n"),
   err: (s) => process.stderr.write(s + "\n"),
+  stdin: readStdin,
 };
+
+/**
+ * A tool call's arguments for `envc call`: the positional JSON text, `--args TEXT`, or the
+ * contents of `--args-file FILE`; `-` in any of them reads standard input. Invalid JSON is a
+ * usage error naming the file, line and column, with an example.
+ */
+export async function readCallArgs(io: Io, positional: string, opts: { args?: string; argsFile?: string }): Promise<unknown> {
+  const given = [positional !== "{}" ? "[args]" : "", opts.args !== undefined ? "--args" : "", opts.argsFile !== undefined ? "--args-file" : ""].filter(Boolean);
+  if (given.length > 1) usage(io, `give the arguments once: ${given.join(" and ")} both name them`);
+  const fromText = opts.args ?? positional;
+  const file = opts.argsFile ?? (fromText === "-" ? "-" : undefined);
+  let text: string;
+  let where = "";
+  if (file === "-") {
+    text = await (io.stdin ?? readStdin)();
+    where = "<stdin>";
+  } else if (file !== undefined) {
+    text = await readInput(io, file, "the arguments file");
+    where = file;
+  } else text = fromText;
+  text = text.replace(/^\uFEFF/, "");
+  try {
+    return parseJsonOrdered(text);
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    usage(io, `arguments are not valid JSON${where ? ` in ${where}` : ""}: ${err.message}. Example: '{"order_id": "O1"}'`);
+  }
+}
 
 export class ExitError extends Error {
   constructor(readonly code: number) {
@@ -32,10 +69,16 @@ export class ExitError extends Error {
 
 export type Format = "pretty" | "short" | "json";
 
-export function printDiagnostics(io: Io, ds: Diagnostic[], sources: Map<string, string>, format: Format) {
+/**
+ * Print diagnostics (none for json: the verb prints its JSON document). `to`: stderr for
+ * verbs whose stdout is their output (compile, call); stdout for check and verify, whose
+ * diagnostics are the report (so that `envc check x > report.txt` holds it).
+ */
+export function printDiagnostics(io: Io, ds: Diagnostic[], sources: Map<string, string>, format: Format, to: "err" | "out" = "err") {
   if (format === "json") return;
-  const color = format === "pretty" && process.stderr.isTTY === true && !process.env.NO_COLOR;
-  for (const d of ds) io.err(format === "pretty" ? renderPretty(d, sources, color) + "\n" : renderShort(d));
+  const stream = to === "out" ? process.stdout : process.stderr;
+  const color = format === "pretty" && stream.isTTY === true && !process.env.NO_COLOR;
+  for (const d of ds) io[to](format === "pretty" ? renderPretty(d, sources, color) + "\n" : renderShort(d));
 }
 
 export function summary(ds: Diagnostic[]): string {
@@ -60,6 +103,12 @@ export async function checkAllOrExit(io: Io, inputs: string[]) {
     throw new ExitError(1);
   }
   return checked;
+}
+
+/** A problem with the user's files or system (an output that cannot be written): `envc: message`, exit 2. */
+export function userError(io: Io, message: string): number {
+  io.err(`envc: ${message}`);
+  return 2;
 }
 
 export function usage(io: Io, message: string): never {
@@ -101,8 +150,19 @@ export function formatDiff(diff: StateDiff): string {
 }
 
 /**
- * Check a spec given as a file or a folder, with the `scenarios for` files beside it, and
- * exit with its diagnostics when it (or one of its scenario files) has errors.
+ * The environment a `scenarios for Name` file belongs to, read from its first words (after
+ * comments), or undefined for any other text. A look at the text, not a parse, so that
+ * deciding which files a spec needs never parses the unrelated ones.
+ */
+export function scenariosForName(text: string): string | undefined {
+  const m = /^\uFEFF?(?:\s+|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*scenarios\s+for\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(text);
+  return m?.[1];
+}
+
+/**
+ * Check a spec given as a file or a folder, with the `scenarios for` files of its environment
+ * beside it, and exit with its diagnostics when it (or one of those) has errors. Only those
+ * files are parsed: an unrelated broken `.env` in the same folder does not stop it.
  */
 export async function loadSpec(io: Io, specArg: string, format: Format = "pretty"): Promise<CheckedSpec & { env: IEnv }> {
   let stat;
@@ -114,18 +174,25 @@ export async function loadSpec(io: Io, specArg: string, format: Format = "pretty
   const folder = stat.isDirectory() ? specArg : path.dirname(specArg);
   const found = await findSpecFiles([folder]);
   const inFolder = found.files.filter((f) => path.dirname(path.resolve(f)) === path.resolve(folder));
-  const candidates = stat.isDirectory() ? inFolder : [...new Set([normalizePath(specArg), ...inFolder])];
-  const checked: CheckedSpec[] = [];
-  for (const f of candidates) checked.push(await checkFile(f));
-  attachScenarioFiles(checked);
-  let main: CheckedSpec | undefined;
+  const texts = new Map<string, string | undefined>();
+  // regular files only: reading a FIFO named x.env would wait forever
+  const readRegular = async (f: string) => ((await fs.stat(f)).isFile() ? fs.readFile(f, "utf8") : undefined);
+  for (const f of inFolder) texts.set(f, await readRegular(f).catch(() => undefined));
+  let mainFile: string;
   if (stat.isDirectory()) {
-    const envs = checked.filter((c) => !c.scenariosFor);
+    const envs = inFolder.filter((f) => texts.get(f) === undefined || !scenariosForName(texts.get(f)!));
     if (envs.length !== 1) usage(io, `${specArg} holds ${envs.length} spec files; name one`);
-    main = envs[0]!;
-  } else main = checked.find((c) => c.file === normalizePath(specArg))!;
+    mainFile = envs[0]!;
+  } else mainFile = normalizePath(specArg);
+  const main = await checkFile(mainFile);
   if (main.scenariosFor) usage(io, `${specArg} holds scenarios for ${main.scenariosFor.name.name}; name the spec itself`);
-  const own = checked.filter((c) => c === main || (main!.scenarioFiles ?? []).includes(c.file));
+  const checked: CheckedSpec[] = [main];
+  const envName = main.env?.name;
+  if (envName)
+    for (const f of inFolder)
+      if (f !== mainFile && texts.get(f) !== undefined && scenariosForName(texts.get(f)!) === envName) checked.push(await checkFile(f));
+  attachScenarioFiles(checked);
+  const own = checked.filter((c) => c === main || (main.scenarioFiles ?? []).includes(c.file));
   const diagnostics = own.flatMap((c) => c.diagnostics);
   if (!main.env || hasErrors(diagnostics)) {
     printDiagnostics(io, diagnostics, new Map(own.map((c) => [c.file, c.source])), format === "json" ? "short" : format);

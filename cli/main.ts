@@ -5,9 +5,11 @@ import { Command, CommanderError, Option } from "commander";
 import * as path from "node:path";
 import { toJson, explain, hasErrors, CODES } from "../compiler/diagnostics.js";
 import { emitChecked, writeOutput, staleFiles, writeAtomic, envFolderName } from "../compiler/project.js";
+import { OutputError, checkOutputFile } from "../compiler/output-files.js";
 import { renderResult, RENDERERS, stringifyOrdered, type RendererName } from "../runtime/index.js";
 import {
   type Io, type Format, defaultIo, ExitError, formatOption, checkAll, printDiagnostics, usage, summary, loadEnvironment, formatDiff, int,
+  userError, readCallArgs,
 } from "./common.js";
 import { registerVerify } from "./verify.js";
 import { registerReplay } from "./replay.js";
@@ -99,10 +101,13 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     .addOption(formatOption())
     .action(async (inputs: string[], opts: { format: Format }) => {
       const { found, specs, sources, diagnostics } = await checkAll(inputs);
-      printDiagnostics(io, diagnostics, sources, opts.format);
-      if (found.files.length === 0 && found.problems.length) usage(io, "no spec files found");
+      if (found.files.length === 0 && found.problems.length) {
+        printDiagnostics(io, diagnostics, sources, opts.format); // why nothing was found: with the usage error
+        usage(io, "no spec files found");
+      }
+      printDiagnostics(io, diagnostics, sources, opts.format, "out"); // the report: stdout
       if (opts.format === "json") io.out(JSON.stringify({ ok: !hasErrors(diagnostics), files: specs.map((s) => s.file), diagnostics: diagnostics.map(toJson) }, null, 2));
-      else io.err(`${countOf(specs)} checked: ${summary(diagnostics)}`);
+      else io.out(`${countOf(specs)} checked: ${summary(diagnostics)}`);
       if (hasErrors(diagnostics)) throw new ExitError(1);
     });
 
@@ -125,21 +130,19 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     .description("run one tool call on a JSON state; print the result and the state diff")
     .argument("<spec>", "a .env file, or a folder holding one")
     .argument("<tool>", "the tool to call")
-    .argument("[args]", "arguments as a JSON object", "{}")
+    .argument("[args]", "arguments as a JSON object; - reads them from stdin", "{}")
+    .option("--args <json>", "the arguments, instead of the positional [args]; - reads them from stdin")
+    .option("--args-file <file>", "read the arguments (a JSON object) from this file; - is stdin")
     .option("--state <file>", "initial state JSON (default: state.json next to the spec)")
     .addOption(new Option("--renderer <name>", "how to print the result").choices([...RENDERERS]).default("json"))
     .option("--no-checks", "do not check ensure, invariants and references after the call")
     .option("--seed <n>", "seed for new_id counters", int(0))
     .option("--save <file>", "write the state after the call to this file")
     .addOption(formatOption())
-    .action(async (specArg: string, tool: string, argsText: string, opts: { state?: string; renderer: RendererName; checks: boolean; seed?: number; save?: string; format: Format }) => {
+    .action(async (specArg: string, tool: string, argsText: string, opts: { args?: string; argsFile?: string; state?: string; renderer: RendererName; checks: boolean; seed?: number; save?: string; format: Format }) => {
+      const args = await readCallArgs(io, argsText, opts);
+      if (opts.save) await checkOutputFile(opts.save); // before the call: a --save that cannot be written is refused up front
       const { env } = await loadEnvironment(io, specArg, opts.state, { checks: opts.checks, seed: opts.seed }, opts.format);
-      let args: unknown;
-      try {
-        args = JSON.parse(argsText);
-      } catch (err) {
-        usage(io, `arguments are not valid JSON: ${(err as Error).message}. Example: '{"order_id": "O1"}'`);
-      }
       const before = env.snapshot();
       const result = env.call(tool, args);
       const diff = before.diff(env);
@@ -171,6 +174,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
   } catch (err) {
     if (err instanceof ExitError) return err.code;
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof OutputError) return userError(io, err.message);
     io.err(`envc: internal error: ${(err as Error).message ?? String(err)} (this is a bug in envc; please report it)`);
     return 70;
   }

@@ -11,7 +11,7 @@ import type { IScenario } from "../compiler/ir.js";
 import {
   Environment, RENDERERS, JsonLinesError, parseJsonLines, stringifyOrdered, runEpisode, scoreEpisode,
   compareEpisode, expectationOf, changedState, stateChangesOf, type RendererName, type EnvDefinition, type EpisodeCall, type EpisodeExpectation,
-  type Reward,
+  type Reward, type CallResult,
 } from "../runtime/index.js";
 import { type Io, ExitError, loadSpec, usage, formatDiff, int, readInput, parseJsonInput, createEnvironment } from "./common.js";
 
@@ -134,7 +134,7 @@ async function single(io: Io, specArg: string, opts: ReplayOptions) {
       diff,
       ...(reward ? { scenario: scenario!.name, reward } : {}),
     }, 2));
-    return;
+    return exitOnFaults(io, run.results);
   }
   calls.forEach((c, i) => {
     io.out(`[${i + 1}] ${c.name}(${stringifyOrdered(c.arguments ?? {})})`);
@@ -148,6 +148,16 @@ async function single(io: Io, specArg: string, opts: ReplayOptions) {
     for (const c of reward.checks) io.out(`  ${c.passed ? "PASS" : "FAIL"}  ${c.check}${c.error ? ` (${c.error})` : ""}`);
     for (const f of reward.faults) io.out(`  FAULT in call ${f.call + 1}: ${f.error}${f.location ? ` (at ${f.location})` : ""}`);
   }
+  exitOnFaults(io, run.results);
+}
+
+/** An environment fault is a bug in the spec: say so and exit 1 (agent errors are fine). */
+function exitOnFaults(io: Io, results: readonly CallResult[], what = "call"): void {
+  const faults = results.flatMap((r, i) => (!r.ok && r.kind === "env_fault" ? [{ i, r }] : []));
+  if (!faults.length) return;
+  const { i, r } = faults[0]!;
+  io.err(`replay: ${faults.length} environment fault${faults.length === 1 ? "" : "s"} (a bug in the spec); the first, in ${what} ${i + 1}: ${r.ok ? "" : r.error}${!r.ok && r.location ? ` at ${r.location}` : ""}`);
+  throw new ExitError(1);
 }
 
 function fmt(x: number): string {
@@ -182,6 +192,7 @@ async function batch(io: Io, specArg: string, opts: ReplayOptions) {
   let identical = 0;
   const mismatches: { id: string; problems: string[] }[] = [];
   const seen = new Set<string>();
+  const faulted: { id: string; call: number; result: CallResult }[] = [];
   for (const { line, value } of episodes) {
     const where = `${episodesFile}:${line}`;
     const id = typeof value.id === "string" ? value.id : String(line);
@@ -208,6 +219,8 @@ async function batch(io: Io, specArg: string, opts: ReplayOptions) {
       initial = createEnvironment(io, def, changed, where, spec.file, { checks: opts.checks, seed: opts.seed });
     }
     const run = runEpisode(initial, toCalls(io, value.calls, where), opts.renderer);
+    const fault = run.results.findIndex((r) => !r.ok && r.kind === "env_fault");
+    if (fault >= 0) faulted.push({ id, call: fault, result: run.results[fault]! });
     if (opts.record) recorded.push(stringifyOrdered(expectationOf(id, run, initial)));
     if (!opts.expect) continue;
     const exp = expected.get(id);
@@ -225,4 +238,10 @@ async function batch(io: Io, specArg: string, opts: ReplayOptions) {
     else io.out(`replay: ${episodes.length} episode${episodes.length === 1 ? "" : "s"} run (pass --expect FILE to compare)`);
   }
   if (opts.expect && identical < episodes.length) throw new ExitError(1);
+  // with --expect the expected outputs decide; without, an environment fault is a finding
+  if (!opts.expect && faulted.length) {
+    const f = faulted[0]!;
+    io.err(`replay: ${faulted.length} episode${faulted.length === 1 ? "" : "s"} hit an environment fault (a bug in the spec); the first, ${f.id}, in call ${f.call + 1}: ${f.result.ok ? "" : f.result.error}`);
+    throw new ExitError(1);
+  }
 }

@@ -7,6 +7,7 @@ import { constants as fsConstants, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { writeAtomic } from "../compiler/project.js";
+import { OutputError } from "../compiler/output-files.js";
 import { LlmClient, type LlmStats, type StructuredMode } from "../synth/llm/client.js";
 import { ConfigError, resolveLlmConfig, type LlmOptionValues } from "../synth/llm/config.js";
 import { Progress } from "../synth/llm/progress.js";
@@ -73,7 +74,8 @@ export function llmClient(io: Io, o: LlmCliOptions): LlmClient {
     structured: o.structured, embeddingModel: o.embeddingModel, priceIn: o.priceIn, priceOut: o.priceOut,
   };
   try {
-    return new LlmClient(resolveLlmConfig(values));
+    // while the server is silent, say what is awaited (and for how long), even without a progress bar
+    return new LlmClient(resolveLlmConfig(values), (message) => io.err(`envc: ${message}`));
   } catch (err) {
     if (err instanceof ConfigError) usage(io, err.message);
     throw err;
@@ -101,6 +103,7 @@ export async function checkWritable(io: Io, target: string, kind: "file" | "fold
   const st = await stat(target);
   if (st && kind === "folder" && !st.isDirectory()) usage(io, `${what} ${target} is a file: name a folder (it is created when missing)`);
   if (st && kind === "file" && st.isDirectory()) usage(io, `${what} ${target} is a folder: name a file`);
+  if (st && kind === "file" && !st.isFile()) usage(io, `${what} ${target} is not a regular file (a FIFO or a device): name a file`);
   let dir = st && kind === "folder" ? path.resolve(target) : path.dirname(path.resolve(target));
   for (;;) {
     const s = await stat(dir);
@@ -144,7 +147,7 @@ export async function reportIoErrors<T>(io: Io, run: () => Promise<T>): Promise<
     return await run();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (typeof e?.code === "string" && typeof e.syscall === "string") {
+    if (err instanceof OutputError || (typeof e?.code === "string" && typeof e.syscall === "string")) {
       io.err(`envc: ${e.message}`);
       throw new ExitError(1);
     }

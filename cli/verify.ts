@@ -1,8 +1,10 @@
 // `envc verify`: check specs, their scenario files and JSONL datasets, run every scenario's
-// verification, print the diagnostics and a summary, optionally write the kept scenarios.
+// verification, print the diagnostics and a summary (the report: stdout), optionally write
+// the kept scenarios.
 import type { Command } from "commander";
 import { toJson, hasErrors, sortDiagnostics, type Diagnostic } from "../compiler/diagnostics.js";
 import { writeAtomic } from "../compiler/project.js";
+import { checkOutputFile } from "../compiler/output-files.js";
 import { loadDataset, type DatasetResult } from "../compiler/dataset.js";
 import { verifyAll, scenarioToJsonLine } from "../compiler/verify.js";
 import { type Io, type Format, ExitError, formatOption, checkAll, printDiagnostics, usage, summary, readInput } from "./common.js";
@@ -19,6 +21,7 @@ export function registerVerify(program: Command, io: Io) {
       const datasetFiles = inputs.filter((i) => i.endsWith(".jsonl"));
       const specInputs = inputs.filter((i) => !i.endsWith(".jsonl"));
       if (specInputs.length === 0) usage(io, "name the specs the datasets belong to as well, e.g. `envc verify specs/bank data.jsonl`");
+      if (opts.writeKept) await checkOutputFile(opts.writeKept); // before the work, not after it
       const { found, specs, sources, diagnostics } = await checkAll(specInputs);
       if (found.files.length === 0) {
         printDiagnostics(io, diagnostics, sources, opts.format);
@@ -35,7 +38,7 @@ export function registerVerify(program: Command, io: Io) {
       const results = verifyAll(specs, datasets, { allowInitiallyTrue: opts.allowInitiallyTrue });
       const scenarioDiagnostics: Diagnostic[] = results.flatMap((r) => r.verdicts.flatMap((v) => v.diagnostics));
       const all = sortDiagnostics([...diagnostics, ...scenarioDiagnostics]);
-      printDiagnostics(io, all, sources, opts.format);
+      printDiagnostics(io, all, sources, opts.format, "out"); // the report goes to stdout, as check's
 
       const verdicts = results.flatMap((r) => r.verdicts);
       const kept = verdicts.filter((v) => v.kept);
@@ -57,15 +60,15 @@ export function registerVerify(program: Command, io: Io) {
       } else {
         for (const r of results) {
           const k = r.verdicts.filter((v) => v.kept).length;
-          io.err(`${r.env} (${r.spec}): ${k}/${r.verdicts.length} scenario${r.verdicts.length === 1 ? "" : "s"} pass`);
+          io.out(`${r.env} (${r.spec}): ${k}/${r.verdicts.length} scenario${r.verdicts.length === 1 ? "" : "s"} pass`);
         }
         for (const v of verdicts.filter((x) => !x.kept)) {
           const first = v.diagnostics.find((d) => d.severity === "error")!;
-          io.err(`dropped ${v.env}/${v.id}: ${first.code} ${first.message.split("\n")[0]}`);
+          io.out(`dropped ${v.env}/${v.id}: ${first.code} ${first.message.split("\n")[0]}`);
         }
-        if (rejectedLines) io.err(`dropped ${rejectedLines} dataset line${rejectedLines === 1 ? "" : "s"} that do not check (see the diagnostics above)`);
-        if (opts.writeKept) io.err(`wrote ${kept.length} scenario${kept.length === 1 ? "" : "s"} to ${opts.writeKept}`);
-        io.err(`verify: ${kept.length}/${total} scenarios kept; ${summary(all)}`);
+        if (rejectedLines) io.out(`dropped ${rejectedLines} dataset line${rejectedLines === 1 ? "" : "s"} that do not check (see the diagnostics above)`);
+        if (opts.writeKept) io.out(`wrote ${kept.length} scenario${kept.length === 1 ? "" : "s"} to ${opts.writeKept}`);
+        io.out(`verify: ${kept.length}/${total} scenarios kept; ${summary(all)}`);
       }
       const specErrors = hasErrors(diagnostics.filter((d) => !datasetFiles.includes(d.file)));
       if (specErrors || (!opts.writeKept && hasErrors(all))) throw new ExitError(1);

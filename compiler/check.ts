@@ -13,6 +13,7 @@ import {
   COLLECTION_METHODS, LIST_MUTATORS, STRING_METHODS, METHOD_ALIASES, GLOBALS, KEYED_METHODS,
   isNumeric, isStringLike, type MethodSig,
 } from "./builtins.js";
+import { reservedName, type NameRole } from "./names.js";
 
 type RecordT = Extract<Type, { k: "record" }>;
 
@@ -129,7 +130,16 @@ export class Checker {
 
   // ---------- declarations ----------
 
+  /** ENV2020 when `name` cannot name a `role` (compiler/names.ts says which and why); false then. */
+  private refuseReserved(name: A.Ident, role: NameRole): boolean {
+    const r = reservedName(name.name, role);
+    if (!r) return true;
+    this.report("ENV2020", name.span, `'${name.name}' cannot name a ${role}: ${r.reason}`, { fix: `rename it, e.g. \`${r.suggestion}\`` });
+    return false;
+  }
+
   private declareTop(name: A.Ident, what: string) {
+    this.refuseReserved(name, what === "enum" || what === "record" || what === "entity" ? "type" : what === "invariant" ? "invariant" : "tool");
     const prev = this.topNames.get(name.name);
     if (prev) {
       this.report("ENV2004", name.span, `'${name.name}' is already declared`, {
@@ -234,6 +244,7 @@ export class Checker {
         continue;
       }
       seen.set(f.name.name, f.name.span);
+      this.refuseReserved(f.name, what);
       let type = this.resolveType(f.type, allowTable);
       if (f.optionalMark) type = optional(type);
       let dflt: unknown;
@@ -365,7 +376,8 @@ export class Checker {
           for (const f of e.fields) {
             const c = this.constant(f.value, base.k === "map" ? base.value : T.json);
             if (!c.ok) return c;
-            out[f.name.name] = c.value;
+            // defined, not assigned: a map key may be "__proto__", which assignment would swallow
+            Object.defineProperty(out, f.name.name, { value: c.value, enumerable: true, writable: true, configurable: true });
           }
           return { ok: true, value: out };
         }
@@ -459,6 +471,7 @@ export class Checker {
     return undefined;
   }
   private bind(name: A.Ident, type: Type, kind: Local["kind"], fromState = true): boolean {
+    if (kind !== "param") this.refuseReserved(name, "local"); // parameters: in resolveFields
     if (this.lookupLocal(name.name)) {
       this.report("ENV2008", name.span, `'${name.name}' is already bound in this tool`, { fix: "choose another name" });
       return false;

@@ -59,6 +59,7 @@ export const CODES: Record<string, CodeInfo> = {
   ENV2017: c("Entity without a table", "An `insert` or `delete` names a state field that is not a table.", "insert today { ... }"),
   ENV2018: c("Local hides an enum value", "A local or parameter has the name of an enum value, so a bare use of that name means the local, not the value. Rename the local, or write the value qualified (`Status.declined`).", "let declined = 0\n... i.response != declined   // compares with the int", "warning"),
   ENV2019: c("Insert into a table with external keys", "Records of an entity declared `key k external` do not hold their key; they exist only under their key in the state JSON (as tau-bench's users do), so `insert` cannot tell where a new one goes.", "entity User key user_id external { name: string }\n... insert users { name: \"Ann\" }"),
+  ENV2020: c("Reserved name", "A few names cannot be used where the generated JavaScript would misread them: `__proto__` names nothing; the names every JavaScript object inherits (`constructor`, `toString`, `valueOf`, `hasOwnProperty`, ...) cannot name fields, state fields or parameters; built-in type names (`string`, `boolean`, ...) and the generated module's imports `z` and `rt` cannot name types. Tools, records and locals with names the generated code uses itself (`call`, `fork`, `State`, `new`) are fine: the emitter renames its own side.", "entity Car key car_id { car_id: string, constructor: string }   // rename it, e.g. `constructor_value`\nrecord string { s: int }   // a built-in type name"),
   ENV3001: c("Type mismatch", "A value of one type is used where another type is required. A string literal where a date or datetime is required must be one on the calendar (`\"2024-02-30\"` and `\"tomorrow\"` are not dates), and so must a literal given to `days_between` or `date_of`.", "let n: int = \"five\"\ntoday = \"2024-02-30\"   // February 2024 has 29 days"),
   ENV3002: c("Possibly null", "An optional value (`T?`) is used where a value is required. Check it first (`if x != null`, `require x != null else ...`, `let x = ... else ...`) or give a fallback with `??`.", "return c.note.length   // note: string?"),
   ENV3003: c("Condition is not a bool", "`if`, `require`, `ensure`, invariants, `where` and predicates of filter/find/any/all/count need a `bool`.", "require p.name else \"...\""),
@@ -141,23 +142,36 @@ export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
   );
 }
 
+// Control characters (C0 but tab and newline, DEL, C1) and invisible or direction-changing
+// format characters: a spec may hold them (in a string, a name, a stray byte), and printed as
+// they are, an escape sequence would drive the terminal and a bidi override would reorder text.
+const UNPRINTABLE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/** `s` with every unprintable character written as an escape (`\x1b`, `\u202e`). */
+export function visible(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => {
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u${n.toString(16).padStart(4, "0")}`;
+  });
+}
+
 /** `file:line:col: error ENV2001: message` */
 export function renderShort(d: Diagnostic): string {
-  const fix = d.fix ? ` (${d.fix})` : "";
-  return `${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.severity} ${d.code}: ${d.message}${fix}`;
+  const fix = d.fix ? ` (${visible(d.fix)})` : "";
+  return `${visible(d.file)}:${d.span.start.line}:${d.span.start.column}: ${d.severity} ${d.code}: ${visible(d.message)}${fix}`;
 }
 
 /** The source line with carets under the span, plus related locations and the fix. */
 export function renderPretty(d: Diagnostic, sources: ReadonlyMap<string, string>, color = false): string {
   const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const sev = d.severity === "error" ? paint("31;1", "error") : paint("33;1", "warning");
-  const out = [`${sev} ${paint("1", d.code)}: ${d.message}`, `  --> ${d.file}:${d.span.start.line}:${d.span.start.column}`];
+  const out = [`${sev} ${paint("1", d.code)}: ${visible(d.message)}`, `  --> ${visible(d.file)}:${d.span.start.line}:${d.span.start.column}`];
   out.push(...excerpt(sources.get(d.file), d.span, paint));
   for (const r of d.related ?? []) {
-    out.push(`  note: ${r.message} at ${r.file}:${r.span.start.line}:${r.span.start.column}`);
+    out.push(`  note: ${visible(r.message)} at ${visible(r.file)}:${r.span.start.line}:${r.span.start.column}`);
     out.push(...excerpt(sources.get(r.file), r.span, paint));
   }
-  if (d.fix) out.push(`  help: ${d.fix}`);
+  if (d.fix) out.push(`  help: ${visible(d.fix)}`);
   return out.join("\n");
 }
 
@@ -171,10 +185,14 @@ function excerpt(text: string | undefined, span: Span, paint: (c: string, s: str
   const width =
     span.end.line === span.start.line ? Math.max(1, span.end.column - span.start.column + 1) : Math.max(1, line.length - start + 1);
   const pad = " ".repeat(gutter);
+  // escaped characters are wider than one column: carets go under the escaped text
+  const shown = (s: string) => visible(s.replace(/\t/g, " "));
+  const before = shown(line.slice(0, start - 1)).length;
+  const under = shown(line.slice(start - 1, start - 1 + Math.min(width, Math.max(1, line.length - start + 1)))).length;
   return [
     `${pad} |`,
-    `${span.start.line} | ${line.replace(/\t/g, " ")}`,
-    `${pad} | ${" ".repeat(start - 1)}${paint("31;1", "^".repeat(Math.min(width, Math.max(1, line.length - start + 1))))}`,
+    `${span.start.line} | ${shown(line)}`,
+    `${pad} | ${" ".repeat(before)}${paint("31;1", "^".repeat(Math.max(1, under)))}`,
   ];
 }
 

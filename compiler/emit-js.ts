@@ -12,8 +12,13 @@ const JS_RESERVED = new Set([
   "eval", "undefined", "NaN", "Infinity", "rt", "z", "$s", "$a", "$i", "Math", "Object", "JSON", "String", "Number",
 ]);
 
+/**
+ * A spec's local or parameter as a JavaScript variable: reserved words, the globals and module
+ * names generated code uses, and `tool_*` (the tool functions) get a `$` appended. A spec's
+ * identifiers never hold `$`, so the result cannot meet another local (`new_` could).
+ */
 export function jsName(name: string): string {
-  return JS_RESERVED.has(name) ? `${name}_` : name;
+  return JS_RESERVED.has(name) || name.startsWith("tool_") ? `${name}$` : name;
 }
 
 export function toolFn(name: string): string {
@@ -118,7 +123,7 @@ export class JsEmitter {
     switch (e.e) {
       case "lit":
         if (typeof e.value === "number") return e.value < 0 || Object.is(e.value, -0) ? `(${e.value})` : String(e.value);
-        return JSON.stringify(e.value);
+        return jsValue(e.value);
       case "str":
         return "`" + e.parts.map((p) => (typeof p === "string" ? escapeTemplate(p) : "${" + this.text(p) + "}")).join("") + "`";
       case "local":
@@ -171,10 +176,10 @@ export class JsEmitter {
     const parts = e.fields.map((f) => `${propKey(f.name)}: ${this.x(f.value)}`);
     if (t.k === "record") {
       const given = new Set(e.fields.map((f) => f.name));
-      for (const f of t.fields) if (!given.has(f.name) && f.hasDefault) parts.push(`${propKey(f.name)}: ${JSON.stringify(f.default)}`);
+      for (const f of t.fields) if (!given.has(f.name) && f.hasDefault) parts.push(`${propKey(f.name)}: ${jsValue(f.default)}`);
     }
     // a map literal is an open record of values: TypeScript would type `{}` as having no keys
-    if (t.k === "map" && this.anyT) return `({ ${parts.join(", ")} } as Record<string, any>)`;
+    if (t.k === "map" && this.anyT) return `({ ${parts.join(", ")} } as { [key: string]: any })`;
     return `{ ${parts.join(", ")} }`;
   }
 
@@ -471,6 +476,14 @@ export class JsEmitter {
         if (s.op === "=") return `rt.setAt(${obj}, ${this.x(t.index)}, ${v}, ${this.loc(s.span)})`;
         return `rt.setAt(${obj}, ${this.x(t.index)}, rt.at(${obj}, ${this.x(t.index)}, ${this.loc(s.span)}) ${s.op === "+=" ? "+" : "-"} ${v}, ${this.loc(s.span)})`;
       }
+      if (t.mode === "map") {
+        // through rt.mapSet: `m[k] = v` with the key "__proto__" would set the prototype; and
+        // `m[k] += v` reads the entry first, a missing key being a fault as for any `m[k]`
+        const key = this.x(t.index);
+        if (s.op === "=") return `rt.mapSet(${obj}, ${key}, ${v})`;
+        if (isList) return `rt.mapGet(${obj}, ${key}, ${this.loc(s.span)}).push(...${v})`;
+        return `rt.${s.op === "+=" ? "mapAdd" : "mapSub"}(${obj}, ${key}, ${v}, ${this.loc(s.span)})`;
+      }
       return compose(`${obj}[${this.x(t.index)}]`);
     }
     throw new Error("emitter: bad assignment target");
@@ -573,6 +586,27 @@ export function propAccess(name: string): string {
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
 }
 
+/** A property name in an object literal (or interface); "__proto__" computed, as only that keeps it a key. */
 export function propKey(name: string): string {
+  if (name === "__proto__") return '["__proto__"]';
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : JSON.stringify(name);
+}
+
+/**
+ * A JSON value as JavaScript source: its JSON text, except that a "__proto__" key (a map key
+ * from data) is written computed, `["__proto__"]: v`; in a literal it would set the prototype.
+ */
+export function jsValue(v: unknown): string {
+  const text = JSON.stringify(v);
+  if (text === undefined) return "null";
+  return text.includes('"__proto__":') ? jsValueDeep(v) : text;
+}
+
+function jsValueDeep(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(jsValueDeep).join(", ")}]`;
+  if (typeof v === "object" && v !== null) {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).map((k) => `${k === "__proto__" ? propKey(k) : JSON.stringify(k)}: ${jsValueDeep(o[k])}`).join(", ")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
 }

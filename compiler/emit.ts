@@ -5,7 +5,8 @@ import { Project, StructureKind, VariableDeclarationKind, type StatementStructur
 import * as prettier from "prettier";
 import type { IEnv, Type, ITool, FieldType, IScenario } from "./ir.js";
 import { stripOptional, isOptional } from "./ir.js";
-import { JsEmitter, jsName, toolFn, propKey } from "./emit-js.js";
+import { JsEmitter, toolFn, propKey, propAccess, jsValue } from "./emit-js.js";
+import { ENVIRONMENT_MEMBERS } from "../runtime/env.js";
 
 export interface EmittedFile {
   path: string; // relative to the env's output folder
@@ -44,7 +45,8 @@ function tsType(t: Type): string {
     case "list":
       return `${wrapUnion(tsType(t.elem))}[]`;
     case "map":
-      return `Record<string, ${tsType(t.value)}>`;
+      // an index signature, not Record<...>: a spec may declare its own type named Record
+      return `{ [key: string]: ${tsType(t.value)} }`;
     case "record":
       return t.name ?? `{ ${t.fields.map((f) => `${propKey(f.name)}${isOptional(f.type) ? "?" : ""}: ${tsType(f.type)}`).join("; ")} }`;
     case "optional":
@@ -52,7 +54,7 @@ function tsType(t: Type): string {
     case "pair":
       return `{ first: ${tsType(t.first)}; second: ${tsType(t.second)} }`;
     case "table":
-      return `Record<string, ${t.entity}>`;
+      return `{ [key: string]: ${t.entity} }`;
     case "lambda":
       return "unknown";
   }
@@ -84,7 +86,7 @@ function zodType(t: Type): string {
     case "error":
     case "lambda":
     case "pair":
-      return "z.json()";
+      return "rt.JsonValueSchema";
     case "null":
     case "void":
       return "z.null()";
@@ -93,22 +95,23 @@ function zodType(t: Type): string {
     case "list":
       return `z.array(${zodType(t.elem)})`;
     case "map": {
-      // date and datetime keys are checked like values; other keys are any string
+      // date and datetime keys are checked like values; other keys are any string (also
+      // "__proto__": rt.mapOf is z.record keeping that key, which z.record drops)
       const key = stripOptional(t.key);
-      return `z.record(${key.k === "date" || key.k === "datetime" ? zodType(key) : "z.string()"}, ${zodType(t.value)})`;
+      return `rt.mapOf(${key.k === "date" || key.k === "datetime" ? zodType(key) : "z.string()"}, ${zodType(t.value)})`;
     }
     case "record":
       return t.name ? `z.lazy(() => ${t.name}Schema)` : zodObject(t.fields);
     case "optional":
       return `${zodType(t.inner)}.nullable()`;
     case "table":
-      return `z.record(z.string(), ${t.entity}Schema)`;
+      return `rt.mapOf(z.string(), ${t.entity}Schema)`;
   }
 }
 
 function zodField(f: { type: Type; hasDefault: boolean; default?: unknown }): string {
   let s = zodType(f.type);
-  if (f.hasDefault) s += `.default(${JSON.stringify(f.default)})`;
+  if (f.hasDefault) s += `.default(${jsValue(f.default)})`;
   else if (isOptional(f.type)) s += ".optional()";
   return s;
 }
@@ -231,10 +234,45 @@ export interface EmitOptions {
   runtimeImport: string;
 }
 
+/**
+ * The names the module declares besides the spec's own types (`Book`, `BookSchema`), made
+ * unique against them by appending `_`: a spec may call a record `State` or `ReturnArgs`.
+ * And each tool's method on the class: its name, unless an Environment already answers to it
+ * (`call`, `fork`, `toJSON`, `constructor`, ...), then the name with `_` appended until free;
+ * overriding those would break the class (every method calls `this.call`).
+ */
+export function moduleNames(env: IEnv): { state: string; cls: string; args: Map<string, string>; methods: Map<string, string> } {
+  const taken = new Set<string>([...env.enums.map((e) => e.name), ...env.records.map((r) => r.name)]);
+  const unique = (base: string) => {
+    let n = base;
+    while (taken.has(n)) n += "_";
+    taken.add(n);
+    return n;
+  };
+  const state = unique("State");
+  const cls = unique(`${pascal(env.name)}Env`);
+  const args = new Map(env.tools.map((t) => [t.name, unique(`${pascal(t.name)}Args`)]));
+  const reserved = new Set<string>([...ENVIRONMENT_MEMBERS, "state", "constructor"]);
+  const agentTools = env.tools.filter((t) => t.kind !== "fn");
+  const used = new Set(agentTools.map((t) => t.name).filter((n) => !reserved.has(n)));
+  const methods = new Map<string, string>();
+  for (const t of agentTools) {
+    let n = t.name;
+    if (reserved.has(n)) {
+      n += "_";
+      while (reserved.has(n) || used.has(n)) n += "_";
+      used.add(n);
+    }
+    methods.set(t.name, n);
+  }
+  return { state, cls, args, methods };
+}
+
 export function buildModuleStructures(env: IEnv, options: EmitOptions): StatementStructures[] {
   const js = new JsEmitter(env);
   const st: StatementStructures[] = [];
-  const className = `${pascal(env.name)}Env`;
+  const names = moduleNames(env);
+  const className = names.cls;
   st.push({ kind: StructureKind.ImportDeclaration, moduleSpecifier: "zod", namedImports: ["z"] });
   st.push({ kind: StructureKind.ImportDeclaration, moduleSpecifier: options.runtimeImport, namespaceImport: "rt" });
 
@@ -272,7 +310,7 @@ export function buildModuleStructures(env: IEnv, options: EmitOptions): Statemen
   }
   // state
   st.push({
-    kind: StructureKind.Interface, isExported: true, name: "State",
+    kind: StructureKind.Interface, isExported: true, name: names.state,
     properties: env.state.map((f) => ({
       name: propKey(f.name),
       type: tsType(f.type),
@@ -282,13 +320,13 @@ export function buildModuleStructures(env: IEnv, options: EmitOptions): Statemen
   });
   st.push({
     kind: StructureKind.VariableStatement, isExported: true, declarationKind: VariableDeclarationKind.Const,
-    declarations: [{ name: "StateSchema", initializer: zodObject(env.state.map((f) => (f.table ? { ...f, hasDefault: true, default: {} } : f))) }],
+    declarations: [{ name: `${names.state}Schema`, initializer: zodObject(env.state.map((f) => (f.table ? { ...f, hasDefault: true, default: {} } : f))) }],
   });
   // tool argument types and schemas
   const agentTools = env.tools.filter((t) => t.kind !== "fn");
   for (const t of env.tools) {
     st.push({
-      kind: StructureKind.Interface, isExported: true, name: `${pascal(t.name)}Args`,
+      kind: StructureKind.Interface, isExported: true, name: names.args.get(t.name)!,
       properties: t.params.map((p) => ({
         name: propKey(p.name),
         type: tsType(stripOptional(p.type)) + (isOptional(p.type) ? " | null" : ""),
@@ -322,10 +360,10 @@ export function buildModuleStructures(env: IEnv, options: EmitOptions): Statemen
     return `{ name: ${JSON.stringify(f.name)}, entity: ${JSON.stringify(entity.name)}, key: ${JSON.stringify(entity.key)}, ${entity.externalKey ? "externalKey: true, " : ""}record: ${entity.name}Schema, refs: ${refsFn} }`;
   });
   const globals = env.state.filter((f) => !f.table).map(
-    (f) => `{ name: ${JSON.stringify(f.name)}, schema: ${zodType(f.type)}, hasDefault: ${f.hasDefault || isOptional(f.type)}, default: ${JSON.stringify(f.hasDefault ? f.default : null)} }`,
+    (f) => `{ name: ${JSON.stringify(f.name)}, schema: ${zodType(f.type)}, hasDefault: ${f.hasDefault || isOptional(f.type)}, default: ${jsValue(f.hasDefault ? f.default : null)} }`,
   );
   const tools = agentTools.map(
-    (t) => `{ name: ${JSON.stringify(t.name)}, kind: ${JSON.stringify(t.kind)}, description: ${JSON.stringify(t.description ?? "")}, args: ArgSchemas${/^[A-Za-z_]\w*$/.test(t.name) ? "." + t.name : `[${JSON.stringify(t.name)}]`}, run: ${toolFn(t.name)}, location: ${js.loc(t.span)} }`,
+    (t) => `{ name: ${JSON.stringify(t.name)}, kind: ${JSON.stringify(t.kind)}, description: ${JSON.stringify(t.description ?? "")}, args: ArgSchemas${t.name === "__proto__" ? '["__proto__"]' : propAccess(t.name)}, run: ${toolFn(t.name)}, location: ${js.loc(t.span)} }`,
   );
   const invariants = env.invariants.map((inv) => {
     const pr = js.perRecordCheck(inv);
@@ -346,7 +384,7 @@ export function buildModuleStructures(env: IEnv, options: EmitOptions): Statemen
         globals: [${globals.join(", ")}],
         tools: [${tools.join(", ")}],
         invariants: [${invariants.join(", ")}],
-        toolSchemas: ${JSON.stringify(toolSchemas(env))},
+        toolSchemas: ${jsValue(toolSchemas(env))},
       }`,
     }],
   });
@@ -362,13 +400,13 @@ export function buildModuleStructures(env: IEnv, options: EmitOptions): Statemen
         statements: `const env = rt.Environment.createFrom(definition, initial, options);\nObject.setPrototypeOf(env, ${className}.prototype);\nreturn env as ${className};`,
       },
       {
-        name: "state", returnType: "State",
-        statements: "return this.toJSON() as unknown as State;",
+        name: "state", returnType: names.state,
+        statements: `return this.toJSON() as unknown as ${names.state};`,
       },
       ...agentTools.map((t: ITool) => ({
-        name: jsName(t.name),
-        docs: [t.description ?? t.name],
-        parameters: [{ name: "args", type: `${pascal(t.name)}Args`, initializer: t.params.some((p) => p.required) ? undefined : "{}" }],
+        name: names.methods.get(t.name)!,
+        docs: [names.methods.get(t.name) === t.name ? (t.description ?? t.name) : `The tool ${t.name} (the method \`${t.name}\` is the environment's own): ${t.description ?? t.name}`],
+        parameters: [{ name: "args", type: names.args.get(t.name)!, initializer: t.params.some((p) => p.required) ? undefined : "{}" }],
         returnType: "rt.CallResult",
         statements: `return this.call(${JSON.stringify(t.name)}, args);`,
       })),
@@ -421,10 +459,10 @@ function scenarioLiteral(env: IEnv, sc: IScenario): string {
     ...(sc.description !== undefined ? [`description: ${j(sc.description)}`] : []),
     `task: ${j(sc.task)}`,
     ...(sc.persona !== undefined ? [`persona: ${j(sc.persona)}`] : []),
-    "file" in sc.init ? `initialFile: ${j(sc.init.file)}` : `initial: ${j(sc.init.value)}`,
+    "file" in sc.init ? `initialFile: ${j(sc.init.file)}` : `initial: ${jsValue(sc.init.value)}`,
     `source: ${j(sc.file)}`,
     `checks: [${checks.join(", ")}]`,
-    `solution: ${j(sc.solution.map((s) => ({ name: s.tool, arguments: s.args })))}`,
+    `solution: ${jsValue(sc.solution.map((s) => ({ name: s.tool, arguments: s.args })))}`,
   ];
   return `{ ${fields.join(", ")} }`;
 }

@@ -1,12 +1,14 @@
 // Works on many spec files at once: finds them (skipping dotenv files named `.env`), checks
 // them, emits each environment into <out>/<spec-name>/, or verifies that output is current.
-// Writes are atomic (temp file + rename) so an interrupted compile leaves no half file.
+// Writes go through writeAtomic (output-files.ts): temp file + rename, so an interrupted
+// compile leaves no half file.
 import { promises as fs, existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkSource, attachScenarioFiles, type CheckedSpec } from "./pipeline.js";
 import { emitEnv, type EmittedFile } from "./emit.js";
 import { makeDiagnostic, type Diagnostic } from "./diagnostics.js";
+import { writeAtomic } from "./output-files.js";
 
 const ZERO_SPAN = { start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
 
@@ -114,17 +116,7 @@ export async function emitChecked(spec: CheckedSpec, outDir: string): Promise<En
   return { spec, folder, files };
 }
 
-export async function writeAtomic(file: string, text: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    await fs.writeFile(tmp, text);
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-}
+export { writeAtomic, OutputError } from "./output-files.js";
 
 export async function writeOutput(out: EnvOutput, outDir: string): Promise<string[]> {
   const written: string[] = [];
@@ -137,8 +129,10 @@ export async function writeOutput(out: EnvOutput, outDir: string): Promise<strin
   return written;
 }
 
+/** A regular file's text (through symlinks); undefined for anything else (a FIFO would block). */
 async function readIfExists(file: string): Promise<string | undefined> {
   try {
+    if (!(await fs.stat(file)).isFile()) return undefined;
     return await fs.readFile(file, "utf8");
   } catch {
     return undefined;

@@ -1079,9 +1079,19 @@ function parserAt(depth: number): EnvParser {
   return parserPool[depth]!;
 }
 
-function recognitionToError(e: IRecognitionException): SyntaxError {
+/** Where "end of input" is: just after the last token (where the missing `}` belongs). */
+function endOfInput(text: string, tokens: IToken[]): A.Span {
+  const last = [...tokens].reverse().find(validSpan);
+  const pos: A.Pos = last
+    ? { offset: (last.endOffset ?? last.startOffset) + 1, line: last.endLine ?? 1, column: (last.endColumn ?? 1) + 1 }
+    : offsetToPos(text, text.length, { offset: 0, line: 1, column: 1 });
+  return { start: pos, end: pos };
+}
+
+function recognitionToError(e: IRecognitionException, eof: A.Span): SyntaxError {
   const tok = e.token;
-  const span = validSpan(tok) ? tokSpan(tok) : NO_SPAN;
+  // the end-of-input token has no position: point after the last token, not at 1:1
+  const span = validSpan(tok) ? tokSpan(tok) : eof;
   return { code: "ENV1001", message: e.message, span };
 }
 
@@ -1134,7 +1144,8 @@ function runParser<R>(text: string, rule: Rule, depth: number, errors: SyntaxErr
   parser.pending = [];
   parser.chainErrors = [];
   const result = (rule === "spec" ? parser.spec() : parser.expression()) as R;
-  for (const e of parser.errors) errors.push(recognitionToError(e));
+  const eof = endOfInput(text, lexed.tokens);
+  for (const e of parser.errors) errors.push(recognitionToError(e, eof));
   errors.push(...parser.chainErrors);
   const pending = parser.pending;
   for (const { node, token } of pending) expandString(node, token, depth, errors);

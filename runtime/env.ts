@@ -162,6 +162,22 @@ export function formatArgsError(
   return `Invalid arguments for ${tool}: ${parts.join("; ")}`;
 }
 
+/**
+ * Every name an Environment answers to: its own members (public, protected and private: a
+ * subclass method of the same name would shadow or be shadowed by them) and those every
+ * object inherits. A generated class names a tool's method differently when the tool's name
+ * is one of these (a tool `call` gets the method `call_`). tests/runtime/env-members.test.ts
+ * keeps the list complete.
+ */
+export const ENVIRONMENT_MEMBERS: readonly string[] = [
+  "def", "store", "ctx", "plan", "_checks", "createFrom", "name", "checks", "toolNames", "call",
+  "preconditionResult", "lastPreconditionAt", "errorResult", "checkAfterAction", "checkRefs", "danglingRefs",
+  "referenceProblems", "invariantProblems", "fork", "checkpoint", "changedSince", "snapshot", "table",
+  "globals", "readContext", "toJSON", "diff",
+  "constructor", "__proto__", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toString",
+  "toLocaleString", "valueOf", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__",
+];
+
 export class Environment {
   readonly def: EnvDefinition;
   protected store: Store;

@@ -11,6 +11,7 @@ export {
   dayNumber, dateOfDay, minuteNumber, datetimeOfMinute, shiftDay, dateAdd, datetimeAdd, daysBetween, dateOf, EDGE_DATES, EDGE_DATETIMES,
 } from "./dates.js";
 export { Store, Table } from "./store.js";
+export { mapOf, mapOfByTransform, mapSet, mapAdd, mapSub, JsonValueSchema } from "./own-keys.js";
 export {
   pyRound, pyFloatStr, pyMod, deepEqual, cloneJson, deepFreeze, parseJsonOrdered, stringifyOrdered, orderedKeys,
   KEY_ORDER, toText, JsonSyntaxError, JsonLinesError, parseJsonLines,

@@ -369,11 +369,12 @@ export function parseJsonLines(text: string, file: string): { line: number; valu
 /**
  * JSON.parse, except that an object with at least one array-index key ("3", "17", ...) gets a
  * non-enumerable KEY_ORDER property listing its keys in the order of the text (a duplicate key
- * keeps its first position and its last value). Throws JsonSyntaxError.
+ * keeps its first position and its last value). A leading UTF-8 byte order mark is skipped,
+ * as it is in specs (editors on Windows write one). Throws JsonSyntaxError.
  */
 export function parseJsonOrdered(text: string): unknown {
   S = text;
-  P = 0;
+  P = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   N = text.length;
   try {
     skipWs();
@@ -395,7 +396,7 @@ const INVISIBLE = /^[\x7f-\x9f\u00ad\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060
 
 function syntaxError(expected: string, problem?: string): JsonSyntaxError {
   let line = 1;
-  let lineStart = 0;
+  let lineStart = S.charCodeAt(0) === 0xfeff ? 1 : 0; // a leading BOM takes no column in an editor
   for (let i = 0; i < P; i++) {
     const c = S.charCodeAt(i);
     if (c === 10 || (c === 13 && S.charCodeAt(i + 1) !== 10)) {

@@ -17,12 +17,17 @@ import type { Readable, Writable } from "node:stream";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { Protocol } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import { z } from "zod";
 import {
-  CallToolRequestSchema, ListToolsRequestSchema, ListResourcesRequestSchema, ReadResourceRequestSchema,
+  ListToolsRequestSchema, ListResourcesRequestSchema, ReadResourceRequestSchema,
   ListPromptsRequestSchema, GetPromptRequestSchema, isInitializeRequest, ErrorCode,
 } from "@modelcontextprotocol/sdk/types.js";
 import { stringifyOrdered, RENDERERS, type RendererName } from "../runtime/index.js";
 import { ServeError, systemPrompt, type Session, type SessionManager } from "./sessions.js";
+
+/** tools/call with its params unchecked: the handler checks the name and passes the arguments on. */
+const LooseCallToolRequestSchema = z.object({ method: z.literal("tools/call"), params: z.record(z.string(), z.unknown()) });
 
 /** The package version (package.json above this file, in the sources or in dist/). */
 export const ENVC_VERSION: string = (() => {
@@ -85,11 +90,18 @@ export function mcpServerFor(manager: SessionManager, session: Session): Server 
     live();
     return { tools };
   });
-  server.setRequestHandler(CallToolRequestSchema, (req) => {
+  // tools/call under a schema that takes any arguments: the SDK's own wants an object and
+  // answers anything else with an internal error carrying zod's raw issues. Arguments of the
+  // wrong type are the agent's mistake, so they go to Environment.call, which answers with the
+  // tool's invalid_args error, as for a bad argument value. (Protocol's setRequestHandler: the
+  // Server's would check the request against the SDK's schema first.)
+  Protocol.prototype.setRequestHandler.call(server, LooseCallToolRequestSchema as never, ((req: { params: Record<string, unknown> }) => {
     const s = live();
-    const { result, observation } = s.call(req.params.name, req.params.arguments ?? {});
+    const { name, arguments: args } = req.params;
+    if (typeof name !== "string") throw new RpcError(ErrorCode.InvalidParams, 'tools/call needs "name", the tool\'s name (a string)');
+    const { result, observation } = s.call(name, args ?? {});
     return { content: [{ type: "text" as const, text: observation }], isError: !result.ok };
-  });
+  }) as never);
   const resources = [
     { uri: "envc://session", name: "session", description: "This session: id, environment, scenario, task, calls so far", mimeType: "application/json" },
     { uri: "envc://state", name: "state", description: "The environment's current state as JSON", mimeType: "application/json" },

@@ -140,11 +140,11 @@ export const CardSchema: z.ZodType = z.strictObject({
 });
 
 export interface State {
-  customers: Record<string, Customer>;
-  accounts: Record<string, Account>;
-  transactions: Record<string, Transaction>;
-  transfers: Record<string, Transfer>;
-  cards: Record<string, Card>;
+  customers: { [key: string]: Customer };
+  accounts: { [key: string]: Account };
+  transactions: { [key: string]: Transaction };
+  transfers: { [key: string]: Transfer };
+  cards: { [key: string]: Card };
   today?: string;
   overdraft_fee?: number;
   savings_withdrawals_per_month?: number;
@@ -154,11 +154,11 @@ export interface State {
 }
 
 export const StateSchema = z.strictObject({
-  customers: z.record(z.string(), CustomerSchema).default({}),
-  accounts: z.record(z.string(), AccountSchema).default({}),
-  transactions: z.record(z.string(), TransactionSchema).default({}),
-  transfers: z.record(z.string(), TransferSchema).default({}),
-  cards: z.record(z.string(), CardSchema).default({}),
+  customers: rt.mapOf(z.string(), CustomerSchema).default({}),
+  accounts: rt.mapOf(z.string(), AccountSchema).default({}),
+  transactions: rt.mapOf(z.string(), TransactionSchema).default({}),
+  transfers: rt.mapOf(z.string(), TransferSchema).default({}),
+  cards: rt.mapOf(z.string(), CardSchema).default({}),
   today: rt.DateSchema.default("2024-05-01"),
   overdraft_fee: z.number().default(35),
   savings_withdrawals_per_month: z.number().int().default(6),

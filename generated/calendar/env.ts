@@ -113,11 +113,11 @@ export const TimeOffSchema: z.ZodType = z.strictObject({
 });
 
 export interface State {
-  people: Record<string, Person>;
-  rooms: Record<string, Room>;
-  events: Record<string, Event>;
-  invitations: Record<string, Invitation>;
-  time_off: Record<string, TimeOff>;
+  people: { [key: string]: Person };
+  rooms: { [key: string]: Room };
+  events: { [key: string]: Event };
+  invitations: { [key: string]: Invitation };
+  time_off: { [key: string]: TimeOff };
   /** Current time */
   now?: string;
   /** Longest allowed event */
@@ -125,11 +125,11 @@ export interface State {
 }
 
 export const StateSchema = z.strictObject({
-  people: z.record(z.string(), PersonSchema).default({}),
-  rooms: z.record(z.string(), RoomSchema).default({}),
-  events: z.record(z.string(), EventSchema).default({}),
-  invitations: z.record(z.string(), InvitationSchema).default({}),
-  time_off: z.record(z.string(), TimeOffSchema).default({}),
+  people: rt.mapOf(z.string(), PersonSchema).default({}),
+  rooms: rt.mapOf(z.string(), RoomSchema).default({}),
+  events: rt.mapOf(z.string(), EventSchema).default({}),
+  invitations: rt.mapOf(z.string(), InvitationSchema).default({}),
+  time_off: rt.mapOf(z.string(), TimeOffSchema).default({}),
   now: rt.DatetimeSchema.default("2024-05-06T08:30:00"),
   max_event_minutes: z.number().int().default(480),
 });

@@ -190,13 +190,13 @@ export const AdverseEventSchema: z.ZodType = z.strictObject({
 });
 
 export interface State {
-  sites: Record<string, Site>;
-  trials: Record<string, Trial>;
-  participants: Record<string, Participant>;
-  consents: Record<string, Consent>;
-  enrollments: Record<string, Enrollment>;
-  visits: Record<string, Visit>;
-  adverse_events: Record<string, AdverseEvent>;
+  sites: { [key: string]: Site };
+  trials: { [key: string]: Trial };
+  participants: { [key: string]: Participant };
+  consents: { [key: string]: Consent };
+  enrollments: { [key: string]: Enrollment };
+  visits: { [key: string]: Visit };
+  adverse_events: { [key: string]: AdverseEvent };
   today?: string;
   /** How far a visit may move from its protocol date */
   visit_window_days?: number;
@@ -205,13 +205,13 @@ export interface State {
 }
 
 export const StateSchema = z.strictObject({
-  sites: z.record(z.string(), SiteSchema).default({}),
-  trials: z.record(z.string(), TrialSchema).default({}),
-  participants: z.record(z.string(), ParticipantSchema).default({}),
-  consents: z.record(z.string(), ConsentSchema).default({}),
-  enrollments: z.record(z.string(), EnrollmentSchema).default({}),
-  visits: z.record(z.string(), VisitSchema).default({}),
-  adverse_events: z.record(z.string(), AdverseEventSchema).default({}),
+  sites: rt.mapOf(z.string(), SiteSchema).default({}),
+  trials: rt.mapOf(z.string(), TrialSchema).default({}),
+  participants: rt.mapOf(z.string(), ParticipantSchema).default({}),
+  consents: rt.mapOf(z.string(), ConsentSchema).default({}),
+  enrollments: rt.mapOf(z.string(), EnrollmentSchema).default({}),
+  visits: rt.mapOf(z.string(), VisitSchema).default({}),
+  adverse_events: rt.mapOf(z.string(), AdverseEventSchema).default({}),
   today: rt.DateSchema.default("2024-05-01"),
   visit_window_days: z.number().int().default(7),
   sae_review_threshold: z.number().int().default(3),

@@ -222,13 +222,13 @@ export const ShipmentSchema: z.ZodType = z.strictObject({
 });
 
 export interface State {
-  customers: Record<string, Customer>;
-  products: Record<string, Product>;
-  coupons: Record<string, Coupon>;
-  orders: Record<string, Order>;
-  payments: Record<string, Payment>;
-  refunds: Record<string, Refund>;
-  shipments: Record<string, Shipment>;
+  customers: { [key: string]: Customer };
+  products: { [key: string]: Product };
+  coupons: { [key: string]: Coupon };
+  orders: { [key: string]: Order };
+  payments: { [key: string]: Payment };
+  refunds: { [key: string]: Refund };
+  shipments: { [key: string]: Shipment };
   now?: string;
   /** Sales tax on the discounted subtotal */
   tax_rate?: number;
@@ -240,13 +240,13 @@ export interface State {
 }
 
 export const StateSchema = z.strictObject({
-  customers: z.record(z.string(), CustomerSchema).default({}),
-  products: z.record(z.string(), ProductSchema).default({}),
-  coupons: z.record(z.string(), CouponSchema).default({}),
-  orders: z.record(z.string(), OrderSchema).default({}),
-  payments: z.record(z.string(), PaymentSchema).default({}),
-  refunds: z.record(z.string(), RefundSchema).default({}),
-  shipments: z.record(z.string(), ShipmentSchema).default({}),
+  customers: rt.mapOf(z.string(), CustomerSchema).default({}),
+  products: rt.mapOf(z.string(), ProductSchema).default({}),
+  coupons: rt.mapOf(z.string(), CouponSchema).default({}),
+  orders: rt.mapOf(z.string(), OrderSchema).default({}),
+  payments: rt.mapOf(z.string(), PaymentSchema).default({}),
+  refunds: rt.mapOf(z.string(), RefundSchema).default({}),
+  shipments: rt.mapOf(z.string(), ShipmentSchema).default({}),
   now: rt.DatetimeSchema.default("2024-06-03T10:00:00"),
   tax_rate: z.number().default(0.0825),
   flat_shipping: z.number().default(5.99),

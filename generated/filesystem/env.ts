@@ -107,10 +107,10 @@ export const ShareSchema: z.ZodType = z.strictObject({
 });
 
 export interface State {
-  users: Record<string, User>;
-  folders: Record<string, Folder>;
-  files: Record<string, File>;
-  shares: Record<string, Share>;
+  users: { [key: string]: User };
+  folders: { [key: string]: Folder };
+  files: { [key: string]: File };
+  shares: { [key: string]: Share };
   /** Current time */
   now?: string;
   /** Largest single file */
@@ -118,10 +118,10 @@ export interface State {
 }
 
 export const StateSchema = z.strictObject({
-  users: z.record(z.string(), UserSchema).default({}),
-  folders: z.record(z.string(), FolderSchema).default({}),
-  files: z.record(z.string(), FileSchema).default({}),
-  shares: z.record(z.string(), ShareSchema).default({}),
+  users: rt.mapOf(z.string(), UserSchema).default({}),
+  folders: rt.mapOf(z.string(), FolderSchema).default({}),
+  files: rt.mapOf(z.string(), FileSchema).default({}),
+  shares: rt.mapOf(z.string(), ShareSchema).default({}),
   now: rt.DatetimeSchema.default("2024-05-01T09:00:00"),
   max_file_kb: z.number().int().default(2097152),
 });

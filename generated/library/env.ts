@@ -162,13 +162,13 @@ export const FineSchema: z.ZodType = z.strictObject({
 });
 
 export interface State {
-  branches: Record<string, Branch>;
-  books: Record<string, Book>;
-  copies: Record<string, Copy>;
-  members: Record<string, Member>;
-  loans: Record<string, Loan>;
-  holds: Record<string, Hold>;
-  fines: Record<string, Fine>;
+  branches: { [key: string]: Branch };
+  books: { [key: string]: Book };
+  copies: { [key: string]: Copy };
+  members: { [key: string]: Member };
+  loans: { [key: string]: Loan };
+  holds: { [key: string]: Hold };
+  fines: { [key: string]: Fine };
   today?: string;
   /** USD per day late */
   daily_fine?: number;
@@ -181,17 +181,17 @@ export interface State {
   max_renewals?: number;
   hold_shelf_days?: number;
   /** Open loans allowed per tier */
-  loan_limits?: Record<string, number>;
+  loan_limits?: { [key: string]: number };
 }
 
 export const StateSchema = z.strictObject({
-  branches: z.record(z.string(), BranchSchema).default({}),
-  books: z.record(z.string(), BookSchema).default({}),
-  copies: z.record(z.string(), CopySchema).default({}),
-  members: z.record(z.string(), MemberSchema).default({}),
-  loans: z.record(z.string(), LoanSchema).default({}),
-  holds: z.record(z.string(), HoldSchema).default({}),
-  fines: z.record(z.string(), FineSchema).default({}),
+  branches: rt.mapOf(z.string(), BranchSchema).default({}),
+  books: rt.mapOf(z.string(), BookSchema).default({}),
+  copies: rt.mapOf(z.string(), CopySchema).default({}),
+  members: rt.mapOf(z.string(), MemberSchema).default({}),
+  loans: rt.mapOf(z.string(), LoanSchema).default({}),
+  holds: rt.mapOf(z.string(), HoldSchema).default({}),
+  fines: rt.mapOf(z.string(), FineSchema).default({}),
   today: rt.DateSchema.default("2024-05-01"),
   daily_fine: z.number().default(0.25),
   max_overdue_fine: z.number().default(10),
@@ -199,7 +199,7 @@ export const StateSchema = z.strictObject({
   block_threshold: z.number().default(5),
   max_renewals: z.number().int().default(2),
   hold_shelf_days: z.number().int().default(7),
-  loan_limits: z.record(z.string(), z.number().int()).default({ adult: 10, student: 6, child: 4 }),
+  loan_limits: rt.mapOf(z.string(), z.number().int()).default({ adult: 10, student: 6, child: 4 }),
 });
 
 export interface UsdArgs {
@@ -1291,7 +1291,7 @@ export const definition: rt.EnvDefinition = {
     { name: "hold_shelf_days", schema: z.number().int(), hasDefault: true, default: 7 },
     {
       name: "loan_limits",
-      schema: z.record(z.string(), z.number().int()),
+      schema: rt.mapOf(z.string(), z.number().int()),
       hasDefault: true,
       default: { adult: 10, student: 6, child: 4 },
     },

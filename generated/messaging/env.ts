@@ -125,11 +125,11 @@ export const BlockSchema: z.ZodType = z.strictObject({
 });
 
 export interface State {
-  users: Record<string, User>;
-  conversations: Record<string, Conversation>;
-  memberships: Record<string, Membership>;
-  messages: Record<string, Message>;
-  blocks: Record<string, Block>;
+  users: { [key: string]: User };
+  conversations: { [key: string]: Conversation };
+  memberships: { [key: string]: Membership };
+  messages: { [key: string]: Message };
+  blocks: { [key: string]: Block };
   now?: string;
   max_message_length?: number;
   /** How long after sending a message its author may edit it */
@@ -137,11 +137,11 @@ export interface State {
 }
 
 export const StateSchema = z.strictObject({
-  users: z.record(z.string(), UserSchema).default({}),
-  conversations: z.record(z.string(), ConversationSchema).default({}),
-  memberships: z.record(z.string(), MembershipSchema).default({}),
-  messages: z.record(z.string(), MessageSchema).default({}),
-  blocks: z.record(z.string(), BlockSchema).default({}),
+  users: rt.mapOf(z.string(), UserSchema).default({}),
+  conversations: rt.mapOf(z.string(), ConversationSchema).default({}),
+  memberships: rt.mapOf(z.string(), MembershipSchema).default({}),
+  messages: rt.mapOf(z.string(), MessageSchema).default({}),
+  blocks: rt.mapOf(z.string(), BlockSchema).default({}),
   now: rt.DatetimeSchema.default("2024-05-01T12:00:00"),
   max_message_length: z.number().int().default(2000),
   edit_window_minutes: z.number().int().default(15),

@@ -37,7 +37,7 @@ export interface User {
   address: Address;
   email: string;
   /** By payment method id */
-  payment_methods: Record<string, PaymentMethod>;
+  payment_methods: { [key: string]: PaymentMethod };
   /** The customer's order ids, oldest first */
   orders: string[];
 }
@@ -46,7 +46,7 @@ export interface User {
 export interface Variant {
   item_id: string;
   /** e.g. color: blue, size: M */
-  options: Record<string, string>;
+  options: { [key: string]: string };
   available: boolean;
   price: number;
 }
@@ -56,7 +56,7 @@ export interface Product {
   name: string;
   product_id: string;
   /** By item id */
-  variants: Record<string, Variant>;
+  variants: { [key: string]: Variant };
 }
 
 /** A variant as bought, at the price paid */
@@ -65,7 +65,7 @@ export interface OrderItem {
   product_id: string;
   item_id: string;
   price: number;
-  options: Record<string, string>;
+  options: { [key: string]: string };
 }
 
 export interface Fulfillment {
@@ -119,7 +119,7 @@ export const UserSchema: z.ZodType = z.strictObject({
   name: z.lazy(() => NameSchema),
   address: z.lazy(() => AddressSchema),
   email: z.string(),
-  payment_methods: z.record(
+  payment_methods: rt.mapOf(
     z.string(),
     z.lazy(() => PaymentMethodSchema),
   ),
@@ -127,14 +127,14 @@ export const UserSchema: z.ZodType = z.strictObject({
 });
 export const VariantSchema: z.ZodType = z.strictObject({
   item_id: z.string(),
-  options: z.record(z.string(), z.string()),
+  options: rt.mapOf(z.string(), z.string()),
   available: z.boolean(),
   price: z.number(),
 });
 export const ProductSchema: z.ZodType = z.strictObject({
   name: z.string(),
   product_id: z.string(),
-  variants: z.record(
+  variants: rt.mapOf(
     z.string(),
     z.lazy(() => VariantSchema),
   ),
@@ -144,7 +144,7 @@ export const OrderItemSchema: z.ZodType = z.strictObject({
   product_id: z.string(),
   item_id: z.string(),
   price: z.number(),
-  options: z.record(z.string(), z.string()),
+  options: rt.mapOf(z.string(), z.string()),
 });
 export const FulfillmentSchema: z.ZodType = z.strictObject({
   tracking_id: z.array(z.string()),
@@ -173,15 +173,15 @@ export const OrderSchema: z.ZodType = z.strictObject({
 });
 
 export interface State {
-  users: Record<string, User>;
-  products: Record<string, Product>;
-  orders: Record<string, Order>;
+  users: { [key: string]: User };
+  products: { [key: string]: Product };
+  orders: { [key: string]: Order };
 }
 
 export const StateSchema = z.strictObject({
-  users: z.record(z.string(), UserSchema).default({}),
-  products: z.record(z.string(), ProductSchema).default({}),
-  orders: z.record(z.string(), OrderSchema).default({}),
+  users: rt.mapOf(z.string(), UserSchema).default({}),
+  products: rt.mapOf(z.string(), ProductSchema).default({}),
+  orders: rt.mapOf(z.string(), OrderSchema).default({}),
 });
 
 export interface FindUserIdByEmailArgs {
@@ -413,9 +413,9 @@ function tool_get_product_details($s: rt.Ctx, $a: any): any {
 
 /** query list_all_product_types: Every product name with its product id, by name. */
 function tool_list_all_product_types($s: rt.Ctx, $a: any): any {
-  let by_name = {} as Record<string, any>;
+  let by_name = {} as { [key: string]: any };
   for (const p of [...rt.sorted($s.t.products.values(), (p: any) => p.name)] as any[]) {
-    by_name[p.name] = p.product_id;
+    rt.mapSet(by_name, p.name, p.product_id);
   }
   if (
     $s.checks &&

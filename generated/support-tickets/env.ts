@@ -125,30 +125,30 @@ export const CommentSchema: z.ZodType = z.strictObject({
 });
 
 export interface State {
-  customers: Record<string, Customer>;
-  agents: Record<string, Agent>;
-  tags: Record<string, Tag>;
-  tickets: Record<string, Ticket>;
-  comments: Record<string, Comment>;
+  customers: { [key: string]: Customer };
+  agents: { [key: string]: Agent };
+  tags: { [key: string]: Tag };
+  tickets: { [key: string]: Ticket };
+  comments: { [key: string]: Comment };
   now?: string;
   /** First-response SLA by priority */
-  response_minutes?: Record<string, number>;
+  response_minutes?: { [key: string]: number };
   /** Resolution SLA by priority */
-  resolution_hours?: Record<string, number>;
+  resolution_hours?: { [key: string]: number };
 }
 
 export const StateSchema = z.strictObject({
-  customers: z.record(z.string(), CustomerSchema).default({}),
-  agents: z.record(z.string(), AgentSchema).default({}),
-  tags: z.record(z.string(), TagSchema).default({}),
-  tickets: z.record(z.string(), TicketSchema).default({}),
-  comments: z.record(z.string(), CommentSchema).default({}),
+  customers: rt.mapOf(z.string(), CustomerSchema).default({}),
+  agents: rt.mapOf(z.string(), AgentSchema).default({}),
+  tags: rt.mapOf(z.string(), TagSchema).default({}),
+  tickets: rt.mapOf(z.string(), TicketSchema).default({}),
+  comments: rt.mapOf(z.string(), CommentSchema).default({}),
   now: rt.DatetimeSchema.default("2024-03-12T14:00:00"),
-  response_minutes: z
-    .record(z.string(), z.number().int())
+  response_minutes: rt
+    .mapOf(z.string(), z.number().int())
     .default({ low: 1440, normal: 480, high: 120, urgent: 30 }),
-  resolution_hours: z
-    .record(z.string(), z.number().int())
+  resolution_hours: rt
+    .mapOf(z.string(), z.number().int())
     .default({ low: 120, normal: 72, high: 24, urgent: 8 }),
 });
 
@@ -1280,13 +1280,13 @@ export const definition: rt.EnvDefinition = {
     { name: "now", schema: rt.DatetimeSchema, hasDefault: true, default: "2024-03-12T14:00:00" },
     {
       name: "response_minutes",
-      schema: z.record(z.string(), z.number().int()),
+      schema: rt.mapOf(z.string(), z.number().int()),
       hasDefault: true,
       default: { low: 1440, normal: 480, high: 120, urgent: 30 },
     },
     {
       name: "resolution_hours",
-      schema: z.record(z.string(), z.number().int()),
+      schema: rt.mapOf(z.string(), z.number().int()),
       hasDefault: true,
       default: { low: 120, normal: 72, high: 24, urgent: 8 },
     },

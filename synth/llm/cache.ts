@@ -1,12 +1,13 @@
 // On-disk cache of LLM answers: one JSON file per request, named by the sha256 of the request
 // in canonical form (keys sorted at every level), so the same request always finds the same
-// entry. Entries are written to a temp file and renamed, so a run killed mid-write leaves no
+// entry. Entries are written through writeAtomic (a temp file, renamed), so a run killed mid-write leaves no
 // half entry and the next run resumes from every answer already received.
 // Assumes the cached value is plain JSON; concurrent writers of one key are deduplicated by
 // the client (it keeps one in-flight promise per key), so the rename never races itself.
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
+import { writeAtomic } from "../../compiler/output-files.js";
 
 /** JSON text with object keys sorted at every level: the same value always gives the same text. */
 export function canonicalJson(value: unknown): string {
@@ -61,16 +62,8 @@ export class DiskCache {
   }
 
   async put<T>(key: string, request: unknown, response: T): Promise<void> {
-    const file = this.fileOf(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const entry: CacheEntry<T> = { key, request, response };
-    try {
-      await fs.writeFile(tmp, JSON.stringify(entry, null, 1) + "\n");
-      await fs.rename(tmp, file);
-    } catch (err) {
-      await fs.rm(tmp, { force: true });
-      throw err;
-    }
+    // as every file envc writes: temp file and rename, a full disk or a folder in the way one clear error
+    await writeAtomic(this.fileOf(key), JSON.stringify(entry, null, 1) + "\n");
   }
 }

@@ -38,6 +38,14 @@ export interface LlmConfig {
   timeoutMs: number;
   /** attempts after the first, on 429, 5xx, timeouts and connection errors */
   retries: number;
+  /**
+   * at most this many of those retries after a timeout (default 1): a server that let two
+   * attempts of timeoutMs pass unanswered hangs, and waiting retries × timeoutMs for it (ten
+   * minutes by default) would only delay saying so
+   */
+  timeoutRetries?: number;
+  /** while requests wait, a notice (through onWait) after this long, and again every 3 times it */
+  waitNoticeMs?: number;
   /** first backoff; doubles on each retry, capped at retryMaxMs (a 429's Retry-After is honoured up to the cap) */
   retryBaseMs: number;
   retryMaxMs: number;
@@ -51,6 +59,8 @@ export const DEFAULTS = {
   concurrency: 4,
   timeoutMs: 120_000,
   retries: 4,
+  timeoutRetries: 1,
+  waitNoticeMs: 10_000,
   retryBaseMs: 1_000,
   retryMaxMs: 30_000,
   structured: "auto" as StructuredMode,
@@ -209,7 +219,17 @@ export class LlmClient {
   private failure?: LlmError;
   private structured: Exclude<StructuredMode, "auto">;
 
-  constructor(readonly config: LlmConfig) {
+  /** when each request in flight started, by a counter; what the wait notices are about */
+  private waiting = new Map<number, number>();
+  private nextWait = 0;
+  private watchdog?: ReturnType<typeof setInterval>;
+  private lastNotice = 0;
+
+  /** `onWait`: told, while requests go unanswered, what the client waits for (the CLI prints it) */
+  constructor(
+    readonly config: LlmConfig,
+    private onWait?: (message: string) => void,
+  ) {
     this.openai = new OpenAI({ baseURL: config.baseURL, apiKey: config.apiKey, maxRetries: 0, timeout: config.timeoutMs });
     this.limit = pLimit(config.concurrency);
     if (config.cacheDir) this.cache = new DiskCache(config.cacheDir);
@@ -369,22 +389,65 @@ export class LlmClient {
 
   /** Send one request with retries; failures become LlmErrors (fatal ones stop the client). */
   private async send<T>(call: () => Promise<T>): Promise<T> {
+    let timeouts = 0;
     for (let attempt = 1; ; attempt++) {
       this.throwIfFailed();
       this.stats.requests++;
+      const done = this.startWaiting();
+      let wait: number;
       try {
         return await call();
       } catch (err) {
         this.stats.failedAttempts++;
         const e = this.classify(err, attempt);
         const retryable = e.kind === "unreachable" || e.kind === "timeout" || e.kind === "rate_limited" || e.kind === "server_error";
-        if (!retryable || attempt > this.config.retries) throw e.fatal ? this.fail(e) : e;
-        let wait = Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** (attempt - 1));
+        if (e.kind === "timeout") timeouts++;
+        if (!retryable || attempt > this.config.retries || (e.kind === "timeout" && timeouts > this.timeoutRetries)) throw e.fatal ? this.fail(e) : e;
+        wait = Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** (attempt - 1));
         const after = retryAfterMs(err);
         if (after !== undefined) wait = Math.min(this.config.retryMaxMs, Math.max(wait, after));
-        await sleep(wait);
+      } finally {
+        done(); // answered or failed: no longer waiting (the backoff below is ours)
       }
+      await sleep(wait);
     }
+  }
+
+  private get timeoutRetries(): number {
+    return Math.min(this.config.retries, this.config.timeoutRetries ?? DEFAULTS.timeoutRetries);
+  }
+
+  /** Count a request as waiting for its answer; the returned function ends the wait. */
+  private startWaiting(): () => void {
+    const id = this.nextWait++;
+    this.waiting.set(id, Date.now());
+    if (this.onWait && !this.watchdog) {
+      const every = this.config.waitNoticeMs ?? DEFAULTS.waitNoticeMs;
+      this.watchdog = setInterval(() => this.noticeWait(every), Math.max(10, Math.min(1000, every / 4)));
+      this.watchdog.unref?.();
+    }
+    return () => {
+      this.waiting.delete(id);
+      if (this.waiting.size === 0 && this.watchdog) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+      }
+    };
+  }
+
+  /** Say what the client waits for, once a request waited `every` ms, then every 3 × `every`. */
+  private noticeWait(every: number): void {
+    if (!this.onWait || this.waiting.size === 0) return;
+    const now = Date.now();
+    const oldest = Math.min(...this.waiting.values());
+    if (now - oldest < every || now - this.lastNotice < 3 * every) return;
+    this.lastNotice = now;
+    const n = this.waiting.size;
+    const secs = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+    this.onWait(
+      `waiting for ${this.config.model} at ${this.config.baseURL}: ${n} request${n === 1 ? "" : "s"} unanswered, the oldest for ${secs(now - oldest)}` +
+        ` (an attempt gives up after ${secs(this.config.timeoutMs)}, --timeout; a request that times out ${this.timeoutRetries + 1 === 1 ? "once" : `${this.timeoutRetries + 1} times`} stops the run)`,
+    );
   }
 
   private classify(err: unknown, attempts: number): LlmError {

@@ -53,13 +53,13 @@ describe("envc check", () => {
     writeFileSync(file, THREE_ERRORS);
     const r = await run("check", file);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/ENV2003: Item has no field 'prise'/);
-    expect(r.err).toMatch(/ENV2001: Unknown name 'itemz'/);
-    expect(r.err).toMatch(/ENV3001: Expected number, got string/);
-    expect(r.err).toContain(`${file.split(path.sep).join("/").replace(/^\//, "")}`.length ? ":15:13" : "");
-    expect(r.err).toMatch(/\n15 \|   return it\.prise\n\s+\|\s+\^{4}/);
-    expect(r.err).toMatch(/help: did you mean `price`\?/);
-    expect(r.err).toMatch(/3 errors/);
+    expect(r.out).toMatch(/ENV2003: Item has no field 'prise'/);
+    expect(r.out).toMatch(/ENV2001: Unknown name 'itemz'/);
+    expect(r.out).toMatch(/ENV3001: Expected number, got string/);
+    expect(r.out).toContain(`${file.split(path.sep).join("/").replace(/^\//, "")}`.length ? ":15:13" : "");
+    expect(r.out).toMatch(/\n15 \|   return it\.prise\n\s+\|\s+\^{4}/);
+    expect(r.out).toMatch(/help: did you mean `price`\?/);
+    expect(r.out).toMatch(/3 errors/);
   });
 
   it("--format json prints machine-readable diagnostics with code, severity, span and fix", async () => {
@@ -79,7 +79,7 @@ describe("envc check", () => {
     const file = path.join(dir, "three.env");
     writeFileSync(file, THREE_ERRORS);
     const r = await run("check", file, "--format", "short");
-    const lines = r.err.split("\n").filter((l) => / error ENV/.test(l));
+    const lines = r.out.split("\n").filter((l) => / error ENV/.test(l));
     expect(lines).toHaveLength(3);
     for (const l of lines) expect(l).toMatch(/three\.env:\d+:\d+: error ENV\d{4}: /);
   });
@@ -87,7 +87,7 @@ describe("envc check", () => {
   it("passes the bundled specs with no diagnostics", async () => {
     const r = await run("check", path.join(root, "specs"));
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/9 specs, 9 scenario files checked: 0 errors, 0 warnings/);
+    expect(r.out).toMatch(/9 specs, 9 scenario files checked: 0 errors, 0 warnings/);
   });
 
   it("skips a dotenv file named .env and reports a missing path as usage error", async () => {
@@ -97,7 +97,7 @@ describe("envc check", () => {
     writeFileSync(path.join(d, "ok.env"), readFileSync(path.join(root, "specs/library/library.env"), "utf8"));
     const r = await run("check", d);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/1 spec checked/);
+    expect(r.out).toMatch(/1 spec checked/);
     const missing = await run("check", path.join(dir, "nope"));
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/No such file or folder/);

@@ -54,19 +54,19 @@ describe("envc verify", () => {
   it("passes a folder whose scenarios are sound", async () => {
     const r = await run("verify", shelf);
     expect(r.code).toBe(0);
-    expect(r.err).toContain("Shelf (");
-    expect(r.err).toContain("1/1 scenario pass");
-    expect(r.err).toContain("verify: 1/1 scenarios kept");
+    expect(r.out).toContain("Shelf (");
+    expect(r.out).toContain("1/1 scenario pass");
+    expect(r.out).toContain("verify: 1/1 scenarios kept");
   });
 
   it("rejects broken scenarios with diagnostics at their place, exit 1", async () => {
     const broken = shelfFolder("broken", { "more.env": BROKEN });
     const r = await run("verify", broken, "--format", "short");
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/more\.env:6:3: error ENV5008: Check "Is Dune there\?" is already true/);
-    expect(r.err).toMatch(/more\.env:14:14: error ENV5009: Solution step 1, add_copies\(book_id: "B1", amount: -1\), fails \(precondition\): The amount must be positive/);
-    expect(r.err).toContain("dropped Shelf/already_done: ENV5008");
-    expect(r.err).toContain("verify: 0/2 scenarios kept");
+    expect(r.out).toMatch(/more\.env:6:3: error ENV5008: Check "Is Dune there\?" is already true/);
+    expect(r.out).toMatch(/more\.env:14:14: error ENV5009: Solution step 1, add_copies\(book_id: "B1", amount: -1\), fails \(precondition\): The amount must be positive/);
+    expect(r.out).toContain("dropped Shelf/already_done: ENV5008");
+    expect(r.out).toContain("verify: 0/2 scenarios kept");
   });
 
   it("--write-kept keeps what passes, reports the rest and exits 0; the kept file verifies again", async () => {
@@ -74,13 +74,13 @@ describe("envc verify", () => {
     const kept = path.join(dir, "out", "kept.jsonl");
     const r = await run("verify", mixed, "--write-kept", kept);
     expect(r.code).toBe(0);
-    expect(r.err).toContain(`wrote 1 scenario to ${kept}`);
-    expect(r.err).toContain("dropped Shelf/impossible: ENV5009");
+    expect(r.out).toContain(`wrote 1 scenario to ${kept}`);
+    expect(r.out).toContain("dropped Shelf/impossible: ENV5009");
     const lines = readFileSync(kept, "utf8").trim().split("\n");
     expect(lines.map((l) => JSON.parse(l).id)).toEqual(["restock"]);
     const again = await run("verify", path.join(mixed, "shelf.env"), kept);
     expect(again.code).toBe(0);
-    expect(again.err).toContain("verify: 1/1 scenarios kept");
+    expect(again.out).toContain("verify: 1/1 scenarios kept");
   });
 
   it("--allow-initially-true turns the check-already-true error into a warning", async () => {
@@ -100,8 +100,8 @@ describe("envc verify", () => {
     const good = { env: "Shelf", id: "d1", initial: "shelf/state.json", task: "t", checks: [{ text: "q", expr: 'books["B1"].copies == 3' }], solution: [{ name: "add_copies", arguments: { book_id: "B1", amount: 1 } }] };
     writeFileSync(data, [JSON.stringify(good), JSON.stringify({ ...good, id: "d2", checks: [{ text: "q", expr: "bokks == 1" }] })].join("\n") + "\n");
     const r = await run("verify", path.join(shelf, "shelf.env"), data, "--format", "short");
-    expect(r.err).toMatch(/data\.jsonl:2:\d+: error ENV2001: Unknown name 'bokks'/);
-    expect(r.err).toContain("verify: 1/2 scenarios kept");
+    expect(r.out).toMatch(/data\.jsonl:2:\d+: error ENV2001: Unknown name 'bokks'/);
+    expect(r.out).toContain("verify: 1/2 scenarios kept");
     expect(r.code).toBe(1);
   });
 
@@ -182,7 +182,7 @@ describe("envc replay", () => {
 describe("the bundled specs' scenarios", () => {
   it("envc verify specs/ passes", async () => {
     const r = await run("verify", path.join(root, "specs"));
-    expect(r.err).not.toContain("dropped");
+    expect(r.out).not.toContain("dropped");
     expect(r.code).toBe(0);
   });
 

@@ -715,7 +715,8 @@ describe("parseJsonOrdered", () => {
     ["{}{}", 1, 3, "Unexpected character '{' at line 1, column 3: expected end of input"],
     ["\r\n[\r\n1,\r\n,]", 4, 1, "Unexpected character ',' at line 4, column 1: expected a value"],
     ["[\r1,\r\r]", 4, 1, "Unexpected character ']' at line 4, column 1: expected a value"],
-    ["\uFEFF{}", 1, 1, "Unexpected character '\\uFEFF' at line 1, column 1: expected a value"],
+    ["[\uFEFF1]", 1, 2, "Unexpected character '\\uFEFF' at line 1, column 2: expected a value"], // a BOM only leads
+    ["\uFEFF\uFEFF{}", 1, 1, "Unexpected character '\\uFEFF' at line 1, column 1: expected a value"], // columns as an editor shows them
     ["['x']", 1, 2, "Unexpected character '\\'' at line 1, column 2: expected a value"],
     ["[NaN]", 1, 2, "Unexpected character 'N' at line 1, column 2: expected a value"],
   ];
@@ -735,6 +736,11 @@ describe("parseJsonOrdered", () => {
       expect(j.name).toBe("JsonSyntaxError");
       expect([j.line, j.column, j.message], JSON.stringify(text)).toEqual([line, column, message]);
     }
+  });
+
+  it("skips one byte order mark at the start, as spec files may have (issue 16)", () => {
+    expect(parseJsonOrdered('\uFEFF{"a": [1]}')).toEqual({ a: [1] });
+    expect(parseJsonOrdered("\uFEFF 5")).toBe(5);
   });
 
   it("parses deep nesting, and reports nesting too deep for its stack as a JsonSyntaxError", () => {

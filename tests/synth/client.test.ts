@@ -86,6 +86,23 @@ describe("LLM client", () => {
     expect(err.message).toContain("did not answer within 0.1 s (2 attempts); raise --timeout");
   });
 
+  it("against a server that hangs: retries a timeout once only (not --retries times), saying meanwhile what it waits for", async () => {
+    for (let i = 0; i < 5; i++) stub.enqueue({ json: {}, delayMs: 2_000 });
+    const notices: string[] = [];
+    const llm = new LlmClient(
+      { baseURL: stub.url, apiKey: "k", model: "stub-model", concurrency: 1, timeoutMs: 300, retries: 4, retryBaseMs: 5, retryMaxMs: 50, structured: "auto", waitNoticeMs: 100 },
+      (m) => notices.push(m),
+    );
+    const started = performance.now();
+    const err = await llm.json(ask()).catch((e) => e);
+    expect(err.kind).toBe("timeout");
+    expect(err.message).toContain("did not answer within 0.3 s (2 attempts)");
+    expect(stub.chats()).toHaveLength(2); // not 5: two silent attempts tell a hung server
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(notices.length).toBeGreaterThanOrEqual(1);
+    expect(notices[0]).toMatch(/^waiting for stub-model at http:\/\/127\.0\.0\.1:\d+\/v1: 1 request unanswered, the oldest for 0\.\d s \(an attempt gives up after 0\.3 s, --timeout; a request that times out 2 times stops the run\)$/);
+  });
+
   it("sends malformed JSON back for repair, then accepts the fixed answer", async () => {
     stub.enqueue({ content: "Sure! {stateful: yes, reasons: rooms" }, { json: { stateful: "yes", reasons: 3 } }, { json: { stateful: true, reasons: "rooms" } });
     const llm = client();

@@ -100,9 +100,9 @@ describe("topics -> specs -> scen, from the bundled task sample", () => {
     expect(first.scen.err).toContain("scenarios: 2 attempted, 2 kept, 0 dropped");
     const v = await runEnvc(["verify", f("envs"), f("scenarios.jsonl")]);
     expect(v.code).toBe(0);
-    expect(v.err).toContain("HotelRooms (");
-    expect(v.err).toContain("LibraryLoans (");
-    expect(v.err).toContain("verify: 2/2 scenarios kept");
+    expect(v.out).toContain("HotelRooms (");
+    expect(v.out).toContain("LibraryLoans (");
+    expect(v.out).toContain("verify: 2/2 scenarios kept");
   });
 
   it("reports each task's fate", () => {

@@ -91,7 +91,7 @@ describe("envc scen", () => {
     expect(lines[0]).toMatchObject({ env: "Shelf", initial: GOOD_STATE, checks: goodChecks.json.checks, solution: [{ name: "add_copies", arguments: { book_id: "B1", amount: 3 } }, { name: "rename", arguments: { book_id: "B1", title: "Dune (2nd ed.)" } }] });
     const v = await runEnvc(["verify", specDir, out()]);
     expect(v.code).toBe(0);
-    expect(v.err).toContain("verify: 2/2 scenarios kept");
+    expect(v.out).toContain("verify: 2/2 scenarios kept");
   });
 
   it("reports the dropped scenario with its last diagnostics", () => {

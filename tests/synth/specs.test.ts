@@ -107,7 +107,7 @@ describe("envc synth specs", () => {
     expect(existsSync(path.join(out(), "never-shelf"))).toBe(false);
     const check = await runEnvc(["check", out()]);
     expect(check.code).toBe(0);
-    expect(check.err).toContain("3 specs checked: 0 errors");
+    expect(check.out).toContain("3 specs checked: 0 errors");
     const call = await runEnvc(["call", specFile, "add_copies", '{"book_id": "B1", "amount": 2}']);
     expect(call.code).toBe(0);
   });

@@ -47,16 +47,16 @@ export const LoanSchema: z.ZodType = z.strictObject({
 });
 
 export interface State {
-  books: Record<string, Book>;
-  members: Record<string, Member>;
-  loans: Record<string, Loan>;
+  books: { [key: string]: Book };
+  members: { [key: string]: Member };
+  loans: { [key: string]: Loan };
   today?: string;
 }
 
 export const StateSchema = z.strictObject({
-  books: z.record(z.string(), BookSchema).default({}),
-  members: z.record(z.string(), MemberSchema).default({}),
-  loans: z.record(z.string(), LoanSchema).default({}),
+  books: rt.mapOf(z.string(), BookSchema).default({}),
+  members: rt.mapOf(z.string(), MemberSchema).default({}),
+  loans: rt.mapOf(z.string(), LoanSchema).default({}),
   today: rt.DateSchema.default("2024-01-01"),
 });
 
