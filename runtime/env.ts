@@ -4,7 +4,7 @@
 // Assumes an EnvDefinition emitted by the compiler; imports nothing from the compiler.
 import type { ZodType } from "zod";
 import { Store, Table } from "./store.js";
-import { EnvFault, PreconditionFailure, FAILED } from "./ops.js";
+import { EnvFault, PreconditionFailure, FAILED, StepBudgetExceeded, CallDepthExceeded, MAX_CALL_DEPTH, overBudget, tooDeep } from "./ops.js";
 import { deepEqual, KEY_ORDER, orderedKeys, carryKeyOrder } from "./values.js";
 import { fastArgsFor, type FastArgs } from "./fast-args.js";
 
@@ -56,6 +56,8 @@ export interface EnvDefinition {
   invariants: InvariantDef[];
   /** OpenAI function-calling schemas of the tools, as in tools.json */
   toolSchemas: unknown[];
+  /** the spec's step budget per call (`limits { steps: N }`), when it sets one */
+  maxSteps?: number;
 }
 
 export type ResultKind = "invalid_args" | "unknown_tool" | "precondition" | "env_fault";
@@ -69,6 +71,39 @@ export interface EnvOptions {
   checks?: boolean;
   /** changes where new_id counters start */
   seed?: number;
+  /**
+   * evaluation steps one tool call may take (see Ctx.steps); overrides the spec's
+   * `limits { steps: N }`, which overrides DEFAULT_MAX_STEPS
+   */
+  maxSteps?: number;
+}
+
+/**
+ * Evaluation steps one call may take unless the spec or the caller says otherwise. The bundled
+ * specs' heaviest call (scenarios, recorded examples, fuzzing) takes under two thousand steps
+ * (tests/runtime/budget.test.ts measures it); 100,000 is far from that, and a runaway call
+ * reaches it in milliseconds (tens for one that writes or builds text on every step), so a
+ * server's other sessions barely notice.
+ */
+export const DEFAULT_MAX_STEPS = 100_000;
+/**
+ * What one write to the state costs: copying and journaling a record (and checking it after
+ * the action) takes about a hundred times a loop step, so a loop of writes is charged more to
+ * run out of budget in about the same time as a loop of reads.
+ */
+export const WRITE_STEPS = 10;
+/** The largest budget: steps stays a small integer (a V8 Smi), which keeps the counting cheap. */
+export const MAX_MAX_STEPS = 1_000_000_000;
+/**
+ * Ctx.steps outside tool calls: invariants and scenario checks are not budgeted, but the
+ * helpers they call count like any body does.
+ */
+const UNBUDGETED = MAX_MAX_STEPS;
+
+/** A budget as given (a spec, a flag), made a whole number in 1..MAX_MAX_STEPS. */
+export function clampSteps(n: number): number {
+  if (!Number.isFinite(n)) return n > 0 ? MAX_MAX_STEPS : 1;
+  return Math.min(MAX_MAX_STEPS, Math.max(1, Math.floor(n)));
 }
 
 export interface StateProblem {
@@ -86,11 +121,41 @@ export class StateError extends Error {
 /** What generated tool code receives: the live state and runtime services. */
 export class Ctx {
   t: Record<string, Table<any>>;
+  /**
+   * The steps the running call has left. Tool bodies count down: one per loop iteration and per
+   * tool or helper call, and the length of every collection an operation walks or builds
+   * (`filter`, `sorted`, `in` on a list, `range(n)`, `xs + ys`, ...), charged before the work.
+   * A statement that writes the state counts WRITE_STEPS. Below zero the call ends with
+   * StepBudgetExceeded. Set by Environment.call.
+   */
+  steps = UNBUDGETED;
+  /** tool and helper calls nested inside the running call */
+  depth = 0;
   constructor(
     public store: Store,
     public checks: boolean,
   ) {
     this.t = store.tables;
+  }
+  /** Charge one step per element of a collection an operation is about to walk; returns it. */
+  n<X extends { readonly length: number }>(xs: X, loc: string): X {
+    const k = xs.length;
+    if (k > this.steps) overBudget(loc);
+    this.steps -= k;
+    return xs;
+  }
+  /** A statement that writes the state (assignment, insert, delete, list change): WRITE_STEPS steps. */
+  write(loc: string): void {
+    if ((this.steps -= WRITE_STEPS) < 0) overBudget(loc);
+  }
+  /** A tool or helper called from a body: one step, one level deeper. */
+  call(f: (s: Ctx, a: any) => any, a: any, loc: string): any {
+    if (--this.steps < 0) overBudget(loc);
+    if (++this.depth > MAX_CALL_DEPTH) tooDeep(loc);
+    const r = f(this, a);
+    // a throw leaves depth as it is: it ends the whole call, and the next call starts at 0
+    this.depth--;
+    return r;
   }
   get g(): any {
     return this.store.globals;
@@ -169,11 +234,13 @@ export class Environment {
   /** what is worked out once per definition and shared by every environment and fork of it */
   private plan: DefinitionPlan;
   private _checks: boolean;
+  private budget: number;
 
   protected constructor(def: EnvDefinition, store: Store, options: EnvOptions) {
     this.def = def;
     this.store = store;
     this._checks = options.checks ?? true;
+    this.budget = clampSteps(options.maxSteps ?? def.maxSteps ?? DEFAULT_MAX_STEPS);
     this.ctx = new Ctx(store, this._checks);
     this.plan = planOf(def);
   }
@@ -201,6 +268,23 @@ export class Environment {
     this.ctx.checks = on;
   }
 
+  /** Evaluation steps one call may take (options.maxSteps, else the spec's, else the default). */
+  get maxSteps(): number {
+    return this.budget;
+  }
+  set maxSteps(n: number) {
+    this.budget = clampSteps(n);
+  }
+
+  /**
+   * Steps the last tool call took (more than maxSteps when it ran over; 0 when it did not run:
+   * an unknown tool, invalid arguments).
+   */
+  get lastCallSteps(): number {
+    return this._lastCallSteps;
+  }
+  private _lastCallSteps = 0;
+
   get toolNames(): string[] {
     return this.def.tools.map((t) => t.name);
   }
@@ -209,6 +293,7 @@ export class Environment {
   call(name: string, args: unknown = {}): CallResult {
     const entry = this.plan.tools.get(name);
     if (!entry) {
+      this._lastCallSteps = 0;
       return {
         ok: false,
         kind: "unknown_tool",
@@ -221,21 +306,33 @@ export class Environment {
     let data: unknown = entry.fastArgs === null ? undefined : entry.fastArgs(args);
     if (data === undefined) {
       const parsed = tool.args.safeParse(args);
-      if (!parsed.success) return { ok: false, kind: "invalid_args", error: formatArgsError(name, parsed.error as never) };
+      if (!parsed.success) {
+        this._lastCallSteps = 0;
+        return { ok: false, kind: "invalid_args", error: formatArgsError(name, parsed.error as never) };
+      }
       data = parsed.data;
     }
+    const ctx = this.ctx;
+    ctx.steps = this.budget;
+    ctx.depth = 0;
     if (tool.kind === "query") {
+      let raw: unknown;
       try {
-        const raw = tool.run(this.ctx, data);
-        return raw === FAILED ? this.preconditionResult() : { ok: true, value: normalize(raw) };
+        raw = tool.run(ctx, data);
       } catch (err) {
+        this.endSteps(ctx);
         return this.errorResult(err, tool);
       }
+      this.endSteps(ctx);
+      return raw === FAILED ? this.preconditionResult() : { ok: true, value: normalize(raw) };
     }
     const store = this.store;
     store.begin();
+    let ran = false;
     try {
-      const raw = tool.run(this.ctx, data);
+      const raw = tool.run(ctx, data);
+      ran = true;
+      this.endSteps(ctx);
       if (raw === FAILED) {
         store.rollback();
         return this.preconditionResult();
@@ -245,9 +342,19 @@ export class Environment {
       store.commit();
       return { ok: true, value };
     } catch (err) {
+      if (!ran) this.endSteps(ctx);
       store.rollback();
       return this.errorResult(err, tool);
     }
+  }
+
+  /**
+   * The tool body is done: note the steps it took, and lift the budget for what runs outside
+   * tool calls (invariants after the action, scenario checks), which may call helpers too.
+   */
+  private endSteps(ctx: Ctx) {
+    this._lastCallSteps = this.budget - ctx.steps;
+    ctx.steps = UNBUDGETED;
   }
 
   private preconditionResult(): CallResult {
@@ -266,6 +373,26 @@ export class Environment {
       this.lastPreconditionAt = err.location;
       return { ok: false, kind: "precondition", error: err.message };
     }
+    if (err instanceof StepBudgetExceeded) {
+      // over means past: when the budget ran out, count the step that did not fit
+      this._lastCallSteps = this.budget + 1;
+      return {
+        ok: false,
+        kind: "env_fault",
+        error:
+          `${tool.name} ran over its budget of ${this.budget.toLocaleString("en-US")} evaluation steps at ${err.location}: ` +
+          "a loop, recursion or collection there grew past what one call may do. Bound the arguments that drive it " +
+          "with a `require`, or raise the budget (`limits { steps: N }` in the spec, `--max-steps N`)",
+        location: err.location,
+      };
+    }
+    if (err instanceof CallDepthExceeded)
+      return {
+        ok: false,
+        kind: "env_fault",
+        error: `${tool.name} nested tool and helper calls more than ${MAX_CALL_DEPTH} deep at ${err.location}: a recursion that does not end soon enough`,
+        location: err.location,
+      };
     if (err instanceof EnvFault) return { ok: false, kind: "env_fault", error: err.message, location: err.location };
     const message = err instanceof Error ? err.message : String(err);
     return { ok: false, kind: "env_fault", error: `Internal error in ${tool.name}: ${message}`, location: tool.location };
@@ -391,7 +518,7 @@ export class Environment {
 
   /** A new environment sharing this one's records; O(1) in the state size. */
   fork(options: EnvOptions = {}): Environment {
-    const env = new Environment(this.def, this.store.fork(), { checks: options.checks ?? this.checks });
+    const env = new Environment(this.def, this.store.fork(), { checks: options.checks ?? this.checks, maxSteps: options.maxSteps ?? this.budget });
     if (options.seed) env.store.idCounter = 1 + (Math.abs(Math.trunc(options.seed)) % 1_000_000);
     return env;
   }
