@@ -77,6 +77,7 @@ export const CODES: Record<string, CodeInfo> = {
   ENV3016: c("Comparison can never be true", "The two sides of `==`/`!=` have unrelated types (different enums, a number and a string), so the result is constant.", "p.status == Priority.high"),
   ENV3017: c("Needless else", "`let x = e else \"...\"` is for lookups and optional values; this value can never be missing.", "let n = 5 else \"never\""),
   ENV3018: c("Wrong return type", "A `return` value does not match the tool's declared return type.", "query q() -> int { return \"x\" }"),
+  ENV3019: c("Bad limit", "`limits { steps: N }` sets how many evaluation steps one tool call may take (default 100,000): a whole number from 1 to 1,000,000,000, in one `limits` block per spec. No other limit exists.", "limits { steps: 0 }\nlimits { time: 5 }"),
   ENV4001: c("A query changes state", "Queries only read. Assignments, insert, delete and list mutation are for actions (and helpers called by actions).", "query q() { today = \"2024-01-02\" }"),
   ENV4002: c("A query calls something that changes state", "A query may only call queries and helpers that do not change state, directly or through other helpers.", "query q() { bump() }   // fn bump writes state"),
   ENV4003: c("Assignment to a key field", "A record's key field names it in its table; changing it would break the table. Insert a new record and delete the old one instead.", "b.book_id = \"B2\""),

@@ -346,7 +346,7 @@ export function buildModuleStructures(env: IEnv, options: EmitOptions): Statemen
         globals: [${globals.join(", ")}],
         tools: [${tools.join(", ")}],
         invariants: [${invariants.join(", ")}],
-        toolSchemas: ${JSON.stringify(toolSchemas(env))},
+        toolSchemas: ${JSON.stringify(toolSchemas(env))},${env.maxSteps !== undefined ? `\n        maxSteps: ${env.maxSteps},` : ""}
       }`,
     }],
   });

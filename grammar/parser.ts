@@ -301,7 +301,24 @@ class EnvParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.invariantDecl) },
       { ALT: () => this.SUBRULE(this.toolDecl) },
       { ALT: () => this.SUBRULE(this.scenarioDecl) },
+      // `limits { ... }`: a plain word, so `limits` stays usable as a name everywhere else
+      { GATE: () => this.LA(1).image === "limits" && this.LA(2).tokenType === T.LCurly, ALT: () => this.SUBRULE(this.limitsDecl) },
     ]));
+  });
+
+  private limitsDecl = this.RULE("limitsDecl", (): A.Decl => {
+    const start = this.CONSUME(T.Identifier);
+    this.CONSUME(T.LCurly);
+    const items: { name: A.Ident; value: A.Expr }[] = [];
+    this.MANY(() => {
+      const name = this.ident(this.CONSUME2(T.Identifier));
+      this.CONSUME(T.Colon);
+      const value = this.SUBRULE(this.expression);
+      this.OPTION(() => this.CONSUME(T.Comma));
+      this.ACTION(() => items.push({ name, value }));
+    });
+    this.CONSUME(T.RCurly);
+    return { kind: "Limits", items, span: this.sp(start) };
   });
 
   private scenarioDecl = this.RULE("scenarioDecl", (): A.Decl => {

@@ -129,7 +129,7 @@ describe("the step budget of a call", () => {
     expect(env.call("depth", { n: MAX_CALL_DEPTH - 1 })).toEqual({ ok: true, value: MAX_CALL_DEPTH - 1 });
   });
 
-  it("takes the budget from the options, else the default", () => {
+  it("takes the budget from the options, then the spec's limits, then the default", () => {
     expect(make().maxSteps).toBe(DEFAULT_MAX_STEPS);
     const small = make({ maxSteps: 50 });
     expect(small.call("count_up", { n: 50 })).toEqual({ ok: true, value: 1225 });
@@ -137,6 +137,11 @@ describe("the step budget of a call", () => {
     // a fork keeps the budget unless told otherwise
     expect(small.fork().maxSteps).toBe(50);
     expect(small.fork({ maxSteps: 5 }).maxSteps).toBe(5);
+    const spec = envFrom(RUNAWAY.replace("state {", "limits { steps: 20 }\n\nstate {"), {});
+    expect(spec.maxSteps).toBe(20);
+    expect(spec.call("count_up", { n: 21 })).toMatchObject({ ok: false, kind: "env_fault" });
+    const overridden = envFrom(RUNAWAY.replace("state {", "limits { steps: 20 }\n\nstate {"), {}, { maxSteps: 1000 });
+    expect(overridden.call("count_up", { n: 21 })).toMatchObject({ ok: true });
     // out-of-range budgets are clamped, not refused
     expect(make({ maxSteps: 0 }).maxSteps).toBe(1);
     expect(make({ maxSteps: Infinity }).maxSteps).toBe(1_000_000_000);
