@@ -7,7 +7,7 @@ import { toJson, explain, hasErrors, CODES } from "../compiler/diagnostics.js";
 import { emitChecked, writeOutput, staleFiles, writeAtomic, envFolderName } from "../compiler/project.js";
 import { renderResult, RENDERERS, stringifyOrdered, type RendererName } from "../runtime/index.js";
 import {
-  type Io, type Format, defaultIo, ExitError, formatOption, checkAll, printDiagnostics, usage, summary, loadEnvironment, formatDiff, int,
+  type Io, type Format, defaultIo, ExitError, formatOption, maxStepsOption, checkAll, printDiagnostics, usage, summary, loadEnvironment, formatDiff, int,
 } from "./common.js";
 import { registerVerify } from "./verify.js";
 import { registerReplay } from "./replay.js";
@@ -131,9 +131,10 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     .option("--no-checks", "do not check ensure, invariants and references after the call")
     .option("--seed <n>", "seed for new_id counters", int(0))
     .option("--save <file>", "write the state after the call to this file")
+    .addOption(maxStepsOption("the call"))
     .addOption(formatOption())
-    .action(async (specArg: string, tool: string, argsText: string, opts: { state?: string; renderer: RendererName; checks: boolean; seed?: number; save?: string; format: Format }) => {
-      const { env } = await loadEnvironment(io, specArg, opts.state, { checks: opts.checks, seed: opts.seed }, opts.format);
+    .action(async (specArg: string, tool: string, argsText: string, opts: { state?: string; renderer: RendererName; checks: boolean; seed?: number; save?: string; maxSteps?: number; format: Format }) => {
+      const { env } = await loadEnvironment(io, specArg, opts.state, { checks: opts.checks, seed: opts.seed, ...(opts.maxSteps ? { maxSteps: opts.maxSteps } : {}) }, opts.format);
       let args: unknown;
       try {
         args = JSON.parse(argsText);
