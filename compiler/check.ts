@@ -5,6 +5,7 @@ import type * as A from "../grammar/ast.js";
 import { makeDiagnostic, closest, type Diagnostic, type Related } from "./diagnostics.js";
 import { dateValueProblem, isDate, isDatetime } from "../runtime/dates.js";
 import { MAX_MAX_STEPS as MAX_LIMIT_STEPS } from "../runtime/env.js";
+import { unboundedRanges } from "./bounds.js";
 import {
   T, optional, stripOptional, isOptional, typeToString, preconditionsIn,
   type Type, type FieldType, type IExpr, type IStmt, type IEnv, type ITool, type IParam, type IEntity,
@@ -95,6 +96,7 @@ export class Checker {
     const invariants = this.checkInvariants();
     const tools = this.checkTools();
     this.checkPurity(tools);
+    this.diags.push(...unboundedRanges(tools, this.file));
     const scenarios = this.checkScenarios(ast.decls, ast.file);
     const maxSteps = this.checkLimits();
     if (!ast.header) return { diagnostics: this.diags };
