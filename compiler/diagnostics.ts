@@ -40,6 +40,7 @@ export const CODES: Record<string, CodeInfo> = {
   ENV1004: c("Bad string content", "A string has an unknown escape (`\\q`), an empty `${}` or an unclosed `${`. Escapes are \\n \\t \\\" \\\\ \\$ and \\uXXXX.", "fail \"Order ${id not found\""),
   ENV1005: c("Missing or misplaced env header", "A spec starts with `env Name \"Title\"`, once, before any declaration.", "entity A key id { id: string }   // no `env` line above"),
   ENV1006: c("Cannot read input", "A file or folder given on the command line cannot be read.", "envc check specs/missing.env"),
+  ENV1007: c("Nested too deeply", "Brackets, blocks and expressions nest at most 100 levels deep (a chain like `a + b + c + ...` nests one level per operator), and strings interpolated inside strings at most 8. Deeper input would overflow the compiler's recursion; it never comes up in a spec written for people or agents. Bind inner parts to locals with `let`, or move nested blocks into a `fn` helper.", "return ((((((((((((... 300 parentheses ...))))))))))))"),
   ENV2001: c("Unknown name", "A name in an expression is not a local, parameter, state field, enum member, tool or built-in function.", "return partcipants   // did you mean `participants`?"),
   ENV2002: c("Unknown type", "A type name is not a built-in type (string, int, number, bool, date, datetime, json, list, map) nor a declared enum, record or entity.", "name: strng"),
   ENV2003: c("Unknown field", "A record or entity has no field with this name.", "p.nmae   // Participant has no field `nmae`"),
