@@ -4,7 +4,7 @@
 import type * as A from "../grammar/ast.js";
 import { makeDiagnostic, closest, type Diagnostic, type Related } from "./diagnostics.js";
 import { dateValueProblem, isDate, isDatetime } from "../runtime/dates.js";
-import { MAX_MAX_STEPS as MAX_LIMIT_STEPS } from "../runtime/env.js";
+import { MAX_MAX_STEPS as MAX_LIMIT_STEPS } from "../runtime/budget.js";
 import { unboundedRanges } from "./bounds.js";
 import {
   T, optional, stripOptional, isOptional, typeToString, preconditionsIn,

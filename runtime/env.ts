@@ -4,7 +4,11 @@
 // Assumes an EnvDefinition emitted by the compiler; imports nothing from the compiler.
 import type { ZodType } from "zod";
 import { Store, Table } from "./store.js";
-import { EnvFault, PreconditionFailure, FAILED, StepBudgetExceeded, CallDepthExceeded, MAX_CALL_DEPTH, overBudget, tooDeep } from "./ops.js";
+import { EnvFault, PreconditionFailure, FAILED, StepBudgetExceeded, CallDepthExceeded } from "./ops.js";
+import { DEFAULT_MAX_STEPS, MAX_MAX_STEPS, UNBUDGETED, clampSteps, budgetFault } from "./budget.js";
+import { Ctx } from "./ctx.js";
+
+export { Ctx };
 import { deepEqual, KEY_ORDER, orderedKeys, carryKeyOrder } from "./values.js";
 import { fastArgsFor, type FastArgs } from "./fast-args.js";
 
@@ -78,33 +82,6 @@ export interface EnvOptions {
   maxSteps?: number;
 }
 
-/**
- * Evaluation steps one call may take unless the spec or the caller says otherwise. The bundled
- * specs' heaviest call (scenarios, recorded examples, fuzzing) takes under two thousand steps
- * (tests/runtime/budget.test.ts measures it); 100,000 is far from that, and a runaway call
- * reaches it in milliseconds (tens for one that writes or builds text on every step), so a
- * server's other sessions barely notice.
- */
-export const DEFAULT_MAX_STEPS = 100_000;
-/**
- * What one write to the state costs: copying and journaling a record (and checking it after
- * the action) takes about a hundred times a loop step, so a loop of writes is charged more to
- * run out of budget in about the same time as a loop of reads.
- */
-export const WRITE_STEPS = 10;
-/** The largest budget: steps stays a small integer (a V8 Smi), which keeps the counting cheap. */
-export const MAX_MAX_STEPS = 1_000_000_000;
-/**
- * Ctx.steps outside tool calls: invariants and scenario checks are not budgeted, but the
- * helpers they call count like any body does.
- */
-const UNBUDGETED = MAX_MAX_STEPS;
-
-/** A budget as given (a spec, a flag), made a whole number in 1..MAX_MAX_STEPS. */
-export function clampSteps(n: number): number {
-  if (!Number.isFinite(n)) return n > 0 ? MAX_MAX_STEPS : 1;
-  return Math.min(MAX_MAX_STEPS, Math.max(1, Math.floor(n)));
-}
 
 export interface StateProblem {
   path: string;
@@ -115,77 +92,6 @@ export class StateError extends Error {
   constructor(readonly problems: StateProblem[]) {
     super(`Invalid state:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`);
     this.name = "StateError";
-  }
-}
-
-/** What generated tool code receives: the live state and runtime services. */
-export class Ctx {
-  t: Record<string, Table<any>>;
-  /**
-   * The steps the running call has left. Tool bodies count down: one per loop iteration and per
-   * tool or helper call, and the length of every collection an operation walks or builds
-   * (`filter`, `sorted`, `in` on a list, `range(n)`, `xs + ys`, ...), charged before the work.
-   * A statement that writes the state counts WRITE_STEPS. Below zero the call ends with
-   * StepBudgetExceeded. Set by Environment.call.
-   */
-  steps = UNBUDGETED;
-  /** tool and helper calls nested inside the running call */
-  depth = 0;
-  constructor(
-    public store: Store,
-    public checks: boolean,
-  ) {
-    this.t = store.tables;
-  }
-  /** Charge one step per element of a collection an operation is about to walk; returns it. */
-  n<X extends { readonly length: number }>(xs: X, loc: string): X {
-    const k = xs.length;
-    if (k > this.steps) overBudget(loc);
-    this.steps -= k;
-    return xs;
-  }
-  /** A statement that writes the state (assignment, insert, delete, list change): WRITE_STEPS steps. */
-  write(loc: string): void {
-    if ((this.steps -= WRITE_STEPS) < 0) overBudget(loc);
-  }
-  /** A tool or helper called from a body: one step, one level deeper. */
-  call(f: (s: Ctx, a: any) => any, a: any, loc: string): any {
-    if (--this.steps < 0) overBudget(loc);
-    if (++this.depth > MAX_CALL_DEPTH) tooDeep(loc);
-    const r = f(this, a);
-    // a throw leaves depth as it is: it ends the whole call, and the next call starts at 0
-    this.depth--;
-    return r;
-  }
-  get g(): any {
-    return this.store.globals;
-  }
-  gw(): any {
-    return this.store.globalsW();
-  }
-  newId(prefix: string): string {
-    const tables = Object.values(this.store.tables);
-    for (;;) {
-      const id = `${prefix}_${this.store.idCounter++}`;
-      if (!tables.some((t) => t.has(id))) return id;
-    }
-  }
-  ensure(cond: boolean, message: string, loc: string) {
-    if (this.checks && !cond) throw new EnvFault(message, loc);
-  }
-  /** the message and spec location of the precondition that stopped the running body */
-  failMessage = "";
-  failAt: string | undefined = undefined;
-  /** A body stopped by a precondition returns this: `return $s.fail(...)`. */
-  fail(message: string, location: string): typeof FAILED {
-    this.failMessage = message;
-    this.failAt = location;
-    return FAILED;
-  }
-  /** The value of a tool called from an expression; its failed precondition fails the caller. */
-  sure<T>(value: T | typeof FAILED): T {
-    if (value === FAILED) throw new PreconditionFailure(this.failMessage, this.failAt);
-    return value;
   }
 }
 
@@ -281,9 +187,9 @@ export class Environment {
    * an unknown tool, invalid arguments).
    */
   get lastCallSteps(): number {
-    return this._lastCallSteps;
+    const left = this.ctx.steps > MAX_MAX_STEPS ? this.stepsLeft : this.ctx.steps;
+    return this.budget - left;
   }
-  private _lastCallSteps = 0;
 
   get toolNames(): string[] {
     return this.def.tools.map((t) => t.name);
@@ -293,7 +199,7 @@ export class Environment {
   call(name: string, args: unknown = {}): CallResult {
     const entry = this.plan.tools.get(name);
     if (!entry) {
-      this._lastCallSteps = 0;
+      this.ctx.steps = this.budget; // no step taken
       return {
         ok: false,
         kind: "unknown_tool",
@@ -307,55 +213,55 @@ export class Environment {
     if (data === undefined) {
       const parsed = tool.args.safeParse(args);
       if (!parsed.success) {
-        this._lastCallSteps = 0;
+        this.ctx.steps = this.budget; // no step taken
         return { ok: false, kind: "invalid_args", error: formatArgsError(name, parsed.error as never) };
       }
       data = parsed.data;
     }
-    const ctx = this.ctx;
-    ctx.steps = this.budget;
-    ctx.depth = 0;
+    // the one cost of the budget on every call: a store (depth is balanced by returns, and
+    // reset where a throw may leave it raised: errorResult, readContext, invariantProblems)
+    this.ctx.steps = this.budget;
     if (tool.kind === "query") {
-      let raw: unknown;
       try {
-        raw = tool.run(ctx, data);
+        const raw = tool.run(this.ctx, data);
+        return raw === FAILED ? this.preconditionResult() : { ok: true, value: normalize(raw) };
       } catch (err) {
-        this.endSteps(ctx);
         return this.errorResult(err, tool);
       }
-      this.endSteps(ctx);
-      return raw === FAILED ? this.preconditionResult() : { ok: true, value: normalize(raw) };
     }
     const store = this.store;
     store.begin();
-    let ran = false;
     try {
-      const raw = tool.run(ctx, data);
-      ran = true;
-      this.endSteps(ctx);
+      const raw = tool.run(this.ctx, data);
       if (raw === FAILED) {
         store.rollback();
         return this.preconditionResult();
       }
       const value = normalize(raw);
-      if (this._checks) this.checkAfterAction();
+      if (this._checks) {
+        this.liftBudget();
+        this.checkAfterAction();
+      }
       store.commit();
       return { ok: true, value };
     } catch (err) {
-      if (!ran) this.endSteps(ctx);
       store.rollback();
       return this.errorResult(err, tool);
     }
   }
 
   /**
-   * The tool body is done: note the steps it took, and lift the budget for what runs outside
-   * tool calls (invariants after the action, scenario checks), which may call helpers too.
+   * Before what runs outside tool bodies (invariants after an action, scenario checks), which
+   * may call budgeted helpers too: keep what the last call left (for lastCallSteps), and lift
+   * the budget.
    */
-  private endSteps(ctx: Ctx) {
-    this._lastCallSteps = this.budget - ctx.steps;
+  private liftBudget() {
+    const ctx = this.ctx;
+    if (ctx.steps > MAX_MAX_STEPS) return; // lifted already
+    this.stepsLeft = ctx.steps;
     ctx.steps = UNBUDGETED;
   }
+  private stepsLeft = 0;
 
   private preconditionResult(): CallResult {
     this.lastPreconditionAt = this.ctx.failAt;
@@ -373,26 +279,12 @@ export class Environment {
       this.lastPreconditionAt = err.location;
       return { ok: false, kind: "precondition", error: err.message };
     }
-    if (err instanceof StepBudgetExceeded) {
+    this.ctx.depth = 0; // a throw out of nested calls skipped their returns
+    if (err instanceof StepBudgetExceeded || err instanceof CallDepthExceeded) {
       // over means past: when the budget ran out, count the step that did not fit
-      this._lastCallSteps = this.budget + 1;
-      return {
-        ok: false,
-        kind: "env_fault",
-        error:
-          `${tool.name} ran over its budget of ${this.budget.toLocaleString("en-US")} evaluation steps at ${err.location}: ` +
-          "a loop, recursion or collection there grew past what one call may do. Bound the arguments that drive it " +
-          "with a `require`, or raise the budget (`limits { steps: N }` in the spec, `--max-steps N`)",
-        location: err.location,
-      };
+      if (err instanceof StepBudgetExceeded) this.ctx.steps = -1;
+      return budgetFault(err, tool.name, this.budget);
     }
-    if (err instanceof CallDepthExceeded)
-      return {
-        ok: false,
-        kind: "env_fault",
-        error: `${tool.name} nested tool and helper calls more than ${MAX_CALL_DEPTH} deep at ${err.location}: a recursion that does not end soon enough`,
-        location: err.location,
-      };
     if (err instanceof EnvFault) return { ok: false, kind: "env_fault", error: err.message, location: err.location };
     const message = err instanceof Error ? err.message : String(err);
     return { ok: false, kind: "env_fault", error: `Internal error in ${tool.name}: ${message}`, location: tool.location };
@@ -492,6 +384,8 @@ export class Environment {
 
   invariantProblems(): StateProblem[] {
     const out: StateProblem[] = [];
+    this.liftBudget();
+    this.ctx.depth = 0;
     for (const inv of this.def.invariants) {
       let ok: boolean;
       try {
@@ -554,6 +448,8 @@ export class Environment {
 
   /** The state as checker functions read it (scenario checks, rewards). */
   readContext(): Ctx {
+    this.liftBudget();
+    this.ctx.depth = 0; // in case a check's helper faulted in nested calls last time
     return this.ctx;
   }
 
