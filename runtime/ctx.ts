@@ -40,7 +40,7 @@ export class Ctx {
     if (--this.steps < 0) overBudget(loc);
     if (++this.depth > MAX_CALL_DEPTH) tooDeep(loc);
     const r = f(this, a);
-    // a throw leaves depth as it is: it ends the whole call, and the next call starts at 0
+    // a throw skips this: it ends the whole call, and Environment's error handling resets depth
     this.depth--;
     return r;
   }
