@@ -11,7 +11,7 @@ import type { IEnv } from "../compiler/ir.js";
 import { loadDefinition } from "../compiler/load.js";
 import {
   Environment, StateError, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, diffIsEmpty, type StateDiff,
-  type EnvDefinition,
+  type EnvDefinition, type EnvOptions, DEFAULT_MAX_STEPS, MAX_MAX_STEPS,
 } from "../runtime/index.js";
 
 export interface Io {
@@ -123,6 +123,15 @@ export const int = (min: number) => (v: string): number => {
   return n;
 };
 
+/** `--max-steps N`: the step budget of every tool call, 1 to MAX_MAX_STEPS (runtime/env.ts). */
+export const maxStepsOption = (what: string) =>
+  new Option("--max-steps <n>", `evaluation steps ${what} may take (default: the spec's limits { steps }, else ${DEFAULT_MAX_STEPS.toLocaleString("en-US")})`).argParser((v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_MAX_STEPS)
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_MAX_STEPS.toLocaleString("en-US")}, got '${v}'`);
+    return n;
+  });
+
 export const formatOption = () =>
   new Option("--format <format>", "diagnostics as pretty (with source), short (file:line:col) or json").choices(["pretty", "short", "json"]).default("pretty");
 
@@ -207,7 +216,7 @@ export async function loadEnvironment(
   io: Io,
   specArg: string,
   stateArg: string | undefined,
-  options: { checks?: boolean; seed?: number },
+  options: EnvOptions,
   format: Format = "pretty",
 ): Promise<{ env: Environment; file: string; spec: CheckedSpec & { env: IEnv } }> {
   const spec = await loadSpec(io, specArg, format);
@@ -247,7 +256,7 @@ export function createEnvironment(
   initial: unknown,
   where: string,
   specFile: string,
-  options: { checks?: boolean; seed?: number },
+  options: EnvOptions,
 ): Environment {
   try {
     return Environment.createFrom(def, initial, options);

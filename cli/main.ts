@@ -8,7 +8,7 @@ import { emitChecked, writeOutput, staleFiles, writeAtomic, envFolderName } from
 import { OutputError, checkOutputFile } from "../compiler/output-files.js";
 import { renderResult, RENDERERS, stringifyOrdered, type RendererName } from "../runtime/index.js";
 import {
-  type Io, type Format, defaultIo, ExitError, formatOption, checkAll, printDiagnostics, usage, summary, loadEnvironment, formatDiff, int,
+  type Io, type Format, defaultIo, ExitError, formatOption, maxStepsOption, checkAll, printDiagnostics, usage, summary, loadEnvironment, formatDiff, int,
   userError, readCallArgs,
 } from "./common.js";
 import { registerVerify } from "./verify.js";
@@ -138,11 +138,12 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     .option("--no-checks", "do not check ensure, invariants and references after the call")
     .option("--seed <n>", "seed for new_id counters", int(0))
     .option("--save <file>", "write the state after the call to this file")
+    .addOption(maxStepsOption("the call"))
     .addOption(formatOption())
-    .action(async (specArg: string, tool: string, argsText: string, opts: { args?: string; argsFile?: string; state?: string; renderer: RendererName; checks: boolean; seed?: number; save?: string; format: Format }) => {
+    .action(async (specArg: string, tool: string, argsText: string, opts: { args?: string; argsFile?: string; state?: string; renderer: RendererName; checks: boolean; seed?: number; save?: string; maxSteps?: number; format: Format }) => {
       const args = await readCallArgs(io, argsText, opts);
       if (opts.save) await checkOutputFile(opts.save); // before the call: a --save that cannot be written is refused up front
-      const { env } = await loadEnvironment(io, specArg, opts.state, { checks: opts.checks, seed: opts.seed }, opts.format);
+      const { env } = await loadEnvironment(io, specArg, opts.state, { checks: opts.checks, seed: opts.seed, ...(opts.maxSteps ? { maxSteps: opts.maxSteps } : {}) }, opts.format);
       const before = env.snapshot();
       const result = env.call(tool, args);
       const diff = before.diff(env);

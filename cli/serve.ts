@@ -5,7 +5,7 @@ import { Option, type Command } from "commander";
 import { hasErrors } from "../compiler/diagnostics.js";
 import { RENDERERS, type RendererName } from "../runtime/index.js";
 import { loadServedEnvs, SessionManager, EnvcHttpServer, serveStdio, ServeError, type ServedEnv, type LoadResult } from "../server/index.js";
-import { type Io, ExitError, int, printDiagnostics, summary, usage } from "./common.js";
+import { type Io, ExitError, int, maxStepsOption, printDiagnostics, summary, usage } from "./common.js";
 
 interface ServeOptions {
   port: number;
@@ -20,6 +20,7 @@ interface ServeOptions {
   renderer: RendererName;
   checks: boolean;
   mcp: boolean;
+  maxSteps?: number;
 }
 
 export function registerServe(program: Command, io: Io) {
@@ -39,6 +40,7 @@ export function registerServe(program: Command, io: Io) {
     .addOption(new Option("--renderer <name>", "default rendering of tool results (sessions may choose)").choices([...RENDERERS]).default("json"))
     .option("--no-checks", "do not check ensure, invariants and references after actions (faster; sessions may turn them back on)")
     .option("--no-mcp", "HTTP only: do not serve MCP at /mcp")
+    .addOption(maxStepsOption("each tool call"))
     .addHelpText("after", `
 Examples:
   envc serve specs/ --port 8080            # HTTP API; MCP at http://127.0.0.1:8080/mcp?env=Library&scenario=ID
@@ -57,6 +59,7 @@ API and examples: docs/serving.md`)
 
       const manager = new SessionManager(envs, {
         maxSessions: opts.maxSessions, idleTimeoutMs: opts.idleTimeout * 1000, renderer: opts.renderer, checks: opts.checks,
+        ...(opts.maxSteps ? { maxSteps: opts.maxSteps } : {}),
       });
       const server = new EnvcHttpServer(manager, { maxBodyBytes: opts.maxBody, mcp: opts.mcp, log: io.err });
       let address;
@@ -124,7 +127,7 @@ async function runStdio(io: Io, envs: ServedEnv[], opts: ServeOptions) {
     env = holders[0]!.def.name;
   }
   // the one session lives as long as the client: no idle expiry
-  const manager = new SessionManager(envs, { idleTimeoutMs: 0, renderer: opts.renderer, checks: opts.checks });
+  const manager = new SessionManager(envs, { idleTimeoutMs: 0, renderer: opts.renderer, checks: opts.checks, ...(opts.maxSteps ? { maxSteps: opts.maxSteps } : {}) });
   let session;
   try {
     session = manager.create({ env, ...(opts.scenario ? { scenario: opts.scenario } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });

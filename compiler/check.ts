@@ -4,6 +4,8 @@
 import type * as A from "../grammar/ast.js";
 import { makeDiagnostic, closest, type Diagnostic, type Related } from "./diagnostics.js";
 import { dateValueProblem, isDate, isDatetime } from "../runtime/dates.js";
+import { MAX_MAX_STEPS as MAX_LIMIT_STEPS } from "../runtime/budget.js";
+import { unboundedRanges } from "./bounds.js";
 import {
   T, optional, stripOptional, isOptional, typeToString, preconditionsIn, conjuncts,
   type Type, type FieldType, type IExpr, type IStmt, type IEnv, type ITool, type IParam, type IEntity,
@@ -95,7 +97,9 @@ export class Checker {
     const invariants = this.checkInvariants();
     const tools = this.checkTools();
     this.checkPurity(tools);
+    this.diags.push(...unboundedRanges(tools, this.file));
     const scenarios = this.checkScenarios(ast.decls, ast.file);
+    const maxSteps = this.checkLimits();
     if (!ast.header) return { diagnostics: this.diags };
     const env: IEnv = {
       name: ast.header.name.name,
@@ -110,6 +114,7 @@ export class Checker {
       invariants,
       tools,
       scenarios,
+      ...(maxSteps !== undefined ? { maxSteps } : {}),
     };
     return { env, diagnostics: this.diags, checker: this };
   }
@@ -204,9 +209,53 @@ export class Checker {
           break;
         case "Rule":
         case "Scenario":
+        case "Limits":
           break;
       }
     }
+  }
+
+  /**
+   * `limits { steps: N }`: the step budget of one tool call (runtime/env.ts). A whole number
+   * from 1 to MAX_LIMIT_STEPS, given at most once.
+   */
+  private checkLimits(): number | undefined {
+    let steps: number | undefined;
+    let seen: A.Span | undefined;
+    for (const d of this.ast.decls) {
+      if (d.kind !== "Limits") continue;
+      if (seen) {
+        this.report("ENV3019", d.span, "A spec has one `limits { ... }` block", {
+          related: [{ file: this.file, span: seen, message: "first given here" }],
+          fix: "merge the settings into the first block",
+        });
+        continue;
+      }
+      seen = d.span;
+      const named = new Set<string>();
+      for (const item of d.items) {
+        if (item.name.name !== "steps") {
+          this.report("ENV3019", item.name.span, `Unknown limit '${item.name.name}': the limits are steps`, {
+            fix: "write `steps: 500000` (evaluation steps one tool call may take)",
+          });
+          continue;
+        }
+        if (named.has("steps")) {
+          this.report("ENV3019", item.name.span, "'steps' is given twice");
+          continue;
+        }
+        named.add("steps");
+        const v = item.value;
+        if (v.kind !== "Int" || v.value < 1 || v.value > MAX_LIMIT_STEPS) {
+          this.report("ENV3019", v.span, `steps is a whole number from 1 to ${MAX_LIMIT_STEPS.toLocaleString("en-US")}`, {
+            fix: "write a whole number such as `steps: 500000`; the default is 100,000",
+          });
+          continue;
+        }
+        steps = v.value;
+      }
+    }
+    return steps;
   }
 
   private resolveTypes() {

@@ -138,7 +138,7 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[]): D
       const parsed = parseExpression(c.expr);
       if (parsed.errors.length || !parsed.expr) {
         ok = false;
-        for (const e of parsed.errors) diagnostics.push(makeDiagnostic(e.code, file, remap(e.span, raw, line, exprCol), `${e.message} (in checks[${i}].expr)`));
+        for (const e of parsed.errors) diagnostics.push(makeDiagnostic(e.code, file, remap(e.span, raw, line, exprCol), `${e.message} (in checks[${i}].expr)`, e.fix ? { fix: e.fix } : {}));
         if (!parsed.errors.length) bad(`checks[${i}].expr is empty`, exprCol);
         return;
       }

@@ -1,5 +1,10 @@
 // Lowers IR tool bodies, invariants and expressions to JavaScript source text that runs on
 // the runtime (`rt`) with the live state `$s`. Sees only the IR. Output is deterministic.
+// Tool and helper bodies count their evaluation steps against the call's budget (Ctx.steps):
+// a step per loop iteration and per call, and the length of each collection an operation
+// walks or builds, charged before the work. Invariants and scenario checks do not count.
+// Over 600 lines: one class lowers every kind of IR node, and splitting its switch would
+// scatter what each node becomes.
 import type { IExpr, IStmt, ITool, IEnv, IInvariant, ICheck, Type } from "./ir.js";
 import { stripOptional, isOptional } from "./ir.js";
 import type { Span } from "../grammar/ast.js";
@@ -30,6 +35,11 @@ function isPrimitive(t: Type): boolean {
   return PRIMITIVE_KINDS.has(stripOptional(t).k);
 }
 
+/** Collection methods that take constant time (no step charged): lengths, ends, lookups, mutators that charge themselves. */
+const O1_METHODS = new Set(["len", "first", "last", "get", "keys", "values", "entries", "append", "insert_at", "pop", "clear", "remove"]);
+/** Methods that take constant time when called without a function (`xs.any()`, `xs.count()`). */
+const O1_WITHOUT_FN = new Set(["any", "count"]);
+
 /** String builtins worth computing once per call when applied to a parameter inside a loop. */
 const HOISTABLE = new Map([["lower", "toLowerCase"], ["upper", "toUpperCase"], ["trim", "trim"]]);
 
@@ -40,6 +50,8 @@ export class JsEmitter {
   private tool: ITool | undefined;
   private loopDepth = 0;
   private hoisted = new Map<string, string>();
+  /** emitting a tool or helper body: charge steps (invariants and checks are not budgeted) */
+  private budget = false;
   /**
    * `file`: where the lowered code was written, when not in the spec (scenario files, datasets).
    * `probe`: lowers an ordering comparison (`<`, `<=`, `>`, `>=`) instead of the plain JavaScript
@@ -55,6 +67,11 @@ export class JsEmitter {
 
   loc(span: Span): string {
     return JSON.stringify(`${this.file}:${span.start.line}:${span.start.column}`);
+  }
+
+  /** `xs`, charged one step per element first (in a budgeted body). */
+  private charged(xs: string, span: Span): string {
+    return this.budget ? `$s.n(${xs}, ${this.loc(span)})` : xs;
   }
 
   private tableOf(field: string): string {
@@ -153,7 +170,7 @@ export class JsEmitter {
         return this.lambda(e);
       case "quant": {
         const v = jsName(e.variable);
-        const coll = this.coll(e.collection);
+        const coll = this.charged(this.coll(e.collection), e.span);
         const where = e.where ? this.inLoop(() => this.x(e.where!)) : "";
         const body = this.inLoop(() => this.x(e.body));
         if (e.quantifier === "all") return `${coll}.every((${v}${this.anyT}) => ${e.where ? `!(${where}) || ` : ""}(${body}))`;
@@ -209,6 +226,8 @@ export class JsEmitter {
   private run(e: Extract<IExpr, { e: "call" }>): string {
     const tool = this.env.tools.find((t) => t.name === e.callee)!;
     const args = tool.params.map((p, i) => `${propKey(p.name)}: ${this.x(e.args[i]!)}`);
+    // in a budgeted body through Ctx.call: a step, and the nesting depth (runaway recursion)
+    if (this.budget) return `$s.call(${toolFn(e.callee)}, { ${args.join(", ")} }, ${this.loc(e.span)})`;
     return `${toolFn(e.callee)}($s, { ${args.join(", ")} })`;
   }
 
@@ -245,7 +264,7 @@ export class JsEmitter {
       case "%":
         return `rt.mod(${l}, ${r}, ${this.loc(e.span)})`;
       case "+":
-        if (stripOptional(e.t).k === "list") return `[...${l}, ...${r}]`;
+        if (stripOptional(e.t).k === "list") return `[...${this.charged(l, e.span)}, ...${this.charged(r, e.span)}]`;
         return `(${l} + ${r})`;
       case "in":
       case "not in": {
@@ -253,7 +272,11 @@ export class JsEmitter {
         let test: string;
         if (rt.k === "table") test = `${r}.has(${l})`;
         else if (rt.k === "map") test = `rt.mapHas(${r}, ${l})`;
-        else if (rt.k === "list") test = isPrimitive(rt.elem) ? `${r}.includes(${l})` : `rt.contains(${r}, ${l})`;
+        else if (rt.k === "list") {
+          // a literal list is a handful of constants: only a computed one is charged
+          const list = e.right.e === "list" ? r : this.charged(r, e.span);
+          test = isPrimitive(rt.elem) ? `${list}.includes(${l})` : `rt.contains(${list}, ${l})`;
+        }
         else test = `${r}.includes(${l})`;
         return e.op === "in" ? test : `!${test}`;
       }
@@ -289,8 +312,10 @@ export class JsEmitter {
         case "days_between": return `rt.daysBetween(${arg(0)}, ${arg(1)})`;
         case "date_of": return `rt.dateOf(${arg(0)})`;
         case "new_id": return `$s.newId(${arg(0)})`;
-        case "range": return `rt.range(${arg(0)}${a.length > 1 ? `, ${arg(1)}` : ""})`;
-        case "zip": return `rt.zip(${arg(0)}, ${arg(1)})`;
+        case "range":
+          if (this.budget) return `rt.range(${arg(0)}, ${a.length > 1 ? arg(1) : "null"}, $s, ${loc})`;
+          return `rt.range(${arg(0)}${a.length > 1 ? `, ${arg(1)}` : ""})`;
+        case "zip": return `rt.zip(${this.charged(arg(0), e.span)}, ${arg(1)})`;
       }
       throw new Error(`emitter: unknown builtin ${e.fn}`);
     }
@@ -320,23 +345,27 @@ export class JsEmitter {
     if (kind === "table" || kind === "map") {
       const m = write && kind === "map" ? this.w(recv) : this.x(recv);
       switch (name) {
-        case "keys": return isTable ? (write ? `[...${m}.keys()]` : `${m}.keys()`) : `rt.orderedKeys(${m})`;
+        // a table's keys and values are cached arrays (O(1)); copies and maps' lists are charged
+        case "keys": return isTable ? (write ? `[...${this.charged(`${m}.keys()`, e.span)}]` : `${m}.keys()`) : this.charged(`rt.orderedKeys(${m})`, e.span);
         case "values":
-          if (isTable) return write ? `rt.writableAll(${m}, ${m}.values())` : `${m}.values()`;
-          return `rt.mapValues(${m})`;
-        case "entries": return isTable ? `rt.tableEntries(${m})` : `rt.entries(${m})`;
+          if (isTable) return write ? `rt.writableAll(${m}, ${this.charged(`${m}.values()`, e.span)})` : `${m}.values()`;
+          return this.charged(`rt.mapValues(${m})`, e.span);
+        case "entries": return this.charged(isTable ? `rt.tableEntries(${m})` : `rt.entries(${m})`, e.span);
         case "get":
           if (isTable) return write ? `rt.orNull(${m}.getW(${arg(1)}))` : `rt.orNull(${m}.get(${arg(1)}))`;
           return `rt.mapGetOpt(${m}, ${arg(1)})`;
         case "len": return isTable ? `${m}.size` : `Object.keys(${m}).length`;
       }
     }
-    const xs = write && !isTable ? this.coll(recv, true) : this.coll(recv);
+    const plain = write && !isTable ? this.coll(recv, true) : this.coll(recv);
+    // methods that walk (or copy) the collection pay one step per element; the O(1) ones do not
+    const xs = O1_METHODS.has(name) || (O1_WITHOUT_FN.has(name) && a.length < 2) ? plain : this.charged(plain, e.span);
     let out: string;
     switch (name) {
       case "filter": out = `${xs}.filter(${arg(1)})`; break;
       case "map": out = `${xs}.map(${arg(1)})`; break;
-      case "flat_map": out = `${xs}.flatMap(${arg(1)})`; break;
+      // the result may be longer than the receiver: it is charged as well
+      case "flat_map": out = this.charged(`${xs}.flatMap(${arg(1)})`, e.span); break;
       case "find": out = `rt.find(${xs}, ${arg(1)})`; break;
       case "any": out = a.length > 1 ? `${xs}.some(${arg(1)})` : `(${xs}.length > 0)`; break;
       case "all": out = `${xs}.every(${arg(1)})`; break;
@@ -359,8 +388,8 @@ export class JsEmitter {
       case "join": out = `${xs}.join(${a.length > 1 ? arg(1) : '""'})`; break;
       // list mutators: the receiver is a writable place
       case "append": return `${this.w(recv)}.push(${arg(1)})`;
-      case "remove": return `rt.remove(${this.w(recv)}, ${arg(1)}, ${loc})`;
-      case "insert_at": return `rt.insertAt(${this.w(recv)}, ${arg(1)}, ${arg(2)})`;
+      case "remove": return `rt.remove(${this.charged(this.w(recv), e.span)}, ${arg(1)}, ${loc})`;
+      case "insert_at": return `rt.insertAt(${this.charged(this.w(recv), e.span)}, ${arg(1)}, ${arg(2)})`;
       case "pop": return `rt.pop(${this.w(recv)})`;
       case "clear": return `rt.clear(${this.w(recv)})`;
       default:
@@ -411,6 +440,13 @@ export class JsEmitter {
   }
 
   private stmt(s: IStmt, ind: string): string {
+    const code = this.stmtCode(s, ind);
+    // a write to the state costs several steps: it copies and journals records, and a loop of
+    // writes must run out of budget about as fast (in time) as a loop of reads
+    return this.budget && writesState(s) ? `${ind}$s.write(${this.loc(s.span)});\n${code}` : code;
+  }
+
+  private stmtCode(s: IStmt, ind: string): string {
     const next = ind + "  ";
     switch (s.s) {
       case "let": {
@@ -464,7 +500,7 @@ export class JsEmitter {
     const isList = stripOptional(t.t).k === "list";
     const compose = (place: string) => {
       if (s.op === "=") return `${place} = ${v}`;
-      if (isList) return `${place}.push(...${v})`;
+      if (isList) return `${place}.push(...${this.charged(v, s.span)})`;
       return `${place} ${s.op} ${v}`;
     };
     if (t.e === "local") return compose(jsName(t.name));
@@ -492,9 +528,20 @@ export class JsEmitter {
   private forStmt(s: Extract<IStmt, { s: "for" }>, ind: string): string {
     const next = ind + "  ";
     const it = stripOptional(s.iterable.t);
-    const body = this.inLoop(() => this.stmts(s.body, next));
+    // one step per iteration, taken first so that `continue` pays too
+    const tick = this.budget ? `${next}if (--$s.steps < 0) rt.overBudget(${this.loc(s.span)});\n` : "";
+    const body = tick + this.inLoop(() => this.stmts(s.body, next));
     const a = jsName(s.name);
     const b = s.second ? jsName(s.second) : undefined;
+    const r = s.iterable;
+    if (!b && r.e === "builtin" && r.fn === "g.range") {
+      // `for i in range(a, b)`: a counted loop, no list built (the iteration steps are what a
+      // long range costs: `range(1e9)` runs out of budget after the budget's iterations)
+      const k = `$k${this.loopDepth}`;
+      const end = `$end${this.loopDepth}`;
+      const [lo, hi] = r.args.length > 1 ? [this.x(r.args[0]!), this.x(r.args[1]!)] : ["0", this.x(r.args[0]!)];
+      return `${ind}for (let ${k} = ${lo}, ${end} = ${hi}; ${k} < ${end}; ${k}++) {\n${next}let ${a} = ${k};\n${body}\n${ind}}`;
+    }
     const src = s.writable ? this.w(s.iterable) : this.x(s.iterable);
     if (it.k === "table") {
       const table = this.x(s.iterable);
@@ -533,9 +580,15 @@ export class JsEmitter {
       lines.push(`  const ${jsName(p.name)} = $a${propAccess(p.name)}${opt ? " ?? null" : ""};`);
     }
     this.tool = tool;
+    this.budget = true;
     this.hoisted.clear();
-    const body = this.stmts(tool.body, "  ");
-    this.tool = undefined;
+    let body: string;
+    try {
+      body = this.stmts(tool.body, "  ");
+    } finally {
+      this.tool = undefined;
+      this.budget = false;
+    }
     for (const [name, code] of this.hoisted) lines.push(`  const ${name} = ${code};`);
     lines.push(body);
     if (!tool.returnType) lines.push("  return null;");
@@ -556,6 +609,31 @@ export class JsEmitter {
     if (!pr) return undefined;
     const v = jsName(pr.variable);
     return `($s: rt.Ctx, ${v}: any) => ${pr.where ? `!(${this.x(pr.where)}) || ` : ""}(${this.x(pr.body)})`;
+  }
+}
+
+const LIST_MUTATORS = new Set(["list.append", "list.remove", "list.insert_at", "list.pop", "list.clear"]);
+
+/**
+ * Whether a statement writes the state (or a record read from it): an assignment to anything
+ * but a local, insert, delete, a list mutator on anything but a local. Changes to a tool's own
+ * local values are cheap and are not counted as writes.
+ */
+function writesState(s: IStmt): boolean {
+  switch (s.s) {
+    case "assign":
+      return s.target.e !== "local";
+    case "delete":
+      return true;
+    case "let":
+      return s.value.e === "insert";
+    case "expr": {
+      const x = s.expr;
+      if (x.e === "insert") return true;
+      return x.e === "builtin" && LIST_MUTATORS.has(x.fn) && x.args[0]!.e !== "local";
+    }
+    default:
+      return false;
   }
 }
 

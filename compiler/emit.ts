@@ -384,7 +384,7 @@ export function buildModuleStructures(env: IEnv, options: EmitOptions): Statemen
         globals: [${globals.join(", ")}],
         tools: [${tools.join(", ")}],
         invariants: [${invariants.join(", ")}],
-        toolSchemas: ${jsValue(toolSchemas(env))},
+        toolSchemas: ${jsValue(toolSchemas(env))},${env.maxSteps !== undefined ? `\n        maxSteps: ${env.maxSteps},` : ""}
       }`,
     }],
   });

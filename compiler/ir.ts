@@ -257,4 +257,6 @@ export interface IEnv {
   invariants: IInvariant[];
   tools: ITool[]; // queries, actions and helpers, in source order
   scenarios: IScenario[]; // from the spec and from `scenarios for` files, in file order
+  /** `limits { steps: N }`: evaluation steps one tool call may take (else the runtime's default) */
+  maxSteps?: number;
 }

@@ -22,7 +22,7 @@ export interface CheckedSpec {
 
 export function checkSource(source: string, file: string): CheckedSpec {
   const { ast, errors } = parseSpec(source, file);
-  const syntax = errors.map((e) => makeDiagnostic(e.code, file, e.span, e.message));
+  const syntax = errors.map((e) => makeDiagnostic(e.code, file, e.span, e.message, e.fix ? { fix: e.fix } : {}));
   if (syntax.length) return { file, source, diagnostics: sortDiagnostics(syntax) };
   if (ast.scenariosFor && !ast.header) {
     const misplaced = ast.decls

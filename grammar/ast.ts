@@ -47,6 +47,8 @@ export type Decl =
   | { kind: "Entity"; name: Ident; keyWord: Ident; key: Ident; external?: Ident; description?: string; fields: FieldDecl[]; span: Span }
   | { kind: "State"; fields: FieldDecl[]; span: Span }
   | { kind: "Rule"; text: string; span: Span }
+  // `limits { steps: 500000 }`: settings of the environment's runtime (`limits` is a plain word)
+  | { kind: "Limits"; items: { name: Ident; value: Expr }[]; span: Span }
   | { kind: "Invariant"; name: Ident; description?: string; expr: Expr; span: Span }
   | ToolDecl
   | ScenarioDecl;

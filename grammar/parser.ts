@@ -13,13 +13,15 @@ import {
 } from "chevrotain";
 import * as T from "./tokens.js";
 import type * as A from "./ast.js";
+import { bracketNestingError, treeNestingError, NESTING_FIX } from "./nesting.js";
 
 const K = T.keywords;
 
 export interface SyntaxError {
-  code: "ENV1001" | "ENV1002" | "ENV1003" | "ENV1004" | "ENV1005" | "ENV5001";
+  code: "ENV1001" | "ENV1002" | "ENV1003" | "ENV1004" | "ENV1005" | "ENV1007" | "ENV5001";
   message: string;
   span: A.Span;
+  fix?: string;
 }
 
 function describeToken(tok: IToken | undefined): string {
@@ -301,7 +303,24 @@ class EnvParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.invariantDecl) },
       { ALT: () => this.SUBRULE(this.toolDecl) },
       { ALT: () => this.SUBRULE(this.scenarioDecl) },
+      // `limits { ... }`: a plain word, so `limits` stays usable as a name everywhere else
+      { GATE: () => this.LA(1).image === "limits" && this.LA(2).tokenType === T.LCurly, ALT: () => this.SUBRULE(this.limitsDecl) },
     ]));
+  });
+
+  private limitsDecl = this.RULE("limitsDecl", (): A.Decl => {
+    const start = this.CONSUME(T.Identifier);
+    this.CONSUME(T.LCurly);
+    const items: { name: A.Ident; value: A.Expr }[] = [];
+    this.MANY(() => {
+      const name = this.ident(this.CONSUME2(T.Identifier));
+      this.CONSUME(T.Colon);
+      const value = this.SUBRULE(this.expression);
+      this.OPTION(() => this.CONSUME(T.Comma));
+      this.ACTION(() => items.push({ name, value }));
+    });
+    this.CONSUME(T.RCurly);
+    return { kind: "Limits", items, span: this.sp(start) };
   });
 
   private scenarioDecl = this.RULE("scenarioDecl", (): A.Decl => {
@@ -1132,12 +1151,32 @@ function lexErrors(text: string, errors: { offset: number; line?: number; column
 
 type Rule = "spec" | "expression";
 
+/** How deep `"${"${...}"}"` may nest (a parser instance per level). */
+const MAX_INTERPOLATION = 8;
+
+/** The syntax tree nested past MAX_NESTING (a long `1+1+...` chain has no brackets to count). */
+function treeErrors(root: unknown): SyntaxError[] {
+  const e = treeNestingError(root);
+  return e ? [{ ...e, fix: NESTING_FIX }] : [];
+}
+
 function runParser<R>(text: string, rule: Rule, depth: number, errors: SyntaxError[]): R | undefined {
   const lexed = T.envLexer.tokenize(text);
   errors.push(...lexErrors(text, lexed.errors));
   for (const tok of lexed.tokens)
     if (tok.tokenType === T.UnterminatedString && !(tok.image.includes("${") && !tok.image.slice(tok.image.lastIndexOf("${")).includes("}")))
       errors.push({ code: "ENV1003", message: "Unterminated string: close it with '\"' on the same line (use \"\"\" for text over several lines)", span: tokSpan(tok) });
+  // brackets nested past the limit would overflow the parser's recursion: refused unparsed
+  const tooDeep = bracketNestingError(lexed.tokens);
+  if (tooDeep) {
+    errors.push({ ...tooDeep, fix: NESTING_FIX });
+    return undefined;
+  }
+  // strings inside `${...}` inside strings: each level is a parser of its own
+  if (depth > MAX_INTERPOLATION) {
+    errors.push({ code: "ENV1007", message: `Nested too deeply: strings interpolated inside strings more than ${MAX_INTERPOLATION} levels deep`, span: NO_SPAN, fix: NESTING_FIX });
+    return undefined;
+  }
   const parser = parserAt(depth);
   parser.misplacedHeaders = [];
   parser.input = lexed.tokens;
@@ -1197,6 +1236,7 @@ export function parseSpec(text: string, file: string): { ast: A.SpecFile; errors
     errors.push({ code: "ENV1005", message: "The `env` header comes first, and only once", span: h.span });
   const header = result?.header ?? misplaced[0];
   const decls = (result?.decls ?? []).filter(Boolean);
+  errors.push(...treeErrors(decls));
   for (const d of decls) {
     if (d.kind !== "Scenario") continue;
     for (const m of d.misplaced)
@@ -1216,6 +1256,7 @@ export function parseExpression(text: string): { expr?: A.Expr; errors: SyntaxEr
   const errors: SyntaxError[] = [];
   const lexed = T.envLexer.tokenize(text);
   const expr = runParser<A.Expr>(text, "expression", 0, errors);
+  if (expr) errors.push(...treeErrors(expr));
   const parser = parserAt(0);
   if (errors.length === 0 && lexed.tokens.length > 0) {
     // The expression rule stops at the first token it cannot use; what remains is an error.

@@ -4,7 +4,11 @@
 // Assumes an EnvDefinition emitted by the compiler; imports nothing from the compiler.
 import type { ZodType } from "zod";
 import { Store, Table } from "./store.js";
-import { EnvFault, PreconditionFailure, FAILED } from "./ops.js";
+import { EnvFault, PreconditionFailure, FAILED, StepBudgetExceeded, CallDepthExceeded } from "./ops.js";
+import { DEFAULT_MAX_STEPS, MAX_MAX_STEPS, UNBUDGETED, clampSteps, budgetFault } from "./budget.js";
+import { Ctx } from "./ctx.js";
+
+export { Ctx };
 import { deepEqual, KEY_ORDER, orderedKeys, carryKeyOrder } from "./values.js";
 import { fastArgsFor, type FastArgs } from "./fast-args.js";
 
@@ -56,6 +60,8 @@ export interface EnvDefinition {
   invariants: InvariantDef[];
   /** OpenAI function-calling schemas of the tools, as in tools.json */
   toolSchemas: unknown[];
+  /** the spec's step budget per call (`limits { steps: N }`), when it sets one */
+  maxSteps?: number;
 }
 
 export type ResultKind = "invalid_args" | "unknown_tool" | "precondition" | "env_fault";
@@ -69,7 +75,13 @@ export interface EnvOptions {
   checks?: boolean;
   /** changes where new_id counters start */
   seed?: number;
+  /**
+   * evaluation steps one tool call may take (see Ctx.steps); overrides the spec's
+   * `limits { steps: N }`, which overrides DEFAULT_MAX_STEPS
+   */
+  maxSteps?: number;
 }
+
 
 export interface StateProblem {
   path: string;
@@ -80,47 +92,6 @@ export class StateError extends Error {
   constructor(readonly problems: StateProblem[]) {
     super(`Invalid state:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`);
     this.name = "StateError";
-  }
-}
-
-/** What generated tool code receives: the live state and runtime services. */
-export class Ctx {
-  t: Record<string, Table<any>>;
-  constructor(
-    public store: Store,
-    public checks: boolean,
-  ) {
-    this.t = store.tables;
-  }
-  get g(): any {
-    return this.store.globals;
-  }
-  gw(): any {
-    return this.store.globalsW();
-  }
-  newId(prefix: string): string {
-    const tables = Object.values(this.store.tables);
-    for (;;) {
-      const id = `${prefix}_${this.store.idCounter++}`;
-      if (!tables.some((t) => t.has(id))) return id;
-    }
-  }
-  ensure(cond: boolean, message: string, loc: string) {
-    if (this.checks && !cond) throw new EnvFault(message, loc);
-  }
-  /** the message and spec location of the precondition that stopped the running body */
-  failMessage = "";
-  failAt: string | undefined = undefined;
-  /** A body stopped by a precondition returns this: `return $s.fail(...)`. */
-  fail(message: string, location: string): typeof FAILED {
-    this.failMessage = message;
-    this.failAt = location;
-    return FAILED;
-  }
-  /** The value of a tool called from an expression; its failed precondition fails the caller. */
-  sure<T>(value: T | typeof FAILED): T {
-    if (value === FAILED) throw new PreconditionFailure(this.failMessage, this.failAt);
-    return value;
   }
 }
 
@@ -185,11 +156,13 @@ export class Environment {
   /** what is worked out once per definition and shared by every environment and fork of it */
   private plan: DefinitionPlan;
   private _checks: boolean;
+  private budget: number;
 
   protected constructor(def: EnvDefinition, store: Store, options: EnvOptions) {
     this.def = def;
     this.store = store;
     this._checks = options.checks ?? true;
+    this.budget = clampSteps(options.maxSteps ?? def.maxSteps ?? DEFAULT_MAX_STEPS);
     this.ctx = new Ctx(store, this._checks);
     this.plan = planOf(def);
   }
@@ -217,6 +190,23 @@ export class Environment {
     this.ctx.checks = on;
   }
 
+  /** Evaluation steps one call may take (options.maxSteps, else the spec's, else the default). */
+  get maxSteps(): number {
+    return this.budget;
+  }
+  set maxSteps(n: number) {
+    this.budget = clampSteps(n);
+  }
+
+  /**
+   * Steps the last tool call took (more than maxSteps when it ran over; 0 when it did not run:
+   * an unknown tool, invalid arguments).
+   */
+  get lastCallSteps(): number {
+    const left = this.ctx.steps > MAX_MAX_STEPS ? this.stepsLeft : this.ctx.steps;
+    return this.budget - left;
+  }
+
   get toolNames(): string[] {
     return this.def.tools.map((t) => t.name);
   }
@@ -225,6 +215,7 @@ export class Environment {
   call(name: string, args: unknown = {}): CallResult {
     const entry = this.plan.tools.get(name);
     if (!entry) {
+      this.ctx.steps = this.budget; // no step taken
       return {
         ok: false,
         kind: "unknown_tool",
@@ -237,9 +228,15 @@ export class Environment {
     let data: unknown = entry.fastArgs === null ? undefined : entry.fastArgs(args);
     if (data === undefined) {
       const parsed = tool.args.safeParse(args);
-      if (!parsed.success) return { ok: false, kind: "invalid_args", error: formatArgsError(name, parsed.error as never) };
+      if (!parsed.success) {
+        this.ctx.steps = this.budget; // no step taken
+        return { ok: false, kind: "invalid_args", error: formatArgsError(name, parsed.error as never) };
+      }
       data = parsed.data;
     }
+    // the one cost of the budget on every call: a store (depth is balanced by returns, and
+    // reset where a throw may leave it raised: errorResult, readContext, invariantProblems)
+    this.ctx.steps = this.budget;
     if (tool.kind === "query") {
       try {
         const raw = tool.run(this.ctx, data);
@@ -257,7 +254,10 @@ export class Environment {
         return this.preconditionResult();
       }
       const value = normalize(raw);
-      if (this._checks) this.checkAfterAction();
+      if (this._checks) {
+        this.liftBudget();
+        this.checkAfterAction();
+      }
       store.commit();
       return { ok: true, value };
     } catch (err) {
@@ -265,6 +265,19 @@ export class Environment {
       return this.errorResult(err, tool);
     }
   }
+
+  /**
+   * Before what runs outside tool bodies (invariants after an action, scenario checks), which
+   * may call budgeted helpers too: keep what the last call left (for lastCallSteps), and lift
+   * the budget.
+   */
+  private liftBudget() {
+    const ctx = this.ctx;
+    if (ctx.steps > MAX_MAX_STEPS) return; // lifted already
+    this.stepsLeft = ctx.steps;
+    ctx.steps = UNBUDGETED;
+  }
+  private stepsLeft = 0;
 
   private preconditionResult(): CallResult {
     this.lastPreconditionAt = this.ctx.failAt;
@@ -281,6 +294,12 @@ export class Environment {
     if (err instanceof PreconditionFailure) {
       this.lastPreconditionAt = err.location;
       return { ok: false, kind: "precondition", error: err.message };
+    }
+    this.ctx.depth = 0; // a throw out of nested calls skipped their returns
+    if (err instanceof StepBudgetExceeded || err instanceof CallDepthExceeded) {
+      // over means past: when the budget ran out, count the step that did not fit
+      if (err instanceof StepBudgetExceeded) this.ctx.steps = -1;
+      return budgetFault(err, tool.name, this.budget);
     }
     if (err instanceof EnvFault) return { ok: false, kind: "env_fault", error: err.message, location: err.location };
     const message = err instanceof Error ? err.message : String(err);
@@ -381,6 +400,8 @@ export class Environment {
 
   invariantProblems(): StateProblem[] {
     const out: StateProblem[] = [];
+    this.liftBudget();
+    this.ctx.depth = 0;
     for (const inv of this.def.invariants) {
       let ok: boolean;
       try {
@@ -407,7 +428,7 @@ export class Environment {
 
   /** A new environment sharing this one's records; O(1) in the state size. */
   fork(options: EnvOptions = {}): Environment {
-    const env = new Environment(this.def, this.store.fork(), { checks: options.checks ?? this.checks });
+    const env = new Environment(this.def, this.store.fork(), { checks: options.checks ?? this.checks, maxSteps: options.maxSteps ?? this.budget });
     if (options.seed) env.store.idCounter = 1 + (Math.abs(Math.trunc(options.seed)) % 1_000_000);
     return env;
   }
@@ -443,6 +464,8 @@ export class Environment {
 
   /** The state as checker functions read it (scenario checks, rewards). */
   readContext(): Ctx {
+    this.liftBudget();
+    this.ctx.depth = 0; // in case a check's helper faulted in nested calls last time
     return this.ctx;
   }
 

@@ -1,6 +1,7 @@
 // The runtime's public surface: what generated environments import (as `rt`), and what users
 // of a compiled environment need. Nothing here imports the compiler.
 export * from "./env.js";
+export * from "./budget.js";
 export * from "./ops.js";
 export * from "./render.js";
 export * from "./scenario.js";

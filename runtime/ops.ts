@@ -33,6 +33,39 @@ export class EnvFault {
   ) {}
 }
 
+/**
+ * A call that used up its step budget (see Ctx.steps): the spec let an argument or the state
+ * drive a loop, a recursion or a collection past what one call may do. The environment turns
+ * it into an env_fault naming the tool and this location (where the budget ran out).
+ */
+export class StepBudgetExceeded extends EnvFault {
+  constructor(location: string) {
+    super("step budget exceeded", location);
+  }
+}
+
+/** Tool and helper calls nested deeper than MAX_CALL_DEPTH (a recursion without an end, most likely). */
+export class CallDepthExceeded extends EnvFault {
+  constructor(location: string) {
+    super("call depth exceeded", location);
+  }
+}
+
+/**
+ * How deep tool and helper calls may nest inside one call. Far below what the JavaScript stack
+ * allows (about 10,000 frames; a level takes a few), so a runaway recursion is a clean fault
+ * with the spec's location instead of a stack overflow.
+ */
+export const MAX_CALL_DEPTH = 200;
+
+export function overBudget(loc: string): never {
+  throw new StepBudgetExceeded(loc);
+}
+
+export function tooDeep(loc: string): never {
+  throw new CallDepthExceeded(loc);
+}
+
 export function fault(message: string, location: string): never {
   throw new EnvFault(message, location);
 }
@@ -259,8 +292,19 @@ export function tableEntries<R extends object>(t: Table<R>): Pair<string, R>[] {
   return keys.map((k, i) => ({ first: k, second: values[i]! }));
 }
 
-export function range(a: number, b?: number | null): number[] {
+/**
+ * `range(a)` / `range(a, b)`. In a tool body the emitter passes the call's context and the
+ * spec location: the list's length is charged to the step budget before it is built, so
+ * `range(1e9)` is a clean fault and not a heap the process dies of.
+ */
+export function range(a: number, b?: number | null, s?: { steps: number }, loc?: string): number[] {
   const [lo, hi] = b == null ? [0, a] : [a, b];
+  if (s !== undefined && hi - lo > 0) {
+    const n = hi - lo;
+    // compare before subtracting: steps stays a small integer whatever n is (1e300, Infinity)
+    if (!(n <= s.steps)) overBudget(loc!);
+    s.steps -= Math.ceil(n);
+  }
   const out: number[] = [];
   for (let i = lo; i < hi; i++) out.push(i);
   return out;

@@ -48,6 +48,8 @@ export interface SessionOptions {
   renderer?: RendererName;
   /** check ensure, invariants and references after actions (default true; sessions may turn it off) */
   checks?: boolean;
+  /** the step budget of every tool call, over the specs' own (runtime/env.ts; default: each spec's) */
+  maxSteps?: number;
 }
 
 export interface CreateRequest {
@@ -167,6 +169,7 @@ export class SessionManager {
   readonly idleTimeoutMs: number;
   readonly renderer: RendererName;
   readonly checks: boolean;
+  readonly maxSteps: number | undefined;
   private now: () => number;
 
   constructor(envs: readonly ServedEnv[], options: SessionOptions = {}) {
@@ -180,6 +183,7 @@ export class SessionManager {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
     this.renderer = options.renderer ?? "json";
     this.checks = options.checks ?? true;
+    this.maxSteps = options.maxSteps;
     this.now = options.now ?? Date.now;
     if (this.idleTimeoutMs > 0) {
       const every = options.sweepIntervalMs ?? Math.max(10, Math.min(30_000, Math.floor(this.idleTimeoutMs / 4)));
@@ -229,6 +233,7 @@ export class SessionManager {
     }
     const checks = req.checks ?? this.checks;
     const seed = req.seed;
+    const budget = this.maxSteps !== undefined ? { maxSteps: this.maxSteps } : {};
     let scenario: ServedScenario | undefined;
     let initial: Environment;
     if (req.scenario !== undefined) {
@@ -236,7 +241,7 @@ export class SessionManager {
       initial = scenario.initial;
     } else if (req.state !== undefined) {
       try {
-        initial = Environment.createFrom(served.def, req.state, { checks, ...(seed ? { seed } : {}) });
+        initial = Environment.createFrom(served.def, req.state, { checks, ...budget, ...(seed ? { seed } : {}) });
       } catch (err) {
         if (!(err instanceof StateError)) throw err;
         throw new ServeError(400, "invalid_state", `The state does not fit ${served.def.name}: ${err.problems.slice(0, 3).map((p) => `${p.path}: ${p.message}`).join("; ")}${err.problems.length > 3 ? ` (and ${err.problems.length - 3} more)` : ""}`, {
@@ -248,7 +253,7 @@ export class SessionManager {
     } else {
       throw new ServeError(400, "bad_request", `${served.def.name} has no default state: give "scenario" (one of ${served.scenarios.map((s) => s.def.id).join(", ") || "none"}) or "state"`);
     }
-    const env = initial.fork({ checks, ...(seed ? { seed } : {}) });
+    const env = initial.fork({ checks, ...budget, ...(seed ? { seed } : {}) });
     const now = this.now();
     const session = new Session(randomUUID(), served, scenario, initial, env, req.renderer ?? this.renderer, now);
     this.sessions.set(session.id, session);

@@ -55,6 +55,8 @@ const ID_LIKE = /(^|_)id$|_ids?$|^(to|from)_/;
 // The choices below are module constants: an array literal in a hot function is a new array
 // on every call, and arguments are made for every fuzzed call.
 const EDGE_STRINGS = ["", "nope", "X".repeat(300), " ", "ÄΩ🙂"];
+// 2^31 and 1e9: an argument that sets a loop's length runs the call over its step budget
+// (runtime/env.ts), a finding (docs/cli.md, envc fuzz)
 const EDGE_INTS = [0, -1, -100, 2 ** 31, 1e9];
 const STEP_INT = [0, 1, -1];
 const STEP_INT_FROM_STATE = [0, 0, 1, -1];

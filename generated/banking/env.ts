@@ -379,7 +379,7 @@ function tool_available($s: rt.Ctx, $a: any): any {
 function tool_savings_debits_this_month($s: rt.Ctx, $a: any): any {
   const account_id = $a.account_id;
   return rt.count(
-    $s.t.transactions.values(),
+    $s.n($s.t.transactions.values(), "specs/banking/banking.env:141:10"),
     (t: any) =>
       t.account_id === account_id &&
       ["withdrawal", "transfer_out"].includes(t.kind) &&
@@ -392,7 +392,12 @@ function tool_card_spent_today($s: rt.Ctx, $a: any): any {
   const card_id = $a.card_id;
   return rt.pyRound(
     -rt.sum(
-      $s.t.transactions.values().filter((t: any) => t.card_id == card_id && t.posted_on === $s.g.today),
+      $s.n(
+        $s
+          .n($s.t.transactions.values(), "specs/banking/banking.env:146:17")
+          .filter((t: any) => t.card_id == card_id && t.posted_on === $s.g.today),
+        "specs/banking/banking.env:146:17",
+      ),
       (t: any) => t.amount,
     ),
     2,
@@ -413,13 +418,20 @@ function tool_debit_problem($s: rt.Ctx, $a: any): any {
   if (a.status !== "open") {
     return `Account ${a.account_id} is ${a.status}`;
   }
-  let need = rt.pyRound(amount + tool_fee_for($s, { a: a, amount: amount }), 2);
-  if (need > tool_available($s, { a: a })) {
-    return `Account ${a.account_id} has ${tool_usd($s, { x: tool_available($s, { a: a }) })} available; ${tool_usd($s, { x: need })} is needed (including any overdraft fee)`;
+  let need = rt.pyRound(
+    amount + $s.call(tool_fee_for, { a: a, amount: amount }, "specs/banking/banking.env:156:29"),
+    2,
+  );
+  if (need > $s.call(tool_available, { a: a }, "specs/banking/banking.env:157:13")) {
+    return `Account ${a.account_id} has ${$s.call(tool_usd, { x: $s.call(tool_available, { a: a }, "specs/banking/banking.env:158:47") }, "specs/banking/banking.env:158:43")} available; ${$s.call(tool_usd, { x: need }, "specs/banking/banking.env:158:75")} is needed (including any overdraft fee)`;
   }
   if (
     a.kind === "savings" &&
-    tool_savings_debits_this_month($s, { account_id: a.account_id }) >= $s.g.savings_withdrawals_per_month
+    $s.call(
+      tool_savings_debits_this_month,
+      { account_id: a.account_id },
+      "specs/banking/banking.env:160:28",
+    ) >= $s.g.savings_withdrawals_per_month
   ) {
     return `Savings account ${a.account_id} has used its ${rt.str($s.g.savings_withdrawals_per_month, false)} withdrawals this month`;
   }
@@ -435,7 +447,9 @@ function tool_post($s: rt.Ctx, $a: any): any {
   const transfer_id = $a.transfer_id ?? null;
   const card_id = $a.card_id ?? null;
   let a = rt.mustW($s.t.accounts, account_id, "specs/banking/banking.env:169:11");
+  $s.write("specs/banking/banking.env:170:3");
   a.balance = rt.pyRound(a.balance + amount, 2);
+  $s.write("specs/banking/banking.env:171:3");
   let t = rt.insertRec(
     $s.t.transactions,
     {
@@ -464,26 +478,34 @@ function tool_debit($s: rt.Ctx, $a: any): any {
   const card_id = $a.card_id ?? null;
   let a = rt.must($s.t.accounts, account_id, "specs/banking/banking.env:179:11");
   let before = a.balance;
-  let problem = tool_debit_problem($s, { a: a, amount: amount });
+  let problem = $s.call(tool_debit_problem, { a: a, amount: amount }, "specs/banking/banking.env:181:17");
   if (!(problem === "")) return $s.fail(problem, "specs/banking/banking.env:182:3");
-  let fee_charged = tool_fee_for($s, { a: a, amount: amount });
-  let t = tool_post($s, {
-    account_id: account_id,
-    kind: kind,
-    amount: -amount,
-    description: description,
-    transfer_id: transfer_id,
-    card_id: card_id,
-  });
-  if (fee_charged > 0) {
-    tool_post($s, {
+  let fee_charged = $s.call(tool_fee_for, { a: a, amount: amount }, "specs/banking/banking.env:183:21");
+  let t = $s.call(
+    tool_post,
+    {
       account_id: account_id,
-      kind: "fee",
-      amount: -fee_charged,
-      description: "Overdraft fee",
-      transfer_id: null,
-      card_id: null,
-    });
+      kind: kind,
+      amount: -amount,
+      description: description,
+      transfer_id: transfer_id,
+      card_id: card_id,
+    },
+    "specs/banking/banking.env:184:11",
+  );
+  if (fee_charged > 0) {
+    $s.call(
+      tool_post,
+      {
+        account_id: account_id,
+        kind: "fee",
+        amount: -fee_charged,
+        description: "Overdraft fee",
+        transfer_id: null,
+        card_id: null,
+      },
+      "specs/banking/banking.env:186:5",
+    );
   }
   if (
     $s.checks &&
@@ -503,8 +525,8 @@ function tool_debit($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       fee_charged === 0 ||
-      $s.t.transactions
-        .values()
+      $s
+        .n($s.t.transactions.values(), "specs/banking/banking.env:192:30")
         .some(
           (x: any) =>
             x.account_id === account_id &&
@@ -521,7 +543,7 @@ function tool_debit($s: rt.Ctx, $a: any): any {
     !(
       a.kind === "checking" ||
       rt.count(
-        $s.t.transactions.values(),
+        $s.n($s.t.transactions.values(), "specs/banking/banking.env:194:32"),
         (x: any) =>
           x.account_id === account_id &&
           (x.kind === "withdrawal" || x.kind === "transfer_out") &&
@@ -547,24 +569,32 @@ function tool_execute($s: rt.Ctx, $a: any): any {
   const tr = $a.tr;
   let note = tr.memo === "" ? "" : `: ${tr.memo}`;
   if (
-    tool_debit($s, {
-      account_id: tr.from_account,
-      kind: "transfer_out",
-      amount: tr.amount,
-      description: `Transfer to ${tr.to_account}${note}`,
-      transfer_id: tr.transfer_id,
-      card_id: null,
-    }) === rt.FAILED
+    $s.call(
+      tool_debit,
+      {
+        account_id: tr.from_account,
+        kind: "transfer_out",
+        amount: tr.amount,
+        description: `Transfer to ${tr.to_account}${note}`,
+        transfer_id: tr.transfer_id,
+        card_id: null,
+      },
+      "specs/banking/banking.env:208:3",
+    ) === rt.FAILED
   )
     return rt.FAILED;
-  tool_post($s, {
-    account_id: tr.to_account,
-    kind: "transfer_in",
-    amount: tr.amount,
-    description: `Transfer from ${tr.from_account}${note}`,
-    transfer_id: tr.transfer_id,
-    card_id: null,
-  });
+  $s.call(
+    tool_post,
+    {
+      account_id: tr.to_account,
+      kind: "transfer_in",
+      amount: tr.amount,
+      description: `Transfer from ${tr.from_account}${note}`,
+      transfer_id: tr.transfer_id,
+      card_id: null,
+    },
+    "specs/banking/banking.env:209:3",
+  );
   return null;
 }
 
@@ -574,8 +604,8 @@ function tool_find_customer($s: rt.Ctx, $a: any): any {
   let needle = text.trim().toLowerCase();
   if (!(needle.length >= 3))
     return $s.fail("Search with at least three characters", "specs/banking/banking.env:216:3");
-  return $s.t.customers
-    .values()
+  return $s
+    .n($s.t.customers.values(), "specs/banking/banking.env:217:10")
     .filter(
       (c: any) =>
         c.name.toLowerCase().includes(needle) ||
@@ -589,29 +619,37 @@ function tool_customer_overview($s: rt.Ctx, $a: any): any {
   const customer_id = $a.customer_id;
   let c = rt.orNull($s.t.customers.get(customer_id));
   if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:226:3");
-  let mine = $s.t.accounts.values().filter((a: any) => a.customer_id === customer_id);
+  let mine = $s
+    .n($s.t.accounts.values(), "specs/banking/banking.env:227:14")
+    .filter((a: any) => a.customer_id === customer_id);
   let r = {
     customer: c,
     total_balance: rt.pyRound(
-      rt.sum(mine, (a: any) => a.balance),
+      rt.sum($s.n(mine, "specs/banking/banking.env:230:26"), (a: any) => a.balance),
       2,
     ),
-    cards: $s.t.cards.values().filter((k: any) => mine.some((a: any) => a.account_id === k.account_id)),
-    accounts: mine.map((a: any) => ({
-      account_id: a.account_id,
-      kind: a.kind,
-      nickname: a.nickname,
-      status: a.status,
-      balance: a.balance,
-      available: tool_available($s, { a: a }),
-    })),
+    cards: $s
+      .n($s.t.cards.values(), "specs/banking/banking.env:231:12")
+      .filter((k: any) =>
+        $s.n(mine, "specs/banking/banking.env:231:30").some((a: any) => a.account_id === k.account_id),
+      ),
+    accounts: $s
+      .n(mine, "specs/banking/banking.env:232:15")
+      .map((a: any) => ({
+        account_id: a.account_id,
+        kind: a.kind,
+        nickname: a.nickname,
+        status: a.status,
+        balance: a.balance,
+        available: $s.call(tool_available, { a: a }, "specs/banking/banking.env:233:62"),
+      })),
   };
   if (
     $s.checks &&
     !(
       r.total_balance ===
       rt.pyRound(
-        rt.sum(r.accounts, (x: any) => x.balance),
+        rt.sum($s.n(r.accounts, "specs/banking/banking.env:236:35"), (x: any) => x.balance),
         2,
       )
     )
@@ -619,13 +657,15 @@ function tool_customer_overview($s: rt.Ctx, $a: any): any {
     rt.fault("ensure failed", "specs/banking/banking.env:236:3");
   if (
     $s.checks &&
-    !r.accounts.every((x: any) =>
-      x.status === "open"
-        ? x.available >= 0 &&
-          rt.pyRound(x.available - x.balance, 2) ===
-            rt.must($s.t.accounts, x.account_id, "specs/banking/banking.env:237:107").overdraft_limit
-        : x.available === 0,
-    )
+    !$s
+      .n(r.accounts, "specs/banking/banking.env:237:10")
+      .every((x: any) =>
+        x.status === "open"
+          ? x.available >= 0 &&
+            rt.pyRound(x.available - x.balance, 2) ===
+              rt.must($s.t.accounts, x.account_id, "specs/banking/banking.env:237:107").overdraft_limit
+          : x.available === 0,
+      )
   )
     rt.fault("ensure failed", "specs/banking/banking.env:237:3");
   return r;
@@ -641,18 +681,25 @@ function tool_account_history($s: rt.Ctx, $a: any): any {
     return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:245:3");
   if (!(limit >= 1 && limit <= 200))
     return $s.fail("Ask for 1 to 200 transactions", "specs/banking/banking.env:246:3");
-  let hits = $s.t.transactions
-    .values()
+  let hits = $s
+    .n($s.t.transactions.values(), "specs/banking/banking.env:247:14")
     .filter(
       (t: any) =>
         t.account_id === account_id &&
         (since == null || t.posted_on >= since) &&
         (kind == null || t.kind === kind),
     );
-  let out = rt.slice([...hits].reverse(), 0, limit);
+  let out = rt.slice(
+    $s.n([...$s.n(hits, "specs/banking/banking.env:249:13")].reverse(), "specs/banking/banking.env:249:13"),
+    0,
+    limit,
+  );
   if (
     $s.checks &&
-    !(out.length === Math.min(limit, hits.length) && out.every((t: any) => t.account_id === account_id))
+    !(
+      out.length === Math.min(limit, hits.length) &&
+      $s.n(out, "specs/banking/banking.env:251:50").every((t: any) => t.account_id === account_id)
+    )
   )
     rt.fault("ensure failed", "specs/banking/banking.env:251:3");
   if ($s.checks && !(out.length === 0 || rt.eq(rt.first(out), rt.last(hits))))
@@ -668,28 +715,39 @@ function tool_monthly_summary($s: rt.Ctx, $a: any): any {
     return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:260:3");
   if (!(month.length === 7 && month.slice(4, 5) === "-"))
     return $s.fail("Give the month as YYYY-MM", "specs/banking/banking.env:261:3");
-  let lines = $s.t.transactions
-    .values()
+  let lines = $s
+    .n($s.t.transactions.values(), "specs/banking/banking.env:262:15")
     .filter((t: any) => t.account_id === account_id && t.posted_on.startsWith(month));
   let last = rt.last(lines);
   let r = {
     money_in: rt.pyRound(
       rt.sum(
-        lines.filter((t: any) => t.amount > 0),
+        $s.n(
+          $s.n(lines, "specs/banking/banking.env:265:21").filter((t: any) => t.amount > 0),
+          "specs/banking/banking.env:265:21",
+        ),
         (t: any) => t.amount,
       ),
       2,
     ),
     money_out: rt.pyRound(
       -rt.sum(
-        lines.filter((t: any) => t.amount < 0 && t.kind !== "fee"),
+        $s.n(
+          $s
+            .n(lines, "specs/banking/banking.env:266:23")
+            .filter((t: any) => t.amount < 0 && t.kind !== "fee"),
+          "specs/banking/banking.env:266:23",
+        ),
         (t: any) => t.amount,
       ),
       2,
     ),
     fees: rt.pyRound(
       -rt.sum(
-        lines.filter((t: any) => t.kind === "fee"),
+        $s.n(
+          $s.n(lines, "specs/banking/banking.env:267:18").filter((t: any) => t.kind === "fee"),
+          "specs/banking/banking.env:267:18",
+        ),
         (t: any) => t.amount,
       ),
       2,
@@ -702,7 +760,7 @@ function tool_monthly_summary($s: rt.Ctx, $a: any): any {
     !(
       rt.pyRound(r.money_in - r.money_out - r.fees, 2) ===
       rt.pyRound(
-        rt.sum(lines, (t: any) => t.amount),
+        rt.sum($s.n(lines, "specs/banking/banking.env:272:63"), (t: any) => t.amount),
         2,
       )
     )
@@ -716,7 +774,7 @@ function tool_card_status($s: rt.Ctx, $a: any): any {
   const card_id = $a.card_id;
   let k = rt.orNull($s.t.cards.get(card_id));
   if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:279:3");
-  let spent = tool_card_spent_today($s, { card_id: card_id });
+  let spent = $s.call(tool_card_spent_today, { card_id: card_id }, "specs/banking/banking.env:280:15");
   let r = { card: k, spent_today: spent, left_today: Math.max(0, rt.pyRound(k.daily_limit - spent, 2)) };
   if (
     $s.checks &&
@@ -735,14 +793,17 @@ function tool_scheduled_transfers($s: rt.Ctx, $a: any): any {
   if (!$s.t.customers.has(customer_id))
     return $s.fail(`Customer ${customer_id} not found`, "specs/banking/banking.env:290:3");
   return rt.sorted(
-    $s.t.transfers
-      .values()
-      .filter(
-        (t: any) =>
-          t.status === "scheduled" &&
-          rt.must($s.t.accounts, t.from_account, "specs/banking/banking.env:291:58").customer_id ===
-            customer_id,
-      ),
+    $s.n(
+      $s
+        .n($s.t.transfers.values(), "specs/banking/banking.env:291:10")
+        .filter(
+          (t: any) =>
+            t.status === "scheduled" &&
+            rt.must($s.t.accounts, t.from_account, "specs/banking/banking.env:291:58").customer_id ===
+              customer_id,
+        ),
+      "specs/banking/banking.env:291:10",
+    ),
     (t: any) => t.execute_on,
   );
 }
@@ -754,19 +815,24 @@ function tool_deposit($s: rt.Ctx, $a: any): any {
   const description = $a.description;
   let a = rt.orNull($s.t.accounts.get(account_id));
   if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:298:3");
-  if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
+  if ($s.call(tool_check_amount, { amount: amount }, "specs/banking/banking.env:299:3") === rt.FAILED)
+    return rt.FAILED;
   if (!(a.status !== "closed"))
     return $s.fail(`Account ${account_id} is closed`, "specs/banking/banking.env:300:3");
   if (!(amount <= 10000))
     return $s.fail("Deposits over $10,000 need a branch visit", "specs/banking/banking.env:301:3");
-  return tool_post($s, {
-    account_id: account_id,
-    kind: "deposit",
-    amount: amount,
-    description: description,
-    transfer_id: null,
-    card_id: null,
-  });
+  return $s.call(
+    tool_post,
+    {
+      account_id: account_id,
+      kind: "deposit",
+      amount: amount,
+      description: description,
+      transfer_id: null,
+      card_id: null,
+    },
+    "specs/banking/banking.env:302:10",
+  );
 }
 
 /** action withdraw: Withdraw cash, within the available funds and the customer's daily cash limit. */
@@ -775,32 +841,40 @@ function tool_withdraw($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
   let a = rt.orNull($s.t.accounts.get(account_id));
   if (a == null) return $s.fail(`Account ${account_id} not found`, "specs/banking/banking.env:308:3");
-  if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
+  if ($s.call(tool_check_amount, { amount: amount }, "specs/banking/banking.env:309:3") === rt.FAILED)
+    return rt.FAILED;
   let taken = -rt.sum(
-    $s.t.transactions
-      .values()
-      .filter(
-        (t: any) =>
-          t.kind === "withdrawal" &&
-          t.posted_on === $s.g.today &&
-          rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:311:9").customer_id ===
-            a.customer_id,
-      ),
+    $s.n(
+      $s
+        .n($s.t.transactions.values(), "specs/banking/banking.env:310:16")
+        .filter(
+          (t: any) =>
+            t.kind === "withdrawal" &&
+            t.posted_on === $s.g.today &&
+            rt.must($s.t.accounts, t.account_id, "specs/banking/banking.env:311:9").customer_id ===
+              a.customer_id,
+        ),
+      "specs/banking/banking.env:310:16",
+    ),
     (t: any) => t.amount,
   );
   if (!(taken + amount <= $s.g.daily_cash_limit))
     return $s.fail(
-      `Cash is limited to ${tool_usd($s, { x: $s.g.daily_cash_limit })} a day; ${tool_usd($s, { x: taken })} was already withdrawn today`,
+      `Cash is limited to ${$s.call(tool_usd, { x: $s.g.daily_cash_limit }, "specs/banking/banking.env:313:32")} a day; ${$s.call(tool_usd, { x: taken }, "specs/banking/banking.env:313:64")} was already withdrawn today`,
       "specs/banking/banking.env:312:3",
     );
-  return tool_debit($s, {
-    account_id: account_id,
-    kind: "withdrawal",
-    amount: amount,
-    description: "Cash withdrawal",
-    transfer_id: null,
-    card_id: null,
-  });
+  return $s.call(
+    tool_debit,
+    {
+      account_id: account_id,
+      kind: "withdrawal",
+      amount: amount,
+      description: "Cash withdrawal",
+      transfer_id: null,
+      card_id: null,
+    },
+    "specs/banking/banking.env:314:10",
+  );
 }
 
 /** action transfer: Move money between accounts, now or on a scheduled day. Paying another customer needs a verified identity. */
@@ -814,7 +888,8 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
   if (src == null) return $s.fail(`Account ${from_account} not found`, "specs/banking/banking.env:321:3");
   let dst = rt.orNull($s.t.accounts.get(to_account));
   if (dst == null) return $s.fail(`Account ${to_account} not found`, "specs/banking/banking.env:322:3");
-  if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
+  if ($s.call(tool_check_amount, { amount: amount }, "specs/banking/banking.env:323:3") === rt.FAILED)
+    return rt.FAILED;
   if (!(from_account !== to_account))
     return $s.fail("Pick two different accounts", "specs/banking/banking.env:324:3");
   if (!(dst.status !== "closed"))
@@ -835,6 +910,7 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
       `Account ${from_account} is ${src.status}; no money can leave it`,
       "specs/banking/banking.env:330:3",
     );
+  $s.write("specs/banking/banking.env:331:3");
   let tr = rt.insertRec(
     $s.t.transfers,
     {
@@ -850,7 +926,8 @@ function tool_transfer($s: rt.Ctx, $a: any): any {
     "specs/banking/banking.env:331:12",
   );
   if (day === $s.g.today) {
-    if (tool_execute($s, { tr: tr }) === rt.FAILED) return rt.FAILED;
+    if ($s.call(tool_execute, { tr: tr }, "specs/banking/banking.env:334:5") === rt.FAILED) return rt.FAILED;
+    $s.write("specs/banking/banking.env:335:5");
     tr.status = "completed";
   }
   return tr;
@@ -866,6 +943,7 @@ function tool_cancel_transfer($s: rt.Ctx, $a: any): any {
       `Transfer ${transfer_id} is ${tr.status}; only scheduled transfers can be cancelled`,
       "specs/banking/banking.env:343:3",
     );
+  $s.write("specs/banking/banking.env:344:3");
   tr.status = "cancelled";
   return tr;
 }
@@ -875,31 +953,43 @@ function tool_advance_day($s: rt.Ctx, $a: any): any {
   const days = $a.days;
   if (!(days >= 1 && days <= 31))
     return $s.fail("Advance 1 to 31 days at a time", "specs/banking/banking.env:351:3");
+  $s.write("specs/banking/banking.env:352:3");
   $s.gw().today = rt.dateAdd($s.g.today, days);
   let done = [];
   let failed_ids = [];
   for (const tr of [
     ...rt.sorted(
-      rt.writableAll(
-        $s.t.transfers,
-        $s.t.transfers.values().filter((t: any) => t.status === "scheduled" && t.execute_on <= $s.g.today),
+      $s.n(
+        rt.writableAll(
+          $s.t.transfers,
+          $s
+            .n($s.t.transfers.values(), "specs/banking/banking.env:355:13")
+            .filter((t: any) => t.status === "scheduled" && t.execute_on <= $s.g.today),
+        ),
+        "specs/banking/banking.env:355:13",
       ),
       (t: any) => t.execute_on,
     ),
   ] as any[]) {
-    let problem = tool_debit_problem($s, {
-      a: rt.must($s.t.accounts, tr.from_account, "specs/banking/banking.env:356:33"),
-      amount: tr.amount,
-    });
+    if (--$s.steps < 0) rt.overBudget("specs/banking/banking.env:355:3");
+    let problem = $s.call(
+      tool_debit_problem,
+      { a: rt.must($s.t.accounts, tr.from_account, "specs/banking/banking.env:356:33"), amount: tr.amount },
+      "specs/banking/banking.env:356:19",
+    );
     if (
       problem === "" &&
       rt.must($s.t.accounts, tr.to_account, "specs/banking/banking.env:357:26").status !== "closed"
     ) {
-      if (tool_execute($s, { tr: tr }) === rt.FAILED) return rt.FAILED;
+      if ($s.call(tool_execute, { tr: tr }, "specs/banking/banking.env:358:7") === rt.FAILED)
+        return rt.FAILED;
+      $s.write("specs/banking/banking.env:359:7");
       tr.status = "completed";
       done.push(tr.transfer_id);
     } else {
+      $s.write("specs/banking/banking.env:362:7");
       tr.status = "failed";
+      $s.write("specs/banking/banking.env:363:7");
       tr.failure_reason = problem === "" ? `Account ${tr.to_account} is closed` : problem;
       failed_ids.push(tr.transfer_id);
     }
@@ -914,25 +1004,30 @@ function tool_card_purchase($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
   let k = rt.orNull($s.t.cards.get(card_id));
   if (k == null) return $s.fail(`Card ${card_id} not found`, "specs/banking/banking.env:373:3");
-  if (tool_check_amount($s, { amount: amount }) === rt.FAILED) return rt.FAILED;
+  if ($s.call(tool_check_amount, { amount: amount }, "specs/banking/banking.env:374:3") === rt.FAILED)
+    return rt.FAILED;
   if (!(k.status === "active"))
     return $s.fail(`Card ending ${k.last4} is ${k.status}`, "specs/banking/banking.env:375:3");
   if (!(k.expires_on >= $s.g.today))
     return $s.fail(`Card ending ${k.last4} expired on ${k.expires_on}`, "specs/banking/banking.env:376:3");
-  let spent = tool_card_spent_today($s, { card_id: card_id });
+  let spent = $s.call(tool_card_spent_today, { card_id: card_id }, "specs/banking/banking.env:377:15");
   if (!(spent + amount <= k.daily_limit))
     return $s.fail(
-      `Card ending ${k.last4} can spend ${tool_usd($s, { x: k.daily_limit - spent })} more today`,
+      `Card ending ${k.last4} can spend ${$s.call(tool_usd, { x: k.daily_limit - spent }, "specs/banking/banking.env:379:46")} more today`,
       "specs/banking/banking.env:378:3",
     );
-  return tool_debit($s, {
-    account_id: k.account_id,
-    kind: "card_purchase",
-    amount: amount,
-    description: merchant.trim(),
-    transfer_id: null,
-    card_id: card_id,
-  });
+  return $s.call(
+    tool_debit,
+    {
+      account_id: k.account_id,
+      kind: "card_purchase",
+      amount: amount,
+      description: merchant.trim(),
+      transfer_id: null,
+      card_id: card_id,
+    },
+    "specs/banking/banking.env:380:10",
+  );
 }
 
 /** action update_card: Lock, unlock or cancel a card, or change its daily limit. */
@@ -955,15 +1050,18 @@ function tool_update_card($s: rt.Ctx, $a: any): any {
       rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:391:33").status === "open"
     ))
       return $s.fail("The card's account is not open", "specs/banking/banking.env:391:5");
+    $s.write("specs/banking/banking.env:392:5");
     k.status = status;
   }
   if (daily_limit != null) {
-    if (tool_check_amount($s, { amount: daily_limit }) === rt.FAILED) return rt.FAILED;
+    if ($s.call(tool_check_amount, { amount: daily_limit }, "specs/banking/banking.env:395:5") === rt.FAILED)
+      return rt.FAILED;
     if (!(daily_limit <= $s.g.max_card_limit))
       return $s.fail(
-        `Daily limits go up to ${tool_usd($s, { x: $s.g.max_card_limit })}`,
+        `Daily limits go up to ${$s.call(tool_usd, { x: $s.g.max_card_limit }, "specs/banking/banking.env:396:73")}`,
         "specs/banking/banking.env:396:5",
       );
+    $s.write("specs/banking/banking.env:397:5");
     k.daily_limit = daily_limit;
   }
   return k;
@@ -981,7 +1079,10 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
     return $s.fail(`${c.name} must verify their identity first`, "specs/banking/banking.env:407:3");
   if (
     !(
-      rt.count($s.t.accounts.values(), (a: any) => a.customer_id === customer_id && a.status !== "closed") < 5
+      rt.count(
+        $s.n($s.t.accounts.values(), "specs/banking/banking.env:408:11"),
+        (a: any) => a.customer_id === customer_id && a.status !== "closed",
+      ) < 5
     )
   )
     return $s.fail(`${c.name} already has 5 open accounts`, "specs/banking/banking.env:408:3");
@@ -993,6 +1094,7 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
   if (!(kind !== "savings" || initial_deposit >= 25))
     return $s.fail("Savings accounts open with at least $25", "specs/banking/banking.env:410:3");
   let prefix = kind === "checking" ? "CHK" : "SAV";
+  $s.write("specs/banking/banking.env:412:3");
   let a = rt.insertRec(
     $s.t.accounts,
     {
@@ -1008,14 +1110,18 @@ function tool_open_account($s: rt.Ctx, $a: any): any {
     "specs/banking/banking.env:412:11",
   );
   if (initial_deposit > 0) {
-    tool_post($s, {
-      account_id: a.account_id,
-      kind: "deposit",
-      amount: initial_deposit,
-      description: "Opening deposit",
-      transfer_id: null,
-      card_id: null,
-    });
+    $s.call(
+      tool_post,
+      {
+        account_id: a.account_id,
+        kind: "deposit",
+        amount: initial_deposit,
+        description: "Opening deposit",
+        transfer_id: null,
+        card_id: null,
+      },
+      "specs/banking/banking.env:414:5",
+    );
   }
   if (
     $s.checks &&
@@ -1035,13 +1141,13 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
     return $s.fail(`Account ${account_id} is already closed`, "specs/banking/banking.env:425:3");
   if (!(a.balance >= 0))
     return $s.fail(
-      `Account ${account_id} is overdrawn by ${tool_usd($s, { x: -a.balance })}; it must be settled first`,
+      `Account ${account_id} is overdrawn by ${$s.call(tool_usd, { x: -a.balance }, "specs/banking/banking.env:426:72")}; it must be settled first`,
       "specs/banking/banking.env:426:3",
     );
   if (a.balance > 0) {
     if (!(move_to != null))
       return $s.fail(
-        `Account ${account_id} holds ${tool_usd($s, { x: a.balance })}; say which account receives it`,
+        `Account ${account_id} holds ${$s.call(tool_usd, { x: a.balance }, "specs/banking/banking.env:428:65")}; say which account receives it`,
         "specs/banking/banking.env:428:5",
       );
     let dst = rt.orNull($s.t.accounts.get(move_to));
@@ -1051,6 +1157,7 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
         "The balance can only move to another open account of the same customer",
         "specs/banking/banking.env:430:5",
       );
+    $s.write("specs/banking/banking.env:432:5");
     let tr = rt.insertRec(
       $s.t.transfers,
       {
@@ -1065,44 +1172,59 @@ function tool_close_account($s: rt.Ctx, $a: any): any {
       },
       "specs/banking/banking.env:432:14",
     );
-    tool_post($s, {
-      account_id: account_id,
-      kind: "transfer_out",
-      amount: -tr.amount,
-      description: `Closing transfer to ${move_to}`,
-      transfer_id: tr.transfer_id,
-      card_id: null,
-    });
-    tool_post($s, {
-      account_id: move_to,
-      kind: "transfer_in",
-      amount: tr.amount,
-      description: `Closing transfer from ${account_id}`,
-      transfer_id: tr.transfer_id,
-      card_id: null,
-    });
+    $s.call(
+      tool_post,
+      {
+        account_id: account_id,
+        kind: "transfer_out",
+        amount: -tr.amount,
+        description: `Closing transfer to ${move_to}`,
+        transfer_id: tr.transfer_id,
+        card_id: null,
+      },
+      "specs/banking/banking.env:434:5",
+    );
+    $s.call(
+      tool_post,
+      {
+        account_id: move_to,
+        kind: "transfer_in",
+        amount: tr.amount,
+        description: `Closing transfer from ${account_id}`,
+        transfer_id: tr.transfer_id,
+        card_id: null,
+      },
+      "specs/banking/banking.env:435:5",
+    );
   }
   for (const k of [
     ...rt.writableAll(
       $s.t.cards,
-      $s.t.cards.values().filter((x: any) => x.account_id === account_id && x.status !== "cancelled"),
+      $s
+        .n($s.t.cards.values(), "specs/banking/banking.env:437:12")
+        .filter((x: any) => x.account_id === account_id && x.status !== "cancelled"),
     ),
   ] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/banking/banking.env:437:3");
+    $s.write("specs/banking/banking.env:438:5");
     k.status = "cancelled";
   }
   for (const tr of [
     ...rt.writableAll(
       $s.t.transfers,
-      $s.t.transfers
-        .values()
+      $s
+        .n($s.t.transfers.values(), "specs/banking/banking.env:440:13")
         .filter(
           (t: any) =>
             t.status === "scheduled" && (t.from_account === account_id || t.to_account === account_id),
         ),
     ),
   ] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/banking/banking.env:440:3");
+    $s.write("specs/banking/banking.env:441:5");
     tr.status = "cancelled";
   }
+  $s.write("specs/banking/banking.env:443:3");
   a.status = "closed";
   if ($s.checks && !(a.balance === 0)) rt.fault("ensure failed", "specs/banking/banking.env:444:3");
   return a;

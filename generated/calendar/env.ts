@@ -411,7 +411,7 @@ function tool_weekday($s: rt.Ctx, $a: any): any {
 function tool_headcount($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   return rt.count(
-    $s.t.invitations.values(),
+    $s.n($s.t.invitations.values(), "specs/calendar/calendar.env:111:10"),
     (i: any) => i.event_id === event_id && i.response !== "declined",
   );
 }
@@ -420,8 +420,8 @@ function tool_headcount($s: rt.Ctx, $a: any): any {
 function tool_is_busy_with($s: rt.Ctx, $a: any): any {
   const person_id = $a.person_id;
   const ev = $a.ev;
-  return $s.t.invitations
-    .values()
+  return $s
+    .n($s.t.invitations.values(), "specs/calendar/calendar.env:115:10")
     .some((i: any) => i.event_id === ev.event_id && i.person_id === person_id && i.response !== "declined");
 }
 
@@ -434,38 +434,42 @@ function tool_conflict_reason($s: rt.Ctx, $a: any): any {
   let p = rt.orNull($s.t.people.get(person_id));
   if (p == null) return $s.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:120:3");
   let day = rt.dateOf(start);
-  if (tool_weekday($s, { d: day }) >= 5) {
+  if ($s.call(tool_weekday, { d: day }, "specs/calendar/calendar.env:122:6") >= 5) {
     return `${day} is a weekend`;
   }
   if (
     rt.dateOf(end) !== day ||
-    tool_hhmm($s, { t: start }) < p.work_start ||
-    tool_hhmm($s, { t: end }) > p.work_end
+    $s.call(tool_hhmm, { t: start }, "specs/calendar/calendar.env:123:29") < p.work_start ||
+    $s.call(tool_hhmm, { t: end }, "specs/calendar/calendar.env:123:59") > p.work_end
   ) {
     return `${p.name} works ${p.work_start}-${p.work_end}`;
   }
   let away = rt.find(
-    $s.t.time_off.values(),
+    $s.n($s.t.time_off.values(), "specs/calendar/calendar.env:126:14"),
     (t: any) => t.person_id === person_id && t.start_date <= day && day <= t.end_date,
   );
   if (away != null) {
     return `${p.name} is out of office (${away.reason})`;
   }
   let clash = rt.find(
-    $s.t.events.values(),
+    $s.n($s.t.events.values(), "specs/calendar/calendar.env:128:15"),
     (e: any) =>
       e.status === "confirmed" &&
       e.event_id !== except_event &&
-      tool_overlaps($s, {
-        a_start: e.start,
-        a_end: tool_end_of($s, { ev: e }),
-        b_start: start,
-        b_end: end,
-      }) &&
-      tool_is_busy_with($s, { person_id: person_id, ev: e }),
+      $s.call(
+        tool_overlaps,
+        {
+          a_start: e.start,
+          a_end: $s.call(tool_end_of, { ev: e }, "specs/calendar/calendar.env:129:27"),
+          b_start: start,
+          b_end: end,
+        },
+        "specs/calendar/calendar.env:129:9",
+      ) &&
+      $s.call(tool_is_busy_with, { person_id: person_id, ev: e }, "specs/calendar/calendar.env:129:54"),
   );
   if (clash != null) {
-    return `${p.name} is busy with '${clash.title}' ${tool_hhmm($s, { t: clash.start })}-${tool_hhmm($s, { t: tool_end_of($s, { ev: clash }) })}`;
+    return `${p.name} is busy with '${clash.title}' ${$s.call(tool_hhmm, { t: clash.start }, "specs/calendar/calendar.env:130:72")}-${$s.call(tool_hhmm, { t: $s.call(tool_end_of, { ev: clash }, "specs/calendar/calendar.env:130:98") }, "specs/calendar/calendar.env:130:93")}`;
   }
   return "";
 }
@@ -484,15 +488,24 @@ function tool_room_problem($s: rt.Ctx, $a: any): any {
     return `${room.name} seats ${rt.str(room.capacity, false)}, but ${rt.str(seats, false)} people are invited`;
   }
   let clash = rt.find(
-    $s.t.events.values(),
+    $s.n($s.t.events.values(), "specs/calendar/calendar.env:138:15"),
     (e: any) =>
       e.status === "confirmed" &&
       e.room_id == room.room_id &&
       e.event_id !== except_event &&
-      tool_overlaps($s, { a_start: e.start, a_end: tool_end_of($s, { ev: e }), b_start: start, b_end: end }),
+      $s.call(
+        tool_overlaps,
+        {
+          a_start: e.start,
+          a_end: $s.call(tool_end_of, { ev: e }, "specs/calendar/calendar.env:139:27"),
+          b_start: start,
+          b_end: end,
+        },
+        "specs/calendar/calendar.env:139:9",
+      ),
   );
   if (clash != null) {
-    return `${room.name} is booked for '${clash.title}' until ${tool_hhmm($s, { t: tool_end_of($s, { ev: clash }) })}`;
+    return `${room.name} is booked for '${clash.title}' until ${$s.call(tool_hhmm, { t: $s.call(tool_end_of, { ev: clash }, "specs/calendar/calendar.env:140:87") }, "specs/calendar/calendar.env:140:82")}`;
   }
   return "";
 }
@@ -523,8 +536,8 @@ function tool_room_name($s: rt.Ctx, $a: any): any {
 function tool_find_people($s: rt.Ctx, $a: any): any {
   const name = $a.name;
   let needle = name.toLowerCase();
-  return $s.t.people
-    .values()
+  return $s
+    .n($s.t.people.values(), "specs/calendar/calendar.env:159:10")
     .filter((p: any) => p.name.toLowerCase().includes(needle) || p.email.toLowerCase().includes(needle));
 }
 
@@ -535,26 +548,42 @@ function tool_get_schedule($s: rt.Ctx, $a: any): any {
   const include_declined = $a.include_declined;
   if (!$s.t.people.has(person_id))
     return $s.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:167:3");
-  let mine = $s.t.invitations
-    .values()
+  let mine = $s
+    .n($s.t.invitations.values(), "specs/calendar/calendar.env:168:14")
     .filter((i: any) => i.person_id === person_id && (include_declined || i.response !== "declined"));
   return rt.sorted(
-    mine
-      .filter(
-        (i: any) =>
-          rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:169:27").status === "confirmed" &&
-          rt.dateOf(rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:169:78").start) === day,
-      )
-      .map((i: any) => ({
-        event_id: i.event_id,
-        title: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:171:36").title,
-        start: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:171:69").start,
-        end: tool_end_of($s, { ev: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:172:19") }),
-        room: tool_room_name($s, {
-          room_id: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:172:56").room_id,
-        }),
-        response: i.response,
-      })),
+    $s.n(
+      $s
+        .n(
+          $s
+            .n(mine, "specs/calendar/calendar.env:169:10")
+            .filter(
+              (i: any) =>
+                rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:169:27").status ===
+                  "confirmed" &&
+                rt.dateOf(rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:169:78").start) ===
+                  day,
+            ),
+          "specs/calendar/calendar.env:169:10",
+        )
+        .map((i: any) => ({
+          event_id: i.event_id,
+          title: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:171:36").title,
+          start: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:171:69").start,
+          end: $s.call(
+            tool_end_of,
+            { ev: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:172:19") },
+            "specs/calendar/calendar.env:172:12",
+          ),
+          room: $s.call(
+            tool_room_name,
+            { room_id: rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:172:56").room_id },
+            "specs/calendar/calendar.env:172:46",
+          ),
+          response: i.response,
+        })),
+      "specs/calendar/calendar.env:169:10",
+    ),
     (x: any) => x.start,
   );
 }
@@ -564,16 +593,24 @@ function tool_get_event($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   let ev = rt.orNull($s.t.events.get(event_id));
   if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:182:3");
-  let attendees = $s.t.invitations
-    .values()
-    .filter((i: any) => i.event_id === event_id)
+  let attendees = $s
+    .n(
+      $s
+        .n($s.t.invitations.values(), "specs/calendar/calendar.env:183:19")
+        .filter((i: any) => i.event_id === event_id),
+      "specs/calendar/calendar.env:183:19",
+    )
     .map((i: any) => ({
       person_id: i.person_id,
       name: rt.must($s.t.people, i.person_id, "specs/calendar/calendar.env:184:47").name,
       attendance: i.attendance,
       response: i.response,
     }));
-  return { event: ev, room: tool_room_name($s, { room_id: ev.room_id }), attendees: attendees };
+  return {
+    event: ev,
+    room: $s.call(tool_room_name, { room_id: ev.room_id }, "specs/calendar/calendar.env:185:29"),
+    attendees: attendees,
+  };
 }
 
 /** query check_availability: Say for each person whether they can attend at this time, and why not. */
@@ -585,13 +622,25 @@ function tool_check_availability($s: rt.Ctx, $a: any): any {
     return $s.fail("Duration must be positive", "specs/calendar/calendar.env:194:3");
   let end = rt.datetimeAdd(start, duration_minutes);
   for (const pid of [...person_ids] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/calendar/calendar.env:196:3");
     if (!$s.t.people.has(pid)) return $s.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:197:5");
   }
-  return person_ids
-    .map((pid: any) => ({
-      person_id: pid,
-      reason: $s.sure(tool_conflict_reason($s, { person_id: pid, start: start, end: end, except_event: "" })),
-    }))
+  return $s
+    .n(
+      $s
+        .n(person_ids, "specs/calendar/calendar.env:199:10")
+        .map((pid: any) => ({
+          person_id: pid,
+          reason: $s.sure(
+            $s.call(
+              tool_conflict_reason,
+              { person_id: pid, start: start, end: end, except_event: "" },
+              "specs/calendar/calendar.env:199:58",
+            ),
+          ),
+        })),
+      "specs/calendar/calendar.env:199:10",
+    )
     .map((x: any) => ({ person_id: x.person_id, free: x.reason === "", reason: x.reason }));
 }
 
@@ -605,19 +654,20 @@ function tool_find_free_rooms($s: rt.Ctx, $a: any): any {
     return $s.fail("Duration must be positive", "specs/calendar/calendar.env:209:3");
   let end = rt.datetimeAdd(start, duration_minutes);
   return rt.sorted(
-    $s.t.rooms
-      .values()
-      .filter(
-        (r: any) =>
-          tool_room_problem($s, {
-            room: r,
-            start: start,
-            end: end,
-            seats: min_capacity,
-            except_event: "",
-          }) === "" &&
-          (feature == null || r.features.includes(feature)),
-      ),
+    $s.n(
+      $s
+        .n($s.t.rooms.values(), "specs/calendar/calendar.env:211:10")
+        .filter(
+          (r: any) =>
+            $s.call(
+              tool_room_problem,
+              { room: r, start: start, end: end, seats: min_capacity, except_event: "" },
+              "specs/calendar/calendar.env:211:28",
+            ) === "" &&
+            (feature == null || $s.n(r.features, "specs/calendar/calendar.env:211:100").includes(feature)),
+        ),
+      "specs/calendar/calendar.env:211:10",
+    ),
     (r: any) => r.capacity,
   );
 }
@@ -633,27 +683,55 @@ function tool_suggest_slots($s: rt.Ctx, $a: any): any {
   if (!(earliest >= $s.g.now))
     return $s.fail(`${earliest} is in the past; it is now ${$s.g.now}`, "specs/calendar/calendar.env:223:3");
   for (const pid of [...person_ids] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/calendar/calendar.env:224:3");
     if (!$s.t.people.has(pid)) return $s.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:225:5");
   }
-  let ends = $s.t.events
-    .values()
-    .filter((e: any) => e.status === "confirmed" && rt.dateOf(e.start) === rt.dateOf(earliest))
-    .map((e: any) => tool_end_of($s, { ev: e }))
+  let ends = $s
+    .n(
+      $s
+        .n(
+          $s
+            .n($s.t.events.values(), "specs/calendar/calendar.env:227:14")
+            .filter((e: any) => e.status === "confirmed" && rt.dateOf(e.start) === rt.dateOf(earliest)),
+          "specs/calendar/calendar.env:227:14",
+        )
+        .map((e: any) => $s.call(tool_end_of, { ev: e }, "specs/calendar/calendar.env:228:15")),
+      "specs/calendar/calendar.env:227:14",
+    )
     .filter((t: any) => t > earliest);
-  let candidates = rt.sorted(rt.distinct([...[earliest], ...ends]));
-  return rt.slice(
-    candidates.filter((c: any) =>
-      person_ids.every(
-        (p: any) =>
-          $s.sure(
-            tool_conflict_reason($s, {
-              person_id: p,
-              start: c,
-              end: rt.datetimeAdd(c, duration_minutes),
-              except_event: "",
-            }),
-          ) === "",
+  let candidates = rt.sorted(
+    $s.n(
+      rt.distinct(
+        $s.n(
+          [
+            ...$s.n([earliest], "specs/calendar/calendar.env:229:21"),
+            ...$s.n(ends, "specs/calendar/calendar.env:229:21"),
+          ],
+          "specs/calendar/calendar.env:229:20",
+        ),
       ),
+      "specs/calendar/calendar.env:229:20",
+    ),
+  );
+  return rt.slice(
+    $s.n(
+      $s
+        .n(candidates, "specs/calendar/calendar.env:230:10")
+        .filter((c: any) =>
+          $s
+            .n(person_ids, "specs/calendar/calendar.env:230:33")
+            .every(
+              (p: any) =>
+                $s.sure(
+                  $s.call(
+                    tool_conflict_reason,
+                    { person_id: p, start: c, end: rt.datetimeAdd(c, duration_minutes), except_event: "" },
+                    "specs/calendar/calendar.env:230:53",
+                  ),
+                ) === "",
+            ),
+        ),
+      "specs/calendar/calendar.env:230:10",
     ),
     0,
     max_results,
@@ -681,13 +759,29 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
       "specs/calendar/calendar.env:246:3",
     );
   let end = rt.datetimeAdd(start, duration_minutes);
-  let invitees = rt.distinct(attendee_ids).filter((x: any) => x !== organizer_id);
+  let invitees = $s
+    .n(
+      rt.distinct($s.n(attendee_ids, "specs/calendar/calendar.env:249:18")),
+      "specs/calendar/calendar.env:249:18",
+    )
+    .filter((x: any) => x !== organizer_id);
   for (const pid of [...invitees] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/calendar/calendar.env:250:3");
     if (!$s.t.people.has(pid)) return $s.fail(`Person ${pid} not found`, "specs/calendar/calendar.env:251:5");
   }
   if (!ignore_conflicts) {
-    for (const pid of [...[...[organizer_id], ...invitees]] as any[]) {
-      let why = tool_conflict_reason($s, { person_id: pid, start: start, end: end, except_event: "" });
+    for (const pid of [
+      ...[
+        ...$s.n([organizer_id], "specs/calendar/calendar.env:254:16"),
+        ...$s.n(invitees, "specs/calendar/calendar.env:254:16"),
+      ],
+    ] as any[]) {
+      if (--$s.steps < 0) rt.overBudget("specs/calendar/calendar.env:254:5");
+      let why = $s.call(
+        tool_conflict_reason,
+        { person_id: pid, start: start, end: end, except_event: "" },
+        "specs/calendar/calendar.env:255:17",
+      );
       if (why === rt.FAILED) return rt.FAILED;
       if (!(why === ""))
         return $s.fail(`Cannot schedule at ${start}: ${why}`, "specs/calendar/calendar.env:256:7");
@@ -696,15 +790,14 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
   if (room_id != null) {
     let room = rt.orNull($s.t.rooms.get(room_id));
     if (room == null) return $s.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:260:5");
-    let problem = tool_room_problem($s, {
-      room: room,
-      start: start,
-      end: end,
-      seats: invitees.length + 1,
-      except_event: "",
-    });
+    let problem = $s.call(
+      tool_room_problem,
+      { room: room, start: start, end: end, seats: invitees.length + 1, except_event: "" },
+      "specs/calendar/calendar.env:261:19",
+    );
     if (!(problem === "")) return $s.fail(problem, "specs/calendar/calendar.env:262:5");
   }
+  $s.write("specs/calendar/calendar.env:264:3");
   let ev = rt.insertRec(
     $s.t.events,
     {
@@ -720,6 +813,7 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
     },
     "specs/calendar/calendar.env:264:12",
   );
+  $s.write("specs/calendar/calendar.env:266:3");
   rt.insertRec(
     $s.t.invitations,
     {
@@ -733,6 +827,8 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
     "specs/calendar/calendar.env:266:3",
   );
   for (const pid of [...invitees] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/calendar/calendar.env:267:3");
+    $s.write("specs/calendar/calendar.env:268:5");
     rt.insertRec(
       $s.t.invitations,
       {
@@ -759,25 +855,45 @@ function tool_create_event($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       ignore_conflicts ||
-      [...[organizer_id], ...invitees].every(
-        (p: any) =>
-          $s.sure(
-            tool_conflict_reason($s, { person_id: p, start: start, end: end, except_event: ev.event_id }),
-          ) === "",
-      )
+      $s
+        .n(
+          [
+            ...$s.n([organizer_id], "specs/calendar/calendar.env:273:31"),
+            ...$s.n(invitees, "specs/calendar/calendar.env:273:31"),
+          ],
+          "specs/calendar/calendar.env:273:30",
+        )
+        .every(
+          (p: any) =>
+            $s.sure(
+              $s.call(
+                tool_conflict_reason,
+                { person_id: p, start: start, end: end, except_event: ev.event_id },
+                "specs/calendar/calendar.env:273:67",
+              ),
+            ) === "",
+        )
     )
   )
     rt.fault("ensure failed", "specs/calendar/calendar.env:273:3");
   if (
     $s.checks &&
-    !invitees.every((p: any) =>
-      $s.t.invitations
-        .values()
-        .some((i: any) => i.event_id === ev.event_id && i.person_id === p && i.response === "pending"),
-    )
+    !$s
+      .n(invitees, "specs/calendar/calendar.env:274:10")
+      .every((p: any) =>
+        $s
+          .n($s.t.invitations.values(), "specs/calendar/calendar.env:274:28")
+          .some((i: any) => i.event_id === ev.event_id && i.person_id === p && i.response === "pending"),
+      )
   )
     rt.fault("ensure failed", "specs/calendar/calendar.env:274:3");
-  if ($s.checks && !(tool_headcount($s, { event_id: ev.event_id }) === invitees.length + 1))
+  if (
+    $s.checks &&
+    !(
+      $s.call(tool_headcount, { event_id: ev.event_id }, "specs/calendar/calendar.env:275:10") ===
+      invitees.length + 1
+    )
+  )
     rt.fault("ensure failed", "specs/calendar/calendar.env:275:3");
   return ev;
 }
@@ -791,23 +907,31 @@ function tool_invite($s: rt.Ctx, $a: any): any {
   const ignore_conflicts = $a.ignore_conflicts;
   let ev = rt.orNull($s.t.events.get(event_id));
   if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:286:3");
-  if (tool_check_organizer($s, { actor_id: actor_id, ev: ev }) === rt.FAILED) return rt.FAILED;
+  if (
+    $s.call(tool_check_organizer, { actor_id: actor_id, ev: ev }, "specs/calendar/calendar.env:287:3") ===
+    rt.FAILED
+  )
+    return rt.FAILED;
   let guest = rt.orNull($s.t.people.get(person_id));
   if (guest == null) return $s.fail(`Person ${person_id} not found`, "specs/calendar/calendar.env:288:3");
   if (!ignore_conflicts) {
-    let why = tool_conflict_reason($s, {
-      person_id: person_id,
-      start: ev.start,
-      end: tool_end_of($s, { ev: ev }),
-      except_event: event_id,
-    });
+    let why = $s.call(
+      tool_conflict_reason,
+      {
+        person_id: person_id,
+        start: ev.start,
+        end: $s.call(tool_end_of, { ev: ev }, "specs/calendar/calendar.env:290:52"),
+        except_event: event_id,
+      },
+      "specs/calendar/calendar.env:290:15",
+    );
     if (why === rt.FAILED) return rt.FAILED;
     if (!(why === "")) return $s.fail(why, "specs/calendar/calendar.env:291:5");
   }
   if (ev.room_id != null) {
     if (
       !(
-        tool_headcount($s, { event_id: event_id }) <
+        $s.call(tool_headcount, { event_id: event_id }, "specs/calendar/calendar.env:294:13") <
         rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:294:35").capacity
       )
     )
@@ -817,13 +941,19 @@ function tool_invite($s: rt.Ctx, $a: any): any {
       );
   }
   let existing = $s.t.invitations.writable(
-    rt.find($s.t.invitations.values(), (i: any) => i.event_id === event_id && i.person_id === person_id),
+    rt.find(
+      $s.n($s.t.invitations.values(), "specs/calendar/calendar.env:296:18"),
+      (i: any) => i.event_id === event_id && i.person_id === person_id,
+    ),
   );
   if (existing != null) {
     if (!(existing.response === "declined"))
       return $s.fail(`${guest.name} is already invited`, "specs/calendar/calendar.env:298:5");
+    $s.write("specs/calendar/calendar.env:299:5");
     existing.response = "pending";
+    $s.write("specs/calendar/calendar.env:300:5");
     existing.attendance = attendance;
+    $s.write("specs/calendar/calendar.env:301:5");
     existing.responded_at = null;
     if (
       $s.checks &&
@@ -840,18 +970,23 @@ function tool_invite($s: rt.Ctx, $a: any): any {
       !(
         ignore_conflicts ||
         $s.sure(
-          tool_conflict_reason($s, {
-            person_id: person_id,
-            start: ev.start,
-            end: tool_end_of($s, { ev: ev }),
-            except_event: event_id,
-          }),
+          $s.call(
+            tool_conflict_reason,
+            {
+              person_id: person_id,
+              start: ev.start,
+              end: $s.call(tool_end_of, { ev: ev }, "specs/calendar/calendar.env:303:69"),
+              except_event: event_id,
+            },
+            "specs/calendar/calendar.env:303:32",
+          ),
         ) === ""
       )
     )
       rt.fault("ensure failed", "specs/calendar/calendar.env:303:5");
     return existing;
   }
+  $s.write("specs/calendar/calendar.env:306:3");
   let inv = rt.insertRec(
     $s.t.invitations,
     {
@@ -868,12 +1003,16 @@ function tool_invite($s: rt.Ctx, $a: any): any {
     !(
       ignore_conflicts ||
       $s.sure(
-        tool_conflict_reason($s, {
-          person_id: person_id,
-          start: ev.start,
-          end: tool_end_of($s, { ev: ev }),
-          except_event: event_id,
-        }),
+        $s.call(
+          tool_conflict_reason,
+          {
+            person_id: person_id,
+            start: ev.start,
+            end: $s.call(tool_end_of, { ev: ev }, "specs/calendar/calendar.env:307:67"),
+            except_event: event_id,
+          },
+          "specs/calendar/calendar.env:307:30",
+        ),
       ) === ""
     )
   )
@@ -882,7 +1021,7 @@ function tool_invite($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       rt.count(
-        $s.t.invitations.values(),
+        $s.n($s.t.invitations.values(), "specs/calendar/calendar.env:308:10"),
         (i: any) => i.event_id === event_id && i.person_id === person_id && i.response === "pending",
       ) === 1
     )
@@ -897,7 +1036,10 @@ function tool_respond($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   const response = $a.response;
   let inv = $s.t.invitations.writable(
-    rt.find($s.t.invitations.values(), (i: any) => i.event_id === event_id && i.person_id === person_id),
+    rt.find(
+      $s.n($s.t.invitations.values(), "specs/calendar/calendar.env:318:13"),
+      (i: any) => i.event_id === event_id && i.person_id === person_id,
+    ),
   );
   if (inv == null)
     return $s.fail(`${person_id} is not invited to ${event_id}`, "specs/calendar/calendar.env:318:3");
@@ -906,14 +1048,14 @@ function tool_respond($s: rt.Ctx, $a: any): any {
     return $s.fail("Answer accepted, tentative or declined", "specs/calendar/calendar.env:320:3");
   if (!(ev.status === "confirmed"))
     return $s.fail(`'${ev.title}' is cancelled`, "specs/calendar/calendar.env:321:3");
-  if (!(tool_end_of($s, { ev: ev }) > $s.g.now))
+  if (!($s.call(tool_end_of, { ev: ev }, "specs/calendar/calendar.env:322:11") > $s.g.now))
     return $s.fail(`'${ev.title}' is over`, "specs/calendar/calendar.env:322:3");
   if (!(person_id !== ev.organizer_id))
     return $s.fail("The organizer attends; cancel the event instead", "specs/calendar/calendar.env:323:3");
   if (inv.response === "declined" && response !== "declined" && ev.room_id != null) {
     if (
       !(
-        tool_headcount($s, { event_id: event_id }) <
+        $s.call(tool_headcount, { event_id: event_id }, "specs/calendar/calendar.env:325:13") <
         rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:325:35").capacity
       )
     )
@@ -922,7 +1064,9 @@ function tool_respond($s: rt.Ctx, $a: any): any {
         "specs/calendar/calendar.env:325:5",
       );
   }
+  $s.write("specs/calendar/calendar.env:327:3");
   inv.response = response;
+  $s.write("specs/calendar/calendar.env:328:3");
   inv.responded_at = $s.g.now;
   if (
     $s.checks &&
@@ -936,7 +1080,11 @@ function tool_respond($s: rt.Ctx, $a: any): any {
     rt.fault("ensure failed", "specs/calendar/calendar.env:330:3");
   if (
     $s.checks &&
-    !(response !== "pending" && person_id !== ev.organizer_id && tool_end_of($s, { ev: ev }) > $s.g.now)
+    !(
+      response !== "pending" &&
+      person_id !== ev.organizer_id &&
+      $s.call(tool_end_of, { ev: ev }, "specs/calendar/calendar.env:331:67") > $s.g.now
+    )
   )
     rt.fault("ensure failed", "specs/calendar/calendar.env:331:3");
   return inv;
@@ -951,7 +1099,11 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
   const ignore_conflicts = $a.ignore_conflicts;
   let ev = rt.orNull($s.t.events.getW(event_id));
   if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:342:3");
-  if (tool_check_organizer($s, { actor_id: actor_id, ev: ev }) === rt.FAILED) return rt.FAILED;
+  if (
+    $s.call(tool_check_organizer, { actor_id: actor_id, ev: ev }, "specs/calendar/calendar.env:343:3") ===
+    rt.FAILED
+  )
+    return rt.FAILED;
   if (!(new_start >= $s.g.now))
     return $s.fail(`${new_start} is in the past`, "specs/calendar/calendar.env:344:3");
   let minutes = duration_minutes ?? ev.duration_minutes;
@@ -961,43 +1113,52 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
       "specs/calendar/calendar.env:346:3",
     );
   let new_end = rt.datetimeAdd(new_start, minutes);
-  let guests = $s.t.invitations
-    .values()
+  let guests = $s
+    .n($s.t.invitations.values(), "specs/calendar/calendar.env:348:16")
     .filter((i: any) => i.event_id === event_id && i.response !== "declined");
   if (!ignore_conflicts) {
     for (const g of [...guests] as any[]) {
-      let why = tool_conflict_reason($s, {
-        person_id: g.person_id,
-        start: new_start,
-        end: new_end,
-        except_event: event_id,
-      });
+      if (--$s.steps < 0) rt.overBudget("specs/calendar/calendar.env:350:5");
+      let why = $s.call(
+        tool_conflict_reason,
+        { person_id: g.person_id, start: new_start, end: new_end, except_event: event_id },
+        "specs/calendar/calendar.env:351:17",
+      );
       if (why === rt.FAILED) return rt.FAILED;
       if (!(why === "")) return $s.fail(why, "specs/calendar/calendar.env:352:7");
     }
   }
   if (ev.room_id != null) {
-    let problem = tool_room_problem($s, {
-      room: rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:356:32"),
-      start: new_start,
-      end: new_end,
-      seats: guests.length,
-      except_event: event_id,
-    });
+    let problem = $s.call(
+      tool_room_problem,
+      {
+        room: rt.must($s.t.rooms, ev.room_id, "specs/calendar/calendar.env:356:32"),
+        start: new_start,
+        end: new_end,
+        seats: guests.length,
+        except_event: event_id,
+      },
+      "specs/calendar/calendar.env:356:19",
+    );
     if (!(problem === ""))
       return $s.fail(`${problem}; pick another room or release it`, "specs/calendar/calendar.env:357:5");
   }
+  $s.write("specs/calendar/calendar.env:359:3");
   ev.start = new_start;
+  $s.write("specs/calendar/calendar.env:360:3");
   ev.duration_minutes = minutes;
   for (const inv of [
     ...rt.writableAll(
       $s.t.invitations,
-      $s.t.invitations
-        .values()
+      $s
+        .n($s.t.invitations.values(), "specs/calendar/calendar.env:361:14")
         .filter((i: any) => i.event_id === event_id && i.person_id !== actor_id && i.response !== "declined"),
     ),
   ] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/calendar/calendar.env:361:3");
+    $s.write("specs/calendar/calendar.env:362:5");
     inv.response = "pending";
+    $s.write("specs/calendar/calendar.env:363:5");
     inv.responded_at = null;
   }
   if (
@@ -1011,8 +1172,8 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
     rt.fault("ensure failed", "specs/calendar/calendar.env:366:3");
   if (
     $s.checks &&
-    !$s.t.invitations
-      .values()
+    !$s
+      .n($s.t.invitations.values(), "specs/calendar/calendar.env:367:10")
       .every(
         (i: any) =>
           i.event_id !== event_id ||
@@ -1026,19 +1187,18 @@ function tool_reschedule_event($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       ignore_conflicts ||
-      $s.t.invitations
-        .values()
+      $s
+        .n($s.t.invitations.values(), "specs/calendar/calendar.env:368:30")
         .every(
           (i: any) =>
             i.event_id !== event_id ||
             i.response === "declined" ||
             $s.sure(
-              tool_conflict_reason($s, {
-                person_id: i.person_id,
-                start: new_start,
-                end: new_end,
-                except_event: event_id,
-              }),
+              $s.call(
+                tool_conflict_reason,
+                { person_id: i.person_id, start: new_start, end: new_end, except_event: event_id },
+                "specs/calendar/calendar.env:369:8",
+              ),
             ) === "",
         )
     )
@@ -1054,19 +1214,28 @@ function tool_change_room($s: rt.Ctx, $a: any): any {
   const room_id = $a.room_id ?? null;
   let ev = rt.orNull($s.t.events.getW(event_id));
   if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:379:3");
-  if (tool_check_organizer($s, { actor_id: actor_id, ev: ev }) === rt.FAILED) return rt.FAILED;
+  if (
+    $s.call(tool_check_organizer, { actor_id: actor_id, ev: ev }, "specs/calendar/calendar.env:380:3") ===
+    rt.FAILED
+  )
+    return rt.FAILED;
   if (room_id != null) {
     let room = rt.orNull($s.t.rooms.get(room_id));
     if (room == null) return $s.fail(`Room ${room_id} not found`, "specs/calendar/calendar.env:382:5");
-    let problem = tool_room_problem($s, {
-      room: room,
-      start: ev.start,
-      end: tool_end_of($s, { ev: ev }),
-      seats: tool_headcount($s, { event_id: event_id }),
-      except_event: event_id,
-    });
+    let problem = $s.call(
+      tool_room_problem,
+      {
+        room: room,
+        start: ev.start,
+        end: $s.call(tool_end_of, { ev: ev }, "specs/calendar/calendar.env:383:48"),
+        seats: $s.call(tool_headcount, { event_id: event_id }, "specs/calendar/calendar.env:383:60"),
+        except_event: event_id,
+      },
+      "specs/calendar/calendar.env:383:19",
+    );
     if (!(problem === "")) return $s.fail(problem, "specs/calendar/calendar.env:384:5");
   }
+  $s.write("specs/calendar/calendar.env:386:3");
   ev.room_id = room_id;
   if ($s.checks && !(rt.must($s.t.events, event_id, "specs/calendar/calendar.env:387:10").room_id == room_id))
     rt.fault("ensure failed", "specs/calendar/calendar.env:387:3");
@@ -1079,7 +1248,12 @@ function tool_cancel_event($s: rt.Ctx, $a: any): any {
   const event_id = $a.event_id;
   let ev = rt.orNull($s.t.events.getW(event_id));
   if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:394:3");
-  if (tool_check_organizer($s, { actor_id: actor_id, ev: ev }) === rt.FAILED) return rt.FAILED;
+  if (
+    $s.call(tool_check_organizer, { actor_id: actor_id, ev: ev }, "specs/calendar/calendar.env:395:3") ===
+    rt.FAILED
+  )
+    return rt.FAILED;
+  $s.write("specs/calendar/calendar.env:396:3");
   ev.status = "cancelled";
   if (
     $s.checks &&
@@ -1096,20 +1270,29 @@ function tool_remove_attendee($s: rt.Ctx, $a: any): any {
   const person_id = $a.person_id;
   let ev = rt.orNull($s.t.events.get(event_id));
   if (ev == null) return $s.fail(`Event ${event_id} not found`, "specs/calendar/calendar.env:407:3");
-  if (tool_check_organizer($s, { actor_id: actor_id, ev: ev }) === rt.FAILED) return rt.FAILED;
+  if (
+    $s.call(tool_check_organizer, { actor_id: actor_id, ev: ev }, "specs/calendar/calendar.env:408:3") ===
+    rt.FAILED
+  )
+    return rt.FAILED;
   if (!(person_id !== ev.organizer_id))
     return $s.fail("The organizer cannot be removed", "specs/calendar/calendar.env:409:3");
   let inv = rt.find(
-    $s.t.invitations.values(),
+    $s.n($s.t.invitations.values(), "specs/calendar/calendar.env:410:13"),
     (i: any) => i.event_id === event_id && i.person_id === person_id,
   );
   if (inv == null) return $s.fail(`${person_id} is not invited`, "specs/calendar/calendar.env:410:3");
+  $s.write("specs/calendar/calendar.env:411:3");
   rt.deleteRec($s.t.invitations, inv.invitation_id, "specs/calendar/calendar.env:411:3");
   if (
     $s.checks &&
     !(
-      !$s.t.invitations.values().some((i: any) => i.event_id === event_id && i.person_id === person_id) &&
-      $s.t.invitations.values().some((i: any) => i.event_id === event_id && i.person_id === ev.organizer_id)
+      !$s
+        .n($s.t.invitations.values(), "specs/calendar/calendar.env:412:14")
+        .some((i: any) => i.event_id === event_id && i.person_id === person_id) &&
+      $s
+        .n($s.t.invitations.values(), "specs/calendar/calendar.env:413:9")
+        .some((i: any) => i.event_id === event_id && i.person_id === ev.organizer_id)
     )
   )
     rt.fault("ensure failed", "specs/calendar/calendar.env:412:3");
@@ -1129,14 +1312,15 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
   if (!(start_date >= rt.dateOf($s.g.now)))
     return $s.fail("Time off cannot start in the past", "specs/calendar/calendar.env:424:3");
   if (
-    !!$s.t.time_off
-      .values()
+    !!$s
+      .n($s.t.time_off.values(), "specs/calendar/calendar.env:425:15")
       .some((t: any) => t.person_id === person_id && t.start_date <= end_date && start_date <= t.end_date)
   )
     return $s.fail(
       `${p.name} already has time off overlapping ${start_date}..${end_date}`,
       "specs/calendar/calendar.env:425:3",
     );
+  $s.write("specs/calendar/calendar.env:427:3");
   let off = rt.insertRec(
     $s.t.time_off,
     {
@@ -1149,16 +1333,19 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
     "specs/calendar/calendar.env:427:13",
   );
   let declined_before = rt.count(
-    $s.t.invitations.values(),
+    $s.n($s.t.invitations.values(), "specs/calendar/calendar.env:428:25"),
     (i: any) => i.person_id === person_id && i.response === "declined",
   );
   let n_declined = 0;
   for (const inv of [
     ...rt.writableAll(
       $s.t.invitations,
-      $s.t.invitations.values().filter((i: any) => i.person_id === person_id && i.response !== "declined"),
+      $s
+        .n($s.t.invitations.values(), "specs/calendar/calendar.env:430:14")
+        .filter((i: any) => i.person_id === person_id && i.response !== "declined"),
     ),
   ] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/calendar/calendar.env:430:3");
     let ev = rt.must($s.t.events, inv.event_id, "specs/calendar/calendar.env:431:14");
     if (
       ev.status === "confirmed" &&
@@ -1166,15 +1353,17 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
       rt.dateOf(ev.start) >= start_date &&
       rt.dateOf(ev.start) <= end_date
     ) {
+      $s.write("specs/calendar/calendar.env:434:7");
       inv.response = "declined";
+      $s.write("specs/calendar/calendar.env:435:7");
       inv.responded_at = $s.g.now;
       n_declined += 1;
     }
   }
   if (
     $s.checks &&
-    !!$s.t.invitations
-      .values()
+    !!$s
+      .n($s.t.invitations.values(), "specs/calendar/calendar.env:440:14")
       .some(
         (i: any) =>
           i.person_id === person_id &&
@@ -1192,7 +1381,7 @@ function tool_add_time_off($s: rt.Ctx, $a: any): any {
     !(
       n_declined ===
       rt.count(
-        $s.t.invitations.values(),
+        $s.n($s.t.invitations.values(), "specs/calendar/calendar.env:443:24"),
         (i: any) => i.person_id === person_id && i.response === "declined",
       ) -
         declined_before

@@ -408,8 +408,8 @@ export const ArgSchemas = {
 function tool_has_consent($s: rt.Ctx, $a: any): any {
   const participant_id = $a.participant_id;
   const trial_id = $a.trial_id;
-  return $s.t.consents
-    .values()
+  return $s
+    .n($s.t.consents.values(), "specs/clinical-trials/clinical-trials.env:159:10")
     .some(
       (c: any) => c.participant_id === participant_id && c.trial_id === trial_id && c.withdrawn_on == null,
     );
@@ -418,7 +418,10 @@ function tool_has_consent($s: rt.Ctx, $a: any): any {
 /** fn places_taken */
 function tool_places_taken($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
-  return rt.count($s.t.enrollments.values(), (e: any) => e.trial_id === trial_id && e.status !== "withdrawn");
+  return rt.count(
+    $s.n($s.t.enrollments.values(), "specs/clinical-trials/clinical-trials.env:164:10"),
+    (e: any) => e.trial_id === trial_id && e.status !== "withdrawn",
+  );
 }
 
 /** fn age_on */
@@ -435,7 +438,7 @@ function tool_age_on($s: rt.Ctx, $a: any): any {
 function tool_open_serious($s: rt.Ctx, $a: any): any {
   const trial_id = $a.trial_id;
   return rt.count(
-    $s.t.adverse_events.values(),
+    $s.n($s.t.adverse_events.values(), "specs/clinical-trials/clinical-trials.env:173:10"),
     (a: any) =>
       a.serious &&
       a.resolved_on == null &&
@@ -448,9 +451,13 @@ function tool_open_serious($s: rt.Ctx, $a: any): any {
 function tool_eligibility_problems($s: rt.Ctx, $a: any): any {
   const p = $a.p;
   const t = $a.t;
-  let age = tool_age_on($s, { birth: p.birth_date, day: $s.g.today });
-  let consented = $s.t.consents
-    .values()
+  let age = $s.call(
+    tool_age_on,
+    { birth: p.birth_date, day: $s.g.today },
+    "specs/clinical-trials/clinical-trials.env:178:13",
+  );
+  let consented = $s
+    .n($s.t.consents.values(), "specs/clinical-trials/clinical-trials.env:179:19")
     .some(
       (c: any) =>
         c.participant_id === p.participant_id &&
@@ -463,11 +470,12 @@ function tool_eligibility_problems($s: rt.Ctx, $a: any): any {
     age < t.min_age || age > t.max_age
       ? `${p.name} is ${rt.str(age, false)}; the trial takes ages ${rt.str(t.min_age, false)} to ${rt.str(t.max_age, false)}`
       : "",
-    tool_places_taken($s, { trial_id: t.trial_id }) >= t.target_enrollment
+    $s.call(tool_places_taken, { trial_id: t.trial_id }, "specs/clinical-trials/clinical-trials.env:184:5") >=
+    t.target_enrollment
       ? `${t.trial_id} has reached its target of ${rt.str(t.target_enrollment, false)}`
       : "",
-    $s.t.enrollments
-      .values()
+    $s
+      .n($s.t.enrollments.values(), "specs/clinical-trials/clinical-trials.env:185:5")
       .some(
         (e: any) =>
           e.participant_id === p.participant_id && e.trial_id === t.trial_id && e.status === "enrolled",
@@ -478,7 +486,7 @@ function tool_eligibility_problems($s: rt.Ctx, $a: any): any {
       ? ""
       : `${p.name} has not signed consent version ${rt.str(t.consent_version, false)} for ${t.trial_id}`,
   ];
-  return problems.filter((x: any) => x !== "");
+  return $s.n(problems, "specs/clinical-trials/clinical-trials.env:189:10").filter((x: any) => x !== "");
 }
 
 /** fn next_statuses */
@@ -505,25 +513,28 @@ function tool_find_participants($s: rt.Ctx, $a: any): any {
   const birth_date = $a.birth_date ?? null;
   const name$trim = name.trim();
   const name$trim$lower = name$trim.toLowerCase();
-  let found = $s.t.participants
-    .values()
+  let found = $s
+    .n($s.t.participants.values(), "specs/clinical-trials/clinical-trials.env:205:15")
     .filter(
       (p: any) =>
         p.name.toLowerCase().includes(name$trim$lower) && (birth_date == null || p.birth_date === birth_date),
     );
   if (
     $s.checks &&
-    !found.every(
-      (p: any) =>
-        p.name.toLowerCase().includes(name$trim$lower) && (birth_date == null || p.birth_date === birth_date),
-    )
+    !$s
+      .n(found, "specs/clinical-trials/clinical-trials.env:206:10")
+      .every(
+        (p: any) =>
+          p.name.toLowerCase().includes(name$trim$lower) &&
+          (birth_date == null || p.birth_date === birth_date),
+      )
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:206:3");
   if (
     $s.checks &&
     !(
       rt.count(
-        $s.t.participants.values(),
+        $s.n($s.t.participants.values(), "specs/clinical-trials/clinical-trials.env:207:10"),
         (p: any) =>
           p.name.toLowerCase().includes(name$trim$lower) &&
           (birth_date == null || p.birth_date === birth_date),
@@ -545,14 +556,27 @@ function tool_get_participant($s: rt.Ctx, $a: any): any {
     );
   let out = {
     participant: p,
-    age: tool_age_on($s, { birth: p.birth_date, day: $s.g.today }),
+    age: $s.call(
+      tool_age_on,
+      { birth: p.birth_date, day: $s.g.today },
+      "specs/clinical-trials/clinical-trials.env:219:10",
+    ),
     consents: rt.sorted(
-      $s.t.consents.values().filter((c: any) => c.participant_id === participant_id),
+      $s.n(
+        $s
+          .n($s.t.consents.values(), "specs/clinical-trials/clinical-trials.env:220:15")
+          .filter((c: any) => c.participant_id === participant_id),
+        "specs/clinical-trials/clinical-trials.env:220:15",
+      ),
       (c: any) => c.signed_on,
     ),
-    enrollments: $s.t.enrollments
-      .values()
-      .filter((e: any) => e.participant_id === participant_id)
+    enrollments: $s
+      .n(
+        $s
+          .n($s.t.enrollments.values(), "specs/clinical-trials/clinical-trials.env:221:18")
+          .filter((e: any) => e.participant_id === participant_id),
+        "specs/clinical-trials/clinical-trials.env:221:18",
+      )
       .map((e: any) => ({
         enrollment_id: e.enrollment_id,
         trial_id: e.trial_id,
@@ -566,7 +590,10 @@ function tool_get_participant($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       out.consents.length ===
-      rt.count($s.t.consents.values(), (c: any) => c.participant_id === participant_id)
+      rt.count(
+        $s.n($s.t.consents.values(), "specs/clinical-trials/clinical-trials.env:225:32"),
+        (c: any) => c.participant_id === participant_id,
+      )
     )
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:225:3");
@@ -574,12 +601,17 @@ function tool_get_participant($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       out.enrollments.length ===
-        rt.count($s.t.enrollments.values(), (e: any) => e.participant_id === participant_id) &&
-      out.enrollments.every(
-        (x: any) =>
-          rt.must($s.t.enrollments, x.enrollment_id, "specs/clinical-trials/clinical-trials.env:227:34")
-            .participant_id === participant_id,
-      )
+        rt.count(
+          $s.n($s.t.enrollments.values(), "specs/clinical-trials/clinical-trials.env:226:35"),
+          (e: any) => e.participant_id === participant_id,
+        ) &&
+      $s
+        .n(out.enrollments, "specs/clinical-trials/clinical-trials.env:227:9")
+        .every(
+          (x: any) =>
+            rt.must($s.t.enrollments, x.enrollment_id, "specs/clinical-trials/clinical-trials.env:227:34")
+              .participant_id === participant_id,
+        )
     )
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:226:3");
@@ -590,30 +622,48 @@ function tool_get_participant($s: rt.Ctx, $a: any): any {
 function tool_list_trials($s: rt.Ctx, $a: any): any {
   const status = $a.status ?? null;
   const condition = $a.condition ?? null;
-  let out = $s.t.trials
-    .values()
-    .filter(
-      (t: any) =>
-        (status == null || t.status === status) &&
-        (condition == null || t.condition.toLowerCase().includes(condition.toLowerCase())),
+  let out = $s
+    .n(
+      $s
+        .n($s.t.trials.values(), "specs/clinical-trials/clinical-trials.env:237:13")
+        .filter(
+          (t: any) =>
+            (status == null || t.status === status) &&
+            (condition == null || t.condition.toLowerCase().includes(condition.toLowerCase())),
+        ),
+      "specs/clinical-trials/clinical-trials.env:237:13",
     )
     .map((t: any) => ({
       trial_id: t.trial_id,
       title: t.title,
       phase: t.phase,
       status: t.status,
-      enrolled: tool_places_taken($s, { trial_id: t.trial_id }),
-      open_places: Math.max(0, t.target_enrollment - tool_places_taken($s, { trial_id: t.trial_id })),
+      enrolled: $s.call(
+        tool_places_taken,
+        { trial_id: t.trial_id },
+        "specs/clinical-trials/clinical-trials.env:240:27",
+      ),
+      open_places: Math.max(
+        0,
+        t.target_enrollment -
+          $s.call(
+            tool_places_taken,
+            { trial_id: t.trial_id },
+            "specs/clinical-trials/clinical-trials.env:240:95",
+          ),
+      ),
     }));
   if (
     $s.checks &&
-    !out.every(
-      (x: any) =>
-        (status == null || x.status === status) &&
-        x.enrolled + x.open_places ===
-          rt.must($s.t.trials, x.trial_id, "specs/clinical-trials/clinical-trials.env:241:96")
-            .target_enrollment,
-    )
+    !$s
+      .n(out, "specs/clinical-trials/clinical-trials.env:241:10")
+      .every(
+        (x: any) =>
+          (status == null || x.status === status) &&
+          x.enrolled + x.open_places ===
+            rt.must($s.t.trials, x.trial_id, "specs/clinical-trials/clinical-trials.env:241:96")
+              .target_enrollment,
+      )
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:241:3");
   if (
@@ -621,7 +671,7 @@ function tool_list_trials($s: rt.Ctx, $a: any): any {
     !(
       out.length ===
       rt.count(
-        $s.t.trials.values(),
+        $s.n($s.t.trials.values(), "specs/clinical-trials/clinical-trials.env:242:23"),
         (t: any) =>
           (status == null || t.status === status) &&
           (condition == null || t.condition.toLowerCase().includes(condition.toLowerCase())),
@@ -645,7 +695,11 @@ function tool_check_eligibility($s: rt.Ctx, $a: any): any {
   let t = rt.orNull($s.t.trials.get(trial_id));
   if (t == null)
     return $s.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:253:3");
-  let problems = tool_eligibility_problems($s, { p: p, t: t });
+  let problems = $s.call(
+    tool_eligibility_problems,
+    { p: p, t: t },
+    "specs/clinical-trials/clinical-trials.env:254:18",
+  );
   let out = { eligible: problems.length === 0, problems: problems };
   if ($s.checks && !(out.eligible !== out.problems.length > 0))
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:256:3");
@@ -664,55 +718,67 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
   }
   let until = rt.dateAdd($s.g.today, days);
   let out = rt.sorted(
-    $s.t.visits
-      .values()
-      .filter(
-        (v: any) =>
-          v.status === "scheduled" &&
-          v.scheduled_on <= until &&
-          (site_id == null ||
-            rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:271:31")
-              .site_id === site_id),
-      )
-      .map((v: any) => ({
-        visit_id: v.visit_id,
-        participant_id: rt.must(
-          $s.t.enrollments,
-          v.enrollment_id,
-          "specs/clinical-trials/clinical-trials.env:272:55",
-        ).participant_id,
-        name: rt.must(
-          $s.t.participants,
-          rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:273:36")
-            .participant_id,
-          "specs/clinical-trials/clinical-trials.env:273:23",
-        ).name,
-        trial_id: rt.must(
-          $s.t.enrollments,
-          v.enrollment_id,
-          "specs/clinical-trials/clinical-trials.env:274:27",
-        ).trial_id,
-        number: v.number,
-        scheduled_on: v.scheduled_on,
-        overdue: v.scheduled_on < $s.g.today,
-      })),
+    $s.n(
+      $s
+        .n(
+          $s
+            .n($s.t.visits.values(), "specs/clinical-trials/clinical-trials.env:270:13")
+            .filter(
+              (v: any) =>
+                v.status === "scheduled" &&
+                v.scheduled_on <= until &&
+                (site_id == null ||
+                  rt.must(
+                    $s.t.enrollments,
+                    v.enrollment_id,
+                    "specs/clinical-trials/clinical-trials.env:271:31",
+                  ).site_id === site_id),
+            ),
+          "specs/clinical-trials/clinical-trials.env:270:13",
+        )
+        .map((v: any) => ({
+          visit_id: v.visit_id,
+          participant_id: rt.must(
+            $s.t.enrollments,
+            v.enrollment_id,
+            "specs/clinical-trials/clinical-trials.env:272:55",
+          ).participant_id,
+          name: rt.must(
+            $s.t.participants,
+            rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:273:36")
+              .participant_id,
+            "specs/clinical-trials/clinical-trials.env:273:23",
+          ).name,
+          trial_id: rt.must(
+            $s.t.enrollments,
+            v.enrollment_id,
+            "specs/clinical-trials/clinical-trials.env:274:27",
+          ).trial_id,
+          number: v.number,
+          scheduled_on: v.scheduled_on,
+          overdue: v.scheduled_on < $s.g.today,
+        })),
+      "specs/clinical-trials/clinical-trials.env:270:13",
+    ),
     (x: any) => x.scheduled_on,
   );
   if (
     $s.checks &&
-    !out.every(
-      (x: any) =>
-        rt.must($s.t.visits, x.visit_id, "specs/clinical-trials/clinical-trials.env:277:23").status ===
-          "scheduled" &&
-        x.scheduled_on <= rt.dateAdd($s.g.today, days) &&
-        (site_id == null ||
-          rt.must(
-            $s.t.enrollments,
-            rt.must($s.t.visits, x.visit_id, "specs/clinical-trials/clinical-trials.env:278:59")
-              .enrollment_id,
-            "specs/clinical-trials/clinical-trials.env:278:47",
-          ).site_id === site_id),
-    )
+    !$s
+      .n(out, "specs/clinical-trials/clinical-trials.env:277:10")
+      .every(
+        (x: any) =>
+          rt.must($s.t.visits, x.visit_id, "specs/clinical-trials/clinical-trials.env:277:23").status ===
+            "scheduled" &&
+          x.scheduled_on <= rt.dateAdd($s.g.today, days) &&
+          (site_id == null ||
+            rt.must(
+              $s.t.enrollments,
+              rt.must($s.t.visits, x.visit_id, "specs/clinical-trials/clinical-trials.env:278:59")
+                .enrollment_id,
+              "specs/clinical-trials/clinical-trials.env:278:47",
+            ).site_id === site_id),
+      )
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:277:3");
   if (
@@ -720,7 +786,7 @@ function tool_upcoming_visits($s: rt.Ctx, $a: any): any {
     !(
       out.length ===
       rt.count(
-        $s.t.visits.values(),
+        $s.n($s.t.visits.values(), "specs/clinical-trials/clinical-trials.env:279:23"),
         (v: any) =>
           v.status === "scheduled" &&
           v.scheduled_on <= rt.dateAdd($s.g.today, days) &&
@@ -740,8 +806,8 @@ function tool_safety_report($s: rt.Ctx, $a: any): any {
   let t = rt.orNull($s.t.trials.get(trial_id));
   if (t == null)
     return $s.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:289:3");
-  let events = $s.t.adverse_events
-    .values()
+  let events = $s
+    .n($s.t.adverse_events.values(), "specs/clinical-trials/clinical-trials.env:290:16")
     .filter(
       (a: any) =>
         rt.must($s.t.enrollments, a.enrollment_id, "specs/clinical-trials/clinical-trials.env:290:43")
@@ -751,9 +817,20 @@ function tool_safety_report($s: rt.Ctx, $a: any): any {
     trial_id: trial_id,
     status: t.status,
     total: events.length,
-    serious: rt.count(events, (a: any) => a.serious),
-    open_serious: tool_open_serious($s, { trial_id: trial_id }),
-    events: rt.sorted(events, (a: any) => a.onset_on, true),
+    serious: rt.count(
+      $s.n(events, "specs/clinical-trials/clinical-trials.env:291:70"),
+      (a: any) => a.serious,
+    ),
+    open_serious: $s.call(
+      tool_open_serious,
+      { trial_id: trial_id },
+      "specs/clinical-trials/clinical-trials.env:292:26",
+    ),
+    events: rt.sorted(
+      $s.n(events, "specs/clinical-trials/clinical-trials.env:292:58"),
+      (a: any) => a.onset_on,
+      true,
+    ),
   };
 }
 
@@ -774,7 +851,7 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
       "specs/clinical-trials/clinical-trials.env:302:3",
     );
   let same = rt.find(
-    $s.t.participants.values(),
+    $s.n($s.t.participants.values(), "specs/clinical-trials/clinical-trials.env:303:14"),
     (p: any) => p.name.toLowerCase() === name$trim$lower && p.birth_date === birth_date,
   );
   if (same != null) {
@@ -783,6 +860,7 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
       "specs/clinical-trials/clinical-trials.env:305:5",
     );
   }
+  $s.write("specs/clinical-trials/clinical-trials.env:307:3");
   let p = rt.insertRec(
     $s.t.participants,
     {
@@ -810,7 +888,7 @@ function tool_register_participant($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       rt.count(
-        $s.t.participants.values(),
+        $s.n($s.t.participants.values(), "specs/clinical-trials/clinical-trials.env:309:10"),
         (x: any) => x.name.toLowerCase() === name$trim$lower && x.birth_date === birth_date,
       ) === 1
     )
@@ -845,8 +923,8 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
       "specs/clinical-trials/clinical-trials.env:323:3",
     );
   if (
-    !!$s.t.consents
-      .values()
+    !!$s
+      .n($s.t.consents.values(), "specs/clinical-trials/clinical-trials.env:324:15")
       .some(
         (c: any) =>
           c.participant_id === participant_id &&
@@ -859,6 +937,7 @@ function tool_record_consent($s: rt.Ctx, $a: any): any {
       `${p.name} has already signed version ${rt.str(v, false)} for ${t.trial_id}`,
       "specs/clinical-trials/clinical-trials.env:324:3",
     );
+  $s.write("specs/clinical-trials/clinical-trials.env:326:3");
   let c = rt.insertRec(
     $s.t.consents,
     {
@@ -892,7 +971,12 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
   let s = rt.orNull($s.t.sites.get(site_id));
   if (s == null)
     return $s.fail(`Site ${site_id} not found`, "specs/clinical-trials/clinical-trials.env:338:3");
-  let problems = tool_eligibility_problems($s, { p: p, t: t }).join("; ");
+  let problems = $s
+    .n(
+      $s.call(tool_eligibility_problems, { p: p, t: t }, "specs/clinical-trials/clinical-trials.env:339:18"),
+      "specs/clinical-trials/clinical-trials.env:339:18",
+    )
+    .join("; ");
   if (!(problems === ""))
     return $s.fail(`Cannot enroll: ${problems}`, "specs/clinical-trials/clinical-trials.env:340:3");
   if (!(t.arms.length > 0 && t.visit_days.length > 0))
@@ -900,11 +984,15 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
       `${t.trial_id} has no arms or visits defined`,
       "specs/clinical-trials/clinical-trials.env:341:3",
     );
-  if (!t.site_ids.includes(site_id))
+  if (!$s.n(t.site_ids, "specs/clinical-trials/clinical-trials.env:342:11").includes(site_id))
     return $s.fail(`${s.name} does not run ${t.trial_id}`, "specs/clinical-trials/clinical-trials.env:342:3");
   if (!s.active)
     return $s.fail(`${s.name} is not seeing participants`, "specs/clinical-trials/clinical-trials.env:343:3");
-  let n = rt.count($s.t.enrollments.values(), (x: any) => x.trial_id === trial_id);
+  let n = rt.count(
+    $s.n($s.t.enrollments.values(), "specs/clinical-trials/clinical-trials.env:345:11"),
+    (x: any) => x.trial_id === trial_id,
+  );
+  $s.write("specs/clinical-trials/clinical-trials.env:346:3");
   let e = rt.insertRec(
     $s.t.enrollments,
     {
@@ -923,13 +1011,15 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
     "specs/clinical-trials/clinical-trials.env:346:11",
   );
   for (const d of [...t.visit_days] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/clinical-trials/clinical-trials.env:348:3");
     let day = rt.dateAdd($s.g.today, d);
+    $s.write("specs/clinical-trials/clinical-trials.env:350:5");
     rt.insertRec(
       $s.t.visits,
       {
         visit_id: $s.newId("V"),
         enrollment_id: e.enrollment_id,
-        number: rt.indexOf(t.visit_days, d) + 1,
+        number: rt.indexOf($s.n(t.visit_days, "specs/clinical-trials/clinical-trials.env:350:84"), d) + 1,
         due_on: day,
         scheduled_on: day,
         status: "scheduled",
@@ -937,21 +1027,25 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
       "specs/clinical-trials/clinical-trials.env:350:5",
     );
   }
-  let booked = $s.t.visits.values().filter((v: any) => v.enrollment_id === e.enrollment_id);
+  let booked = $s
+    .n($s.t.visits.values(), "specs/clinical-trials/clinical-trials.env:353:16")
+    .filter((v: any) => v.enrollment_id === e.enrollment_id);
   if ($s.checks && !(booked.length === t.visit_days.length))
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:354:3");
   if (
     $s.checks &&
-    !booked.every(
-      (v: any) =>
-        v.status === "scheduled" &&
-        v.scheduled_on === v.due_on &&
-        v.due_on ===
-          rt.dateAdd(
-            $s.g.today,
-            rt.at(t.visit_days, v.number - 1, "specs/clinical-trials/clinical-trials.env:356:58"),
-          ),
-    )
+    !$s
+      .n(booked, "specs/clinical-trials/clinical-trials.env:355:10")
+      .every(
+        (v: any) =>
+          v.status === "scheduled" &&
+          v.scheduled_on === v.due_on &&
+          v.due_on ===
+            rt.dateAdd(
+              $s.g.today,
+              rt.at(t.visit_days, v.number - 1, "specs/clinical-trials/clinical-trials.env:356:58"),
+            ),
+      )
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:355:3");
   if (
@@ -961,7 +1055,13 @@ function tool_enroll($s: rt.Ctx, $a: any): any {
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:357:3");
   if (
     $s.checks &&
-    !(tool_places_taken($s, { trial_id: trial_id }) <= t.target_enrollment && t.status === "recruiting")
+    !(
+      $s.call(
+        tool_places_taken,
+        { trial_id: trial_id },
+        "specs/clinical-trials/clinical-trials.env:358:10",
+      ) <= t.target_enrollment && t.status === "recruiting"
+    )
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:358:3");
   return { enrollment_id: e.enrollment_id, visits: booked };
@@ -991,13 +1091,17 @@ function tool_record_visit($s: rt.Ctx, $a: any): any {
       `Enrollment ${e.enrollment_id} is ${e.status}`,
       "specs/clinical-trials/clinical-trials.env:372:3",
     );
+  $s.write("specs/clinical-trials/clinical-trials.env:373:3");
   v.status = attended ? "done" : "missed";
+  $s.write("specs/clinical-trials/clinical-trials.env:374:3");
   v.notes = notes ?? v.notes;
-  let all_done = !$s.t.visits
-    .values()
+  let all_done = !$s
+    .n($s.t.visits.values(), "specs/clinical-trials/clinical-trials.env:375:22")
     .some((x: any) => x.enrollment_id === e.enrollment_id && x.status === "scheduled");
   if (all_done) {
+    $s.write("specs/clinical-trials/clinical-trials.env:377:5");
     e.status = "finished";
+    $s.write("specs/clinical-trials/clinical-trials.env:378:5");
     e.ended_on = $s.g.today;
   }
   if ($s.checks && !(v.status === (attended ? "done" : "missed")))
@@ -1024,6 +1128,7 @@ function tool_reschedule_visit($s: rt.Ctx, $a: any): any {
       `Visit ${rt.str(v.number, false)} is due ${v.due_on}; it may move at most ${rt.str($s.g.visit_window_days, false)} days (asked ${rt.str(shift, false)})`,
       "specs/clinical-trials/clinical-trials.env:392:3",
     );
+  $s.write("specs/clinical-trials/clinical-trials.env:394:3");
   v.scheduled_on = new_date;
   if ($s.checks && !(v.scheduled_on === new_date && v.scheduled_on >= $s.g.today))
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:395:3");
@@ -1056,6 +1161,7 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
       `The onset is before enrollment on ${e.enrolled_on}`,
       "specs/clinical-trials/clinical-trials.env:409:3",
     );
+  $s.write("specs/clinical-trials/clinical-trials.env:410:3");
   let a = rt.insertRec(
     $s.t.adverse_events,
     {
@@ -1074,8 +1180,13 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
   let suspend =
     a.serious &&
     ["recruiting", "closed_to_enrollment"].includes(t.status) &&
-    tool_open_serious($s, { trial_id: t.trial_id }) >= $s.g.sae_review_threshold;
+    $s.call(
+      tool_open_serious,
+      { trial_id: t.trial_id },
+      "specs/clinical-trials/clinical-trials.env:413:82",
+    ) >= $s.g.sae_review_threshold;
   if (suspend) {
+    $s.write("specs/clinical-trials/clinical-trials.env:415:5");
     t.status = "suspended";
   }
   if (
@@ -1093,7 +1204,11 @@ function tool_report_adverse_event($s: rt.Ctx, $a: any): any {
       !suspend ||
       (t.status === "suspended" &&
         a.serious &&
-        tool_open_serious($s, { trial_id: t.trial_id }) >= $s.g.sae_review_threshold)
+        $s.call(
+          tool_open_serious,
+          { trial_id: t.trial_id },
+          "specs/clinical-trials/clinical-trials.env:418:66",
+        ) >= $s.g.sae_review_threshold)
     )
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:418:3");
@@ -1118,6 +1233,7 @@ function tool_resolve_adverse_event($s: rt.Ctx, $a: any): any {
       `The resolution date must be between ${a.onset_on} and ${$s.g.today}`,
       "specs/clinical-trials/clinical-trials.env:428:3",
     );
+  $s.write("specs/clinical-trials/clinical-trials.env:429:3");
   a.resolved_on = day;
   if ($s.checks && !(a.resolved_on == (resolved_on ?? $s.g.today)))
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:430:3");
@@ -1142,28 +1258,37 @@ function tool_withdraw_participant($s: rt.Ctx, $a: any): any {
     );
   if (!(reason.trim() !== ""))
     return $s.fail("Give the reason for withdrawal", "specs/clinical-trials/clinical-trials.env:442:3");
+  $s.write("specs/clinical-trials/clinical-trials.env:443:3");
   e.status = "withdrawn";
+  $s.write("specs/clinical-trials/clinical-trials.env:444:3");
   e.ended_on = $s.g.today;
+  $s.write("specs/clinical-trials/clinical-trials.env:445:3");
   e.withdrawal_reason = reason.trim();
   let remaining = rt.writableAll(
     $s.t.visits,
-    $s.t.visits.values().filter((x: any) => x.enrollment_id === enrollment_id && x.status === "scheduled"),
+    $s
+      .n($s.t.visits.values(), "specs/clinical-trials/clinical-trials.env:446:19")
+      .filter((x: any) => x.enrollment_id === enrollment_id && x.status === "scheduled"),
   );
   for (const v of [...remaining] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/clinical-trials/clinical-trials.env:447:3");
+    $s.write("specs/clinical-trials/clinical-trials.env:448:5");
     v.status = "cancelled";
   }
   if (withdraw_consent) {
     for (const c of [
       ...rt.writableAll(
         $s.t.consents,
-        $s.t.consents
-          .values()
+        $s
+          .n($s.t.consents.values(), "specs/clinical-trials/clinical-trials.env:451:14")
           .filter(
             (x: any) =>
               x.participant_id === e.participant_id && x.trial_id === e.trial_id && x.withdrawn_on == null,
           ),
       ),
     ] as any[]) {
+      if (--$s.steps < 0) rt.overBudget("specs/clinical-trials/clinical-trials.env:451:5");
+      $s.write("specs/clinical-trials/clinical-trials.env:452:7");
       c.withdrawn_on = $s.g.today;
     }
   }
@@ -1171,12 +1296,21 @@ function tool_withdraw_participant($s: rt.Ctx, $a: any): any {
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:455:3");
   if (
     $s.checks &&
-    !!$s.t.visits.values().some((x: any) => x.enrollment_id === enrollment_id && x.status === "scheduled")
+    !!$s
+      .n($s.t.visits.values(), "specs/clinical-trials/clinical-trials.env:456:14")
+      .some((x: any) => x.enrollment_id === enrollment_id && x.status === "scheduled")
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:456:3");
   if (
     $s.checks &&
-    !(!withdraw_consent || !tool_has_consent($s, { participant_id: e.participant_id, trial_id: e.trial_id }))
+    !(
+      !withdraw_consent ||
+      !$s.call(
+        tool_has_consent,
+        { participant_id: e.participant_id, trial_id: e.trial_id },
+        "specs/clinical-trials/clinical-trials.env:457:38",
+      )
+    )
   )
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:457:3");
   return {
@@ -1194,21 +1328,41 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
   let t = rt.orNull($s.t.trials.getW(trial_id));
   if (t == null)
     return $s.fail(`Trial ${trial_id} not found`, "specs/clinical-trials/clinical-trials.env:465:3");
-  let allowed = tool_next_statuses($s, { s: t.status });
-  let options = allowed.length === 0 ? "nothing (final)" : allowed.map((s: any) => s).join(", ");
-  if (!allowed.includes(status))
+  let allowed = $s.call(
+    tool_next_statuses,
+    { s: t.status },
+    "specs/clinical-trials/clinical-trials.env:466:17",
+  );
+  let options =
+    allowed.length === 0
+      ? "nothing (final)"
+      : $s
+          .n(
+            $s.n(allowed, "specs/clinical-trials/clinical-trials.env:467:58").map((s: any) => s),
+            "specs/clinical-trials/clinical-trials.env:467:58",
+          )
+          .join(", ");
+  if (!$s.n(allowed, "specs/clinical-trials/clinical-trials.env:468:11").includes(status))
     return $s.fail(
       `${t.trial_id} is ${t.status}; it can move to ${options}`,
       "specs/clinical-trials/clinical-trials.env:468:3",
     );
   if (status === "recruiting") {
     if (
-      !t.site_ids.some(
-        (s: any) => rt.must($s.t.sites, s, "specs/clinical-trials/clinical-trials.env:470:33").active,
-      )
+      !$s
+        .n(t.site_ids, "specs/clinical-trials/clinical-trials.env:470:13")
+        .some((s: any) => rt.must($s.t.sites, s, "specs/clinical-trials/clinical-trials.env:470:33").active)
     )
       return $s.fail(`${t.trial_id} has no active site`, "specs/clinical-trials/clinical-trials.env:470:5");
-    if (!(tool_open_serious($s, { trial_id: trial_id }) < $s.g.sae_review_threshold))
+    if (
+      !(
+        $s.call(
+          tool_open_serious,
+          { trial_id: trial_id },
+          "specs/clinical-trials/clinical-trials.env:471:13",
+        ) < $s.g.sae_review_threshold
+      )
+    )
       return $s.fail(
         "Resolve open serious adverse events before recruiting again",
         "specs/clinical-trials/clinical-trials.env:471:5",
@@ -1216,7 +1370,7 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
   }
   if (status === "completed") {
     let active = rt.count(
-      $s.t.enrollments.values(),
+      $s.n($s.t.enrollments.values(), "specs/clinical-trials/clinical-trials.env:474:18"),
       (e: any) => e.trial_id === trial_id && e.status === "enrolled",
     );
     if (!(active === 0))
@@ -1225,6 +1379,7 @@ function tool_set_trial_status($s: rt.Ctx, $a: any): any {
         "specs/clinical-trials/clinical-trials.env:475:5",
       );
   }
+  $s.write("specs/clinical-trials/clinical-trials.env:477:3");
   t.status = status;
   if ($s.checks && !(t.status === status))
     rt.fault("ensure failed", "specs/clinical-trials/clinical-trials.env:478:3");
@@ -1240,16 +1395,25 @@ function tool_remove_participant($s: rt.Ctx, $a: any): any {
       `Participant ${participant_id} not found`,
       "specs/clinical-trials/clinical-trials.env:485:3",
     );
-  if (!!$s.t.consents.values().some((c: any) => c.participant_id === participant_id))
+  if (
+    !!$s
+      .n($s.t.consents.values(), "specs/clinical-trials/clinical-trials.env:486:15")
+      .some((c: any) => c.participant_id === participant_id)
+  )
     return $s.fail(
       `${p.name} has signed consent forms; records must be kept`,
       "specs/clinical-trials/clinical-trials.env:486:3",
     );
-  if (!!$s.t.enrollments.values().some((e: any) => e.participant_id === participant_id))
+  if (
+    !!$s
+      .n($s.t.enrollments.values(), "specs/clinical-trials/clinical-trials.env:487:15")
+      .some((e: any) => e.participant_id === participant_id)
+  )
     return $s.fail(
       `${p.name} has enrollments; withdraw instead`,
       "specs/clinical-trials/clinical-trials.env:487:3",
     );
+  $s.write("specs/clinical-trials/clinical-trials.env:488:3");
   rt.deleteRec($s.t.participants, participant_id, "specs/clinical-trials/clinical-trials.env:488:3");
   return null;
 }

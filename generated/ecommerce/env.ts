@@ -418,7 +418,12 @@ function tool_paid_amount($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   return rt.pyRound(
     rt.sum(
-      $s.t.payments.values().filter((p: any) => p.order_id === order_id),
+      $s.n(
+        $s
+          .n($s.t.payments.values(), "specs/ecommerce/ecommerce.env:170:16")
+          .filter((p: any) => p.order_id === order_id),
+        "specs/ecommerce/ecommerce.env:170:16",
+      ),
       (p: any) => p.amount,
     ),
     2,
@@ -430,7 +435,12 @@ function tool_refunded_amount($s: rt.Ctx, $a: any): any {
   const order_id = $a.order_id;
   return rt.pyRound(
     rt.sum(
-      $s.t.refunds.values().filter((r: any) => r.order_id === order_id),
+      $s.n(
+        $s
+          .n($s.t.refunds.values(), "specs/ecommerce/ecommerce.env:174:16")
+          .filter((r: any) => r.order_id === order_id),
+        "specs/ecommerce/ecommerce.env:174:16",
+      ),
       (r: any) => r.amount,
     ),
     2,
@@ -466,12 +476,16 @@ function tool_quote($s: rt.Ctx, $a: any): any {
     return $s.fail(`${c.name}'s cart is empty`, "specs/ecommerce/ecommerce.env:187:3");
   let subtotal = rt.pyRound(
     rt.sum(
-      c.cart,
+      $s.n(c.cart, "specs/ecommerce/ecommerce.env:188:24"),
       (l: any) => l.qty * rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:188:48").price,
     ),
     2,
   );
-  let discount = tool_coupon_discount($s, { code: coupon_code, subtotal: subtotal });
+  let discount = $s.call(
+    tool_coupon_discount,
+    { code: coupon_code, subtotal: subtotal },
+    "specs/ecommerce/ecommerce.env:189:18",
+  );
   if (discount === rt.FAILED) return rt.FAILED;
   let shipping = subtotal - discount >= $s.g.free_shipping_over ? 0 : $s.g.flat_shipping;
   let tax = rt.pyRound((subtotal - discount) * $s.g.tax_rate, 2);
@@ -501,25 +515,28 @@ function tool_search_products($s: rt.Ctx, $a: any): any {
   const in_stock_only = $a.in_stock_only;
   const text$lower = text.toLowerCase();
   let found = rt.sorted(
-    $s.t.products
-      .values()
-      .filter(
-        (p: any) =>
-          p.active &&
-          p.name.toLowerCase().includes(text$lower) &&
-          (category == null || p.category.toLowerCase() === category.toLowerCase()) &&
-          (max_price == null || p.price <= max_price) &&
-          (!in_stock_only || p.stock > 0),
-      ),
+    $s.n(
+      $s
+        .n($s.t.products.values(), "specs/ecommerce/ecommerce.env:206:15")
+        .filter(
+          (p: any) =>
+            p.active &&
+            p.name.toLowerCase().includes(text$lower) &&
+            (category == null || p.category.toLowerCase() === category.toLowerCase()) &&
+            (max_price == null || p.price <= max_price) &&
+            (!in_stock_only || p.stock > 0),
+        ),
+      "specs/ecommerce/ecommerce.env:206:15",
+    ),
     (p: any) => p.price,
   );
   if (
     $s.checks &&
-    !$s.t.products
-      .values()
+    !$s
+      .n($s.t.products.values(), "specs/ecommerce/ecommerce.env:212:10")
       .every(
         (p: any) =>
-          rt.contains(found, p) ===
+          rt.contains($s.n(found, "specs/ecommerce/ecommerce.env:213:6"), p) ===
           (p.active &&
             p.name.toLowerCase().includes(text$lower) &&
             (category == null || category.toLowerCase() === p.category.toLowerCase()) &&
@@ -537,7 +554,7 @@ function tool_get_customer($s: rt.Ctx, $a: any): any {
   let c = rt.orNull($s.t.customers.get(customer_id));
   if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:222:3");
   let open = rt.count(
-    $s.t.orders.values(),
+    $s.n($s.t.orders.values(), "specs/ecommerce/ecommerce.env:223:14"),
     (o: any) => o.customer_id === customer_id && ["pending_payment", "paid", "shipped"].includes(o.status),
   );
   if (
@@ -545,7 +562,12 @@ function tool_get_customer($s: rt.Ctx, $a: any): any {
     !(
       open ===
       rt.count(
-        $s.t.orders.values().filter((o: any) => o.customer_id === c.customer_id),
+        $s.n(
+          $s
+            .n($s.t.orders.values(), "specs/ecommerce/ecommerce.env:225:18")
+            .filter((o: any) => o.customer_id === c.customer_id),
+          "specs/ecommerce/ecommerce.env:225:18",
+        ),
         (o: any) => !["delivered", "cancelled", "refunded"].includes(o.status),
       )
     )
@@ -560,7 +582,7 @@ function tool_quote_order($s: rt.Ctx, $a: any): any {
   const coupon_code = $a.coupon_code ?? null;
   let c = rt.orNull($s.t.customers.get(customer_id));
   if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:234:3");
-  return tool_quote($s, { c: c, coupon_code: coupon_code });
+  return $s.call(tool_quote, { c: c, coupon_code: coupon_code }, "specs/ecommerce/ecommerce.env:235:10");
 }
 
 /** query list_orders: A customer's orders, newest first. */
@@ -570,19 +592,22 @@ function tool_list_orders($s: rt.Ctx, $a: any): any {
   if (!$s.t.customers.has(customer_id))
     return $s.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:243:3");
   let found = rt.sorted(
-    $s.t.orders
-      .values()
-      .filter((o: any) => o.customer_id === customer_id && (status == null || o.status === status)),
+    $s.n(
+      $s
+        .n($s.t.orders.values(), "specs/ecommerce/ecommerce.env:244:15")
+        .filter((o: any) => o.customer_id === customer_id && (status == null || o.status === status)),
+      "specs/ecommerce/ecommerce.env:244:15",
+    ),
     (o: any) => o.placed_at,
     true,
   );
   if (
     $s.checks &&
-    !$s.t.orders
-      .values()
+    !$s
+      .n($s.t.orders.values(), "specs/ecommerce/ecommerce.env:247:10")
       .every(
         (o: any) =>
-          rt.contains(found, o) ===
+          rt.contains($s.n(found, "specs/ecommerce/ecommerce.env:247:28"), o) ===
           (customer_id === o.customer_id && (status == null || status === o.status)),
       )
   )
@@ -597,11 +622,18 @@ function tool_get_order($s: rt.Ctx, $a: any): any {
   if (o == null) return $s.fail(`Order ${order_id} not found`, "specs/ecommerce/ecommerce.env:256:3");
   return {
     order: o,
-    payments: $s.t.payments.values().filter((p: any) => p.order_id === order_id),
-    refunds: $s.t.refunds.values().filter((r: any) => r.order_id === order_id),
-    shipments: $s.t.shipments.values().filter((s: any) => s.order_id === order_id),
+    payments: $s
+      .n($s.t.payments.values(), "specs/ecommerce/ecommerce.env:259:15")
+      .filter((p: any) => p.order_id === order_id),
+    refunds: $s
+      .n($s.t.refunds.values(), "specs/ecommerce/ecommerce.env:260:14")
+      .filter((r: any) => r.order_id === order_id),
+    shipments: $s
+      .n($s.t.shipments.values(), "specs/ecommerce/ecommerce.env:261:16")
+      .filter((s: any) => s.order_id === order_id),
     refundable: rt.pyRound(
-      tool_paid_amount($s, { order_id: order_id }) - tool_refunded_amount($s, { order_id: order_id }),
+      $s.call(tool_paid_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:262:23") -
+        $s.call(tool_refunded_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:262:47"),
       2,
     ),
   };
@@ -621,7 +653,10 @@ function tool_add_to_cart($s: rt.Ctx, $a: any): any {
   let wanted =
     qty +
     rt.sum(
-      c.cart.filter((l: any) => l.sku === sku),
+      $s.n(
+        $s.n(c.cart, "specs/ecommerce/ecommerce.env:275:22").filter((l: any) => l.sku === sku),
+        "specs/ecommerce/ecommerce.env:275:22",
+      ),
       (l: any) => l.qty,
     );
   if (!(wanted <= $s.g.max_qty_per_item))
@@ -635,21 +670,28 @@ function tool_add_to_cart($s: rt.Ctx, $a: any): any {
       "specs/ecommerce/ecommerce.env:277:3",
     );
   let had = rt.sum(
-    c.cart.filter((l: any) => l.sku === sku),
+    $s.n(
+      $s.n(c.cart, "specs/ecommerce/ecommerce.env:278:13").filter((l: any) => l.sku === sku),
+      "specs/ecommerce/ecommerce.env:278:13",
+    ),
     (l: any) => l.qty,
   );
-  let line = rt.find(c.cart, (l: any) => l.sku === sku);
+  let line = rt.find($s.n(c.cart, "specs/ecommerce/ecommerce.env:279:14"), (l: any) => l.sku === sku);
   if (line != null) {
+    $s.write("specs/ecommerce/ecommerce.env:281:5");
     line.qty = wanted;
   } else {
+    $s.write("specs/ecommerce/ecommerce.env:283:5");
     c.cart.push({ sku: sku, qty: qty });
   }
-  let now_in_cart = c.cart.filter((l: any) => l.sku === sku);
+  let now_in_cart = $s.n(c.cart, "specs/ecommerce/ecommerce.env:286:21").filter((l: any) => l.sku === sku);
   if (
     $s.checks &&
     !(
       now_in_cart.length === 1 &&
-      now_in_cart.every((l: any) => l.qty === had + qty && l.qty > had && l.qty <= p.stock) &&
+      $s
+        .n(now_in_cart, "specs/ecommerce/ecommerce.env:287:37")
+        .every((l: any) => l.qty === had + qty && l.qty > had && l.qty <= p.stock) &&
       p.active
     )
   )
@@ -664,19 +706,28 @@ function tool_remove_from_cart($s: rt.Ctx, $a: any): any {
   const qty = $a.qty ?? null;
   let c = rt.orNull($s.t.customers.getW(customer_id));
   if (c == null) return $s.fail(`Customer ${customer_id} not found`, "specs/ecommerce/ecommerce.env:297:3");
-  let line = rt.find(c.cart, (l: any) => l.sku === sku);
+  let line = rt.find($s.n(c.cart, "specs/ecommerce/ecommerce.env:298:14"), (l: any) => l.sku === sku);
   if (line == null)
     return $s.fail(`${sku} is not in ${c.name}'s cart`, "specs/ecommerce/ecommerce.env:298:3");
   let had = line.qty;
   let lines_before = c.cart.length;
   if (qty == null || qty >= line.qty) {
-    rt.remove(c.cart, line, "specs/ecommerce/ecommerce.env:302:5");
+    $s.write("specs/ecommerce/ecommerce.env:302:5");
+    rt.remove(
+      $s.n(c.cart, "specs/ecommerce/ecommerce.env:302:5"),
+      line,
+      "specs/ecommerce/ecommerce.env:302:5",
+    );
   } else {
     if (!(qty > 0)) return $s.fail("Quantity must be at least 1", "specs/ecommerce/ecommerce.env:304:5");
+    $s.write("specs/ecommerce/ecommerce.env:305:5");
     line.qty -= qty;
   }
   let left = rt.sum(
-    c.cart.filter((l: any) => l.sku === sku),
+    $s.n(
+      $s.n(c.cart, "specs/ecommerce/ecommerce.env:308:14").filter((l: any) => l.sku === sku),
+      "specs/ecommerce/ecommerce.env:308:14",
+    ),
     (l: any) => l.qty,
   );
   if ($s.checks && !(left === Math.max(had - (qty ?? had), 0) && left < had))
@@ -698,6 +749,7 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
       "specs/ecommerce/ecommerce.env:320:3",
     );
   for (const line of [...c.cart] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/ecommerce/ecommerce.env:321:3");
     let p = rt.must($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:322:13");
     if (!p.active)
       return $s.fail(
@@ -710,31 +762,43 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
         "specs/ecommerce/ecommerce.env:324:5",
       );
   }
-  let q = tool_quote($s, { c: c, coupon_code: coupon_code });
+  let q = $s.call(tool_quote, { c: c, coupon_code: coupon_code }, "specs/ecommerce/ecommerce.env:326:11");
   if (q === rt.FAILED) return rt.FAILED;
   if (!(q.total > 0))
     return $s.fail(
       "The order comes to $0.00: there is nothing to pay for",
       "specs/ecommerce/ecommerce.env:328:3",
     );
-  let units = rt.sum(c.cart, (l: any) => l.qty);
-  let stock_before = rt.sum($s.t.products.values(), (p: any) => p.stock);
-  let uses_before = rt.sum($s.t.coupons.values(), (x: any) => x.uses);
-  let items = c.cart.map((l: any) => ({
-    sku: l.sku,
-    name: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:332:51").name,
-    qty: l.qty,
-    unit_price: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:332:97").price,
-  }));
+  let units = rt.sum($s.n(c.cart, "specs/ecommerce/ecommerce.env:329:15"), (l: any) => l.qty);
+  let stock_before = rt.sum(
+    $s.n($s.t.products.values(), "specs/ecommerce/ecommerce.env:330:22"),
+    (p: any) => p.stock,
+  );
+  let uses_before = rt.sum(
+    $s.n($s.t.coupons.values(), "specs/ecommerce/ecommerce.env:331:21"),
+    (x: any) => x.uses,
+  );
+  let items = $s
+    .n(c.cart, "specs/ecommerce/ecommerce.env:332:15")
+    .map((l: any) => ({
+      sku: l.sku,
+      name: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:332:51").name,
+      qty: l.qty,
+      unit_price: rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:332:97").price,
+    }));
   for (const line of [...c.cart] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/ecommerce/ecommerce.env:333:3");
+    $s.write("specs/ecommerce/ecommerce.env:334:5");
     rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:334:5").stock -= line.qty;
   }
   if (coupon_code != null) {
     let cp = rt.orNull($s.t.coupons.getW(coupon_code));
     if (cp == null)
       return $s.fail(`Coupon ${coupon_code} does not exist`, "specs/ecommerce/ecommerce.env:337:5");
+    $s.write("specs/ecommerce/ecommerce.env:338:5");
     cp.uses += 1;
   }
+  $s.write("specs/ecommerce/ecommerce.env:340:3");
   let o = rt.insertRec(
     $s.t.orders,
     {
@@ -753,6 +817,7 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
     },
     "specs/ecommerce/ecommerce.env:340:11",
   );
+  $s.write("specs/ecommerce/ecommerce.env:344:3");
   rt.clear(c.cart);
   if ($s.checks && !(o.total === q.total)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:345:3");
   if (
@@ -761,17 +826,19 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
       !c.blocked &&
       o.status === "pending_payment" &&
       c.cart.length === 0 &&
-      rt.sum(o.items, (l: any) => l.qty) === units
+      rt.sum($s.n(o.items, "specs/ecommerce/ecommerce.env:347:82"), (l: any) => l.qty) === units
     )
   )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:347:3");
   if (
     $s.checks &&
-    !o.items.every(
-      (l: any) =>
-        l.unit_price === rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:348:43").price &&
-        rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:348:69").active,
-    )
+    !$s
+      .n(o.items, "specs/ecommerce/ecommerce.env:348:10")
+      .every(
+        (l: any) =>
+          l.unit_price === rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:348:43").price &&
+          rt.must($s.t.products, l.sku, "specs/ecommerce/ecommerce.env:348:69").active,
+      )
   )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:348:3");
   if (
@@ -782,11 +849,20 @@ function tool_place_order($s: rt.Ctx, $a: any): any {
     )
   )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:349:3");
-  if ($s.checks && !(rt.sum($s.t.products.values(), (p: any) => p.stock) === stock_before - units))
+  if (
+    $s.checks &&
+    !(
+      rt.sum($s.n($s.t.products.values(), "specs/ecommerce/ecommerce.env:350:10"), (p: any) => p.stock) ===
+      stock_before - units
+    )
+  )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:350:3");
   if (
     $s.checks &&
-    !(rt.sum($s.t.coupons.values(), (x: any) => x.uses) === uses_before + (coupon_code == null ? 0 : 1))
+    !(
+      rt.sum($s.n($s.t.coupons.values(), "specs/ecommerce/ecommerce.env:351:10"), (x: any) => x.uses) ===
+      uses_before + (coupon_code == null ? 0 : 1)
+    )
   )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:351:3");
   return o;
@@ -810,15 +886,24 @@ function tool_pay_order($s: rt.Ctx, $a: any): any {
         `Store credit $${rt.str(c.store_credit, true)} does not cover $${rt.str(o.total, true)}`,
         "specs/ecommerce/ecommerce.env:362:5",
       );
+    $s.write("specs/ecommerce/ecommerce.env:363:5");
     c.store_credit = rt.pyRound(c.store_credit - o.total, 2);
   }
+  $s.write("specs/ecommerce/ecommerce.env:365:3");
   let pay = rt.insertRec(
     $s.t.payments,
     { payment_id: $s.newId("PAY"), order_id: order_id, amount: o.total, method: method, created: $s.g.now },
     "specs/ecommerce/ecommerce.env:365:13",
   );
+  $s.write("specs/ecommerce/ecommerce.env:366:3");
   o.status = "paid";
-  if ($s.checks && !(o.status === "paid" && tool_paid_amount($s, { order_id: order_id }) === o.total))
+  if (
+    $s.checks &&
+    !(
+      o.status === "paid" &&
+      $s.call(tool_paid_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:368:31") === o.total
+    )
+  )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:368:3");
   return pay;
 }
@@ -834,22 +919,33 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
       `Order ${order_id} is ${o.status}; only unshipped orders can be cancelled`,
       "specs/ecommerce/ecommerce.env:376:3",
     );
-  let stock_before = rt.sum($s.t.products.values(), (p: any) => p.stock);
-  let uses_before = rt.sum($s.t.coupons.values(), (x: any) => x.uses);
+  let stock_before = rt.sum(
+    $s.n($s.t.products.values(), "specs/ecommerce/ecommerce.env:377:22"),
+    (p: any) => p.stock,
+  );
+  let uses_before = rt.sum(
+    $s.n($s.t.coupons.values(), "specs/ecommerce/ecommerce.env:378:21"),
+    (x: any) => x.uses,
+  );
   for (const line of [...o.items] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/ecommerce/ecommerce.env:379:3");
+    $s.write("specs/ecommerce/ecommerce.env:380:5");
     rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:380:5").stock += line.qty;
   }
   if (o.coupon_code != null) {
+    $s.write("specs/ecommerce/ecommerce.env:383:5");
     rt.mustW($s.t.coupons, o.coupon_code, "specs/ecommerce/ecommerce.env:383:5").uses -= 1;
   }
   let due = rt.pyRound(
-    tool_paid_amount($s, { order_id: order_id }) - tool_refunded_amount($s, { order_id: order_id }),
+    $s.call(tool_paid_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:385:19") -
+      $s.call(tool_refunded_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:385:43"),
     2,
   );
   if (due > 0) {
-    let to_credit = $s.t.payments
-      .values()
+    let to_credit = $s
+      .n($s.t.payments.values(), "specs/ecommerce/ecommerce.env:387:21")
       .some((p: any) => p.order_id === order_id && p.method === "store_credit");
+    $s.write("specs/ecommerce/ecommerce.env:388:5");
     rt.insertRec(
       $s.t.refunds,
       {
@@ -864,26 +960,34 @@ function tool_cancel_order($s: rt.Ctx, $a: any): any {
     );
     if (to_credit) {
       let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:391:15");
+      $s.write("specs/ecommerce/ecommerce.env:392:7");
       c.store_credit = rt.pyRound(c.store_credit + due, 2);
     }
   }
+  $s.write("specs/ecommerce/ecommerce.env:395:3");
   o.status = "cancelled";
   if (
     $s.checks &&
     !(
-      rt.sum($s.t.products.values(), (p: any) => p.stock) ===
-      stock_before + rt.sum(o.items, (l: any) => l.qty)
+      rt.sum($s.n($s.t.products.values(), "specs/ecommerce/ecommerce.env:397:10"), (p: any) => p.stock) ===
+      stock_before + rt.sum($s.n(o.items, "specs/ecommerce/ecommerce.env:397:55"), (l: any) => l.qty)
     )
   )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:397:3");
   if (
     $s.checks &&
-    !(rt.sum($s.t.coupons.values(), (x: any) => x.uses) === uses_before - (o.coupon_code == null ? 0 : 1))
+    !(
+      rt.sum($s.n($s.t.coupons.values(), "specs/ecommerce/ecommerce.env:398:10"), (x: any) => x.uses) ===
+      uses_before - (o.coupon_code == null ? 0 : 1)
+    )
   )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:398:3");
   if (
     $s.checks &&
-    !(tool_refunded_amount($s, { order_id: order_id }) === tool_paid_amount($s, { order_id: order_id }))
+    !(
+      $s.call(tool_refunded_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:399:10") ===
+      $s.call(tool_paid_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:399:39")
+    )
   )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:399:3");
   return o;
@@ -903,6 +1007,7 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
     );
   if (!(tracking_number.trim().length >= 8))
     return $s.fail("Tracking numbers have at least 8 characters", "specs/ecommerce/ecommerce.env:411:3");
+  $s.write("specs/ecommerce/ecommerce.env:412:3");
   let s = rt.insertRec(
     $s.t.shipments,
     {
@@ -911,11 +1016,15 @@ function tool_ship_order($s: rt.Ctx, $a: any): any {
       carrier: carrier,
       tracking_number: tracking_number.trim(),
       shipped_at: $s.g.now,
-      eta: rt.dateAdd(rt.dateOf($s.g.now), tool_transit_days($s, { carrier: carrier })),
+      eta: rt.dateAdd(
+        rt.dateOf($s.g.now),
+        $s.call(tool_transit_days, { carrier: carrier }, "specs/ecommerce/ecommerce.env:413:75"),
+      ),
       status: "in_transit",
     },
     "specs/ecommerce/ecommerce.env:412:11",
   );
+  $s.write("specs/ecommerce/ecommerce.env:414:3");
   o.status = "shipped";
   return s;
 }
@@ -930,12 +1039,18 @@ function tool_confirm_delivery($s: rt.Ctx, $a: any): any {
   for (const s of [
     ...rt.writableAll(
       $s.t.shipments,
-      $s.t.shipments.values().filter((x: any) => x.order_id === order_id && x.status === "in_transit"),
+      $s
+        .n($s.t.shipments.values(), "specs/ecommerce/ecommerce.env:423:12")
+        .filter((x: any) => x.order_id === order_id && x.status === "in_transit"),
     ),
   ] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/ecommerce/ecommerce.env:423:3");
+    $s.write("specs/ecommerce/ecommerce.env:424:5");
     s.status = "delivered";
+    $s.write("specs/ecommerce/ecommerce.env:425:5");
     s.delivered_at = $s.g.now;
   }
+  $s.write("specs/ecommerce/ecommerce.env:427:3");
   o.status = "delivered";
   return o;
 }
@@ -961,7 +1076,8 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
       "specs/ecommerce/ecommerce.env:442:3",
     );
   let refundable = rt.pyRound(
-    tool_paid_amount($s, { order_id: order_id }) - tool_refunded_amount($s, { order_id: order_id }),
+    $s.call(tool_paid_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:443:26") -
+      $s.call(tool_refunded_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:443:50"),
     2,
   );
   let value = rt.pyRound(amount ?? refundable, 2);
@@ -978,11 +1094,20 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
     o.customer_id,
     "specs/ecommerce/ecommerce.env:448:23",
   ).store_credit;
-  let stock_before = rt.sum($s.t.products.values(), (p: any) => p.stock);
-  let refunds_before = rt.count($s.t.refunds.values(), (x: any) => x.order_id === order_id);
+  let stock_before = rt.sum(
+    $s.n($s.t.products.values(), "specs/ecommerce/ecommerce.env:449:22"),
+    (p: any) => p.stock,
+  );
+  let refunds_before = rt.count(
+    $s.n($s.t.refunds.values(), "specs/ecommerce/ecommerce.env:450:24"),
+    (x: any) => x.order_id === order_id,
+  );
   let credit =
     to_store_credit ||
-    $s.t.payments.values().some((p: any) => p.order_id === order_id && p.method === "store_credit");
+    $s
+      .n($s.t.payments.values(), "specs/ecommerce/ecommerce.env:451:35")
+      .some((p: any) => p.order_id === order_id && p.method === "store_credit");
+  $s.write("specs/ecommerce/ecommerce.env:452:3");
   let r = rt.insertRec(
     $s.t.refunds,
     {
@@ -997,24 +1122,39 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
   );
   if (credit) {
     let c = rt.mustW($s.t.customers, o.customer_id, "specs/ecommerce/ecommerce.env:455:13");
+    $s.write("specs/ecommerce/ecommerce.env:456:5");
     c.store_credit = rt.pyRound(c.store_credit + value, 2);
   }
   if (restock) {
     for (const line of [...o.items] as any[]) {
+      if (--$s.steps < 0) rt.overBudget("specs/ecommerce/ecommerce.env:459:5");
+      $s.write("specs/ecommerce/ecommerce.env:460:7");
       rt.mustW($s.t.products, line.sku, "specs/ecommerce/ecommerce.env:460:7").stock += line.qty;
     }
   }
-  if (tool_refunded_amount($s, { order_id: order_id }) >= o.total) {
+  if (
+    $s.call(tool_refunded_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:463:6") >= o.total
+  ) {
+    $s.write("specs/ecommerce/ecommerce.env:464:5");
     o.status = "refunded";
   }
   if (
     $s.checks &&
-    !(tool_refunded_amount($s, { order_id: order_id }) <= tool_paid_amount($s, { order_id: order_id }))
+    !(
+      $s.call(tool_refunded_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:466:10") <=
+      $s.call(tool_paid_amount, { order_id: order_id }, "specs/ecommerce/ecommerce.env:466:39")
+    )
   )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:466:3");
   if (
     $s.checks &&
-    !(rt.count($s.t.refunds.values(), (x: any) => x.order_id === order_id) === refunds_before + 1)
+    !(
+      rt.count(
+        $s.n($s.t.refunds.values(), "specs/ecommerce/ecommerce.env:468:10"),
+        (x: any) => x.order_id === order_id,
+      ) ===
+      refunds_before + 1
+    )
   )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:468:3");
   if ($s.checks && !(rt.daysBetween(rt.dateOf(o.placed_at), rt.dateOf(r.created)) <= $s.g.return_window_days))
@@ -1033,8 +1173,9 @@ function tool_refund_order($s: rt.Ctx, $a: any): any {
   if (
     $s.checks &&
     !(
-      rt.sum($s.t.products.values(), (p: any) => p.stock) ===
-      stock_before + (restock ? rt.sum(o.items, (l: any) => l.qty) : 0)
+      rt.sum($s.n($s.t.products.values(), "specs/ecommerce/ecommerce.env:472:10"), (p: any) => p.stock) ===
+      stock_before +
+        (restock ? rt.sum($s.n(o.items, "specs/ecommerce/ecommerce.env:472:66"), (l: any) => l.qty) : 0)
     )
   )
     rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:472:3");
@@ -1052,6 +1193,7 @@ function tool_restock_product($s: rt.Ctx, $a: any): any {
   if (!(qty > 0 && qty <= 10000))
     return $s.fail("Receive 1 to 10000 units at a time", "specs/ecommerce/ecommerce.env:481:3");
   let before = p.stock;
+  $s.write("specs/ecommerce/ecommerce.env:483:3");
   p.stock += qty;
   if ($s.checks && !(p.stock > before)) rt.fault("ensure failed", "specs/ecommerce/ecommerce.env:484:3");
   return p;

@@ -397,7 +397,12 @@ function tool_in_trash($s: rt.Ctx, $a: any): any {
 function tool_used_kb($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   return rt.sum(
-    $s.t.files.values().filter((f: any) => f.owner_id === user_id),
+    $s.n(
+      $s
+        .n($s.t.files.values(), "specs/filesystem/filesystem.env:114:10")
+        .filter((f: any) => f.owner_id === user_id),
+      "specs/filesystem/filesystem.env:114:10",
+    ),
     (f: any) => f.size_kb,
   );
 }
@@ -414,25 +419,37 @@ function tool_access($s: rt.Ctx, $a: any): any {
     return "own";
   }
   if (
-    $s.t.folders
-      .values()
-      .some((a: any) => a.owner_id === user_id && tool_is_within($s, { path: folder_path, ancestor: a.path }))
+    $s
+      .n($s.t.folders.values(), "specs/filesystem/filesystem.env:122:6")
+      .some(
+        (a: any) =>
+          a.owner_id === user_id &&
+          $s.call(
+            tool_is_within,
+            { path: folder_path, ancestor: a.path },
+            "specs/filesystem/filesystem.env:122:49",
+          ),
+      )
   ) {
     return "edit";
   }
-  let grants = $s.t.shares
-    .values()
+  let grants = $s
+    .n($s.t.shares.values(), "specs/filesystem/filesystem.env:123:16")
     .filter(
       (s: any) =>
         s.user_id === user_id &&
         ((file_id != null && s.file_id == file_id) ||
           (s.folder_id != null &&
-            tool_is_within($s, {
-              path: folder_path,
-              ancestor: rt.must($s.t.folders, s.folder_id, "specs/filesystem/filesystem.env:125:53").path,
-            }))),
+            $s.call(
+              tool_is_within,
+              {
+                path: folder_path,
+                ancestor: rt.must($s.t.folders, s.folder_id, "specs/filesystem/filesystem.env:125:53").path,
+              },
+              "specs/filesystem/filesystem.env:125:30",
+            ))),
     );
-  if (grants.some((g: any) => g.permission === "editor")) {
+  if ($s.n(grants, "specs/filesystem/filesystem.env:126:6").some((g: any) => g.permission === "editor")) {
     return "edit";
   }
   return grants.length > 0 ? "view" : "none";
@@ -442,42 +459,68 @@ function tool_access($s: rt.Ctx, $a: any): any {
 function tool_file_access($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const f = $a.f;
-  return tool_access($s, {
-    user_id: user_id,
-    owner_id: f.owner_id,
-    folder_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:131:38").path,
-    file_id: f.file_id,
-  });
+  return $s.call(
+    tool_access,
+    {
+      user_id: user_id,
+      owner_id: f.owner_id,
+      folder_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:131:38").path,
+      file_id: f.file_id,
+    },
+    "specs/filesystem/filesystem.env:131:10",
+  );
 }
 
 /** fn folder_access */
 function tool_folder_access($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const d = $a.d;
-  return tool_access($s, { user_id: user_id, owner_id: d.owner_id, folder_path: d.path, file_id: null });
+  return $s.call(
+    tool_access,
+    { user_id: user_id, owner_id: d.owner_id, folder_path: d.path, file_id: null },
+    "specs/filesystem/filesystem.env:135:10",
+  );
 }
 
 /** query list_folder: List the subfolders and live files of a folder, sorted by name, and the folder's own shares. */
 function tool_list_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const folder_id = $a.folder_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:143:12");
   if (me === rt.FAILED) return rt.FAILED;
   let d = rt.orNull($s.t.folders.get(folder_id));
   if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:144:3");
-  if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) !== "none"))
+  if (
+    !(
+      $s.sure(
+        $s.call(tool_folder_access, { user_id: user_id, d: d }, "specs/filesystem/filesystem.env:145:11"),
+      ) !== "none"
+    )
+  )
     return $s.fail(`${me.name} has no access to ${d.path}`, "specs/filesystem/filesystem.env:145:3");
   return {
     path: d.path,
     folders: rt.sorted(
-      $s.t.folders.values().filter((c: any) => c.parent_id == folder_id),
+      $s.n(
+        $s
+          .n($s.t.folders.values(), "specs/filesystem/filesystem.env:148:14")
+          .filter((c: any) => c.parent_id == folder_id),
+        "specs/filesystem/filesystem.env:148:14",
+      ),
       (c: any) => c.name,
     ),
     files: rt.sorted(
-      $s.t.files.values().filter((x: any) => x.folder_id === folder_id && x.trashed_at == null),
+      $s.n(
+        $s
+          .n($s.t.files.values(), "specs/filesystem/filesystem.env:149:12")
+          .filter((x: any) => x.folder_id === folder_id && x.trashed_at == null),
+        "specs/filesystem/filesystem.env:149:12",
+      ),
       (x: any) => x.name,
     ),
-    shares: $s.t.shares.values().filter((s: any) => s.folder_id == folder_id),
+    shares: $s
+      .n($s.t.shares.values(), "specs/filesystem/filesystem.env:150:13")
+      .filter((s: any) => s.folder_id == folder_id),
   };
 }
 
@@ -485,27 +528,48 @@ function tool_list_folder($s: rt.Ctx, $a: any): any {
 function tool_resolve_path($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const path = $a.path;
-  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
-  let d = rt.find($s.t.folders.values(), (x: any) => x.path === path);
+  if ($s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:159:3") === rt.FAILED)
+    return rt.FAILED;
+  let d = rt.find(
+    $s.n($s.t.folders.values(), "specs/filesystem/filesystem.env:160:11"),
+    (x: any) => x.path === path,
+  );
   if (d != null) {
-    if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) !== "none"))
+    if (
+      !(
+        $s.sure(
+          $s.call(tool_folder_access, { user_id: user_id, d: d }, "specs/filesystem/filesystem.env:162:13"),
+        ) !== "none"
+      )
+    )
       return $s.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:162:5");
     return { kind: "folder", id: d.folder_id };
   }
   let parts = rt.split(path, "/", "specs/filesystem/filesystem.env:165:15");
   let name = rt.last(parts) ?? "";
-  let parent_path = rt.slice(parts, 0, parts.length - 1).join("/");
+  let parent_path = $s
+    .n(
+      rt.slice($s.n(parts, "specs/filesystem/filesystem.env:167:21"), 0, parts.length - 1),
+      "specs/filesystem/filesystem.env:167:21",
+    )
+    .join("/");
   let parent = rt.find(
-    $s.t.folders.values(),
+    $s.n($s.t.folders.values(), "specs/filesystem/filesystem.env:168:16"),
     (x: any) => x.path === (parent_path === "" ? "/" : parent_path),
   );
   if (parent == null) return $s.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:168:3");
   let f = rt.find(
-    $s.t.files.values(),
+    $s.n($s.t.files.values(), "specs/filesystem/filesystem.env:169:11"),
     (x: any) => x.folder_id === parent.folder_id && x.name === name && x.trashed_at == null,
   );
   if (f == null) return $s.fail(`Nothing at ${path}`, "specs/filesystem/filesystem.env:169:3");
-  if (!($s.sure(tool_file_access($s, { user_id: user_id, f: f })) !== "none"))
+  if (
+    !(
+      $s.sure(
+        $s.call(tool_file_access, { user_id: user_id, f: f }, "specs/filesystem/filesystem.env:170:11"),
+      ) !== "none"
+    )
+  )
     return $s.fail(`No access to ${path}`, "specs/filesystem/filesystem.env:170:3");
   return { kind: "file", id: f.file_id };
 }
@@ -514,21 +578,28 @@ function tool_resolve_path($s: rt.Ctx, $a: any): any {
 function tool_get_file_info($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
-  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
+  if ($s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:179:3") === rt.FAILED)
+    return rt.FAILED;
   let f = rt.orNull($s.t.files.get(file_id));
   if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:180:3");
-  let level = tool_file_access($s, { user_id: user_id, f: f });
+  let level = $s.call(tool_file_access, { user_id: user_id, f: f }, "specs/filesystem/filesystem.env:181:15");
   if (level === rt.FAILED) return rt.FAILED;
   if (!(level !== "none"))
     return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:182:3");
   return {
     file: f,
-    path: tool_join_path($s, {
-      parent_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:185:21").path,
-      name: f.name,
-    }),
+    path: $s.call(
+      tool_join_path,
+      {
+        parent_path: rt.must($s.t.folders, f.folder_id, "specs/filesystem/filesystem.env:185:21").path,
+        name: f.name,
+      },
+      "specs/filesystem/filesystem.env:185:11",
+    ),
     access: level,
-    shares: $s.t.shares.values().filter((s: any) => s.file_id == file_id),
+    shares: $s
+      .n($s.t.shares.values(), "specs/filesystem/filesystem.env:187:13")
+      .filter((s: any) => s.file_id == file_id),
   };
 }
 
@@ -540,19 +611,25 @@ function tool_search_files($s: rt.Ctx, $a: any): any {
   const trashed = $a.trashed;
   const limit = $a.limit;
   const text$lower = text.toLowerCase();
-  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
+  if ($s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:198:3") === rt.FAILED)
+    return rt.FAILED;
   if (!(limit > 0)) return $s.fail("limit must be positive", "specs/filesystem/filesystem.env:199:3");
-  let hits = $s.t.files
-    .values()
+  let hits = $s
+    .n($s.t.files.values(), "specs/filesystem/filesystem.env:200:14")
     .filter(
       (f: any) =>
-        tool_in_trash($s, { f: f }) === trashed &&
+        $s.call(tool_in_trash, { f: f }, "specs/filesystem/filesystem.env:200:32") === trashed &&
         f.name.toLowerCase().includes(text$lower) &&
-        (tag == null || f.tags.includes(tag)) &&
-        $s.sure(tool_file_access($s, { user_id: user_id, f: f })) !== "none",
+        (tag == null || $s.n(f.tags, "specs/filesystem/filesystem.env:201:25").includes(tag)) &&
+        $s.sure(
+          $s.call(tool_file_access, { user_id: user_id, f: f }, "specs/filesystem/filesystem.env:201:44"),
+        ) !== "none",
     );
   return rt.slice(
-    rt.sorted(hits, (f: any) => f.modified, true),
+    $s.n(
+      rt.sorted($s.n(hits, "specs/filesystem/filesystem.env:202:10"), (f: any) => f.modified, true),
+      "specs/filesystem/filesystem.env:202:10",
+    ),
     0,
     limit,
   );
@@ -561,13 +638,18 @@ function tool_search_files($s: rt.Ctx, $a: any): any {
 /** query storage_usage: Show how much of the user's quota is used, and how much of that is in the trash. */
 function tool_storage_usage($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:210:12");
   if (me === rt.FAILED) return rt.FAILED;
-  let used = tool_used_kb($s, { user_id: user_id });
+  let used = $s.call(tool_used_kb, { user_id: user_id }, "specs/filesystem/filesystem.env:211:14");
   return {
     used_kb: used,
     trash_kb: rt.sum(
-      $s.t.files.values().filter((f: any) => f.owner_id === user_id && f.trashed_at != null),
+      $s.n(
+        $s
+          .n($s.t.files.values(), "specs/filesystem/filesystem.env:214:15")
+          .filter((f: any) => f.owner_id === user_id && f.trashed_at != null),
+        "specs/filesystem/filesystem.env:214:15",
+      ),
       (f: any) => f.size_kb,
     ),
     quota_kb: me.quota_kb,
@@ -581,9 +663,19 @@ function tool_storage_usage($s: rt.Ctx, $a: any): any {
 /** query list_trash: List the user's trashed files, most recently trashed first. */
 function tool_list_trash($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
-  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
+  if ($s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:223:3") === rt.FAILED)
+    return rt.FAILED;
   return rt.sorted(
-    $s.t.files.values().filter((f: any) => f.owner_id === user_id && tool_in_trash($s, { f: f })),
+    $s.n(
+      $s
+        .n($s.t.files.values(), "specs/filesystem/filesystem.env:224:10")
+        .filter(
+          (f: any) =>
+            f.owner_id === user_id &&
+            $s.call(tool_in_trash, { f: f }, "specs/filesystem/filesystem.env:224:54"),
+        ),
+      "specs/filesystem/filesystem.env:224:10",
+    ),
     (f: any) => f.trashed_at,
     true,
   );
@@ -592,9 +684,15 @@ function tool_list_trash($s: rt.Ctx, $a: any): any {
 /** query shared_with_me: List the shares other users gave this user, newest first. */
 function tool_shared_with_me($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
-  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
+  if ($s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:230:3") === rt.FAILED)
+    return rt.FAILED;
   return rt.sorted(
-    $s.t.shares.values().filter((s: any) => s.user_id === user_id),
+    $s.n(
+      $s
+        .n($s.t.shares.values(), "specs/filesystem/filesystem.env:231:10")
+        .filter((s: any) => s.user_id === user_id),
+      "specs/filesystem/filesystem.env:231:10",
+    ),
     (s: any) => s.created,
     true,
   );
@@ -605,24 +703,41 @@ function tool_create_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const parent_id = $a.parent_id;
   const name = $a.name;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:240:12");
   if (me === rt.FAILED) return rt.FAILED;
   let parent = rt.orNull($s.t.folders.get(parent_id));
   if (parent == null)
     return $s.fail(`Folder ${parent_id} not found`, "specs/filesystem/filesystem.env:241:3");
-  if (!["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: parent }))))
+  if (
+    !["edit", "own"].includes(
+      $s.sure(
+        $s.call(
+          tool_folder_access,
+          { user_id: user_id, d: parent },
+          "specs/filesystem/filesystem.env:242:11",
+        ),
+      ),
+    )
+  )
     return $s.fail(
       `${me.name} cannot create folders in ${parent.path}`,
       "specs/filesystem/filesystem.env:242:3",
     );
-  if (!tool_valid_name($s, { name: name }))
+  if (!$s.call(tool_valid_name, { name: name }, "specs/filesystem/filesystem.env:243:11"))
     return $s.fail(
       `Invalid name '${name}': use 1 to 255 characters, no '/'`,
       "specs/filesystem/filesystem.env:243:3",
     );
-  let path = tool_join_path($s, { parent_path: parent.path, name: name });
-  if (!!$s.t.folders.values().some((x: any) => x.path === path))
+  let path = $s.call(
+    tool_join_path,
+    { parent_path: parent.path, name: name },
+    "specs/filesystem/filesystem.env:244:14",
+  );
+  if (
+    !!$s.n($s.t.folders.values(), "specs/filesystem/filesystem.env:245:15").some((x: any) => x.path === path)
+  )
     return $s.fail(`${path} already exists`, "specs/filesystem/filesystem.env:245:3");
+  $s.write("specs/filesystem/filesystem.env:246:3");
   let d = rt.insertRec(
     $s.t.folders,
     {
@@ -646,13 +761,19 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
   const size_kb = $a.size_kb;
   const mime = $a.mime;
   const tags = $a.tags;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:257:12");
   if (me === rt.FAILED) return rt.FAILED;
   let d = rt.orNull($s.t.folders.get(folder_id));
   if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:258:3");
-  if (!["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: d }))))
+  if (
+    !["edit", "own"].includes(
+      $s.sure(
+        $s.call(tool_folder_access, { user_id: user_id, d: d }, "specs/filesystem/filesystem.env:259:11"),
+      ),
+    )
+  )
     return $s.fail(`${me.name} cannot upload to ${d.path}`, "specs/filesystem/filesystem.env:259:3");
-  if (!tool_valid_name($s, { name: name }))
+  if (!$s.call(tool_valid_name, { name: name }, "specs/filesystem/filesystem.env:260:11"))
     return $s.fail(
       `Invalid name '${name}': use 1 to 255 characters, no '/'`,
       "specs/filesystem/filesystem.env:260:3",
@@ -663,20 +784,22 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
       "specs/filesystem/filesystem.env:261:3",
     );
   if (
-    !!$s.t.files
-      .values()
+    !!$s
+      .n($s.t.files.values(), "specs/filesystem/filesystem.env:262:15")
       .some((x: any) => x.folder_id === folder_id && x.name === name && x.trashed_at == null)
   )
     return $s.fail(
-      `${tool_join_path($s, { parent_path: d.path, name: name })} already exists; use update_file to change it`,
+      `${$s.call(tool_join_path, { parent_path: d.path, name: name }, "specs/filesystem/filesystem.env:263:13")} already exists; use update_file to change it`,
       "specs/filesystem/filesystem.env:262:3",
     );
-  let free = me.quota_kb - tool_used_kb($s, { user_id: user_id });
+  let free =
+    me.quota_kb - $s.call(tool_used_kb, { user_id: user_id }, "specs/filesystem/filesystem.env:264:28");
   if (!(size_kb <= free))
     return $s.fail(
       `Not enough space: ${rt.str(size_kb, false)} KB needed, ${rt.str(free, false)} KB free of ${rt.str(me.quota_kb, false)} KB`,
       "specs/filesystem/filesystem.env:265:3",
     );
+  $s.write("specs/filesystem/filesystem.env:266:3");
   let f = rt.insertRec(
     $s.t.files,
     {
@@ -696,13 +819,20 @@ function tool_upload_file($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       me.active &&
-      tool_valid_name($s, { name: f.name }) &&
-      ["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: d }))) &&
+      $s.call(tool_valid_name, { name: f.name }, "specs/filesystem/filesystem.env:268:24") &&
+      ["edit", "own"].includes(
+        $s.sure(
+          $s.call(tool_folder_access, { user_id: user_id, d: d }, "specs/filesystem/filesystem.env:268:47"),
+        ),
+      ) &&
       f.version === 1
     )
   )
     rt.fault("ensure failed", "specs/filesystem/filesystem.env:268:3");
-  if ($s.checks && !(tool_used_kb($s, { user_id: user_id }) <= me.quota_kb))
+  if (
+    $s.checks &&
+    !($s.call(tool_used_kb, { user_id: user_id }, "specs/filesystem/filesystem.env:269:10") <= me.quota_kb)
+  )
     rt.fault("ensure failed", "specs/filesystem/filesystem.env:269:3");
   return f;
 }
@@ -712,13 +842,19 @@ function tool_update_file($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
   const size_kb = $a.size_kb;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:279:12");
   if (me === rt.FAILED) return rt.FAILED;
   let f = rt.orNull($s.t.files.getW(file_id));
   if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:280:3");
   if (!(f.trashed_at == null))
     return $s.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:281:3");
-  if (!["edit", "own"].includes($s.sure(tool_file_access($s, { user_id: user_id, f: f }))))
+  if (
+    !["edit", "own"].includes(
+      $s.sure(
+        $s.call(tool_file_access, { user_id: user_id, f: f }, "specs/filesystem/filesystem.env:282:11"),
+      ),
+    )
+  )
     return $s.fail(`${me.name} cannot change ${f.name}`, "specs/filesystem/filesystem.env:282:3");
   if (!(size_kb > 0 && size_kb <= $s.g.max_file_kb))
     return $s.fail(
@@ -726,15 +862,21 @@ function tool_update_file($s: rt.Ctx, $a: any): any {
       "specs/filesystem/filesystem.env:283:3",
     );
   let owner = rt.must($s.t.users, f.owner_id, "specs/filesystem/filesystem.env:284:15");
-  let free = owner.quota_kb - tool_used_kb($s, { user_id: f.owner_id }) + f.size_kb;
+  let free =
+    owner.quota_kb -
+    $s.call(tool_used_kb, { user_id: f.owner_id }, "specs/filesystem/filesystem.env:285:31") +
+    f.size_kb;
   if (!(size_kb <= free))
     return $s.fail(
       `Not enough space in ${owner.name}'s quota: ${rt.str(free, false)} KB free`,
       "specs/filesystem/filesystem.env:286:3",
     );
   let old_version = f.version;
+  $s.write("specs/filesystem/filesystem.env:288:3");
   f.size_kb = size_kb;
+  $s.write("specs/filesystem/filesystem.env:289:3");
   f.version += 1;
+  $s.write("specs/filesystem/filesystem.env:290:3");
   f.modified = $s.g.now;
   if (
     $s.checks &&
@@ -745,7 +887,13 @@ function tool_update_file($s: rt.Ctx, $a: any): any {
     )
   )
     rt.fault("ensure failed", "specs/filesystem/filesystem.env:292:3");
-  if ($s.checks && !(tool_used_kb($s, { user_id: owner.user_id }) <= owner.quota_kb))
+  if (
+    $s.checks &&
+    !(
+      $s.call(tool_used_kb, { user_id: owner.user_id }, "specs/filesystem/filesystem.env:293:10") <=
+      owner.quota_kb
+    )
+  )
     rt.fault("ensure failed", "specs/filesystem/filesystem.env:293:3");
   return f;
 }
@@ -756,13 +904,19 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
   const file_id = $a.file_id;
   const folder_id = $a.folder_id ?? null;
   const new_name = $a.new_name ?? null;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:303:12");
   if (me === rt.FAILED) return rt.FAILED;
   let f = rt.orNull($s.t.files.getW(file_id));
   if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:304:3");
   if (!(f.trashed_at == null))
     return $s.fail(`${f.name} is in the trash; restore it first`, "specs/filesystem/filesystem.env:305:3");
-  if (!["edit", "own"].includes($s.sure(tool_file_access($s, { user_id: user_id, f: f }))))
+  if (
+    !["edit", "own"].includes(
+      $s.sure(
+        $s.call(tool_file_access, { user_id: user_id, f: f }, "specs/filesystem/filesystem.env:306:11"),
+      ),
+    )
+  )
     return $s.fail(`${me.name} cannot move or rename ${f.name}`, "specs/filesystem/filesystem.env:306:3");
   if (!(folder_id != null || new_name != null))
     return $s.fail("Give folder_id, new_name or both", "specs/filesystem/filesystem.env:307:3");
@@ -771,7 +925,17 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
   if (target == null)
     return $s.fail(`Folder ${target_id} not found`, "specs/filesystem/filesystem.env:309:3");
   if (target_id !== f.folder_id) {
-    if (!["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: target }))))
+    if (
+      !["edit", "own"].includes(
+        $s.sure(
+          $s.call(
+            tool_folder_access,
+            { user_id: user_id, d: target },
+            "specs/filesystem/filesystem.env:311:13",
+          ),
+        ),
+      )
+    )
       return $s.fail(
         `${me.name} cannot add files to ${target.path}`,
         "specs/filesystem/filesystem.env:311:5",
@@ -779,22 +943,25 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
   }
   let old_folder = f.folder_id;
   let final_name = new_name ?? f.name;
-  if (!tool_valid_name($s, { name: final_name }))
+  if (!$s.call(tool_valid_name, { name: final_name }, "specs/filesystem/filesystem.env:315:11"))
     return $s.fail(`Invalid name '${final_name}'`, "specs/filesystem/filesystem.env:315:3");
   if (
-    !!$s.t.files
-      .values()
+    !!$s
+      .n($s.t.files.values(), "specs/filesystem/filesystem.env:316:15")
       .some(
         (x: any) =>
           x.file_id !== file_id && x.folder_id === target_id && x.name === final_name && x.trashed_at == null,
       )
   )
     return $s.fail(
-      `${tool_join_path($s, { parent_path: target.path, name: final_name })} already exists`,
+      `${$s.call(tool_join_path, { parent_path: target.path, name: final_name }, "specs/filesystem/filesystem.env:317:13")} already exists`,
       "specs/filesystem/filesystem.env:316:3",
     );
+  $s.write("specs/filesystem/filesystem.env:318:3");
   f.folder_id = target_id;
+  $s.write("specs/filesystem/filesystem.env:319:3");
   f.name = final_name;
+  $s.write("specs/filesystem/filesystem.env:320:3");
   f.modified = $s.g.now;
   if (
     $s.checks &&
@@ -808,9 +975,17 @@ function tool_move_file($s: rt.Ctx, $a: any): any {
   if (
     $s.checks &&
     !(
-      tool_valid_name($s, { name: final_name }) &&
+      $s.call(tool_valid_name, { name: final_name }, "specs/filesystem/filesystem.env:323:10") &&
       (target_id === old_folder ||
-        ["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: target }))))
+        ["edit", "own"].includes(
+          $s.sure(
+            $s.call(
+              tool_folder_access,
+              { user_id: user_id, d: target },
+              "specs/filesystem/filesystem.env:323:65",
+            ),
+          ),
+        ))
     )
   )
     rt.fault("ensure failed", "specs/filesystem/filesystem.env:323:3");
@@ -822,13 +997,19 @@ function tool_move_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const folder_id = $a.folder_id;
   const new_parent_id = $a.new_parent_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:333:12");
   if (me === rt.FAILED) return rt.FAILED;
   let d = rt.orNull($s.t.folders.getW(folder_id));
   if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:334:3");
   if (!(d.parent_id != null))
     return $s.fail("The root folder cannot be moved", "specs/filesystem/filesystem.env:335:3");
-  if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) === "own"))
+  if (
+    !(
+      $s.sure(
+        $s.call(tool_folder_access, { user_id: user_id, d: d }, "specs/filesystem/filesystem.env:336:11"),
+      ) === "own"
+    )
+  )
     return $s.fail(
       `Only the owner of ${d.path} or an admin can move it`,
       "specs/filesystem/filesystem.env:336:3",
@@ -836,24 +1017,51 @@ function tool_move_folder($s: rt.Ctx, $a: any): any {
   let dest = rt.orNull($s.t.folders.get(new_parent_id));
   if (dest == null)
     return $s.fail(`Folder ${new_parent_id} not found`, "specs/filesystem/filesystem.env:337:3");
-  if (!["edit", "own"].includes($s.sure(tool_folder_access($s, { user_id: user_id, d: dest }))))
+  if (
+    !["edit", "own"].includes(
+      $s.sure(
+        $s.call(tool_folder_access, { user_id: user_id, d: dest }, "specs/filesystem/filesystem.env:338:11"),
+      ),
+    )
+  )
     return $s.fail(`${me.name} cannot add folders to ${dest.path}`, "specs/filesystem/filesystem.env:338:3");
-  if (!!tool_is_within($s, { path: dest.path, ancestor: d.path }))
+  if (
+    !!$s.call(tool_is_within, { path: dest.path, ancestor: d.path }, "specs/filesystem/filesystem.env:339:15")
+  )
     return $s.fail(
       `Cannot move ${d.path} into itself or a folder below it`,
       "specs/filesystem/filesystem.env:339:3",
     );
   let old_path = d.path;
-  let new_path = tool_join_path($s, { parent_path: dest.path, name: d.name });
-  if (!!$s.t.folders.values().some((x: any) => x.path === new_path))
+  let new_path = $s.call(
+    tool_join_path,
+    { parent_path: dest.path, name: d.name },
+    "specs/filesystem/filesystem.env:341:18",
+  );
+  if (
+    !!$s
+      .n($s.t.folders.values(), "specs/filesystem/filesystem.env:342:15")
+      .some((x: any) => x.path === new_path)
+  )
     return $s.fail(`${new_path} already exists`, "specs/filesystem/filesystem.env:342:3");
+  $s.write("specs/filesystem/filesystem.env:343:3");
   d.parent_id = new_parent_id;
   for (const sub of [
     ...rt.writableAll(
       $s.t.folders,
-      $s.t.folders.values().filter((x: any) => tool_is_within($s, { path: x.path, ancestor: old_path })),
+      $s
+        .n($s.t.folders.values(), "specs/filesystem/filesystem.env:344:14")
+        .filter((x: any) =>
+          $s.call(
+            tool_is_within,
+            { path: x.path, ancestor: old_path },
+            "specs/filesystem/filesystem.env:344:34",
+          ),
+        ),
     ),
   ] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/filesystem/filesystem.env:344:3");
+    $s.write("specs/filesystem/filesystem.env:345:5");
     sub.path = new_path + sub.path.slice(old_path.length);
   }
   if (
@@ -868,14 +1076,21 @@ function tool_move_folder($s: rt.Ctx, $a: any): any {
 function tool_trash_file($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:354:12");
   if (me === rt.FAILED) return rt.FAILED;
   let f = rt.orNull($s.t.files.getW(file_id));
   if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:355:3");
   if (!(f.trashed_at == null))
     return $s.fail(`${f.name} is already in the trash`, "specs/filesystem/filesystem.env:356:3");
-  if (!["edit", "own"].includes($s.sure(tool_file_access($s, { user_id: user_id, f: f }))))
+  if (
+    !["edit", "own"].includes(
+      $s.sure(
+        $s.call(tool_file_access, { user_id: user_id, f: f }, "specs/filesystem/filesystem.env:357:11"),
+      ),
+    )
+  )
     return $s.fail(`${me.name} cannot delete ${f.name}`, "specs/filesystem/filesystem.env:357:3");
+  $s.write("specs/filesystem/filesystem.env:358:3");
   f.trashed_at = $s.g.now;
   if (
     $s.checks &&
@@ -883,10 +1098,11 @@ function tool_trash_file($s: rt.Ctx, $a: any): any {
       rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:359:10").trashed_at == $s.g.now &&
       ["edit", "own"].includes(
         $s.sure(
-          tool_file_access($s, {
-            user_id: user_id,
-            f: rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:359:68"),
-          }),
+          $s.call(
+            tool_file_access,
+            { user_id: user_id, f: rt.must($s.t.files, file_id, "specs/filesystem/filesystem.env:359:68") },
+            "specs/filesystem/filesystem.env:359:47",
+          ),
         ),
       )
     )
@@ -899,23 +1115,30 @@ function tool_trash_file($s: rt.Ctx, $a: any): any {
 function tool_restore_file($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const file_id = $a.file_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:366:12");
   if (me === rt.FAILED) return rt.FAILED;
   let f = rt.orNull($s.t.files.getW(file_id));
   if (f == null) return $s.fail(`File ${file_id} not found`, "specs/filesystem/filesystem.env:367:3");
-  if (!tool_in_trash($s, { f: f }))
+  if (!$s.call(tool_in_trash, { f: f }, "specs/filesystem/filesystem.env:368:11"))
     return $s.fail(`${f.name} is not in the trash`, "specs/filesystem/filesystem.env:368:3");
-  if (!["edit", "own"].includes($s.sure(tool_file_access($s, { user_id: user_id, f: f }))))
+  if (
+    !["edit", "own"].includes(
+      $s.sure(
+        $s.call(tool_file_access, { user_id: user_id, f: f }, "specs/filesystem/filesystem.env:369:11"),
+      ),
+    )
+  )
     return $s.fail(`${me.name} cannot restore ${f.name}`, "specs/filesystem/filesystem.env:369:3");
   if (
-    !!$s.t.files
-      .values()
+    !!$s
+      .n($s.t.files.values(), "specs/filesystem/filesystem.env:370:15")
       .some((x: any) => x.folder_id === f.folder_id && x.name === f.name && x.trashed_at == null)
   )
     return $s.fail(
       `A live file named ${f.name} is in the way; rename or trash it first`,
       "specs/filesystem/filesystem.env:370:3",
     );
+  $s.write("specs/filesystem/filesystem.env:372:3");
   f.trashed_at = null;
   return f;
 }
@@ -924,22 +1147,31 @@ function tool_restore_file($s: rt.Ctx, $a: any): any {
 function tool_empty_trash($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const older_than_days = $a.older_than_days;
-  if (tool_actor($s, { user_id: user_id }) === rt.FAILED) return rt.FAILED;
+  if ($s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:382:3") === rt.FAILED)
+    return rt.FAILED;
   if (!(older_than_days >= 0))
     return $s.fail("older_than_days cannot be negative", "specs/filesystem/filesystem.env:383:3");
-  let doomed = $s.t.files
-    .values()
+  let doomed = $s
+    .n($s.t.files.values(), "specs/filesystem/filesystem.env:384:16")
     .filter(
       (f: any) =>
         f.owner_id === user_id &&
         f.trashed_at != null &&
         rt.daysBetween(rt.dateOf(f.trashed_at), rt.dateOf($s.g.now)) >= older_than_days,
     );
-  let freed = rt.sum(doomed, (f: any) => f.size_kb);
+  let freed = rt.sum($s.n(doomed, "specs/filesystem/filesystem.env:386:15"), (f: any) => f.size_kb);
   for (const victim of [...doomed] as any[]) {
-    for (const s of [...$s.t.shares.values().filter((x: any) => x.file_id == victim.file_id)] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/filesystem/filesystem.env:387:3");
+    for (const s of [
+      ...$s
+        .n($s.t.shares.values(), "specs/filesystem/filesystem.env:388:14")
+        .filter((x: any) => x.file_id == victim.file_id),
+    ] as any[]) {
+      if (--$s.steps < 0) rt.overBudget("specs/filesystem/filesystem.env:388:5");
+      $s.write("specs/filesystem/filesystem.env:389:7");
       rt.deleteRec($s.t.shares, s.share_id, "specs/filesystem/filesystem.env:389:7");
     }
+    $s.write("specs/filesystem/filesystem.env:391:5");
     rt.deleteRec($s.t.files, victim.file_id, "specs/filesystem/filesystem.env:391:5");
   }
   return { purged: doomed.length, freed_kb: freed };
@@ -951,9 +1183,9 @@ function tool_share($s: rt.Ctx, $a: any): any {
   const item_id = $a.item_id;
   const with_user_id = $a.with_user_id;
   const permission = $a.permission;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:402:12");
   if (me === rt.FAILED) return rt.FAILED;
-  let other = tool_actor($s, { user_id: with_user_id });
+  let other = $s.call(tool_actor, { user_id: with_user_id }, "specs/filesystem/filesystem.env:403:15");
   if (other === rt.FAILED) return rt.FAILED;
   if (!(with_user_id !== user_id))
     return $s.fail("You cannot share with yourself", "specs/filesystem/filesystem.env:404:3");
@@ -962,7 +1194,13 @@ function tool_share($s: rt.Ctx, $a: any): any {
     let f = rt.must($s.t.files, item_id, "specs/filesystem/filesystem.env:407:13");
     if (!(f.trashed_at == null))
       return $s.fail(`${f.name} is in the trash`, "specs/filesystem/filesystem.env:408:5");
-    if (!($s.sure(tool_file_access($s, { user_id: user_id, f: f })) === "own"))
+    if (
+      !(
+        $s.sure(
+          $s.call(tool_file_access, { user_id: user_id, f: f }, "specs/filesystem/filesystem.env:409:13"),
+        ) === "own"
+      )
+    )
       return $s.fail(
         `Only the owner of ${f.name} can share it, not ${me.name}`,
         "specs/filesystem/filesystem.env:409:5",
@@ -970,7 +1208,13 @@ function tool_share($s: rt.Ctx, $a: any): any {
   } else {
     let d = rt.orNull($s.t.folders.get(item_id));
     if (d == null) return $s.fail(`No file or folder ${item_id}`, "specs/filesystem/filesystem.env:411:5");
-    if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) === "own"))
+    if (
+      !(
+        $s.sure(
+          $s.call(tool_folder_access, { user_id: user_id, d: d }, "specs/filesystem/filesystem.env:412:13"),
+        ) === "own"
+      )
+    )
       return $s.fail(
         `Only the owner of ${d.path} can share it, not ${me.name}`,
         "specs/filesystem/filesystem.env:412:5",
@@ -980,14 +1224,16 @@ function tool_share($s: rt.Ctx, $a: any): any {
   let folder_id = is_file ? null : item_id;
   let existing = $s.t.shares.writable(
     rt.find(
-      $s.t.shares.values(),
+      $s.n($s.t.shares.values(), "specs/filesystem/filesystem.env:416:18"),
       (s: any) => s.user_id === with_user_id && s.file_id == file_id && s.folder_id == folder_id,
     ),
   );
   if (existing != null) {
+    $s.write("specs/filesystem/filesystem.env:418:5");
     existing.permission = permission;
     return existing;
   }
+  $s.write("specs/filesystem/filesystem.env:421:3");
   let created = rt.insertRec(
     $s.t.shares,
     {
@@ -1008,12 +1254,13 @@ function tool_share($s: rt.Ctx, $a: any): any {
 function tool_revoke_share($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const share_id = $a.share_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:429:12");
   if (me === rt.FAILED) return rt.FAILED;
   let s = rt.orNull($s.t.shares.get(share_id));
   if (s == null) return $s.fail(`Share ${share_id} not found`, "specs/filesystem/filesystem.env:430:3");
   if (!(s.user_id === user_id || s.granted_by === user_id || me.role === "admin"))
     return $s.fail(`${me.name} cannot revoke share ${share_id}`, "specs/filesystem/filesystem.env:431:3");
+  $s.write("specs/filesystem/filesystem.env:433:3");
   rt.deleteRec($s.t.shares, share_id, "specs/filesystem/filesystem.env:433:3");
   return null;
 }
@@ -1022,31 +1269,51 @@ function tool_revoke_share($s: rt.Ctx, $a: any): any {
 function tool_delete_folder($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const folder_id = $a.folder_id;
-  let me = tool_actor($s, { user_id: user_id });
+  let me = $s.call(tool_actor, { user_id: user_id }, "specs/filesystem/filesystem.env:439:12");
   if (me === rt.FAILED) return rt.FAILED;
   let d = rt.orNull($s.t.folders.get(folder_id));
   if (d == null) return $s.fail(`Folder ${folder_id} not found`, "specs/filesystem/filesystem.env:440:3");
   if (!(d.parent_id != null))
     return $s.fail("The root folder cannot be deleted", "specs/filesystem/filesystem.env:441:3");
-  if (!($s.sure(tool_folder_access($s, { user_id: user_id, d: d })) === "own"))
+  if (
+    !(
+      $s.sure(
+        $s.call(tool_folder_access, { user_id: user_id, d: d }, "specs/filesystem/filesystem.env:442:11"),
+      ) === "own"
+    )
+  )
     return $s.fail(
       `Only the owner of ${d.path} or an admin can delete it, not ${me.name}`,
       "specs/filesystem/filesystem.env:442:3",
     );
-  if (!!$s.t.folders.values().some((x: any) => x.parent_id == folder_id))
+  if (
+    !!$s
+      .n($s.t.folders.values(), "specs/filesystem/filesystem.env:443:15")
+      .some((x: any) => x.parent_id == folder_id)
+  )
     return $s.fail(
       `${d.path} has subfolders; delete or move them first`,
       "specs/filesystem/filesystem.env:443:3",
     );
-  let inside = rt.count($s.t.files.values(), (x: any) => x.folder_id === folder_id);
+  let inside = rt.count(
+    $s.n($s.t.files.values(), "specs/filesystem/filesystem.env:444:16"),
+    (x: any) => x.folder_id === folder_id,
+  );
   if (!(inside === 0))
     return $s.fail(
       `${d.path} still holds ${rt.str(inside, false)} file(s), trashed ones included; move them or empty the trash`,
       "specs/filesystem/filesystem.env:445:3",
     );
-  for (const s of [...$s.t.shares.values().filter((x: any) => x.folder_id == folder_id)] as any[]) {
+  for (const s of [
+    ...$s
+      .n($s.t.shares.values(), "specs/filesystem/filesystem.env:446:12")
+      .filter((x: any) => x.folder_id == folder_id),
+  ] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/filesystem/filesystem.env:446:3");
+    $s.write("specs/filesystem/filesystem.env:447:5");
     rt.deleteRec($s.t.shares, s.share_id, "specs/filesystem/filesystem.env:447:5");
   }
+  $s.write("specs/filesystem/filesystem.env:449:3");
   rt.deleteRec($s.t.folders, folder_id, "specs/filesystem/filesystem.env:449:3");
   return null;
 }

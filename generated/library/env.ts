@@ -365,7 +365,10 @@ function tool_usd($s: rt.Ctx, $a: any): any {
 /** fn open_loans */
 function tool_open_loans($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
-  return rt.count($s.t.loans.values(), (l: any) => l.member_id === member_id && l.returned_on == null);
+  return rt.count(
+    $s.n($s.t.loans.values(), "specs/library/library.env:160:10"),
+    (l: any) => l.member_id === member_id && l.returned_on == null,
+  );
 }
 
 /** fn loan_limit */
@@ -379,7 +382,12 @@ function tool_balance($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   return rt.pyRound(
     rt.sum(
-      $s.t.fines.values().filter((f: any) => f.member_id === member_id),
+      $s.n(
+        $s
+          .n($s.t.fines.values(), "specs/library/library.env:168:16")
+          .filter((f: any) => f.member_id === member_id),
+        "specs/library/library.env:168:16",
+      ),
       (f: any) => f.amount - f.paid,
     ),
     2,
@@ -401,7 +409,10 @@ function tool_overdue_fine($s: rt.Ctx, $a: any): any {
 /** fn due_back */
 function tool_due_back($s: rt.Ctx, $a: any): any {
   const copy_id = $a.copy_id;
-  let l = rt.find($s.t.loans.values(), (x: any) => x.copy_id === copy_id && x.returned_on == null);
+  let l = rt.find(
+    $s.n($s.t.loans.values(), "specs/library/library.env:180:11"),
+    (x: any) => x.copy_id === copy_id && x.returned_on == null,
+  );
   if (l != null) {
     return l.due_on;
   }
@@ -412,10 +423,10 @@ function tool_due_back($s: rt.Ctx, $a: any): any {
 function tool_check_can_borrow($s: rt.Ctx, $a: any): any {
   const m = $a.m;
   if (!!m.suspended) return $s.fail(`${m.name}'s card is suspended`, "specs/library/library.env:186:3");
-  let owed = tool_balance($s, { member_id: m.member_id });
+  let owed = $s.call(tool_balance, { member_id: m.member_id }, "specs/library/library.env:187:14");
   if (!(owed < $s.g.block_threshold))
     return $s.fail(
-      `${m.name} owes ${tool_usd($s, { x: owed })}; the balance must be under ${tool_usd($s, { x: $s.g.block_threshold })} to borrow`,
+      `${m.name} owes ${$s.call(tool_usd, { x: owed }, "specs/library/library.env:188:57")}; the balance must be under ${$s.call(tool_usd, { x: $s.g.block_threshold }, "specs/library/library.env:188:97")} to borrow`,
       "specs/library/library.env:188:3",
     );
   return null;
@@ -427,21 +438,32 @@ function tool_release_copy($s: rt.Ctx, $a: any): any {
   let c = rt.mustW($s.t.copies, copy_id, "specs/library/library.env:193:11");
   let next = rt.first(
     rt.sorted(
-      rt.writableAll(
-        $s.t.holds,
-        $s.t.holds.values().filter((h: any) => h.isbn === c.isbn && h.status === "waiting"),
+      $s.n(
+        rt.writableAll(
+          $s.t.holds,
+          $s
+            .n($s.t.holds.values(), "specs/library/library.env:194:14")
+            .filter((h: any) => h.isbn === c.isbn && h.status === "waiting"),
+        ),
+        "specs/library/library.env:194:14",
       ),
       (h: any) => h.placed_on,
     ),
   );
   if (next == null) {
+    $s.write("specs/library/library.env:196:5");
     c.status = "available";
     return "back on the shelf";
   }
+  $s.write("specs/library/library.env:199:3");
   next.status = "ready";
+  $s.write("specs/library/library.env:200:3");
   next.copy_id = copy_id;
+  $s.write("specs/library/library.env:201:3");
   next.pickup_by = rt.dateAdd($s.g.today, $s.g.hold_shelf_days);
+  $s.write("specs/library/library.env:202:3");
   c.status = "on_hold_shelf";
+  $s.write("specs/library/library.env:203:3");
   c.branch_id = next.pickup_branch;
   return `on the hold shelf at ${rt.must($s.t.branches, next.pickup_branch, "specs/library/library.env:204:34").name} for ${rt.must($s.t.members, next.member_id, "specs/library/library.env:204:75").name}`;
 }
@@ -453,37 +475,70 @@ function tool_search_catalog($s: rt.Ctx, $a: any): any {
   const available_only = $a.available_only;
   let needle = text.trim().toLowerCase();
   let out = rt.sorted(
-    $s.t.books
-      .values()
-      .filter(
-        (b: any) =>
-          (b.title.toLowerCase().includes(needle) || b.author.toLowerCase().includes(needle)) &&
-          (genre == null || b.genre === genre),
-      )
-      .map((b: any) => ({
-        isbn: b.isbn,
-        title: b.title,
-        author: b.author,
-        year: b.year,
-        available: rt.count($s.t.copies.values(), (c: any) => c.isbn === b.isbn && c.status === "available"),
-        copies: rt.count($s.t.copies.values(), (c: any) => c.isbn === b.isbn && c.status !== "lost"),
-        waiting_holds: rt.count($s.t.holds.values(), (h: any) => h.isbn === b.isbn && h.status === "waiting"),
-      }))
-      .filter((x: any) => !available_only || x.available > 0),
+    $s.n(
+      $s
+        .n(
+          $s
+            .n(
+              $s
+                .n($s.t.books.values(), "specs/library/library.env:213:13")
+                .filter(
+                  (b: any) =>
+                    (b.title.toLowerCase().includes(needle) || b.author.toLowerCase().includes(needle)) &&
+                    (genre == null || b.genre === genre),
+                ),
+              "specs/library/library.env:213:13",
+            )
+            .map((b: any) => ({
+              isbn: b.isbn,
+              title: b.title,
+              author: b.author,
+              year: b.year,
+              available: rt.count(
+                $s.n($s.t.copies.values(), "specs/library/library.env:217:18"),
+                (c: any) => c.isbn === b.isbn && c.status === "available",
+              ),
+              copies: rt.count(
+                $s.n($s.t.copies.values(), "specs/library/library.env:218:15"),
+                (c: any) => c.isbn === b.isbn && c.status !== "lost",
+              ),
+              waiting_holds: rt.count(
+                $s.n($s.t.holds.values(), "specs/library/library.env:219:22"),
+                (h: any) => h.isbn === b.isbn && h.status === "waiting",
+              ),
+            })),
+          "specs/library/library.env:213:13",
+        )
+        .filter((x: any) => !available_only || x.available > 0),
+      "specs/library/library.env:213:13",
+    ),
     (x: any) => x.title,
   );
   if (
     $s.checks &&
-    !out.every(
-      (x: any) =>
-        (genre == null || rt.must($s.t.books, x.isbn, "specs/library/library.env:223:41").genre === genre) &&
-        (x.title.toLowerCase().includes(needle) || x.author.toLowerCase().includes(needle)) &&
-        x.available ===
-          rt.count($s.t.copies.values(), (c: any) => c.isbn === x.isbn && c.status === "available") &&
-        x.copies === rt.count($s.t.copies.values(), (c: any) => c.isbn === x.isbn && c.status !== "lost") &&
-        x.waiting_holds ===
-          rt.count($s.t.holds.values(), (h: any) => h.isbn === x.isbn && h.status === "waiting"),
-    )
+    !$s
+      .n(out, "specs/library/library.env:223:10")
+      .every(
+        (x: any) =>
+          (genre == null ||
+            rt.must($s.t.books, x.isbn, "specs/library/library.env:223:41").genre === genre) &&
+          (x.title.toLowerCase().includes(needle) || x.author.toLowerCase().includes(needle)) &&
+          x.available ===
+            rt.count(
+              $s.n($s.t.copies.values(), "specs/library/library.env:225:42"),
+              (c: any) => c.isbn === x.isbn && c.status === "available",
+            ) &&
+          x.copies ===
+            rt.count(
+              $s.n($s.t.copies.values(), "specs/library/library.env:226:39"),
+              (c: any) => c.isbn === x.isbn && c.status !== "lost",
+            ) &&
+          x.waiting_holds ===
+            rt.count(
+              $s.n($s.t.holds.values(), "specs/library/library.env:227:46"),
+              (h: any) => h.isbn === x.isbn && h.status === "waiting",
+            ),
+      )
   )
     rt.fault("ensure failed", "specs/library/library.env:223:3");
   if (
@@ -491,12 +546,14 @@ function tool_search_catalog($s: rt.Ctx, $a: any): any {
     !(
       out.length ===
       rt.count(
-        $s.t.books.values(),
+        $s.n($s.t.books.values(), "specs/library/library.env:228:23"),
         (b: any) =>
           (b.title.toLowerCase().includes(needle) || b.author.toLowerCase().includes(needle)) &&
           (genre == null || b.genre === genre) &&
           (!available_only ||
-            $s.t.copies.values().some((c: any) => c.isbn === b.isbn && c.status === "available")),
+            $s
+              .n($s.t.copies.values(), "specs/library/library.env:229:74")
+              .some((c: any) => c.isbn === b.isbn && c.status === "available")),
       )
     )
   )
@@ -508,14 +565,16 @@ function tool_search_catalog($s: rt.Ctx, $a: any): any {
 function tool_copy_status($s: rt.Ctx, $a: any): any {
   const isbn = $a.isbn;
   if (!$s.t.books.has(isbn)) return $s.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:236:3");
-  return $s.t.copies
-    .values()
-    .filter((c: any) => c.isbn === isbn)
+  return $s
+    .n(
+      $s.n($s.t.copies.values(), "specs/library/library.env:237:10").filter((c: any) => c.isbn === isbn),
+      "specs/library/library.env:237:10",
+    )
     .map((c: any) => ({
       copy_id: c.copy_id,
       branch: rt.must($s.t.branches, c.branch_id, "specs/library/library.env:238:33").name,
       status: c.status,
-      due_on: tool_due_back($s, { copy_id: c.copy_id }),
+      due_on: $s.call(tool_due_back, { copy_id: c.copy_id }, "specs/library/library.env:239:13"),
     }));
 }
 
@@ -524,21 +583,30 @@ function tool_get_member($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   let m = rt.orNull($s.t.members.get(member_id));
   if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:248:3");
-  let owed = tool_balance($s, { member_id: member_id });
+  let owed = $s.call(tool_balance, { member_id: member_id }, "specs/library/library.env:249:14");
   let out = {
     member: m,
     balance: owed,
     can_borrow:
       !m.suspended &&
       owed < $s.g.block_threshold &&
-      tool_open_loans($s, { member_id: member_id }) < tool_loan_limit($s, { tier: m.tier }),
-    holds: $s.t.holds
-      .values()
+      $s.call(tool_open_loans, { member_id: member_id }, "specs/library/library.env:252:64") <
+        $s.call(tool_loan_limit, { tier: m.tier }, "specs/library/library.env:252:88"),
+    holds: $s
+      .n($s.t.holds.values(), "specs/library/library.env:253:12")
       .filter((h: any) => h.member_id === member_id && ["waiting", "ready"].includes(h.status)),
-    loans: rt
-      .sorted(
-        $s.t.loans.values().filter((l: any) => l.member_id === member_id && l.returned_on == null),
-        (l: any) => l.due_on,
+    loans: $s
+      .n(
+        rt.sorted(
+          $s.n(
+            $s
+              .n($s.t.loans.values(), "specs/library/library.env:254:12")
+              .filter((l: any) => l.member_id === member_id && l.returned_on == null),
+            "specs/library/library.env:254:12",
+          ),
+          (l: any) => l.due_on,
+        ),
+        "specs/library/library.env:254:12",
       )
       .map((l: any) => ({
         loan_id: l.loan_id,
@@ -548,28 +616,35 @@ function tool_get_member($s: rt.Ctx, $a: any): any {
           "specs/library/library.env:255:46",
         ).title,
         due_on: l.due_on,
-        days_late: tool_days_late($s, { l: l }),
-        accruing_fine: tool_overdue_fine($s, { days: tool_days_late($s, { l: l }) }),
+        days_late: $s.call(tool_days_late, { l: l }, "specs/library/library.env:256:30"),
+        accruing_fine: $s.call(
+          tool_overdue_fine,
+          { days: $s.call(tool_days_late, { l: l }, "specs/library/library.env:256:72") },
+          "specs/library/library.env:256:59",
+        ),
         renewals: l.renewals,
       })),
   };
   if (
     $s.checks &&
     !(
-      out.loans.length === tool_open_loans($s, { member_id: member_id }) &&
-      out.loans.every((x: any) => x.days_late >= 0 && x.days_late > 0 === x.due_on < $s.g.today)
+      out.loans.length ===
+        $s.call(tool_open_loans, { member_id: member_id }, "specs/library/library.env:258:29") &&
+      $s
+        .n(out.loans, "specs/library/library.env:259:9")
+        .every((x: any) => x.days_late >= 0 && x.days_late > 0 === x.due_on < $s.g.today)
     )
   )
     rt.fault("ensure failed", "specs/library/library.env:258:3");
   if (
     $s.checks &&
     !(
-      out.holds.every(
-        (h: any) => h.member_id === member_id && (h.status === "waiting" || h.status === "ready"),
-      ) &&
+      $s
+        .n(out.holds, "specs/library/library.env:260:10")
+        .every((h: any) => h.member_id === member_id && (h.status === "waiting" || h.status === "ready")) &&
       out.holds.length ===
         rt.count(
-          $s.t.holds.values(),
+          $s.n($s.t.holds.values(), "specs/library/library.env:261:28"),
           (h: any) => h.member_id === member_id && (h.status === "waiting" || h.status === "ready"),
         )
     )
@@ -581,7 +656,7 @@ function tool_get_member($s: rt.Ctx, $a: any): any {
       out.can_borrow ===
       (!m.suspended &&
         owed < $s.g.block_threshold &&
-        out.loans.length < tool_loan_limit($s, { tier: m.tier }))
+        out.loans.length < $s.call(tool_loan_limit, { tier: m.tier }, "specs/library/library.env:262:94"))
     )
   )
     rt.fault("ensure failed", "specs/library/library.env:262:3");
@@ -596,42 +671,52 @@ function tool_overdue_loans($s: rt.Ctx, $a: any): any {
       return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:271:5");
   }
   let out = rt.sorted(
-    $s.t.loans
-      .values()
-      .filter(
-        (l: any) =>
-          l.returned_on == null &&
-          l.due_on < $s.g.today &&
-          (branch_id == null ||
-            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:274:33").branch_id === branch_id),
-      )
-      .map((l: any) => ({
-        loan_id: l.loan_id,
-        member_id: l.member_id,
-        member: rt.must($s.t.members, l.member_id, "specs/library/library.env:275:69").name,
-        title: rt.must(
-          $s.t.books,
-          rt.must($s.t.copies, l.copy_id, "specs/library/library.env:276:30").isbn,
-          "specs/library/library.env:276:24",
-        ).title,
-        due_on: l.due_on,
-        days_late: tool_days_late($s, { l: l }),
-      })),
+    $s.n(
+      $s
+        .n(
+          $s
+            .n($s.t.loans.values(), "specs/library/library.env:273:13")
+            .filter(
+              (l: any) =>
+                l.returned_on == null &&
+                l.due_on < $s.g.today &&
+                (branch_id == null ||
+                  rt.must($s.t.copies, l.copy_id, "specs/library/library.env:274:33").branch_id ===
+                    branch_id),
+            ),
+          "specs/library/library.env:273:13",
+        )
+        .map((l: any) => ({
+          loan_id: l.loan_id,
+          member_id: l.member_id,
+          member: rt.must($s.t.members, l.member_id, "specs/library/library.env:275:69").name,
+          title: rt.must(
+            $s.t.books,
+            rt.must($s.t.copies, l.copy_id, "specs/library/library.env:276:30").isbn,
+            "specs/library/library.env:276:24",
+          ).title,
+          due_on: l.due_on,
+          days_late: $s.call(tool_days_late, { l: l }, "specs/library/library.env:276:90"),
+        })),
+      "specs/library/library.env:273:13",
+    ),
     (x: any) => x.days_late,
     true,
   );
   if (
     $s.checks &&
-    !out.every(
-      (x: any) =>
-        rt.must($s.t.loans, x.loan_id, "specs/library/library.env:278:23").returned_on == null &&
-        (branch_id == null ||
-          rt.must(
-            $s.t.copies,
-            rt.must($s.t.loans, x.loan_id, "specs/library/library.env:279:56").copy_id,
-            "specs/library/library.env:279:49",
-          ).branch_id === branch_id),
-    )
+    !$s
+      .n(out, "specs/library/library.env:278:10")
+      .every(
+        (x: any) =>
+          rt.must($s.t.loans, x.loan_id, "specs/library/library.env:278:23").returned_on == null &&
+          (branch_id == null ||
+            rt.must(
+              $s.t.copies,
+              rt.must($s.t.loans, x.loan_id, "specs/library/library.env:279:56").copy_id,
+              "specs/library/library.env:279:49",
+            ).branch_id === branch_id),
+      )
   )
     rt.fault("ensure failed", "specs/library/library.env:278:3");
   if (
@@ -639,10 +724,10 @@ function tool_overdue_loans($s: rt.Ctx, $a: any): any {
     !(
       out.length ===
       rt.count(
-        $s.t.loans.values(),
+        $s.n($s.t.loans.values(), "specs/library/library.env:280:23"),
         (l: any) =>
           l.returned_on == null &&
-          tool_days_late($s, { l: l }) > 0 &&
+          $s.call(tool_days_late, { l: l }, "specs/library/library.env:280:66") > 0 &&
           (branch_id == null ||
             rt.must($s.t.copies, l.copy_id, "specs/library/library.env:281:66").branch_id === branch_id),
       )
@@ -658,33 +743,58 @@ function tool_hold_queue($s: rt.Ctx, $a: any): any {
   let b = rt.orNull($s.t.books.get(isbn));
   if (b == null) return $s.fail(`No title with ISBN ${isbn}`, "specs/library/library.env:288:3");
   let active = rt.sorted(
-    rt.sorted(
-      $s.t.holds.values().filter((h: any) => h.isbn === b.isbn && ["waiting", "ready"].includes(h.status)),
-      (h: any) => h.placed_on,
+    $s.n(
+      rt.sorted(
+        $s.n(
+          $s
+            .n($s.t.holds.values(), "specs/library/library.env:289:16")
+            .filter((h: any) => h.isbn === b.isbn && ["waiting", "ready"].includes(h.status)),
+          "specs/library/library.env:289:16",
+        ),
+        (h: any) => h.placed_on,
+      ),
+      "specs/library/library.env:289:16",
     ),
     (h: any) => (h.status === "ready" ? 0 : 1),
   );
-  let ready_count = rt.count($s.t.holds.values(), (h: any) => h.isbn === isbn && h.status === "ready");
+  let ready_count = rt.count(
+    $s.n($s.t.holds.values(), "specs/library/library.env:291:21"),
+    (h: any) => h.isbn === isbn && h.status === "ready",
+  );
   if (
     $s.checks &&
     !(
       active.length ===
-      ready_count + rt.count($s.t.holds.values(), (h: any) => h.isbn === isbn && h.status === "waiting")
+      ready_count +
+        rt.count(
+          $s.n($s.t.holds.values(), "specs/library/library.env:292:40"),
+          (h: any) => h.isbn === isbn && h.status === "waiting",
+        )
     )
   )
     rt.fault("ensure failed", "specs/library/library.env:292:3");
   if (
     $s.checks &&
-    !(rt.count(rt.slice(active, 0, ready_count), (h: any) => h.status === "ready") === ready_count)
+    !(
+      rt.count(
+        $s.n(
+          rt.slice($s.n(active, "specs/library/library.env:293:10"), 0, ready_count),
+          "specs/library/library.env:293:10",
+        ),
+        (h: any) => h.status === "ready",
+      ) === ready_count
+    )
   )
     rt.fault("ensure failed", "specs/library/library.env:293:3");
-  return active.map((h: any) => ({
-    position: rt.indexOf(active, h) + 1,
-    hold_id: h.hold_id,
-    member: rt.must($s.t.members, h.member_id, "specs/library/library.env:294:90").name,
-    placed_on: h.placed_on,
-    status: h.status,
-  }));
+  return $s
+    .n(active, "specs/library/library.env:294:10")
+    .map((h: any) => ({
+      position: rt.indexOf($s.n(active, "specs/library/library.env:294:38"), h) + 1,
+      hold_id: h.hold_id,
+      member: rt.must($s.t.members, h.member_id, "specs/library/library.env:294:90").name,
+      placed_on: h.placed_on,
+      status: h.status,
+    }));
 }
 
 /** query hold_shelf: Copies waiting on a branch's hold shelf, earliest pickup deadline first. */
@@ -693,28 +803,40 @@ function tool_hold_shelf($s: rt.Ctx, $a: any): any {
   if (!$s.t.branches.has(branch_id))
     return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:301:3");
   let out = rt.sorted(
-    $s.t.holds
-      .values()
-      .filter((h: any) => h.status === "ready" && h.pickup_branch === branch_id)
-      .map((h: any) => ({
-        hold_id: h.hold_id,
-        copy_id: h.copy_id,
-        title: rt.must($s.t.books, h.isbn, "specs/library/library.env:303:64").title,
-        member: rt.must($s.t.members, h.member_id, "specs/library/library.env:304:25").name,
-        pickup_by: h.pickup_by,
-      })),
+    $s.n(
+      $s
+        .n(
+          $s
+            .n($s.t.holds.values(), "specs/library/library.env:302:13")
+            .filter((h: any) => h.status === "ready" && h.pickup_branch === branch_id),
+          "specs/library/library.env:302:13",
+        )
+        .map((h: any) => ({
+          hold_id: h.hold_id,
+          copy_id: h.copy_id,
+          title: rt.must($s.t.books, h.isbn, "specs/library/library.env:303:64").title,
+          member: rt.must($s.t.members, h.member_id, "specs/library/library.env:304:25").name,
+          pickup_by: h.pickup_by,
+        })),
+      "specs/library/library.env:302:13",
+    ),
     (x: any) => x.pickup_by,
   );
   if (
     $s.checks &&
     !(
-      out.every(
-        (x: any) =>
-          rt.must($s.t.holds, x.hold_id, "specs/library/library.env:306:23").status === "ready" &&
-          rt.must($s.t.holds, x.hold_id, "specs/library/library.env:306:60").pickup_branch === branch_id,
-      ) &&
+      $s
+        .n(out, "specs/library/library.env:306:10")
+        .every(
+          (x: any) =>
+            rt.must($s.t.holds, x.hold_id, "specs/library/library.env:306:23").status === "ready" &&
+            rt.must($s.t.holds, x.hold_id, "specs/library/library.env:306:60").pickup_branch === branch_id,
+        ) &&
       out.length ===
-        rt.count($s.t.holds.values(), (h: any) => h.status === "ready" && h.pickup_branch === branch_id)
+        rt.count(
+          $s.n($s.t.holds.values(), "specs/library/library.env:307:22"),
+          (h: any) => h.status === "ready" && h.pickup_branch === branch_id,
+        )
     )
   )
     rt.fault("ensure failed", "specs/library/library.env:306:3");
@@ -730,21 +852,25 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
   let c = rt.orNull($s.t.copies.getW(copy_id));
   if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:315:3");
   let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:316:11");
-  if (tool_check_can_borrow($s, { m: m }) === rt.FAILED) return rt.FAILED;
+  if ($s.call(tool_check_can_borrow, { m: m }, "specs/library/library.env:317:3") === rt.FAILED)
+    return rt.FAILED;
   if (!!b.reference_only)
     return $s.fail(
       `${b.title} is for reference only and cannot be borrowed`,
       "specs/library/library.env:318:3",
     );
-  let limit = tool_loan_limit($s, { tier: m.tier });
-  if (!(tool_open_loans($s, { member_id: member_id }) < limit))
+  let limit = $s.call(tool_loan_limit, { tier: m.tier }, "specs/library/library.env:319:15");
+  if (!($s.call(tool_open_loans, { member_id: member_id }, "specs/library/library.env:320:11") < limit))
     return $s.fail(
       `${m.name} already has ${rt.str(limit, false)} loans, the ${m.tier} limit`,
       "specs/library/library.env:320:3",
     );
   if (c.status === "on_hold_shelf") {
     let h = $s.t.holds.writable(
-      rt.find($s.t.holds.values(), (x: any) => x.status === "ready" && x.copy_id == copy_id),
+      rt.find(
+        $s.n($s.t.holds.values(), "specs/library/library.env:322:13"),
+        (x: any) => x.status === "ready" && x.copy_id == copy_id,
+      ),
     );
     if (h == null) return $s.fail(`Copy ${copy_id} has no ready hold`, "specs/library/library.env:322:5");
     if (!(h.member_id === member_id))
@@ -752,12 +878,15 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
         `Copy ${copy_id} is set aside for another member's hold`,
         "specs/library/library.env:323:5",
       );
+    $s.write("specs/library/library.env:324:5");
     h.status = "fulfilled";
   } else {
     if (!(c.status === "available"))
       return $s.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:326:5");
   }
+  $s.write("specs/library/library.env:328:3");
   c.status = "on_loan";
+  $s.write("specs/library/library.env:329:3");
   let loan = rt.insertRec(
     $s.t.loans,
     {
@@ -783,8 +912,10 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
   if (
     $s.checks &&
     !(
-      tool_open_loans($s, { member_id: member_id }) <= tool_loan_limit($s, { tier: m.tier }) &&
-      tool_balance($s, { member_id: member_id }) < $s.g.block_threshold &&
+      $s.call(tool_open_loans, { member_id: member_id }, "specs/library/library.env:331:10") <=
+        $s.call(tool_loan_limit, { tier: m.tier }, "specs/library/library.env:331:35") &&
+      $s.call(tool_balance, { member_id: member_id }, "specs/library/library.env:331:58") <
+        $s.g.block_threshold &&
       !m.suspended
     )
   )
@@ -792,7 +923,10 @@ function tool_checkout($s: rt.Ctx, $a: any): any {
   if (
     $s.checks &&
     !(
-      !b.reference_only && !$s.t.holds.values().some((x: any) => x.status === "ready" && x.copy_id == copy_id)
+      !b.reference_only &&
+      !$s
+        .n($s.t.holds.values(), "specs/library/library.env:332:39")
+        .some((x: any) => x.status === "ready" && x.copy_id == copy_id)
     )
   )
     rt.fault("ensure failed", "specs/library/library.env:332:3");
@@ -806,12 +940,17 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
   let c = rt.orNull($s.t.copies.getW(copy_id));
   if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:340:3");
   let l = $s.t.loans.writable(
-    rt.find($s.t.loans.values(), (x: any) => x.copy_id === copy_id && x.returned_on == null),
+    rt.find(
+      $s.n($s.t.loans.values(), "specs/library/library.env:341:11"),
+      (x: any) => x.copy_id === copy_id && x.returned_on == null,
+    ),
   );
   if (l == null) return $s.fail(`Copy ${copy_id} is not on loan`, "specs/library/library.env:341:3");
+  $s.write("specs/library/library.env:342:3");
   l.returned_on = $s.g.today;
-  let late = tool_days_late($s, { l: l });
+  let late = $s.call(tool_days_late, { l: l }, "specs/library/library.env:343:14");
   if (late > 0) {
+    $s.write("specs/library/library.env:345:5");
     rt.insertRec(
       $s.t.fines,
       {
@@ -819,13 +958,14 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
         member_id: l.member_id,
         loan_id: l.loan_id,
         kind: "overdue",
-        amount: tool_overdue_fine($s, { days: late }),
+        amount: $s.call(tool_overdue_fine, { days: late }, "specs/library/library.env:346:28"),
         issued_on: $s.g.today,
         paid: 0,
       },
       "specs/library/library.env:345:5",
     );
   }
+  $s.write("specs/library/library.env:348:3");
   c.condition = condition;
   let goes = "to repair";
   if (condition === "damaged") {
@@ -833,6 +973,7 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
       rt.must($s.t.books, c.isbn, "specs/library/library.env:351:22").replacement_cost * $s.g.damage_rate,
       2,
     );
+    $s.write("specs/library/library.env:352:5");
     rt.insertRec(
       $s.t.fines,
       {
@@ -846,23 +987,24 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
       },
       "specs/library/library.env:352:5",
     );
+    $s.write("specs/library/library.env:353:5");
     c.status = "in_repair";
   } else {
-    goes = tool_release_copy($s, { copy_id: copy_id });
+    goes = $s.call(tool_release_copy, { copy_id: copy_id }, "specs/library/library.env:355:12");
   }
   if ($s.checks && !(c.status !== "on_loan")) rt.fault("ensure failed", "specs/library/library.env:357:3");
   if (
     $s.checks &&
     !(
       late === 0 ||
-      $s.t.fines
-        .values()
+      $s
+        .n($s.t.fines.values(), "specs/library/library.env:358:23")
         .some(
           (f: any) =>
             f.loan_id == l.loan_id &&
             f.kind === "overdue" &&
             f.issued_on === $s.g.today &&
-            f.amount === tool_overdue_fine($s, { days: late }),
+            f.amount === $s.call(tool_overdue_fine, { days: late }, "specs/library/library.env:359:53"),
         )
     )
   )
@@ -879,8 +1021,8 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       condition !== "damaged" ||
-      $s.t.fines
-        .values()
+      $s
+        .n($s.t.fines.values(), "specs/library/library.env:361:36")
         .some(
           (f: any) =>
             f.loan_id == l.loan_id &&
@@ -898,14 +1040,19 @@ function tool_return_copy($s: rt.Ctx, $a: any): any {
     rt.fault("ensure failed", "specs/library/library.env:361:3");
   let out = {
     loan: l,
-    fines: $s.t.fines.values().filter((f: any) => f.loan_id == l.loan_id && f.issued_on === $s.g.today),
+    fines: $s
+      .n($s.t.fines.values(), "specs/library/library.env:363:31")
+      .filter((f: any) => f.loan_id == l.loan_id && f.issued_on === $s.g.today),
     copy_goes: goes,
   };
   if (
     $s.checks &&
     !(
-      out.fines.length === rt.count($s.t.fines.values(), (f: any) => f.loan_id == l.loan_id) &&
-      out.fines.length === (late > 0 ? 1 : 0) + (condition === "damaged" ? 1 : 0)
+      out.fines.length ===
+        rt.count(
+          $s.n($s.t.fines.values(), "specs/library/library.env:364:29"),
+          (f: any) => f.loan_id == l.loan_id,
+        ) && out.fines.length === (late > 0 ? 1 : 0) + (condition === "damaged" ? 1 : 0)
     )
   )
     rt.fault("ensure failed", "specs/library/library.env:364:3");
@@ -922,9 +1069,11 @@ function tool_renew_loan($s: rt.Ctx, $a: any): any {
   let c = rt.must($s.t.copies, l.copy_id, "specs/library/library.env:374:11");
   let b = rt.must($s.t.books, c.isbn, "specs/library/library.env:375:11");
   if (
-    tool_check_can_borrow($s, {
-      m: rt.must($s.t.members, l.member_id, "specs/library/library.env:376:20"),
-    }) === rt.FAILED
+    $s.call(
+      tool_check_can_borrow,
+      { m: rt.must($s.t.members, l.member_id, "specs/library/library.env:376:20") },
+      "specs/library/library.env:376:3",
+    ) === rt.FAILED
   )
     return rt.FAILED;
   if (!(l.due_on >= $s.g.today))
@@ -937,17 +1086,27 @@ function tool_renew_loan($s: rt.Ctx, $a: any): any {
       `${b.title} has been renewed ${rt.str(l.renewals, false)} times, the maximum`,
       "specs/library/library.env:378:3",
     );
-  let queue = rt.count($s.t.holds.values(), (h: any) => h.isbn === c.isbn && h.status === "waiting");
+  let queue = rt.count(
+    $s.n($s.t.holds.values(), "specs/library/library.env:379:15"),
+    (h: any) => h.isbn === c.isbn && h.status === "waiting",
+  );
   if (!(queue === 0))
     return $s.fail(
       `${b.title} has a hold queue (${rt.str(queue, false)} waiting); it cannot be renewed`,
       "specs/library/library.env:380:3",
     );
+  $s.write("specs/library/library.env:381:3");
   l.due_on = rt.dateAdd(l.due_on, b.loan_days);
+  $s.write("specs/library/library.env:382:3");
   l.renewals += 1;
   if ($s.checks && !(rt.daysBetween($s.g.today, l.due_on) >= b.loan_days && l.renewals <= $s.g.max_renewals))
     rt.fault("ensure failed", "specs/library/library.env:383:3");
-  if ($s.checks && !!$s.t.holds.values().some((h: any) => h.isbn === c.isbn && h.status === "waiting"))
+  if (
+    $s.checks &&
+    !!$s
+      .n($s.t.holds.values(), "specs/library/library.env:384:14")
+      .some((h: any) => h.isbn === c.isbn && h.status === "waiting")
+  )
     rt.fault("ensure failed", "specs/library/library.env:384:3");
   return l;
 }
@@ -966,11 +1125,15 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
   if (br == null) return $s.fail(`Branch ${branch_id} not found`, "specs/library/library.env:394:3");
   if (!!m.suspended) return $s.fail(`${m.name}'s card is suspended`, "specs/library/library.env:395:3");
   if (!!b.reference_only) return $s.fail(`${b.title} cannot be borrowed`, "specs/library/library.env:396:3");
-  if (!$s.t.copies.values().some((c: any) => c.isbn === isbn && c.status !== "lost"))
+  if (
+    !$s
+      .n($s.t.copies.values(), "specs/library/library.env:397:11")
+      .some((c: any) => c.isbn === isbn && c.status !== "lost")
+  )
     return $s.fail(`The library has no copy of ${b.title}`, "specs/library/library.env:397:3");
   if (
-    !!$s.t.copies
-      .values()
+    !!$s
+      .n($s.t.copies.values(), "specs/library/library.env:398:15")
       .some((c: any) => c.isbn === isbn && c.branch_id === branch_id && c.status === "available")
   )
     return $s.fail(
@@ -978,16 +1141,16 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
       "specs/library/library.env:398:3",
     );
   if (
-    !!$s.t.holds
-      .values()
+    !!$s
+      .n($s.t.holds.values(), "specs/library/library.env:400:15")
       .some(
         (h: any) => h.isbn === isbn && h.member_id === member_id && ["waiting", "ready"].includes(h.status),
       )
   )
     return $s.fail(`${m.name} already has a hold on ${b.title}`, "specs/library/library.env:400:3");
   if (
-    !!$s.t.loans
-      .values()
+    !!$s
+      .n($s.t.loans.values(), "specs/library/library.env:402:15")
       .some(
         (l: any) =>
           l.member_id === member_id &&
@@ -996,6 +1159,7 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
       )
   )
     return $s.fail(`${m.name} already has ${b.title} on loan`, "specs/library/library.env:402:3");
+  $s.write("specs/library/library.env:404:3");
   let h = rt.insertRec(
     $s.t.holds,
     {
@@ -1014,7 +1178,7 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       rt.count(
-        $s.t.holds.values(),
+        $s.n($s.t.holds.values(), "specs/library/library.env:406:10"),
         (x: any) =>
           x.isbn === isbn && x.member_id === member_id && (x.status === "waiting" || x.status === "ready"),
       ) === 1
@@ -1023,8 +1187,8 @@ function tool_place_hold($s: rt.Ctx, $a: any): any {
     rt.fault("ensure failed", "specs/library/library.env:406:3");
   if (
     $s.checks &&
-    !!$s.t.loans
-      .values()
+    !!$s
+      .n($s.t.loans.values(), "specs/library/library.env:407:14")
       .some(
         (l: any) =>
           l.member_id === member_id &&
@@ -1044,11 +1208,15 @@ function tool_cancel_hold($s: rt.Ctx, $a: any): any {
   if (!["waiting", "ready"].includes(h.status))
     return $s.fail(`Hold ${hold_id} is already ${h.status}`, "specs/library/library.env:415:3");
   let was_ready = h.status === "ready";
+  $s.write("specs/library/library.env:417:3");
   h.status = "cancelled";
   let freed = h.copy_id;
   if ($s.checks && !(h.status === "cancelled")) rt.fault("ensure failed", "specs/library/library.env:419:3");
   if (was_ready && freed != null) {
-    return { hold: h, copy_goes: tool_release_copy($s, { copy_id: freed }) };
+    return {
+      hold: h,
+      copy_goes: $s.call(tool_release_copy, { copy_id: freed }, "specs/library/library.env:421:34"),
+    };
   }
   return { hold: h, copy_goes: null };
 }
@@ -1061,9 +1229,13 @@ function tool_report_lost($s: rt.Ctx, $a: any): any {
   if (!(l.returned_on == null))
     return $s.fail(`Loan ${loan_id} has already ended`, "specs/library/library.env:430:3");
   let c = rt.mustW($s.t.copies, l.copy_id, "specs/library/library.env:431:11");
+  $s.write("specs/library/library.env:432:3");
   c.status = "lost";
+  $s.write("specs/library/library.env:433:3");
   l.lost = true;
+  $s.write("specs/library/library.env:434:3");
   l.returned_on = $s.g.today;
+  $s.write("specs/library/library.env:435:3");
   let f = rt.insertRec(
     $s.t.fines,
     {
@@ -1096,50 +1268,75 @@ function tool_pay_fines($s: rt.Ctx, $a: any): any {
   const amount = $a.amount;
   let m = rt.orNull($s.t.members.get(member_id));
   if (m == null) return $s.fail(`Member ${member_id} not found`, "specs/library/library.env:444:3");
-  let owed = tool_balance($s, { member_id: member_id });
+  let owed = $s.call(tool_balance, { member_id: member_id }, "specs/library/library.env:445:14");
   if (!(owed > 0)) return $s.fail(`${m.name} owes nothing`, "specs/library/library.env:446:3");
   if (!(amount > 0 && rt.pyRound(amount, 2) === amount))
     return $s.fail("Pay a positive amount in cents, e.g. 4.75", "specs/library/library.env:447:3");
   if (!(amount <= owed))
-    return $s.fail(`${m.name} owes only ${tool_usd($s, { x: owed })}`, "specs/library/library.env:448:3");
+    return $s.fail(
+      `${m.name} owes only ${$s.call(tool_usd, { x: owed }, "specs/library/library.env:448:54")}`,
+      "specs/library/library.env:448:3",
+    );
   let left = amount;
   let applied = [];
-  let unpaid = $s.t.fines
-    .values()
-    .filter((x: any) => x.member_id === member_id && x.paid !== x.amount)
+  let unpaid = $s
+    .n(
+      $s
+        .n($s.t.fines.values(), "specs/library/library.env:451:16")
+        .filter((x: any) => x.member_id === member_id && x.paid !== x.amount),
+      "specs/library/library.env:451:16",
+    )
     .map((x: any) => x.fine_id);
   for (const f of [
     ...rt.sorted(
-      rt.writableAll(
-        $s.t.fines,
-        $s.t.fines.values().filter((x: any) => x.member_id === member_id && x.paid < x.amount),
+      $s.n(
+        rt.writableAll(
+          $s.t.fines,
+          $s
+            .n($s.t.fines.values(), "specs/library/library.env:452:12")
+            .filter((x: any) => x.member_id === member_id && x.paid < x.amount),
+        ),
+        "specs/library/library.env:452:12",
       ),
       (x: any) => x.issued_on,
     ),
   ] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/library/library.env:452:3");
     if (left <= 0) {
       break;
     }
     let part = Math.min(left, rt.pyRound(f.amount - f.paid, 2));
+    $s.write("specs/library/library.env:455:5");
     f.paid = rt.pyRound(f.paid + part, 2);
     left = rt.pyRound(left - part, 2);
     applied.push(f.fine_id);
   }
-  if ($s.checks && !(tool_balance($s, { member_id: member_id }) === rt.pyRound(owed - amount, 2)))
+  if (
+    $s.checks &&
+    !(
+      $s.call(tool_balance, { member_id: member_id }, "specs/library/library.env:459:10") ===
+      rt.pyRound(owed - amount, 2)
+    )
+  )
     rt.fault("ensure failed", "specs/library/library.env:459:3");
   if (
     $s.checks &&
     !(
       applied.length !== 0 &&
-      applied.every((id: any) => unpaid.includes(id)) &&
-      rt.eq(rt.distinct(applied), applied)
+      $s
+        .n(applied, "specs/library/library.env:460:33")
+        .every((id: any) => $s.n(unpaid, "specs/library/library.env:460:51").includes(id)) &&
+      rt.eq(rt.distinct($s.n(applied, "specs/library/library.env:460:69")), applied)
     )
   )
     rt.fault("ensure failed", "specs/library/library.env:460:3");
   if (
     $s.checks &&
-    !rt
-      .slice(applied, 0, applied.length - 1)
+    !$s
+      .n(
+        rt.slice($s.n(applied, "specs/library/library.env:461:10"), 0, applied.length - 1),
+        "specs/library/library.env:461:10",
+      )
       .every(
         (id: any) =>
           rt.must($s.t.fines, id, "specs/library/library.env:461:56").paid ===
@@ -1147,7 +1344,10 @@ function tool_pay_fines($s: rt.Ctx, $a: any): any {
       )
   )
     rt.fault("ensure failed", "specs/library/library.env:461:3");
-  return { applied: applied, balance: tool_balance($s, { member_id: member_id }) };
+  return {
+    applied: applied,
+    balance: $s.call(tool_balance, { member_id: member_id }, "specs/library/library.env:462:30"),
+  };
 }
 
 /** action advance_day: Start a new day: ready holds not collected by their deadline expire and their copies move on. */
@@ -1155,33 +1355,41 @@ function tool_advance_day($s: rt.Ctx, $a: any): any {
   const days = $a.days;
   if (!(days >= 1 && days <= 30))
     return $s.fail("Advance 1 to 30 days at a time", "specs/library/library.env:468:3");
+  $s.write("specs/library/library.env:469:3");
   $s.gw().today = rt.dateAdd($s.g.today, days);
   let lapsed = rt.writableAll(
     $s.t.holds,
-    $s.t.holds
-      .values()
+    $s
+      .n($s.t.holds.values(), "specs/library/library.env:470:16")
       .filter((h: any) => h.status === "ready" && h.pickup_by != null && h.pickup_by < $s.g.today),
   );
   for (const h of [...lapsed] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/library/library.env:471:3");
+    $s.write("specs/library/library.env:472:5");
     h.status = "expired";
     let freed = h.copy_id;
     if (freed != null) {
-      tool_release_copy($s, { copy_id: freed });
+      $s.call(tool_release_copy, { copy_id: freed }, "specs/library/library.env:475:7");
     }
   }
   if (
     $s.checks &&
-    !!$s.t.holds
-      .values()
+    !!$s
+      .n($s.t.holds.values(), "specs/library/library.env:478:14")
       .some((h: any) => h.status === "ready" && h.pickup_by != null && h.pickup_by < $s.g.today)
   )
     rt.fault("ensure failed", "specs/library/library.env:478:3");
   if (
     $s.checks &&
-    !lapsed.every((h: any) => h.status === "expired" && h.pickup_by != null && h.pickup_by < $s.g.today)
+    !$s
+      .n(lapsed, "specs/library/library.env:479:10")
+      .every((h: any) => h.status === "expired" && h.pickup_by != null && h.pickup_by < $s.g.today)
   )
     rt.fault("ensure failed", "specs/library/library.env:479:3");
-  return { today: $s.g.today, expired_holds: lapsed.map((h: any) => h.hold_id) };
+  return {
+    today: $s.g.today,
+    expired_holds: $s.n(lapsed, "specs/library/library.env:480:34").map((h: any) => h.hold_id),
+  };
 }
 
 /** action withdraw_copy: Remove a copy with no circulation history from the catalogue (copies with history are kept as lost or in repair). */
@@ -1192,10 +1400,11 @@ function tool_withdraw_copy($s: rt.Ctx, $a: any): any {
   if (c == null) return $s.fail(`Copy ${copy_id} not found`, "specs/library/library.env:486:3");
   if (!["available", "in_repair", "lost"].includes(c.status))
     return $s.fail(`Copy ${copy_id} is ${c.status}`, "specs/library/library.env:487:3");
-  if (!!$s.t.loans.values().some((l: any) => l.copy_id === copy_id))
+  if (!!$s.n($s.t.loans.values(), "specs/library/library.env:488:15").some((l: any) => l.copy_id === copy_id))
     return $s.fail(`Copy ${copy_id} has loan history and must be kept`, "specs/library/library.env:488:3");
-  if (!!$s.t.holds.values().some((h: any) => h.copy_id == copy_id))
+  if (!!$s.n($s.t.holds.values(), "specs/library/library.env:489:15").some((h: any) => h.copy_id == copy_id))
     return $s.fail(`Copy ${copy_id} is linked to a hold and must be kept`, "specs/library/library.env:489:3");
+  $s.write("specs/library/library.env:490:3");
   rt.deleteRec($s.t.copies, copy_id, "specs/library/library.env:490:3");
   if ($s.checks && !!$s.t.copies.has(copy_id)) rt.fault("ensure failed", "specs/library/library.env:491:3");
   return { copy_id: copy_id, reason: reason };

@@ -352,7 +352,10 @@ export const ArgSchemas = {
 /** fn member_count */
 function tool_member_count($s: rt.Ctx, $a: any): any {
   const conversation_id = $a.conversation_id;
-  return rt.count($s.t.memberships.values(), (m: any) => m.conversation_id === conversation_id);
+  return rt.count(
+    $s.n($s.t.memberships.values(), "specs/messaging/messaging.env:120:10"),
+    (m: any) => m.conversation_id === conversation_id,
+  );
 }
 
 /** fn membership_of */
@@ -360,7 +363,7 @@ function tool_membership_of($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const conversation_id = $a.conversation_id;
   return rt.find(
-    $s.t.memberships.values(),
+    $s.n($s.t.memberships.values(), "specs/messaging/messaging.env:124:10"),
     (m: any) => m.user_id === user_id && m.conversation_id === conversation_id,
   );
 }
@@ -369,8 +372,8 @@ function tool_membership_of($s: rt.Ctx, $a: any): any {
 function tool_blocked_either_way($s: rt.Ctx, $a: any): any {
   const a = $a.a;
   const b = $a.b;
-  return $s.t.blocks
-    .values()
+  return $s
+    .n($s.t.blocks.values(), "specs/messaging/messaging.env:128:10")
     .some(
       (x: any) => (x.blocker_id === a && x.blocked_id === b) || (x.blocker_id === b && x.blocked_id === a),
     );
@@ -388,12 +391,12 @@ function tool_has_seen($s: rt.Ctx, $a: any): any {
 function tool_unread($s: rt.Ctx, $a: any): any {
   const seat = $a.seat;
   return rt.count(
-    $s.t.messages.values(),
+    $s.n($s.t.messages.values(), "specs/messaging/messaging.env:137:10"),
     (m: any) =>
       m.conversation_id === seat.conversation_id &&
       m.sender_id !== seat.user_id &&
       !m.deleted &&
-      !tool_has_seen($s, { seat: seat, sent_at: m.sent_at }),
+      !$s.call(tool_has_seen, { seat: seat, sent_at: m.sent_at }, "specs/messaging/messaging.env:138:31"),
   );
 }
 
@@ -403,7 +406,7 @@ function tool_title_for($s: rt.Ctx, $a: any): any {
   const viewer_id = $a.viewer_id;
   if (c.kind === "direct") {
     let other = rt.find(
-      $s.t.memberships.values(),
+      $s.n($s.t.memberships.values(), "specs/messaging/messaging.env:144:17"),
       (m: any) => m.conversation_id === c.conversation_id && m.user_id !== viewer_id,
     );
     return other == null
@@ -422,10 +425,14 @@ function tool_seat_id($s: rt.Ctx, $a: any): any {
   let c = rt.orNull($s.t.conversations.get(conversation_id));
   if (c == null)
     return $s.fail(`Conversation ${conversation_id} not found`, "specs/messaging/messaging.env:153:3");
-  let seat = tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id });
+  let seat = $s.call(
+    tool_membership_of,
+    { user_id: user_id, conversation_id: conversation_id },
+    "specs/messaging/messaging.env:154:14",
+  );
   if (seat == null)
     return $s.fail(
-      `${u.display_name} is not a member of ${tool_title_for($s, { c: c, viewer_id: user_id })}`,
+      `${u.display_name} is not a member of ${$s.call(tool_title_for, { c: c, viewer_id: user_id }, "specs/messaging/messaging.env:154:99")}`,
       "specs/messaging/messaging.env:154:3",
     );
   return seat.membership_id;
@@ -435,7 +442,11 @@ function tool_seat_id($s: rt.Ctx, $a: any): any {
 function tool_is_manager($s: rt.Ctx, $a: any): any {
   const user_id = $a.user_id;
   const conversation_id = $a.conversation_id;
-  let seat = tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id });
+  let seat = $s.call(
+    tool_membership_of,
+    { user_id: user_id, conversation_id: conversation_id },
+    "specs/messaging/messaging.env:159:14",
+  );
   return seat != null && ["owner", "admin"].includes(seat.role);
 }
 
@@ -443,8 +454,8 @@ function tool_is_manager($s: rt.Ctx, $a: any): any {
 function tool_find_users($s: rt.Ctx, $a: any): any {
   const text = $a.text;
   let needle = (text.startsWith("@") ? text.slice(1) : text).toLowerCase();
-  let found = $s.t.users
-    .values()
+  let found = $s
+    .n($s.t.users.values(), "specs/messaging/messaging.env:167:15")
     .filter(
       (u: any) =>
         u.status !== "deactivated" &&
@@ -457,7 +468,7 @@ function tool_find_users($s: rt.Ctx, $a: any): any {
     !(
       found.length ===
       rt.count(
-        $s.t.users.values(),
+        $s.n($s.t.users.values(), "specs/messaging/messaging.env:171:25"),
         (u: any) =>
           ["active", "away"].includes(u.status) &&
           (u.handle.toLowerCase().includes(needle) || u.display_name.toLowerCase().includes(needle)),
@@ -475,35 +486,54 @@ function tool_list_conversations($s: rt.Ctx, $a: any): any {
   if (!$s.t.users.has(user_id))
     return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:180:3");
   let listed = rt.sorted(
-    $s.t.memberships
-      .values()
-      .filter(
-        (m: any) =>
-          m.user_id === user_id &&
-          (include_archived ||
-            !rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:182:36").archived),
-      )
-      .map((m: any) => ({
-        conversation_id: m.conversation_id,
-        kind: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:184:49").kind,
-        title: tool_title_for($s, {
-          c: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:185:24"),
-          viewer_id: user_id,
-        }),
-        unread: tool_unread($s, { seat: m }),
-        last_activity:
-          rt.maxOf(
-            $s.t.messages.values().filter((x: any) => x.conversation_id === m.conversation_id),
-            (x: any) => x.sent_at,
-          ) ??
-          rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:187:12").created_at,
-      })),
+    $s.n(
+      $s
+        .n(
+          $s
+            .n($s.t.memberships.values(), "specs/messaging/messaging.env:181:16")
+            .filter(
+              (m: any) =>
+                m.user_id === user_id &&
+                (include_archived ||
+                  !rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:182:36")
+                    .archived),
+            ),
+          "specs/messaging/messaging.env:181:16",
+        )
+        .map((m: any) => ({
+          conversation_id: m.conversation_id,
+          kind: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:184:49").kind,
+          title: $s.call(
+            tool_title_for,
+            {
+              c: rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:185:24"),
+              viewer_id: user_id,
+            },
+            "specs/messaging/messaging.env:185:14",
+          ),
+          unread: $s.call(tool_unread, { seat: m }, "specs/messaging/messaging.env:185:76"),
+          last_activity:
+            rt.maxOf(
+              $s.n(
+                $s
+                  .n($s.t.messages.values(), "specs/messaging/messaging.env:186:22")
+                  .filter((x: any) => x.conversation_id === m.conversation_id),
+                "specs/messaging/messaging.env:186:22",
+              ),
+              (x: any) => x.sent_at,
+            ) ??
+            rt.must($s.t.conversations, m.conversation_id, "specs/messaging/messaging.env:187:12").created_at,
+        })),
+      "specs/messaging/messaging.env:181:16",
+    ),
     (x: any) => x.last_activity,
     true,
   );
   if (
     $s.checks &&
-    !listed.every((x: any) => x.title !== "" && (x.kind !== "channel" || x.title.startsWith("#")))
+    !$s
+      .n(listed, "specs/messaging/messaging.env:191:10")
+      .every((x: any) => x.title !== "" && (x.kind !== "channel" || x.title.startsWith("#")))
   )
     rt.fault("ensure failed", "specs/messaging/messaging.env:191:3");
   return listed;
@@ -520,12 +550,20 @@ function tool_get_conversation($s: rt.Ctx, $a: any): any {
     return $s.fail(`User ${user_id} not found`, "specs/messaging/messaging.env:200:3");
   if (!(
     (c.kind === "channel" && !c.is_private) ||
-    tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id }) != null
+    $s.call(
+      tool_membership_of,
+      { user_id: user_id, conversation_id: conversation_id },
+      "specs/messaging/messaging.env:201:55",
+    ) != null
   ))
     return $s.fail(`Conversation ${conversation_id} is private`, "specs/messaging/messaging.env:201:3");
-  let members = $s.t.memberships
-    .values()
-    .filter((m: any) => m.conversation_id === conversation_id)
+  let members = $s
+    .n(
+      $s
+        .n($s.t.memberships.values(), "specs/messaging/messaging.env:203:17")
+        .filter((m: any) => m.conversation_id === conversation_id),
+      "specs/messaging/messaging.env:203:17",
+    )
     .map((m: any) => ({
       user_id: m.user_id,
       display_name: rt.must($s.t.users, m.user_id, "specs/messaging/messaging.env:204:51").display_name,
@@ -540,33 +578,55 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
   const conversation_id = $a.conversation_id;
   const limit = $a.limit;
   const before = $a.before ?? null;
-  if (tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }) === rt.FAILED)
+  if (
+    $s.call(
+      tool_seat_id,
+      { user_id: user_id, conversation_id: conversation_id },
+      "specs/messaging/messaging.env:214:3",
+    ) === rt.FAILED
+  )
     return rt.FAILED;
   if (!(limit >= 1 && limit <= 100))
     return $s.fail("Ask for 1 to 100 messages", "specs/messaging/messaging.env:215:3");
-  let hidden = $s.t.blocks
-    .values()
-    .filter((b: any) => b.blocker_id === user_id)
+  let hidden = $s
+    .n(
+      $s
+        .n($s.t.blocks.values(), "specs/messaging/messaging.env:216:16")
+        .filter((b: any) => b.blocker_id === user_id),
+      "specs/messaging/messaging.env:216:16",
+    )
     .map((b: any) => b.blocked_id);
-  let shown = [
-    ...rt.slice(
-      rt.sorted(
-        $s.t.messages
-          .values()
-          .filter(
-            (m: any) =>
-              m.conversation_id === conversation_id &&
-              !hidden.includes(m.sender_id) &&
-              (before == null || m.sent_at < before),
+  let shown = $s
+    .n(
+      [
+        ...$s.n(
+          rt.slice(
+            $s.n(
+              rt.sorted(
+                $s.n(
+                  $s
+                    .n($s.t.messages.values(), "specs/messaging/messaging.env:217:15")
+                    .filter(
+                      (m: any) =>
+                        m.conversation_id === conversation_id &&
+                        !$s.n(hidden, "specs/messaging/messaging.env:217:77").includes(m.sender_id) &&
+                        (before == null || m.sent_at < before),
+                    ),
+                  "specs/messaging/messaging.env:217:15",
+                ),
+                (m: any) => m.sent_at,
+                true,
+              ),
+              "specs/messaging/messaging.env:217:15",
+            ),
+            0,
+            limit,
           ),
-        (m: any) => m.sent_at,
-        true,
-      ),
-      0,
-      limit,
-    ),
-  ]
-    .reverse()
+          "specs/messaging/messaging.env:217:15",
+        ),
+      ].reverse(),
+      "specs/messaging/messaging.env:217:15",
+    )
     .map((m: any) => ({
       message_id: m.message_id,
       sender: rt.must($s.t.users, m.sender_id, "specs/messaging/messaging.env:221:41").display_name,
@@ -576,39 +636,49 @@ function tool_read_messages($s: rt.Ctx, $a: any): any {
       edited: m.edited_at != null,
       reactions: m.reactions,
       seen_by: rt.count(
-        $s.t.memberships.values(),
+        $s.n($s.t.memberships.values(), "specs/messaging/messaging.env:224:16"),
         (x: any) =>
           x.conversation_id === conversation_id &&
           x.user_id !== m.sender_id &&
-          tool_has_seen($s, { seat: x, sent_at: m.sent_at }),
+          $s.call(tool_has_seen, { seat: x, sent_at: m.sent_at }, "specs/messaging/messaging.env:224:109"),
       ),
     }));
   let visible = rt.count(
-    $s.t.messages.values(),
+    $s.n($s.t.messages.values(), "specs/messaging/messaging.env:227:17"),
     (m: any) =>
       conversation_id === m.conversation_id &&
       (before == null || before > m.sent_at) &&
-      !$s.t.blocks.values().some((b: any) => b.blocker_id === user_id && b.blocked_id === m.sender_id),
+      !$s
+        .n($s.t.blocks.values(), "specs/messaging/messaging.env:228:13")
+        .some((b: any) => b.blocker_id === user_id && b.blocked_id === m.sender_id),
   );
   if ($s.checks && !(shown.length === Math.min(limit, visible)))
     rt.fault("ensure failed", "specs/messaging/messaging.env:229:3");
-  if ($s.checks && !shown.every((x: any) => x.body !== ""))
+  if ($s.checks && !$s.n(shown, "specs/messaging/messaging.env:230:10").every((x: any) => x.body !== ""))
     rt.fault("ensure failed", "specs/messaging/messaging.env:230:3");
   if (
     $s.checks &&
-    !shown.every(
+    !$s.n(shown, "specs/messaging/messaging.env:231:10").every(
       (x: any) =>
         x.seen_by ===
         rt.count(
-          $s.t.memberships
-            .values()
-            .filter((s: any) => s.conversation_id === conversation_id)
-            .filter(
-              (s: any) =>
-                s.user_id !==
-                rt.must($s.t.messages, x.message_id, "specs/messaging/messaging.env:232:31").sender_id,
-            ),
-          (s: any) => tool_has_seen($s, { seat: s, sent_at: x.sent_at }),
+          $s.n(
+            $s
+              .n(
+                $s
+                  .n($s.t.memberships.values(), "specs/messaging/messaging.env:231:38")
+                  .filter((s: any) => s.conversation_id === conversation_id),
+                "specs/messaging/messaging.env:231:38",
+              )
+              .filter(
+                (s: any) =>
+                  s.user_id !==
+                  rt.must($s.t.messages, x.message_id, "specs/messaging/messaging.env:232:31").sender_id,
+              ),
+            "specs/messaging/messaging.env:231:38",
+          ),
+          (s: any) =>
+            $s.call(tool_has_seen, { seat: s, sent_at: x.sent_at }, "specs/messaging/messaging.env:232:76"),
         ),
     )
   )
@@ -628,42 +698,68 @@ function tool_search_messages($s: rt.Ctx, $a: any): any {
   if (!(text.trim().length >= 2))
     return $s.fail("Search for at least two characters", "specs/messaging/messaging.env:241:3");
   if (conversation_id != null) {
-    if (tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id }) === rt.FAILED)
+    if (
+      $s.call(
+        tool_seat_id,
+        { user_id: user_id, conversation_id: conversation_id },
+        "specs/messaging/messaging.env:243:5",
+      ) === rt.FAILED
+    )
       return rt.FAILED;
   }
-  let mine = $s.t.memberships
-    .values()
-    .filter((m: any) => m.user_id === user_id)
+  let mine = $s
+    .n(
+      $s
+        .n($s.t.memberships.values(), "specs/messaging/messaging.env:245:14")
+        .filter((m: any) => m.user_id === user_id),
+      "specs/messaging/messaging.env:245:14",
+    )
     .map((m: any) => m.conversation_id);
-  let hidden = $s.t.blocks
-    .values()
-    .filter((b: any) => b.blocker_id === user_id)
+  let hidden = $s
+    .n(
+      $s
+        .n($s.t.blocks.values(), "specs/messaging/messaging.env:246:16")
+        .filter((b: any) => b.blocker_id === user_id),
+      "specs/messaging/messaging.env:246:16",
+    )
     .map((b: any) => b.blocked_id);
   let found = rt.slice(
-    rt.sorted(
-      $s.t.messages
-        .values()
-        .filter(
-          (m: any) =>
-            mine.includes(m.conversation_id) &&
-            (conversation_id == null || m.conversation_id === conversation_id) &&
-            !m.deleted &&
-            !hidden.includes(m.sender_id) &&
-            m.body.toLowerCase().includes(text$trim$lower),
+    $s.n(
+      rt.sorted(
+        $s.n(
+          $s
+            .n($s.t.messages.values(), "specs/messaging/messaging.env:247:15")
+            .filter(
+              (m: any) =>
+                $s.n(mine, "specs/messaging/messaging.env:247:36").includes(m.conversation_id) &&
+                (conversation_id == null || m.conversation_id === conversation_id) &&
+                !m.deleted &&
+                !$s.n(hidden, "specs/messaging/messaging.env:248:29").includes(m.sender_id) &&
+                m.body.toLowerCase().includes(text$trim$lower),
+            ),
+          "specs/messaging/messaging.env:247:15",
         ),
-      (m: any) => m.sent_at,
-      true,
+        (m: any) => m.sent_at,
+        true,
+      ),
+      "specs/messaging/messaging.env:247:15",
     ),
     0,
     20,
   );
   let matching = rt.count(
-    $s.t.messages.values(),
+    $s.n($s.t.messages.values(), "specs/messaging/messaging.env:251:18"),
     (m: any) =>
-      tool_membership_of($s, { user_id: user_id, conversation_id: m.conversation_id }) != null &&
+      $s.call(
+        tool_membership_of,
+        { user_id: user_id, conversation_id: m.conversation_id },
+        "specs/messaging/messaging.env:251:38",
+      ) != null &&
       (conversation_id == null || conversation_id === m.conversation_id) &&
       !m.deleted &&
-      !$s.t.blocks.values().some((b: any) => b.blocker_id === user_id && b.blocked_id === m.sender_id) &&
+      !$s
+        .n($s.t.blocks.values(), "specs/messaging/messaging.env:253:13")
+        .some((b: any) => b.blocker_id === user_id && b.blocked_id === m.sender_id) &&
       m.body.toLowerCase().includes(text$trim$lower),
   );
   if ($s.checks && !(found.length === Math.min(20, matching)))
@@ -677,21 +773,60 @@ function tool_who_read($s: rt.Ctx, $a: any): any {
   const message_id = $a.message_id;
   let m = rt.orNull($s.t.messages.get(message_id));
   if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:263:3");
-  if (tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id }) === rt.FAILED)
+  if (
+    $s.call(
+      tool_seat_id,
+      { user_id: user_id, conversation_id: m.conversation_id },
+      "specs/messaging/messaging.env:264:3",
+    ) === rt.FAILED
+  )
     return rt.FAILED;
-  let others = $s.t.memberships
-    .values()
+  let others = $s
+    .n($s.t.memberships.values(), "specs/messaging/messaging.env:265:16")
     .filter((x: any) => x.conversation_id === m.conversation_id && x.user_id !== m.sender_id);
   return {
     seen: rt.sorted(
-      others
-        .filter((x: any) => tool_has_seen($s, { seat: x, sent_at: m.sent_at }))
-        .map((x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:267:63").display_name),
+      $s.n(
+        $s
+          .n(
+            $s
+              .n(others, "specs/messaging/messaging.env:267:11")
+              .filter((x: any) =>
+                $s.call(
+                  tool_has_seen,
+                  { seat: x, sent_at: m.sent_at },
+                  "specs/messaging/messaging.env:267:30",
+                ),
+              ),
+            "specs/messaging/messaging.env:267:11",
+          )
+          .map(
+            (x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:267:63").display_name,
+          ),
+        "specs/messaging/messaging.env:267:11",
+      ),
     ),
     not_seen: rt.sorted(
-      others
-        .filter((x: any) => !tool_has_seen($s, { seat: x, sent_at: m.sent_at }))
-        .map((x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:268:71").display_name),
+      $s.n(
+        $s
+          .n(
+            $s
+              .n(others, "specs/messaging/messaging.env:268:15")
+              .filter(
+                (x: any) =>
+                  !$s.call(
+                    tool_has_seen,
+                    { seat: x, sent_at: m.sent_at },
+                    "specs/messaging/messaging.env:268:38",
+                  ),
+              ),
+            "specs/messaging/messaging.env:268:15",
+          )
+          .map(
+            (x: any) => rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:268:71").display_name,
+          ),
+        "specs/messaging/messaging.env:268:15",
+      ),
     ),
   };
 }
@@ -704,7 +839,13 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
   const reply_to = $a.reply_to ?? null;
   let seat = rt.mustW(
     $s.t.memberships,
-    $s.sure(tool_seat_id($s, { user_id: sender_id, conversation_id: conversation_id })),
+    $s.sure(
+      $s.call(
+        tool_seat_id,
+        { user_id: sender_id, conversation_id: conversation_id },
+        "specs/messaging/messaging.env:276:26",
+      ),
+    ),
     "specs/messaging/messaging.env:276:14",
   );
   let c = rt.must($s.t.conversations, conversation_id, "specs/messaging/messaging.env:277:11");
@@ -713,7 +854,7 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
     return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:279:3");
   if (!!c.archived)
     return $s.fail(
-      `${tool_title_for($s, { c: c, viewer_id: sender_id })} is archived`,
+      `${$s.call(tool_title_for, { c: c, viewer_id: sender_id }, "specs/messaging/messaging.env:280:34")} is archived`,
       "specs/messaging/messaging.env:280:3",
     );
   let text = body.trim();
@@ -725,10 +866,17 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
     );
   if (c.kind === "direct") {
     let other = rt.find(
-      $s.t.memberships.values(),
+      $s.n($s.t.memberships.values(), "specs/messaging/messaging.env:285:17"),
       (m: any) => m.conversation_id === conversation_id && m.user_id !== sender_id,
     );
-    if (!(other != null && !tool_blocked_either_way($s, { a: sender_id, b: other.user_id })))
+    if (!(
+      other != null &&
+      !$s.call(
+        tool_blocked_either_way,
+        { a: sender_id, b: other.user_id },
+        "specs/messaging/messaging.env:286:35",
+      )
+    ))
       return $s.fail(
         "Messages cannot be delivered in this conversation",
         "specs/messaging/messaging.env:286:5",
@@ -745,6 +893,7 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
       return $s.fail(`Message ${reply_to} was deleted`, "specs/messaging/messaging.env:293:5");
     thread = parent.reply_to ?? parent.message_id;
   }
+  $s.write("specs/messaging/messaging.env:296:3");
   let m = rt.insertRec(
     $s.t.messages,
     {
@@ -759,6 +908,7 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
     },
     "specs/messaging/messaging.env:296:11",
   );
+  $s.write("specs/messaging/messaging.env:297:3");
   seat.last_read_at = $s.g.now;
   if (
     $s.checks &&
@@ -769,13 +919,17 @@ function tool_send_message($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       c.kind !== "direct" ||
-      !$s.t.memberships
-        .values()
+      !$s
+        .n($s.t.memberships.values(), "specs/messaging/messaging.env:300:34")
         .some(
           (x: any) =>
             x.conversation_id === conversation_id &&
             x.user_id !== sender_id &&
-            tool_blocked_either_way($s, { a: sender_id, b: x.user_id }),
+            $s.call(
+              tool_blocked_either_way,
+              { a: sender_id, b: x.user_id },
+              "specs/messaging/messaging.env:301:9",
+            ),
         )
     )
   )
@@ -808,7 +962,9 @@ function tool_edit_message($s: rt.Ctx, $a: any): any {
     );
   if (!(text !== m.body)) return $s.fail("The text is unchanged", "specs/messaging/messaging.env:316:3");
   let old_body = m.body;
+  $s.write("specs/messaging/messaging.env:318:3");
   m.body = text;
+  $s.write("specs/messaging/messaging.env:319:3");
   m.edited_at = $s.g.now;
   if ($s.checks && !(m.body !== old_body && m.edited_at == $s.g.now))
     rt.fault("ensure failed", "specs/messaging/messaging.env:320:3");
@@ -824,21 +980,34 @@ function tool_delete_message($s: rt.Ctx, $a: any): any {
   if (!!m.deleted)
     return $s.fail(`Message ${message_id} is already deleted`, "specs/messaging/messaging.env:328:3");
   if (!(
-    m.sender_id === user_id || tool_is_manager($s, { user_id: user_id, conversation_id: m.conversation_id })
+    m.sender_id === user_id ||
+    $s.call(
+      tool_is_manager,
+      { user_id: user_id, conversation_id: m.conversation_id },
+      "specs/messaging/messaging.env:329:37",
+    )
   ))
     return $s.fail(
       "Only the author or a conversation admin can delete this message",
       "specs/messaging/messaging.env:329:3",
     );
+  $s.write("specs/messaging/messaging.env:331:3");
   m.deleted = true;
+  $s.write("specs/messaging/messaging.env:332:3");
   m.body = "";
+  $s.write("specs/messaging/messaging.env:333:3");
   rt.clear(m.reactions);
   if ($s.checks && !(m.deleted && m.body === ""))
     rt.fault("ensure failed", "specs/messaging/messaging.env:334:3");
   if (
     $s.checks &&
     !(
-      m.sender_id === user_id || tool_is_manager($s, { user_id: user_id, conversation_id: m.conversation_id })
+      m.sender_id === user_id ||
+      $s.call(
+        tool_is_manager,
+        { user_id: user_id, conversation_id: m.conversation_id },
+        "specs/messaging/messaging.env:335:36",
+      )
     )
   )
     rt.fault("ensure failed", "specs/messaging/messaging.env:335:3");
@@ -852,20 +1021,43 @@ function tool_toggle_reaction($s: rt.Ctx, $a: any): any {
   const emoji = $a.emoji;
   let m = rt.orNull($s.t.messages.getW(message_id));
   if (m == null) return $s.fail(`Message ${message_id} not found`, "specs/messaging/messaging.env:343:3");
-  if (tool_seat_id($s, { user_id: user_id, conversation_id: m.conversation_id }) === rt.FAILED)
+  if (
+    $s.call(
+      tool_seat_id,
+      { user_id: user_id, conversation_id: m.conversation_id },
+      "specs/messaging/messaging.env:344:3",
+    ) === rt.FAILED
+  )
     return rt.FAILED;
   if (!!m.deleted) return $s.fail(`Message ${message_id} was deleted`, "specs/messaging/messaging.env:345:3");
   if (!(emoji.startsWith(":") && emoji.endsWith(":") && emoji.length >= 3))
     return $s.fail("Use an emoji short code such as :+1:", "specs/messaging/messaging.env:346:3");
-  let mine = rt.find(m.reactions, (r: any) => r.user_id === user_id && r.emoji === emoji);
+  let mine = rt.find(
+    $s.n(m.reactions, "specs/messaging/messaging.env:347:14"),
+    (r: any) => r.user_id === user_id && r.emoji === emoji,
+  );
   let count_before = m.reactions.length;
   let added = mine == null;
   if (mine != null) {
-    rt.remove(m.reactions, mine, "specs/messaging/messaging.env:351:5");
+    $s.write("specs/messaging/messaging.env:351:5");
+    rt.remove(
+      $s.n(m.reactions, "specs/messaging/messaging.env:351:5"),
+      mine,
+      "specs/messaging/messaging.env:351:5",
+    );
   } else {
+    $s.write("specs/messaging/messaging.env:353:5");
     m.reactions.push({ user_id: user_id, emoji: emoji });
   }
-  if ($s.checks && !(added === m.reactions.some((r: any) => r.user_id === user_id && r.emoji === emoji)))
+  if (
+    $s.checks &&
+    !(
+      added ===
+      $s
+        .n(m.reactions, "specs/messaging/messaging.env:356:19")
+        .some((r: any) => r.user_id === user_id && r.emoji === emoji)
+    )
+  )
     rt.fault("ensure failed", "specs/messaging/messaging.env:356:3");
   if ($s.checks && !(m.reactions.length === count_before + (added ? 1 : -1)))
     rt.fault("ensure failed", "specs/messaging/messaging.env:357:3");
@@ -878,20 +1070,27 @@ function tool_mark_read($s: rt.Ctx, $a: any): any {
   const conversation_id = $a.conversation_id;
   let seat = rt.mustW(
     $s.t.memberships,
-    $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id })),
+    $s.sure(
+      $s.call(
+        tool_seat_id,
+        { user_id: user_id, conversation_id: conversation_id },
+        "specs/messaging/messaging.env:364:26",
+      ),
+    ),
     "specs/messaging/messaging.env:364:14",
   );
   let seen_before = seat.last_read_at;
-  let marked = tool_unread($s, { seat: seat });
+  let marked = $s.call(tool_unread, { seat: seat }, "specs/messaging/messaging.env:366:16");
+  $s.write("specs/messaging/messaging.env:367:3");
   seat.last_read_at = $s.g.now;
-  if ($s.checks && !(tool_unread($s, { seat: seat }) === 0))
+  if ($s.checks && !($s.call(tool_unread, { seat: seat }, "specs/messaging/messaging.env:368:10") === 0))
     rt.fault("ensure failed", "specs/messaging/messaging.env:368:3");
   if (
     $s.checks &&
     !(
       marked ===
       rt.count(
-        $s.t.messages.values(),
+        $s.n($s.t.messages.values(), "specs/messaging/messaging.env:370:20"),
         (m: any) =>
           conversation_id === m.conversation_id &&
           user_id !== m.sender_id &&
@@ -916,21 +1115,30 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
     return $s.fail("Pick someone else to talk to", "specs/messaging/messaging.env:380:3");
   if (!(other.status !== "deactivated"))
     return $s.fail(`${other.display_name}'s account is deactivated`, "specs/messaging/messaging.env:381:3");
-  if (!!tool_blocked_either_way($s, { a: user_id, b: other_id }))
+  if (!!$s.call(tool_blocked_either_way, { a: user_id, b: other_id }, "specs/messaging/messaging.env:382:15"))
     return $s.fail(
       `${me.display_name} cannot message ${other.display_name}`,
       "specs/messaging/messaging.env:382:3",
     );
   let existing = rt.find(
-    $s.t.conversations.values(),
+    $s.n($s.t.conversations.values(), "specs/messaging/messaging.env:383:18"),
     (c: any) =>
       c.kind === "direct" &&
-      tool_membership_of($s, { user_id: user_id, conversation_id: c.conversation_id }) != null &&
-      tool_membership_of($s, { user_id: other_id, conversation_id: c.conversation_id }) != null,
+      $s.call(
+        tool_membership_of,
+        { user_id: user_id, conversation_id: c.conversation_id },
+        "specs/messaging/messaging.env:383:63",
+      ) != null &&
+      $s.call(
+        tool_membership_of,
+        { user_id: other_id, conversation_id: c.conversation_id },
+        "specs/messaging/messaging.env:384:46",
+      ) != null,
   );
   if (existing != null) {
     return existing;
   }
+  $s.write("specs/messaging/messaging.env:388:3");
   let c = rt.insertRec(
     $s.t.conversations,
     {
@@ -945,6 +1153,8 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
     "specs/messaging/messaging.env:388:11",
   );
   for (const uid of [...[user_id, other_id]] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/messaging/messaging.env:389:3");
+    $s.write("specs/messaging/messaging.env:390:5");
     rt.insertRec(
       $s.t.memberships,
       {
@@ -961,11 +1171,19 @@ function tool_open_direct($s: rt.Ctx, $a: any): any {
     $s.checks &&
     !(
       rt.count(
-        $s.t.conversations.values(),
+        $s.n($s.t.conversations.values(), "specs/messaging/messaging.env:393:10"),
         (x: any) =>
           x.kind === "direct" &&
-          tool_membership_of($s, { user_id: user_id, conversation_id: x.conversation_id }) != null &&
-          tool_membership_of($s, { user_id: other_id, conversation_id: x.conversation_id }) != null,
+          $s.call(
+            tool_membership_of,
+            { user_id: user_id, conversation_id: x.conversation_id },
+            "specs/messaging/messaging.env:393:56",
+          ) != null &&
+          $s.call(
+            tool_membership_of,
+            { user_id: other_id, conversation_id: x.conversation_id },
+            "specs/messaging/messaging.env:394:9",
+          ) != null,
       ) === 1
     )
   )
@@ -1001,16 +1219,27 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
         "Channel names are lowercase without spaces, e.g. release-notes",
         "specs/messaging/messaging.env:409:5",
       );
-    if (!!$s.t.conversations.values().some((c: any) => c.kind === "channel" && !c.archived && c.name == n))
+    if (
+      !!$s
+        .n($s.t.conversations.values(), "specs/messaging/messaging.env:410:17")
+        .some((c: any) => c.kind === "channel" && !c.archived && c.name == n)
+    )
       return $s.fail(`#${n} already exists`, "specs/messaging/messaging.env:410:5");
   }
-  let others = rt.distinct(member_ids).filter((x: any) => x !== owner_id);
+  let others = $s
+    .n(
+      rt.distinct($s.n(member_ids, "specs/messaging/messaging.env:412:16")),
+      "specs/messaging/messaging.env:412:16",
+    )
+    .filter((x: any) => x !== owner_id);
   for (const uid of [...others] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/messaging/messaging.env:413:3");
     let u = rt.orNull($s.t.users.get(uid));
     if (u == null) return $s.fail(`User ${uid} not found`, "specs/messaging/messaging.env:414:5");
     if (!(u.status !== "deactivated"))
       return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:415:5");
   }
+  $s.write("specs/messaging/messaging.env:417:3");
   let c = rt.insertRec(
     $s.t.conversations,
     {
@@ -1025,6 +1254,7 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
     },
     "specs/messaging/messaging.env:417:11",
   );
+  $s.write("specs/messaging/messaging.env:419:3");
   rt.insertRec(
     $s.t.memberships,
     {
@@ -1038,6 +1268,8 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
     "specs/messaging/messaging.env:419:3",
   );
   for (const uid of [...others] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/messaging/messaging.env:420:3");
+    $s.write("specs/messaging/messaging.env:421:5");
     rt.insertRec(
       $s.t.memberships,
       {
@@ -1050,13 +1282,27 @@ function tool_create_conversation($s: rt.Ctx, $a: any): any {
       "specs/messaging/messaging.env:421:5",
     );
   }
-  if ($s.checks && !(tool_member_count($s, { conversation_id: c.conversation_id }) === others.length + 1))
+  if (
+    $s.checks &&
+    !(
+      $s.call(
+        tool_member_count,
+        { conversation_id: c.conversation_id },
+        "specs/messaging/messaging.env:423:10",
+      ) ===
+      others.length + 1
+    )
+  )
     rt.fault("ensure failed", "specs/messaging/messaging.env:423:3");
   if (
     $s.checks &&
-    !$s.t.memberships
-      .values()
-      .filter((x: any) => x.conversation_id === c.conversation_id)
+    !$s
+      .n(
+        $s
+          .n($s.t.memberships.values(), "specs/messaging/messaging.env:425:10")
+          .filter((x: any) => x.conversation_id === c.conversation_id),
+        "specs/messaging/messaging.env:425:10",
+      )
       .every(
         (x: any) =>
           rt.must($s.t.users, x.user_id, "specs/messaging/messaging.env:425:83").status !== "deactivated",
@@ -1088,27 +1334,46 @@ function tool_add_member($s: rt.Ctx, $a: any): any {
     );
   if (!!c.archived)
     return $s.fail(
-      `${tool_title_for($s, { c: c, viewer_id: actor_id })} is archived`,
+      `${$s.call(tool_title_for, { c: c, viewer_id: actor_id }, "specs/messaging/messaging.env:438:34")} is archived`,
       "specs/messaging/messaging.env:438:3",
     );
   if (!(u.status !== "deactivated"))
     return $s.fail(`${u.display_name}'s account is deactivated`, "specs/messaging/messaging.env:439:3");
-  if (!(tool_membership_of($s, { user_id: user_id, conversation_id: conversation_id }) == null))
+  if (
+    !(
+      $s.call(
+        tool_membership_of,
+        { user_id: user_id, conversation_id: conversation_id },
+        "specs/messaging/messaging.env:440:11",
+      ) == null
+    )
+  )
     return $s.fail(`${u.display_name} is already a member`, "specs/messaging/messaging.env:440:3");
   if (actor_id === user_id) {
     if (!(c.kind === "channel" && !c.is_private))
       return $s.fail(
-        `${tool_title_for($s, { c: c, viewer_id: actor_id })} is private; ask an admin to add you`,
+        `${$s.call(tool_title_for, { c: c, viewer_id: actor_id }, "specs/messaging/messaging.env:442:60")} is private; ask an admin to add you`,
         "specs/messaging/messaging.env:442:5",
       );
     if (!(role === "member"))
       return $s.fail("You cannot make yourself an admin", "specs/messaging/messaging.env:443:5");
   } else {
-    if (!tool_is_manager($s, { user_id: actor_id, conversation_id: conversation_id }))
+    if (
+      !$s.call(
+        tool_is_manager,
+        { user_id: actor_id, conversation_id: conversation_id },
+        "specs/messaging/messaging.env:445:13",
+      )
+    )
       return $s.fail("Only owners and admins can add people", "specs/messaging/messaging.env:445:5");
-    if (!!$s.t.blocks.values().some((b: any) => b.blocker_id === user_id && b.blocked_id === actor_id))
+    if (
+      !!$s
+        .n($s.t.blocks.values(), "specs/messaging/messaging.env:446:17")
+        .some((b: any) => b.blocker_id === user_id && b.blocked_id === actor_id)
+    )
       return $s.fail(`${u.display_name} cannot be added by you`, "specs/messaging/messaging.env:446:5");
   }
+  $s.write("specs/messaging/messaging.env:448:3");
   let seat = rt.insertRec(
     $s.t.memberships,
     {
@@ -1123,7 +1388,11 @@ function tool_add_member($s: rt.Ctx, $a: any): any {
   if (
     $s.checks &&
     !(
-      tool_is_manager($s, { user_id: actor_id, conversation_id: conversation_id }) ||
+      $s.call(
+        tool_is_manager,
+        { user_id: actor_id, conversation_id: conversation_id },
+        "specs/messaging/messaging.env:451:10",
+      ) ||
       (actor_id === user_id && c.kind === "channel" && !c.is_private && seat.role === "member")
     )
   )
@@ -1138,31 +1407,48 @@ function tool_leave_conversation($s: rt.Ctx, $a: any): any {
   const conversation_id = $a.conversation_id;
   let seat = rt.must(
     $s.t.memberships,
-    $s.sure(tool_seat_id($s, { user_id: user_id, conversation_id: conversation_id })),
+    $s.sure(
+      $s.call(
+        tool_seat_id,
+        { user_id: user_id, conversation_id: conversation_id },
+        "specs/messaging/messaging.env:460:26",
+      ),
+    ),
     "specs/messaging/messaging.env:460:14",
   );
   let c = rt.mustW($s.t.conversations, conversation_id, "specs/messaging/messaging.env:461:11");
   if (!(c.kind !== "direct"))
     return $s.fail("Direct conversations cannot be left", "specs/messaging/messaging.env:462:3");
   let was_owner = seat.role === "owner";
+  $s.write("specs/messaging/messaging.env:464:3");
   rt.deleteRec($s.t.memberships, seat.membership_id, "specs/messaging/messaging.env:464:3");
   let heir = rt.first(
     rt.sorted(
-      rt.sorted(
-        rt.writableAll(
-          $s.t.memberships,
-          $s.t.memberships.values().filter((m: any) => m.conversation_id === conversation_id),
+      $s.n(
+        rt.sorted(
+          $s.n(
+            rt.writableAll(
+              $s.t.memberships,
+              $s
+                .n($s.t.memberships.values(), "specs/messaging/messaging.env:465:14")
+                .filter((m: any) => m.conversation_id === conversation_id),
+            ),
+            "specs/messaging/messaging.env:465:14",
+          ),
+          (m: any) => m.joined_at,
         ),
-        (m: any) => m.joined_at,
+        "specs/messaging/messaging.env:465:14",
       ),
       (m: any) => (m.role === "admin" ? 0 : 1),
     ),
   );
   let new_owner = null;
   if (heir == null) {
+    $s.write("specs/messaging/messaging.env:469:5");
     c.archived = true;
   } else {
     if (was_owner) {
+      $s.write("specs/messaging/messaging.env:471:5");
       heir.role = "owner";
       new_owner = heir.user_id;
     }
@@ -1184,7 +1470,7 @@ function tool_set_block($s: rt.Ctx, $a: any): any {
   if (!(user_id !== other_id))
     return $s.fail("You cannot block yourself", "specs/messaging/messaging.env:485:3");
   let existing = rt.find(
-    $s.t.blocks.values(),
+    $s.n($s.t.blocks.values(), "specs/messaging/messaging.env:486:18"),
     (b: any) => b.blocker_id === user_id && b.blocked_id === other_id,
   );
   if (blocked) {
@@ -1193,6 +1479,7 @@ function tool_set_block($s: rt.Ctx, $a: any): any {
         `${me.display_name} has already blocked ${them.display_name}`,
         "specs/messaging/messaging.env:488:5",
       );
+    $s.write("specs/messaging/messaging.env:489:5");
     rt.insertRec(
       $s.t.blocks,
       { block_id: $s.newId("BL"), blocker_id: user_id, blocked_id: other_id, created_at: $s.g.now },
@@ -1204,13 +1491,16 @@ function tool_set_block($s: rt.Ctx, $a: any): any {
         `${me.display_name} has not blocked ${them.display_name}`,
         "specs/messaging/messaging.env:491:5",
       );
+    $s.write("specs/messaging/messaging.env:492:5");
     rt.deleteRec($s.t.blocks, existing.block_id, "specs/messaging/messaging.env:492:5");
   }
   if (
     $s.checks &&
     !(
-      rt.count($s.t.blocks.values(), (b: any) => b.blocker_id === user_id && b.blocked_id === other_id) ===
-      (blocked ? 1 : 0)
+      rt.count(
+        $s.n($s.t.blocks.values(), "specs/messaging/messaging.env:494:10"),
+        (b: any) => b.blocker_id === user_id && b.blocked_id === other_id,
+      ) === (blocked ? 1 : 0)
     )
   )
     rt.fault("ensure failed", "specs/messaging/messaging.env:494:3");

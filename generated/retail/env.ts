@@ -359,6 +359,7 @@ function tool_find_user_id_by_email($s: rt.Ctx, $a: any): any {
   for (let $n0 = 0, $recs0 = $s.t.users.values(), $keys0 = $s.t.users.keys(); $n0 < $keys0.length; $n0++) {
     const user_id = $keys0[$n0];
     const user = $recs0[$n0];
+    if (--$s.steps < 0) rt.overBudget("specs/taubench-retail/retail.env:109:3");
     if (user.email.toLowerCase() === email$lower) {
       return user_id;
     }
@@ -376,6 +377,7 @@ function tool_find_user_id_by_name_zip($s: rt.Ctx, $a: any): any {
   for (let $n0 = 0, $recs0 = $s.t.users.values(), $keys0 = $s.t.users.keys(); $n0 < $keys0.length; $n0++) {
     const user_id = $keys0[$n0];
     const user = $recs0[$n0];
+    if (--$s.steps < 0) rt.overBudget("specs/taubench-retail/retail.env:119:3");
     if (
       user.name.first_name.toLowerCase() === first_name$lower &&
       user.name.last_name.toLowerCase() === last_name$lower &&
@@ -414,12 +416,24 @@ function tool_get_product_details($s: rt.Ctx, $a: any): any {
 /** query list_all_product_types: Every product name with its product id, by name. */
 function tool_list_all_product_types($s: rt.Ctx, $a: any): any {
   let by_name = {} as { [key: string]: any };
-  for (const p of [...rt.sorted($s.t.products.values(), (p: any) => p.name)] as any[]) {
+  for (const p of [
+    ...rt.sorted($s.n($s.t.products.values(), "specs/taubench-retail/retail.env:153:12"), (p: any) => p.name),
+  ] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/taubench-retail/retail.env:153:3");
+    $s.write("specs/taubench-retail/retail.env:154:5");
     rt.mapSet(by_name, p.name, p.product_id);
   }
   if (
     $s.checks &&
-    !(rt.orderedKeys(by_name).length === rt.distinct($s.t.products.values().map((p: any) => p.name)).length)
+    !(
+      $s.n(rt.orderedKeys(by_name), "specs/taubench-retail/retail.env:156:10").length ===
+      rt.distinct(
+        $s.n(
+          $s.n($s.t.products.values(), "specs/taubench-retail/retail.env:156:34").map((p: any) => p.name),
+          "specs/taubench-retail/retail.env:156:34",
+        ),
+      ).length
+    )
   )
     rt.fault("ensure failed", "specs/taubench-retail/retail.env:156:3");
   return by_name;
@@ -429,7 +443,14 @@ function tool_list_all_product_types($s: rt.Ctx, $a: any): any {
 function tool_calculate($s: rt.Ctx, $a: any): any {
   const expression = $a.expression;
   let allowed = "0123456789+-*/(). ";
-  if (!rt.range(expression.length).every((i: any) => allowed.includes(expression.slice(i, i + 1))))
+  if (
+    !$s
+      .n(
+        rt.range(expression.length, null, $s, "specs/taubench-retail/retail.env:164:11"),
+        "specs/taubench-retail/retail.env:164:11",
+      )
+      .every((i: any) => allowed.includes(expression.slice(i, i + 1)))
+  )
     return $s.fail("invalid characters in expression", "specs/taubench-retail/retail.env:164:3");
   let value = rt.arith(expression);
   if (value == null) return $s.fail("invalid expression", "specs/taubench-retail/retail.env:165:3");
@@ -448,6 +469,7 @@ function tool_cancel_pending_order($s: rt.Ctx, $a: any): any {
     return $s.fail("invalid reason", "specs/taubench-retail/retail.env:177:3");
   let refunds = [];
   for (const p of [...order.payment_history] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/taubench-retail/retail.env:179:3");
     refunds.push({ transaction_type: "refund", amount: p.amount, payment_method_id: p.payment_method_id });
     if (p.payment_method_id.includes("gift_card")) {
       let card = rt.mapGet(
@@ -455,6 +477,7 @@ function tool_cancel_pending_order($s: rt.Ctx, $a: any): any {
         p.payment_method_id,
         "specs/taubench-retail/retail.env:182:18",
       );
+      $s.write("specs/taubench-retail/retail.env:183:7");
       rt.mapGet(
         rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:183:7").payment_methods,
         p.payment_method_id,
@@ -462,9 +485,13 @@ function tool_cancel_pending_order($s: rt.Ctx, $a: any): any {
       ).balance = rt.pyRound((card.balance ?? 0) + p.amount, 2);
     }
   }
+  $s.write("specs/taubench-retail/retail.env:186:3");
   order.status = "cancelled";
+  $s.write("specs/taubench-retail/retail.env:187:3");
   order.cancel_reason = reason;
   for (const r of [...refunds] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/taubench-retail/retail.env:188:3");
+    $s.write("specs/taubench-retail/retail.env:188:22");
     order.payment_history.push(r);
   }
   return order;
@@ -483,6 +510,7 @@ function tool_modify_pending_order_address($s: rt.Ctx, $a: any): any {
   if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:197:3");
   if (!(order.status === "pending"))
     return $s.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:198:3");
+  $s.write("specs/taubench-retail/retail.env:199:3");
   order.address = {
     address1: address1,
     address2: address2,
@@ -504,9 +532,15 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
   if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:209:3");
   if (!(order.status === "pending"))
     return $s.fail("non-pending order cannot be modified", "specs/taubench-retail/retail.env:210:3");
-  let all_item_ids = order.items.map((i: any) => i.item_id);
+  let all_item_ids = $s.n(order.items, "specs/taubench-retail/retail.env:211:22").map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
-    if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
+    if (--$s.steps < 0) rt.overBudget("specs/taubench-retail/retail.env:212:3");
+    if (
+      !(
+        rt.count($s.n(item_ids, "specs/taubench-retail/retail.env:213:13"), (x: any) => x === item_id) <=
+        rt.count($s.n(all_item_ids, "specs/taubench-retail/retail.env:213:50"), (x: any) => x === item_id)
+      )
+    )
       return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:213:5");
   }
   if (!(item_ids.length === new_item_ids.length))
@@ -516,8 +550,12 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
     );
   let diff_price = 0;
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
+    if (--$s.steps < 0) rt.overBudget("specs/taubench-retail/retail.env:217:3");
     let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:218:23");
-    let item = rt.find(order.items, (it: any) => it.item_id === item_id);
+    let item = rt.find(
+      $s.n(order.items, "specs/taubench-retail/retail.env:220:16"),
+      (it: any) => it.item_id === item_id,
+    );
     if (!(item != null)) rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:221:5");
     let variants = rt.must(
       $s.t.products,
@@ -544,12 +582,14 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
       "insufficient gift card balance to pay for the new item",
       "specs/taubench-retail/retail.env:229:3",
     );
+  $s.write("specs/taubench-retail/retail.env:231:3");
   order.payment_history.push({
     transaction_type: diff_price > 0 ? "payment" : "refund",
     amount: Math.abs(diff_price),
     payment_method_id: payment_method_id,
   });
   if (method.source === "gift_card") {
+    $s.write("specs/taubench-retail/retail.env:235:5");
     rt.mapGet(
       rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:235:5").payment_methods,
       payment_method_id,
@@ -557,9 +597,13 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
     ).balance = rt.pyRound((method.balance ?? 0) - diff_price, 2);
   }
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
+    if (--$s.steps < 0) rt.overBudget("specs/taubench-retail/retail.env:237:3");
     let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:238:23");
     let at = rt.find(
-      rt.range(order.items.length),
+      $s.n(
+        rt.range(order.items.length, null, $s, "specs/taubench-retail/retail.env:239:14"),
+        "specs/taubench-retail/retail.env:239:14",
+      ),
       (j: any) => rt.at(order.items, j, "specs/taubench-retail/retail.env:239:48").item_id === item_id,
     );
     if (!(at != null)) rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:240:5");
@@ -572,38 +616,46 @@ function tool_modify_pending_order_items($s: rt.Ctx, $a: any): any {
       new_item_id,
       "specs/taubench-retail/retail.env:241:19",
     );
+    $s.write("specs/taubench-retail/retail.env:242:5");
     rt.at(order.items, at, "specs/taubench-retail/retail.env:242:5").item_id = new_item_id;
+    $s.write("specs/taubench-retail/retail.env:243:5");
     rt.at(order.items, at, "specs/taubench-retail/retail.env:243:5").price = variant.price;
+    $s.write("specs/taubench-retail/retail.env:244:5");
     rt.at(order.items, at, "specs/taubench-retail/retail.env:244:5").options = variant.options;
   }
+  $s.write("specs/taubench-retail/retail.env:246:3");
   order.status = "pending (item modified)";
   if (
     $s.checks &&
-    !new_item_ids.every((n: any) =>
-      order.items.some(
-        (it: any) =>
-          it.item_id === n &&
-          rt.eq(
-            it.options,
-            rt.mapGet(
-              rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:248:88").variants,
-              n,
-              "specs/taubench-retail/retail.env:248:88",
-            ).options,
-          ) &&
-          it.price ===
-            rt.mapGet(
-              rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:249:21").variants,
-              n,
-              "specs/taubench-retail/retail.env:249:21",
-            ).price &&
-          rt.mapGet(
-            rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:249:67").variants,
-            n,
-            "specs/taubench-retail/retail.env:249:67",
-          ).available,
-      ),
-    )
+    !$s
+      .n(new_item_ids, "specs/taubench-retail/retail.env:248:10")
+      .every((n: any) =>
+        $s
+          .n(order.items, "specs/taubench-retail/retail.env:248:32")
+          .some(
+            (it: any) =>
+              it.item_id === n &&
+              rt.eq(
+                it.options,
+                rt.mapGet(
+                  rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:248:88").variants,
+                  n,
+                  "specs/taubench-retail/retail.env:248:88",
+                ).options,
+              ) &&
+              it.price ===
+                rt.mapGet(
+                  rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:249:21").variants,
+                  n,
+                  "specs/taubench-retail/retail.env:249:21",
+                ).price &&
+              rt.mapGet(
+                rt.must($s.t.products, it.product_id, "specs/taubench-retail/retail.env:249:67").variants,
+                n,
+                "specs/taubench-retail/retail.env:249:67",
+              ).available,
+          ),
+      )
   )
     rt.fault("ensure failed", "specs/taubench-retail/retail.env:248:3");
   return order;
@@ -638,17 +690,20 @@ function tool_modify_pending_order_payment($s: rt.Ctx, $a: any): any {
       "insufficient gift card balance to pay for the order",
       "specs/taubench-retail/retail.env:266:3",
     );
+  $s.write("specs/taubench-retail/retail.env:268:3");
   order.payment_history.push({
     transaction_type: "payment",
     amount: amount,
     payment_method_id: payment_method_id,
   });
+  $s.write("specs/taubench-retail/retail.env:269:3");
   order.payment_history.push({
     transaction_type: "refund",
     amount: amount,
     payment_method_id: first.payment_method_id,
   });
   if (method.source === "gift_card") {
+    $s.write("specs/taubench-retail/retail.env:271:5");
     rt.mapGet(
       rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:271:5").payment_methods,
       payment_method_id,
@@ -661,6 +716,7 @@ function tool_modify_pending_order_payment($s: rt.Ctx, $a: any): any {
       first.payment_method_id,
       "specs/taubench-retail/retail.env:274:15",
     );
+    $s.write("specs/taubench-retail/retail.env:275:5");
     rt.mapGet(
       rt.mustW($s.t.users, order.user_id, "specs/taubench-retail/retail.env:275:5").payment_methods,
       first.payment_method_id,
@@ -691,13 +747,22 @@ function tool_return_delivered_order_items($s: rt.Ctx, $a: any): any {
       "payment method should be either the original payment method or a gift card",
       "specs/taubench-retail/retail.env:291:3",
     );
-  let all_item_ids = order.items.map((i: any) => i.item_id);
+  let all_item_ids = $s.n(order.items, "specs/taubench-retail/retail.env:293:22").map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
-    if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
+    if (--$s.steps < 0) rt.overBudget("specs/taubench-retail/retail.env:294:3");
+    if (
+      !(
+        rt.count($s.n(item_ids, "specs/taubench-retail/retail.env:295:13"), (x: any) => x === item_id) <=
+        rt.count($s.n(all_item_ids, "specs/taubench-retail/retail.env:295:50"), (x: any) => x === item_id)
+      )
+    )
       return $s.fail("some item not found", "specs/taubench-retail/retail.env:295:5");
   }
+  $s.write("specs/taubench-retail/retail.env:297:3");
   order.status = "return requested";
-  order.return_items = rt.sorted(item_ids);
+  $s.write("specs/taubench-retail/retail.env:298:3");
+  order.return_items = rt.sorted($s.n(item_ids, "specs/taubench-retail/retail.env:298:24"));
+  $s.write("specs/taubench-retail/retail.env:299:3");
   order.return_payment_method_id = payment_method_id;
   if (
     $s.checks &&
@@ -725,9 +790,15 @@ function tool_exchange_delivered_order_items($s: rt.Ctx, $a: any): any {
   if (order == null) return $s.fail("order not found", "specs/taubench-retail/retail.env:313:3");
   if (!(order.status === "delivered"))
     return $s.fail("non-delivered order cannot be exchanged", "specs/taubench-retail/retail.env:314:3");
-  let all_item_ids = order.items.map((i: any) => i.item_id);
+  let all_item_ids = $s.n(order.items, "specs/taubench-retail/retail.env:315:22").map((i: any) => i.item_id);
   for (const item_id of [...item_ids] as any[]) {
-    if (!(rt.count(item_ids, (x: any) => x === item_id) <= rt.count(all_item_ids, (x: any) => x === item_id)))
+    if (--$s.steps < 0) rt.overBudget("specs/taubench-retail/retail.env:316:3");
+    if (
+      !(
+        rt.count($s.n(item_ids, "specs/taubench-retail/retail.env:317:13"), (x: any) => x === item_id) <=
+        rt.count($s.n(all_item_ids, "specs/taubench-retail/retail.env:317:50"), (x: any) => x === item_id)
+      )
+    )
       return $s.fail(`${item_id} not found`, "specs/taubench-retail/retail.env:317:5");
   }
   if (!(item_ids.length === new_item_ids.length))
@@ -737,8 +808,12 @@ function tool_exchange_delivered_order_items($s: rt.Ctx, $a: any): any {
     );
   let diff_price = 0;
   for (const [i, item_id] of ([...item_ids] as any[]).entries()) {
+    if (--$s.steps < 0) rt.overBudget("specs/taubench-retail/retail.env:321:3");
     let new_item_id = rt.at(new_item_ids, i, "specs/taubench-retail/retail.env:322:23");
-    let item = rt.find(order.items, (it: any) => it.item_id === item_id);
+    let item = rt.find(
+      $s.n(order.items, "specs/taubench-retail/retail.env:324:16"),
+      (it: any) => it.item_id === item_id,
+    );
     if (!(item != null)) rt.fault(`${item_id} not found`, "specs/taubench-retail/retail.env:325:5");
     let variants = rt.must(
       $s.t.products,
@@ -766,10 +841,15 @@ function tool_exchange_delivered_order_items($s: rt.Ctx, $a: any): any {
       "insufficient gift card balance to pay for the price difference",
       "specs/taubench-retail/retail.env:334:3",
     );
+  $s.write("specs/taubench-retail/retail.env:336:3");
   order.status = "exchange requested";
-  order.exchange_items = rt.sorted(item_ids);
-  order.exchange_new_items = rt.sorted(new_item_ids);
+  $s.write("specs/taubench-retail/retail.env:337:3");
+  order.exchange_items = rt.sorted($s.n(item_ids, "specs/taubench-retail/retail.env:337:26"));
+  $s.write("specs/taubench-retail/retail.env:338:3");
+  order.exchange_new_items = rt.sorted($s.n(new_item_ids, "specs/taubench-retail/retail.env:338:30"));
+  $s.write("specs/taubench-retail/retail.env:339:3");
   order.exchange_payment_method_id = payment_method_id;
+  $s.write("specs/taubench-retail/retail.env:340:3");
   order.exchange_price_difference = diff_price;
   if (
     $s.checks &&
@@ -793,6 +873,7 @@ function tool_modify_user_address($s: rt.Ctx, $a: any): any {
   const zip = $a.zip;
   let user = rt.orNull($s.t.users.getW(user_id));
   if (user == null) return $s.fail("user not found", "specs/taubench-retail/retail.env:352:3");
+  $s.write("specs/taubench-retail/retail.env:353:3");
   user.address = {
     address1: address1,
     address2: address2,

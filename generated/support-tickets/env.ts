@@ -376,8 +376,10 @@ function tool_is_unfinished($s: rt.Ctx, $a: any): any {
 function tool_load($s: rt.Ctx, $a: any): any {
   const agent_id = $a.agent_id;
   return rt.count(
-    $s.t.tickets.values(),
-    (t: any) => t.assignee_id == agent_id && tool_is_unfinished($s, { t: t }),
+    $s.n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:121:10"),
+    (t: any) =>
+      t.assignee_id == agent_id &&
+      $s.call(tool_is_unfinished, { t: t }, "specs/support-tickets/support-tickets.env:121:59"),
   );
 }
 
@@ -415,12 +417,21 @@ function tool_sla_minutes($s: rt.Ctx, $a: any): any {
 function tool_in_urgency_order($s: rt.Ctx, $a: any): any {
   const ts = $a.ts;
   let order = ["urgent", "high", "normal", "low"];
-  return rt
-    .range(ts.length - 1)
+  return $s
+    .n(
+      rt.range(ts.length - 1, null, $s, "specs/support-tickets/support-tickets.env:142:10"),
+      "specs/support-tickets/support-tickets.env:142:10",
+    )
     .every(
       (i: any) =>
-        rt.indexOf(order, rt.at(ts, i, "specs/support-tickets/support-tickets.env:142:54").priority) <
-          rt.indexOf(order, rt.at(ts, i + 1, "specs/support-tickets/support-tickets.env:142:87").priority) ||
+        rt.indexOf(
+          $s.n(order, "specs/support-tickets/support-tickets.env:142:39"),
+          rt.at(ts, i, "specs/support-tickets/support-tickets.env:142:54").priority,
+        ) <
+          rt.indexOf(
+            $s.n(order, "specs/support-tickets/support-tickets.env:142:72"),
+            rt.at(ts, i + 1, "specs/support-tickets/support-tickets.env:142:87").priority,
+          ) ||
         (rt.at(ts, i, "specs/support-tickets/support-tickets.env:143:9").priority ===
           rt.at(ts, i + 1, "specs/support-tickets/support-tickets.env:143:27").priority &&
           rt.at(ts, i, "specs/support-tickets/support-tickets.env:143:50").due_at <=
@@ -434,17 +445,22 @@ function tool_pick_agent($s: rt.Ctx, $a: any): any {
   const min_level = $a.min_level;
   const exclude = $a.exclude;
   return rt.minBy(
-    $s.t.agents
-      .values()
-      .filter(
-        (a: any) =>
-          a.active &&
-          a.skills.includes(category) &&
-          a.level >= min_level &&
-          a.agent_id !== exclude &&
-          tool_load($s, { agent_id: a.agent_id }) < a.max_open,
-      ),
-    (a: any) => tool_load($s, { agent_id: a.agent_id }),
+    $s.n(
+      $s
+        .n($s.t.agents.values(), "specs/support-tickets/support-tickets.env:148:10")
+        .filter(
+          (a: any) =>
+            a.active &&
+            $s.n(a.skills, "specs/support-tickets/support-tickets.env:148:42").includes(category) &&
+            a.level >= min_level &&
+            a.agent_id !== exclude &&
+            $s.call(tool_load, { agent_id: a.agent_id }, "specs/support-tickets/support-tickets.env:149:11") <
+              a.max_open,
+        ),
+      "specs/support-tickets/support-tickets.env:148:10",
+    ),
+    (a: any) =>
+      $s.call(tool_load, { agent_id: a.agent_id }, "specs/support-tickets/support-tickets.env:150:18"),
   );
 }
 
@@ -453,7 +469,7 @@ function tool_check_can_take($s: rt.Ctx, $a: any): any {
   const a = $a.a;
   const t = $a.t;
   if (!a.active) return $s.fail(`${a.name} is inactive`, "specs/support-tickets/support-tickets.env:154:3");
-  if (!a.skills.includes(t.category))
+  if (!$s.n(a.skills, "specs/support-tickets/support-tickets.env:155:11").includes(t.category))
     return $s.fail(
       `${a.name} does not handle ${t.category} tickets`,
       "specs/support-tickets/support-tickets.env:155:3",
@@ -463,7 +479,12 @@ function tool_check_can_take($s: rt.Ctx, $a: any): any {
       `${a.name} is tier ${rt.str(a.level, false)}; ticket ${t.ticket_id} needs tier ${rt.str(t.tier, false)}`,
       "specs/support-tickets/support-tickets.env:156:3",
     );
-  if (!(tool_load($s, { agent_id: a.agent_id }) < a.max_open))
+  if (
+    !(
+      $s.call(tool_load, { agent_id: a.agent_id }, "specs/support-tickets/support-tickets.env:157:11") <
+      a.max_open
+    )
+  )
     return $s.fail(
       `${a.name} already has ${rt.str(a.max_open, false)} unfinished tickets`,
       "specs/support-tickets/support-tickets.env:157:3",
@@ -476,6 +497,7 @@ function tool_note($s: rt.Ctx, $a: any): any {
   const ticket_id = $a.ticket_id;
   const agent_id = $a.agent_id;
   const body = $a.body;
+  $s.write("specs/support-tickets/support-tickets.env:161:3");
   rt.insertRec(
     $s.t.comments,
     {
@@ -503,9 +525,12 @@ function tool_get_ticket($s: rt.Ctx, $a: any): any {
     ticket: t,
     customer: rt.must($s.t.customers, t.customer_id, "specs/support-tickets/support-tickets.env:173:15"),
     comments: rt.sorted(
-      $s.t.comments
-        .values()
-        .filter((c: any) => c.ticket_id === ticket_id && (include_internal || !c.internal)),
+      $s.n(
+        $s
+          .n($s.t.comments.values(), "specs/support-tickets/support-tickets.env:174:15")
+          .filter((c: any) => c.ticket_id === ticket_id && (include_internal || !c.internal)),
+        "specs/support-tickets/support-tickets.env:174:15",
+      ),
       (c: any) => c.created_at,
     ),
   };
@@ -514,7 +539,7 @@ function tool_get_ticket($s: rt.Ctx, $a: any): any {
     !(
       out.comments.length ===
       rt.count(
-        $s.t.comments.values(),
+        $s.n($s.t.comments.values(), "specs/support-tickets/support-tickets.env:176:32"),
         (c: any) => c.ticket_id === ticket_id && (include_internal || !c.internal),
       )
     )
@@ -533,35 +558,44 @@ function tool_search_tickets($s: rt.Ctx, $a: any): any {
   const tag = $a.tag ?? null;
   const text = $a.text ?? null;
   let out = rt.sorted(
-    rt.sorted(
-      $s.t.tickets
-        .values()
-        .filter(
-          (t: any) =>
-            (status == null || t.status === status) &&
-            (priority == null || t.priority === priority) &&
-            (category == null || t.category === category) &&
-            (assignee_id == null || t.assignee_id == assignee_id) &&
-            (customer_id == null || t.customer_id === customer_id) &&
-            (tag == null || t.tags.includes(tag)) &&
-            (text == null || t.subject.toLowerCase().includes(text.toLowerCase())),
+    $s.n(
+      rt.sorted(
+        $s.n(
+          $s
+            .n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:188:13")
+            .filter(
+              (t: any) =>
+                (status == null || t.status === status) &&
+                (priority == null || t.priority === priority) &&
+                (category == null || t.category === category) &&
+                (assignee_id == null || t.assignee_id == assignee_id) &&
+                (customer_id == null || t.customer_id === customer_id) &&
+                (tag == null ||
+                  $s.n(t.tags, "specs/support-tickets/support-tickets.env:190:85").includes(tag)) &&
+                (text == null || t.subject.toLowerCase().includes(text.toLowerCase())),
+            ),
+          "specs/support-tickets/support-tickets.env:188:13",
         ),
-      (t: any) => t.due_at,
+        (t: any) => t.due_at,
+      ),
+      "specs/support-tickets/support-tickets.env:188:13",
     ),
-    (t: any) => tool_rank($s, { p: t.priority }),
+    (t: any) => $s.call(tool_rank, { p: t.priority }, "specs/support-tickets/support-tickets.env:192:40"),
   );
   if (
     $s.checks &&
-    !out.every(
-      (t: any) =>
-        (status == null || t.status === status) &&
-        (priority == null || t.priority === priority) &&
-        (category == null || t.category === category) &&
-        (assignee_id == null || t.assignee_id == assignee_id) &&
-        (customer_id == null || t.customer_id === customer_id) &&
-        (tag == null || t.tags.includes(tag)) &&
-        (text == null || t.subject.toLowerCase().includes(text.toLowerCase())),
-    )
+    !$s
+      .n(out, "specs/support-tickets/support-tickets.env:193:10")
+      .every(
+        (t: any) =>
+          (status == null || t.status === status) &&
+          (priority == null || t.priority === priority) &&
+          (category == null || t.category === category) &&
+          (assignee_id == null || t.assignee_id == assignee_id) &&
+          (customer_id == null || t.customer_id === customer_id) &&
+          (tag == null || $s.n(t.tags, "specs/support-tickets/support-tickets.env:195:85").includes(tag)) &&
+          (text == null || t.subject.toLowerCase().includes(text.toLowerCase())),
+      )
   )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:193:3");
   if (
@@ -569,20 +603,23 @@ function tool_search_tickets($s: rt.Ctx, $a: any): any {
     !(
       out.length ===
       rt.count(
-        $s.t.tickets.values(),
+        $s.n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:197:23"),
         (t: any) =>
           (status == null || t.status === status) &&
           (priority == null || t.priority === priority) &&
           (category == null || t.category === category) &&
           (assignee_id == null || t.assignee_id == assignee_id) &&
           (customer_id == null || t.customer_id === customer_id) &&
-          (tag == null || t.tags.includes(tag)) &&
+          (tag == null || $s.n(t.tags, "specs/support-tickets/support-tickets.env:199:85").includes(tag)) &&
           (text == null || t.subject.toLowerCase().includes(text.toLowerCase())),
       )
     )
   )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:197:3");
-  if ($s.checks && !tool_in_urgency_order($s, { ts: out }))
+  if (
+    $s.checks &&
+    !$s.call(tool_in_urgency_order, { ts: out }, "specs/support-tickets/support-tickets.env:201:10")
+  )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:201:3");
   return out;
 }
@@ -594,27 +631,42 @@ function tool_agent_queue($s: rt.Ctx, $a: any): any {
   if (a == null)
     return $s.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:210:3");
   let queue = rt.sorted(
-    rt.sorted(
-      $s.t.tickets.values().filter((t: any) => t.assignee_id == agent_id && tool_is_unfinished($s, { t: t })),
-      (t: any) => t.due_at,
+    $s.n(
+      rt.sorted(
+        $s.n(
+          $s
+            .n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:211:15")
+            .filter(
+              (t: any) =>
+                t.assignee_id == agent_id &&
+                $s.call(tool_is_unfinished, { t: t }, "specs/support-tickets/support-tickets.env:211:65"),
+            ),
+          "specs/support-tickets/support-tickets.env:211:15",
+        ),
+        (t: any) => t.due_at,
+      ),
+      "specs/support-tickets/support-tickets.env:211:15",
     ),
-    (t: any) => tool_rank($s, { p: t.priority }),
+    (t: any) => $s.call(tool_rank, { p: t.priority }, "specs/support-tickets/support-tickets.env:211:117"),
   );
   if (
     $s.checks &&
     !(
-      queue.every(
-        (t: any) => t.assignee_id == agent_id && t.status !== "resolved" && t.status !== "closed",
-      ) &&
+      $s
+        .n(queue, "specs/support-tickets/support-tickets.env:212:10")
+        .every((t: any) => t.assignee_id == agent_id && t.status !== "resolved" && t.status !== "closed") &&
       queue.length ===
         rt.count(
-          $s.t.tickets.values(),
+          $s.n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:213:24"),
           (t: any) => t.assignee_id == agent_id && t.status !== "resolved" && t.status !== "closed",
         )
     )
   )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:212:3");
-  if ($s.checks && !tool_in_urgency_order($s, { ts: queue }))
+  if (
+    $s.checks &&
+    !$s.call(tool_in_urgency_order, { ts: queue }, "specs/support-tickets/support-tickets.env:214:10")
+  )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:214:3");
   return { agent: a, open_tickets: queue.length, queue: queue };
 }
@@ -624,41 +676,68 @@ function tool_find_agents($s: rt.Ctx, $a: any): any {
   const category = $a.category;
   const min_level = $a.min_level;
   let out = rt.sorted(
-    $s.t.agents
-      .values()
-      .filter((a: any) => a.active && a.skills.includes(category) && a.level >= min_level)
-      .map((a: any) => ({
-        agent_id: a.agent_id,
-        name: a.name,
-        level: a.level,
-        open_tickets: tool_load($s, { agent_id: a.agent_id }),
-        max_open: a.max_open,
-      })),
+    $s.n(
+      $s
+        .n(
+          $s
+            .n($s.t.agents.values(), "specs/support-tickets/support-tickets.env:223:13")
+            .filter(
+              (a: any) =>
+                a.active &&
+                $s.n(a.skills, "specs/support-tickets/support-tickets.env:223:45").includes(category) &&
+                a.level >= min_level,
+            ),
+          "specs/support-tickets/support-tickets.env:223:13",
+        )
+        .map((a: any) => ({
+          agent_id: a.agent_id,
+          name: a.name,
+          level: a.level,
+          open_tickets: $s.call(
+            tool_load,
+            { agent_id: a.agent_id },
+            "specs/support-tickets/support-tickets.env:224:83",
+          ),
+          max_open: a.max_open,
+        })),
+      "specs/support-tickets/support-tickets.env:223:13",
+    ),
     (x: any) => x.open_tickets,
   );
   if (
     $s.checks &&
     !(
-      out.every(
-        (x: any) =>
-          x.level >= min_level &&
-          rt.must($s.t.agents, x.agent_id, "specs/support-tickets/support-tickets.env:226:48").active &&
-          rt
-            .must($s.t.agents, x.agent_id, "specs/support-tickets/support-tickets.env:226:90")
-            .skills.includes(category),
-      ) &&
+      $s
+        .n(out, "specs/support-tickets/support-tickets.env:226:10")
+        .every(
+          (x: any) =>
+            x.level >= min_level &&
+            rt.must($s.t.agents, x.agent_id, "specs/support-tickets/support-tickets.env:226:48").active &&
+            $s
+              .n(
+                rt.must($s.t.agents, x.agent_id, "specs/support-tickets/support-tickets.env:226:90").skills,
+                "specs/support-tickets/support-tickets.env:226:78",
+              )
+              .includes(category),
+        ) &&
       out.length ===
         rt.count(
-          $s.t.agents.values(),
-          (a: any) => a.active && a.skills.includes(category) && a.level >= min_level,
+          $s.n($s.t.agents.values(), "specs/support-tickets/support-tickets.env:227:22"),
+          (a: any) =>
+            a.active &&
+            $s.n(a.skills, "specs/support-tickets/support-tickets.env:227:53").includes(category) &&
+            a.level >= min_level,
         )
     )
   )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:226:3");
   if (
     $s.checks &&
-    !rt
-      .range(out.length - 1)
+    !$s
+      .n(
+        rt.range(out.length - 1, null, $s, "specs/support-tickets/support-tickets.env:228:10"),
+        "specs/support-tickets/support-tickets.env:228:10",
+      )
       .every(
         (i: any) =>
           rt.at(out, i, "specs/support-tickets/support-tickets.env:228:40").open_tickets <=
@@ -673,11 +752,17 @@ function tool_find_agents($s: rt.Ctx, $a: any): any {
 function tool_sla_report($s: rt.Ctx, $a: any): any {
   const within_minutes = $a.within_minutes;
   let horizon = rt.datetimeAdd($s.g.now, within_minutes);
-  let responses = $s.t.tickets
-    .values()
-    .filter(
-      (t: any) =>
-        tool_is_unfinished($s, { t: t }) && t.first_response_at == null && t.response_due_at <= horizon,
+  let responses = $s
+    .n(
+      $s
+        .n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:238:19")
+        .filter(
+          (t: any) =>
+            $s.call(tool_is_unfinished, { t: t }, "specs/support-tickets/support-tickets.env:238:39") &&
+            t.first_response_at == null &&
+            t.response_due_at <= horizon,
+        ),
+      "specs/support-tickets/support-tickets.env:238:19",
     )
     .map((t: any) => ({
       ticket_id: t.ticket_id,
@@ -686,9 +771,17 @@ function tool_sla_report($s: rt.Ctx, $a: any): any {
       due: t.response_due_at,
       breached: t.response_due_at < $s.g.now,
     }));
-  let resolutions = $s.t.tickets
-    .values()
-    .filter((t: any) => tool_is_unfinished($s, { t: t }) && t.due_at <= horizon)
+  let resolutions = $s
+    .n(
+      $s
+        .n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:240:21")
+        .filter(
+          (t: any) =>
+            $s.call(tool_is_unfinished, { t: t }, "specs/support-tickets/support-tickets.env:240:41") &&
+            t.due_at <= horizon,
+        ),
+      "specs/support-tickets/support-tickets.env:240:21",
+    )
     .map((t: any) => ({
       ticket_id: t.ticket_id,
       subject: t.subject,
@@ -696,38 +789,55 @@ function tool_sla_report($s: rt.Ctx, $a: any): any {
       due: t.due_at,
       breached: t.due_at < $s.g.now,
     }));
-  let out = rt.sorted([...responses, ...resolutions], (x: any) => x.due);
+  let out = rt.sorted(
+    $s.n(
+      [
+        ...$s.n(responses, "specs/support-tickets/support-tickets.env:242:14"),
+        ...$s.n(resolutions, "specs/support-tickets/support-tickets.env:242:14"),
+      ],
+      "specs/support-tickets/support-tickets.env:242:13",
+    ),
+    (x: any) => x.due,
+  );
   if (
     $s.checks &&
-    !out.every(
-      (x: any) =>
-        (x.kind === "first response" || x.kind === "resolution") &&
-        x.due <= horizon &&
-        x.breached === x.due < $s.g.now &&
-        tool_is_unfinished($s, {
-          t: rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:244:41"),
-        }),
-    )
+    !$s
+      .n(out, "specs/support-tickets/support-tickets.env:243:10")
+      .every(
+        (x: any) =>
+          (x.kind === "first response" || x.kind === "resolution") &&
+          x.due <= horizon &&
+          x.breached === x.due < $s.g.now &&
+          $s.call(
+            tool_is_unfinished,
+            { t: rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:244:41") },
+            "specs/support-tickets/support-tickets.env:244:27",
+          ),
+      )
   )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:243:3");
   if (
     $s.checks &&
     !(
-      responses.every(
-        (x: any) =>
-          x.kind === "first response" &&
-          rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:245:60")
-            .first_response_at == null &&
-          x.due ===
-            rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:246:42")
-              .response_due_at,
-      ) &&
-      resolutions.every(
-        (x: any) =>
-          x.kind === "resolution" &&
-          x.due ===
-            rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:247:66").due_at,
-      )
+      $s
+        .n(responses, "specs/support-tickets/support-tickets.env:245:10")
+        .every(
+          (x: any) =>
+            x.kind === "first response" &&
+            rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:245:60")
+              .first_response_at == null &&
+            x.due ===
+              rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:246:42")
+                .response_due_at,
+        ) &&
+      $s
+        .n(resolutions, "specs/support-tickets/support-tickets.env:247:9")
+        .every(
+          (x: any) =>
+            x.kind === "resolution" &&
+            x.due ===
+              rt.must($s.t.tickets, x.ticket_id, "specs/support-tickets/support-tickets.env:247:66").due_at,
+        )
     )
   )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:245:3");
@@ -736,11 +846,18 @@ function tool_sla_report($s: rt.Ctx, $a: any): any {
     !(
       out.length ===
       rt.count(
-        $s.t.tickets.values(),
+        $s.n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:248:23"),
         (t: any) =>
-          tool_is_unfinished($s, { t: t }) && t.first_response_at == null && t.response_due_at <= horizon,
+          $s.call(tool_is_unfinished, { t: t }, "specs/support-tickets/support-tickets.env:248:42") &&
+          t.first_response_at == null &&
+          t.response_due_at <= horizon,
       ) +
-        rt.count($s.t.tickets.values(), (t: any) => tool_is_unfinished($s, { t: t }) && t.due_at <= horizon)
+        rt.count(
+          $s.n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:249:25"),
+          (t: any) =>
+            $s.call(tool_is_unfinished, { t: t }, "specs/support-tickets/support-tickets.env:249:44") &&
+            t.due_at <= horizon,
+        )
     )
   )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:248:3");
@@ -753,18 +870,31 @@ function tool_customer_history($s: rt.Ctx, $a: any): any {
   let c = rt.orNull($s.t.customers.get(customer_id));
   if (c == null)
     return $s.fail(`Customer ${customer_id} not found`, "specs/support-tickets/support-tickets.env:258:3");
-  let theirs = $s.t.tickets.values().filter((t: any) => t.customer_id === customer_id);
-  let rated = theirs.filter((t: any) => t.csat != null);
+  let theirs = $s
+    .n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:259:16")
+    .filter((t: any) => t.customer_id === customer_id);
+  let rated = $s
+    .n(theirs, "specs/support-tickets/support-tickets.env:260:15")
+    .filter((t: any) => t.csat != null);
   let out = {
     customer: c,
-    tickets: rt.sorted(theirs, (t: any) => t.created_at, true),
-    unfinished: rt.count(theirs, (t: any) => tool_is_unfinished($s, { t: t })),
+    tickets: rt.sorted(
+      $s.n(theirs, "specs/support-tickets/support-tickets.env:263:14"),
+      (t: any) => t.created_at,
+      true,
+    ),
+    unfinished: rt.count($s.n(theirs, "specs/support-tickets/support-tickets.env:264:17"), (t: any) =>
+      $s.call(tool_is_unfinished, { t: t }, "specs/support-tickets/support-tickets.env:264:35"),
+    ),
     average_csat:
       rated.length === 0
         ? null
         : rt.pyRound(
             rt.div(
-              rt.sum(rated, (t: any) => t.csat ?? 0),
+              rt.sum(
+                $s.n(rated, "specs/support-tickets/support-tickets.env:265:51"),
+                (t: any) => t.csat ?? 0,
+              ),
               rated.length,
               "specs/support-tickets/support-tickets.env:265:51",
             ),
@@ -774,17 +904,35 @@ function tool_customer_history($s: rt.Ctx, $a: any): any {
   if (
     $s.checks &&
     !(
-      out.tickets.every((t: any) => t.customer_id === customer_id) &&
-      out.tickets.length === rt.count($s.t.tickets.values(), (t: any) => t.customer_id === customer_id)
+      $s
+        .n(out.tickets, "specs/support-tickets/support-tickets.env:267:10")
+        .every((t: any) => t.customer_id === customer_id) &&
+      out.tickets.length ===
+        rt.count(
+          $s.n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:267:86"),
+          (t: any) => t.customer_id === customer_id,
+        )
     )
   )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:267:3");
   if (
     $s.checks &&
-    !(out.unfinished === rt.count(out.tickets, (t: any) => t.status !== "resolved" && t.status !== "closed"))
+    !(
+      out.unfinished ===
+      rt.count(
+        $s.n(out.tickets, "specs/support-tickets/support-tickets.env:268:28"),
+        (t: any) => t.status !== "resolved" && t.status !== "closed",
+      )
+    )
   )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:268:3");
-  if ($s.checks && !((out.average_csat == null) === !out.tickets.some((t: any) => t.csat != null)))
+  if (
+    $s.checks &&
+    !(
+      (out.average_csat == null) ===
+      !$s.n(out.tickets, "specs/support-tickets/support-tickets.env:269:44").some((t: any) => t.csat != null)
+    )
+  )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:269:3");
   return out;
 }
@@ -806,18 +954,22 @@ function tool_create_ticket($s: rt.Ctx, $a: any): any {
   if (!(body.trim() !== ""))
     return $s.fail("A ticket needs a description", "specs/support-tickets/support-tickets.env:283:3");
   for (const label of [...labels] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/support-tickets/support-tickets.env:284:3");
     if (!$s.t.tags.has(label))
       return $s.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:285:5");
   }
   let ticket_id = $s.newId("T");
-  let first = tool_sla_minutes($s, {
-    minutes: rt.mapGetOpt($s.g.response_minutes, priority) ?? 480,
-    plan: c.plan,
-  });
-  let total = tool_sla_minutes($s, {
-    minutes: (rt.mapGetOpt($s.g.resolution_hours, priority) ?? 72) * 60,
-    plan: c.plan,
-  });
+  let first = $s.call(
+    tool_sla_minutes,
+    { minutes: rt.mapGetOpt($s.g.response_minutes, priority) ?? 480, plan: c.plan },
+    "specs/support-tickets/support-tickets.env:288:15",
+  );
+  let total = $s.call(
+    tool_sla_minutes,
+    { minutes: (rt.mapGetOpt($s.g.resolution_hours, priority) ?? 72) * 60, plan: c.plan },
+    "specs/support-tickets/support-tickets.env:289:15",
+  );
+  $s.write("specs/support-tickets/support-tickets.env:290:3");
   let t = rt.insertRec(
     $s.t.tickets,
     {
@@ -826,7 +978,7 @@ function tool_create_ticket($s: rt.Ctx, $a: any): any {
       subject: subject.trim(),
       category: category,
       priority: priority,
-      tags: rt.distinct(labels),
+      tags: rt.distinct($s.n(labels, "specs/support-tickets/support-tickets.env:291:79")),
       created_at: $s.g.now,
       updated_at: $s.g.now,
       response_due_at: rt.datetimeAdd($s.g.now, first),
@@ -836,6 +988,7 @@ function tool_create_ticket($s: rt.Ctx, $a: any): any {
     },
     "specs/support-tickets/support-tickets.env:290:11",
   );
+  $s.write("specs/support-tickets/support-tickets.env:294:3");
   rt.insertRec(
     $s.t.comments,
     {
@@ -850,9 +1003,15 @@ function tool_create_ticket($s: rt.Ctx, $a: any): any {
     "specs/support-tickets/support-tickets.env:294:3",
   );
   if (auto_assign) {
-    let a = tool_pick_agent($s, { category: category, min_level: 1, exclude: "" });
+    let a = $s.call(
+      tool_pick_agent,
+      { category: category, min_level: 1, exclude: "" },
+      "specs/support-tickets/support-tickets.env:296:13",
+    );
     if (a != null) {
+      $s.write("specs/support-tickets/support-tickets.env:298:7");
       t.assignee_id = a.agent_id;
+      $s.write("specs/support-tickets/support-tickets.env:299:7");
       t.status = "open";
     }
   }
@@ -876,7 +1035,11 @@ function tool_create_ticket($s: rt.Ctx, $a: any): any {
     !(
       !auto_assign ||
       t.assignee_id != null ||
-      tool_pick_agent($s, { category: category, min_level: 1, exclude: "" }) == null
+      $s.call(
+        tool_pick_agent,
+        { category: category, min_level: 1, exclude: "" },
+        "specs/support-tickets/support-tickets.env:304:54",
+      ) == null
     )
   )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:304:3");
@@ -893,25 +1056,33 @@ function tool_assign_ticket($s: rt.Ctx, $a: any): any {
   let a = rt.orNull($s.t.agents.get(agent_id));
   if (a == null)
     return $s.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:312:3");
-  if (!tool_is_unfinished($s, { t: t }))
+  if (!$s.call(tool_is_unfinished, { t: t }, "specs/support-tickets/support-tickets.env:313:11"))
     return $s.fail(`Ticket ${ticket_id} is ${t.status}`, "specs/support-tickets/support-tickets.env:313:3");
   if (!(t.assignee_id != agent_id))
     return $s.fail(
       `${a.name} already has ticket ${ticket_id}`,
       "specs/support-tickets/support-tickets.env:314:3",
     );
-  if (tool_check_can_take($s, { a: a, t: t }) === rt.FAILED) return rt.FAILED;
+  if (
+    $s.call(tool_check_can_take, { a: a, t: t }, "specs/support-tickets/support-tickets.env:315:3") ===
+    rt.FAILED
+  )
+    return rt.FAILED;
+  $s.write("specs/support-tickets/support-tickets.env:316:3");
   t.assignee_id = agent_id;
   if (t.status === "new") {
+    $s.write("specs/support-tickets/support-tickets.env:318:5");
     t.status = "open";
   }
+  $s.write("specs/support-tickets/support-tickets.env:320:3");
   t.updated_at = $s.g.now;
   if (
     $s.checks &&
     !(
       t.assignee_id == agent_id &&
       t.status !== "new" &&
-      tool_load($s, { agent_id: agent_id }) <= a.max_open &&
+      $s.call(tool_load, { agent_id: agent_id }, "specs/support-tickets/support-tickets.env:321:60") <=
+        a.max_open &&
       t.updated_at === $s.g.now
     )
   )
@@ -942,13 +1113,23 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
       return $s.fail(`${agent.name} is inactive`, "specs/support-tickets/support-tickets.env:337:5");
     if (!internal) {
       if (t.assignee_id == null) {
-        if (tool_check_can_take($s, { a: agent, t: t }) === rt.FAILED) return rt.FAILED;
+        if (
+          $s.call(
+            tool_check_can_take,
+            { a: agent, t: t },
+            "specs/support-tickets/support-tickets.env:340:9",
+          ) === rt.FAILED
+        )
+          return rt.FAILED;
+        $s.write("specs/support-tickets/support-tickets.env:341:9");
         t.assignee_id = author_id;
       }
       if (t.first_response_at == null) {
+        $s.write("specs/support-tickets/support-tickets.env:344:9");
         t.first_response_at = $s.g.now;
       }
       if (t.status !== "resolved") {
+        $s.write("specs/support-tickets/support-tickets.env:347:9");
         t.status = await_customer ? "pending_customer" : "open";
       }
     }
@@ -964,11 +1145,15 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
         "specs/support-tickets/support-tickets.env:352:5",
       );
     if (["pending_customer", "resolved"].includes(t.status)) {
+      $s.write("specs/support-tickets/support-tickets.env:354:7");
       t.status = "open";
+      $s.write("specs/support-tickets/support-tickets.env:355:7");
       t.resolved_at = null;
+      $s.write("specs/support-tickets/support-tickets.env:356:7");
       t.csat = null;
     }
   }
+  $s.write("specs/support-tickets/support-tickets.env:359:3");
   t.updated_at = $s.g.now;
   if ($s.checks && !(agent == null || internal || (t.assignee_id != null && t.first_response_at != null)))
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:360:3");
@@ -976,6 +1161,7 @@ function tool_add_comment($s: rt.Ctx, $a: any): any {
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:361:3");
   if ($s.checks && !(agent != null || t.status !== "resolved"))
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:362:3");
+  $s.write("specs/support-tickets/support-tickets.env:363:3");
   let c = rt.insertRec(
     $s.t.comments,
     {
@@ -1003,7 +1189,7 @@ function tool_escalate_ticket($s: rt.Ctx, $a: any): any {
   let me = rt.orNull($s.t.agents.get(agent_id));
   if (me == null)
     return $s.fail(`Agent ${agent_id} not found`, "specs/support-tickets/support-tickets.env:375:3");
-  if (!tool_is_unfinished($s, { t: t }))
+  if (!$s.call(tool_is_unfinished, { t: t }, "specs/support-tickets/support-tickets.env:376:11"))
     return $s.fail(
       `Ticket ${ticket_id} is ${t.status}; only unfinished tickets are escalated`,
       "specs/support-tickets/support-tickets.env:376:3",
@@ -1016,35 +1202,50 @@ function tool_escalate_ticket($s: rt.Ctx, $a: any): any {
   if (!(reason.trim() !== ""))
     return $s.fail("Say why the ticket is escalated", "specs/support-tickets/support-tickets.env:378:3");
   let new_tier = t.tier + 1;
-  let target = tool_pick_agent($s, { category: t.category, min_level: new_tier, exclude: agent_id });
+  let target = $s.call(
+    tool_pick_agent,
+    { category: t.category, min_level: new_tier, exclude: agent_id },
+    "specs/support-tickets/support-tickets.env:380:16",
+  );
   if (target == null)
     return $s.fail(
       `No tier-${rt.str(new_tier, false)} ${t.category} agent has room; ask a team lead`,
       "specs/support-tickets/support-tickets.env:380:3",
     );
   let plan = rt.must($s.t.customers, t.customer_id, "specs/support-tickets/support-tickets.env:382:14").plan;
+  $s.write("specs/support-tickets/support-tickets.env:383:3");
   t.tier = new_tier;
-  t.priority = tool_bumped($s, { p: t.priority });
+  $s.write("specs/support-tickets/support-tickets.env:384:3");
+  t.priority = $s.call(tool_bumped, { p: t.priority }, "specs/support-tickets/support-tickets.env:384:16");
   let tighter = rt.datetimeAdd(
     $s.g.now,
-    tool_sla_minutes($s, {
-      minutes: (rt.mapGetOpt($s.g.resolution_hours, t.priority) ?? 24) * 60,
-      plan: plan,
-    }),
+    $s.call(
+      tool_sla_minutes,
+      { minutes: (rt.mapGetOpt($s.g.resolution_hours, t.priority) ?? 24) * 60, plan: plan },
+      "specs/support-tickets/support-tickets.env:385:35",
+    ),
   );
   if (tighter < t.due_at) {
+    $s.write("specs/support-tickets/support-tickets.env:387:5");
     t.due_at = tighter;
   }
+  $s.write("specs/support-tickets/support-tickets.env:389:3");
   t.assignee_id = target.agent_id;
   if (t.status === "new") {
+    $s.write("specs/support-tickets/support-tickets.env:391:5");
     t.status = "open";
   }
+  $s.write("specs/support-tickets/support-tickets.env:393:3");
   t.updated_at = $s.g.now;
-  tool_note($s, {
-    ticket_id: ticket_id,
-    agent_id: agent_id,
-    body: `${me.name} escalated to tier ${rt.str(new_tier, false)} (${target.name}): ${reason}`,
-  });
+  $s.call(
+    tool_note,
+    {
+      ticket_id: ticket_id,
+      agent_id: agent_id,
+      body: `${me.name} escalated to tier ${rt.str(new_tier, false)} (${target.name}): ${reason}`,
+    },
+    "specs/support-tickets/support-tickets.env:394:3",
+  );
   if (
     $s.checks &&
     !(
@@ -1064,7 +1265,13 @@ function tool_escalate_ticket($s: rt.Ctx, $a: any): any {
     )
   )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:396:3");
-  if ($s.checks && !(tool_load($s, { agent_id: target.agent_id }) <= target.max_open))
+  if (
+    $s.checks &&
+    !(
+      $s.call(tool_load, { agent_id: target.agent_id }, "specs/support-tickets/support-tickets.env:398:10") <=
+      target.max_open
+    )
+  )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:398:3");
   return t;
 }
@@ -1095,6 +1302,7 @@ function tool_resolve_ticket($s: rt.Ctx, $a: any): any {
       "Write the resolution for the customer",
       "specs/support-tickets/support-tickets.env:412:3",
     );
+  $s.write("specs/support-tickets/support-tickets.env:413:3");
   rt.insertRec(
     $s.t.comments,
     {
@@ -1109,10 +1317,14 @@ function tool_resolve_ticket($s: rt.Ctx, $a: any): any {
     "specs/support-tickets/support-tickets.env:413:3",
   );
   if (t.first_response_at == null) {
+    $s.write("specs/support-tickets/support-tickets.env:415:5");
     t.first_response_at = $s.g.now;
   }
+  $s.write("specs/support-tickets/support-tickets.env:417:3");
   t.status = "resolved";
+  $s.write("specs/support-tickets/support-tickets.env:418:3");
   t.resolved_at = $s.g.now;
+  $s.write("specs/support-tickets/support-tickets.env:419:3");
   t.updated_at = $s.g.now;
   if (
     $s.checks &&
@@ -1147,6 +1359,7 @@ function tool_rate_ticket($s: rt.Ctx, $a: any): any {
     return $s.fail(`Ticket ${ticket_id} is already rated`, "specs/support-tickets/support-tickets.env:434:3");
   if (!(score >= 1 && score <= 5))
     return $s.fail("Ratings go from 1 to 5", "specs/support-tickets/support-tickets.env:435:3");
+  $s.write("specs/support-tickets/support-tickets.env:436:3");
   t.csat = score;
   if ($s.checks && !(t.csat == score && t.customer_id === customer_id))
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:437:3");
@@ -1164,24 +1377,41 @@ function tool_tag_ticket($s: rt.Ctx, $a: any): any {
   if (!(add.length + remove.length > 0))
     return $s.fail("Name tags to add or remove", "specs/support-tickets/support-tickets.env:448:3");
   for (const label of [...add] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/support-tickets/support-tickets.env:449:3");
     if (!$s.t.tags.has(label))
       return $s.fail(`Unknown tag '${label}'`, "specs/support-tickets/support-tickets.env:450:5");
-    if (!t.tags.includes(label)) {
+    if (!$s.n(t.tags, "specs/support-tickets/support-tickets.env:451:8").includes(label)) {
+      $s.write("specs/support-tickets/support-tickets.env:452:7");
       t.tags.push(label);
     }
   }
   for (const label of [...remove] as any[]) {
-    if (t.tags.includes(label)) {
-      rt.remove(t.tags, label, "specs/support-tickets/support-tickets.env:457:7");
+    if (--$s.steps < 0) rt.overBudget("specs/support-tickets/support-tickets.env:455:3");
+    if ($s.n(t.tags, "specs/support-tickets/support-tickets.env:456:8").includes(label)) {
+      $s.write("specs/support-tickets/support-tickets.env:457:7");
+      rt.remove(
+        $s.n(t.tags, "specs/support-tickets/support-tickets.env:457:7"),
+        label,
+        "specs/support-tickets/support-tickets.env:457:7",
+      );
     }
   }
+  $s.write("specs/support-tickets/support-tickets.env:460:3");
   t.updated_at = $s.g.now;
   if (
     $s.checks &&
     !(
-      add.every((x: any) => t.tags.includes(x) || remove.includes(x)) &&
-      remove.every((x: any) => !t.tags.includes(x)) &&
-      rt.eq(rt.distinct(t.tags), t.tags) &&
+      $s
+        .n(add, "specs/support-tickets/support-tickets.env:461:10")
+        .every(
+          (x: any) =>
+            $s.n(t.tags, "specs/support-tickets/support-tickets.env:461:23").includes(x) ||
+            $s.n(remove, "specs/support-tickets/support-tickets.env:461:38").includes(x),
+        ) &&
+      $s
+        .n(remove, "specs/support-tickets/support-tickets.env:461:55")
+        .every((x: any) => !$s.n(t.tags, "specs/support-tickets/support-tickets.env:461:71").includes(x)) &&
+      rt.eq(rt.distinct($s.n(t.tags, "specs/support-tickets/support-tickets.env:461:92")), t.tags) &&
       t.updated_at === $s.g.now
     )
   )
@@ -1203,6 +1433,7 @@ function tool_delete_note($s: rt.Ctx, $a: any): any {
     );
   if (!(c.author_kind === "agent" && c.author_id === agent_id))
     return $s.fail("Only the note's author can delete it", "specs/support-tickets/support-tickets.env:471:3");
+  $s.write("specs/support-tickets/support-tickets.env:472:3");
   rt.deleteRec($s.t.comments, comment_id, "specs/support-tickets/support-tickets.env:472:3");
   return null;
 }
@@ -1214,8 +1445,8 @@ function tool_close_resolved($s: rt.Ctx, $a: any): any {
     return $s.fail("older_than_days cannot be negative", "specs/support-tickets/support-tickets.env:480:3");
   let done = rt.writableAll(
     $s.t.tickets,
-    $s.t.tickets
-      .values()
+    $s
+      .n($s.t.tickets.values(), "specs/support-tickets/support-tickets.env:481:14")
       .filter(
         (t: any) =>
           t.status === "resolved" &&
@@ -1224,12 +1455,20 @@ function tool_close_resolved($s: rt.Ctx, $a: any): any {
       ),
   );
   for (const t of [...done] as any[]) {
+    if (--$s.steps < 0) rt.overBudget("specs/support-tickets/support-tickets.env:483:3");
+    $s.write("specs/support-tickets/support-tickets.env:484:5");
     t.status = "closed";
+    $s.write("specs/support-tickets/support-tickets.env:485:5");
     t.updated_at = $s.g.now;
   }
-  if ($s.checks && !done.every((t: any) => t.status === "closed" && t.updated_at === $s.g.now))
+  if (
+    $s.checks &&
+    !$s
+      .n(done, "specs/support-tickets/support-tickets.env:487:10")
+      .every((t: any) => t.status === "closed" && t.updated_at === $s.g.now)
+  )
     rt.fault("ensure failed", "specs/support-tickets/support-tickets.env:487:3");
-  return done.map((t: any) => t.ticket_id);
+  return $s.n(done, "specs/support-tickets/support-tickets.env:489:10").map((t: any) => t.ticket_id);
 }
 
 export const definition: rt.EnvDefinition = {

@@ -95,9 +95,9 @@ describe("failed preconditions", () => {
     // these pass the callee's result on, without a throw
     const checked = mustCheck(SPEC);
     const body = new JsEmitter(checked).toolBody(checked.tools.find((t) => t.name === "steps")!);
-    expect(body).toContain("if (tool_checked($s, { n: (n - 1) }) === rt.FAILED) return rt.FAILED;");
+    expect(body).toMatch(/if \(\$s\.call\(tool_checked, \{ n: \(n - 1\) \}, "test\.env:\d+:\d+"\) === rt\.FAILED\) return rt\.FAILED;/);
     expect(body).toContain("if (d === rt.FAILED) return rt.FAILED;");
-    expect(body).toContain("return tool_checked($s, { n: (n - 3) });");
+    expect(body).toMatch(/return \$s\.call\(tool_checked, \{ n: \(n - 3\) \}, "test\.env:\d+:\d+"\);/);
   });
 
   it("from let ... else and fail nested in a query's if", () => {

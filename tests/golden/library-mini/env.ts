@@ -86,7 +86,9 @@ export const ArgSchemas = {
 function tool_open_loans($s: rt.Ctx, $a: any): any {
   const member_id = $a.member_id;
   if (!$s.t.members.has(member_id)) return $s.fail("Member not found", "docs/library-mini.env:41:3");
-  return $s.t.loans.values().filter((l: any) => l.member_id === member_id && !l.returned);
+  return $s
+    .n($s.t.loans.values(), "docs/library-mini.env:42:10")
+    .filter((l: any) => l.member_id === member_id && !l.returned);
 }
 
 /** action borrow: Lend one copy of a book to an active member. */
@@ -101,8 +103,12 @@ function tool_borrow($s: rt.Ctx, $a: any): any {
   if (!(m.status === "active")) return $s.fail(`Member ${m.name} is suspended`, "docs/library-mini.env:50:3");
   if (!(days > 0 && days <= 60))
     return $s.fail("Loan length must be 1 to 60 days", "docs/library-mini.env:51:3");
-  let open = rt.count($s.t.loans.values(), (l: any) => l.book_id === book_id && !l.returned);
+  let open = rt.count(
+    $s.n($s.t.loans.values(), "docs/library-mini.env:52:14"),
+    (l: any) => l.book_id === book_id && !l.returned,
+  );
   if (!(open < b.copies)) return $s.fail(`No copy of ${b.title} is available`, "docs/library-mini.env:53:3");
+  $s.write("docs/library-mini.env:54:3");
   let loan = rt.insertRec(
     $s.t.loans,
     {
@@ -124,6 +130,7 @@ function tool_return_book($s: rt.Ctx, $a: any): any {
   let loan = rt.orNull($s.t.loans.getW(loan_id));
   if (loan == null) return $s.fail("Loan not found", "docs/library-mini.env:63:3");
   if (!!loan.returned) return $s.fail(`Loan ${loan_id} is already returned`, "docs/library-mini.env:64:3");
+  $s.write("docs/library-mini.env:65:3");
   loan.returned = true;
   return loan;
 }
