@@ -144,7 +144,7 @@ export const ENVIRONMENT_MEMBERS: readonly string[] = [
   "def", "store", "ctx", "plan", "_checks", "createFrom", "name", "checks", "toolNames", "call",
   "preconditionResult", "lastPreconditionAt", "errorResult", "checkAfterAction", "checkRefs", "danglingRefs",
   "referenceProblems", "invariantProblems", "fork", "checkpoint", "changedSince", "snapshot", "table",
-  "globals", "readContext", "toJSON", "diff",
+  "globals", "readContext", "toJSON", "diff", "budget", "stepsLeft", "maxSteps", "lastCallSteps", "liftBudget",
   "constructor", "__proto__", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toString",
   "toLocaleString", "valueOf", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__",
 ];

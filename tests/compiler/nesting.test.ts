@@ -73,8 +73,10 @@ describe("nesting past the limit", () => {
     for (const [name, file] of Object.entries(files)) {
       for (const argv of [["check", file], ["compile", file, "--out", path.join(dir, "out")], ["call", file, "q"], ["fuzz", file, "--runs", "5"], ["verify", file]]) {
         const r = await runEnvc(argv);
-        expect(r.code, `${name}: envc ${argv[0]}: ${r.err}`).toBe(1);
-        expect(r.err, `${name}: envc ${argv[0]}`).toMatch(new RegExp(`error ENV1007: Nested too deeply[\\s\\S]*${name}\\.env:\\d+:\\d+`));
+        // check and verify print their reports on stdout, the others on stderr
+        const said = `${r.out}\n${r.err}`;
+        expect(r.code, `${name}: envc ${argv[0]}: ${said}`).toBe(1);
+        expect(said, `${name}: envc ${argv[0]}`).toMatch(new RegExp(`error ENV1007: Nested too deeply[\\s\\S]*${name}\\.env:\\d+:\\d+`));
       }
     }
   }, 120_000);
