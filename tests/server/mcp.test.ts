@@ -3,7 +3,8 @@
 // listing the tools, calling them through to a reward of 1, resources and the task prompt, and an
 // MCP session attached to a session created over the HTTP API.
 import { describe, expect, it, afterEach } from "vitest";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { serveProcess } from "../helpers.js";
 import * as path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -24,21 +25,11 @@ afterEach(() => {
   for (const p of procs.splice(0)) if (p.exitCode === null) p.kill("SIGKILL");
 });
 
-/** `envc serve ARGS --port 0` as a process; resolves with its URL once it listens. */
-function serveProcess(args: string[]): Promise<{ url: string; proc: ChildProcessWithoutNullStreams; stderr: () => string }> {
-  const proc = spawn(process.execPath, [...CLI, ...args, "--port", "0"], { cwd: root });
-  procs.push(proc);
-  let out = "";
-  let err = "";
-  proc.stderr.on("data", (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    proc.stdout.on("data", (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m) resolve({ url: m[1]!, proc, stderr: () => err });
-    });
-    proc.on("exit", (code) => reject(new Error(`envc serve exited with ${code}: ${err}`)));
-  });
+/** `envc serve ARGS --port 0` as a process, killed after the test; its URL once it listens. */
+async function listeningServe(args: string[]): Promise<{ url: string; proc: ChildProcessWithoutNullStreams; stderr: () => string }> {
+  const served = serveProcess(args);
+  procs.push(served.proc);
+  return { url: await served.url, proc: served.proc, stderr: served.stderr };
 }
 
 describe("MCP over stdio (the CLI spawned by the SDK's client)", () => {
@@ -95,7 +86,7 @@ describe("MCP over stdio (the CLI spawned by the SDK's client)", () => {
 
 describe("MCP over streamable HTTP (the CLI on port 0)", () => {
   it("creates a session from the URL, lists and calls tools; attaches to an HTTP session; exits on SIGTERM", async () => {
-    const { url, proc } = await serveProcess(["specs/library", "specs/banking"]);
+    const { url, proc } = await listeningServe(["specs/library", "specs/banking"]);
     const json = async (res: Response | Promise<Response>): Promise<any> => (await res).json();
     const sessions = async () => (await json(fetch(`${url}/sessions`))).count as number;
 

@@ -3,11 +3,10 @@
 // sets the budget; and a live `envc serve specs/ <runaway spec>` process answers /health within
 // 100 ms and serves other sessions while one session keeps sending runaway calls.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { runEnvc, mustCheck } from "../helpers.js";
+import { runEnvc, mustCheck, serveProcess } from "../helpers.js";
 import { loadDefinition } from "../../compiler/load.js";
 import { Environment } from "../../runtime/index.js";
 import { SessionManager } from "../../server/index.js";
@@ -68,21 +67,9 @@ describe("the server's --max-steps", () => {
 
 describe("a live envc serve with a runaway session", () => {
   it("answers /health within 100 ms and serves other sessions while runaway calls run", async () => {
-    const root = path.resolve(new URL("../..", import.meta.url).pathname);
-    const proc = spawn(process.execPath, ["--import", "tsx", "cli/index.ts", "serve", "specs/", path.join(dir, "runaway"), "--port", "0"], { cwd: root });
-    let err = "";
-    proc.stderr.on("data", (d) => (err += d));
-    const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+    const { proc, url: listening, exited } = serveProcess(["specs/", path.join(dir, "runaway")]);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        proc.stdout.on("data", (d) => {
-          out += d;
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        void exited.then((code) => reject(new Error(`envc serve exited with ${code}: ${err}`)));
-      });
+      const url = await listening;
       const post = async (p: string, body: unknown) => {
         const r = await fetch(url + p, { method: "POST", body: JSON.stringify(body) });
         return { status: r.status, json: (await r.json()) as any };

@@ -2,11 +2,10 @@
 // listens, with exit code 2 for bad usage and 1 for specs with errors. And the options reaching
 // the server: the CLI as a process with every limit set, driven over HTTP, stopped by SIGINT.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { runEnvc } from "../helpers.js";
+import { runEnvc, serveProcess } from "../helpers.js";
 
 let dir: string;
 beforeAll(() => {
@@ -57,22 +56,10 @@ describe("envc serve usage", () => {
 
 describe("envc serve options, in a real process", () => {
   it("--max-sessions, --max-body, --idle-timeout, --renderer, --no-checks and --no-mcp reach the server; SIGINT stops it", async () => {
-    const root = path.resolve(new URL("../..", import.meta.url).pathname);
-    const proc = spawn(process.execPath, ["--import", "tsx", "cli/index.ts", "serve", "specs/library", "--port", "0",
-      "--max-sessions", "1", "--max-body", "300", "--idle-timeout", "3", "--renderer", "taubench", "--no-checks", "--no-mcp"], { cwd: root });
-    let err = "";
-    proc.stderr.on("data", (d) => (err += d));
-    const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+    const { proc, url: listening, exited, stderr } = serveProcess(["specs/library",
+      "--max-sessions", "1", "--max-body", "300", "--idle-timeout", "3", "--renderer", "taubench", "--no-checks", "--no-mcp"]);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        proc.stdout.on("data", (d) => {
-          out += d;
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        void exited.then((code) => reject(new Error(`envc serve exited with ${code}: ${err}`)));
-      });
+      const url = await listening;
       const post = async (p: string, body: string) => {
         const r = await fetch(url + p, { method: "POST", body });
         return { status: r.status, json: (await r.json()) as any };
@@ -91,7 +78,7 @@ describe("envc serve options, in a real process", () => {
       expect(((await gone.json()) as any).error.code).toBe("session_expired");
       proc.kill("SIGINT");
       expect(await exited).toBe(0);
-      expect(err).toContain("envc serve: stopping");
+      expect(stderr()).toContain("envc serve: stopping");
     } finally {
       if (proc.exitCode === null) proc.kill("SIGKILL");
     }
