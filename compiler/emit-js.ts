@@ -526,7 +526,8 @@ export class JsEmitter {
     const pr = inv.perRecord;
     if (!pr) return undefined;
     const v = jsName(pr.variable);
-    return `($s: rt.Ctx, ${v}: any) => ${pr.where ? `!(${this.x(pr.where)}) || ` : ""}(${this.x(pr.body)})`;
+    const ctx = this.anyT ? ": rt.Ctx" : "";
+    return `($s${ctx}, ${v}${this.anyT}) => ${pr.where ? `!(${this.x(pr.where)}) || ` : ""}(${this.x(pr.body)})`;
   }
 }
 

@@ -1,0 +1,296 @@
+// The environment's runtime definition as JavaScript source: zod schemas, tool functions,
+// tables, invariants, tool schemas; and each scenario check as a function. Shared by the
+// TypeScript module (emit.ts, typed, through ts-morph) and by loading a spec in memory
+// (`definitionScript`, plain JavaScript evaluated with no TypeScript anywhere), so that the two
+// cannot drift apart. Sees only the IR; imports neither ts-morph nor prettier.
+import type { IEnv, Type, FieldType, IScenario } from "./ir.js";
+import type { Span } from "../grammar/ast.js";
+import type { ScenarioDef } from "../runtime/index.js";
+import { stripOptional, isOptional } from "./ir.js";
+import { JsEmitter, toolFn, propKey } from "./emit-js.js";
+
+export function pascal(name: string): string {
+  return name.replace(/(^|[_-])([a-z])/g, (_, __, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, "");
+}
+
+// ---------- zod ----------
+
+// dates and datetimes: the runtime's schemas (runtime/dates.ts), which check the calendar
+export function zodType(t: Type): string {
+  switch (t.k) {
+    case "string":
+    case "ref":
+      return "z.string()";
+    case "date":
+      return "rt.DateSchema";
+    case "datetime":
+      return "rt.DatetimeSchema";
+    case "int":
+      return "z.number().int()";
+    case "number":
+      return "z.number()";
+    case "bool":
+      return "z.boolean()";
+    case "json":
+    case "error":
+    case "lambda":
+    case "pair":
+      return "z.json()";
+    case "null":
+    case "void":
+      return "z.null()";
+    case "enum":
+      return t.name ? `${t.name}Schema` : `z.enum(${JSON.stringify(t.values)})`;
+    case "list":
+      return `z.array(${zodType(t.elem)})`;
+    case "map": {
+      // date and datetime keys are checked like values; other keys are any string
+      const key = stripOptional(t.key);
+      return `z.record(${key.k === "date" || key.k === "datetime" ? zodType(key) : "z.string()"}, ${zodType(t.value)})`;
+    }
+    case "record":
+      return t.name ? `z.lazy(() => ${t.name}Schema)` : zodObject(t.fields);
+    case "optional":
+      return `${zodType(t.inner)}.nullable()`;
+    case "table":
+      return `z.record(z.string(), ${t.entity}Schema)`;
+  }
+}
+
+function zodField(f: { type: Type; hasDefault: boolean; default?: unknown }): string {
+  let s = zodType(f.type);
+  if (f.hasDefault) s += `.default(${JSON.stringify(f.default)})`;
+  else if (isOptional(f.type)) s += ".optional()";
+  return s;
+}
+
+export function zodObject(fields: FieldType[]): string {
+  return `z.strictObject({ ${fields.map((f) => `${propKey(f.name)}: ${zodField(f)}`).join(", ")} })`;
+}
+
+// ---------- JSON schema (OpenAI tools) ----------
+
+function jsonSchema(t: Type, description?: string): Record<string, unknown> {
+  const base = stripOptional(t);
+  let s: Record<string, unknown>;
+  switch (base.k) {
+    case "string":
+    case "ref":
+      s = { type: "string" };
+      break;
+    case "date":
+      s = { type: "string", format: "date" };
+      break;
+    case "datetime":
+      s = { type: "string", format: "date-time" };
+      break;
+    case "int":
+      s = { type: "integer" };
+      break;
+    case "number":
+      s = { type: "number" };
+      break;
+    case "bool":
+      s = { type: "boolean" };
+      break;
+    case "enum":
+      s = { type: "string", enum: base.values };
+      break;
+    case "list":
+      s = { type: "array", items: jsonSchema(base.elem) };
+      break;
+    case "map":
+      s = { type: "object", additionalProperties: jsonSchema(base.value) };
+      break;
+    case "record":
+      s = {
+        type: "object",
+        properties: Object.fromEntries(base.fields.map((f) => [f.name, jsonSchema(f.type, f.description)])),
+        required: base.fields.filter((f) => !isOptional(f.type) && !f.hasDefault).map((f) => f.name),
+      };
+      break;
+    default:
+      s = {};
+  }
+  if (description) s = { ...s, description };
+  return s;
+}
+
+export function toolSchemas(env: IEnv): unknown[] {
+  return env.tools
+    .filter((t) => t.kind !== "fn")
+    .map((t) => ({
+      type: "function",
+      function: {
+        name: t.name,
+        description: t.description ?? "",
+        parameters: {
+          type: "object",
+          properties: Object.fromEntries(
+            t.params.map((p) => {
+              const s = jsonSchema(p.type, p.description);
+              if (p.hasDefault && p.default !== null) s.default = p.default;
+              return [p.name, s];
+            }),
+          ),
+          required: t.params.filter((p) => p.required).map((p) => p.name),
+        },
+      },
+    }));
+}
+
+// ---------- refs ----------
+
+function joinPath(path: string | null, suffix: string): string {
+  return path === null ? JSON.stringify(suffix) : `${path} + ${JSON.stringify(suffix)}`;
+}
+
+/** Code that pushes every reference a record holds, as [path, table, key]. */
+function refsCode(env: IEnv, t: Type, access: string, path: string | null, depth = 0): string[] {
+  const base = stripOptional(t);
+  const guard = (code: string[]) => (isOptional(t) ? [`if (${access} != null) {`, ...code, "}"] : code);
+  if (base.k === "ref") {
+    const table = env.entities.find((e) => e.name === base.entity)?.table;
+    if (!table || path === null) return [];
+    return guard([`out.push([${path}, ${JSON.stringify(table)}, ${access}]);`]);
+  }
+  if (base.k === "list") {
+    const i = `i${depth}`;
+    const inner = refsCode(env, base.elem, `${access}[${i}]`, `${path ?? '""'} + "[" + ${i} + "]"`, depth + 1);
+    if (!inner.length) return [];
+    return guard([`for (let ${i} = 0; ${i} < ${access}.length; ${i}++) {`, ...inner, "}"]);
+  }
+  if (base.k === "map") {
+    const k = `k${depth}`;
+    const inner = refsCode(env, base.value, `${access}[${k}]`, `${path ?? '""'} + "." + ${k}`, depth + 1);
+    if (!inner.length) return [];
+    return guard([`for (const ${k} of Object.keys(${access})) {`, ...inner, "}"]);
+  }
+  if (base.k === "record" && depth < 4) {
+    const inner = base.fields.flatMap((f) =>
+      refsCode(env, f.type, `${access}${/^[A-Za-z_]\w*$/.test(f.name) ? "." + f.name : `[${JSON.stringify(f.name)}]`}`, joinPath(path, path === null ? f.name : "." + f.name), depth + 1),
+    );
+    return inner.length ? guard(inner) : [];
+  }
+  return [];
+}
+
+
+// ---------- the definition ----------
+
+/** `XSchema` initializers of the named enums and records, in declaration order. */
+export function namedSchemas(env: IEnv): { enums: { name: string; init: string }[]; records: { name: string; init: string }[] } {
+  return {
+    enums: env.enums.map((en) => ({ name: `${en.name}Schema`, init: `z.enum(${JSON.stringify(en.values)})` })),
+    records: env.records.map((r) => ({ name: `${r.name}Schema`, init: zodObject(r.type.fields) })),
+  };
+}
+
+/** The initializer of `StateSchema`: tables default to empty. */
+export function stateSchemaInit(env: IEnv): string {
+  return zodObject(env.state.map((f) => (f.table ? { ...f, hasDefault: true, default: {} } : f)));
+}
+
+/** The initializer of `ArgSchemas`: each agent tool's argument schema by name. */
+export function argSchemasInit(env: IEnv): string {
+  const agentTools = env.tools.filter((t) => t.kind !== "fn");
+  return `{ ${agentTools.map((t) => `${propKey(t.name)}: ${zodObject(t.params.map((p) => ({ name: p.name, type: p.type, hasDefault: p.hasDefault, default: p.default })))}`).join(", ")} }`;
+}
+
+/**
+ * The initializer of `definition` (an rt.EnvDefinition), given the emitter that lowered the
+ * tool bodies; `typed` adds the TypeScript annotations the generated env.ts carries.
+ */
+export function definitionInit(env: IEnv, js: JsEmitter, typed: boolean): string {
+  const agentTools = env.tools.filter((t) => t.kind !== "fn");
+  const any = typed ? ": any" : "";
+  const tables = env.state.filter((f) => f.table).map((f) => {
+    const entity = env.entities.find((e) => e.name === f.table)!;
+    const refs = refsCode(env, entity.type, "r", null);
+    const refsFn = refs.length ? `(r${any}) => { const out${typed ? ": [string, string, string][]" : ""} = []; ${refs.join("\n")} return out; }` : "undefined";
+    return `{ name: ${JSON.stringify(f.name)}, entity: ${JSON.stringify(entity.name)}, key: ${JSON.stringify(entity.key)}, ${entity.externalKey ? "externalKey: true, " : ""}record: ${entity.name}Schema, refs: ${refsFn} }`;
+  });
+  const globals = env.state.filter((f) => !f.table).map(
+    (f) => `{ name: ${JSON.stringify(f.name)}, schema: ${zodType(f.type)}, hasDefault: ${f.hasDefault || isOptional(f.type)}, default: ${JSON.stringify(f.hasDefault ? f.default : null)} }`,
+  );
+  const tools = agentTools.map(
+    (t) => `{ name: ${JSON.stringify(t.name)}, kind: ${JSON.stringify(t.kind)}, description: ${JSON.stringify(t.description ?? "")}, args: ArgSchemas${/^[A-Za-z_]\w*$/.test(t.name) ? "." + t.name : `[${JSON.stringify(t.name)}]`}, run: ${toolFn(t.name)}, location: ${js.loc(t.span)} }`,
+  );
+  const invariants = env.invariants.map((inv) => {
+    const pr = js.perRecordCheck(inv);
+    return `{ name: ${JSON.stringify(inv.name)}, description: ${JSON.stringify(inv.description ?? "")}, location: ${js.loc(inv.span)}, reads: ${JSON.stringify(inv.reads)}, check: ($s${typed ? ": rt.Ctx" : ""}) => ${js.invariantCheck(inv)}${pr ? `, perRecord: { table: ${JSON.stringify(inv.perRecord!.table)}, check: ${pr} }` : ""} }`;
+  });
+  return `{
+        name: ${JSON.stringify(env.name)},
+        title: ${JSON.stringify(env.title ?? "")},
+        description: ${JSON.stringify(env.description ?? "")},
+        specFile: ${JSON.stringify(env.file)},
+        rules: ${JSON.stringify(env.rules)},
+        tables: [${tables.join(", ")}],
+        globals: [${globals.join(", ")}],
+        tools: [${tools.join(", ")}],
+        invariants: [${invariants.join(", ")}],
+        toolSchemas: ${JSON.stringify(toolSchemas(env))},
+      }`;
+}
+
+/**
+ * The definition as plain JavaScript: the body of a function of `rt` (the runtime) and `z`
+ * (zod) that returns the rt.EnvDefinition. The same declarations, in the same order, as the
+ * generated env.ts, less its types, its class and StateSchema (which the definition does not use).
+ */
+export function definitionScript(env: IEnv): string {
+  const js = new JsEmitter(env, false);
+  const { enums, records } = namedSchemas(env);
+  const out = ['"use strict";'];
+  for (const s of [...enums, ...records]) out.push(`const ${s.name} = ${s.init};`);
+  out.push(`const ArgSchemas = ${argSchemasInit(env)};`);
+  for (const t of env.tools) out.push(`function ${toolFn(t.name)}($s, $a) {\n${js.toolBody(t)}\n}`);
+  out.push(`return ${definitionInit(env, js, false)};`);
+  return out.join("\n");
+}
+
+// ---------- scenario checks ----------
+
+/** file:line:col of a scenario's check, as faults and reports name it. */
+export function checkLocation(sc: IScenario, i: number): string {
+  const span = sc.checks[i]!.span;
+  return `${sc.file}:${span.start.line}:${span.start.column}`;
+}
+
+/** Each check of a scenario as the source of an arrow function `($s, $i) => bool`. */
+export function scenarioCheckSources(env: IEnv, sc: IScenario, typed: boolean): string[] {
+  const js = new JsEmitter(env, typed, sc.file);
+  const ctx = typed ? ": rt.Ctx" : "";
+  return sc.checks.map((c) => `($s${ctx}, $i${ctx}) => ${js.scenarioCheck(c)}`);
+}
+
+/**
+ * A scenario as the loader needs it, all plain data: its runtime definition less the check
+ * functions, each check's JavaScript source, and where its initial state is named (for
+ * diagnostics about that state). Serializable, so that compiled scenarios can be cached.
+ */
+export interface ScenarioSource {
+  def: Omit<ScenarioDef, "checks"> & { checks: { text: string; location: string }[] };
+  checks: string[];
+  init: IScenario["init"];
+  initSpan: Span;
+}
+
+export function scenarioSources(env: IEnv, scenarios: readonly IScenario[] = env.scenarios): ScenarioSource[] {
+  return scenarios.map((sc) => ({
+    def: {
+      id: sc.name,
+      ...(sc.description !== undefined ? { description: sc.description } : {}),
+      task: sc.task,
+      ...(sc.persona !== undefined ? { persona: sc.persona } : {}),
+      ...("file" in sc.init ? { initialFile: sc.init.file } : { initial: sc.init.value }),
+      source: sc.file,
+      checks: sc.checks.map((c, i) => ({ text: c.text, location: checkLocation(sc, i) })),
+      solution: sc.solution.map((s) => ({ name: s.tool, arguments: s.args })),
+    },
+    checks: scenarioCheckSources(env, sc, false),
+    init: sc.init,
+    initSpan: sc.initSpan,
+  }));
+}
