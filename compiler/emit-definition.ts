@@ -294,3 +294,19 @@ export function scenarioSources(env: IEnv, scenarios: readonly IScenario[] = env
     initSpan: sc.initSpan,
   }));
 }
+
+/**
+ * A checked environment compiled for loading, as plain data (what the cache of compiled specs
+ * stores): its definition script and its scenarios (`scenarios`: the env's own by default;
+ * callers add a dataset's).
+ */
+export interface CompiledEnv {
+  name: string;
+  file: string;
+  definition: string;
+  scenarios: ScenarioSource[];
+}
+
+export function compiledEnv(env: IEnv, scenarios: readonly IScenario[] = env.scenarios): CompiledEnv {
+  return { name: env.name, file: env.file, definition: definitionScript(env), scenarios: scenarioSources(env, scenarios) };
+}

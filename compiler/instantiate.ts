@@ -6,7 +6,8 @@
 import { z } from "zod";
 import * as runtime from "../runtime/index.js";
 import type { EnvDefinition, ScenarioDef } from "../runtime/index.js";
-import type { ScenarioSource } from "./emit-definition.js";
+import type { CompiledEnv, ScenarioSource } from "./emit-definition.js";
+import type { ScenarioStart } from "./initial-states.js";
 
 // a plain object: each `rt.x` in tool code is an ordinary property read
 const RT = Object.freeze({ ...runtime });
@@ -25,4 +26,28 @@ export function scenariosFrom(sources: readonly ScenarioSource[]): ScenarioDef[]
     ...s.def,
     checks: s.def.checks.map((c) => ({ text: c.text, location: c.location, check: fns[next++]! })),
   }));
+}
+
+/** A compiled environment made live: its definition, and each scenario with where it starts. */
+export interface LoadedEnv {
+  name: string;
+  file: string;
+  def: EnvDefinition;
+  scenarios: LoadedScenario[];
+}
+
+export interface LoadedScenario {
+  def: ScenarioDef;
+  /** what InitialStates needs to build (or refuse) the scenario's initial state */
+  start: ScenarioStart;
+}
+
+export function instantiate(c: CompiledEnv): LoadedEnv {
+  const defs = scenariosFrom(c.scenarios);
+  return {
+    name: c.name,
+    file: c.file,
+    def: definitionFrom(c.definition),
+    scenarios: c.scenarios.map((s, i) => ({ def: defs[i]!, start: { name: s.def.id, file: s.def.source, init: s.init, initSpan: s.initSpan } })),
+  };
 }
