@@ -1,36 +1,24 @@
-// What the CLI verbs share: output streams, exit codes as exceptions, diagnostics printing,
-// finding and checking specs (with their `scenarios for` files), loading an environment.
-// Only argument handling and printing live in cli/; the work is in compiler/ and runtime/.
-import { InvalidArgumentError, Option } from "commander";
+// What the CLI verbs share: output streams, exit codes as exceptions (from io.ts), diagnostics
+// printing, finding and checking specs (with their `scenarios for` files), loading an
+// environment through the cache of compiled specs. Only argument handling and printing live
+// in cli/; the work is in compiler/ and runtime/. The parser, checker and emitters are
+// imported only when a spec is compiled: a cache hit loads the runtime and nothing else.
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { renderPretty, renderShort, hasErrors, type Diagnostic } from "../compiler/diagnostics.js";
 import { checkInputs, findSpecFiles, checkFile, normalizePath } from "../compiler/project.js";
-import { attachScenarioFiles, type CheckedSpec } from "../compiler/pipeline.js";
-import type { IEnv } from "../compiler/ir.js";
-import { loadDefinition } from "../compiler/load.js";
+import type { CheckedSpec } from "../compiler/pipeline.js";
+import type { IEnv, IScenario } from "../compiler/ir.js";
+import type { CompiledEnv } from "../compiler/emit-definition.js";
+import { instantiate, type LoadedEnv } from "../compiler/instantiate.js";
+import { cacheDir, cacheKey, throughCache, type CacheOptions } from "../compiler/spec-cache.js";
 import {
   Environment, StateError, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, diffIsEmpty, type StateDiff,
   type EnvDefinition,
 } from "../runtime/index.js";
+import { type Io, type Format, ExitError, usage } from "./io.js";
 
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
-
-export const defaultIo: Io = {
-  out: (s) => process.stdout.write(s + "\n"),
-  err: (s) => process.stderr.write(s + "\n"),
-};
-
-export class ExitError extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
-export type Format = "pretty" | "short" | "json";
+export { type Io, type Format, defaultIo, ExitError, usage, int, formatOption, noCacheOption } from "./io.js";
 
 export function printDiagnostics(io: Io, ds: Diagnostic[], sources: Map<string, string>, format: Format) {
   if (format === "json") return;
@@ -62,21 +50,6 @@ export async function checkAllOrExit(io: Io, inputs: string[]) {
   return checked;
 }
 
-export function usage(io: Io, message: string): never {
-  io.err(`envc: ${message}`);
-  throw new ExitError(2);
-}
-
-/** A commander parser for an integer option of at least `min` (bad values are usage errors). */
-export const int = (min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${v}'`);
-  return n;
-};
-
-export const formatOption = () =>
-  new Option("--format <format>", "diagnostics as pretty (with source), short (file:line:col) or json").choices(["pretty", "short", "json"]).default("pretty");
-
 export function formatDiff(diff: StateDiff): string {
   if (diffIsEmpty(diff)) return "state: unchanged";
   const lines = ["state changes:"];
@@ -101,10 +74,10 @@ export function formatDiff(diff: StateDiff): string {
 }
 
 /**
- * Check a spec given as a file or a folder, with the `scenarios for` files beside it, and
- * exit with its diagnostics when it (or one of its scenario files) has errors.
+ * The files checked for a spec argument: the spec (a file, or the one spec in a folder) and the
+ * other .env files of its folder, where its `scenarios for` files are.
  */
-export async function loadSpec(io: Io, specArg: string, format: Format = "pretty"): Promise<CheckedSpec & { env: IEnv }> {
+async function specCandidates(io: Io, specArg: string): Promise<{ isDir: boolean; candidates: string[] }> {
   let stat;
   try {
     stat = await fs.stat(specArg);
@@ -115,11 +88,22 @@ export async function loadSpec(io: Io, specArg: string, format: Format = "pretty
   const found = await findSpecFiles([folder]);
   const inFolder = found.files.filter((f) => path.dirname(path.resolve(f)) === path.resolve(folder));
   const candidates = stat.isDirectory() ? inFolder : [...new Set([normalizePath(specArg), ...inFolder])];
+  return { isDir: stat.isDirectory(), candidates };
+}
+
+/**
+ * Check a spec given as a file or a folder, with the `scenarios for` files beside it, and
+ * exit with its diagnostics when it (or one of its scenario files) has errors. `texts`: file
+ * contents already read (checked instead of reading the files again).
+ */
+export async function loadSpec(io: Io, specArg: string, format: Format = "pretty", texts?: ReadonlyMap<string, string>): Promise<CheckedSpec & { env: IEnv }> {
+  const { isDir, candidates } = await specCandidates(io, specArg);
   const checked: CheckedSpec[] = [];
-  for (const f of candidates) checked.push(await checkFile(f));
+  for (const f of candidates) checked.push(await checkFile(f, texts?.get(f)));
+  const { attachScenarioFiles } = await import("../compiler/pipeline.js");
   attachScenarioFiles(checked);
   let main: CheckedSpec | undefined;
-  if (stat.isDirectory()) {
+  if (isDir) {
     const envs = checked.filter((c) => !c.scenariosFor);
     if (envs.length !== 1) usage(io, `${specArg} holds ${envs.length} spec files; name one`);
     main = envs[0]!;
@@ -135,20 +119,71 @@ export async function loadSpec(io: Io, specArg: string, format: Format = "pretty
   return main as CheckedSpec & { env: IEnv };
 }
 
-/** Compile a spec in memory and create its environment from a state file. */
+/** Where the cache of compiled specs is for this run (nowhere when `enabled` is false), and its log: ENVC_DEBUG=cache prints what it does. */
+export function cacheOptions(io: Io, enabled: boolean): CacheOptions {
+  const debug = (process.env.ENVC_DEBUG ?? "").split(",").map((s) => s.trim());
+  return {
+    dir: enabled ? cacheDir() : undefined,
+    ...(debug.includes("cache") || debug.includes("all") ? { log: (line: string) => io.err(`envc: ${line}`) } : {}),
+  };
+}
+
+export interface CompiledSpecOptions {
+  /** use the cache of compiled specs (the verbs' --no-cache turns it off) */
+  cache: boolean;
+  /** files besides the spec's folder that the result depends on (a dataset), path and text */
+  extraFiles?: [string, string][];
+  /** scenarios to compile with the spec's own (a dataset's); keep: false when the result must not be cached (the dataset has errors) */
+  extraScenarios?: (spec: CheckedSpec & { env: IEnv }) => Promise<{ scenarios: IScenario[]; keep: boolean }>;
+}
+
+/**
+ * A spec's environment, live: from the cache when the spec, the files beside it and envc are
+ * unchanged, else checked (diagnostics and exit 1 on errors, as loadSpec), compiled and cached.
+ */
+export async function loadCompiledSpec(
+  io: Io,
+  specArg: string,
+  format: Format,
+  options: CompiledSpecOptions,
+): Promise<{ loaded: LoadedEnv; fromCache: boolean }> {
+  const { candidates } = await specCandidates(io, specArg);
+  // the key is made of exactly the texts compiled, so an edit during the compile cannot leave
+  // an entry that does not match its key
+  const texts = new Map<string, string>();
+  for (const f of candidates) {
+    try {
+      texts.set(f, await fs.readFile(f, "utf8"));
+    } catch {
+      // unreadable: loadSpec reports it; nothing is cached
+    }
+  }
+  const files = [...texts, ...(options.extraFiles ?? [])];
+  const key = cacheKey(`spec\0${normalizePath(specArg)}`, files);
+  const cache = cacheOptions(io, options.cache && texts.size === candidates.length);
+  const { value, fromCache } = await throughCache<CompiledEnv>(key, cache, async () => {
+    const spec = await loadSpec(io, specArg, format, texts);
+    const extra = options.extraScenarios ? await options.extraScenarios(spec) : { scenarios: [], keep: true };
+    const { compiledEnv } = await import("../compiler/emit-definition.js");
+    return { value: compiledEnv(spec.env, [...spec.env.scenarios, ...extra.scenarios]), keep: extra.keep };
+  });
+  return { loaded: instantiate(value), fromCache };
+}
+
+/** Load a spec (through the cache) and create its environment from a state file. */
 export async function loadEnvironment(
   io: Io,
   specArg: string,
   stateArg: string | undefined,
-  options: { checks?: boolean; seed?: number },
+  options: { checks?: boolean; seed?: number; cache?: boolean },
   format: Format = "pretty",
-): Promise<{ env: Environment; file: string; spec: CheckedSpec & { env: IEnv } }> {
-  const spec = await loadSpec(io, specArg, format);
-  const file = spec.file;
+): Promise<{ env: Environment; file: string; loaded: LoadedEnv }> {
+  const { loaded } = await loadCompiledSpec(io, specArg, format, { cache: options.cache ?? true });
+  const file = loaded.file;
   const statePath = stateArg ?? path.join(path.dirname(file), "state.json");
   const initial = parseJsonInput(io, await readInput(io, statePath, stateArg ? "the state file" : "the state file (pass --state FILE)"), statePath);
-  const env = createEnvironment(io, loadDefinition(spec.env), initial, statePath, spec.file, options);
-  return { env, file, spec };
+  const env = createEnvironment(io, loaded.def, initial, statePath, file, { checks: options.checks, seed: options.seed });
+  return { env, file, loaded };
 }
 
 /** A file's text, or a usage error (exit 2) that says what could not be read and why. */
