@@ -145,30 +145,37 @@ function joinPath(path: string | null, suffix: string): string {
   return path === null ? JSON.stringify(suffix) : `${path} + ${JSON.stringify(suffix)}`;
 }
 
+/** Entities' tables by entity name (the first entity of a name), for lookups per reference. */
+function tablesOf(env: IEnv): Map<string, string | undefined> {
+  const tables = new Map<string, string | undefined>();
+  for (const e of env.entities) if (!tables.has(e.name)) tables.set(e.name, e.table);
+  return tables;
+}
+
 /** Code that pushes every reference a record holds, as [path, table, key]. */
-function refsCode(env: IEnv, t: Type, access: string, path: string | null, depth = 0): string[] {
+function refsCode(tables: ReadonlyMap<string, string | undefined>, t: Type, access: string, path: string | null, depth = 0): string[] {
   const base = stripOptional(t);
   const guard = (code: string[]) => (isOptional(t) ? [`if (${access} != null) {`, ...code, "}"] : code);
   if (base.k === "ref") {
-    const table = env.entities.find((e) => e.name === base.entity)?.table;
+    const table = tables.get(base.entity);
     if (!table || path === null) return [];
     return guard([`out.push([${path}, ${JSON.stringify(table)}, ${access}]);`]);
   }
   if (base.k === "list") {
     const i = `i${depth}`;
-    const inner = refsCode(env, base.elem, `${access}[${i}]`, `${path ?? '""'} + "[" + ${i} + "]"`, depth + 1);
+    const inner = refsCode(tables, base.elem, `${access}[${i}]`, `${path ?? '""'} + "[" + ${i} + "]"`, depth + 1);
     if (!inner.length) return [];
     return guard([`for (let ${i} = 0; ${i} < ${access}.length; ${i}++) {`, ...inner, "}"]);
   }
   if (base.k === "map") {
     const k = `k${depth}`;
-    const inner = refsCode(env, base.value, `${access}[${k}]`, `${path ?? '""'} + "." + ${k}`, depth + 1);
+    const inner = refsCode(tables, base.value, `${access}[${k}]`, `${path ?? '""'} + "." + ${k}`, depth + 1);
     if (!inner.length) return [];
     return guard([`for (const ${k} of Object.keys(${access})) {`, ...inner, "}"]);
   }
   if (base.k === "record" && depth < 4) {
     const inner = base.fields.flatMap((f) =>
-      refsCode(env, f.type, `${access}${/^[A-Za-z_]\w*$/.test(f.name) ? "." + f.name : `[${JSON.stringify(f.name)}]`}`, joinPath(path, path === null ? f.name : "." + f.name), depth + 1),
+      refsCode(tables, f.type, `${access}${/^[A-Za-z_]\w*$/.test(f.name) ? "." + f.name : `[${JSON.stringify(f.name)}]`}`, joinPath(path, path === null ? f.name : "." + f.name), depth + 1),
     );
     return inner.length ? guard(inner) : [];
   }
@@ -204,9 +211,12 @@ export function argSchemasInit(env: IEnv): string {
 export function definitionInit(env: IEnv, js: JsEmitter, typed: boolean): string {
   const agentTools = env.tools.filter((t) => t.kind !== "fn");
   const any = typed ? ": any" : "";
+  const byName = new Map<string, IEnv["entities"][number]>();
+  for (const e of env.entities) if (!byName.has(e.name)) byName.set(e.name, e);
+  const entityTables = tablesOf(env);
   const tables = env.state.filter((f) => f.table).map((f) => {
-    const entity = env.entities.find((e) => e.name === f.table)!;
-    const refs = refsCode(env, entity.type, "r", null);
+    const entity = byName.get(f.table!)!;
+    const refs = refsCode(entityTables, entity.type, "r", null);
     const refsFn = refs.length ? `(r${any}) => { const out${typed ? ": [string, string, string][]" : ""} = []; ${refs.join("\n")} return out; }` : "undefined";
     return `{ name: ${JSON.stringify(f.name)}, entity: ${JSON.stringify(entity.name)}, key: ${JSON.stringify(entity.key)}, ${entity.externalKey ? "externalKey: true, " : ""}record: ${entity.name}Schema, refs: ${refsFn} }`;
   });

@@ -35,9 +35,14 @@ export class JsEmitter {
   private tool: ITool | undefined;
   private loopDepth = 0;
   private hoisted = new Map<string, string>();
+  /** tools by name and entities' tables by entity name, first of a name wins (a search per use was quadratic on large specs) */
+  private toolsByName = new Map<string, ITool>();
+  private tableByEntity = new Map<string, string | undefined>();
   /** `file`: where the lowered code was written, when not in the spec (scenario files, datasets) */
   constructor(private env: IEnv, typed = true, private file = env.file) {
     this.anyT = typed ? ": any" : "";
+    for (const t of env.tools) if (!this.toolsByName.has(t.name)) this.toolsByName.set(t.name, t);
+    for (const e of env.entities) if (!this.tableByEntity.has(e.name)) this.tableByEntity.set(e.name, e.table);
   }
 
   loc(span: Span): string {
@@ -52,7 +57,7 @@ export class JsEmitter {
     const s = stripOptional(t);
     const rec = s.k === "list" ? stripOptional(s.elem) : s;
     if (rec.k !== "record" || !rec.entity) return undefined;
-    return this.env.entities.find((e) => e.name === rec.entity)?.table;
+    return this.tableByEntity.get(rec.entity);
   }
 
   /** The array behind a collection: a table's records, a list, or a map's values. */
@@ -190,11 +195,11 @@ export class JsEmitter {
   private call(e: Extract<IExpr, { e: "call" }>): string {
     const run = this.run(e);
     // a precondition that stops the callee stops the caller too
-    return this.env.tools.find((t) => t.name === e.callee)!.fails ? `$s.sure(${run})` : run;
+    return this.toolsByName.get(e.callee)!.fails ? `$s.sure(${run})` : run;
   }
 
   private run(e: Extract<IExpr, { e: "call" }>): string {
-    const tool = this.env.tools.find((t) => t.name === e.callee)!;
+    const tool = this.toolsByName.get(e.callee)!;
     const args = tool.params.map((p, i) => `${propKey(p.name)}: ${this.x(e.args[i]!)}`);
     return `${toolFn(e.callee)}($s, { ${args.join(", ")} })`;
   }
@@ -205,7 +210,7 @@ export class JsEmitter {
    * throw (Ctx.sure) to carry the failure out. Else undefined.
    */
   private fallibleRun(e: IExpr): string | undefined {
-    return e.e === "call" && this.env.tools.find((t) => t.name === e.callee)!.fails ? this.run(e) : undefined;
+    return e.e === "call" && this.toolsByName.get(e.callee)!.fails ? this.run(e) : undefined;
   }
 
   private binary(e: Extract<IExpr, { e: "binary" }>): string {
