@@ -218,7 +218,9 @@ export class Environment {
     const tool = entry.tool;
     if (args == null) args = {};
     // the common case (valid arguments of simple types) skips zod; anything else goes to zod
-    let data: unknown = entry.fastArgs === null ? undefined : entry.fastArgs(args);
+    // built on a tool's first call: a spec of thousands of tools mostly has few of them called
+    const fast = entry.fastArgs === undefined ? (entry.fastArgs = fastArgsFor(tool.args)) : entry.fastArgs;
+    let data: unknown = fast === null ? undefined : fast(args);
     if (data === undefined) {
       const parsed = tool.args.safeParse(args);
       if (!parsed.success) return { ok: false, kind: "invalid_args", error: formatArgsError(name, parsed.error as never) };
@@ -510,7 +512,8 @@ function tableToObject(t: Table<any>): Record<string, unknown> {
 
 interface ToolEntry {
   tool: ToolDef;
-  fastArgs: FastArgs | null;
+  /** the tool's argument fast path (null: none); undefined until the tool is first called */
+  fastArgs: FastArgs | null | undefined;
 }
 
 interface InvariantPlan {
@@ -538,7 +541,7 @@ function planOf(def: EnvDefinition): DefinitionPlan {
   if (!plan) {
     const tableNames = new Set(def.tables.map((t) => t.name));
     plan = {
-      tools: new Map(def.tools.map((t) => [t.name, { tool: t, fastArgs: fastArgsFor(t.args) }])),
+      tools: new Map(def.tools.map((t): [string, ToolEntry] => [t.name, { tool: t, fastArgs: undefined }])),
       tableDefs: new Map(def.tables.map((t) => [t.name, t])),
       invariants: def.invariants.map((inv) => ({
         inv,
