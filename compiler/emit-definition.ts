@@ -207,8 +207,9 @@ export function argSchemasInit(env: IEnv): string {
 /**
  * The initializer of `definition` (an rt.EnvDefinition), given the emitter that lowered the
  * tool bodies; `typed` adds the TypeScript annotations the generated env.ts carries.
+ * `toolSchemasFrom`: a name the tool schemas are bound to, instead of writing them out.
  */
-export function definitionInit(env: IEnv, js: JsEmitter, typed: boolean): string {
+export function definitionInit(env: IEnv, js: JsEmitter, typed: boolean, toolSchemasFrom?: string): string {
   const agentTools = env.tools.filter((t) => t.kind !== "fn");
   const any = typed ? ": any" : "";
   const byName = new Map<string, IEnv["entities"][number]>();
@@ -240,14 +241,16 @@ export function definitionInit(env: IEnv, js: JsEmitter, typed: boolean): string
         globals: [${globals.join(", ")}],
         tools: [${tools.join(", ")}],
         invariants: [${invariants.join(", ")}],
-        toolSchemas: ${JSON.stringify(toolSchemas(env))},
+        toolSchemas: ${toolSchemasFrom ?? JSON.stringify(toolSchemas(env))},
       }`;
 }
 
 /**
- * The definition as plain JavaScript: the body of a function of `rt` (the runtime) and `z`
- * (zod) that returns the rt.EnvDefinition. The same declarations, in the same order, as the
- * generated env.ts, less its types, its class and StateSchema (which the definition does not use).
+ * The definition as plain JavaScript: the body of a function of `rt` (the runtime), `z` (zod)
+ * and `toolSchemas` (toolSchemas(env), kept as data: JSON.parse reads it much faster than the
+ * engine compiles it as a literal, which matters for specs of thousands of tools) that returns
+ * the rt.EnvDefinition. The same declarations, in the same order, as the generated env.ts,
+ * less its types, its class and StateSchema (which the definition does not use).
  */
 export function definitionScript(env: IEnv): string {
   const js = new JsEmitter(env, false);
@@ -256,7 +259,7 @@ export function definitionScript(env: IEnv): string {
   for (const s of [...enums, ...records]) out.push(`const ${s.name} = ${s.init};`);
   out.push(`const ArgSchemas = ${argSchemasInit(env)};`);
   for (const t of env.tools) out.push(`function ${toolFn(t.name)}($s, $a) {\n${js.toolBody(t)}\n}`);
-  out.push(`return ${definitionInit(env, js, false)};`);
+  out.push(`return ${definitionInit(env, js, false, "toolSchemas")};`);
   return out.join("\n");
 }
 
@@ -313,10 +316,12 @@ export function scenarioSources(env: IEnv, scenarios: readonly IScenario[] = env
 export interface CompiledEnv {
   name: string;
   file: string;
+  /** definitionScript(env), and the toolSchemas(env) it takes */
   definition: string;
+  toolSchemas: unknown[];
   scenarios: ScenarioSource[];
 }
 
 export function compiledEnv(env: IEnv, scenarios: readonly IScenario[] = env.scenarios): CompiledEnv {
-  return { name: env.name, file: env.file, definition: definitionScript(env), scenarios: scenarioSources(env, scenarios) };
+  return { name: env.name, file: env.file, definition: definitionScript(env), toolSchemas: toolSchemas(env), scenarios: scenarioSources(env, scenarios) };
 }

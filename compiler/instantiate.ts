@@ -12,9 +12,9 @@ import type { ScenarioStart } from "./initial-states.js";
 // a plain object: each `rt.x` in tool code is an ordinary property read
 const RT = Object.freeze({ ...runtime });
 
-/** The rt.EnvDefinition that a definition script (definitionScript) returns. */
-export function definitionFrom(script: string): EnvDefinition {
-  return new Function("rt", "z", script)(RT, z) as EnvDefinition;
+/** The rt.EnvDefinition that a definition script (definitionScript) returns, given the tool schemas it takes. */
+export function definitionFrom(script: string, toolSchemas: unknown[]): EnvDefinition {
+  return new Function("rt", "z", "toolSchemas", script)(RT, z, toolSchemas) as EnvDefinition;
 }
 
 /** Scenarios with their checks evaluated, all of them in one function (datasets hold thousands). */
@@ -47,7 +47,7 @@ export function instantiate(c: CompiledEnv): LoadedEnv {
   return {
     name: c.name,
     file: c.file,
-    def: definitionFrom(c.definition),
+    def: definitionFrom(c.definition, c.toolSchemas),
     scenarios: c.scenarios.map((s, i) => ({ def: defs[i]!, start: { name: s.def.id, file: s.def.source, init: s.init, initSpan: s.initSpan } })),
   };
 }

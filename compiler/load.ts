@@ -4,13 +4,13 @@
 // verify, serve, fuzz and mutate run). Used with a checked IEnv; see spec-cache.ts for loading
 // a spec compiled before.
 import type { EnvDefinition, ScenarioDef } from "../runtime/index.js";
-import { definitionScript, scenarioSources } from "./emit-definition.js";
+import { definitionScript, scenarioSources, toolSchemas } from "./emit-definition.js";
 import { definitionFrom, scenariosFrom } from "./instantiate.js";
 import type { IEnv, IScenario } from "./ir.js";
 
 /** The runtime definition of a checked environment. */
 export function loadDefinition(env: IEnv): EnvDefinition {
-  return definitionFrom(definitionScript(env));
+  return definitionFrom(definitionScript(env), toolSchemas(env));
 }
 
 /** Scenarios of a checked environment as the runtime runs them, checks compiled in memory. */

@@ -13,6 +13,8 @@
 // - Entries: one file per key, `<key>.json`, whose first line holds the sha256 of the rest.
 //   Written to a temp file and renamed, so concurrent processes never see half an entry; an
 //   entry that does not parse, whose hash or key does not match, is ignored and rebuilt.
+//   Values are written and read with the runtime's order-keeping JSON, so that a dataset's
+//   states keep the key order of their text (KEY_ORDER) through the cache.
 // - Only successful compiles are stored (no errors); a caller says when a result must not be.
 // - Size: past MAX_ENTRIES, the least recently used are removed when an entry is written.
 // Imports nothing of the compiler, so a cache hit loads only this and the runtime.
@@ -22,6 +24,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ENVC_VERSION } from "./version.js";
+import { parseJsonOrdered, stringifyOrdered } from "../runtime/values.js";
 
 const FORMAT = "envc-cache 1";
 const MAX_ENTRIES = 256;
@@ -98,7 +101,7 @@ export async function readEntry<T>(key: string, options: CacheOptions): Promise<
   let entry: { key?: unknown; value?: T } | undefined;
   if (ok) {
     try {
-      entry = JSON.parse(body) as { key?: unknown; value?: T };
+      entry = parseJsonOrdered(body) as { key?: unknown; value?: T };
     } catch {
       entry = undefined;
     }
@@ -121,7 +124,7 @@ export async function readEntry<T>(key: string, options: CacheOptions): Promise<
 export async function writeEntry(key: string, value: unknown, options: CacheOptions): Promise<void> {
   if (!options.dir) return;
   const file = entryPath(options.dir, key);
-  const body = JSON.stringify({ key, value });
+  const body = stringifyOrdered({ key, value });
   const text = `${FORMAT} ${createHash("sha256").update(body).digest("hex")}\n${body}`;
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {

@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { runEnvc } from "../helpers.js";
 import { cacheDir, cacheKey, readEntry, writeEntry, throughCache } from "../../compiler/spec-cache.js";
 import { loadServedEnvs } from "../../server/load.js";
+import { orderedKeys, parseJsonOrdered, stringifyOrdered } from "../../runtime/values.js";
 
 const root = path.resolve(new URL("../..", import.meta.url).pathname);
 const base = mkdtempSync(path.join(tmpdir(), "envc-cache-test-"));
@@ -195,6 +196,11 @@ describe("the cache of compiled specs", () => {
     const options = { dir: cache };
     await writeEntry(k, { hello: [1, 2] }, options);
     expect(await readEntry(k, options)).toEqual({ hello: [1, 2] });
+    // values keep the key order of their text (a dataset's states), array-index keys included
+    await writeEntry(k, parseJsonOrdered('{"state": {"b": 1, "20": 2, "3": {"z": 0, "1": 1}}}'), options);
+    const back = (await readEntry<Record<string, Record<string, unknown>>>(k, options))!;
+    expect(orderedKeys(back.state!)).toEqual(["b", "20", "3"]);
+    expect(stringifyOrdered(back)).toBe('{"state":{"b":1,"20":2,"3":{"z":0,"1":1}}}');
     expect(await readEntry(cacheKey("z", []), options)).toBeUndefined();
     const other = cacheKey("w", []);
     await expect(throughCache(other, options, async () => {
