@@ -11,9 +11,9 @@ import type { CheckedSpec } from "../compiler/pipeline.js";
 import type { IEnv, IScenario } from "../compiler/ir.js";
 import type { CompiledEnv } from "../compiler/emit-definition.js";
 import { instantiate, type LoadedEnv } from "../compiler/instantiate.js";
-import { cacheDir, cacheKey, throughCache, type CacheOptions } from "../compiler/spec-cache.js";
+import { cacheDir, cacheKey, readEntry, throughCache, writeEntry, type CacheOptions } from "../compiler/spec-cache.js";
 import {
-  Environment, StateError, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, diffIsEmpty, type StateDiff,
+  Environment, StateError, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, orderedKeys, diffIsEmpty, type StateDiff,
   type EnvDefinition,
 } from "../runtime/index.js";
 import { type Io, type Format, ExitError, usage } from "./io.js";
@@ -146,7 +146,7 @@ export async function loadCompiledSpec(
   specArg: string,
   format: Format,
   options: CompiledSpecOptions,
-): Promise<{ loaded: LoadedEnv; fromCache: boolean }> {
+): Promise<{ loaded: LoadedEnv; fromCache: boolean; states?: StateCache }> {
   const { candidates } = await specCandidates(io, specArg);
   // the key is made of exactly the texts compiled, so an edit during the compile cannot leave
   // an entry that does not match its key
@@ -167,7 +167,54 @@ export async function loadCompiledSpec(
     const { compiledEnv } = await import("../compiler/emit-definition.js");
     return { value: compiledEnv(spec.env, [...spec.env.scenarios, ...extra.scenarios]), keep: extra.keep };
   });
-  return { loaded: instantiate(value), fromCache };
+  return { loaded: instantiate(value), fromCache, ...(cache.dir ? { states: { spec: key, cache } } : {}) };
+}
+
+/** Where validated states of one compiled spec are kept: under its cache key, in its cache. */
+export interface StateCache {
+  spec: string;
+  cache: CacheOptions;
+}
+
+/**
+ * An environment from a state file's text: parsed and validated (exit 2 on bad JSON, 1 on a
+ * state that does not fit, as parseJsonInput and createEnvironment), or, when this text was
+ * validated against this compiled spec before, rebuilt from the cache of validated states
+ * without parsing and checking it again (Environment.fromValidated). A 1.3 MB state's schema,
+ * reference and invariant checks were most of a whole `envc replay`.
+ */
+export async function stateEnvironment(
+  io: Io,
+  loaded: LoadedEnv,
+  text: string,
+  where: string,
+  options: { checks?: boolean; seed?: number },
+  states: StateCache | undefined,
+): Promise<Environment> {
+  const key = states ? cacheKey(`state\0${states.spec}`, [["", text]]) : undefined;
+  if (key) {
+    const cached = await readEntry<Record<string, unknown>>(key, states!.cache);
+    if (cached !== undefined && cached !== null && typeof cached === "object") return Environment.fromValidated(loaded.def, cached, options);
+  }
+  const env = createEnvironment(io, loaded.def, parseJsonInput(io, text, where), where, loaded.file, options);
+  if (key) {
+    // kept only when its JSON gives it back exactly (a -0 would come back as 0)
+    const state = env.toJSON();
+    const again = parseJsonOrdered(stringifyOrdered(state));
+    if (sameJson(state, again)) await writeEntry(key, state, states!.cache);
+  }
+  return env;
+}
+
+/** Equal JSON values, numbers by Object.is, objects' keys in the same order. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (typeof a === "number" || typeof b === "number") return Object.is(a, b);
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => sameJson(x, (b as unknown[])[i]));
+  const ka = orderedKeys(a);
+  const kb = orderedKeys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /** Load a spec (through the cache) and create its environment from a state file. */
@@ -178,11 +225,11 @@ export async function loadEnvironment(
   options: { checks?: boolean; seed?: number; cache?: boolean },
   format: Format = "pretty",
 ): Promise<{ env: Environment; file: string; loaded: LoadedEnv }> {
-  const { loaded } = await loadCompiledSpec(io, specArg, format, { cache: options.cache ?? true });
+  const { loaded, states } = await loadCompiledSpec(io, specArg, format, { cache: options.cache ?? true });
   const file = loaded.file;
   const statePath = stateArg ?? path.join(path.dirname(file), "state.json");
-  const initial = parseJsonInput(io, await readInput(io, statePath, stateArg ? "the state file" : "the state file (pass --state FILE)"), statePath);
-  const env = createEnvironment(io, loaded.def, initial, statePath, file, { checks: options.checks, seed: options.seed });
+  const text = await readInput(io, statePath, stateArg ? "the state file" : "the state file (pass --state FILE)");
+  const env = await stateEnvironment(io, loaded, text, statePath, { checks: options.checks, seed: options.seed }, states);
   return { env, file, loaded };
 }
 

@@ -13,8 +13,9 @@ import {
   type Reward,
 } from "../runtime/index.js";
 import {
-  type Io, ExitError, loadCompiledSpec, noCacheOption, usage, formatDiff, int, readInput, parseJsonInput, createEnvironment,
+  type Io, type StateCache, ExitError, loadCompiledSpec, noCacheOption, usage, formatDiff, int, readInput, createEnvironment, stateEnvironment,
 } from "./common.js";
+import type { LoadedEnv } from "../compiler/instantiate.js";
 
 interface ReplayOptions {
   init?: string;
@@ -66,10 +67,9 @@ function parseJsonl(io: Io, text: string, file: string): { line: number; value: 
   }
 }
 
-/** An environment from a state file: read, parsed and validated, each failure a clear error. */
-async function stateFromFile(io: Io, def: EnvDefinition, file: string, what: string, specFile: string, opts: ReplayOptions): Promise<Environment> {
-  const state = parseJsonInput(io, await readInput(io, file, what), file);
-  return createEnvironment(io, def, state, file, specFile, { checks: opts.checks, seed: opts.seed });
+/** An environment from a state file: read, parsed and validated (or known valid: the cache), each failure a clear error. */
+async function stateFromFile(io: Io, loaded: LoadedEnv, file: string, what: string, opts: ReplayOptions, states: StateCache | undefined): Promise<Environment> {
+  return stateEnvironment(io, loaded, await readInput(io, file, what), file, { checks: opts.checks, seed: opts.seed }, states);
 }
 
 function toCalls(io: Io, value: unknown, where: string): EpisodeCall[] {
@@ -89,7 +89,7 @@ function toCalls(io: Io, value: unknown, where: string): EpisodeCall[] {
 async function single(io: Io, specArg: string, opts: ReplayOptions) {
   // a dataset's scenarios are compiled (and cached) with the spec: read it first, for the key
   const dataset = opts.scenario && opts.dataset ? { file: opts.dataset, text: await readInput(io, opts.dataset, "dataset") } : undefined;
-  const { loaded } = await loadCompiledSpec(io, specArg, "pretty", {
+  const { loaded, states } = await loadCompiledSpec(io, specArg, "pretty", {
     cache: opts.cache,
     ...(dataset
       ? {
@@ -114,7 +114,7 @@ async function single(io: Io, specArg: string, opts: ReplayOptions) {
   } else if (opts.dataset) usage(io, "--dataset goes with --scenario");
 
   let initial: Environment;
-  if (opts.init) initial = await stateFromFile(io, def, opts.init, "the state file", loaded.file, opts);
+  if (opts.init) initial = await stateFromFile(io, loaded, opts.init, "the state file", opts, states);
   else if (scenario) {
     const got = new InitialStates(def).get(scenario.start);
     if ("diagnostic" in got) {
@@ -124,7 +124,7 @@ async function single(io: Io, specArg: string, opts: ReplayOptions) {
     initial = got.env.fork({ checks: opts.checks, seed: opts.seed });
   } else {
     const statePath = path.join(path.dirname(loaded.file), "state.json");
-    initial = await stateFromFile(io, def, statePath, "the state file (pass --init FILE)", loaded.file, opts);
+    initial = await stateFromFile(io, loaded, statePath, "the state file (pass --init FILE)", opts, states);
   }
 
   let calls: EpisodeCall[];
@@ -166,7 +166,7 @@ function fmt(x: number): string {
 
 async function batch(io: Io, specArg: string, opts: ReplayOptions) {
   if (opts.calls || opts.scenario) usage(io, "--episodes replays many episodes; --calls and --scenario are for one");
-  const { loaded } = await loadCompiledSpec(io, specArg, "pretty", { cache: opts.cache });
+  const { loaded, states } = await loadCompiledSpec(io, specArg, "pretty", { cache: opts.cache });
   const def = loaded.def;
   const spec = { file: loaded.file };
   const episodesFile = opts.episodes!;
@@ -185,7 +185,7 @@ async function batch(io: Io, specArg: string, opts: ReplayOptions) {
   const cache = new Map<string, Environment>();
   const fromFile = async (file: string) => {
     let env = cache.get(file);
-    if (!env) cache.set(file, (env = await stateFromFile(io, def, file, "the state file", spec.file, opts)));
+    if (!env) cache.set(file, (env = await stateFromFile(io, loaded, file, "the state file", opts, states)));
     return env;
   };
   const defaultInit = opts.init ?? path.join(path.dirname(spec.file), "state.json");

@@ -188,6 +188,25 @@ export class Environment {
     return env;
   }
 
+  /**
+   * An environment from a state that createFrom accepted before, exactly as that environment's
+   * toJSON() gave it (kept by the CLI's cache of validated states, under the hash of the state
+   * text and of the compiled spec): built as createFrom builds it, without checking it again.
+   * Any other state must go through createFrom.
+   */
+  static fromValidated(def: EnvDefinition, state: Record<string, unknown>, options: EnvOptions = {}): Environment {
+    const globals: Record<string, unknown> = {};
+    for (const g of def.globals) globals[g.name] = state[g.name] ?? null;
+    const store = new Store(globals);
+    for (const tdef of def.tables) {
+      const table = (state[tdef.name] ?? {}) as Record<string, object>;
+      store.addTable(tdef.name, tdef.key, orderedKeys(table).map((k): [string, object] => [k, table[k]!]), tdef.externalKey);
+    }
+    store.freezeAll();
+    if (options.seed) store.idCounter = 1 + (Math.abs(Math.trunc(options.seed)) % 1_000_000);
+    return new Environment(def, store, options);
+  }
+
   get name(): string {
     return this.def.name;
   }

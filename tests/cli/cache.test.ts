@@ -71,6 +71,8 @@ const entries = () => {
     return [];
   }
 };
+/** the entries of compiled specs (the others are validated states) */
+const specEntries = () => entries().filter((f) => readFileSync(path.join(cache, f), "utf8").includes('"definition"'));
 const call = (...args: string[]) => runEnvc(["call", spec, ...args]);
 
 describe("the cache of compiled specs", () => {
@@ -79,7 +81,7 @@ describe("the cache of compiled specs", () => {
     expect(first.code).toBe(0);
     expect(first.err).toMatch(/envc: cache miss/);
     expect(first.err).toMatch(/envc: cache write/);
-    expect(entries()).toHaveLength(1);
+    expect(specEntries()).toHaveLength(1);
     const second = await call("price_of", '{"item_id": "pen"}');
     expect(second.err).toMatch(/envc: cache hit/);
     expect(second.err).not.toMatch(/cache write/);
@@ -98,7 +100,7 @@ describe("the cache of compiled specs", () => {
     const r = await call("price_of", '{"item_id": "cap"}');
     expect(r.err).toMatch(/cache miss/);
     expect(r.out).toContain("Nothing called that");
-    expect(entries()).toHaveLength(2);
+    expect(specEntries()).toHaveLength(2);
     // and back: the first entry is still good
     writeFileSync(spec, SPEC("No such item"));
     const back = await call("price_of", '{"item_id": "cap"}');
@@ -127,9 +129,32 @@ describe("the cache of compiled specs", () => {
     expect(r.out).toContain('"value":7');
   });
 
+  it("a state validated once is rebuilt from the cache the next time; a changed or invalid state is validated", async () => {
+    const state = path.join(dir, "state.json");
+    const first = await call("price_of", '{"item_id": "pen"}');
+    expect(first.err.match(/cache write/g)).toHaveLength(2); // the spec, the state
+    const second = await call("set_price", '{"item_id": "pen", "price": 3}');
+    expect(second.err.match(/cache hit/g)).toHaveLength(2);
+    expect(second.out).toContain('items["pen"].price: 2 -> 3');
+    // states that do not fit are refused every time, never cached
+    for (const bad of [{ pen: { item_id: "pen", price: "2" } }, { pen: { item_id: "pen", price: 2, extra: 1 } }]) {
+      writeFileSync(state, JSON.stringify({ items: bad }));
+      for (let i = 0; i < 2; i++) {
+        const r = await call("price_of", '{"item_id": "pen"}');
+        expect(r.code).toBe(1);
+        expect(r.err).toMatch(/does not fit/);
+      }
+    }
+    expect(entries()).toHaveLength(2);
+    // a state whose JSON would not give it back exactly (-0 prints as 0) is validated every time
+    writeFileSync(state, '{"items": {"pen": {"item_id": "pen", "price": -0.0}}}');
+    for (let i = 0; i < 2; i++) expect((await call("price_of", '{"item_id": "pen"}')).err).not.toMatch(/cache write/);
+    expect(entries()).toHaveLength(2);
+  });
+
   it("a corrupt entry is ignored and rebuilt", async () => {
     await call("price_of", '{"item_id": "pen"}');
-    const [entry] = entries();
+    const [entry] = specEntries();
     const file = path.join(cache, entry!);
     const good = readFileSync(file, "utf8");
     for (const bad of ["", "{", good.slice(0, good.length / 2), good.replace("No such item", "No such itex"), good.replace(/^envc-cache 1 [0-9a-f]+/, "envc-cache 1 00")]) {
@@ -163,7 +188,7 @@ describe("the cache of compiled specs", () => {
     expect(cacheDir({ ENVC_CACHE: "off" })).toBeUndefined();
     delete process.env.ENVC_CACHE;
     await call("price_of", '{"item_id": "pen"}');
-    expect(entries()).toHaveLength(1);
+    expect(specEntries()).toHaveLength(1);
     expect((await call("price_of", '{"item_id": "pen"}', "--no-cache")).err).not.toMatch(/cache/);
   });
 
@@ -218,7 +243,9 @@ describe("the cache of compiled specs", () => {
     });
     const results = await Promise.all([run(), run(), run()]);
     for (const r of results) expect(r.stdout).toContain('"value":2');
-    expect(readdirSync(cache)).toHaveLength(1); // no temp file left
+    expect(readdirSync(cache).filter((f) => !f.endsWith(".json"))).toEqual([]); // no temp file left
+    expect(specEntries()).toHaveLength(1);
+    expect(entries()).toHaveLength(2); // and the state
     const r = await call("price_of", '{"item_id": "pen"}');
     expect(r.err).toMatch(/cache hit/);
   });
