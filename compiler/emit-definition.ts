@@ -16,7 +16,12 @@ export function pascal(name: string): string {
 // ---------- zod ----------
 
 // dates and datetimes: the runtime's schemas (runtime/dates.ts), which check the calendar
-export function zodType(t: Type): string {
+/** How a zod expression names one of the spec's named schemas: a const (`XSchema`), or a call of its maker (`XSchema()`). */
+type Named = (schema: string) => string;
+const asConst: Named = (schema) => schema;
+const asMaker: Named = (schema) => `${schema}()`;
+
+export function zodType(t: Type, named: Named = asConst): string {
   switch (t.k) {
     case "string":
     case "ref":
@@ -40,32 +45,32 @@ export function zodType(t: Type): string {
     case "void":
       return "z.null()";
     case "enum":
-      return t.name ? `${t.name}Schema` : `z.enum(${JSON.stringify(t.values)})`;
+      return t.name ? named(`${t.name}Schema`) : `z.enum(${JSON.stringify(t.values)})`;
     case "list":
-      return `z.array(${zodType(t.elem)})`;
+      return `z.array(${zodType(t.elem, named)})`;
     case "map": {
       // date and datetime keys are checked like values; other keys are any string
       const key = stripOptional(t.key);
-      return `z.record(${key.k === "date" || key.k === "datetime" ? zodType(key) : "z.string()"}, ${zodType(t.value)})`;
+      return `z.record(${key.k === "date" || key.k === "datetime" ? zodType(key, named) : "z.string()"}, ${zodType(t.value, named)})`;
     }
     case "record":
-      return t.name ? `z.lazy(() => ${t.name}Schema)` : zodObject(t.fields);
+      return t.name ? `z.lazy(() => ${named(`${t.name}Schema`)})` : zodObject(t.fields, named);
     case "optional":
-      return `${zodType(t.inner)}.nullable()`;
+      return `${zodType(t.inner, named)}.nullable()`;
     case "table":
-      return `z.record(z.string(), ${t.entity}Schema)`;
+      return `z.record(z.string(), ${named(`${t.entity}Schema`)})`;
   }
 }
 
-function zodField(f: { type: Type; hasDefault: boolean; default?: unknown }): string {
-  let s = zodType(f.type);
+function zodField(f: { type: Type; hasDefault: boolean; default?: unknown }, named: Named): string {
+  let s = zodType(f.type, named);
   if (f.hasDefault) s += `.default(${JSON.stringify(f.default)})`;
   else if (isOptional(f.type)) s += ".optional()";
   return s;
 }
 
-export function zodObject(fields: FieldType[]): string {
-  return `z.strictObject({ ${fields.map((f) => `${propKey(f.name)}: ${zodField(f)}`).join(", ")} })`;
+export function zodObject(fields: FieldType[], named: Named = asConst): string {
+  return `z.strictObject({ ${fields.map((f) => `${propKey(f.name)}: ${zodField(f, named)}`).join(", ")} })`;
 }
 
 // ---------- JSON schema (OpenAI tools) ----------
@@ -186,10 +191,10 @@ function refsCode(tables: ReadonlyMap<string, string | undefined>, t: Type, acce
 // ---------- the definition ----------
 
 /** `XSchema` initializers of the named enums and records, in declaration order. */
-export function namedSchemas(env: IEnv): { enums: { name: string; init: string }[]; records: { name: string; init: string }[] } {
+export function namedSchemas(env: IEnv, named: Named = asConst): { enums: { name: string; init: string }[]; records: { name: string; init: string }[] } {
   return {
     enums: env.enums.map((en) => ({ name: `${en.name}Schema`, init: `z.enum(${JSON.stringify(en.values)})` })),
-    records: env.records.map((r) => ({ name: `${r.name}Schema`, init: zodObject(r.type.fields) })),
+    records: env.records.map((r) => ({ name: `${r.name}Schema`, init: zodObject(r.type.fields, named) })),
   };
 }
 
@@ -201,15 +206,31 @@ export function stateSchemaInit(env: IEnv): string {
 /** The initializer of `ArgSchemas`: each agent tool's argument schema by name. */
 export function argSchemasInit(env: IEnv): string {
   const agentTools = env.tools.filter((t) => t.kind !== "fn");
-  return `{ ${agentTools.map((t) => `${propKey(t.name)}: ${zodObject(t.params.map((p) => ({ name: p.name, type: p.type, hasDefault: p.hasDefault, default: p.default })))}`).join(", ")} }`;
+  return `{ ${agentTools.map((t) => `${propKey(t.name)}: ${argSchema(t)}`).join(", ")} }`;
+}
+
+function argSchema(t: IEnv["tools"][number], named: Named = asConst): string {
+  return zodObject(t.params.map((p) => ({ name: p.name, type: p.type, hasDefault: p.hasDefault, default: p.default })), named);
+}
+
+export interface DefinitionOptions {
+  /** a name the tool schemas are bound to, instead of writing them out */
+  toolSchemasFrom?: string;
+  /**
+   * every zod schema made on first use: a named one by its maker `XSchema()` (see
+   * definitionScript), each tool's argument schema by the i-th function of `$argSchemas`, kept
+   * in `$args[i]`, instead of `ArgSchemas.<tool>`. Zod schemas are slow to make, and a spec of
+   * thousands of entities and tools mostly has few of them used in one command.
+   */
+  lazySchemas?: boolean;
 }
 
 /**
  * The initializer of `definition` (an rt.EnvDefinition), given the emitter that lowered the
  * tool bodies; `typed` adds the TypeScript annotations the generated env.ts carries.
- * `toolSchemasFrom`: a name the tool schemas are bound to, instead of writing them out.
  */
-export function definitionInit(env: IEnv, js: JsEmitter, typed: boolean, toolSchemasFrom?: string): string {
+export function definitionInit(env: IEnv, js: JsEmitter, typed: boolean, options: DefinitionOptions = {}): string {
+  const named = options.lazySchemas ? asMaker : asConst;
   const agentTools = env.tools.filter((t) => t.kind !== "fn");
   const any = typed ? ": any" : "";
   const byName = new Map<string, IEnv["entities"][number]>();
@@ -219,14 +240,18 @@ export function definitionInit(env: IEnv, js: JsEmitter, typed: boolean, toolSch
     const entity = byName.get(f.table!)!;
     const refs = refsCode(entityTables, entity.type, "r", null);
     const refsFn = refs.length ? `(r${any}) => { const out${typed ? ": [string, string, string][]" : ""} = []; ${refs.join("\n")} return out; }` : "undefined";
-    return `{ name: ${JSON.stringify(f.name)}, entity: ${JSON.stringify(entity.name)}, key: ${JSON.stringify(entity.key)}, ${entity.externalKey ? "externalKey: true, " : ""}record: ${entity.name}Schema, refs: ${refsFn} }`;
+    const record = options.lazySchemas ? `get record() { return ${entity.name}Schema(); }` : `record: ${entity.name}Schema`;
+    return `{ name: ${JSON.stringify(f.name)}, entity: ${JSON.stringify(entity.name)}, key: ${JSON.stringify(entity.key)}, ${entity.externalKey ? "externalKey: true, " : ""}${record}, refs: ${refsFn} }`;
   });
   const globals = env.state.filter((f) => !f.table).map(
-    (f) => `{ name: ${JSON.stringify(f.name)}, schema: ${zodType(f.type)}, hasDefault: ${f.hasDefault || isOptional(f.type)}, default: ${JSON.stringify(f.hasDefault ? f.default : null)} }`,
+    (f) => `{ name: ${JSON.stringify(f.name)}, schema: ${zodType(f.type, named)}, hasDefault: ${f.hasDefault || isOptional(f.type)}, default: ${JSON.stringify(f.hasDefault ? f.default : null)} }`,
   );
-  const tools = agentTools.map(
-    (t) => `{ name: ${JSON.stringify(t.name)}, kind: ${JSON.stringify(t.kind)}, description: ${JSON.stringify(t.description ?? "")}, args: ArgSchemas${/^[A-Za-z_]\w*$/.test(t.name) ? "." + t.name : `[${JSON.stringify(t.name)}]`}, run: ${toolFn(t.name)}, location: ${js.loc(t.span)} }`,
-  );
+  const tools = agentTools.map((t, i) => {
+    const args = options.lazySchemas
+      ? `get args() { return ($args[${i}] ??= $argSchemas[${i}]()); }`
+      : `args: ArgSchemas${/^[A-Za-z_]\w*$/.test(t.name) ? "." + t.name : `[${JSON.stringify(t.name)}]`}`;
+    return `{ name: ${JSON.stringify(t.name)}, kind: ${JSON.stringify(t.kind)}, description: ${JSON.stringify(t.description ?? "")}, ${args}, run: ${toolFn(t.name)}, location: ${js.loc(t.span)} }`;
+  });
   const invariants = env.invariants.map((inv) => {
     const pr = js.perRecordCheck(inv);
     return `{ name: ${JSON.stringify(inv.name)}, description: ${JSON.stringify(inv.description ?? "")}, location: ${js.loc(inv.span)}, reads: ${JSON.stringify(inv.reads)}, check: ($s${typed ? ": rt.Ctx" : ""}) => ${js.invariantCheck(inv)}${pr ? `, perRecord: { table: ${JSON.stringify(inv.perRecord!.table)}, check: ${pr} }` : ""} }`;
@@ -241,7 +266,7 @@ export function definitionInit(env: IEnv, js: JsEmitter, typed: boolean, toolSch
         globals: [${globals.join(", ")}],
         tools: [${tools.join(", ")}],
         invariants: [${invariants.join(", ")}],
-        toolSchemas: ${toolSchemasFrom ?? JSON.stringify(toolSchemas(env))},
+        toolSchemas: ${options.toolSchemasFrom ?? JSON.stringify(toolSchemas(env))},
       }`;
 }
 
@@ -250,16 +275,19 @@ export function definitionInit(env: IEnv, js: JsEmitter, typed: boolean, toolSch
  * and `toolSchemas` (toolSchemas(env), kept as data: JSON.parse reads it much faster than the
  * engine compiles it as a literal, which matters for specs of thousands of tools) that returns
  * the rt.EnvDefinition. The same declarations, in the same order, as the generated env.ts,
- * less its types, its class and StateSchema (which the definition does not use).
+ * less its types, its class and StateSchema (which the definition does not use), except that
+ * each zod schema is made when first used (DefinitionOptions.lazySchemas): a named schema
+ * `XSchema` is a function that makes it once.
  */
 export function definitionScript(env: IEnv): string {
   const js = new JsEmitter(env, false);
-  const { enums, records } = namedSchemas(env);
-  const out = ['"use strict";'];
-  for (const s of [...enums, ...records]) out.push(`const ${s.name} = ${s.init};`);
-  out.push(`const ArgSchemas = ${argSchemasInit(env)};`);
+  const { enums, records } = namedSchemas(env, asMaker);
+  const out = ['"use strict";', "const $once = (make) => { let made; return () => (made ??= make()); };"];
+  for (const s of [...enums, ...records]) out.push(`const ${s.name} = $once(() => ${s.init});`);
+  const agentTools = env.tools.filter((t) => t.kind !== "fn");
+  out.push(`const $args = [], $argSchemas = [${agentTools.map((t) => `() => ${argSchema(t, asMaker)}`).join(", ")}];`);
   for (const t of env.tools) out.push(`function ${toolFn(t.name)}($s, $a) {\n${js.toolBody(t)}\n}`);
-  out.push(`return ${definitionInit(env, js, false, "toolSchemas")};`);
+  out.push(`return ${definitionInit(env, js, false, { toolSchemasFrom: "toolSchemas", lazySchemas: true })};`);
   return out.join("\n");
 }
 
