@@ -10,6 +10,8 @@
 // - coverage: tools reached and requires failed by envc fuzz --runs 2000, bundled and held-out
 //   specs; generated states accepted
 // - serve: envc serve over HTTP with 1,000 sessions: calls/s, p50/p99 latency, memory per idle session
+// - startup: whole envc processes (bench/startup.ts): --version, --help, call, the tau-bench
+//   replay beside tau-bench's Python tools, call on a generated 5 MB spec
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { checkSource } from "../compiler/pipeline.js";
@@ -297,6 +299,12 @@ if (!only || only === "mutate") {
   const avg = scores.reduce((a, b) => a + b, 0) / scores.length;
   rows.push({ name: `mutation score (${scores.length} bundled specs, <= ${PER_SPEC} sampled mutants each, seed 1, 50 fuzz runs)`, value: avg, unit: "% avg", target: ">= 85%", ok: avg >= 85 });
   rows.push({ name: `mutate (${mutants} mutants: compile, examples, scenarios, fuzz)`, value: (mutants / ms) * 1000, unit: "mutants/s", target: ">= 20", ok: (mutants / ms) * 1000 >= 20 });
+}
+
+if (!only || only === "startup") {
+  // whole processes of the CLI compiled with the bench (dist-bench/cli), start-up included
+  const { benchStartup } = await import("./startup.js");
+  rows.push(...(await benchStartup(root)));
 }
 
 if (!only || only === "serve") {

@@ -1,37 +1,25 @@
-// What the CLI verbs share: output streams, exit codes as exceptions, diagnostics printing,
-// finding and checking specs (with their `scenarios for` files), loading an environment.
-// Only argument handling and printing live in cli/; the work is in compiler/ and runtime/.
+// What the CLI verbs share: output streams, exit codes as exceptions (from io.ts), diagnostics
+// printing, finding and checking specs (with their `scenarios for` files), loading an
+// environment through the cache of compiled specs. Only argument handling and printing live
+// in cli/; the work is in compiler/ and runtime/. The parser, checker and emitters are
+// imported only when a spec is compiled: a cache hit loads the runtime and nothing else.
 import { InvalidArgumentError, Option } from "commander";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { renderPretty, renderShort, hasErrors, type Diagnostic } from "../compiler/diagnostics.js";
 import { checkInputs, findSpecFiles, checkFile, normalizePath } from "../compiler/project.js";
-import { attachScenarioFiles, type CheckedSpec } from "../compiler/pipeline.js";
-import type { IEnv } from "../compiler/ir.js";
-import { loadDefinition } from "../compiler/load.js";
+import type { CheckedSpec } from "../compiler/pipeline.js";
+import type { IEnv, IScenario } from "../compiler/ir.js";
+import type { CompiledEnv } from "../compiler/emit-definition.js";
+import { instantiate, type LoadedEnv } from "../compiler/instantiate.js";
+import { cacheDir, cacheKey, readEntry, throughCache, writeEntry, type CacheOptions } from "../compiler/spec-cache.js";
 import {
-  Environment, StateError, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, diffIsEmpty, type StateDiff,
+  Environment, StateError, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, orderedKeys, diffIsEmpty, type StateDiff,
   type EnvDefinition, type EnvOptions, DEFAULT_MAX_STEPS, MAX_MAX_STEPS,
 } from "../runtime/index.js";
+import { type Io, type Format, ExitError, usage, readStdin } from "./io.js";
 
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  /** all of standard input (for `-` arguments); tests pass their own */
-  stdin?: () => Promise<string>;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-export const defaultIo: Io = {
-  out: (s) => process.stdout.write(s + "\n"),
-  err: (s) => process.stderr.write(s + "\n"),
-  stdin: readStdin,
-};
+export { type Io, type Format, defaultIo, ExitError, usage, userError, int, formatOption, noCacheOption } from "./io.js";
 
 /**
  * A tool call's arguments for `envc call`: the positional JSON text, `--args TEXT`, or the
@@ -61,13 +49,14 @@ export async function readCallArgs(io: Io, positional: string, opts: { args?: st
   }
 }
 
-export class ExitError extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
-export type Format = "pretty" | "short" | "json";
+/** `--max-steps N`: the step budget of every tool call, 1 to MAX_MAX_STEPS (runtime/env.ts). */
+export const maxStepsOption = (what: string) =>
+  new Option("--max-steps <n>", `evaluation steps ${what} may take (default: the spec's limits { steps }, else ${DEFAULT_MAX_STEPS.toLocaleString("en-US")})`).argParser((v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_MAX_STEPS)
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_MAX_STEPS.toLocaleString("en-US")}, got '${v}'`);
+    return n;
+  });
 
 /**
  * Print diagnostics (none for json: the verb prints its JSON document). `to`: stderr for
@@ -105,36 +94,6 @@ export async function checkAllOrExit(io: Io, inputs: string[]) {
   return checked;
 }
 
-/** A problem with the user's files or system (an output that cannot be written): `envc: message`, exit 2. */
-export function userError(io: Io, message: string): number {
-  io.err(`envc: ${message}`);
-  return 2;
-}
-
-export function usage(io: Io, message: string): never {
-  io.err(`envc: ${message}`);
-  throw new ExitError(2);
-}
-
-/** A commander parser for an integer option of at least `min` (bad values are usage errors). */
-export const int = (min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${v}'`);
-  return n;
-};
-
-/** `--max-steps N`: the step budget of every tool call, 1 to MAX_MAX_STEPS (runtime/env.ts). */
-export const maxStepsOption = (what: string) =>
-  new Option("--max-steps <n>", `evaluation steps ${what} may take (default: the spec's limits { steps }, else ${DEFAULT_MAX_STEPS.toLocaleString("en-US")})`).argParser((v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_MAX_STEPS)
-      throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_MAX_STEPS.toLocaleString("en-US")}, got '${v}'`);
-    return n;
-  });
-
-export const formatOption = () =>
-  new Option("--format <format>", "diagnostics as pretty (with source), short (file:line:col) or json").choices(["pretty", "short", "json"]).default("pretty");
-
 export function formatDiff(diff: StateDiff): string {
   if (diffIsEmpty(diff)) return "state: unchanged";
   const lines = ["state changes:"];
@@ -168,12 +127,27 @@ export function scenariosForName(text: string): string | undefined {
   return m?.[1];
 }
 
+/** A regular file's text; undefined for anything else (reading a FIFO named x.env would wait forever) or a file that cannot be read. */
+async function readRegular(file: string): Promise<string | undefined> {
+  try {
+    return (await fs.stat(file)).isFile() ? await fs.readFile(file, "utf8") : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A spec argument resolved: its main file and the texts of the regular `.env` files in its folder. */
+interface SpecFolder {
+  main: string;
+  texts: Map<string, string>;
+}
+
 /**
- * Check a spec given as a file or a folder, with the `scenarios for` files of its environment
- * beside it, and exit with its diagnostics when it (or one of those) has errors. Only those
- * files are parsed: an unrelated broken `.env` in the same folder does not stop it.
+ * The spec a spec argument names (a file, or the one spec in a folder) and the texts of the
+ * `.env` files beside it, where its `scenarios for` files are. Which file is which is decided
+ * from each file's first words, not a parse.
  */
-export async function loadSpec(io: Io, specArg: string, format: Format = "pretty"): Promise<CheckedSpec & { env: IEnv }> {
+async function specFolder(io: Io, specArg: string): Promise<SpecFolder> {
   let stat;
   try {
     stat = await fs.stat(specArg);
@@ -183,23 +157,41 @@ export async function loadSpec(io: Io, specArg: string, format: Format = "pretty
   const folder = stat.isDirectory() ? specArg : path.dirname(specArg);
   const found = await findSpecFiles([folder]);
   const inFolder = found.files.filter((f) => path.dirname(path.resolve(f)) === path.resolve(folder));
-  const texts = new Map<string, string | undefined>();
-  // regular files only: reading a FIFO named x.env would wait forever
-  const readRegular = async (f: string) => ((await fs.stat(f)).isFile() ? fs.readFile(f, "utf8") : undefined);
-  for (const f of inFolder) texts.set(f, await readRegular(f).catch(() => undefined));
-  let mainFile: string;
+  const texts = new Map<string, string>();
+  for (const f of inFolder) {
+    const text = await readRegular(f);
+    if (text !== undefined) texts.set(f, text);
+  }
+  let main: string;
   if (stat.isDirectory()) {
-    const envs = inFolder.filter((f) => texts.get(f) === undefined || !scenariosForName(texts.get(f)!));
+    const envs = inFolder.filter((f) => !texts.has(f) || !scenariosForName(texts.get(f)!));
     if (envs.length !== 1) usage(io, `${specArg} holds ${envs.length} spec files; name one`);
-    mainFile = envs[0]!;
-  } else mainFile = normalizePath(specArg);
-  const main = await checkFile(mainFile);
+    main = envs[0]!;
+  } else {
+    main = normalizePath(specArg);
+    if (!texts.has(main)) {
+      const text = await readRegular(main);
+      if (text !== undefined) texts.set(main, text);
+    }
+  }
+  return { main, texts };
+}
+
+/**
+ * Check a spec given as a file or a folder, with the `scenarios for` files of its environment
+ * beside it, and exit with its diagnostics when it (or one of those) has errors. Only those
+ * files are parsed: an unrelated broken `.env` in the same folder does not stop it. `known`:
+ * what specFolder found (not looked up again).
+ */
+export async function loadSpec(io: Io, specArg: string, format: Format = "pretty", known?: SpecFolder): Promise<CheckedSpec & { env: IEnv }> {
+  const { main: mainFile, texts } = known ?? (await specFolder(io, specArg));
+  const main = await checkFile(mainFile, texts.get(mainFile));
   if (main.scenariosFor) usage(io, `${specArg} holds scenarios for ${main.scenariosFor.name.name}; name the spec itself`);
   const checked: CheckedSpec[] = [main];
   const envName = main.env?.name;
   if (envName)
-    for (const f of inFolder)
-      if (f !== mainFile && texts.get(f) !== undefined && scenariosForName(texts.get(f)!) === envName) checked.push(await checkFile(f));
+    for (const [f, text] of texts) if (f !== mainFile && scenariosForName(text) === envName) checked.push(await checkFile(f, text));
+  const { attachScenarioFiles } = await import("../compiler/pipeline.js");
   attachScenarioFiles(checked);
   const own = checked.filter((c) => c === main || (main.scenarioFiles ?? []).includes(c.file));
   const diagnostics = own.flatMap((c) => c.diagnostics);
@@ -211,20 +203,111 @@ export async function loadSpec(io: Io, specArg: string, format: Format = "pretty
   return main as CheckedSpec & { env: IEnv };
 }
 
-/** Compile a spec in memory and create its environment from a state file. */
+/** Where the cache of compiled specs is for this run (nowhere when `enabled` is false), and its log: ENVC_DEBUG=cache prints what it does. */
+export function cacheOptions(io: Io, enabled: boolean): CacheOptions {
+  const debug = (process.env.ENVC_DEBUG ?? "").split(",").map((s) => s.trim());
+  return {
+    dir: enabled ? cacheDir() : undefined,
+    ...(debug.includes("cache") || debug.includes("all") ? { log: (line: string) => io.err(`envc: ${line}`) } : {}),
+  };
+}
+
+export interface CompiledSpecOptions {
+  /** use the cache of compiled specs (the verbs' --no-cache turns it off) */
+  cache: boolean;
+  /** files besides the spec's folder that the result depends on (a dataset), path and text */
+  extraFiles?: [string, string][];
+  /** scenarios to compile with the spec's own (a dataset's); keep: false when the result must not be cached (the dataset has errors) */
+  extraScenarios?: (spec: CheckedSpec & { env: IEnv }) => Promise<{ scenarios: IScenario[]; keep: boolean }>;
+}
+
+/**
+ * A spec's environment, live: from the cache when the spec, the files beside it and envc are
+ * unchanged, else checked (diagnostics and exit 1 on errors, as loadSpec), compiled and cached.
+ */
+export async function loadCompiledSpec(
+  io: Io,
+  specArg: string,
+  format: Format,
+  options: CompiledSpecOptions,
+): Promise<{ loaded: LoadedEnv; fromCache: boolean; states?: StateCache }> {
+  // the key is made of exactly the texts compiled, so an edit during the compile cannot leave
+  // an entry that does not match its key
+  const known = await specFolder(io, specArg);
+  const files = [...known.texts, ...(options.extraFiles ?? [])];
+  const key = cacheKey(`spec\0${normalizePath(specArg)}`, files);
+  // a spec that could not be read: loadSpec reports it; nothing is cached
+  const cache = cacheOptions(io, options.cache && known.texts.has(known.main));
+  const { value, fromCache } = await throughCache<CompiledEnv>(key, cache, async () => {
+    const spec = await loadSpec(io, specArg, format, known);
+    const extra = options.extraScenarios ? await options.extraScenarios(spec) : { scenarios: [], keep: true };
+    const { compiledEnv } = await import("../compiler/emit-definition.js");
+    return { value: compiledEnv(spec.env, [...spec.env.scenarios, ...extra.scenarios]), keep: extra.keep };
+  });
+  return { loaded: instantiate(value), fromCache, ...(cache.dir ? { states: { spec: key, cache } } : {}) };
+}
+
+/** Where validated states of one compiled spec are kept: under its cache key, in its cache. */
+export interface StateCache {
+  spec: string;
+  cache: CacheOptions;
+}
+
+/**
+ * An environment from a state file's text: parsed and validated (exit 2 on bad JSON, 1 on a
+ * state that does not fit, as parseJsonInput and createEnvironment), or, when this text was
+ * validated against this compiled spec before, rebuilt from the cache of validated states
+ * without parsing and checking it again (Environment.fromValidated). A 1.3 MB state's schema,
+ * reference and invariant checks were most of a whole `envc replay`.
+ */
+export async function stateEnvironment(
+  io: Io,
+  loaded: LoadedEnv,
+  text: string,
+  where: string,
+  options: EnvOptions,
+  states: StateCache | undefined,
+): Promise<Environment> {
+  const key = states ? cacheKey(`state\0${states.spec}`, [["", text]]) : undefined;
+  if (key) {
+    const cached = await readEntry<Record<string, unknown>>(key, states!.cache);
+    if (cached !== undefined && cached !== null && typeof cached === "object") return Environment.fromValidated(loaded.def, cached, options);
+  }
+  const env = createEnvironment(io, loaded.def, parseJsonInput(io, text, where), where, loaded.file, options);
+  if (key) {
+    // kept only when its JSON gives it back exactly (a -0 would come back as 0)
+    const state = env.toJSON();
+    const again = parseJsonOrdered(stringifyOrdered(state));
+    if (sameJson(state, again)) await writeEntry(key, state, states!.cache);
+  }
+  return env;
+}
+
+/** Equal JSON values, numbers by Object.is, objects' keys in the same order. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (typeof a === "number" || typeof b === "number") return Object.is(a, b);
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => sameJson(x, (b as unknown[])[i]));
+  const ka = orderedKeys(a);
+  const kb = orderedKeys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Load a spec (through the cache) and create its environment from a state file. */
 export async function loadEnvironment(
   io: Io,
   specArg: string,
   stateArg: string | undefined,
-  options: EnvOptions,
+  options: EnvOptions & { cache?: boolean },
   format: Format = "pretty",
-): Promise<{ env: Environment; file: string; spec: CheckedSpec & { env: IEnv } }> {
-  const spec = await loadSpec(io, specArg, format);
-  const file = spec.file;
+): Promise<{ env: Environment; file: string; loaded: LoadedEnv }> {
+  const { loaded, states } = await loadCompiledSpec(io, specArg, format, { cache: options.cache ?? true });
+  const file = loaded.file;
   const statePath = stateArg ?? path.join(path.dirname(file), "state.json");
-  const initial = parseJsonInput(io, await readInput(io, statePath, stateArg ? "the state file" : "the state file (pass --state FILE)"), statePath);
-  const env = createEnvironment(io, loadDefinition(spec.env), initial, statePath, spec.file, options);
-  return { env, file, spec };
+  const text = await readInput(io, statePath, stateArg ? "the state file" : "the state file (pass --state FILE)");
+  const env = await stateEnvironment(io, loaded, text, statePath, { checks: options.checks, seed: options.seed, maxSteps: options.maxSteps }, states);
+  return { env, file, loaded };
 }
 
 /** A file's text, or a usage error (exit 2) that says what could not be read and why. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the envc binary: run the CLI with the process arguments and exit with its code.
-import { runCli } from "./main.js";
+// `envc --version` (or -V) alone is answered here, before the CLI and commander are loaded:
+// it is what scripts and tools run to find envc, and it should cost no more than Node itself.
 
 // output piped into a program that stops reading (`| head`) is not an error of ours
 for (const stream of [process.stdout, process.stderr])
@@ -9,6 +10,11 @@ for (const stream of [process.stdout, process.stderr])
     throw err;
   });
 
-runCli(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+  const { ENVC_VERSION } = await import("../compiler/version.js");
+  process.stdout.write(`${ENVC_VERSION}\n`);
+} else {
+  const { runCli } = await import("./main.js");
+  process.exitCode = await runCli(argv);
+}

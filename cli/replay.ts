@@ -1,19 +1,21 @@
 // `envc replay`: one episode (a state and calls, or a scenario's solution, with its reward) or
-// a batch of episodes compared with expected outputs and changed records.
+// a batch of episodes compared with expected outputs and changed records. The spec (and a
+// --dataset's scenarios) come from the cache of compiled specs when unchanged.
 import * as path from "node:path";
 import { Option, type Command } from "commander";
 import { writeAtomic } from "../compiler/project.js";
-import { loadDefinition, loadScenarios } from "../compiler/load.js";
-import { InitialStates } from "../compiler/verify.js";
-import { loadDataset } from "../compiler/dataset.js";
+import { InitialStates } from "../compiler/initial-states.js";
+import type { LoadedScenario } from "../compiler/instantiate.js";
 import { renderPretty } from "../compiler/diagnostics.js";
-import type { IScenario } from "../compiler/ir.js";
 import {
   Environment, RENDERERS, JsonLinesError, parseJsonLines, stringifyOrdered, runEpisode, scoreEpisode,
   compareEpisode, expectationOf, changedState, stateChangesOf, type RendererName, type EnvDefinition, type EpisodeCall, type EpisodeExpectation,
   type Reward, type CallResult,
 } from "../runtime/index.js";
-import { type Io, ExitError, loadSpec, usage, formatDiff, int, readInput, parseJsonInput, createEnvironment } from "./common.js";
+import {
+  type Io, type StateCache, ExitError, loadCompiledSpec, noCacheOption, usage, formatDiff, int, readInput, createEnvironment, stateEnvironment,
+} from "./common.js";
+import type { LoadedEnv } from "../compiler/instantiate.js";
 
 interface ReplayOptions {
   init?: string;
@@ -27,6 +29,7 @@ interface ReplayOptions {
   format: "pretty" | "json";
   checks: boolean;
   seed?: number;
+  cache: boolean;
 }
 
 export function registerReplay(program: Command, io: Io) {
@@ -45,6 +48,7 @@ export function registerReplay(program: Command, io: Io) {
     .addOption(new Option("--format <format>", "human text or one JSON document").choices(["pretty", "json"]).default("pretty"))
     .option("--no-checks", "do not check ensure, invariants and references after actions")
     .option("--seed <n>", "seed for new_id counters", int(0))
+    .addOption(noCacheOption())
     .action(async (specArg: string, opts: ReplayOptions) => {
       if (opts.episodes) return batch(io, specArg, opts);
       if (opts.expect || opts.record) usage(io, "--expect and --record go with --episodes");
@@ -63,10 +67,9 @@ function parseJsonl(io: Io, text: string, file: string): { line: number; value: 
   }
 }
 
-/** An environment from a state file: read, parsed and validated, each failure a clear error. */
-async function stateFromFile(io: Io, def: EnvDefinition, file: string, what: string, specFile: string, opts: ReplayOptions): Promise<Environment> {
-  const state = parseJsonInput(io, await readInput(io, file, what), file);
-  return createEnvironment(io, def, state, file, specFile, { checks: opts.checks, seed: opts.seed });
+/** An environment from a state file: read, parsed and validated (or known valid: the cache), each failure a clear error. */
+async function stateFromFile(io: Io, loaded: LoadedEnv, file: string, what: string, opts: ReplayOptions, states: StateCache | undefined): Promise<Environment> {
+  return stateEnvironment(io, loaded, await readInput(io, file, what), file, { checks: opts.checks, seed: opts.seed }, states);
 }
 
 function toCalls(io: Io, value: unknown, where: string): EpisodeCall[] {
@@ -84,55 +87,62 @@ function toCalls(io: Io, value: unknown, where: string): EpisodeCall[] {
 }
 
 async function single(io: Io, specArg: string, opts: ReplayOptions) {
-  const spec = await loadSpec(io, specArg);
-  const env = spec.env;
-  const def = loadDefinition(env);
-  let scenario: IScenario | undefined;
+  // a dataset's scenarios are compiled (and cached) with the spec: read it first, for the key
+  const dataset = opts.scenario && opts.dataset ? { file: opts.dataset, text: await readInput(io, opts.dataset, "dataset") } : undefined;
+  const { loaded, states } = await loadCompiledSpec(io, specArg, "pretty", {
+    cache: opts.cache,
+    ...(dataset
+      ? {
+          extraFiles: [[dataset.file, dataset.text]],
+          extraScenarios: async (spec) => {
+            const { loadDataset } = await import("../compiler/dataset.js");
+            const d = loadDataset(dataset.text, dataset.file, [spec]);
+            const errors = d.diagnostics.filter((x) => x.severity === "error");
+            for (const diag of errors) io.err(renderPretty(diag, new Map([[dataset.file, dataset.text]]), false));
+            // errors are printed on each run: such a result is not cached
+            return { scenarios: d.scenarios.map((s) => s.scenario), keep: errors.length === 0 };
+          },
+        }
+      : {}),
+  });
+  const def = loaded.def;
+  let scenario: LoadedScenario | undefined;
   if (opts.scenario) {
-    let pool = env.scenarios;
-    if (opts.dataset) {
-      const text = await readInput(io, opts.dataset, "dataset");
-      const d = loadDataset(text, opts.dataset, [spec]);
-      for (const diag of d.diagnostics.filter((x) => x.severity === "error")) io.err(renderPretty(diag, new Map([[opts.dataset, text]]), false));
-      pool = [...pool, ...d.scenarios.map((s) => s.scenario)];
-    }
-    scenario = pool.find((s) => s.name === opts.scenario);
-    if (!scenario) usage(io, `no scenario '${opts.scenario}' in ${spec.file}${opts.dataset ? ` or ${opts.dataset}` : ""}${pool.length ? ` (there are: ${pool.map((s) => s.name).join(", ")})` : ""}`);
+    const pool = loaded.scenarios;
+    scenario = pool.find((s) => s.def.id === opts.scenario);
+    if (!scenario) usage(io, `no scenario '${opts.scenario}' in ${loaded.file}${opts.dataset ? ` or ${opts.dataset}` : ""}${pool.length ? ` (there are: ${pool.map((s) => s.def.id).join(", ")})` : ""}`);
   } else if (opts.dataset) usage(io, "--dataset goes with --scenario");
 
   let initial: Environment;
-  if (opts.init) initial = await stateFromFile(io, def, opts.init, "the state file", spec.file, opts);
+  if (opts.init) initial = await stateFromFile(io, loaded, opts.init, "the state file", opts, states);
   else if (scenario) {
-    const got = new InitialStates(def).get(scenario);
+    const got = new InitialStates(def).get(scenario.start);
     if ("diagnostic" in got) {
-      io.err(renderPretty(got.diagnostic(scenario), new Map(), false));
+      io.err(renderPretty(got.diagnostic(scenario.start), new Map(), false));
       throw new ExitError(1);
     }
     initial = got.env.fork({ checks: opts.checks, seed: opts.seed });
   } else {
-    const statePath = path.join(path.dirname(spec.file), "state.json");
-    initial = await stateFromFile(io, def, statePath, "the state file (pass --init FILE)", spec.file, opts);
+    const statePath = path.join(path.dirname(loaded.file), "state.json");
+    initial = await stateFromFile(io, loaded, statePath, "the state file (pass --init FILE)", opts, states);
   }
 
   let calls: EpisodeCall[];
   if (opts.calls) {
     const lines = parseJsonl(io, await readInput(io, opts.calls, "calls file"), opts.calls);
     calls = lines.flatMap(({ line, value }) => toCalls(io, [value], `${opts.calls}:${line}`));
-  } else if (scenario) calls = scenario.solution.map((s) => ({ name: s.tool, arguments: s.args }));
+  } else if (scenario) calls = scenario.def.solution.map((s) => ({ name: s.name, arguments: s.arguments }));
   else usage(io, "give the calls (--calls FILE.jsonl) or a scenario (--scenario ID) whose solution to replay");
 
   const run = runEpisode(initial, calls, opts.renderer);
   const diff = initial.diff(run.final);
   let reward: Reward | undefined;
-  if (scenario) {
-    const [sdef] = loadScenarios(env, [scenario]);
-    reward = scoreEpisode(sdef!.checks, run.final, initial, run.results);
-  }
+  if (scenario) reward = scoreEpisode(scenario.def.checks, run.final, initial, run.results);
   if (opts.format === "json") {
     io.out(stringifyOrdered({
       calls: calls.map((c, i) => ({ name: c.name, arguments: c.arguments ?? {}, result: run.results[i], output: run.outputs[i] })),
       diff,
-      ...(reward ? { scenario: scenario!.name, reward } : {}),
+      ...(reward ? { scenario: scenario!.def.id, reward } : {}),
     }, 2));
     return exitOnFaults(io, run.results);
   }
@@ -166,8 +176,9 @@ function fmt(x: number): string {
 
 async function batch(io: Io, specArg: string, opts: ReplayOptions) {
   if (opts.calls || opts.scenario) usage(io, "--episodes replays many episodes; --calls and --scenario are for one");
-  const spec = await loadSpec(io, specArg);
-  const def = loadDefinition(spec.env);
+  const { loaded, states } = await loadCompiledSpec(io, specArg, "pretty", { cache: opts.cache });
+  const def = loaded.def;
+  const spec = { file: loaded.file };
   const episodesFile = opts.episodes!;
   const episodes = parseJsonl(io, await readInput(io, episodesFile, "episodes file"), episodesFile);
   const expected = new Map<string, EpisodeExpectation>();
@@ -184,7 +195,7 @@ async function batch(io: Io, specArg: string, opts: ReplayOptions) {
   const cache = new Map<string, Environment>();
   const fromFile = async (file: string) => {
     let env = cache.get(file);
-    if (!env) cache.set(file, (env = await stateFromFile(io, def, file, "the state file", spec.file, opts)));
+    if (!env) cache.set(file, (env = await stateFromFile(io, loaded, file, "the state file", opts, states)));
     return env;
   };
   const defaultInit = opts.init ?? path.join(path.dirname(spec.file), "state.json");

@@ -5,7 +5,7 @@ import { Option, type Command } from "commander";
 import { hasErrors } from "../compiler/diagnostics.js";
 import { RENDERERS, type RendererName } from "../runtime/index.js";
 import { loadServedEnvs, SessionManager, EnvcHttpServer, serveStdio, ServeError, type ServedEnv, type LoadResult } from "../server/index.js";
-import { type Io, ExitError, int, maxStepsOption, printDiagnostics, summary, usage } from "./common.js";
+import { type Io, ExitError, int, maxStepsOption, printDiagnostics, summary, usage, noCacheOption, cacheOptions } from "./common.js";
 
 interface ServeOptions {
   port: number;
@@ -21,6 +21,7 @@ interface ServeOptions {
   checks: boolean;
   mcp: boolean;
   maxSteps?: number;
+  cache: boolean;
 }
 
 export function registerServe(program: Command, io: Io) {
@@ -41,6 +42,7 @@ export function registerServe(program: Command, io: Io) {
     .option("--no-checks", "do not check ensure, invariants and references after actions (faster; sessions may turn them back on)")
     .option("--no-mcp", "HTTP only: do not serve MCP at /mcp")
     .addOption(maxStepsOption("each tool call"))
+    .addOption(noCacheOption())
     .addHelpText("after", `
 Examples:
   envc serve specs/ --port 8080            # HTTP API; MCP at http://127.0.0.1:8080/mcp?env=Library&scenario=ID
@@ -49,7 +51,7 @@ API and examples: docs/serving.md`)
     .action(async (inputs: string[], opts: ServeOptions) => {
       if (!opts.stdio && (opts.env || opts.scenario || opts.seed !== undefined))
         usage(io, "--env, --scenario and --seed choose the --stdio session; over HTTP a client names them when it creates a session");
-      const { envs, skipped, badDefaults } = await loadOrExit(io, inputs, "serve", `envc check ${inputs.join(" ")}`);
+      const { envs, skipped, badDefaults } = await loadOrExit(io, inputs, "serve", `envc check ${inputs.join(" ")}`, opts.cache);
       for (const s of skipped) io.err(`warning: scenario ${s.env}/${s.scenario} is not served: ${s.diagnostic.message.split("\n")[0]}`);
       for (const b of badDefaults) io.err(`warning: ${b.file} does not fit ${b.env}, so ${b.env} has no default state: ${b.message}`);
       const scenarios = envs.reduce((n, e) => n + e.scenarios.length, 0);
@@ -80,12 +82,13 @@ API and examples: docs/serving.md`)
 /**
  * The environments of spec files, folders and datasets (server/load.ts), or the diagnostics
  * printed and an exit: 2 when no spec is found or a dataset is unreadable, 1 when a spec or
- * dataset has errors. For every verb that serves loaded environments (serve, rollout).
+ * dataset has errors. For every verb that serves loaded environments (serve, rollout); `cache`:
+ * take unchanged specs from the cache of compiled specs.
  */
-export async function loadOrExit(io: Io, inputs: string[], verb: string, fixWith: string): Promise<LoadResult> {
+export async function loadOrExit(io: Io, inputs: string[], verb: string, fixWith: string, cache = true): Promise<LoadResult> {
   let loaded: LoadResult;
   try {
-    loaded = await loadServedEnvs(inputs);
+    loaded = await loadServedEnvs(inputs, cacheOptions(io, cache));
   } catch (err) {
     usage(io, (err as Error).message);
   }

@@ -55,6 +55,9 @@ export interface CheckResult {
 export class Checker {
   private diags: Diagnostic[] = [];
   private enums = new Map<string, IEnum & { span: A.Span }>();
+  /** the enums that list each value, in declaration order: a lookup per bound name or bare
+   *  value, where a scan of every enum made large specs quadratic */
+  private enumsByValue = new Map<string, IEnum[]>();
   private records = new Map<string, { type: RecordT; span: A.Span; description?: string }>();
   private entities = new Map<string, IEntity & { span: A.Span }>();
   private state = new Map<string, IStateField & { span: A.Span }>();
@@ -173,7 +176,13 @@ export class Checker {
             values.push(m.name.name);
             descriptions.push(m.description);
           }
-          this.enums.set(d.name.name, { name: d.name.name, description: d.description, values, descriptions, span: d.name.span });
+          const en = { name: d.name.name, description: d.description, values, descriptions, span: d.name.span };
+          this.enums.set(d.name.name, en);
+          for (const v of values) {
+            const owners = this.enumsByValue.get(v);
+            if (owners) owners.push(en);
+            else this.enumsByValue.set(v, [en]);
+          }
           break;
         }
         case "Record":
@@ -449,8 +458,11 @@ export class Checker {
   private resolveState() {
     for (const d of this.ast.decls) {
       if (d.kind !== "State") continue;
+      // each name's first declaration, found once (a search per field was quadratic)
+      const firstDecl = new Map<string, (typeof d.fields)[number]>();
+      for (const x of d.fields) if (!firstDecl.has(x.name.name)) firstDecl.set(x.name.name, x);
       for (const f of this.resolveFields(d.fields, "state field", true)) {
-        const decl = d.fields.find((x) => x.name.name === f.name)!;
+        const decl = firstDecl.get(f.name)!;
         if (this.state.has(f.name)) {
           this.report("ENV2005", decl.name.span, `Duplicate state field '${f.name}'`);
           continue;
@@ -528,7 +540,7 @@ export class Checker {
     if (this.state.has(name.name) && kind !== "lambda") {
       this.report("ENV2008", name.span, `'${name.name}' hides the state field of the same name`, { fix: "choose another name" });
     }
-    const shadowed = [...this.enums.values()].find((en) => en.values.includes(name.name));
+    const shadowed = this.enumsByValue.get(name.name)?.[0];
     if (shadowed && kind !== "lambda")
       this.report("ENV2018", name.span, `'${name.name}' hides the enum value ${shadowed.name}.${name.name}`, { fix: "choose another name, or write the enum value qualified" });
     this.frames[this.frames.length - 1]!.locals.set(name.name, { type, kind, span: name.span, used: kind !== "let", fromState });
@@ -1225,7 +1237,7 @@ export class Checker {
         : "`initial` (the state at the start of a scenario) exists only in scenario checks");
       return { e: "lit", value: null, t: T.error, span };
     }
-    const owners = [...this.enums.values()].filter((en) => en.values.includes(e.name));
+    const owners = this.enumsByValue.get(e.name) ?? [];
     if (owners.length === 1) {
       const en = owners[0]!;
       return { e: "lit", value: e.name, t: { k: "enum", name: en.name, values: en.values }, span };

@@ -52,6 +52,9 @@ export class JsEmitter {
   private hoisted = new Map<string, string>();
   /** emitting a tool or helper body: charge steps (invariants and checks are not budgeted) */
   private budget = false;
+  /** tools by name and entities' tables by entity name, first of a name wins (a search per use was quadratic on large specs) */
+  private toolsByName = new Map<string, ITool>();
+  private tableByEntity = new Map<string, string | undefined>();
   /**
    * `file`: where the lowered code was written, when not in the spec (scenario files, datasets).
    * `probe`: lowers an ordering comparison (`<`, `<=`, `>`, `>=`) instead of the plain JavaScript
@@ -63,6 +66,8 @@ export class JsEmitter {
     private probe?: (e: Extract<IExpr, { e: "binary" }>, left: string, right: string) => string,
   ) {
     this.anyT = typed ? ": any" : "";
+    for (const t of env.tools) if (!this.toolsByName.has(t.name)) this.toolsByName.set(t.name, t);
+    for (const e of env.entities) if (!this.tableByEntity.has(e.name)) this.tableByEntity.set(e.name, e.table);
   }
 
   loc(span: Span): string {
@@ -82,7 +87,7 @@ export class JsEmitter {
     const s = stripOptional(t);
     const rec = s.k === "list" ? stripOptional(s.elem) : s;
     if (rec.k !== "record" || !rec.entity) return undefined;
-    return this.env.entities.find((e) => e.name === rec.entity)?.table;
+    return this.tableByEntity.get(rec.entity);
   }
 
   /** The array behind a collection: a table's records, a list, or a map's values. */
@@ -220,11 +225,11 @@ export class JsEmitter {
   private call(e: Extract<IExpr, { e: "call" }>): string {
     const run = this.run(e);
     // a precondition that stops the callee stops the caller too
-    return this.env.tools.find((t) => t.name === e.callee)!.fails ? `$s.sure(${run})` : run;
+    return this.toolsByName.get(e.callee)!.fails ? `$s.sure(${run})` : run;
   }
 
   private run(e: Extract<IExpr, { e: "call" }>): string {
-    const tool = this.env.tools.find((t) => t.name === e.callee)!;
+    const tool = this.toolsByName.get(e.callee)!;
     const args = tool.params.map((p, i) => `${propKey(p.name)}: ${this.x(e.args[i]!)}`);
     // in a budgeted body through Ctx.call: a step, and the nesting depth (runaway recursion)
     if (this.budget) return `$s.call(${toolFn(e.callee)}, { ${args.join(", ")} }, ${this.loc(e.span)})`;
@@ -237,7 +242,7 @@ export class JsEmitter {
    * throw (Ctx.sure) to carry the failure out. Else undefined.
    */
   private fallibleRun(e: IExpr): string | undefined {
-    return e.e === "call" && this.env.tools.find((t) => t.name === e.callee)!.fails ? this.run(e) : undefined;
+    return e.e === "call" && this.toolsByName.get(e.callee)!.fails ? this.run(e) : undefined;
   }
 
   private binary(e: Extract<IExpr, { e: "binary" }>): string {
@@ -608,7 +613,8 @@ export class JsEmitter {
     const pr = inv.perRecord;
     if (!pr) return undefined;
     const v = jsName(pr.variable);
-    return `($s: rt.Ctx, ${v}: any) => ${pr.where ? `!(${this.x(pr.where)}) || ` : ""}(${this.x(pr.body)})`;
+    const ctx = this.anyT ? ": rt.Ctx" : "";
+    return `($s${ctx}, ${v}${this.anyT}) => ${pr.where ? `!(${this.x(pr.where)}) || ` : ""}(${this.x(pr.body)})`;
   }
 }
 

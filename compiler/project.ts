@@ -1,12 +1,14 @@
 // Works on many spec files at once: finds them (skipping dotenv files named `.env`), checks
 // them, emits each environment into <out>/<spec-name>/, or verifies that output is current.
 // Writes go through writeAtomic (output-files.ts): temp file + rename, so an interrupted
-// compile leaves no half file.
+// compile leaves no half file. The parser and checker (pipeline.ts) and the emitter (emit.ts:
+// ts-morph, prettier) are imported when first used, so that finding files and writing them
+// costs no start-up.
 import { promises as fs, existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkSource, attachScenarioFiles, type CheckedSpec } from "./pipeline.js";
-import { emitEnv, type EmittedFile } from "./emit.js";
+import type { CheckedSpec } from "./pipeline.js";
+import type { EmittedFile } from "./emit.js";
 import { makeDiagnostic, type Diagnostic } from "./diagnostics.js";
 import { writeAtomic } from "./output-files.js";
 
@@ -53,24 +55,32 @@ export function normalizePath(p: string): string {
   return chosen.split(path.sep).join("/");
 }
 
-export async function checkFile(file: string): Promise<CheckedSpec> {
+/** Check one spec file; `text`: its contents when already read (what a cache key was made of). */
+export async function checkFile(file: string, text?: string): Promise<CheckedSpec> {
   let source: string;
   try {
-    source = await fs.readFile(file, "utf8");
+    source = text ?? (await fs.readFile(file, "utf8"));
   } catch (err) {
     return { file, source: "", diagnostics: [makeDiagnostic("ENV1006", file, ZERO_SPAN, `Cannot read ${file}: ${(err as Error).message}`)] };
   }
+  const { checkSource } = await import("./pipeline.js");
   return checkSource(source, file);
 }
 
 /**
  * Find and check every spec under `inputs`, attach `scenarios for` files to their specs; the
  * sources by file (for printing diagnostics) and every diagnostic, problems finding files first.
+ * `texts`: file contents already read, by the file's normalized path, checked instead of
+ * reading the files again.
  */
-export async function checkInputs(inputs: string[]): Promise<{ found: FoundFiles; specs: CheckedSpec[]; sources: Map<string, string>; diagnostics: Diagnostic[] }> {
+export async function checkInputs(
+  inputs: string[],
+  texts?: ReadonlyMap<string, string>,
+): Promise<{ found: FoundFiles; specs: CheckedSpec[]; sources: Map<string, string>; diagnostics: Diagnostic[] }> {
   const found = await findSpecFiles(inputs);
   const specs: CheckedSpec[] = [];
-  for (const f of found.files) specs.push(await checkFile(f));
+  for (const f of found.files) specs.push(await checkFile(f, texts?.get(f)));
+  const { attachScenarioFiles } = await import("./pipeline.js");
   attachScenarioFiles(specs);
   const sources = new Map(specs.map((s) => [s.file, s.source]));
   const diagnostics = [...found.problems, ...specs.flatMap((s) => s.diagnostics)];
@@ -112,6 +122,7 @@ export interface EnvOutput {
 
 export async function emitChecked(spec: CheckedSpec, outDir: string): Promise<EnvOutput> {
   const folder = envFolderName(spec.file);
+  const { emitEnv } = await import("./emit.js");
   const files = await emitEnv(spec.env!, { runtimeImport: runtimeImportFor(outDir, folder) });
   return { spec, folder, files };
 }

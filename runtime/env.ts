@@ -141,7 +141,7 @@ export function formatArgsError(
  * keeps the list complete.
  */
 export const ENVIRONMENT_MEMBERS: readonly string[] = [
-  "def", "store", "ctx", "plan", "_checks", "createFrom", "name", "checks", "toolNames", "call",
+  "def", "store", "ctx", "plan", "_checks", "createFrom", "fromValidated", "name", "checks", "toolNames", "call",
   "preconditionResult", "lastPreconditionAt", "errorResult", "checkAfterAction", "checkRefs", "danglingRefs",
   "referenceProblems", "invariantProblems", "fork", "checkpoint", "changedSince", "snapshot", "table",
   "globals", "readContext", "toJSON", "diff", "budget", "stepsLeft", "maxSteps", "lastCallSteps", "liftBudget",
@@ -175,6 +175,25 @@ export class Environment {
     const problems = [...env.referenceProblems(), ...env.invariantProblems()];
     if (problems.length) throw new StateError(problems);
     return env;
+  }
+
+  /**
+   * An environment from a state that createFrom accepted before, exactly as that environment's
+   * toJSON() gave it (kept by the CLI's cache of validated states, under the hash of the state
+   * text and of the compiled spec): built as createFrom builds it, without checking it again.
+   * Any other state must go through createFrom.
+   */
+  static fromValidated(def: EnvDefinition, state: Record<string, unknown>, options: EnvOptions = {}): Environment {
+    const globals: Record<string, unknown> = {};
+    for (const g of def.globals) globals[g.name] = state[g.name] ?? null;
+    const store = new Store(globals);
+    for (const tdef of def.tables) {
+      const table = (state[tdef.name] ?? {}) as Record<string, object>;
+      store.addTable(tdef.name, tdef.key, orderedKeys(table).map((k): [string, object] => [k, table[k]!]), tdef.externalKey);
+    }
+    store.freezeAll();
+    if (options.seed) store.idCounter = 1 + (Math.abs(Math.trunc(options.seed)) % 1_000_000);
+    return new Environment(def, store, options);
   }
 
   get name(): string {
@@ -225,7 +244,9 @@ export class Environment {
     const tool = entry.tool;
     if (args == null) args = {};
     // the common case (valid arguments of simple types) skips zod; anything else goes to zod
-    let data: unknown = entry.fastArgs === null ? undefined : entry.fastArgs(args);
+    // built on a tool's first call: a spec of thousands of tools mostly has few of them called
+    const fast = entry.fastArgs === undefined ? (entry.fastArgs = fastArgsFor(tool.args)) : entry.fastArgs;
+    let data: unknown = fast === null ? undefined : fast(args);
     if (data === undefined) {
       const parsed = tool.args.safeParse(args);
       if (!parsed.success) {
@@ -549,7 +570,8 @@ function tableToObject(t: Table<any>): Record<string, unknown> {
 
 interface ToolEntry {
   tool: ToolDef;
-  fastArgs: FastArgs | null;
+  /** the tool's argument fast path (null: none); undefined until the tool is first called */
+  fastArgs: FastArgs | null | undefined;
 }
 
 interface InvariantPlan {
@@ -577,7 +599,7 @@ function planOf(def: EnvDefinition): DefinitionPlan {
   if (!plan) {
     const tableNames = new Set(def.tables.map((t) => t.name));
     plan = {
-      tools: new Map(def.tools.map((t) => [t.name, { tool: t, fastArgs: fastArgsFor(t.args) }])),
+      tools: new Map(def.tools.map((t): [string, ToolEntry] => [t.name, { tool: t, fastArgs: undefined }])),
       tableDefs: new Map(def.tables.map((t) => [t.name, t])),
       invariants: def.invariants.map((inv) => ({
         inv,

@@ -9,9 +9,6 @@
 // validates arguments itself, but the schemas we publish are tools.json's, and invalid arguments
 // must reach Environment.call so the agent sees the same invalid_args observation as over HTTP.
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import type * as http from "node:http";
 import type { Readable, Writable } from "node:stream";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
@@ -25,26 +22,13 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { stringifyOrdered, RENDERERS, type RendererName } from "../runtime/index.js";
 import { ServeError, systemPrompt, type Session, type SessionManager } from "./sessions.js";
+import { ENVC_VERSION } from "../compiler/version.js";
 
 /** tools/call with its params unchecked: the handler checks the name and passes the arguments on. */
 const LooseCallToolRequestSchema = z.object({ method: z.literal("tools/call"), params: z.record(z.string(), z.unknown()) });
 
-/** The package version (package.json above this file, in the sources or in dist/). */
-export const ENVC_VERSION: string = (() => {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
-    const p = path.join(dir, "package.json");
-    if (existsSync(p)) {
-      try {
-        const pkg = JSON.parse(readFileSync(p, "utf8")) as { name?: string; version?: string };
-        if (pkg.name === "envc" && pkg.version) return pkg.version;
-      } catch {
-        // keep looking
-      }
-    }
-  }
-  return "0.0.0";
-})();
+
+export { ENVC_VERSION };
 
 /**
  * A JSON-RPC error for the client. Not the SDK's McpError: its message already starts with

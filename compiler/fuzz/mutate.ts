@@ -18,7 +18,7 @@ import { Environment, compareEpisode, parseJsonOrdered, runEpisode, type EnvDefi
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics.js";
 import { checkSpec } from "../check.js";
 import { JsEmitter, toolFn } from "../emit-js.js";
-import { toolSchemas } from "../emit.js";
+import { toolSchemas } from "../emit-definition.js";
 import { typeToString, type IEnv, type IScenario, type ITool } from "../ir.js";
 import { loadDefinition, loadScenarios } from "../load.js";
 import { attachScenarioFiles, checkSource, type CheckedSpec } from "../pipeline.js";
@@ -737,13 +737,8 @@ class Oracle {
         invariants.push("null");
         continue;
       }
-      let per = "undefined";
-      const pr = js.perRecordCheck(inv);
-      if (pr) {
-        const untyped = pr.replace(/^\(\$s: rt\.Ctx, ([A-Za-z_$][\w$]*): any\) => /, "($s, $1) => ");
-        if (untyped === pr) return loadDefinition(env);
-        per = untyped;
-      }
+      // an untyped emitter gives plain JavaScript: `($s, r) => ...`
+      const per = js.perRecordCheck(inv) ?? "undefined";
       invariants.push(`{ check: ($s) => ${js.invariantCheck(inv)}, per: ${per} }`);
     }
     const code = `"use strict";\n${fns.join("\n")}\nreturn { runs: [${agent.map((t) => toolFn(t.name)).join(", ")}], invariants: [${invariants.join(", ")}] };`;

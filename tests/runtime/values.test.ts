@@ -743,6 +743,24 @@ describe("parseJsonOrdered", () => {
     expect(parseJsonOrdered("\uFEFF 5")).toBe(5);
   });
 
+  it("keeps key order when keys sit next to escaped quotes and backslashes (the engine's parser is used on renamed keys)", () => {
+    const texts = [
+      '{"a":"x\\"12\\": y","b\\\\":{"3":1,"1":2},"s":"\\\\","7":0}',
+      '{"\\\\":{"2":"\\"1\\":","1":["\\\\\\"3\\":"]},"0":{}}',
+      '[{"10" : 1, "9"\t:\n2}, "\\"5\\" : 3"]',
+    ];
+    for (const t of texts) {
+      const v = parseJsonOrdered(t);
+      expect(deepEqual(v, JSON.parse(t))).toBe(true);
+    }
+    // compact texts come back as they were, key order included
+    for (const t of texts.slice(0, 2)) expect(stringifyOrdered(parseJsonOrdered(t))).toBe(t);
+    expect(Object.keys(parseJsonOrdered(texts[0]!) as object)).toEqual(["7", "a", "b\\", "s"]);
+    expect(orderedKeys(parseJsonOrdered(texts[0]!) as Record<string, unknown>)).toEqual(["a", "b\\", "s", "7"]);
+    expect(orderedKeys((parseJsonOrdered(texts[0]!) as Record<string, Record<string, unknown>>)["b\\"]!)).toEqual(["3", "1"]);
+    expect(orderedKeys((parseJsonOrdered(texts[2]!) as Record<string, unknown>[])[0]!)).toEqual(["10", "9"]);
+  });
+
   it("parses deep nesting, and reports nesting too deep for its stack as a JsonSyntaxError", () => {
     const deep = "[".repeat(1000) + "{\"1\": 2}" + "]".repeat(1000);
     expect(deepEqual(parseJsonOrdered(deep), JSON.parse(deep))).toBe(true);
