@@ -196,7 +196,9 @@ async function runEpisode(manager: SessionManager, item: EpisodeItem, agent: Llm
   } finally {
     manager.close(session.id);
   }
-  const { scenario: _id, ...reward } = session.verify();
+  // answer checks read everything the agent said to the user, in order
+  const agentSaid = messages.flatMap((m) => (m.role === "assistant" && typeof m.content === "string" && m.content ? [m.content] : [])).join("\n");
+  const { scenario: _id, ...reward } = session.verify(agentSaid);
   return {
     env: served.def.name,
     scenario: scenario.def.id,

@@ -9,7 +9,7 @@ import { unboundedRanges } from "./bounds.js";
 import {
   T, optional, stripOptional, isOptional, typeToString, preconditionsIn, conjuncts,
   type Type, type FieldType, type IExpr, type IStmt, type IEnv, type ITool, type IParam, type IEntity,
-  type IStateField, type IInvariant, type IEnum, type IRecordDecl, type IScenario, type IStep,
+  type IStateField, type IInvariant, type IEnum, type IRecordDecl, type IScenario, type IStep, type ICheck,
 } from "./ir.js";
 import {
   COLLECTION_METHODS, LIST_MUTATORS, STRING_METHODS, METHOD_ALIASES, GLOBALS, KEYED_METHODS,
@@ -77,6 +77,8 @@ export class Checker {
 
   /** set while checking scenarios written in another file (`scenarios for`, JSONL) */
   private fileOverride?: string;
+  /** set when a scenario check reads `reply` (see scenarioCheck) */
+  private replyRead = false;
   private scenarioNames = new Map<string, { file: string; span: A.Span }>();
 
   private get file() {
@@ -686,18 +688,85 @@ export class Checker {
       this.report("ENV5002", d.name.span, `Scenario '${name}' has no ${missing.join(", ")}`, {
         fix: "a scenario has `init from \"state.json\"`, `task \"...\"`, one or more `check \"...\": expr` and `solution { tool(arg: value) }`",
       });
-    const checks = d.checks.map((c) => ({ text: c.text, expr: this.checkExpression(c.expr), span: c.span }));
+    const checks = d.checks.map((c) => this.scenarioCheck(c.text, c.expr, c.span));
     const solution: IStep[] = [];
     for (const step of d.solution?.steps ?? []) {
       const s = this.solutionStep(step);
       if (s) solution.push(s);
     }
+    const outcomes = d.outcomes.map((o) => ({ text: o.text, ...(o.fields ? { fields: this.outcomeFields(o.fields) } : {}), span: o.span }));
+    const reward = d.reward ? this.rewardMode(d.reward.text, d.reward.span) : undefined;
+    this.needsReply(checks, d.reply !== undefined, d.name.span, name);
     return {
       name, description: d.description, file,
       init: !d.init ? { value: {} } : "file" in d.init ? { file: d.init.file } : { value: d.init.value },
       initSpan: d.init?.span ?? d.name.span,
-      task: d.task?.text ?? "", persona: d.persona?.text, checks, solution, span: d.name.span,
+      task: d.task?.text ?? "", persona: d.persona?.text, checks, solution,
+      ...(d.reply ? { reply: d.reply.text } : {}),
+      ...(outcomes.length ? { outcomes } : {}),
+      ...(reward ? { reward } : {}),
+      span: d.name.span,
     };
+  }
+
+  /** A scenario check, typed, with whether it reads `reply` (an answer check). */
+  scenarioCheck(text: string, expr: A.Expr, span: A.Span, file?: string): ICheck {
+    this.replyRead = false;
+    const x = this.checkExpression(expr, file);
+    return { text, expr: x, span, ...(this.replyRead ? { readsReply: true } : {}) };
+  }
+
+  /** A scenario whose checks read `reply` needs a reference reply for verify to prove them. */
+  needsReply(checks: readonly ICheck[], hasReply: boolean, span: A.Span, name: string, file?: string) {
+    const first = checks.find((c) => c.readsReply);
+    if (!first || hasReply) return;
+    this.withFile(file, () =>
+      this.report("ENV5020", first.span, `Scenario '${name}' has an answer check (it reads \`reply\`) but no reference reply`, {
+        related: [{ file: file ?? this.fileOverride ?? this.ast.file, span, message: "the scenario" }],
+        fix: "add `reply \"...\"`: a reply that answers the task, which verify proves the answer checks accept",
+      }),
+    );
+  }
+
+  /** `reward "all"` or `reward "fraction"`. */
+  rewardMode(text: string, span: A.Span, file?: string): "all" | "fraction" | undefined {
+    if (text === "all" || text === "fraction") return text;
+    this.withFile(file, () =>
+      this.report("ENV5018", span, `A scenario's reward is "all" or "fraction", not ${JSON.stringify(text)}`, {
+        fix: "write `reward \"all\"` (1 only when every check and outcome holds, as tau-bench scores) or leave it out (the fraction that hold)",
+      }),
+    );
+    return undefined;
+  }
+
+  /** An outcome's `[field, ...]`: names of state fields. */
+  outcomeFields(e: A.Expr, file?: string): string[] {
+    const out: string[] = [];
+    this.withFile(file, () => {
+      if (e.kind !== "List") {
+        this.report("ENV5019", e.span, "An outcome compares state fields: write them as a list, like `[orders, users]`");
+        return;
+      }
+      for (const item of e.items) {
+        if (item.kind !== "Name" || !this.state.has(item.name)) {
+          const guess = item.kind === "Name" ? closest(item.name, this.state.keys()) : undefined;
+          this.report("ENV5019", item.span, item.kind === "Name" ? `The state has no field '${item.name}'` : "An outcome lists state fields by name", guess ? { fix: `did you mean \`${guess}\`?` } : {});
+          continue;
+        }
+        if (!out.includes(item.name)) out.push(item.name);
+      }
+    });
+    return out;
+  }
+
+  private withFile(file: string | undefined, fn: () => void) {
+    const saved = this.fileOverride;
+    if (file !== undefined) this.fileOverride = file === this.ast.file ? undefined : file;
+    try {
+      fn();
+    } finally {
+      this.fileOverride = saved;
+    }
   }
 
   /** Type a scenario check: a bool over the final state, with `initial` for the start. */
@@ -1231,6 +1300,11 @@ export class Checker {
     }
     const exp = expected ? stripOptional(expected) : undefined;
     if (exp?.k === "enum" && exp.values.includes(e.name)) return { e: "lit", value: e.name, t: exp, span };
+    // in scenario checks, what the agent said (the check's third argument in emitted code)
+    if (e.name === "reply" && this.context === "check") {
+      this.replyRead = true;
+      return { e: "local", name: "reply", t: T.string, span };
+    }
     if (e.name === "initial") {
       this.report("ENV5015", span, this.context === "check"
         ? "`initial` is the whole state at the start; read one of its fields, like `initial." + ([...this.state.keys()][0] ?? "field") + "`"

@@ -298,9 +298,12 @@ export class EnvcHttpServer {
         }
         if (what === "verify") {
           only("POST", "GET");
-          req.resume();
+          // POST may carry {"reply": "..."}: what the agent told the user, for answer checks
+          const body = method === "POST" ? await this.json(req, false) : (req.resume(), {});
+          if (body.reply !== undefined && typeof body.reply !== "string")
+            throw new ServeError(400, "bad_request", `"reply" must be a string: what the agent told the user, for the scenario's answer checks`);
           const s = m.get(id);
-          return send(res, 200, stringifyOrdered({ session: s.id, ...s.verify() }));
+          return send(res, 200, stringifyOrdered({ session: s.id, ...s.verify((body.reply as string | undefined) ?? "") }));
         }
       }
     }

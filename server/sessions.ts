@@ -137,11 +137,14 @@ export class Session {
     return { result, observation: renderResult(result, this.renderer), step: this.results.length };
   }
 
-  /** The reward now: the scenario's checks on the live state, faults counted apart. */
-  verify(): Reward & { scenario: string } {
+  /**
+   * The reward now: the scenario's checks and outcomes on the live state, faults counted apart.
+   * `reply`: what the agent said to the user, for answer checks (the server does not see it).
+   */
+  verify(reply = ""): Reward & { scenario: string } {
     if (!this.scenario)
       throw new ServeError(409, "no_scenario", `Session ${this.id} was created from a state, not a scenario, so it has no checks to verify`);
-    return { scenario: this.scenario.def.id, ...scoreEpisode(this.scenario.def.checks, this.env, this.initial, this.results) };
+    return { scenario: this.scenario.def.id, ...scoreEpisode(this.scenario.def, this.env, this.initial, this.results, reply) };
   }
 
   get task(): string | undefined {
