@@ -211,3 +211,40 @@ describe("envc replay --reply (end to end)", () => {
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
   }, 60_000);
 });
+
+describe("envc serve: POST /sessions/ID/verify with the agent's reply (live server)", () => {
+  it("judges answer checks on the reply given, outcomes on the live state", async () => {
+    const { loadServedEnvs, SessionManager, EnvcHttpServer } = await import("../../server/index.js");
+    const dir = mkdtempSync(path.join(tmpdir(), "envc-answers-serve-"));
+    writeFileSync(path.join(dir, "shelf.env"), SHELF);
+    writeFileSync(path.join(dir, "scenarios.env"), COUNT);
+    const loaded = await loadServedEnvs([dir]);
+    expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const manager = new SessionManager(loaded.envs);
+    const server = new EnvcHttpServer(manager, { log: () => undefined });
+    const { url } = await server.listen(0);
+    try {
+      const post = async (p: string, body?: unknown) => {
+        const res = await fetch(url + p, { method: "POST", ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}) });
+        return { status: res.status, json: (await res.json()) as any };
+      };
+      const s = (await post("/sessions", { env: "Shelf", scenario: "count_and_add" })).json.session as string;
+      expect((await post(`/sessions/${s}/call`, { name: "add_copies", arguments: { book_id: "B1", amount: 2 } })).status).toBe(200);
+      const said = await post(`/sessions/${s}/verify`, { reply: "You had 2 copies; now 4." });
+      expect([said.status, said.json.reward]).toEqual([200, 1]);
+      const silent = await post(`/sessions/${s}/verify`);
+      expect(silent.json.reward).toBe(0);
+      expect(silent.json.checks.filter((c: { passed: boolean }) => !c.passed).map((c: { check: string; part?: string }) => [c.check, c.part])).toEqual([["Did the agent say there were 2 copies?", "answer"]]);
+      const bad = await post(`/sessions/${s}/verify`, { reply: 42 });
+      expect([bad.status, bad.json.error?.code ?? bad.json.code]).toEqual([400, "bad_request"]);
+      await post(`/sessions/${s}/call`, { name: "add_copies", arguments: { book_id: "B2", amount: 1 } });
+      const extra = await post(`/sessions/${s}/verify`, { reply: "2 copies" });
+      const whole = extra.json.checks.find((c: { check: string }) => c.check === "Nothing else changed");
+      expect(whole.passed).toBe(false);
+      expect(Object.keys(whole.diff.tables.books)).toEqual(["B2"]);
+    } finally {
+      await server.close();
+      manager.shutdown();
+    }
+  }, 60_000);
+});
