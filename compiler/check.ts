@@ -682,7 +682,7 @@ export class Checker {
       });
     else this.scenarioNames.set(name, { file, span: d.name.span });
     const missing = [
-      ...(d.init ? [] : ["init"]), ...(d.task ? [] : ["task"]), ...(d.checks.length ? [] : ["check"]), ...(d.solution ? [] : ["solution"]),
+      ...(d.init ? [] : ["init"]), ...(d.task ? [] : ["task"]), ...(d.checks.length || d.outcomes.length ? [] : ["check"]), ...(d.solution ? [] : ["solution"]),
     ];
     if (missing.length)
       this.report("ENV5002", d.name.span, `Scenario '${name}' has no ${missing.join(", ")}`, {

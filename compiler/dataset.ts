@@ -114,12 +114,14 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[]): D
     const initial = value.initial;
     if (typeof initial !== "string" && !isObject(initial))
       return void bad(`"initial" must be a state object or the path of a JSON file, got ${initial === undefined ? "nothing" : stringifyOrdered(initial).slice(0, 40)}`, initial === undefined ? 1 : col("initial"));
-    const checksRaw = value.checks;
-    if (!Array.isArray(checksRaw) || checksRaw.length === 0)
-      return void bad(`"checks" must be a non-empty list of {"text": ..., "expr": ...}`, checksRaw === undefined ? 1 : col("checks"));
+    // a scenario is judged by checks, outcomes or both
+    const checksRaw = value.checks ?? (Array.isArray(value.outcomes) && value.outcomes.length ? [] : undefined);
+    if (!Array.isArray(checksRaw) || (checksRaw.length === 0 && !(Array.isArray(value.outcomes) && value.outcomes.length)))
+      return void bad(`"checks" must be a non-empty list of {"text": ..., "expr": ...} (or give "outcomes")`, checksRaw === undefined ? 1 : col("checks"));
     const solutionRaw = value.solution;
-    if (!Array.isArray(solutionRaw) || solutionRaw.length === 0)
-      return void bad(`"solution" must be a non-empty list of {"name": ..., "arguments": {...}}`, solutionRaw === undefined ? 1 : col("solution"));
+    // empty only where nothing is the right thing to do: then outcomes judge that nothing changed
+    if (!Array.isArray(solutionRaw) || (solutionRaw.length === 0 && !(Array.isArray(value.outcomes) && value.outcomes.length)))
+      return void bad(`"solution" must be a non-empty list of {"name": ..., "arguments": {...}} (empty only with "outcomes")`, solutionRaw === undefined ? 1 : col("solution"));
 
     const key = `${envName}\u0000${id}`;
     if (seen.has(key)) return void bad(`Scenario '${id}' of ${envName} appears again (first on line ${seen.get(key)})`, col("id"), id.length + 2, "ENV5003");

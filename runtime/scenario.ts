@@ -189,6 +189,8 @@ export function verifyScenario(scenario: ScenarioDef, initial: Environment): Ver
   };
   evaluateChecks(checks, initial, initial, "").forEach((o, c) => {
     if (o.passed) problems.push({ kind: "initially_true", check: c });
+    // an answer check that an empty reply fails measures the reply, whatever the state
+    else if (checks[c]!.readsReply) failedSomewhere[c] = true;
   });
   const run = initial.fork();
   const steps = scenario.solution;
