@@ -222,7 +222,8 @@ Write:
 - checks: 2 to 5, each a yes/no question (text) and a boolean expression over the final state
   (expr) in the .env language. Each must be false in the initial state and true once the
   task is done; compare with \`initial.<table>\` where that is clearer. Ids that new_id makes
-  are deterministic (prefix_1, prefix_2, ...).
+  are deterministic, from one counter shared by every prefix: after new_id("L") gives L_1, a
+  new_id("F") gives F_2 (and a number already used as a key is skipped).
 - solution: the tool calls that do the task, in order, at least ${minSteps}; each with the tool
   name and its arguments as a JSON object in text (arguments_json), constants only.`;
 }
