@@ -16,7 +16,7 @@ import type { ChatMessage, LlmClient, LlmStats } from "../synth/llm/index.js";
 import { LlmError, OutputError } from "../synth/llm/index.js";
 import type { Progress } from "../synth/llm/progress.js";
 import { runItems } from "../synth/run.js";
-import { SessionManager, systemPrompt, type ServedEnv, type ServedScenario } from "../server/sessions.js";
+import { SessionManager, systemPrompt, todayOf, type ServedEnv, type ServedScenario } from "../server/sessions.js";
 import type { RendererName } from "../runtime/index.js";
 import type { Trajectory, TrajectoryMessage, TrajectoryTool, TrajectoryToolCall } from "./trajectory.js";
 import { AGENT_GREETING, SimulatedUser } from "./user-sim.js";
@@ -135,7 +135,8 @@ async function runEpisode(manager: SessionManager, item: EpisodeItem, agent: Llm
   const { served, scenario, sample } = item;
   const session = manager.create({ env: served.def.name, scenario: scenario.def.id, renderer: o.renderer, checks: o.checks });
   const tools = served.def.toolSchemas as TrajectoryTool[];
-  const messages: TrajectoryMessage[] = [{ role: "system", content: systemPrompt(served.def) }];
+  const today = todayOf(session.env);
+  const messages: TrajectoryMessage[] = [{ role: "system", content: systemPrompt(served.def, { ...(today ? { today } : {}), mode: o.mode }) }];
   const usage = { prompt_tokens: 0, completion_tokens: 0 };
   let steps = 0;
   let ended: Trajectory["ended"] = "error";

@@ -134,7 +134,7 @@ describe("verify and rewards", () => {
 
   it("the reference episode scores 1 with every part named; the reply and the outcomes decide like tau-bench", () => {
     const { sc, initial } = loaded();
-    const run = runEpisode(initial, sc.solution);
+    const run = runEpisode(initial, sc.solution, "json");
     const good = scoreEpisode(sc, run.final, initial, run.results, "There are 2 copies. Added 2.");
     expect(good.reward).toBe(1);
     expect(good.checks.map((c) => [c.check, c.passed, c.part ?? "check"])).toEqual([
@@ -150,7 +150,7 @@ describe("verify and rewards", () => {
 
   it("a collateral change fails the whole-state outcome, with a diff of what differs; the table outcome still holds when it is elsewhere", () => {
     const { sc, initial } = loaded();
-    const extra = runEpisode(initial, [...sc.solution, { name: "add_copies", arguments: { book_id: "B2", amount: 1 } }]);
+    const extra = runEpisode(initial, [...sc.solution, { name: "add_copies", arguments: { book_id: "B2", amount: 1 } }], "json");
     const r = scoreEpisode(sc, extra.final, initial, extra.results, "2 copies");
     expect(r.reward).toBe(0);
     expect(r.checks[0]!.passed).toBe(true); // the check alone cannot see it
@@ -166,7 +166,7 @@ describe("verify and rewards", () => {
 
   it("scoreEpisode still takes a list of checks (the runtime API before outcomes)", () => {
     const { sc, initial } = loaded();
-    const run = runEpisode(initial, sc.solution);
+    const run = runEpisode(initial, sc.solution, "json");
     expect(scoreEpisode(sc.checks, run.final, initial, run.results, "2 copies").reward).toBe(1);
   });
 });
