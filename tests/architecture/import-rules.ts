@@ -25,12 +25,15 @@ export const LAYERS: Record<Folder, { mayImport: readonly Folder[]; why: string 
 };
 
 /**
- * What an emitter (compiler/emit*.ts) may import: the IR, the other emitters, the builtin
- * table the checker shares with them, and the runtime whose API the emitted code calls.
+ * What an emitter (compiler/emit*.ts) must not reach, directly or through the modules it
+ * imports: the parser and the syntax tree (grammar/) and the checker. IR helpers (the IR, the
+ * builtin table, analyses of the IR) and the runtime the emitted code calls are fine.
  */
-export const EMITTER_MAY_IMPORT = [/^compiler\/ir\.ts$/, /^compiler\/emit[^/]*\.ts$/, /^compiler\/builtins(\.ts|\/)/, /^runtime\//];
-/** Source positions are declared with the syntax tree and carried by the IR: an emitter may import these types, and nothing else, from grammar/ast.ts. */
+export const EMITTERS_MUST_NOT_REACH = [/^grammar\//, /^compiler\/check(\.ts$|\/)/];
+/** Source positions are declared with the syntax tree and carried by the IR: these types from grammar/ast.ts do not count as reaching it. */
 export const SPAN_TYPES = ["Span", "Pos"];
+const spanTypesOnly = (e: ImportEdge) => e.target === "grammar/ast.ts" && e.typeOnly && e.names.length > 0 && e.names.every((n) => SPAN_TYPES.includes(n));
+const EMITTER_RULE = `an emitter sees only the IR: it must not reach the parser, the syntax tree (but the ${SPAN_TYPES.join("/")} types) or the checker`;
 export const isEmitter = (file: string) => /^compiler\/emit[^/]*\.ts$/.test(file);
 
 export interface Violation {
@@ -73,6 +76,8 @@ function violation(e: ImportEdge, rule: string, why: string): Violation {
 export function checkImportRules(files: readonly string[], edges: readonly ImportEdge[], allowedCycles: readonly { files: string[] }[] = []): Violation[] {
   const out: Violation[] = [];
   const verbs = verbModules(edges);
+  const byFile = new Map<string, ImportEdge[]>();
+  for (const e of edges) byFile.set(e.from, [...(byFile.get(e.from) ?? []), e]);
   const verbsTs = edges.filter((e) => e.from === "cli/verbs.ts" && e.kind !== "dynamic" && !e.typeOnly && e.target?.startsWith("cli/") && e.target !== "cli/io.ts");
   for (const e of edges) {
     const from = folderOf(e.from);
@@ -92,11 +97,13 @@ export function checkImportRules(files: readonly string[], edges: readonly Impor
       }
     }
 
-    // emitters see only the IR
-    if (isEmitter(e.from) && !EMITTER_MAY_IMPORT.some((r) => r.test(e.target!))) {
-      const spanOnly = e.target === "grammar/ast.ts" && e.typeOnly && e.names.length > 0 && e.names.every((n) => SPAN_TYPES.includes(n));
-      if (!spanOnly)
-        out.push(violation(e, "emitters", `an emitter may import only the IR (compiler/ir.ts), other emitters, the builtin table, the runtime and, type-only, ${SPAN_TYPES.join("/")} from grammar/ast.ts; not the parser, the syntax tree or the checker`));
+    // emitters see only the IR (another emitter is checked on its own)
+    if (isEmitter(e.from) && !isEmitter(e.target) && !spanTypesOnly(e)) {
+      if (EMITTERS_MUST_NOT_REACH.some((r) => r.test(e.target!))) out.push(violation(e, "emitters", EMITTER_RULE));
+      else {
+        const via = forbiddenPath(e.target, byFile);
+        if (via) out.push(violation(e, "emitters", `it reaches ${via.at(-1)} (${[e.target, ...via].join(" -> ")}); ${EMITTER_RULE}`));
+      }
     }
 
     // CLI verbs share helpers only through the non-verb modules (cli/common.ts, cli/common-llm.ts, cli/io.ts)
@@ -118,6 +125,32 @@ export function checkImportRules(files: readonly string[], edges: readonly Impor
   for (const cycle of importCycles(files, edges))
     if (!allowed.has([...cycle].sort().join(" "))) out.push({ file: cycle[0]!, line: 0, import: cycle.join(" -> "), rule: "no-cycles", message: `import cycle: ${[...cycle, cycle[0]].join(" -> ")}` });
   return out;
+}
+
+/**
+ * The shortest chain of imports from `start` to a module an emitter must not reach (the
+ * modules after `start`, the last one forbidden), or undefined. Other emitters are not
+ * followed: each is checked on its own, so a violation is reported once, where it is.
+ */
+function forbiddenPath(start: string, byFile: Map<string, ImportEdge[]>): string[] | undefined {
+  const prev = new Map<string, string>();
+  const queue = [start];
+  const seen = new Set(queue);
+  while (queue.length) {
+    const n = queue.shift()!;
+    for (const e of byFile.get(n) ?? []) {
+      if (!e.target || spanTypesOnly(e) || seen.has(e.target) || isEmitter(e.target)) continue;
+      prev.set(e.target, n);
+      if (EMITTERS_MUST_NOT_REACH.some((r) => r.test(e.target!))) {
+        const chain = [e.target];
+        while (prev.get(chain[0]!) !== start) chain.unshift(prev.get(chain[0]!)!);
+        return chain;
+      }
+      seen.add(e.target);
+      queue.push(e.target);
+    }
+  }
+  return undefined;
 }
 
 /**
