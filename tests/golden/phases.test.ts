@@ -1,9 +1,11 @@
-// Golden files per phase for the fixture specs in tests/golden/specs/: the parse (the syntax
-// tree printed by print-ast.ts, then the syntax errors), the check (every diagnostic as
-// `envc check` prints it, with source and carets) and, for the specs that check clean, the
-// emitted files, which are also run. A change to any phase's output shows as a diff of a
-// small text file.
-// UPDATE_GOLDEN=1 writes them after an intended change (and creates those of a new fixture);
+// Golden files per phase for the fixture specs: the docs' library example (library-mini, whose
+// emitted files are golden.test.ts's) and the specs in tests/golden/specs/ (a clean one, one
+// with type errors, one with syntax errors). For each: the parse (the syntax tree printed by
+// print-ast.ts, then the syntax errors) and the check (every diagnostic as `envc check` prints
+// it, with source and carets). A change to a phase's output shows as a diff of a small text
+// file. The emit phase's goldens are library-mini/ and generated/ (CI compiles specs/ with
+// --verify); here a clean fixture's emitted code is also loaded and its scenarios run.
+// UPDATE_GOLDEN=1 writes the files after an intended change (and those of a new fixture);
 // without it a missing golden file fails, so that a deleted one cannot pass unnoticed.
 import { describe, expect, it } from "vitest";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -11,16 +13,32 @@ import * as path from "node:path";
 import { parseSpec } from "../../grammar/parser.js";
 import { checkSource } from "../../compiler/pipeline.js";
 import { renderPretty } from "../../compiler/diagnostics.js";
-import { emitEnv } from "../../compiler/emit.js";
+import { loadDefinition, loadScenarios } from "../../compiler/load.js";
 import { Environment, runEpisode, scoreEpisode, verifyScenario } from "../../runtime/index.js";
 import { printAst } from "./print-ast.js";
-import { definition as counterShop, scenarios as counterShopScenarios } from "./emit/counter-shop/index.js";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const root = path.resolve(here, "../..");
-const specsDir = path.join(here, "specs");
-const fixtures = readdirSync(specsDir).filter((f) => f.endsWith(".env")).map((f) => f.slice(0, -4)).sort();
 const update = !!process.env.UPDATE_GOLDEN;
+
+interface Fixture {
+  name: string;
+  /** the file name diagnostics and the tree show */
+  file: string;
+  source: string;
+}
+
+const md = readFileSync(path.join(root, "docs/language.md"), "utf8");
+const fixtures: Fixture[] = [
+  // the same source golden.test.ts emits into library-mini/: one fixture with goldens for all three phases
+  { name: "library-mini", file: "docs/library-mini.env", source: /```env\n([\s\S]*?)```/.exec(md)![1]! },
+  ...readdirSync(path.join(here, "specs"))
+    .filter((f) => f.endsWith(".env"))
+    .sort()
+    .map((f) => ({ name: f.slice(0, -4), file: `tests/golden/specs/${f}`, source: readFileSync(path.join(here, "specs", f), "utf8") })),
+];
+const byName = new Map(fixtures.map((f) => [f.name, f]));
+const names = fixtures.map((f) => f.name);
 
 /** Compare `text` with the golden file (repository-relative in messages), or write it under UPDATE_GOLDEN=1. */
 function golden(file: string, text: string): void {
@@ -33,56 +51,42 @@ function golden(file: string, text: string): void {
   expect(text, `${rel} differs from the golden file (UPDATE_GOLDEN=1 to accept an intended change)`).toBe(readFileSync(file, "utf8"));
 }
 
-const specFile = (name: string) => `tests/golden/specs/${name}.env`;
-const source = (name: string) => readFileSync(path.join(specsDir, `${name}.env`), "utf8");
-
 describe("golden files per phase", () => {
-  it("has fixtures: a clean spec, one with type errors, one with syntax errors", () => {
-    expect(fixtures).toEqual(expect.arrayContaining(["counter-shop", "type-errors", "syntax-errors"]));
+  it("has fixtures: the docs' example, a clean spec, one with type errors, one with syntax errors", () => {
+    expect(names).toEqual(expect.arrayContaining(["library-mini", "counter-shop", "type-errors", "syntax-errors"]));
   });
 
-  it.each(fixtures)("parse: %s", (name) => {
-    const { ast, errors } = parseSpec(source(name), specFile(name));
+  it.each(names)("parse: %s", (name) => {
+    const { file, source } = byName.get(name)!;
+    const { ast, errors } = parseSpec(source, file);
     const lines = errors.map((e) => `error ${e.code} ${e.span.start.line}:${e.span.start.column}-${e.span.end.line}:${e.span.end.column} ${e.message}${e.fix ? ` (fix: ${e.fix})` : ""}`);
     golden(path.join(here, "parse", `${name}.txt`), printAst(ast) + (lines.length ? `\nsyntax errors:\n${lines.join("\n")}\n` : "\nno syntax errors\n"));
   });
 
-  it.each(fixtures)("check: %s", (name) => {
-    const text = source(name);
-    const r = checkSource(text, specFile(name));
-    const sources = new Map([[specFile(name), text]]);
-    const shown = r.diagnostics.map((d) => renderPretty(d, sources)).join("\n\n");
+  it.each(names)("check: %s", (name) => {
+    const { file, source } = byName.get(name)!;
+    const r = checkSource(source, file);
+    const shown = r.diagnostics.map((d) => renderPretty(d, new Map([[file, source]]))).join("\n\n");
     golden(path.join(here, "check", `${name}.txt`), r.diagnostics.length ? `${shown}\n` : "no diagnostics\n");
   });
 
-  it.each(fixtures)("emit: %s (when it checks clean)", async (name) => {
-    const r = checkSource(source(name), specFile(name));
-    const dir = path.join(here, "emit", name);
-    if (!r.env || r.diagnostics.some((d) => d.severity === "error")) {
-      expect(existsSync(dir), `${path.relative(root, dir)} is left from when ${name} checked clean: delete it`).toBe(false);
-      return;
-    }
-    // the emitted files import the runtime as generated/<env>/ does, from this folder
-    const files = await emitEnv(r.env, { runtimeImport: path.relative(dir, path.join(root, "runtime/index.js")) });
-    for (const f of files) golden(path.join(dir, f.path), f.text);
-    expect(readdirSync(dir).sort()).toEqual(files.map((f) => f.path).sort());
-  });
-
-  it("the emitted golden files run: counter-shop's scenario verifies and its solution scores 1", () => {
-    for (const sc of counterShopScenarios) {
-      const initial = Environment.createFrom(counterShop, sc.initial);
+  it("emit: counter-shop's emitted code loads, its scenario verifies and its solution scores 1", () => {
+    const { file, source } = byName.get("counter-shop")!;
+    const env = checkSource(source, file).env!;
+    const def = loadDefinition(env);
+    const scenarios = loadScenarios(env);
+    expect(scenarios.map((sc) => sc.id)).toEqual(["return_then_sell"]);
+    for (const sc of scenarios) {
+      const initial = Environment.createFrom(def, sc.initial);
       expect(verifyScenario(sc, initial), sc.id).toEqual([]);
       const run = runEpisode(initial, sc.solution, "json");
       expect(scoreEpisode(sc.checks, run.final, initial, run.results).reward, sc.id).toBe(1);
     }
-    expect(counterShopScenarios.map((sc) => sc.id)).toEqual(["return_then_sell"]);
   });
 
   it("keeps no golden file of a fixture that is gone", () => {
-    for (const [phase, ext] of [["parse", ".txt"], ["check", ".txt"], ["emit", ""]] as const) {
-      const dir = path.join(here, phase);
-      const names = existsSync(dir) ? readdirSync(dir).map((f) => (ext ? f.slice(0, -ext.length) : f)) : [];
-      for (const n of names) expect(fixtures, `tests/golden/${phase}/${n}${ext} has no fixture tests/golden/specs/${n}.env`).toContain(n);
+    for (const phase of ["parse", "check"]) {
+      for (const f of readdirSync(path.join(here, phase))) expect(names, `tests/golden/${phase}/${f} has no fixture`).toContain(f.replace(/\.txt$/, ""));
     }
   });
 });
