@@ -12,10 +12,7 @@
 // input order (scenario order, then sample), so the output does not depend on timing.
 // Assumes environments loaded by server/load.ts.
 import * as path from "node:path";
-import type { ChatMessage, LlmClient, LlmStats } from "../synth/llm/index.js";
-import { LlmError, OutputError } from "../synth/llm/index.js";
-import type { Progress } from "../synth/llm/progress.js";
-import { runItems } from "../synth/run.js";
+import { LlmError, OutputError, runItems, type ChatMessage, type LlmClient, type Progress } from "../llm/index.js";
 import { SessionManager, systemPrompt, todayOf, type ServedEnv, type ServedScenario } from "../server/sessions.js";
 import type { RendererName } from "../runtime/index.js";
 import type { Trajectory, TrajectoryMessage, TrajectoryTool, TrajectoryToolCall } from "./trajectory.js";
@@ -286,20 +283,4 @@ export function rolloutSummaryLines(m: RolloutMetrics): string[] {
     `episodes: ${m.episodes} (${m.scenarios} scenario${m.scenarios === 1 ? "" : "s"}); ended: ${ended || "none"}; mean steps ${m.meanSteps ?? "-"}; tokens used by the episodes (cached answers included): ${m.episodeTokens.prompt.toLocaleString("en-US")} in, ${m.episodeTokens.completion.toLocaleString("en-US")} out`,
     `reward: mean ${m.meanReward === null ? "-" : m.meanReward.toFixed(3)}, ${m.solved} at 1${m.unscored ? `, ${m.unscored} unscored` : ""}; faults: ${m.faults} in ${m.episodesWithFaults} episode${m.episodesWithFaults === 1 ? "" : "s"}; agent errors: ${m.agentErrors}`,
   ];
-}
-
-/** Two clients' accounting added up (agent and simulated user). */
-export function sumStats(a: LlmStats, b?: LlmStats): LlmStats {
-  if (!b || a === b) return a;
-  return {
-    requests: a.requests + b.requests,
-    failedAttempts: a.failedAttempts + b.failedAttempts,
-    cacheHits: a.cacheHits + b.cacheHits,
-    promptTokens: a.promptTokens + b.promptTokens,
-    completionTokens: a.completionTokens + b.completionTokens,
-    estimatedUsage: a.estimatedUsage + b.estimatedUsage,
-    jsonRepairs: a.jsonRepairs + b.jsonRepairs,
-    costUsd: a.costUsd === null && b.costUsd === null ? null : (a.costUsd ?? 0) + (b.costUsd ?? 0),
-    structured: a.structured,
-  };
 }

@@ -6,7 +6,7 @@
 // "user" messages, its own are "assistant" messages. Its temperature and seed are fixed by the
 // caller, so the same agent replies get the same user turns (and cache hits).
 // Assumes an LlmClient configured with the user model.
-import type { ChatMessage, LlmClient } from "../synth/llm/index.js";
+import type { ChatMessage, LlmClient } from "../llm/index.js";
 import type { ScenarioDef } from "../runtime/index.js";
 
 /** What the simulated user writes to end the conversation (anywhere in its message). */

@@ -2,7 +2,7 @@
 // diff, optionally saves the state after it. The spec comes from the cache of compiled specs
 // when it is unchanged (loadEnvironment), so a call loads neither the parser nor the checker.
 import { Option, type Command } from "commander";
-import { writeAtomic, checkOutputFile } from "../compiler/output-files.js";
+import { writeAtomic, checkOutputFile } from "../util/output-files.js";
 import { renderResult, RENDERERS, type RendererName } from "../runtime/render.js";
 import { stringifyOrdered } from "../runtime/values.js";
 import { type Io, type Format, ExitError, formatOption, noCacheOption, maxStepsOption, readCallArgs, loadEnvironment, formatDiff, int } from "./common.js";

@@ -1,6 +1,7 @@
 // What the CLI verbs share: output streams, exit codes as exceptions (from io.ts), diagnostics
 // printing, finding and checking specs (with their `scenarios for` files), loading an
-// environment through the cache of compiled specs. Only argument handling and printing live
+// environment through the cache of compiled specs, loading the environments that serve and
+// rollout run (server/load.ts, imported when used). Only argument handling and printing live
 // in cli/; the work is in compiler/ and runtime/. The parser, checker and emitters are
 // imported only when a spec is compiled: a cache hit loads the runtime and nothing else.
 import { InvalidArgumentError, Option } from "commander";
@@ -13,13 +14,14 @@ import type { IEnv, IScenario } from "../compiler/ir.js";
 import type { CompiledEnv } from "../compiler/emit-definition.js";
 import { instantiate, type LoadedEnv } from "../compiler/instantiate.js";
 import { cacheDir, cacheKey, readEntry, throughCache, writeEntry, type CacheOptions } from "../compiler/spec-cache.js";
+import type { LoadResult } from "../server/load.js";
 import {
   Environment, StateError, parseJsonOrdered, JsonSyntaxError, stringifyOrdered, orderedKeys, diffIsEmpty, type StateDiff,
   type EnvDefinition, type EnvOptions, DEFAULT_MAX_STEPS, MAX_MAX_STEPS,
 } from "../runtime/index.js";
 import { type Io, type Format, ExitError, usage, readStdin } from "./io.js";
 
-export { type Io, type Format, defaultIo, ExitError, usage, userError, int, formatOption, noCacheOption } from "./io.js";
+export { type Io, type Format, defaultIo, ExitError, usage, userError, int, num, formatOption, noCacheOption } from "./io.js";
 
 /**
  * A tool call's arguments for `envc call`: the positional JSON text, `--args TEXT`, or the
@@ -351,3 +353,30 @@ export function createEnvironment(
   }
 }
 
+/**
+ * The environments of spec files, folders and datasets (server/load.ts), or the diagnostics
+ * printed and an exit: 2 when no spec is found or a dataset is unreadable, 1 when a spec or
+ * dataset has errors. For every verb that serves loaded environments (serve, rollout); `cache`:
+ * take unchanged specs from the cache of compiled specs.
+ */
+export async function loadOrExit(io: Io, inputs: string[], verb: string, fixWith: string, cache = true): Promise<LoadResult> {
+  // imported here, not at the top: the other verbs never need server/
+  const { loadServedEnvs } = await import("../server/load.js");
+  let loaded: LoadResult;
+  try {
+    loaded = await loadServedEnvs(inputs, cacheOptions(io, cache));
+  } catch (err) {
+    usage(io, (err as Error).message);
+  }
+  const { diagnostics, sources } = loaded;
+  if (loaded.specFiles === 0) {
+    printDiagnostics(io, diagnostics, sources, "short");
+    usage(io, "no spec files found");
+  }
+  if (hasErrors(diagnostics)) {
+    printDiagnostics(io, diagnostics, sources, "pretty");
+    io.err(`envc ${verb}: ${summary(diagnostics)}; fix the inputs first (${fixWith})`);
+    throw new ExitError(1);
+  }
+  return loaded;
+}

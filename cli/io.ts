@@ -80,6 +80,13 @@ export const int = (min: number) => (v: string): number => {
   return n;
 };
 
+/** A commander parser for a number option of at least `min`. */
+export const num = (min: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`expected a number >= ${min}, got '${v}'`);
+  return n;
+};
+
 export const formatOption = () =>
   new Option("--format <format>", "diagnostics as pretty (with source), short (file:line:col) or json").choices(["pretty", "short", "json"]).default("pretty");
 

@@ -42,7 +42,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
   } catch (err) {
     if (err instanceof ExitError) return err.code;
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    // compiler/output-files.ts's OutputError, by name: importing it here would load it for --help
+    // util/output-files.ts's OutputError, by name: importing it here would load it for --help
     if ((err as Error)?.name === "OutputError") return userError(io, (err as Error).message);
     const outOfFiles = outOfFilesMessage(err);
     if (outOfFiles) return userError(io, outOfFiles);

@@ -1,22 +1,20 @@
 // `envc rollout`: options and printing for running an agent model against scenarios (the work
 // is in agent/rollout.ts). Loads specs and datasets as `envc serve` does, selects scenarios,
-// runs `--samples K` episodes each through the shared LLM options of `envc synth` (cache,
-// concurrency, retries, progress), writes the trajectories as JSONL (atomically, in input
-// order), a report beside them, and prints the metrics.
+// runs `--samples K` episodes each through the LLM options every LLM verb shares
+// (cli/common-llm.ts: cache, concurrency, retries), writes the trajectories as JSONL
+// (atomically, in input order), a report beside them, and prints the metrics.
 import * as path from "node:path";
 import { Option, type Command } from "commander";
 import { writeAtomic } from "../compiler/project.js";
 import { RENDERERS, stringifyOrdered, type RendererName } from "../runtime/index.js";
-import { Progress } from "../synth/llm/progress.js";
-import { metricsOf, summaryLines } from "../synth/report.js";
+import { Progress, sumStats, usageLine, usageMetrics } from "../llm/index.js";
 import {
-  episodesOf, rollout, rolloutMetrics, rolloutSummaryLines, selectScenarios, sumStats, SelectionError,
+  episodesOf, rollout, rolloutMetrics, rolloutSummaryLines, selectScenarios, SelectionError,
   type RolloutMode, type RolloutTrajectory,
 } from "../agent/rollout.js";
 import { STOP_MARKER } from "../agent/user-sim.js";
-import { type Io, ExitError, int, usage } from "./common.js";
-import { loadOrExit } from "./serve.js";
-import { addLlmOptions, checkLlmOutputs, checkWritable, llmClient, num, reportBeside, reportIoErrors, type LlmCliOptions } from "./synth.js";
+import { type Io, ExitError, int, loadOrExit, num, usage } from "./common.js";
+import { addLlmOptions, checkLlmOutputs, checkWritable, llmClient, reportBeside, reportIoErrors, type LlmCliOptions } from "./common-llm.js";
 
 interface RolloutCli extends LlmCliOptions {
   out: string;
@@ -114,13 +112,13 @@ Docs: docs/cli.md#envc-rollout-inputs, docs/serving.md#trajectories-and-export`)
           io.err(`wrote ${done.length} trajector${done.length === 1 ? "y" : "ies"} to ${o.out} (${mode} mode, ${scenarios.length} scenario${scenarios.length === 1 ? "" : "s"} x ${o.samples} sample${o.samples === 1 ? "" : "s"})`);
         }
         const episodes = rolloutMetrics(done);
-        const llm = metricsOf([], sumStats(agent.stats, user?.stats), performance.now() - started, fatal?.message);
-        for (const l of [...rolloutSummaryLines(episodes), ...summaryLines(llm)]) io.err(l);
+        const spent = usageMetrics(sumStats(agent.stats, user?.stats), performance.now() - started, fatal?.message);
+        for (const l of [...rolloutSummaryLines(episodes), usageLine(spent)]) io.err(l);
         const lines = done.map((t) => stringifyOrdered({
           kind: "episode", env: t.env, scenario: t.scenario, sample: t.sample, reward: t.reward.reward, passed: t.reward.passed, total: t.reward.total,
           steps: t.steps, ended: t.ended, faults: t.faults.length, agentErrors: t.reward.agentErrors, ...(t.error ? { error: t.error } : {}),
         }));
-        const { stages: _none, jsonRepairs: _j, structured: _s, ...requests } = llm;
+        const { jsonRepairs: _j, structured: _s, ...requests } = spent;
         lines.push(stringifyOrdered({ kind: "metrics", mode, ...episodes, ...requests }));
         await writeAtomic(reportFile, lines.join("\n") + "\n");
         io.err(`report: ${reportFile}`);

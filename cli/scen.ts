@@ -5,10 +5,10 @@ import type { Command } from "commander";
 import { writeAtomic } from "../compiler/project.js";
 import type { IEnv } from "../compiler/ir.js";
 import type { CheckedSpec } from "../compiler/pipeline.js";
-import { Progress } from "../synth/llm/progress.js";
+import { Progress } from "../llm/index.js";
 import { writeScenarios } from "../synth/scenarios.js";
 import { type Io, checkAllOrExit, usage, int } from "./common.js";
-import { addLlmOptions, finishRun, reportBeside, reportIoErrors, startLlmRun, type LlmCliOptions } from "./synth.js";
+import { addLlmOptions, finishRun, reportBeside, reportIoErrors, startLlmRun, type LlmCliOptions } from "./common-llm.js";
 
 interface ScenCli extends LlmCliOptions {
   out: string;

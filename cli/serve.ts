@@ -2,10 +2,9 @@
 // process: the HTTP JSON API with MCP (streamable HTTP) at /mcp, or MCP over stdio for one
 // session. Only options and printing here; the work is in server/.
 import { Option, type Command } from "commander";
-import { hasErrors } from "../compiler/diagnostics.js";
 import { RENDERERS, type RendererName } from "../runtime/index.js";
-import { loadServedEnvs, SessionManager, EnvcHttpServer, serveStdio, ServeError, type ServedEnv, type LoadResult } from "../server/index.js";
-import { type Io, ExitError, int, maxStepsOption, printDiagnostics, summary, usage, noCacheOption, cacheOptions } from "./common.js";
+import { SessionManager, EnvcHttpServer, serveStdio, ServeError, type ServedEnv } from "../server/index.js";
+import { type Io, int, loadOrExit, maxStepsOption, usage, noCacheOption } from "./common.js";
 
 interface ServeOptions {
   port: number;
@@ -77,32 +76,6 @@ API and examples: docs/serving.md`)
       await server.close();
       manager.shutdown();
     });
-}
-
-/**
- * The environments of spec files, folders and datasets (server/load.ts), or the diagnostics
- * printed and an exit: 2 when no spec is found or a dataset is unreadable, 1 when a spec or
- * dataset has errors. For every verb that serves loaded environments (serve, rollout); `cache`:
- * take unchanged specs from the cache of compiled specs.
- */
-export async function loadOrExit(io: Io, inputs: string[], verb: string, fixWith: string, cache = true): Promise<LoadResult> {
-  let loaded: LoadResult;
-  try {
-    loaded = await loadServedEnvs(inputs, cacheOptions(io, cache));
-  } catch (err) {
-    usage(io, (err as Error).message);
-  }
-  const { diagnostics, sources } = loaded;
-  if (loaded.specFiles === 0) {
-    printDiagnostics(io, diagnostics, sources, "short");
-    usage(io, "no spec files found");
-  }
-  if (hasErrors(diagnostics)) {
-    printDiagnostics(io, diagnostics, sources, "pretty");
-    io.err(`envc ${verb}: ${summary(diagnostics)}; fix the inputs first (${fixWith})`);
-    throw new ExitError(1);
-  }
-  return loaded;
 }
 
 function untilSignal(): Promise<void> {

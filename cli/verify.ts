@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { toJson, hasErrors, sortDiagnostics, type Diagnostic } from "../compiler/diagnostics.js";
 import { writeAtomic } from "../compiler/project.js";
-import { checkOutputFile } from "../compiler/output-files.js";
+import { checkOutputFile } from "../util/output-files.js";
 import { loadDataset, type DatasetResult } from "../compiler/dataset.js";
 import { verifyAll, scenarioToJsonLine } from "../compiler/verify.js";
 import { type Io, type Format, ExitError, formatOption, checkAll, printDiagnostics, usage, summary, readInput } from "./common.js";

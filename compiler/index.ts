@@ -13,7 +13,7 @@ export {
   findSpecFiles, isSpecFile, checkFile, checkInputs, emitChecked, writeOutput, staleFiles, envFolderName,
   type FoundFiles, type EnvOutput,
 } from "./project.js";
-export { writeAtomic, checkOutputFile, OutputError } from "./output-files.js";
+export { writeAtomic, checkOutputFile, OutputError } from "../util/output-files.js";
 export { verifyAll, verifyScenarios, InitialStates, type ScenarioVerdict, type EnvVerdicts, type VerifyOptions } from "./verify.js";
 export { loadDataset, type DatasetResult } from "./dataset.js";
 export { fuzzEnv, type FuzzOptions, type FuzzReport, type Finding } from "./fuzz/engine.js";

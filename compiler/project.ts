@@ -1,6 +1,6 @@
 // Works on many spec files at once: finds them (skipping dotenv files named `.env`), checks
 // them, emits each environment into <out>/<spec-name>/, or verifies that output is current.
-// Writes go through writeAtomic (output-files.ts): temp file + rename, so an interrupted
+// Writes go through writeAtomic (util/output-files.ts): temp file + rename, so an interrupted
 // compile leaves no half file. The parser and checker (pipeline.ts) and the emitter (emit.ts:
 // ts-morph, prettier) are imported when first used, so that finding files and writing them
 // costs no start-up.
@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { CheckedSpec } from "./pipeline.js";
 import type { EmittedFile } from "./emit.js";
 import { makeDiagnostic, type Diagnostic } from "./diagnostics.js";
-import { writeAtomic } from "./output-files.js";
+import { writeAtomic } from "../util/output-files.js";
 
 const ZERO_SPAN = { start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
 
@@ -127,7 +127,7 @@ export async function emitChecked(spec: CheckedSpec, outDir: string): Promise<En
   return { spec, folder, files };
 }
 
-export { writeAtomic, OutputError } from "./output-files.js";
+export { writeAtomic, OutputError } from "../util/output-files.js";
 
 export async function writeOutput(out: EnvOutput, outDir: string): Promise<string[]> {
   const written: string[] = [];

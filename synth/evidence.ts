@@ -198,13 +198,3 @@ export function probeEvidence(set: ProbeSet, passed: readonly Probe[]): ProbeEvi
     ...(set.error ? { error: set.error } : {}),
   };
 }
-
-/** One line for people: `44 examples (3 probes), fuzz 4/4 tools reached, ...`. */
-export function evidenceLine(e: SpecEvidence): string {
-  const parts: string[] = [];
-  if (e.examples) parts.push("error" in e.examples ? `examples: ${e.examples.error}` : `${e.examples.count} examples${e.examples.probes ? ` (${e.examples.probes} from probes)` : ""}`);
-  if (e.probes) parts.push(e.probes.error ? `probes: ${e.probes.error.split("\n")[0]}` : `probes ${e.probes.passed}/${e.probes.asked} passed`);
-  if (e.fuzz) parts.push(`fuzz ${e.fuzz.runs} runs: ${e.fuzz.toolsReached}/${e.fuzz.tools} tools reached, ${e.fuzz.requiresFailed}/${e.fuzz.requires} requires failed`);
-  if (e.mutation) parts.push("error" in e.mutation ? `mutation: ${e.mutation.error.split("\n")[0]}` : `mutation score ${Math.round(e.mutation.score * 100)}% (${e.mutation.killed}/${e.mutation.killed + e.mutation.survived})`);
-  return parts.join("; ");
-}

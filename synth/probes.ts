@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { Environment, deepEqual, renderResult, stringifyOrdered, type CallResult, type EnvDefinition } from "../runtime/index.js";
 import type { FuzzCall } from "../compiler/fuzz/engine.js";
-import { LlmError, OutputError, type LlmClient } from "./llm/client.js";
+import { LlmError, OutputError, type LlmClient } from "../llm/index.js";
 import { probeRequestPrompt, PROBE_SYSTEM } from "./prompts.js";
 import type { EnvDescription } from "./topics.js";
 

@@ -1,12 +1,13 @@
 // The fate of every item a synth run attempted (kept, or dropped with a reason and the last
 // diagnostics), the run's metrics (attempted, kept, dropped by reason, repair rounds of kept
 // items, requests, tokens, cache hits, cost, wall time), the summary printed at the end, and
-// the JSONL report: one line per item in input order, then one line of metrics.
+// the JSONL report: one line per item in input order, then one line of metrics; and the line
+// printed for each kept spec's evidence.
 // Items are deterministic for the same inputs and cache; the metrics line is not (it counts
 // what this run sent and how long it took).
 import { writeAtomic } from "../compiler/project.js";
 import { stringifyOrdered } from "../runtime/index.js";
-import type { LlmStats } from "./llm/client.js";
+import { usageLine, usageMetrics, type LlmStats, type UsageMetrics } from "../llm/index.js";
 import type { SpecEvidence } from "./evidence.js";
 
 export type Stage = "topic" | "spec" | "scenario";
@@ -74,18 +75,9 @@ function evidenceTotals(kept: readonly ItemRecord[]): EvidenceTotals | undefined
   };
 }
 
-export interface Metrics {
+/** A synth run's metrics: each stage's items, then what the run cost (llm/usage.ts). */
+export interface Metrics extends UsageMetrics {
   stages: Partial<Record<Stage, StageMetrics>>;
-  requests: number;
-  failedAttempts: number;
-  cacheHits: number;
-  jsonRepairs: number;
-  tokens: { prompt: number; completion: number; estimated: number };
-  costUsd: number | null;
-  structured: string;
-  wallSeconds: number;
-  /** set when the run stopped early (the server failed); items after the failure are missing */
-  aborted?: string;
 }
 
 export function stageMetrics(items: readonly ItemRecord[]): StageMetrics {
@@ -116,18 +108,8 @@ export function metricsOf(items: readonly ItemRecord[], stats: LlmStats, wallMs:
     const of = items.filter((i) => i.stage === stage);
     if (of.length) stages[stage] = stageMetrics(of);
   }
-  return {
-    stages,
-    requests: stats.requests,
-    failedAttempts: stats.failedAttempts,
-    cacheHits: stats.cacheHits,
-    jsonRepairs: stats.jsonRepairs,
-    tokens: { prompt: stats.promptTokens, completion: stats.completionTokens, estimated: stats.estimatedUsage },
-    costUsd: stats.costUsd === null ? null : Math.round(stats.costUsd * 1e6) / 1e6,
-    structured: stats.structured,
-    wallSeconds: Math.round(wallMs / 100) / 10,
-    ...(aborted ? { aborted } : {}),
-  };
+  // stages first: the report's metrics line has always listed them before the usage
+  return { stages, ...usageMetrics(stats, wallMs, aborted) };
 }
 
 const STAGE_NOUN: Record<Stage, string> = { topic: "tasks", spec: "environments", scenario: "scenarios" };
@@ -154,11 +136,18 @@ export function summaryLines(m: Metrics): string[] {
       );
     }
   }
-  const cost = m.costUsd === null ? "" : `, cost $${m.costUsd.toFixed(4)}`;
-  const failed = m.failedAttempts ? ` (${n(m.failedAttempts)} failed)` : "";
-  const est = m.tokens.estimated ? ` (${m.tokens.estimated} answers without usage, estimated)` : "";
-  out.push(`requests: ${n(m.requests)} sent${failed}, ${n(m.cacheHits)} cache hits; tokens: ${n(m.tokens.prompt)} in, ${n(m.tokens.completion)} out${est}${cost}; ${m.wallSeconds.toFixed(1)} s`);
+  out.push(usageLine(m));
   return out;
+}
+
+/** One line for people: `44 examples (3 probes), fuzz 4/4 tools reached, ...`. */
+export function evidenceLine(e: SpecEvidence): string {
+  const parts: string[] = [];
+  if (e.examples) parts.push("error" in e.examples ? `examples: ${e.examples.error}` : `${e.examples.count} examples${e.examples.probes ? ` (${e.examples.probes} from probes)` : ""}`);
+  if (e.probes) parts.push(e.probes.error ? `probes: ${e.probes.error.split("\n")[0]}` : `probes ${e.probes.passed}/${e.probes.asked} passed`);
+  if (e.fuzz) parts.push(`fuzz ${e.fuzz.runs} runs: ${e.fuzz.toolsReached}/${e.fuzz.tools} tools reached, ${e.fuzz.requiresFailed}/${e.fuzz.requires} requires failed`);
+  if (e.mutation) parts.push("error" in e.mutation ? `mutation: ${e.mutation.error.split("\n")[0]}` : `mutation score ${Math.round(e.mutation.score * 100)}% (${e.mutation.killed}/${e.mutation.killed + e.mutation.survived})`);
+  return parts.join("; ");
 }
 
 export async function writeReport(file: string, items: readonly ItemRecord[], metrics: Metrics): Promise<void> {

@@ -1,38 +1,13 @@
-// What every synth pipeline shares: running items concurrently while keeping their results in
-// input order (so outputs do not depend on which answer came first), stopping at the first
-// fatal LLM failure, turning per-item failures into dropped records, input errors that name
-// the file and line, and the check of a state the model wrote (a spec's sample state, a
-// scenario's initial state).
+// What the synth pipelines share beyond the LLM layer (whose batch runner, llm/batch.ts, runs
+// their items): turning per-item LLM failures into dropped records, input errors that name
+// the file and line, names made from descriptions, and the check of a state the model wrote
+// (a spec's sample state, a scenario's initial state).
 import { Environment, JsonSyntaxError, StateError, parseJsonOrdered, type EnvDefinition } from "../runtime/index.js";
-import { LlmError, OutputError } from "./llm/client.js";
+import { LlmError, OutputError } from "../llm/index.js";
 import type { ItemRecord, Stage } from "./report.js";
-import type { Progress } from "./llm/progress.js";
 
 /** Bad input (a JSONL line, a missing field): the message names the file and line. */
 export class InputError extends Error {}
-
-/**
- * Run `fn` on every item (the LLM client limits how many requests are in flight). Results come
- * back in input order; a fatal LlmError (the server is down, the key is refused) is returned
- * as `fatal`, with the results of the items that finished before or despite it.
- */
-export async function runItems<T, R>(items: readonly T[], fn: (item: T, index: number) => Promise<R>, progress?: Progress): Promise<{ results: (R | undefined)[]; fatal?: LlmError }> {
-  const settled = await Promise.allSettled(items.map(async (item, i) => {
-    const r = await fn(item, i);
-    progress?.tick();
-    return r;
-  }));
-  let fatal: LlmError | undefined;
-  const results = settled.map((s) => {
-    if (s.status === "fulfilled") return s.value;
-    if (s.reason instanceof LlmError && s.reason.fatal) {
-      fatal ??= s.reason;
-      return undefined;
-    }
-    throw s.reason;
-  });
-  return { results, ...(fatal ? { fatal } : {}) };
-}
 
 /**
  * The record of an item that failed on an LLM error that is not fatal: an answer that never

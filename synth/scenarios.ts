@@ -20,11 +20,10 @@ import { loadDefinition, loadScenarios } from "../compiler/load.js";
 import { verifyScenarios, scenarioToJsonLine } from "../compiler/verify.js";
 import { seedStates } from "../compiler/fuzz/seeds.js";
 import { parseJsonOrdered, stringifyOrdered, type EnvDefinition } from "../runtime/index.js";
-import type { ChatMessage, LlmClient } from "./llm/client.js";
-import type { Progress } from "./llm/progress.js";
+import { runItems, type ChatMessage, type LlmClient, type Progress } from "../llm/index.js";
 import { scenarioChecksPrompt, scenarioRepairPrompt, scenarioStatePrompt, scenarioSystemPrompt, scenarioTaskPrompt } from "./prompts.js";
 import type { ItemRecord } from "./report.js";
-import { failedItem, runItems, validateState } from "./run.js";
+import { failedItem, validateState } from "./run.js";
 
 export const StateSchema = z.object({
   idea: z.string(),

@@ -24,14 +24,13 @@ import { writeAtomic } from "../compiler/project.js";
 import { loadDefinition } from "../compiler/load.js";
 import { fuzzEnv, type Finding, type FuzzReport } from "../compiler/fuzz/engine.js";
 import { stringifyOrdered, type EnvDefinition } from "../runtime/index.js";
-import type { ChatMessage, LlmClient } from "./llm/client.js";
-import type { Progress } from "./llm/progress.js";
+import { runItems, type ChatMessage, type LlmClient, type Progress } from "../llm/index.js";
 import { specRepairPrompt, specRequestPrompt, specSystemPrompt } from "./prompts.js";
 import type { ItemRecord } from "./report.js";
 import { askProbes, mismatchFeedback, parseWrongProbes, replayProbes, PROBE_REPAIR_CLOSING, type ProbeMismatch, type ProbeSet } from "./probes.js";
 import { fuzzBudget, fuzzEvidence, keepEvidence, probeEvidence, type SpecEvidence } from "./evidence.js";
 import type { EnvDescription } from "./topics.js";
-import { failedItem, pascal, runItems, validateState } from "./run.js";
+import { failedItem, pascal, validateState } from "./run.js";
 
 export interface SpecOptions {
   /** output folder: kept environments go to <out>/<name>/ */

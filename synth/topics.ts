@@ -6,11 +6,10 @@
 // and gathers the task ids of its duplicates.
 import { z } from "zod";
 import { stringifyOrdered, parseJsonLines, JsonLinesError } from "../runtime/index.js";
-import type { LlmClient } from "./llm/client.js";
-import type { Progress } from "./llm/progress.js";
+import { runItems, type LlmClient, type Progress } from "../llm/index.js";
 import { TOPIC_SYSTEM, topicClassifyPrompt, topicDescribePrompt } from "./prompts.js";
 import type { ItemRecord } from "./report.js";
-import { InputError, failedItem, runItems, slug } from "./run.js";
+import { InputError, failedItem, slug } from "./run.js";
 
 export interface TaskText {
   id: string;

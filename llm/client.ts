@@ -1,4 +1,4 @@
-// The LLM client every pipeline shares (synth now, rollouts later): the `openai` package
+// The LLM client every pipeline shares (synth/ and agent/, through llm/index.ts): the `openai` package
 // pointed at any OpenAI-compatible server, with an on-disk cache keyed by the whole request,
 // a concurrency limit, our own retries with backoff, token/cost accounting, and structured
 // JSON answers (JSON-schema response format, falling back to JSON mode and then to plain

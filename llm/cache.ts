@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { writeAtomic } from "../../compiler/output-files.js";
+import { writeAtomic } from "../util/output-files.js";
 
 /** JSON text with object keys sorted at every level: the same value always gives the same text. */
 export function canonicalJson(value: unknown): string {

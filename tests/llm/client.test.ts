@@ -9,8 +9,8 @@ import * as path from "node:path";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { LlmClient, LlmError, OutputError, extractJson, type LlmConfig } from "../../synth/llm/client.js";
-import { resolveLlmConfig, ConfigError } from "../../synth/llm/config.js";
+import { LlmClient, LlmError, OutputError, extractJson, type LlmConfig } from "../../llm/client.js";
+import { resolveLlmConfig, ConfigError } from "../../llm/config.js";
 import { startOpenAiStub, lastUser, type OpenAiStub } from "../support/openai-stub.js";
 
 const Answer = z.object({ stateful: z.boolean(), reasons: z.string() });
