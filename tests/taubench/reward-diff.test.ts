@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { checkSource } from "../../compiler/pipeline.js";
 import { loadDefinition, loadScenarios } from "../../compiler/load.js";
 import { loadDataset } from "../../compiler/dataset.js";
+import { verifyAll } from "../../compiler/verify.js";
 import { Environment, parseJsonOrdered, scoreEpisode, type CallResult } from "../../runtime/index.js";
 
 const root = new URL("../../", import.meta.url);
@@ -34,10 +35,14 @@ describe("tau-bench retail rewards: envc against tau-bench's calculate_reward", 
   const dataset = loadDataset(read(DATASET), DATASET, [spec]);
   const trajectories = read(TRAJECTORIES).trim().split("\n").map((l) => JSON.parse(l) as Trajectory);
 
-  it("the dataset holds all 635 tasks and checks clean", () => {
+  it("the dataset holds all 635 tasks, checks clean and passes verify", () => {
     expect(dataset.diagnostics).toEqual([]);
     expect(dataset.scenarios).toHaveLength(635);
-  });
+    const [verdicts] = verifyAll([spec], [dataset]);
+    const problems = verdicts!.verdicts.filter((v) => v.diagnostics.length).map((v) => `${v.scenario.name}: ${v.diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}`);
+    expect(problems).toEqual([]);
+    expect(verdicts!.verdicts).toHaveLength(635 + spec.env!.scenarios.length);
+  }, 60_000);
 
   it("gives tau-bench's reward on every trajectory, reference and perturbed", () => {
     const def = loadDefinition(spec.env!);
