@@ -72,10 +72,35 @@ export const LIST_MUTATORS: Record<string, MethodSig> = {
   clear: { id: "clear", args: [], minArgs: 0, mutates: true, result: () => T.void },
 };
 
+/**
+ * A builtin's id in the IR: the receiver kind and the name, `g.round` (a global function),
+ * `list.filter`, `str.lower`, `table.get`, `map.keys`. The checker makes ids with builtinId and
+ * the emitter reads them with parseBuiltinId: one spelling, here.
+ */
+export type BuiltinKind = "g" | "list" | "str" | "table" | "map";
+
+export function builtinId(kind: BuiltinKind, name: string): string {
+  return `${kind}.${name}`;
+}
+
+export function parseBuiltinId(fn: string): [kind: BuiltinKind, name: string] {
+  const dot = fn.indexOf(".");
+  return [fn.slice(0, dot) as BuiltinKind, fn.slice(dot + 1)];
+}
+
 /** Is builtin `fn` (an IR id like `list.append`) a list mutator? Checker and emitter both ask this. */
 export function isListMutator(fn: string): boolean {
-  return fn.startsWith("list.") && Object.hasOwn(LIST_MUTATORS, fn.slice(5));
+  const [kind, name] = parseBuiltinId(fn);
+  return kind === "list" && Object.hasOwn(LIST_MUTATORS, name);
 }
+
+/**
+ * Methods that take constant time, so a budgeted call is charged no step per element: lengths,
+ * ends, lookups, and the list mutators (which charge themselves). `any` and `count` are
+ * constant-time only without a function.
+ */
+export const CONSTANT_TIME_METHODS: ReadonlySet<string> = new Set(["len", "first", "last", "get", "keys", "values", "entries", "append", "insert_at", "pop", "clear", "remove"]);
+export const CONSTANT_TIME_WITHOUT_FN: ReadonlySet<string> = new Set(["any", "count"]);
 
 export const STRING_METHODS: Record<string, MethodSig> = {
   lower: { id: "lower", args: [], minArgs: 0, result: () => T.string },

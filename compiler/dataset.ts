@@ -6,7 +6,8 @@ import type * as A from "../grammar/ast.js";
 import { parseJsonOrdered, JsonSyntaxError, stringifyOrdered } from "../runtime/index.js";
 import { closest, makeDiagnostic, type Diagnostic } from "./diagnostics.js";
 import type { CheckedSpec } from "./pipeline.js";
-import type { ICheck, IScenario, IStep } from "./ir.js";
+import type { ICheck, IExpr, IScenario, IStep } from "./ir.js";
+import { walkIr } from "./ir-walk.js";
 
 export interface DatasetResult {
   /** scenarios that type-checked, with the spec of their environment */
@@ -52,18 +53,10 @@ function remap(span: A.Span, raw: string, line: number, col: number): A.Span {
 }
 
 /** Move every span of a typed expression from expression-relative to dataset positions. */
-function remapTree(node: unknown, map: (s: A.Span) => A.Span): void {
-  if (Array.isArray(node)) {
-    for (const n of node) remapTree(n, map);
-    return;
-  }
-  if (!node || typeof node !== "object") return;
-  const obj = node as Record<string, unknown>;
-  for (const key of Object.keys(obj)) {
-    if (key === "t") continue; // types hold no spans, and are shared
-    if (key === "span") obj[key] = map(obj[key] as A.Span);
-    else if (obj[key] && typeof obj[key] === "object") remapTree(obj[key], map);
-  }
+function remapTree(expr: IExpr, map: (s: A.Span) => A.Span): void {
+  walkIr(expr, (n) => {
+    n.span = map(n.span);
+  });
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);

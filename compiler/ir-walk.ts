@@ -16,6 +16,11 @@ export function forEachChild(node: INode, visit: (child: INode) => void): void {
   else stmtChildren(node, visit);
 }
 
+/** The children of an expression, which are all expressions. */
+export function forEachExprChild(e: IExpr, visit: (child: IExpr) => void): void {
+  exprChildren(e, visit as (child: INode) => void);
+}
+
 function exprChildren(e: IExpr, visit: (child: INode) => void): void {
   switch (e.e) {
     case "lit":

@@ -7,7 +7,7 @@ import { isDate, isDatetime } from "../../runtime/dates.js";
 import { T, optional, isOptional, typeToString, isStringLike, type Type } from "../types.js";
 import type { IExpr } from "../ir.js";
 import {
-  COLLECTION_METHODS, LIST_MUTATORS, STRING_METHODS, METHOD_ALIASES, GLOBALS, KEYED_METHODS, type MethodSig, type GlobalSig,
+  builtinId, COLLECTION_METHODS, LIST_MUTATORS, STRING_METHODS, METHOD_ALIASES, GLOBALS, KEYED_METHODS, type MethodSig, type GlobalSig,
 } from "../builtins.js";
 import type { Cx, ExprRule } from "./context.js";
 import type { ToolSig } from "./symbols.js";
@@ -65,9 +65,9 @@ function globalCall(cx: Cx, name: string, g: GlobalSig, e: CallExpr): IExpr {
   const r = g.result(args.map((a) => a.t));
   if (typeof r === "string") {
     cx.report("ENV3001", span, r);
-    return { e: "builtin", fn: `g.${name}`, args, t: T.error, span };
+    return { e: "builtin", fn: builtinId("g", name), args, t: T.error, span };
   }
-  return { e: "builtin", fn: `g.${name}`, args, t: r, span };
+  return { e: "builtin", fn: builtinId("g", name), args, t: r, span };
 }
 
 function toolCall(cx: Cx, tool: ToolSig, e: CallExpr, span: A.Span): IExpr {
@@ -180,7 +180,7 @@ function keyedMethod(cx: Cx, recv: IExpr, rt: Extract<Type, { k: "table" | "map"
     name === "values" ? { k: "list", elem: valueT } :
     name === "entries" ? { k: "list", elem: { k: "pair", first: keyT, second: valueT } } :
     name === "get" ? optional(valueT) : T.int;
-  return { e: "builtin", fn: `${receiverKind(rt)}.${name}`, args: [recv, ...args], t, span };
+  return { e: "builtin", fn: builtinId(receiverKind(rt), name), args: [recv, ...args], t, span };
 }
 
 /** The signature of method `name` of the receiver's type, and the type of its elements. */
@@ -220,7 +220,7 @@ function methodResult(cx: Cx, recv: IExpr, sig: MethodSig, elem: Type, name: str
   const r = sig.result(elem, resultArgs);
   if (typeof r === "string") {
     cx.report(r.includes("must return a bool") ? "ENV3003" : "ENV3001", span, r[0]!.toUpperCase() + r.slice(1));
-    return { e: "builtin", fn: `${kind}.${sig.id}`, args: [recv, ...args], t: T.error, span };
+    return { e: "builtin", fn: builtinId(kind, sig.id), args: [recv, ...args], t: T.error, span };
   }
-  return { e: "builtin", fn: `${kind}.${sig.id}`, args: [recv, ...args], t: r, span };
+  return { e: "builtin", fn: builtinId(kind, sig.id), args: [recv, ...args], t: r, span };
 }

@@ -7,13 +7,14 @@ import { closest } from "../diagnostics.js";
 import { dateValueProblem } from "../../runtime/dates.js";
 import { T, optional, isOptional, stripOptional, typeToString, isStringLike, join, type Type } from "../types.js";
 import type { IExpr } from "../ir.js";
+import { builtinId, type BuiltinKind } from "../builtins.js";
 import type { Cx, ExprRule, ExprRules } from "./context.js";
 import { factsOf, pathOf } from "./scope.js";
 import { mutation } from "./purity.js";
 import { initialField, nameRule, qualifiedEnumValue } from "./resolve-names.js";
 
 /** `.len` etc. are builtins named after their receiver: `list.len`, `str.len`. */
-export function receiverKind(t: Type): string {
+export function receiverKind(t: Type): BuiltinKind {
   if (t.k === "table") return "table";
   if (t.k === "map") return "map";
   if (t.k === "list") return "list";
@@ -160,7 +161,7 @@ const memberRule: ExprRule<"Member"> = (cx, e) => {
   }
   if (ot.k === "pair" && (name === "first" || name === "second")) return mk(name === "first" ? ot.first : ot.second);
   if ((ot.k === "list" || isStringLike(ot) || ot.k === "table" || ot.k === "map") && name === "length")
-    return { e: "builtin", fn: `${receiverKind(ot)}.len`, args: [object], t: T.int, span };
+    return { e: "builtin", fn: builtinId(receiverKind(ot), "len"), args: [object], t: T.int, span };
   cx.report("ENV2003", e.name.span, `${typeToString(ot)} has no field '${name}'`);
   return mk(T.error);
 };
