@@ -1,10 +1,12 @@
 // JSONL scenario datasets: one scenario per line ({env, id, initial, task, persona?, checks:
-// [{text, expr}], solution: [{name, arguments}]}), checked against the named environment's spec.
+// [{text, expr}], solution: [{name, arguments}]}), checked against the named environment's spec
+// by the same scenario front end as scenarios written in .env files (compiler/check/scenarios.ts).
 // Diagnostics point at the dataset line, and inside a check at the column within its expression.
 import { parseExpression } from "../grammar/parser.js";
 import type * as A from "../grammar/ast.js";
 import { parseJsonOrdered, JsonSyntaxError, stringifyOrdered } from "../runtime/index.js";
-import { closest, makeDiagnostic, type Diagnostic } from "./diagnostics.js";
+import { closest, hasErrors, makeDiagnostic, type Diagnostic } from "./diagnostics.js";
+import { jsonToExpr, type ScenarioNames } from "./check.js";
 import type { CheckedSpec } from "./pipeline.js";
 import type { ICheck, IExpr, IScenario, IStep } from "./ir.js";
 import { walkIr } from "./ir-walk.js";
@@ -59,14 +61,48 @@ function remapTree(expr: IExpr, map: (s: A.Span) => A.Span): void {
   });
 }
 
+/**
+ * A solution step of a dataset as the call that writes it (`tool(name: value, ...)`), so that it
+ * is checked as a step written in a spec; each argument at its key in the line when it is found.
+ */
+function stepCall(tool: string, args: Record<string, unknown>, raw: string, line: number, nameCol: number): Extract<A.Expr, { kind: "Call" }> {
+  const span = lineSpan(line, nameCol, tool.length + 2);
+  return {
+    kind: "Call",
+    callee: { kind: "Name", name: tool, span },
+    args: Object.keys(args).map((k) => {
+      const column = keyColumn(raw, k.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&"), 0, nameCol - 1);
+      const at = column === undefined ? span : lineSpan(line, column, 1);
+      return { name: { name: k, span: at }, value: jsonToExpr(args[k], at) };
+    }),
+    span,
+  };
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
-/** Read a dataset's text; `specs` are the checked specs its lines may name. */
-export function loadDataset(text: string, file: string, specs: CheckedSpec[]): DatasetResult {
+/**
+ * The scenario names taken in each environment while loading datasets: those of the spec and
+ * its `scenarios for` files, then each dataset line's. Pass one to several loadDataset calls to
+ * refuse an id that an earlier dataset used too.
+ */
+export type DatasetNames = Map<CheckedSpec, ScenarioNames>;
+
+/**
+ * Read a dataset's text; `specs` are the checked specs its lines may name. Each line goes
+ * through the checker's scenario front end (compiler/check/scenarios.ts), as a scenario written
+ * in a spec does: an id already taken in its environment is ENV5003, checks are typed, and the
+ * solution's calls and their arguments are checked against the tools' parameters.
+ */
+export function loadDataset(text: string, file: string, specs: CheckedSpec[], names: DatasetNames = new Map()): DatasetResult {
   const diagnostics: Diagnostic[] = [];
   const scenarios: DatasetResult["scenarios"] = [];
   const envs = specs.filter((s) => s.env && s.checker);
-  const seen = new Map<string, number>();
+  const namesOf = (spec: CheckedSpec): ScenarioNames => {
+    let n = names.get(spec);
+    if (!n) names.set(spec, (n = spec.checker!.scenarioNames()));
+    return n;
+  };
   const rawLines = text.split("\n");
   rawLines.forEach((rawLine, index) => {
     const line = index + 1;
@@ -114,11 +150,12 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[]): D
     if (!Array.isArray(solutionRaw) || solutionRaw.length === 0)
       return void bad(`"solution" must be a non-empty list of {"name": ..., "arguments": {...}}`, solutionRaw === undefined ? 1 : col("solution"));
 
-    const key = `${envName}\u0000${id}`;
-    if (seen.has(key)) return void bad(`Scenario '${id}' of ${envName} appears again (first on line ${seen.get(key)})`, col("id"), id.length + 2, "ENV5003");
-    seen.set(key, line);
-
     const checker = spec.checker!;
+    const idName = { name: id, span: lineSpan(line, col("id"), id.length + 2) };
+    const claimed = checker.collect(() => checker.claimScenarioName(idName, file, namesOf(spec)));
+    diagnostics.push(...claimed.diagnostics);
+    if (!claimed.value) return;
+
     const checksFrom = raw.indexOf('"checks"');
     const checks: ICheck[] = [];
     let ok = true;
@@ -145,20 +182,19 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[]): D
     });
     const solution: IStep[] = [];
     const solutionFrom = raw.indexOf('"solution"');
-    const tools = new Map((spec.env!.tools ?? []).filter((t) => t.kind !== "fn").map((t) => [t.name, t]));
     solutionRaw.forEach((s, i) => {
       const nameCol = keyColumn(raw, "name", i, Math.max(solutionFrom, 0)) ?? col("solution");
       if (!isObject(s) || typeof s.name !== "string" || (s.arguments !== undefined && !isObject(s.arguments))) {
         ok = false;
         return void bad(`solution[${i}] must be {"name": "tool", "arguments": {...}}`, nameCol);
       }
-      if (!tools.has(s.name)) {
-        ok = false;
-        const guess = closest(s.name, tools.keys());
-        diagnostics.push(makeDiagnostic("ENV5004", file, lineSpan(line, nameCol, s.name.length + 2), `Unknown tool '${s.name}' in solution[${i}]`, guess ? { fix: `did you mean \`${guess}\`?` } : {}));
-        return;
-      }
-      solution.push({ tool: s.name, args: (s.arguments as Record<string, unknown>) ?? {}, span: lineSpan(line, nameCol, s.name.length + 2) });
+      const args = (s.arguments as Record<string, unknown>) ?? {};
+      const call = stepCall(s.name, args, raw, line, nameCol);
+      const checked = checker.collect(() => checker.solutionStep(call, file));
+      diagnostics.push(...checked.diagnostics);
+      if (!checked.value || hasErrors(checked.diagnostics)) ok = false;
+      // the arguments as written: the checker's constants are equal, this keeps them as they were read
+      else solution.push({ tool: s.name, args, span: call.span });
     });
     if (!ok) return;
     const initCol = col("initial");

@@ -7,7 +7,7 @@ import type * as A from "../../grammar/ast.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { IEnv, IExpr, IRecordDecl, IScenario, IStep } from "../ir.js";
 import { unboundedRanges } from "../bounds.js";
-import { Cx } from "./context.js";
+import { Cx, type Rules } from "./context.js";
 import { RULES } from "./rules.js";
 import { Sink, ZERO_SPAN } from "./sink.js";
 import { declarationsPass, limitsPass } from "./declarations.js";
@@ -71,10 +71,10 @@ export class Checker {
   }
 }
 
-/** Check a spec: its IR (when it has a header) and every diagnostic. */
-export function checkSpec(ast: A.SpecFile): CheckResult {
+/** Check a spec: its IR (when it has a header) and every diagnostic. `rules`: for tests. */
+export function checkSpec(ast: A.SpecFile, rules: Rules = RULES): CheckResult {
   try {
-    return runPasses(ast);
+    return runPasses(ast, rules);
   } catch (err) {
     // The checker must never crash on any input; if it does, say so as a diagnostic.
     const sink = new Sink(ast.file);
@@ -83,14 +83,14 @@ export function checkSpec(ast: A.SpecFile): CheckResult {
   }
 }
 
-function runPasses(ast: A.SpecFile): CheckResult {
+function runPasses(ast: A.SpecFile, rules: Rules): CheckResult {
   const sink = new Sink(ast.file);
   if (!ast.header) {
     const first = ast.decls[0]?.span ?? ZERO_SPAN;
     sink.report("ENV1005", first, "A spec starts with `env Name \"Title\"`", { fix: "add a first line like `env Shop \"Online shop\"`" });
   }
   const sym = declarationsPass(ast, sink);
-  const cx = new Cx(sym, sink, RULES);
+  const cx = new Cx(sym, sink, rules);
   const { invariants, calls: invariantCalls } = invariantsPass(ast, cx);
   const tools = purityPass(toolsPass(cx), invariantCalls, sink);
   sink.diags.push(...unboundedRanges(tools, sink.file));

@@ -224,9 +224,16 @@ describe("a scenario dataset line (JSONL)", () => {
     expect(v.diagnostics[0]!.message).toContain('$.today: "2024-02-30" is not a calendar date');
   });
 
-  it("with a bad date in a solution argument fails that step as invalid arguments (ENV5009), not a fault", () => {
-    const v = verdictOf({ ...good, solution: [{ name: "file_claim", arguments: { incident_date: "2023-02-29" } }] });
-    expect(v.diagnostics.map((d) => d.code)).toEqual(["ENV5009"]);
+  it("with a bad date in a solution argument is refused when checked (ENV3001), as in a spec, and at verify fails that step as invalid arguments (ENV5009), not a fault", () => {
+    // checked with the line, as the same argument in a .env scenario is (see "refuses a solution argument off the calendar")
+    const d = loadDataset(JSON.stringify({ ...good, solution: [{ name: "file_claim", arguments: { incident_date: "2023-02-29" } }] }), "data.jsonl", [spec]);
+    expect(d.diagnostics.map((x) => [x.code, x.span.start.line, x.message])).toEqual([["ENV3001", 1, '"2023-02-29" is not a calendar date (2023-02 has 28 days)']]);
+    expect(d.scenarios).toEqual([]);
+    // verify validates the arguments again (a scenario made in memory skips the check): still not a fault
+    const loaded = loadDataset(JSON.stringify(good), "data.jsonl", [spec]);
+    loaded.scenarios[0]!.scenario.solution[0]!.args = { incident_date: "2023-02-29" };
+    const v = verifyAll([spec], [loaded])[0]!.verdicts[0]!;
+    expect(v.diagnostics.map((x) => x.code)).toEqual(["ENV5009"]);
     expect(v.diagnostics[0]!.message).toContain('incident_date: "2023-02-29" is not a calendar date');
   });
 });
