@@ -6,7 +6,7 @@ import { parseExpression } from "../grammar/parser.js";
 import type * as A from "../grammar/ast.js";
 import { parseJsonOrdered, JsonSyntaxError, stringifyOrdered } from "../runtime/index.js";
 import { closest, hasErrors, makeDiagnostic, type Diagnostic } from "./diagnostics.js";
-import { jsonToExpr, type ScenarioNames } from "./check.js";
+import { jsonToExpr, type Checker, type ScenarioNames } from "./check.js";
 import type { CheckedSpec } from "./pipeline.js";
 import type { ICheck, IExpr, IScenario, IStep } from "./ir.js";
 import { walkIr } from "./ir-walk.js";
@@ -59,6 +59,72 @@ function remapTree(expr: IExpr, map: (s: A.Span) => A.Span): void {
   walkIr(expr, (n) => {
     n.span = map(n.span);
   });
+}
+
+/** One dataset line being checked: where it is, its environment's checker, where problems go. */
+interface LineAt {
+  raw: string;
+  line: number;
+  file: string;
+  checker: Checker;
+  diagnostics: Diagnostic[];
+  /** report a problem with the line's shape (ENV5014 unless told) at a column of it */
+  bad: (message: string, column?: number, length?: number, code?: string, fix?: string) => void;
+  /** the column of a top-level key's value */
+  col: (key: string) => number;
+}
+
+/** The line's checks, typed as the checks of a written scenario; undefined when one has an error. */
+function lineChecks(at: LineAt, checksRaw: unknown[]): ICheck[] | undefined {
+  const { raw, line, file, checker, diagnostics } = at;
+  const checksFrom = raw.indexOf('"checks"');
+  const checks: ICheck[] = [];
+  let ok = true;
+  checksRaw.forEach((c, i) => {
+    const exprCol = keyColumn(raw, "expr", i, Math.max(checksFrom, 0)) ?? at.col("checks");
+    if (!isObject(c) || typeof c.text !== "string" || typeof c.expr !== "string") {
+      ok = false;
+      return void at.bad(`checks[${i}] must be {"text": "question", "expr": "expression"}`, exprCol);
+    }
+    const parsed = parseExpression(c.expr);
+    if (parsed.errors.length || !parsed.expr) {
+      ok = false;
+      for (const e of parsed.errors) diagnostics.push(makeDiagnostic(e.code, file, remap(e.span, raw, line, exprCol), `${e.message} (in checks[${i}].expr)`, e.fix ? { fix: e.fix } : {}));
+      if (!parsed.errors.length) at.bad(`checks[${i}].expr is empty`, exprCol);
+      return;
+    }
+    const { value: expr, diagnostics: found } = checker.collect(() => checker.checkExpression(parsed.expr!, file));
+    for (const d of found) {
+      diagnostics.push({ ...d, span: remap(d.span, raw, line, exprCol), related: undefined });
+      if (d.severity === "error") ok = false;
+    }
+    remapTree(expr, (s) => remap(s, raw, line, exprCol));
+    checks.push({ text: c.text, expr, span: expr.span, exprText: c.expr });
+  });
+  return ok ? checks : undefined;
+}
+
+/** The line's solution, each step checked as a written call; undefined when one has an error. */
+function lineSolution(at: LineAt, solutionRaw: unknown[]): IStep[] | undefined {
+  const { raw, line, file, checker, diagnostics } = at;
+  const solution: IStep[] = [];
+  const solutionFrom = raw.indexOf('"solution"');
+  let ok = true;
+  solutionRaw.forEach((s, i) => {
+    const nameCol = keyColumn(raw, "name", i, Math.max(solutionFrom, 0)) ?? at.col("solution");
+    if (!isObject(s) || typeof s.name !== "string" || (s.arguments !== undefined && !isObject(s.arguments))) {
+      ok = false;
+      return void at.bad(`solution[${i}] must be {"name": "tool", "arguments": {...}}`, nameCol);
+    }
+    const args = (s.arguments as Record<string, unknown>) ?? {};
+    const call = stepCall(s.name, args, raw, line, nameCol);
+    const checked = checker.collect(() => checker.solutionStep(call, file));
+    diagnostics.push(...checked.diagnostics);
+    if (!checked.value || hasErrors(checked.diagnostics)) ok = false;
+    // the arguments as written: the checker's constants are equal, this keeps them as they were read
+    else solution.push({ tool: s.name, args, span: call.span });
+  });
+  return ok ? solution : undefined;
 }
 
 /**
@@ -156,47 +222,10 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[], na
     diagnostics.push(...claimed.diagnostics);
     if (!claimed.value) return;
 
-    const checksFrom = raw.indexOf('"checks"');
-    const checks: ICheck[] = [];
-    let ok = true;
-    checksRaw.forEach((c, i) => {
-      const exprCol = keyColumn(raw, "expr", i, Math.max(checksFrom, 0)) ?? col("checks");
-      if (!isObject(c) || typeof c.text !== "string" || typeof c.expr !== "string") {
-        ok = false;
-        return void bad(`checks[${i}] must be {"text": "question", "expr": "expression"}`, exprCol);
-      }
-      const parsed = parseExpression(c.expr);
-      if (parsed.errors.length || !parsed.expr) {
-        ok = false;
-        for (const e of parsed.errors) diagnostics.push(makeDiagnostic(e.code, file, remap(e.span, raw, line, exprCol), `${e.message} (in checks[${i}].expr)`, e.fix ? { fix: e.fix } : {}));
-        if (!parsed.errors.length) bad(`checks[${i}].expr is empty`, exprCol);
-        return;
-      }
-      const { value: expr, diagnostics: found } = checker.collect(() => checker.checkExpression(parsed.expr!, file));
-      for (const d of found) {
-        diagnostics.push({ ...d, span: remap(d.span, raw, line, exprCol), related: undefined });
-        if (d.severity === "error") ok = false;
-      }
-      remapTree(expr, (s) => remap(s, raw, line, exprCol));
-      checks.push({ text: c.text, expr, span: expr.span, exprText: c.expr });
-    });
-    const solution: IStep[] = [];
-    const solutionFrom = raw.indexOf('"solution"');
-    solutionRaw.forEach((s, i) => {
-      const nameCol = keyColumn(raw, "name", i, Math.max(solutionFrom, 0)) ?? col("solution");
-      if (!isObject(s) || typeof s.name !== "string" || (s.arguments !== undefined && !isObject(s.arguments))) {
-        ok = false;
-        return void bad(`solution[${i}] must be {"name": "tool", "arguments": {...}}`, nameCol);
-      }
-      const args = (s.arguments as Record<string, unknown>) ?? {};
-      const call = stepCall(s.name, args, raw, line, nameCol);
-      const checked = checker.collect(() => checker.solutionStep(call, file));
-      diagnostics.push(...checked.diagnostics);
-      if (!checked.value || hasErrors(checked.diagnostics)) ok = false;
-      // the arguments as written: the checker's constants are equal, this keeps them as they were read
-      else solution.push({ tool: s.name, args, span: call.span });
-    });
-    if (!ok) return;
+    const at: LineAt = { raw, line, file, checker, diagnostics, bad, col };
+    const checks = lineChecks(at, checksRaw);
+    const solution = lineSolution(at, solutionRaw);
+    if (!checks || !solution) return;
     const initCol = col("initial");
     scenarios.push({
       spec,
