@@ -173,6 +173,24 @@ action tick() "Move the clock."
     expect(errorsOf(spec('  today: date = "2024-02-29"\n  now: datetime = "2024-02-29T23:59:59.5Z"'))).toEqual([]);
   });
 
+  it("is what `envc check` runs: off-calendar defaults and an assignment of \"tomorrow\" fail the check", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "envc-dates-check-"));
+    try {
+      const file = path.join(dir, "t.env");
+      writeFileSync(file, spec('  today: date = "2024-02-31"\n  now: datetime = "2024-01-01T10:00oops"', 'today = "tomorrow"'));
+      const r = await runEnvc(["check", file, "--format", "json"]);
+      expect(r.code).toBe(1);
+      const found = (JSON.parse(r.out) as { diagnostics: { code: string; message: string }[] }).diagnostics.map((d) => [d.code, d.message]);
+      expect(found).toEqual([
+        ["ENV3010", '"2024-02-31" is not a calendar date (2024-02 has 29 days)'],
+        ["ENV3010", '"2024-01-01T10:00oops" is not a datetime (YYYY-MM-DDTHH:MM[:SS], like 2024-05-01T09:30:00)'],
+        ["ENV3001", '"tomorrow" is not a date (YYYY-MM-DD, like 2024-05-01)'],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a literal where a date is expected unless it is on the calendar (ENV3001)", () => {
     const state = '  today: date = "2024-01-01"';
     expect(errorsOf(spec(state, 'today = "tomorrow"'))).toEqual([{ code: "ENV3001", line: 7, message: '"tomorrow" is not a date (YYYY-MM-DD, like 2024-05-01)' }]);
