@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { toJson, hasErrors, sortDiagnostics, type Diagnostic } from "../compiler/diagnostics.js";
 import { writeAtomic } from "../compiler/project.js";
 import { checkOutputFile } from "../util/output-files.js";
-import { loadDataset, type DatasetResult } from "../compiler/dataset.js";
+import { loadDataset, type DatasetResult, type DatasetNames } from "../compiler/dataset.js";
 import { verifyAll, scenarioToJsonLine } from "../compiler/verify.js";
 import { type Io, type Format, ExitError, formatOption, checkAll, printDiagnostics, usage, summary, readInput } from "./common.js";
 
@@ -28,9 +28,11 @@ export function registerVerify(program: Command, io: Io) {
         usage(io, "no spec files found");
       }
       const datasets: DatasetResult[] = [];
+      // one set of names across the datasets: an id used in two of them is a duplicate too
+      const names: DatasetNames = new Map();
       for (const file of datasetFiles) {
         const text = await readInput(io, file, "the dataset");
-        const d = loadDataset(text, file, specs);
+        const d = loadDataset(text, file, specs, names);
         datasets.push(d);
         sources.set(file, text);
         diagnostics.push(...d.diagnostics);

@@ -6,6 +6,7 @@
 // silence: any earlier bound counts, in whatever branch it is; locals carry the arguments
 // their values were computed from, through arithmetic (not through collections).
 import { conjuncts, stripOptional, type IExpr, type IStmt, type ITool } from "./ir.js";
+import { forEachExprChild } from "./ir-walk.js";
 import { makeDiagnostic, type Diagnostic } from "./diagnostics.js";
 import type { Span } from "../grammar/ast.js";
 
@@ -100,7 +101,7 @@ function walkExpr(e: IExpr, scope: Scope, report: Report): void {
     for (const p of unbounded(hi, scope, "upper")) report(e.span, p, "upper");
     if (lo) for (const p of unbounded(lo, scope, "lower")) report(e.span, p, "lower");
   }
-  for (const c of children(e)) walkExpr(c, scope, report);
+  forEachExprChild(e, (c) => walkExpr(c, scope, report));
 }
 
 /** The parameters an expression's value comes from that have no bound on `side`. */
@@ -167,45 +168,11 @@ function disjuncts(e: IExpr, out: IExpr[] = []): IExpr[] {
 function namesIn(e: IExpr, out = new Set<string>()): Set<string> {
   if (!isNumber(e)) return out;
   if (e.e === "local") out.add(e.name);
-  for (const c of children(e)) namesIn(c, out);
+  forEachExprChild(e, (c) => namesIn(c, out));
   return out;
 }
 
 function isNumber(e: IExpr): boolean {
   const k = stripOptional(e.t).k;
   return k === "int" || k === "number";
-}
-
-function children(e: IExpr): IExpr[] {
-  switch (e.e) {
-    case "lit":
-    case "local":
-    case "state":
-      return [];
-    case "str":
-      return e.parts.filter((p): p is IExpr => typeof p !== "string");
-    case "list":
-      return e.items;
-    case "record":
-      return e.fields.map((f) => f.value);
-    case "member":
-      return [e.object];
-    case "index":
-      return [e.object, e.index];
-    case "builtin":
-    case "call":
-      return e.args;
-    case "unary":
-      return [e.operand];
-    case "binary":
-      return [e.left, e.right];
-    case "ternary":
-      return [e.cond, e.then, e.otherwise];
-    case "lambda":
-      return [e.body];
-    case "quant":
-      return e.where ? [e.collection, e.where, e.body] : [e.collection, e.body];
-    case "insert":
-      return [e.value];
-  }
 }

@@ -1,6 +1,8 @@
 // Signatures of the built-in functions and methods: given the receiver and argument types,
 // the result type or a problem. The checker calls these; the emitter maps the ids to code.
-import { T, type Type, optional, stripOptional, typeToString } from "./ir.js";
+import { T, type Type, optional, stripOptional, typeToString, isNumeric, isStringLike, isComparable } from "./types.js";
+
+export { isNumeric, isStringLike, isComparable };
 
 export type ArgSpec =
   | { kind: "value" }
@@ -13,16 +15,6 @@ export interface MethodSig {
   mutates?: boolean;
   /** result type from receiver element type and checked argument types (lambda args: their result type) */
   result: (elem: Type, args: Type[]) => Type | string;
-}
-
-export function isNumeric(t: Type): boolean {
-  return t.k === "int" || t.k === "number" || t.k === "error" || t.k === "json";
-}
-export function isStringLike(t: Type): boolean {
-  return ["string", "date", "datetime", "enum", "ref", "error", "json"].includes(t.k);
-}
-export function isComparable(t: Type): boolean {
-  return isNumeric(t) || isStringLike(t) || t.k === "bool";
 }
 
 const v: ArgSpec = { kind: "value" };
@@ -79,6 +71,36 @@ export const LIST_MUTATORS: Record<string, MethodSig> = {
   pop: { id: "pop", args: [], minArgs: 0, mutates: true, result: (e) => optional(e) },
   clear: { id: "clear", args: [], minArgs: 0, mutates: true, result: () => T.void },
 };
+
+/**
+ * A builtin's id in the IR: the receiver kind and the name, `g.round` (a global function),
+ * `list.filter`, `str.lower`, `table.get`, `map.keys`. The checker makes ids with builtinId and
+ * the emitter reads them with parseBuiltinId: one spelling, here.
+ */
+export type BuiltinKind = "g" | "list" | "str" | "table" | "map";
+
+export function builtinId(kind: BuiltinKind, name: string): string {
+  return `${kind}.${name}`;
+}
+
+export function parseBuiltinId(fn: string): [kind: BuiltinKind, name: string] {
+  const dot = fn.indexOf(".");
+  return [fn.slice(0, dot) as BuiltinKind, fn.slice(dot + 1)];
+}
+
+/** Is builtin `fn` (an IR id like `list.append`) a list mutator? Checker and emitter both ask this. */
+export function isListMutator(fn: string): boolean {
+  const [kind, name] = parseBuiltinId(fn);
+  return kind === "list" && Object.hasOwn(LIST_MUTATORS, name);
+}
+
+/**
+ * Methods that take constant time, so a budgeted call is charged no step per element: lengths,
+ * ends, lookups, and the list mutators (which charge themselves). `any` and `count` are
+ * constant-time only without a function.
+ */
+export const CONSTANT_TIME_METHODS: ReadonlySet<string> = new Set(["len", "first", "last", "get", "keys", "values", "entries", "append", "insert_at", "pop", "clear", "remove"]);
+export const CONSTANT_TIME_WITHOUT_FN: ReadonlySet<string> = new Set(["any", "count"]);
 
 export const STRING_METHODS: Record<string, MethodSig> = {
   lower: { id: "lower", args: [], minArgs: 0, result: () => T.string },

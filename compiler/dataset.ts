@@ -1,12 +1,15 @@
 // JSONL scenario datasets: one scenario per line ({env, id, initial, task, persona?, checks:
-// [{text, expr}], solution: [{name, arguments}]}), checked against the named environment's spec.
+// [{text, expr}], solution: [{name, arguments}]}), checked against the named environment's spec
+// by the same scenario front end as scenarios written in .env files (compiler/check/scenarios.ts).
 // Diagnostics point at the dataset line, and inside a check at the column within its expression.
 import { parseExpression } from "../grammar/parser.js";
 import type * as A from "../grammar/ast.js";
 import { parseJsonOrdered, JsonSyntaxError, stringifyOrdered } from "../runtime/index.js";
-import { closest, makeDiagnostic, type Diagnostic } from "./diagnostics.js";
+import { closest, hasErrors, makeDiagnostic, type Diagnostic } from "./diagnostics.js";
+import { jsonToExpr, type Checker, type ScenarioNames } from "./check.js";
 import type { CheckedSpec } from "./pipeline.js";
-import type { ICheck, IEnv, IScenario, IStep } from "./ir.js";
+import type { ICheck, IEnv, IExpr, IScenario, IStep } from "./ir.js";
+import { walkIr } from "./ir-walk.js";
 
 export interface DatasetResult {
   /** scenarios that type-checked, with the spec of their environment */
@@ -52,28 +55,120 @@ function remap(span: A.Span, raw: string, line: number, col: number): A.Span {
 }
 
 /** Move every span of a typed expression from expression-relative to dataset positions. */
-function remapTree(node: unknown, map: (s: A.Span) => A.Span): void {
-  if (Array.isArray(node)) {
-    for (const n of node) remapTree(n, map);
-    return;
-  }
-  if (!node || typeof node !== "object") return;
-  const obj = node as Record<string, unknown>;
-  for (const key of Object.keys(obj)) {
-    if (key === "t") continue; // types hold no spans, and are shared
-    if (key === "span") obj[key] = map(obj[key] as A.Span);
-    else if (obj[key] && typeof obj[key] === "object") remapTree(obj[key], map);
-  }
+function remapTree(expr: IExpr, map: (s: A.Span) => A.Span): void {
+  walkIr(expr, (n) => {
+    n.span = map(n.span);
+  });
+}
+
+/** One dataset line being checked: where it is, its environment's checker, where problems go. */
+interface LineAt {
+  raw: string;
+  line: number;
+  file: string;
+  checker: Checker;
+  diagnostics: Diagnostic[];
+  /** report a problem with the line's shape (ENV5014 unless told) at a column of it */
+  bad: (message: string, column?: number, length?: number, code?: string, fix?: string) => void;
+  /** the column of a top-level key's value */
+  col: (key: string) => number;
+}
+
+/** The line's checks, typed as the checks of a written scenario; undefined when one has an error. */
+function lineChecks(at: LineAt, checksRaw: unknown[]): ICheck[] | undefined {
+  const { raw, line, file, checker, diagnostics } = at;
+  const checksFrom = raw.indexOf('"checks"');
+  const checks: ICheck[] = [];
+  let ok = true;
+  checksRaw.forEach((c, i) => {
+    const exprCol = keyColumn(raw, "expr", i, Math.max(checksFrom, 0)) ?? at.col("checks");
+    if (!isObject(c) || typeof c.text !== "string" || typeof c.expr !== "string") {
+      ok = false;
+      return void at.bad(`checks[${i}] must be {"text": "question", "expr": "expression"}`, exprCol);
+    }
+    const parsed = parseExpression(c.expr);
+    if (parsed.errors.length || !parsed.expr) {
+      ok = false;
+      for (const e of parsed.errors) diagnostics.push(makeDiagnostic(e.code, file, remap(e.span, raw, line, exprCol), `${e.message} (in checks[${i}].expr)`, e.fix ? { fix: e.fix } : {}));
+      if (!parsed.errors.length) at.bad(`checks[${i}].expr is empty`, exprCol);
+      return;
+    }
+    const { value: check, diagnostics: found } = checker.collect(() => checker.scenarioCheck(c.text as string, parsed.expr!, parsed.expr!.span, file));
+    for (const d of found) {
+      diagnostics.push({ ...d, span: remap(d.span, raw, line, exprCol), related: undefined });
+      if (d.severity === "error") ok = false;
+    }
+    remapTree(check.expr, (s) => remap(s, raw, line, exprCol));
+    checks.push({ ...check, span: check.expr.span, exprText: c.expr });
+  });
+  return ok ? checks : undefined;
+}
+
+/** The line's solution, each step checked as a written call; undefined when one has an error. */
+function lineSolution(at: LineAt, solutionRaw: unknown[]): IStep[] | undefined {
+  const { raw, line, file, checker, diagnostics } = at;
+  const solution: IStep[] = [];
+  const solutionFrom = raw.indexOf('"solution"');
+  let ok = true;
+  solutionRaw.forEach((s, i) => {
+    const nameCol = keyColumn(raw, "name", i, Math.max(solutionFrom, 0)) ?? at.col("solution");
+    if (!isObject(s) || typeof s.name !== "string" || (s.arguments !== undefined && !isObject(s.arguments))) {
+      ok = false;
+      return void at.bad(`solution[${i}] must be {"name": "tool", "arguments": {...}}`, nameCol);
+    }
+    const args = (s.arguments as Record<string, unknown>) ?? {};
+    const call = stepCall(s.name, args, raw, line, nameCol);
+    const checked = checker.collect(() => checker.solutionStep(call, file));
+    diagnostics.push(...checked.diagnostics);
+    if (!checked.value || hasErrors(checked.diagnostics)) ok = false;
+    // the arguments as written: the checker's constants are equal, this keeps them as they were read
+    else solution.push({ tool: s.name, args, span: call.span });
+  });
+  return ok ? solution : undefined;
+}
+
+/**
+ * A solution step of a dataset as the call that writes it (`tool(name: value, ...)`), so that it
+ * is checked as a step written in a spec; each argument at its key in the line when it is found.
+ */
+function stepCall(tool: string, args: Record<string, unknown>, raw: string, line: number, nameCol: number): Extract<A.Expr, { kind: "Call" }> {
+  const span = lineSpan(line, nameCol, tool.length + 2);
+  return {
+    kind: "Call",
+    callee: { kind: "Name", name: tool, span },
+    args: Object.keys(args).map((k) => {
+      const column = keyColumn(raw, k.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&"), 0, nameCol - 1);
+      const at = column === undefined ? span : lineSpan(line, column, 1);
+      return { name: { name: k, span: at }, value: jsonToExpr(args[k], at) };
+    }),
+    span,
+  };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
-/** Read a dataset's text; `specs` are the checked specs its lines may name. */
-export function loadDataset(text: string, file: string, specs: CheckedSpec[]): DatasetResult {
+/**
+ * The scenario names taken in each environment while loading datasets: those of the spec and
+ * its `scenarios for` files, then each dataset line's. Pass one to several loadDataset calls to
+ * refuse an id that an earlier dataset used too.
+ */
+export type DatasetNames = Map<CheckedSpec, ScenarioNames>;
+
+/**
+ * Read a dataset's text; `specs` are the checked specs its lines may name. Each line goes
+ * through the checker's scenario front end (compiler/check/scenarios.ts), as a scenario written
+ * in a spec does: an id already taken in its environment is ENV5003, checks are typed, and the
+ * solution's calls and their arguments are checked against the tools' parameters.
+ */
+export function loadDataset(text: string, file: string, specs: CheckedSpec[], names: DatasetNames = new Map()): DatasetResult {
   const diagnostics: Diagnostic[] = [];
   const scenarios: DatasetResult["scenarios"] = [];
   const envs = specs.filter((s) => s.env && s.checker);
-  const seen = new Map<string, number>();
+  const namesOf = (spec: CheckedSpec): ScenarioNames => {
+    let n = names.get(spec);
+    if (!n) names.set(spec, (n = spec.checker!.scenarioNames()));
+    return n;
+  };
   const rawLines = text.split("\n");
   rawLines.forEach((rawLine, index) => {
     const line = index + 1;
@@ -123,57 +218,19 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[]): D
     if (!Array.isArray(solutionRaw) || (solutionRaw.length === 0 && !(Array.isArray(value.outcomes) && value.outcomes.length)))
       return void bad(`"solution" must be a non-empty list of {"name": ..., "arguments": {...}} (empty only with "outcomes")`, solutionRaw === undefined ? 1 : col("solution"));
 
-    const key = `${envName}\u0000${id}`;
-    if (seen.has(key)) return void bad(`Scenario '${id}' of ${envName} appears again (first on line ${seen.get(key)})`, col("id"), id.length + 2, "ENV5003");
-    seen.set(key, line);
-
     const checker = spec.checker!;
-    const checksFrom = raw.indexOf('"checks"');
-    const checks: ICheck[] = [];
-    let ok = true;
-    checksRaw.forEach((c, i) => {
-      const exprCol = keyColumn(raw, "expr", i, Math.max(checksFrom, 0)) ?? col("checks");
-      if (!isObject(c) || typeof c.text !== "string" || typeof c.expr !== "string") {
-        ok = false;
-        return void bad(`checks[${i}] must be {"text": "question", "expr": "expression"}`, exprCol);
-      }
-      const parsed = parseExpression(c.expr);
-      if (parsed.errors.length || !parsed.expr) {
-        ok = false;
-        for (const e of parsed.errors) diagnostics.push(makeDiagnostic(e.code, file, remap(e.span, raw, line, exprCol), `${e.message} (in checks[${i}].expr)`, e.fix ? { fix: e.fix } : {}));
-        if (!parsed.errors.length) bad(`checks[${i}].expr is empty`, exprCol);
-        return;
-      }
-      const { value: check, diagnostics: found } = checker.collect(() => checker.scenarioCheck(c.text as string, parsed.expr!, parsed.expr!.span, file));
-      for (const d of found) {
-        diagnostics.push({ ...d, span: remap(d.span, raw, line, exprCol), related: undefined });
-        if (d.severity === "error") ok = false;
-      }
-      remapTree(check.expr, (s) => remap(s, raw, line, exprCol));
-      checks.push({ ...check, span: check.expr.span, exprText: c.expr });
-    });
+    const idName = { name: id, span: lineSpan(line, col("id"), id.length + 2) };
+    const claimed = checker.collect(() => checker.claimScenarioName(idName, file, namesOf(spec)));
+    diagnostics.push(...claimed.diagnostics);
+    if (!claimed.value) return;
+
+    const at: LineAt = { raw, line, file, checker, diagnostics, bad, col };
+    const checks = lineChecks(at, checksRaw);
+    const solution = lineSolution(at, solutionRaw);
     const extras = datasetExtras(value, line, col, bad, spec.env!);
-    if (!extras) ok = false;
-    else if (checks.some((c) => c.readsReply) && extras.reply === undefined)
-      bad(`Scenario '${id}' has an answer check (it reads \`reply\`) but no "reply"`, col("checks"), 8, "ENV5020", 'add "reply": a reply that answers the task, which verify proves the answer checks accept');
-    const solution: IStep[] = [];
-    const solutionFrom = raw.indexOf('"solution"');
-    const tools = new Map((spec.env!.tools ?? []).filter((t) => t.kind !== "fn").map((t) => [t.name, t]));
-    solutionRaw.forEach((s, i) => {
-      const nameCol = keyColumn(raw, "name", i, Math.max(solutionFrom, 0)) ?? col("solution");
-      if (!isObject(s) || typeof s.name !== "string" || (s.arguments !== undefined && !isObject(s.arguments))) {
-        ok = false;
-        return void bad(`solution[${i}] must be {"name": "tool", "arguments": {...}}`, nameCol);
-      }
-      if (!tools.has(s.name)) {
-        ok = false;
-        const guess = closest(s.name, tools.keys());
-        diagnostics.push(makeDiagnostic("ENV5004", file, lineSpan(line, nameCol, s.name.length + 2), `Unknown tool '${s.name}' in solution[${i}]`, guess ? { fix: `did you mean \`${guess}\`?` } : {}));
-        return;
-      }
-      solution.push({ tool: s.name, args: (s.arguments as Record<string, unknown>) ?? {}, span: lineSpan(line, nameCol, s.name.length + 2) });
-    });
-    if (!ok) return;
+    if (checks && extras && checks.some((c) => c.readsReply) && extras.reply === undefined)
+      return void bad(`Scenario '${id}' has an answer check (it reads \`reply\`) but no "reply"`, col("checks"), 8, "ENV5020", 'add "reply": a reply that answers the task, which verify proves the answer checks accept');
+    if (!checks || !solution || !extras) return;
     const initCol = col("initial");
     scenarios.push({
       spec,

@@ -8,6 +8,7 @@
 import type { IExpr, IStmt, ITool, IEnv, IInvariant, ICheck, Type } from "./ir.js";
 import { stripOptional, isOptional } from "./ir.js";
 import type { Span } from "../grammar/ast.js";
+import { CONSTANT_TIME_METHODS, CONSTANT_TIME_WITHOUT_FN, isListMutator, parseBuiltinId } from "./builtins.js";
 
 const JS_RESERVED = new Set([
   "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum",
@@ -35,10 +36,6 @@ function isPrimitive(t: Type): boolean {
   return PRIMITIVE_KINDS.has(stripOptional(t).k);
 }
 
-/** Collection methods that take constant time (no step charged): lengths, ends, lookups, mutators that charge themselves. */
-const O1_METHODS = new Set(["len", "first", "last", "get", "keys", "values", "entries", "append", "insert_at", "pop", "clear", "remove"]);
-/** Methods that take constant time when called without a function (`xs.any()`, `xs.count()`). */
-const O1_WITHOUT_FN = new Set(["any", "count"]);
 
 /** String builtins worth computing once per call when applied to a parameter inside a loop. */
 const HOISTABLE = new Map([["lower", "toLowerCase"], ["upper", "toUpperCase"], ["trim", "trim"]]);
@@ -131,7 +128,7 @@ export class JsEmitter {
       return param && param.type.k === "string" && (param.required || param.hasDefault) ? jsName(param.name) : undefined;
     }
     if (e.e !== "builtin" || e.args.length !== 1) return undefined;
-    const builtin = e.fn.split(".")[1]!;
+    const builtin = parseBuiltinId(e.fn)[1];
     const method = HOISTABLE.get(builtin);
     const inner = method ? this.hoistedCall(e.args[0]!) : undefined;
     if (!inner) return undefined;
@@ -296,7 +293,7 @@ export class JsEmitter {
   }
 
   private builtin(e: Extract<IExpr, { e: "builtin" }>, write: boolean): string {
-    const [kind, name] = e.fn.split(".") as [string, string];
+    const [kind, name] = parseBuiltinId(e.fn);
     const a = e.args;
     const arg = (i: number) => (a[i] ? (a[i]!.e === "lambda" ? this.lambda(a[i]!) : this.x(a[i]!)) : "undefined");
     const loc = this.loc(e.span);
@@ -365,7 +362,7 @@ export class JsEmitter {
     }
     const plain = write && !isTable ? this.coll(recv, true) : this.coll(recv);
     // methods that walk (or copy) the collection pay one step per element; the O(1) ones do not
-    const xs = O1_METHODS.has(name) || (O1_WITHOUT_FN.has(name) && a.length < 2) ? plain : this.charged(plain, e.span);
+    const xs = CONSTANT_TIME_METHODS.has(name) || (CONSTANT_TIME_WITHOUT_FN.has(name) && a.length < 2) ? plain : this.charged(plain, e.span);
     let out: string;
     switch (name) {
       case "filter": out = `${xs}.filter(${arg(1)})`; break;
@@ -619,8 +616,6 @@ export class JsEmitter {
   }
 }
 
-const LIST_MUTATORS = new Set(["list.append", "list.remove", "list.insert_at", "list.pop", "list.clear"]);
-
 /**
  * Whether a statement writes the state (or a record read from it): an assignment to anything
  * but a local, insert, delete, a list mutator on anything but a local. Changes to a tool's own
@@ -637,7 +632,7 @@ function writesState(s: IStmt): boolean {
     case "expr": {
       const x = s.expr;
       if (x.e === "insert") return true;
-      return x.e === "builtin" && LIST_MUTATORS.has(x.fn) && x.args[0]!.e !== "local";
+      return x.e === "builtin" && isListMutator(x.fn) && x.args[0]!.e !== "local";
     }
     default:
       return false;

@@ -2,85 +2,12 @@
 // expression carries its type, spans are kept for runtime fault locations. Emitters see only this.
 import type { Span } from "../grammar/ast.js";
 
-export type Type =
-  | { k: "string" }
-  | { k: "int" }
-  | { k: "number" }
-  | { k: "bool" }
-  | { k: "date" }
-  | { k: "datetime" }
-  | { k: "json" }
-  | { k: "null" }
-  | { k: "void" }
-  | { k: "error" }
-  | { k: "enum"; name?: string; values: string[] }
-  | { k: "list"; elem: Type }
-  | { k: "map"; key: Type; value: Type }
-  | { k: "record"; name?: string; fields: FieldType[]; entity?: string }
-  | { k: "ref"; entity: string }
-  | { k: "table"; entity: string }
-  | { k: "optional"; inner: Type }
-  | { k: "pair"; first: Type; second: Type }
-  | { k: "lambda"; params: Type[]; result: Type };
-
-export interface FieldType {
-  name: string;
-  type: Type;
-  description?: string;
-  default?: unknown; // a JSON constant
-  hasDefault: boolean;
-}
-
-export const T = {
-  string: { k: "string" } as Type,
-  int: { k: "int" } as Type,
-  number: { k: "number" } as Type,
-  bool: { k: "bool" } as Type,
-  date: { k: "date" } as Type,
-  datetime: { k: "datetime" } as Type,
-  json: { k: "json" } as Type,
-  null: { k: "null" } as Type,
-  void: { k: "void" } as Type,
-  error: { k: "error" } as Type,
-};
-
-export function optional(t: Type): Type {
-  if (t.k === "optional" || t.k === "null" || t.k === "error" || t.k === "json") return t;
-  return { k: "optional", inner: t };
-}
-export function stripOptional(t: Type): Type {
-  return t.k === "optional" ? t.inner : t;
-}
-export function isOptional(t: Type): boolean {
-  return t.k === "optional" || t.k === "null";
-}
-
-export function typeToString(t: Type): string {
-  switch (t.k) {
-    case "enum":
-      return t.name ?? t.values.map((v) => JSON.stringify(v)).join(" | ");
-    case "list":
-      return `list<${typeToString(t.elem)}>`;
-    case "map":
-      return `map<${typeToString(t.key)}, ${typeToString(t.value)}>`;
-    case "record":
-      return t.name ?? `{ ${t.fields.map((f) => `${f.name}: ${typeToString(f.type)}`).join(", ")} }`;
-    case "ref":
-      return `ref ${t.entity}`;
-    case "table":
-      return `table ${t.entity}`;
-    case "optional":
-      return `${typeToString(t.inner)}?`;
-    case "pair":
-      return `pair<${typeToString(t.first)}, ${typeToString(t.second)}>`;
-    case "lambda":
-      return `(${t.params.map(typeToString).join(", ")}) => ${typeToString(t.result)}`;
-    case "error":
-      return "unknown";
-    default:
-      return t.k;
-  }
-}
+// The types (and their printing) live in types.ts, shared with the checker and the builtin
+// table; the IR re-exports them so that emitters import only this file.
+export {
+  T, optional, stripOptional, isOptional, typeToString, type Type, type FieldType,
+} from "./types.js";
+import type { Type } from "./types.js";
 
 // ---- expressions ----
 

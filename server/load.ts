@@ -8,6 +8,7 @@ import { existsSync, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { checkInputs, findSpecFiles } from "../compiler/project.js";
 import type { CheckedSpec } from "../compiler/pipeline.js";
+import type { DatasetNames } from "../compiler/dataset.js";
 import { hasErrors, type Diagnostic } from "../compiler/diagnostics.js";
 import type { CompiledEnv } from "../compiler/emit-definition.js";
 import { instantiate } from "../compiler/instantiate.js";
@@ -82,16 +83,13 @@ export async function loadServedEnvs(inputs: string[], cache: CacheOptions = { d
     const { def, scenarios: loadedScenarios } = instantiate(c);
     const initials = new InitialStates(def);
     const scenarios: ServedScenario[] = [];
-    const seen = new Set<string>();
+    // ids are unique per environment: the checker refuses a repeated one (ENV5003), wherever written
     for (const sc of loadedScenarios) {
       const got = initials.get(sc.start);
       if ("diagnostic" in got) {
         skipped.push({ env: def.name, scenario: sc.def.id, diagnostic: got.diagnostic(sc.start) });
         continue;
       }
-      // a dataset may repeat an id of the spec's own scenarios: the first one wins, as in lookups
-      if (seen.has(sc.def.id)) continue;
-      seen.add(sc.def.id);
       scenarios.push({ def: sc.def, initial: got.env });
     }
     let defaultState: Environment | undefined;
@@ -117,8 +115,9 @@ async function compileInputs(specInputs: string[], texts: ReadonlyMap<string, st
   const extra = new Map<CheckedSpec, IScenario[]>();
   if (datasets.size) {
     const { loadDataset } = await import("../compiler/dataset.js");
+    const names: DatasetNames = new Map(); // one set of scenario names per environment, across the datasets
     for (const [file, text] of datasets) {
-      const d = loadDataset(text, file, specs);
+      const d = loadDataset(text, file, specs, names);
       diagnostics.push(...d.diagnostics);
       for (const { spec, scenario } of d.scenarios) {
         const list = extra.get(spec) ?? [];

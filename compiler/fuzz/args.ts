@@ -11,6 +11,7 @@
 import type { Environment, Table } from "../../runtime/index.js";
 import type { IEnv, ITool, Type } from "../ir.js";
 import { stripOptional } from "../ir.js";
+import { walkIr, isExpr, type INode } from "../ir-walk.js";
 import { EDGE_DATES, EDGE_DATETIMES, isDate, isDatetime, shiftDay } from "../../runtime/dates.js";
 import { compare, toolGuide, type Operand, type ParamGuide, type Pred } from "./guards.js";
 
@@ -83,24 +84,18 @@ function collectLiterals(env: IEnv, tool: ITool): Literals {
   const strings = new Set<string>();
   const seen = new Set<string>([tool.name]);
   const fns = new Map(env.tools.filter((t) => t.kind === "fn").map((t) => [t.name, t]));
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      for (const x of node) visit(x);
-      return;
-    }
-    if (!node || typeof node !== "object") return;
-    const n = node as Record<string, unknown>;
+  const visit = (n: INode): void => {
+    if (!isExpr(n)) return; // statements hold no literals themselves, only their expressions
     if (n.e === "lit") {
       if (typeof n.value === "number") numbers.add(n.value);
       else if (typeof n.value === "string" && n.value.length > 0 && n.value.length < 40) strings.add(n.value);
-    } else if (n.e === "call" && typeof n.callee === "string" && !seen.has(n.callee)) {
+    } else if (n.e === "call" && !seen.has(n.callee)) {
       seen.add(n.callee);
       const fn = fns.get(n.callee);
-      if (fn) visit(fn.body);
+      if (fn) walkIr(fn.body, visit);
     }
-    for (const k in n) if (k !== "span" && k !== "type") visit(n[k]);
   };
-  visit(tool.body);
+  walkIr(tool.body, visit);
   return { numbers: [...numbers], strings: [...strings], ints: [...numbers].filter((n) => Number.isInteger(n)) };
 }
 

@@ -20,6 +20,7 @@ import { checkSpec } from "../check.js";
 import { JsEmitter, toolFn } from "../emit-js.js";
 import { toolSchemas } from "../emit-definition.js";
 import { typeToString, type IEnv, type IScenario, type ITool } from "../ir.js";
+import { walkIr, type INode } from "../ir-walk.js";
 import { loadDefinition, loadScenarios } from "../load.js";
 import { attachScenarioFiles, checkSource, type CheckedSpec } from "../pipeline.js";
 import { InitialStates, initialFileOf, verifyScenarios } from "../verify.js";
@@ -544,17 +545,17 @@ function compileEdited(subject: MutationSubject, ast: A.SpecFile, edit: AstEdit,
 }
 
 /** The names of the tools a piece of the IR calls (`e: "call"` nodes), anywhere inside it. */
-function calleesIn(node: unknown, out = new Set<string>(), seen = new Set<object>()): Set<string> {
-  if (!node || typeof node !== "object" || seen.has(node)) return out;
-  seen.add(node);
-  if (Array.isArray(node)) {
-    for (const x of node) calleesIn(x, out, seen);
-    return out;
-  }
-  const r = node as Record<string, unknown>;
-  if (r.e === "call" && typeof r.callee === "string") out.add(r.callee);
-  for (const [k, v] of Object.entries(r)) if (k !== "t" && k !== "span" && v && typeof v === "object") calleesIn(v, out, seen);
+function calleesIn(node: INode | readonly INode[], out = new Set<string>()): Set<string> {
+  walkIr(node, (n) => {
+    if ("e" in n && n.e === "call") out.add(n.callee);
+  });
   return out;
+}
+
+/** The expressions of an invariant's per-record form (parts of its expression, as the checker builds it). */
+function perRecordParts(inv: IEnv["invariants"][number]): INode[] {
+  const pr = inv.perRecord;
+  return pr ? (pr.where ? [pr.where, pr.body] : [pr.body]) : [];
 }
 
 /** `from` and everything that reaches it through `edges` (callee -> callers, or caller -> callees). */
@@ -629,20 +630,19 @@ class Oracle {
     this.baseDef = loadDefinition(env);
     const calls = new Map<string, Set<string>>();
     for (const t of env.tools) {
-      const callees = calleesIn(t.body);
-      for (const p of t.params) if (p.default !== undefined) calleesIn(p.default, callees);
+      const callees = calleesIn(t.body); // parameter defaults are JSON constants: they call nothing
       calls.set(t.name, callees);
       for (const c of callees) {
         if (!this.callers.has(c)) this.callers.set(c, new Set());
         this.callers.get(c)!.add(t.name);
       }
     }
-    this.invariantReach = closure(calleesIn(env.invariants), calls);
+    this.invariantReach = closure(calleesIn(env.invariants.map((i) => i.expr)), calls);
 
     const own: IScenario[] = env.scenarios;
     const fromDatasets = (subject.datasets ?? []).flatMap((d) => d.scenarios);
     const all = [...own, ...fromDatasets];
-    this.checkReach = closure(calleesIn(all.map((s) => s.checks)), calls);
+    this.checkReach = closure(calleesIn(all.flatMap((s) => s.checks.map((c) => c.expr))), calls);
     const defs = loadScenarios(env, all);
     const files = new Map<string, unknown>();
     all.forEach((sc, i) => {
@@ -733,7 +733,7 @@ class Oracle {
     const agent = env.tools.filter((t) => t.kind !== "fn");
     const invariants: string[] = [];
     for (const inv of env.invariants) {
-      if (!calleesIn(inv.expr).size && !calleesIn(inv.perRecord).size) {
+      if (!calleesIn(inv.expr).size && !calleesIn(perRecordParts(inv)).size) {
         invariants.push("null");
         continue;
       }

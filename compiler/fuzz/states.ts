@@ -23,6 +23,7 @@ import fc from "fast-check";
 import { Environment, StateError, type EnvDefinition, type StateProblem } from "../../runtime/index.js";
 import { conjuncts, type FieldType, type IEntity, type IEnv, type IExpr, type IInvariant, type IStmt, type ITool, type Type } from "../ir.js";
 import { ArgMaker, prng, singular } from "./args.js";
+import { walkIr, forEachExprChild, type INode } from "../ir-walk.js";
 import { dateAdd, dateOfDay, datetimeOfMinute, dayNumber, daysBetween, isDate, isDatetime, minuteNumber } from "../../runtime/dates.js";
 
 export interface StateOptions {
@@ -372,17 +373,13 @@ function tableInfos(env: IEnv): TableInfo[] {
 function prefixesWanted(env: IEnv): Map<string, string> {
   const keyFields = new Set(env.entities.map((e) => e.key));
   const out = new Map<string, string>();
-  const walk = (e: unknown): void => {
-    if (!e || typeof e !== "object") return;
-    if (Array.isArray(e)) return e.forEach(walk);
-    const x = e as IExpr;
-    if (x.e === "builtin" && x.fn === "str.starts_with" && x.args.length === 2) {
+  const visit = (x: INode): void => {
+    if ("e" in x && x.e === "builtin" && x.fn === "str.starts_with" && x.args.length === 2) {
       const [subject, lit] = x.args as [IExpr, IExpr];
       if (subject.e === "member" && keyFields.has(subject.name) && lit.e === "lit" && typeof lit.value === "string" && /^[A-Za-z]+$/.test(lit.value)) out.set(subject.name, lit.value);
     }
-    for (const [k, v] of Object.entries(x)) if (k !== "t" && k !== "span") walk(v);
   };
-  for (const inv of env.invariants) walk(inv.expr);
+  for (const inv of env.invariants) walkIr(inv.expr, visit);
   return out;
 }
 
@@ -764,18 +761,14 @@ function analyse(inv: IInvariant, env: IEnv): InvInfo {
     // any field mentioned gets its type's candidates
     const f = fieldOf(e);
     if (f && !info.fieldExprs.has(f)) info.fieldExprs.set(f, []);
-    for (const [k, x] of Object.entries(e)) {
-      if (k === "t" || k === "span") continue;
-      if (Array.isArray(x)) for (const y of x) walk(y as IExpr);
-      else if (x && typeof x === "object" && "e" in x) walk(x as IExpr);
-    }
+    forEachExprChild(e, walk);
   };
-  const reads = (e: unknown): boolean => {
-    if (!e || typeof e !== "object") return false;
-    if (Array.isArray(e)) return e.some(reads);
-    const x = e as IExpr;
+  const reads = (x: IExpr | undefined): boolean => {
+    if (!x) return false;
     if ((x.e === "state" && x.field === pr.table) || x.e === "call") return true;
-    return Object.entries(x).some(([k, y]) => k !== "t" && k !== "span" && reads(y));
+    let found = false;
+    forEachExprChild(x, (c) => void (found ||= reads(c)));
+    return found;
   };
   info.selfRead = reads(pr.where) || reads(pr.body);
   walk(pr.where);

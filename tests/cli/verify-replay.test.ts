@@ -105,6 +105,16 @@ describe("envc verify", () => {
     expect(r.code).toBe(1);
   });
 
+  it("an id given in two datasets is a duplicate (ENV5003), as it is within one", async () => {
+    const line = { env: "Shelf", id: "twice", initial: "shelf/state.json", task: "t", checks: [{ text: "q", expr: 'books["B1"].copies == 3' }], solution: [{ name: "add_copies", arguments: { book_id: "B1", amount: 1 } }] };
+    const [a, b] = [path.join(dir, "a.jsonl"), path.join(dir, "b.jsonl")];
+    writeFileSync(a, JSON.stringify(line) + "\n");
+    writeFileSync(b, JSON.stringify(line) + "\n");
+    const r = await run("verify", path.join(shelf, "shelf.env"), a, b, "--format", "short");
+    expect(r.out).toMatch(/b\.jsonl:1:\d+: error ENV5003: /);
+    expect(r.code).toBe(1);
+  });
+
   it("explains bad usage", async () => {
     expect((await run("verify", path.join(dir, "nothing.jsonl"))).code).toBe(2);
     expect((await run("verify", "--help")).out).toContain("--allow-initially-true");

@@ -173,6 +173,24 @@ action tick() "Move the clock."
     expect(errorsOf(spec('  today: date = "2024-02-29"\n  now: datetime = "2024-02-29T23:59:59.5Z"'))).toEqual([]);
   });
 
+  it("is what `envc check` runs: off-calendar defaults and an assignment of \"tomorrow\" fail the check", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "envc-dates-check-"));
+    try {
+      const file = path.join(dir, "t.env");
+      writeFileSync(file, spec('  today: date = "2024-02-31"\n  now: datetime = "2024-01-01T10:00oops"', 'today = "tomorrow"'));
+      const r = await runEnvc(["check", file, "--format", "json"]);
+      expect(r.code).toBe(1);
+      const found = (JSON.parse(r.out) as { diagnostics: { code: string; message: string }[] }).diagnostics.map((d) => [d.code, d.message]);
+      expect(found).toEqual([
+        ["ENV3010", '"2024-02-31" is not a calendar date (2024-02 has 29 days)'],
+        ["ENV3010", '"2024-01-01T10:00oops" is not a datetime (YYYY-MM-DDTHH:MM[:SS], like 2024-05-01T09:30:00)'],
+        ["ENV3001", '"tomorrow" is not a date (YYYY-MM-DD, like 2024-05-01)'],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a literal where a date is expected unless it is on the calendar (ENV3001)", () => {
     const state = '  today: date = "2024-01-01"';
     expect(errorsOf(spec(state, 'today = "tomorrow"'))).toEqual([{ code: "ENV3001", line: 7, message: '"tomorrow" is not a date (YYYY-MM-DD, like 2024-05-01)' }]);
@@ -224,9 +242,16 @@ describe("a scenario dataset line (JSONL)", () => {
     expect(v.diagnostics[0]!.message).toContain('$.today: "2024-02-30" is not a calendar date');
   });
 
-  it("with a bad date in a solution argument fails that step as invalid arguments (ENV5009), not a fault", () => {
-    const v = verdictOf({ ...good, solution: [{ name: "file_claim", arguments: { incident_date: "2023-02-29" } }] });
-    expect(v.diagnostics.map((d) => d.code)).toEqual(["ENV5009"]);
+  it("with a bad date in a solution argument is refused when checked (ENV3001), as in a spec, and at verify fails that step as invalid arguments (ENV5009), not a fault", () => {
+    // checked with the line, as the same argument in a .env scenario is (see "refuses a solution argument off the calendar")
+    const d = loadDataset(JSON.stringify({ ...good, solution: [{ name: "file_claim", arguments: { incident_date: "2023-02-29" } }] }), "data.jsonl", [spec]);
+    expect(d.diagnostics.map((x) => [x.code, x.span.start.line, x.message])).toEqual([["ENV3001", 1, '"2023-02-29" is not a calendar date (2023-02 has 28 days)']]);
+    expect(d.scenarios).toEqual([]);
+    // verify validates the arguments again (a scenario made in memory skips the check): still not a fault
+    const loaded = loadDataset(JSON.stringify(good), "data.jsonl", [spec]);
+    loaded.scenarios[0]!.scenario.solution[0]!.args = { incident_date: "2023-02-29" };
+    const v = verifyAll([spec], [loaded])[0]!.verdicts[0]!;
+    expect(v.diagnostics.map((x) => x.code)).toEqual(["ENV5009"]);
     expect(v.diagnostics[0]!.message).toContain('incident_date: "2023-02-29" is not a calendar date');
   });
 });

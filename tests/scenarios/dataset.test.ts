@@ -1,10 +1,11 @@
 // JSONL scenario datasets: line-level validation (ENV5014), diagnostics inside expressions at
-// the dataset's line and column, verification of dataset lines, and writing kept scenarios.
+// the dataset's line and column, verification of dataset lines, and writing kept scenarios; the
+// same scenario checks as in a spec (ids unique per environment, solution arguments typed).
 import { describe, expect, it } from "vitest";
-import { checkSource } from "../../compiler/pipeline.js";
+import { attachScenarioFiles, checkSource } from "../../compiler/pipeline.js";
 import { loadDataset } from "../../compiler/dataset.js";
 import { verifyAll, scenarioToJsonLine } from "../../compiler/verify.js";
-import { SHELF, SHELF_STATE } from "./shelf.js";
+import { SHELF, SHELF_STATE, RESTOCK } from "./shelf.js";
 
 const spec = checkSource(SHELF, "shelf.env");
 
@@ -105,5 +106,76 @@ describe("verifying a dataset", () => {
     expect(JSON.parse(back)).toEqual(good);
     const again = loadDataset(back, "out/kept.jsonl", [spec]);
     expect(verifyAll([spec], [again])[0]!.verdicts[0]!.kept).toBe(true);
+  });
+});
+
+describe("one scenario front end for specs and datasets", () => {
+  // the spec with a `scenarios for` file holding scenario `restock`
+  const withScenarios = () => {
+    const own = checkSource(SHELF, "shelf.env");
+    const file = checkSource(RESTOCK, "restock.env");
+    attachScenarioFiles([own, file]);
+    return own;
+  };
+
+  it("refuses a dataset id that a scenario of the spec already has (ENV5003), pointing at that scenario", () => {
+    const own = withScenarios();
+    const d = loadDataset([line({ ...good, id: "restock" }), line({ ...good, id: "other" })].join("\n"), "data.jsonl", [own]);
+    expect(d.diagnostics.map((x) => [x.code, x.file, x.span.start.line, x.message])).toEqual([["ENV5003", "data.jsonl", 1, "Scenario 'restock' is declared twice"]]);
+    expect(d.diagnostics[0]!.related).toEqual([expect.objectContaining({ file: "restock.env", message: "first declared here" })]);
+    expect(d.scenarios.map((s) => s.scenario.name)).toEqual(["other"]);
+    // loading the same dataset again is not a repeat of itself
+    expect(loadDataset(line({ ...good, id: "other" }), "data.jsonl", [own]).diagnostics).toEqual([]);
+  });
+
+  it("refuses an id an earlier dataset used when the datasets share their names (as envc serve loads them)", () => {
+    const names = new Map();
+    expect(loadDataset(line(good), "a.jsonl", [spec], names).diagnostics).toEqual([]);
+    const d = loadDataset(line(good), "b.jsonl", [spec], names);
+    expect(d.diagnostics.map((x) => [x.code, x.file, x.related?.[0]?.file])).toEqual([["ENV5003", "b.jsonl", "a.jsonl"]]);
+    expect(d.scenarios).toEqual([]);
+  });
+
+  // the same solution step written in a spec's scenario and as a dataset line gets the same diagnostics
+  it.each([
+    ["a string for an int", 'book_id: "B1", amount: "three"', { book_id: "B1", amount: "three" }],
+    ["a fraction for an int", 'book_id: "B1", amount: 1.5', { book_id: "B1", amount: 1.5 }],
+    ["null for a required string", "book_id: null, amount: 1", { book_id: null, amount: 1 }],
+    ["an unknown parameter", 'book_id: "B1", amont: 3', { book_id: "B1", amont: 3 }],
+    ["a missing argument", 'book_id: "B1"', { book_id: "B1" }],
+    ["a list for a string", 'book_id: ["B1"], amount: 1', { book_id: ["B1"], amount: 1 }],
+  ])("type-checks solution arguments when the line is checked, as in a spec: %s", (_what, written, args) => {
+    const scenarioFile = `scenarios for Shelf
+scenario s "A step" {
+  init { books: {} }
+  task "Do it."
+  check "Done?": len(books) == 1
+  solution {
+    add_copies(${written})
+  }
+}
+`;
+    const own = checkSource(SHELF, "shelf.env");
+    const file = checkSource(scenarioFile, "s.env");
+    attachScenarioFiles([own, file]);
+    const inSpec = file.diagnostics.map((x) => [x.code, x.message]).sort();
+    expect(inSpec.length).toBeGreaterThan(0);
+    const d = loadDataset(line({ ...good, solution: [{ name: "add_copies", arguments: args }] }), "data.jsonl", [spec]);
+    expect(d.diagnostics.map((x) => [x.code, x.message]).sort()).toEqual(inSpec);
+    expect(d.diagnostics.every((x) => x.span.start.line === 1)).toBe(true);
+    expect(d.scenarios).toEqual([]);
+  });
+
+  it("refuses a helper (fn) as a solution step, as in a spec (ENV5004)", () => {
+    const helperSpec = checkSource(SHELF.replace('action rename(', 'fn twice(n: int) -> int { return n * 2 }\n\naction rename('), "shelf.env");
+    const d = loadDataset(line({ ...good, solution: [{ name: "twice", arguments: { n: 1 } }] }), "data.jsonl", [helperSpec]);
+    expect(d.diagnostics.map((x) => [x.code, x.message])).toEqual([["ENV5004", "'twice' is a helper (fn); agents call only queries and actions"]]);
+  });
+
+  it("points an argument's diagnostic at its key in the line", () => {
+    const text = line({ ...good, solution: [{ name: "add_copies", arguments: { book_id: "B1", amount: "three" } }] });
+    const diag = loadDataset(text, "data.jsonl", [spec]).diagnostics[0]!;
+    expect(diag.code).toBe("ENV3001");
+    expect(text.slice(diag.span.start.column - 1).startsWith('"three"')).toBe(true);
   });
 });
