@@ -5,8 +5,11 @@
 # neighbour, an argument changed, an output left out of the reply or reworded), drawn with a
 # fixed seed so the file is the same on every run.
 #
-# Usage: python3 rewards.py SHARED_TAUBENCH_DIR [PERTURBED] > trajectories.jsonl
+# Usage: python3 rewards.py SHARED_TAUBENCH_DIR [PERTURBED [EARLIER]] > trajectories.jsonl
 #   SHARED_TAUBENCH_DIR: the folder with retail/tasks.json and python/ (../shared/taubench)
+#   PERTURBED: how many perturbations to draw (some draw nothing applicable and are skipped)
+#   EARLIER: a trajectories.jsonl made before with the same seed; its rewards are reused for
+#     lines with the same id and actions (the reference's reward takes about a second a line)
 # Imports the reference's code (tools, types, calculate_reward); copies none of it. The
 # reference's simulated user needs an OpenAI client, which computing rewards never uses.
 import json
@@ -15,7 +18,13 @@ import sys
 import types
 
 shared = sys.argv[1]
-perturbed_count = int(sys.argv[2]) if len(sys.argv) > 2 else 2400
+perturbed_count = int(sys.argv[2]) if len(sys.argv) > 2 else 2800
+earlier = {}
+if len(sys.argv) > 3:
+    with open(sys.argv[3], encoding="utf-8") as f:
+        for text in f:
+            e = json.loads(text)
+            earlier[(e["id"], json.dumps(e["actions"], sort_keys=True))] = {k: e[k] for k in ("reward", "r_actions", "outputs")}
 sys.modules.setdefault("openai", types.SimpleNamespace(OpenAI=object))
 sys.path.insert(0, f"{shared}/python")
 from taubench_env.retail_env import TauBenchRetailEnv  # noqa: E402
@@ -181,7 +190,8 @@ def main():
         lines.append({"id": f"p{n}", "task": f"{t['split']}-{t['index']}", "perturbed": applied, "actions": traj})
     by_id = {f"{t['split']}-{t['index']}": t for t in TASKS}
     for line in lines:
-        line.update(reference_reward(by_id[line["task"]], line["actions"]))
+        known = earlier.get((line["id"], json.dumps(line["actions"], sort_keys=True)))
+        line.update(known if known is not None else reference_reward(by_id[line["task"]], line["actions"]))
         sys.stdout.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
