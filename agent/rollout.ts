@@ -13,7 +13,7 @@
 // Assumes environments loaded by server/load.ts.
 import * as path from "node:path";
 import { LlmError, OutputError, runItems, type ChatMessage, type LlmClient, type Progress } from "../llm/index.js";
-import { SessionManager, systemPrompt, type ServedEnv, type ServedScenario } from "../server/sessions.js";
+import { SessionManager, systemPrompt, todayOf, type ServedEnv, type ServedScenario } from "../server/sessions.js";
 import type { RendererName } from "../runtime/index.js";
 import type { Trajectory, TrajectoryMessage, TrajectoryTool, TrajectoryToolCall } from "./trajectory.js";
 import { AGENT_GREETING, SimulatedUser } from "./user-sim.js";
@@ -132,7 +132,8 @@ async function runEpisode(manager: SessionManager, item: EpisodeItem, agent: Llm
   const { served, scenario, sample } = item;
   const session = manager.create({ env: served.def.name, scenario: scenario.def.id, renderer: o.renderer, checks: o.checks });
   const tools = served.def.toolSchemas as TrajectoryTool[];
-  const messages: TrajectoryMessage[] = [{ role: "system", content: systemPrompt(served.def) }];
+  const today = todayOf(session.env);
+  const messages: TrajectoryMessage[] = [{ role: "system", content: systemPrompt(served.def, { ...(today ? { today } : {}), mode: o.mode }) }];
   const usage = { prompt_tokens: 0, completion_tokens: 0 };
   let steps = 0;
   let ended: Trajectory["ended"] = "error";
@@ -193,7 +194,9 @@ async function runEpisode(manager: SessionManager, item: EpisodeItem, agent: Llm
   } finally {
     manager.close(session.id);
   }
-  const { scenario: _id, ...reward } = session.verify();
+  // answer checks read everything the agent said to the user, in order
+  const agentSaid = messages.flatMap((m) => (m.role === "assistant" && typeof m.content === "string" && m.content ? [m.content] : [])).join("\n");
+  const { scenario: _id, ...reward } = session.verify(agentSaid);
   return {
     env: served.def.name,
     scenario: scenario.def.id,

@@ -44,7 +44,8 @@ export const RewardSchema = z.object({
   reward: z.number().min(0).max(1).nullable(),
   passed: count,
   total: count,
-  checks: z.array(z.object({ check: z.string(), passed: z.boolean(), error: z.string().optional() })),
+  // part: answer checks and outcomes (runtime/scenario.ts); diff: what an outcome found different
+  checks: z.array(z.object({ check: z.string(), passed: z.boolean(), error: z.string().optional(), part: z.enum(["answer", "outcome"]).optional(), diff: z.unknown().optional() })),
   calls: count,
   agentErrors: count,
   envFaults: count,

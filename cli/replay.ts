@@ -20,6 +20,7 @@ import type { LoadedEnv } from "../compiler/instantiate.js";
 interface ReplayOptions {
   init?: string;
   calls?: string;
+  reply?: string;
   scenario?: string;
   dataset?: string;
   episodes?: string;
@@ -39,6 +40,7 @@ export function registerReplay(program: Command, io: Io) {
     .argument("<spec>", "a .env file, or a folder holding one (scenario files beside it are loaded too)")
     .option("--init <file>", "initial state JSON (default: the scenario's, else state.json next to the spec)")
     .option("--calls <file>", "JSONL, one call per line: {\"name\": tool, \"arguments\": {...}} (default: the scenario's solution)")
+    .option("--reply <text>", "what the agent told the user, for the scenario's answer checks (default: the scenario's reference reply when its solution is replayed, else none)")
     .option("--scenario <id>", "score the episode with this scenario's checks")
     .option("--dataset <file>", "a JSONL dataset holding the --scenario")
     .option("--episodes <file>", "batch: JSONL, one episode per line: {id, initial?, set?, calls: [{name, arguments}]} (set: changes made to the initial state first, [{path, value}])")
@@ -137,7 +139,8 @@ async function single(io: Io, specArg: string, opts: ReplayOptions) {
   const run = runEpisode(initial, calls, opts.renderer);
   const diff = initial.diff(run.final);
   let reward: Reward | undefined;
-  if (scenario) reward = scoreEpisode(scenario.def.checks, run.final, initial, run.results);
+  // the reply answer checks read: --reply, else the scenario's reference reply when its own solution is replayed
+  if (scenario) reward = scoreEpisode(scenario.def, run.final, initial, run.results, opts.reply ?? (opts.calls ? "" : (scenario.def.reply ?? "")));
   if (opts.format === "json") {
     io.out(stringifyOrdered({
       calls: calls.map((c, i) => ({ name: c.name, arguments: c.arguments ?? {}, result: run.results[i], output: run.outputs[i] })),

@@ -114,6 +114,8 @@ export const STRING_METHODS: Record<string, MethodSig> = {
   slice: { id: "slice", args: [v, v], minArgs: 1, result: () => T.string },
   len: { id: "len", args: [], minArgs: 0, result: () => T.int },
   index_of: { id: "index_of", args: [v], minArgs: 1, result: () => T.int },
+  // an answer check's fact in a reply, case, punctuation and number formats aside (runtime/answers.ts)
+  mentions: { id: "mentions", args: [v], minArgs: 1, result: () => T.bool },
 };
 
 /** Extra methods of tables and maps. */
@@ -122,7 +124,7 @@ export const KEYED_METHODS = ["keys", "values", "entries", "get", "len"] as cons
 /** Global functions that are a method of their first argument. */
 export const METHOD_ALIASES = new Set([
   "len", "keys", "values", "sum", "sorted", "sorted_desc", "lower", "upper", "trim", "starts_with", "ends_with",
-  "contains", "split", "replace", "slice", "entries", "reversed", "distinct", "join",
+  "contains", "split", "replace", "slice", "entries", "reversed", "distinct", "join", "mentions",
 ]);
 
 export interface GlobalSig {

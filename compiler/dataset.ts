@@ -8,7 +8,7 @@ import { parseJsonOrdered, JsonSyntaxError, stringifyOrdered } from "../runtime/
 import { closest, hasErrors, makeDiagnostic, type Diagnostic } from "./diagnostics.js";
 import { jsonToExpr, type Checker, type ScenarioNames } from "./check.js";
 import type { CheckedSpec } from "./pipeline.js";
-import type { ICheck, IExpr, IScenario, IStep } from "./ir.js";
+import type { ICheck, IEnv, IExpr, IScenario, IStep } from "./ir.js";
 import { walkIr } from "./ir-walk.js";
 
 export interface DatasetResult {
@@ -93,13 +93,13 @@ function lineChecks(at: LineAt, checksRaw: unknown[]): ICheck[] | undefined {
       if (!parsed.errors.length) at.bad(`checks[${i}].expr is empty`, exprCol);
       return;
     }
-    const { value: expr, diagnostics: found } = checker.collect(() => checker.checkExpression(parsed.expr!, file));
+    const { value: check, diagnostics: found } = checker.collect(() => checker.scenarioCheck(c.text as string, parsed.expr!, parsed.expr!.span, file));
     for (const d of found) {
       diagnostics.push({ ...d, span: remap(d.span, raw, line, exprCol), related: undefined });
       if (d.severity === "error") ok = false;
     }
-    remapTree(expr, (s) => remap(s, raw, line, exprCol));
-    checks.push({ text: c.text, expr, span: expr.span, exprText: c.expr });
+    remapTree(check.expr, (s) => remap(s, raw, line, exprCol));
+    checks.push({ ...check, span: check.expr.span, exprText: c.expr });
   });
   return ok ? checks : undefined;
 }
@@ -209,12 +209,14 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[], na
     const initial = value.initial;
     if (typeof initial !== "string" && !isObject(initial))
       return void bad(`"initial" must be a state object or the path of a JSON file, got ${initial === undefined ? "nothing" : stringifyOrdered(initial).slice(0, 40)}`, initial === undefined ? 1 : col("initial"));
-    const checksRaw = value.checks;
-    if (!Array.isArray(checksRaw) || checksRaw.length === 0)
-      return void bad(`"checks" must be a non-empty list of {"text": ..., "expr": ...}`, checksRaw === undefined ? 1 : col("checks"));
+    // a scenario is judged by checks, outcomes or both
+    const checksRaw = value.checks ?? (Array.isArray(value.outcomes) && value.outcomes.length ? [] : undefined);
+    if (!Array.isArray(checksRaw) || (checksRaw.length === 0 && !(Array.isArray(value.outcomes) && value.outcomes.length)))
+      return void bad(`"checks" must be a non-empty list of {"text": ..., "expr": ...} (or give "outcomes")`, checksRaw === undefined ? 1 : col("checks"));
     const solutionRaw = value.solution;
-    if (!Array.isArray(solutionRaw) || solutionRaw.length === 0)
-      return void bad(`"solution" must be a non-empty list of {"name": ..., "arguments": {...}}`, solutionRaw === undefined ? 1 : col("solution"));
+    // empty only where nothing is the right thing to do: then outcomes judge that nothing changed
+    if (!Array.isArray(solutionRaw) || (solutionRaw.length === 0 && !(Array.isArray(value.outcomes) && value.outcomes.length)))
+      return void bad(`"solution" must be a non-empty list of {"name": ..., "arguments": {...}} (empty only with "outcomes")`, solutionRaw === undefined ? 1 : col("solution"));
 
     const checker = spec.checker!;
     const idName = { name: id, span: lineSpan(line, col("id"), id.length + 2) };
@@ -225,7 +227,10 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[], na
     const at: LineAt = { raw, line, file, checker, diagnostics, bad, col };
     const checks = lineChecks(at, checksRaw);
     const solution = lineSolution(at, solutionRaw);
-    if (!checks || !solution) return;
+    const extras = datasetExtras(value, line, col, bad, spec.env!);
+    if (checks && extras && checks.some((c) => c.readsReply) && extras.reply === undefined)
+      return void bad(`Scenario '${id}' has an answer check (it reads \`reply\`) but no "reply"`, col("checks"), 8, "ENV5020", 'add "reply": a reply that answers the task, which verify proves the answer checks accept');
+    if (!checks || !solution || !extras) return;
     const initCol = col("initial");
     scenarios.push({
       spec,
@@ -238,9 +243,58 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[], na
         ...(persona !== undefined ? { persona } : {}),
         checks,
         solution,
+        ...extras,
         span: lineSpan(line, col("id"), id.length + 2),
       },
     });
   });
   return { scenarios, diagnostics, lines: rawLines.filter((l) => l.trim()).length };
+}
+
+/**
+ * A line's optional `reply` (a string), `reward` ("all" or "fraction") and `outcomes`
+ * ([{"text": ..., "fields": [state field, ...]}], fields optional: the whole state), or
+ * undefined after reporting what is wrong with them.
+ */
+function datasetExtras(
+  value: Record<string, unknown>,
+  line: number,
+  col: (key: string) => number,
+  bad: (message: string, column?: number, length?: number, code?: string, fix?: string) => void,
+  env: IEnv,
+): Pick<IScenario, "reply" | "outcomes" | "reward"> | undefined {
+  let ok = true;
+  const out: Pick<IScenario, "reply" | "outcomes" | "reward"> = {};
+  if (value.reply !== undefined) {
+    if (typeof value.reply === "string") out.reply = value.reply;
+    else (ok = false), bad(`"reply" must be a string`, col("reply"));
+  }
+  if (value.reward !== undefined) {
+    if (value.reward === "all" || value.reward === "fraction") out.reward = value.reward;
+    else (ok = false), bad(`"reward" is "all" or "fraction", not ${stringifyOrdered(value.reward).slice(0, 40)}`, col("reward"), 8, "ENV5018");
+  }
+  if (value.outcomes !== undefined) {
+    const fields = new Set<string>(env.state.map((f) => f.name));
+    const raw = value.outcomes;
+    if (!Array.isArray(raw)) {
+      bad(`"outcomes" must be a list of {"text": ..., "fields": [...]}`, col("outcomes"));
+      return undefined;
+    }
+    const outcomes: NonNullable<IScenario["outcomes"]> = [];
+    raw.forEach((o, i) => {
+      if (!isObject(o) || typeof o.text !== "string" || (o.fields !== undefined && (!Array.isArray(o.fields) || !o.fields.every((f: unknown) => typeof f === "string")))) {
+        ok = false;
+        return void bad(`outcomes[${i}] must be {"text": "question"} or {"text": "question", "fields": ["table", ...]}`, col("outcomes"));
+      }
+      const unknown = (o.fields as string[] | undefined)?.find((f) => !fields.has(f));
+      if (unknown !== undefined) {
+        ok = false;
+        const guess = closest(unknown, fields);
+        return void bad(`outcomes[${i}]: the state has no field '${unknown}'`, col("outcomes"), 10, "ENV5019", guess ? `did you mean \`${guess}\`?` : undefined);
+      }
+      outcomes.push({ text: o.text, ...(o.fields ? { fields: [...new Set(o.fields as string[])] } : {}), span: lineSpan(line, col("outcomes"), 10) });
+    });
+    if (outcomes.length) out.outcomes = outcomes;
+  }
+  return ok ? out : undefined;
 }

@@ -114,6 +114,9 @@ export const CODES: Record<string, CodeInfo> = {
   ENV5015: c("Misused `initial`", "`initial` is the state at the start of a scenario: it exists only in scenario checks, and is read through its fields (`initial.accounts`).", "invariant x: initial.accounts == accounts"),
   ENV5016: c("Tool call in a check", "Checks are expressions over the final state; they cannot call tools, which would run as part of judging.", "check \"Is the balance 5?\": get_balance(account_id: \"A1\") == 5"),
   ENV5017: c("Declaration in a scenarios file", "A `scenarios for Name` file holds only scenarios; entities, tools and the rest belong in the spec.", "scenarios for Bank\nentity X key id { id: string }"),
+  ENV5018: c("Bad reward mode", "A scenario's `reward` is \"all\" (1 when every check and outcome holds, else 0: tau-bench's grading) or \"fraction\" (the fraction that hold; the default).", "reward \"most\""),
+  ENV5019: c("Bad outcome fields", "An outcome compares the final state with the one the reference solution leaves: the whole state (`outcome \"...\"`) or the state fields it lists by name (`outcome \"...\": [orders, users]`).", "outcome \"Orders as the reference leaves them\": [order]   // the field is `orders`"),
+  ENV5020: c("Answer check without a reference reply", "A check that reads `reply` (what the agent told the user) is an answer check; `envc verify` proves that a reply answering the task passes it and an empty reply fails it, so the scenario needs `reply \"...\"`.", "check \"Did the agent give the total?\": mentions(reply, \"42.50\")   // and no `reply \"...\"` item"),
 };
 
 export function makeDiagnostic(

@@ -300,11 +300,28 @@ export function checkLocation(sc: IScenario, i: number): string {
   return `${sc.file}:${span.start.line}:${span.start.column}`;
 }
 
-/** Each check of a scenario as the source of an arrow function `($s, $i) => bool`. */
+/** Each check of a scenario as the source of an arrow function `($s, $i) => bool`, `($s, $i, reply) => bool` for an answer check. */
 export function scenarioCheckSources(env: IEnv, sc: IScenario, typed: boolean): string[] {
   const js = new JsEmitter(env, typed, sc.file);
   const ctx = typed ? ": rt.Ctx" : "";
-  return sc.checks.map((c) => `($s${ctx}, $i${ctx}) => ${js.scenarioCheck(c)}`);
+  return sc.checks.map((c) => `($s${ctx}, $i${ctx}${c.readsReply ? `, reply${typed ? ": string" : ""}` : ""}) => ${js.scenarioCheck(c)}`);
+}
+
+/** file:line:col of a scenario's outcome. */
+export function outcomeLocation(sc: IScenario, i: number): string {
+  const span = sc.outcomes![i]!.span;
+  return `${sc.file}:${span.start.line}:${span.start.column}`;
+}
+
+/** A scenario's reply, outcomes and reward mode as the runtime's ScenarioDef has them (only those it has). */
+export function scenarioExtras(sc: IScenario): Pick<ScenarioDef, "reply" | "outcomes" | "reward"> {
+  return {
+    ...(sc.reply !== undefined ? { reply: sc.reply } : {}),
+    ...(sc.outcomes?.length
+      ? { outcomes: sc.outcomes.map((o, i) => ({ text: o.text, location: outcomeLocation(sc, i), ...(o.fields ? { fields: o.fields } : {}) })) }
+      : {}),
+    ...(sc.reward ? { reward: sc.reward } : {}),
+  };
 }
 
 /**
@@ -313,7 +330,7 @@ export function scenarioCheckSources(env: IEnv, sc: IScenario, typed: boolean): 
  * diagnostics about that state). Serializable, so that compiled scenarios can be cached.
  */
 export interface ScenarioSource {
-  def: Omit<ScenarioDef, "checks"> & { checks: { text: string; location: string }[] };
+  def: Omit<ScenarioDef, "checks"> & { checks: { text: string; location: string; readsReply?: boolean }[] };
   checks: string[];
   init: IScenario["init"];
   initSpan: Span;
@@ -328,8 +345,9 @@ export function scenarioSources(env: IEnv, scenarios: readonly IScenario[] = env
       ...(sc.persona !== undefined ? { persona: sc.persona } : {}),
       ...("file" in sc.init ? { initialFile: sc.init.file } : { initial: sc.init.value }),
       source: sc.file,
-      checks: sc.checks.map((c, i) => ({ text: c.text, location: checkLocation(sc, i) })),
+      checks: sc.checks.map((c, i) => ({ text: c.text, location: checkLocation(sc, i), ...(c.readsReply ? { readsReply: true } : {}) })),
       solution: sc.solution.map((s) => ({ name: s.tool, arguments: s.args })),
+      ...scenarioExtras(sc),
     },
     checks: scenarioCheckSources(env, sc, false),
     init: sc.init,

@@ -337,6 +337,7 @@ export class JsEmitter {
         case "slice": return `${s}.slice(${arg(1)}${a.length > 2 ? `, ${arg(2)}` : ""})`;
         case "len": return `${s}.length`;
         case "index_of": return `${s}.indexOf(${arg(1)})`;
+        case "mentions": return `rt.mentions(${s}, ${arg(1)})`;
       }
       throw new Error(`emitter: unknown builtin ${e.fn}`);
     }

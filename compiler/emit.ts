@@ -8,7 +8,7 @@ import { stripOptional, isOptional } from "./ir.js";
 import { JsEmitter, toolFn, propKey, jsValue } from "./emit-js.js";
 import { ENVIRONMENT_MEMBERS } from "../runtime/env.js";
 import {
-  pascal, toolSchemas, namedSchemas, stateSchemaInit, argSchemasInit, definitionInit, checkLocation, scenarioCheckSources,
+  pascal, toolSchemas, namedSchemas, stateSchemaInit, argSchemasInit, definitionInit, checkLocation, scenarioCheckSources, scenarioExtras,
 } from "./emit-definition.js";
 
 export { pascal, toolSchemas };
@@ -260,7 +260,7 @@ function scenariosModule(env: IEnv, options: EmitOptions): string {
 function scenarioLiteral(env: IEnv, sc: IScenario): string {
   const j = JSON.stringify;
   const checks = scenarioCheckSources(env, sc, true).map(
-    (code, i) => `{ text: ${j(sc.checks[i]!.text)}, location: ${j(checkLocation(sc, i))}, check: ${code} }`,
+    (code, i) => `{ text: ${j(sc.checks[i]!.text)}, location: ${j(checkLocation(sc, i))}, ${sc.checks[i]!.readsReply ? "readsReply: true, " : ""}check: ${code} }`,
   );
   const fields = [
     `id: ${j(sc.name)}`,
@@ -271,6 +271,7 @@ function scenarioLiteral(env: IEnv, sc: IScenario): string {
     `source: ${j(sc.file)}`,
     `checks: [${checks.join(", ")}]`,
     `solution: ${jsValue(sc.solution.map((s) => ({ name: s.tool, arguments: s.args })))}`,
+    ...Object.entries(scenarioExtras(sc)).map(([k, v]) => `${k}: ${jsValue(v)}`),
   ];
   return `{ ${fields.join(", ")} }`;
 }

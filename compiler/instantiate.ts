@@ -24,7 +24,7 @@ export function scenariosFrom(sources: readonly ScenarioSource[]): ScenarioDef[]
   let next = 0;
   return sources.map((s) => ({
     ...s.def,
-    checks: s.def.checks.map((c) => ({ text: c.text, location: c.location, check: fns[next++]! })),
+    checks: s.def.checks.map((c) => ({ ...c, check: fns[next++]! })),
   }));
 }
 

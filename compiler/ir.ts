@@ -147,6 +147,16 @@ export interface ICheck {
   span: Span;
   /** the expression as written (kept to write datasets back out) */
   exprText?: string;
+  /** the check reads `reply` (what the agent said): an answer check */
+  readsReply?: boolean;
+}
+
+/** `outcome "text"`: the final state (or `fields` of it) must equal what the reference solution leaves. */
+export interface IOutcome {
+  text: string;
+  /** state fields compared; undefined: the whole state */
+  fields?: string[];
+  span: Span;
 }
 
 /** One call of the reference solution: a tool and constant arguments. */
@@ -168,6 +178,11 @@ export interface IScenario {
   persona?: string;
   checks: ICheck[];
   solution: IStep[];
+  /** a reply that answers the task (answer checks must accept it) */
+  reply?: string;
+  outcomes?: IOutcome[];
+  /** how parts make the reward: "all" (1 only when every part holds) or "fraction" (the default) */
+  reward?: "all" | "fraction";
   span: Span;
 }
 

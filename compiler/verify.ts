@@ -129,5 +129,8 @@ export function scenarioToJsonLine(env: string, sc: IScenario, outFile: string):
     ...(sc.persona !== undefined ? { persona: sc.persona } : {}),
     checks: sc.checks.map((c) => ({ text: c.text, expr: c.exprText ?? "" })),
     solution: sc.solution.map((s) => ({ name: s.tool, arguments: s.args })),
+    ...(sc.reply !== undefined ? { reply: sc.reply } : {}),
+    ...(sc.outcomes?.length ? { outcomes: sc.outcomes.map((o) => ({ text: o.text, ...(o.fields ? { fields: o.fields } : {}) })) } : {}),
+    ...(sc.reward ? { reward: sc.reward } : {}),
   });
 }

@@ -65,6 +65,12 @@ export interface ScenarioDecl {
   checks: { text: string; expr: Expr; span: Span }[];
   /** each step is a tool call with named constant arguments, checked by the checker */
   solution?: { steps: Expr[]; span: Span };
+  /** `reply "..."`: a reply that answers the task, for verifying answer checks */
+  reply?: { text: string; span: Span };
+  /** `outcome "question"` (the whole state) or `outcome "question": [field, ...]` */
+  outcomes: { text: string; fields?: Expr; span: Span }[];
+  /** `reward "all"` or `reward "fraction"` */
+  reward?: { text: string; span: Span };
   /** items given twice, or words that are not scenario items */
   misplaced: { word: string; span: Span; repeated: boolean }[];
   span: Span;

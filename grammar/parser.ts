@@ -53,7 +53,7 @@ const messages: IParserErrorMessageProvider = {
   buildNoViableAltMessage({ actual, ruleName }) {
     const what: Record<string, string> = {
       declaration: "a declaration (entity, enum, record, state, rule, invariant, query, action, fn or scenario)",
-      scenarioItem: "a scenario item (init, task, persona, check or solution)",
+      scenarioItem: "a scenario item (init, task, persona, check, reply, outcome, reward or solution)",
       jsonValue: "a JSON value",
       primary: "an expression",
       typeAtom: "a type",
@@ -327,7 +327,7 @@ class EnvParser extends EmbeddedActionsParser {
     const start = this.CONSUME(K.scenario);
     const name = this.CONSUME(T.Identifier);
     const description = this.SUBRULE(this.optDescription);
-    const sc: A.ScenarioDecl = { kind: "Scenario", name: this.ident(name), description, checks: [], misplaced: [], span: NO_SPAN };
+    const sc: A.ScenarioDecl = { kind: "Scenario", name: this.ident(name), description, checks: [], outcomes: [], misplaced: [], span: NO_SPAN };
     this.CONSUME(T.LCurly);
     this.MANY(() => {
       this.SUBRULE(this.scenarioItem, { ARGS: [sc] });
@@ -338,11 +338,12 @@ class EnvParser extends EmbeddedActionsParser {
     return sc;
   });
 
-  // Items are introduced by plain words (init, task, persona, check, solution), not keywords,
-  // so that specs may still use those words as names; the word is checked here.
+  // Items are introduced by plain words (init, task, persona, check, reply, outcome, reward,
+  // solution), not keywords, so that specs may still use those words as names; the word is
+  // checked here.
   private scenarioItem = this.RULE("scenarioItem", (sc: A.ScenarioDecl) => {
     const word = this.CONSUME(T.Identifier);
-    const set = (key: "task" | "persona" | "init" | "solution", value: NonNullable<A.ScenarioDecl[typeof key]>) => {
+    const set = (key: "task" | "persona" | "init" | "solution" | "reply" | "reward", value: NonNullable<A.ScenarioDecl[typeof key]>) => {
       if (sc[key] !== undefined) sc.misplaced.push({ word: word.image, span: tokSpan(word), repeated: true });
       else (sc as unknown as Record<string, unknown>)[key] = value;
     };
@@ -383,7 +384,7 @@ class EnvParser extends EmbeddedActionsParser {
         },
       },
       {
-        // task "...", persona "...", check "...": expr
+        // task "...", persona "...", reply "...", reward "...", check "...": expr, outcome "..." [: [fields]]
         ALT: () => {
           const text = this.OR2([{ ALT: () => this.CONSUME2(T.StringLit) }, { ALT: () => this.CONSUME(T.TripleString) }]);
           let expr: A.Expr | undefined;
@@ -395,7 +396,9 @@ class EnvParser extends EmbeddedActionsParser {
             const str = this.str(text);
             if (word.image === "check" && expr) sc.checks.push({ text: str, expr, span: this.sp(word) });
             else if (word.image === "check") this.chainErrors.push({ code: "ENV1001", message: "A check is `check \"question\": expression`: add ':' and the expression", span: tokSpan(text) });
-            else if ((word.image === "task" || word.image === "persona") && !expr) set(word.image, { text: cleanDoc(str), span: this.sp(word) });
+            else if (word.image === "outcome") sc.outcomes.push({ text: str, fields: expr, span: this.sp(word) });
+            else if ((word.image === "task" || word.image === "persona" || word.image === "reply") && !expr) set(word.image, { text: cleanDoc(str), span: this.sp(word) });
+            else if (word.image === "reward" && !expr) set("reward", { text: str, span: this.sp(word) });
             else misplaced();
           });
         },
@@ -1245,7 +1248,7 @@ export function parseSpec(text: string, file: string): { ast: A.SpecFile; errors
         span: m.span,
         message: m.repeated
           ? `'${m.word}' is given twice in scenario ${d.name.name}`
-          : `'${m.word}' is not a scenario item: expected init, task, persona, check or solution`,
+          : `'${m.word}' is not a scenario item: expected init, task, persona, check, reply, outcome, reward or solution`,
       });
   }
   return { ast: { file, header, scenariosFor: result?.scenariosFor, decls }, errors: dedupe(errors) };

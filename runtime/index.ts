@@ -6,6 +6,7 @@ export * from "./ops.js";
 export * from "./render.js";
 export * from "./scenario.js";
 export * from "./replay.js";
+export { mentions, answerWords } from "./answers.js";
 export { arith } from "./arith.js";
 export {
   DATE_PATTERN, DATETIME_PATTERN, isDate, isDatetime, dateProblem, datetimeProblem, dateValueProblem, daysInMonth, DateSchema, DatetimeSchema,

@@ -1,15 +1,31 @@
-// Scenarios at run time: checks over the final state (with the initial state beside it),
-// rewards for an episode, and the verification of a scenario's reference solution.
+// Scenarios at run time: checks over the final state (with the initial state and the agent's
+// reply beside it), outcomes (the final state equals what the reference solution leaves),
+// rewards for an episode as named parts, and the verification of a scenario's reference
+// solution and reference reply.
 // Assumes checker functions emitted by the compiler (or built in memory from the same code);
 // imports nothing from the compiler.
-import { Ctx, Environment, type CallResult } from "./env.js";
+import { Ctx, Environment, diffIsEmpty, type CallResult, type StateDiff } from "./env.js";
 
 export interface ScenarioCheckDef {
   /** the natural-language question; it names the check in rewards */
   text: string;
   /** file:line:col of the check in its source */
   location: string;
-  check: (final: Ctx, initial: Ctx) => boolean;
+  /** `reply`: everything the agent said to the user in the episode, in order ("" when nothing) */
+  check: (final: Ctx, initial: Ctx, reply: string) => boolean;
+  /** the check reads `reply`: an answer check, judged on what the agent said */
+  readsReply?: boolean;
+}
+
+/**
+ * The final state, or some of its fields, must equal what the scenario's reference solution
+ * leaves from the same initial state: tau-bench's reward, which catches collateral changes.
+ */
+export interface ScenarioOutcomeDef {
+  text: string;
+  location: string;
+  /** the state fields compared; undefined: the whole state */
+  fields?: string[];
 }
 
 export interface ToolCallSpec {
@@ -30,6 +46,11 @@ export interface ScenarioDef {
   source: string;
   checks: ScenarioCheckDef[];
   solution: ToolCallSpec[];
+  /** a reply that answers the task (what verify proves the answer checks accept) */
+  reply?: string;
+  outcomes?: ScenarioOutcomeDef[];
+  /** "all": the reward is 1 when every part holds, else 0 (tau-bench's); "fraction" (default): the fraction of parts that hold */
+  reward?: "all" | "fraction";
 }
 
 export interface CheckOutcome {
@@ -37,23 +58,57 @@ export interface CheckOutcome {
   passed: boolean;
   /** set when evaluating the check itself failed (e.g. it indexed a missing record) */
   error?: string;
+  /** what kind of reward part: a state check, an answer check (reads the reply), an outcome */
+  part?: "answer" | "outcome";
+  /** an outcome that failed: what differs between the final state and the reference's */
+  diff?: StateDiff;
 }
 
-/** Evaluate every check on `final`, with `initial` bound to the start of the episode. */
-export function evaluateChecks(checks: readonly ScenarioCheckDef[], final: Environment, initial: Environment): CheckOutcome[] {
+/** Evaluate every check on `final`, with `initial` bound to the start of the episode and `reply` to what the agent said. */
+export function evaluateChecks(checks: readonly ScenarioCheckDef[], final: Environment, initial: Environment, reply = ""): CheckOutcome[] {
   const f = final.readContext();
   const i = initial.readContext();
   return checks.map((c) => {
+    const part = c.readsReply ? { part: "answer" as const } : {};
     try {
-      return { check: c.text, passed: c.check(f, i) === true };
+      return { check: c.text, passed: c.check(f, i, reply) === true, ...part };
     } catch (err) {
-      return { check: c.text, passed: false, error: err instanceof Error ? err.message : String(err) };
+      return { check: c.text, passed: false, error: err instanceof Error ? err.message : String(err), ...part };
     }
   });
 }
 
+/** The environment the scenario's reference solution leaves, from `initial` (which is not changed). */
+export function referenceFinal(scenario: Pick<ScenarioDef, "solution">, initial: Environment): Environment {
+  const run = initial.fork();
+  for (const step of scenario.solution) run.call(step.name, step.arguments);
+  return run;
+}
+
+/** The diff `final` - `reference` restricted to `fields` (all when undefined). */
+function outcomeDiff(final: Environment, reference: Environment, fields: readonly string[] | undefined): StateDiff {
+  const d = reference.diff(final);
+  if (!fields) return d;
+  const keep = new Set(fields);
+  return {
+    tables: Object.fromEntries(Object.entries(d.tables).filter(([t]) => keep.has(t))),
+    globals: Object.fromEntries(Object.entries(d.globals).filter(([g]) => keep.has(g))),
+  };
+}
+
+/** Evaluate outcomes: each holds when the final state equals `reference` on its fields. */
+export function evaluateOutcomes(outcomes: readonly ScenarioOutcomeDef[], final: Environment, reference: Environment): CheckOutcome[] {
+  return outcomes.map((o) => {
+    const diff = outcomeDiff(final, reference, o.fields);
+    return diffIsEmpty(diff) ? { check: o.text, passed: true, part: "outcome" } : { check: o.text, passed: false, part: "outcome", diff };
+  });
+}
+
 export interface Reward {
-  /** the fraction of checks that hold; null when the environment faulted (not the agent's doing) */
+  /**
+   * the fraction of parts (checks, answer checks, outcomes) that hold, or with `reward "all"`
+   * 1 when all hold and else 0; null when the environment faulted (not the agent's doing)
+   */
   reward: number | null;
   passed: number;
   total: number;
@@ -66,14 +121,25 @@ export interface Reward {
   faults: { call: number; error: string; location?: string }[];
 }
 
-/** The reward of an episode: which checks hold at the end, with faults counted apart. */
+/** What scoring needs of a scenario: its checks, and where it has them its outcomes, solution and reward mode. */
+export type Scored = Pick<ScenarioDef, "checks"> & Partial<Pick<ScenarioDef, "outcomes" | "solution" | "reward">>;
+
+/**
+ * The reward of an episode: which checks (with `reply`, what the agent said) and outcomes hold
+ * at the end, with faults counted apart. `scenario`: the scenario, or only its checks (the
+ * form this function took before outcomes existed). Outcomes compare with the reference
+ * solution replayed from `initial`.
+ */
 export function scoreEpisode(
-  checks: readonly ScenarioCheckDef[],
+  scenario: Scored | readonly ScenarioCheckDef[],
   final: Environment,
   initial: Environment,
   results: readonly CallResult[],
+  reply = "",
 ): Reward {
-  const outcomes = evaluateChecks(checks, final, initial);
+  const sc: Scored = Array.isArray(scenario) ? { checks: scenario as ScenarioCheckDef[] } : (scenario as Scored);
+  const outcomes = evaluateChecks(sc.checks, final, initial, reply);
+  if (sc.outcomes?.length) outcomes.push(...evaluateOutcomes(sc.outcomes, final, referenceFinal({ solution: sc.solution ?? [] }, initial)));
   const passed = outcomes.filter((o) => o.passed).length;
   const faults: Reward["faults"] = [];
   let agentErrors = 0;
@@ -83,8 +149,9 @@ export function scoreEpisode(
     else agentErrors++;
   });
   const total = outcomes.length;
+  const fraction = total === 0 ? 1 : passed / total;
   return {
-    reward: faults.length ? null : total === 0 ? 1 : passed / total,
+    reward: faults.length ? null : sc.reward === "all" ? (passed === total ? 1 : 0) : fraction,
     passed,
     total,
     checks: outcomes,
@@ -103,9 +170,11 @@ export type VerifyProblem =
 
 /**
  * Verify a scenario against a valid initial environment (which is not changed):
- * checks false at the start, the solution runs without an error result and makes every
- * check true, and every check is false in at least one broken variant of the solution
- * (one call dropped, or stopped early), else it is vacuous.
+ * checks false at the start (with an empty reply), the solution runs without an error result
+ * and with the reference reply makes every check true, and every check is false in at least
+ * one broken variant of the solution (one call dropped, or stopped early; with no reply, so an
+ * answer check is decided by the empty reply), else it is vacuous. Outcomes hold after the
+ * solution by definition, and may hold at the start (they guard what must not change).
  */
 export function verifyScenario(scenario: ScenarioDef, initial: Environment): VerifyProblem[] {
   const problems: VerifyProblem[] = [];
@@ -114,12 +183,14 @@ export function verifyScenario(scenario: ScenarioDef, initial: Environment): Ver
   // call is not counted: every check passing the first test is false there.
   const failedSomewhere = new Array<boolean>(checks.length).fill(false);
   const mark = (env: Environment) => {
-    evaluateChecks(checks, env, initial).forEach((o, c) => {
+    evaluateChecks(checks, env, initial, "").forEach((o, c) => {
       if (!o.passed) failedSomewhere[c] = true;
     });
   };
-  evaluateChecks(checks, initial, initial).forEach((o, c) => {
+  evaluateChecks(checks, initial, initial, "").forEach((o, c) => {
     if (o.passed) problems.push({ kind: "initially_true", check: c });
+    // an answer check that an empty reply fails measures the reply, whatever the state
+    else if (checks[c]!.readsReply) failedSomewhere[c] = true;
   });
   const run = initial.fork();
   const steps = scenario.solution;
@@ -131,7 +202,7 @@ export function verifyScenario(scenario: ScenarioDef, initial: Environment): Ver
       return problems; // what follows depends on a solution that works
     }
   }
-  evaluateChecks(checks, run, initial).forEach((o, c) => {
+  evaluateChecks(checks, run, initial, scenario.reply ?? "").forEach((o, c) => {
     if (!o.passed) problems.push({ kind: "check_false", check: c, ...(o.error ? { error: o.error } : {}) });
   });
   if (problems.some((p) => p.kind === "check_false")) return problems;

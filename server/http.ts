@@ -6,7 +6,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseJsonOrdered, stringifyOrdered } from "../runtime/index.js";
-import { ServeError, SessionManager, systemPrompt, type Session, type ServedEnv } from "./sessions.js";
+import { ServeError, SessionManager, systemPrompt, todayOf, type Session, type ServedEnv } from "./sessions.js";
 import { McpHttpEndpoint } from "./mcp.js";
 
 export interface HttpOptions {
@@ -61,7 +61,7 @@ function sessionInfo(s: Session, toolsJson: string): string {
     scenario: s.scenario?.def.id ?? null,
     task: s.task ?? null,
     ...(s.scenario?.def.persona !== undefined ? { persona: s.scenario.def.persona } : {}),
-    system: systemPrompt(s.served.def),
+    system: systemPrompt(s.served.def, { today: todayOf(s.env) }),
     renderer: s.renderer,
     checks: s.env.checks,
   });
@@ -298,9 +298,12 @@ export class EnvcHttpServer {
         }
         if (what === "verify") {
           only("POST", "GET");
-          req.resume();
+          // POST may carry {"reply": "..."}: what the agent told the user, for answer checks
+          const body = method === "POST" ? await this.json(req, false) : (req.resume(), {});
+          if (body.reply !== undefined && typeof body.reply !== "string")
+            throw new ServeError(400, "bad_request", `"reply" must be a string: what the agent told the user, for the scenario's answer checks`);
           const s = m.get(id);
-          return send(res, 200, stringifyOrdered({ session: s.id, ...s.verify() }));
+          return send(res, 200, stringifyOrdered({ session: s.id, ...s.verify((body.reply as string | undefined) ?? "") }));
         }
       }
     }

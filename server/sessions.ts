@@ -5,7 +5,7 @@
 // Depends only on runtime/, so it can serve definitions loaded from specs or from generated/.
 import { randomUUID } from "node:crypto";
 import {
-  Environment, StateError, renderResult, scoreEpisode, RENDERERS,
+  Environment, StateError, renderResult, scoreEpisode, isDate, RENDERERS,
   type EnvDefinition, type ScenarioDef, type CallResult, type RendererName, type Reward, type StateProblem,
 } from "../runtime/index.js";
 
@@ -137,11 +137,14 @@ export class Session {
     return { result, observation: renderResult(result, this.renderer), step: this.results.length };
   }
 
-  /** The reward now: the scenario's checks on the live state, faults counted apart. */
-  verify(): Reward & { scenario: string } {
+  /**
+   * The reward now: the scenario's checks and outcomes on the live state, faults counted apart.
+   * `reply`: what the agent said to the user, for answer checks (the server does not see it).
+   */
+  verify(reply = ""): Reward & { scenario: string } {
     if (!this.scenario)
       throw new ServeError(409, "no_scenario", `Session ${this.id} was created from a state, not a scenario, so it has no checks to verify`);
-    return { scenario: this.scenario.def.id, ...scoreEpisode(this.scenario.def.checks, this.env, this.initial, this.results) };
+    return { scenario: this.scenario.def.id, ...scoreEpisode(this.scenario.def, this.env, this.initial, this.results, reply) };
   }
 
   get task(): string | undefined {
@@ -150,11 +153,28 @@ export class Session {
 }
 
 /** A system prompt for an agent in this environment: its title, description and rules. */
-export function systemPrompt(def: EnvDefinition): string {
+/**
+ * The agent's system prompt: the environment's title, description and rules; with `today` (a
+ * session's `today` state field, see todayOf) the date, which tasks and rules count from; in
+ * task mode, that the user's message is the request and its confirmation (there is no user to
+ * say yes later).
+ */
+export function systemPrompt(def: EnvDefinition, options: { today?: string; mode?: "task" | "conversation" } = {}): string {
   const parts = [def.title ? `${def.title}.` : def.name];
   if (def.description) parts.push(def.description.trim());
   if (def.rules.length) parts.push(`Rules:\n${def.rules.map((r) => `- ${r}`).join("\n")}`);
+  if (options.today) parts.push(`Today's date is ${options.today}.`);
+  if (options.mode === "task")
+    parts.push(
+      "The user's message is their whole request and their confirmation of it: there is no one to answer questions, so carry it out without waiting for a further yes. If the rules forbid it or it cannot be done, do not do it and say why.",
+    );
   return parts.join("\n\n");
+}
+
+/** The date in an environment's `today` state field, when it has one holding a date. */
+export function todayOf(env: Environment): string | undefined {
+  const today = env.globals.today;
+  return typeof today === "string" && isDate(today) ? today : undefined;
 }
 
 export class SessionManager {

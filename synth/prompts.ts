@@ -9,9 +9,23 @@ import { packageRoot } from "../compiler/project.js";
 
 export const DEFAULT_EXAMPLES = ["specs/banking/banking.env"];
 
-export function languageReference(): string {
-  return readFileSync(path.join(packageRoot(), "docs", "language.md"), "utf8");
+/**
+ * docs/language.md, whole, or only its opening and the `## ` sections named (with their
+ * subsections), in the document's order: scenario writers read the spec itself and need the
+ * expression and scenario parts, not how to declare entities or tools (a third of the size).
+ */
+export function languageReference(sections?: readonly string[]): string {
+  const text = readFileSync(path.join(packageRoot(), "docs", "language.md"), "utf8");
+  if (!sections) return text;
+  const parts = text.split(/^(?=## )/m);
+  const wanted = new Set(sections);
+  const missing = sections.filter((s) => !parts.some((p) => p.startsWith(`## ${s}\n`)));
+  if (missing.length) throw new Error(`docs/language.md has no section ${missing.map((m) => `"## ${m}"`).join(", ")}`);
+  return parts.filter((p, i) => i === 0 || wanted.has(p.slice(3, p.indexOf("\n")))).join("");
 }
+
+/** The parts of the language reference a scenario writer needs. */
+export const SCENARIO_SECTIONS = ["Expressions", "Scenarios"] as const;
 
 /** Example specs by path (relative to the package root unless absolute), as prompt sections. */
 export function exampleSection(files: readonly string[]): string {
@@ -82,8 +96,9 @@ to fix.
 Write a spec that:
 - starts with exactly the \`env Name "Title"\` header you are given, then a \`"""\` description;
 - has 3 to 6 entities, each stored in a table of the state, with \`ref\` fields between them;
-- has 6 to 14 tools, queries and actions, each with a description string, and a
-  description on parameters whose format is not obvious ("Order id, e.g. O001");
+- has the tools the description's operations need, queries and actions (usually 12 to 20; at
+  most 20), covering every operation the description lists, each with a description string,
+  and a description on parameters whose format is not obvious ("Order id, e.g. O001");
 - looks records up with \`let x = table[k] else "... not found"\` (a bare \`table[k]\` on a
   missing key is an environment fault, a bug in the spec), and checks every business rule with
   \`require ... else "message"\` before changing anything;
@@ -184,9 +199,9 @@ reference solution (tool calls with constant arguments). Scenarios are verified:
 state must be valid, every check false at the start and true after the solution, and no
 check may hold when a solution step is dropped. What fails is sent back to you to fix.
 
-# The language reference
+# The language reference (expressions and scenarios; the spec below shows the rest)
 
-${languageReference().trimEnd()}
+${languageReference(SCENARIO_SECTIONS).trimEnd()}
 
 # The spec of ${envName}
 
@@ -222,7 +237,8 @@ Write:
 - checks: 2 to 5, each a yes/no question (text) and a boolean expression over the final state
   (expr) in the .env language. Each must be false in the initial state and true once the
   task is done; compare with \`initial.<table>\` where that is clearer. Ids that new_id makes
-  are deterministic (prefix_1, prefix_2, ...).
+  are deterministic, from one counter shared by every prefix: after new_id("L") gives L_1, a
+  new_id("F") gives F_2 (and a number already used as a key is skipped).
 - solution: the tool calls that do the task, in order, at least ${minSteps}; each with the tool
   name and its arguments as a JSON object in text (arguments_json), constants only.`;
 }

@@ -27,6 +27,8 @@ export interface Rules {
 export class Cx {
   readonly scope: Scope;
   kind: BodyKind = "default";
+  /** set when a scenario check reads `reply` (ScenarioChecker.scenarioCheck resets and reads it) */
+  replyRead = false;
   currentTool?: ToolSig;
   /** the body changes state (directly; through calls is the purity pass's business) */
   writes = false;

@@ -5,7 +5,7 @@
 // Assumes a parsed AST (possibly partial after syntax errors); never throws on any input.
 import type * as A from "../../grammar/ast.js";
 import type { Diagnostic } from "../diagnostics.js";
-import type { IEnv, IExpr, IRecordDecl, IScenario, IStep } from "../ir.js";
+import type { ICheck, IEnv, IExpr, IRecordDecl, IScenario, IStep } from "../ir.js";
 import { unboundedRanges } from "../bounds.js";
 import { Cx, type Rules } from "./context.js";
 import { RULES } from "./rules.js";
@@ -57,6 +57,10 @@ export class Checker {
   }
   checkExpression(e: A.Expr, file?: string): IExpr {
     return this.scenarios.checkExpression(e, file);
+  }
+  /** A scenario check with whether it reads `reply` (an answer check). */
+  scenarioCheck(text: string, e: A.Expr, span: A.Span, file?: string): ICheck {
+    return this.scenarios.scenarioCheck(text, e, span, file);
   }
   solutionStep(step: A.Expr, file?: string): IStep | undefined {
     return this.scenarios.solutionStep(step, file);

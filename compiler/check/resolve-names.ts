@@ -1,5 +1,6 @@
 // Names in expressions: a bare name is a local, a state field, an enum value (bare when one
-// enum lists it, qualified `Enum.value` otherwise), or `initial.field` in scenario checks.
+// enum lists it, qualified `Enum.value` otherwise), or `initial.field` and `reply` (what the
+// agent said) in scenario checks.
 // Everything else is ENV2001 with a suggestion.
 import type * as A from "../../grammar/ast.js";
 import { closest } from "../diagnostics.js";
@@ -23,6 +24,11 @@ export const nameRule: ExprRule<"Name"> = (cx, e, expected) => {
   }
   const exp = expected ? stripOptional(expected) : undefined;
   if (exp?.k === "enum" && exp.values.includes(e.name)) return { e: "lit", value: e.name, t: exp, span };
+  // in scenario checks, what the agent said (the check's third argument in emitted code)
+  if (e.name === "reply" && cx.kind === "check") {
+    cx.replyRead = true;
+    return { e: "local", name: "reply", t: T.string, span };
+  }
   if (e.name === "initial") {
     cx.report("ENV5015", span, cx.kind === "check"
       ? "`initial` is the whole state at the start; read one of its fields, like `initial." + ([...cx.sym.state.keys()][0] ?? "field") + "`"

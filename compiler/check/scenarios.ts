@@ -6,7 +6,7 @@
 // arguments are lowered to the same syntax as a written call (jsonToExpr) and checked as one.
 import type * as A from "../../grammar/ast.js";
 import { closest } from "../diagnostics.js";
-import type { IExpr, IParam, IScenario, IStep } from "../ir.js";
+import type { ICheck, IExpr, IParam, IScenario, IStep } from "../ir.js";
 import type { Cx } from "./context.js";
 import type { Sink } from "./sink.js";
 
@@ -47,24 +47,82 @@ export class ScenarioChecker {
     const name = d.name.name;
     this.claimName(d.name, file);
     const missing = [
-      ...(d.init ? [] : ["init"]), ...(d.task ? [] : ["task"]), ...(d.checks.length ? [] : ["check"]), ...(d.solution ? [] : ["solution"]),
+      ...(d.init ? [] : ["init"]), ...(d.task ? [] : ["task"]), ...(d.checks.length || d.outcomes.length ? [] : ["check"]), ...(d.solution ? [] : ["solution"]),
     ];
     if (missing.length)
       this.sink.report("ENV5002", d.name.span, `Scenario '${name}' has no ${missing.join(", ")}`, {
         fix: "a scenario has `init from \"state.json\"`, `task \"...\"`, one or more `check \"...\": expr` and `solution { tool(arg: value) }`",
       });
-    const checks = d.checks.map((c) => ({ text: c.text, expr: this.checkExpression(c.expr), span: c.span }));
+    const checks = d.checks.map((c) => this.scenarioCheck(c.text, c.expr, c.span));
     const solution: IStep[] = [];
     for (const step of d.solution?.steps ?? []) {
       const s = this.solutionStep(step);
       if (s) solution.push(s);
     }
+    const outcomes = d.outcomes.map((o) => ({ text: o.text, ...(o.fields ? { fields: this.outcomeFields(o.fields) } : {}), span: o.span }));
+    const reward = d.reward ? this.rewardMode(d.reward.text, d.reward.span) : undefined;
+    this.needsReply(checks, d.reply !== undefined, d.name.span, name);
     return {
       name, description: d.description, file,
       init: !d.init ? { value: {} } : "file" in d.init ? { file: d.init.file } : { value: d.init.value },
       initSpan: d.init?.span ?? d.name.span,
-      task: d.task?.text ?? "", persona: d.persona?.text, checks, solution, span: d.name.span,
+      task: d.task?.text ?? "", persona: d.persona?.text, checks, solution,
+      ...(d.reply ? { reply: d.reply.text } : {}),
+      ...(outcomes.length ? { outcomes } : {}),
+      ...(reward ? { reward } : {}),
+      span: d.name.span,
     };
+  }
+
+  /** A scenario check, typed, with whether it reads `reply` (an answer check). */
+  scenarioCheck(text: string, expr: A.Expr, span: A.Span, file?: string): ICheck {
+    this.cx.replyRead = false;
+    const x = this.checkExpression(expr, file);
+    return { text, expr: x, span, ...(this.cx.replyRead ? { readsReply: true } : {}) };
+  }
+
+  /** ENV5020: a scenario whose checks read `reply` needs a reference reply for verify to prove them. */
+  needsReply(checks: readonly ICheck[], hasReply: boolean, span: A.Span, name: string, file?: string): void {
+    const first = checks.find((c) => c.readsReply);
+    if (!first || hasReply) return;
+    this.sink.inFile(file, () =>
+      this.sink.report("ENV5020", first.span, `Scenario '${name}' has an answer check (it reads \`reply\`) but no reference reply`, {
+        related: [{ file: this.sink.file, span, message: "the scenario" }],
+        fix: "add `reply \"...\"`: a reply that answers the task, which verify proves the answer checks accept",
+      }),
+    );
+  }
+
+  /** `reward "all"` or `reward "fraction"` (ENV5018 otherwise). */
+  rewardMode(text: string, span: A.Span, file?: string): "all" | "fraction" | undefined {
+    if (text === "all" || text === "fraction") return text;
+    this.sink.inFile(file, () =>
+      this.sink.report("ENV5018", span, `A scenario's reward is "all" or "fraction", not ${JSON.stringify(text)}`, {
+        fix: "write `reward \"all\"` (1 only when every check and outcome holds, as tau-bench scores) or leave it out (the fraction that hold)",
+      }),
+    );
+    return undefined;
+  }
+
+  /** An outcome's `[field, ...]`: names of state fields (ENV5019 otherwise). */
+  outcomeFields(e: A.Expr, file?: string): string[] {
+    const out: string[] = [];
+    const state = this.cx.sym.state;
+    this.sink.inFile(file, () => {
+      if (e.kind !== "List") {
+        this.sink.report("ENV5019", e.span, "An outcome compares state fields: write them as a list, like `[orders, users]`");
+        return;
+      }
+      for (const item of e.items) {
+        if (item.kind !== "Name" || !state.has(item.name)) {
+          const guess = item.kind === "Name" ? closest(item.name, state.keys()) : undefined;
+          this.sink.report("ENV5019", item.span, item.kind === "Name" ? `The state has no field '${item.name}'` : "An outcome lists state fields by name", guess ? { fix: `did you mean \`${guess}\`?` } : {});
+          continue;
+        }
+        if (!out.includes(item.name)) out.push(item.name);
+      }
+    });
+    return out;
   }
 
   /** Type a scenario check: a bool over the final state, with `initial` for the start. */

@@ -337,6 +337,27 @@ describe("envc rollout --dataset", () => {
     expect(ts.map((t) => t.scenario)).toEqual(["quick_return"]);
     expect(ts[0]!.reward).toMatchObject({ reward: 1, checks: [{ check: "Is loan L006 returned today?", passed: true }] });
   });
+  it("judges answer checks on what the agent said, and outcomes on the final state", async () => {
+    const line = {
+      ...DATASET_LINE, id: "quick_return_said", task: "Check in Educated (C1012) for Marcus (M002), then tell me you are done.",
+      checks: [...DATASET_LINE.checks, { text: "Did the agent say it is done?", expr: 'mentions(reply, "all done")' }],
+      reply: "All done.", outcomes: [{ text: "Nothing else changed" }], reward: "all",
+    };
+    writeFileSync(out("said.jsonl"), JSON.stringify(line) + "\n");
+    scenarios.push(...(await loadServedEnvs([LIBRARY, out("said.jsonl")])).envs[0]!.scenarios.map((s) => s.def).filter((d) => d.id === line.id));
+    const r = await runEnvc(["rollout", LIBRARY, "--dataset", out("said.jsonl"), "--out", out("said-run.jsonl"), ...llmArgs()]);
+    expect(r.code, r.err).toBe(0);
+    const [t] = read(out("said-run.jsonl"));
+    // the stub agent ends with "All done for quick_return_said."
+    expect(t!.reward).toMatchObject({
+      reward: 1,
+      checks: [
+        { check: "Is loan L006 returned today?", passed: true },
+        { check: "Did the agent say it is done?", passed: true, part: "answer" },
+        { check: "Nothing else changed", passed: true, part: "outcome" },
+      ],
+    });
+  });
 });
 
 describe("envc export on rollout output", () => {

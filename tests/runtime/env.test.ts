@@ -414,6 +414,15 @@ describe("new_id", () => {
     expect(r.ok && (r.value as any).order_id).toBe("O_6");
   });
 
+  it("has one counter shared by every prefix (as docs/language.md says)", () => {
+    const env = make();
+    const ids = (prefix: string, n: number) => {
+      const r = call(env, "make_ids", { prefix, n });
+      return r.ok ? r.value : r;
+    };
+    expect([ids("L", 1), ids("F", 1), ids("L", 1)]).toEqual([["L_1"], ["F_2"], ["L_3"]]);
+  });
+
   it("its counter is restored when a call fails", () => {
     const env = make();
     expectFail(call(env, "ids_then_fail", { prefix: "X" }), "precondition", "Made X_1");
