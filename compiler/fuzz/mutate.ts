@@ -19,6 +19,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics.js";
 import { checkSpec } from "../check.js";
 import { JsEmitter, toolFn } from "../emit-js.js";
 import { toolSchemas } from "../emit-definition.js";
+import { invariantReads } from "../invariant-reads.js";
 import { typeToString, type IEnv, type IScenario, type ITool } from "../ir.js";
 import { loadDefinition, loadScenarios } from "../load.js";
 import { attachScenarioFiles, checkSource, type CheckedSpec } from "../pipeline.js";
@@ -755,7 +756,8 @@ class Oracle {
       invariants: def.invariants.map((inv, i) => {
         const m = made.invariants[i];
         if (!m) return inv;
-        return { ...inv, check: m.check, ...(inv.perRecord && m.per ? { perRecord: { table: inv.perRecord.table, check: m.per } } : {}) };
+        // a mutated helper may read other state fields: what to re-check after an action follows it
+        return { ...inv, reads: invariantReads(env, env.invariants[i]!), check: m.check, ...(inv.perRecord && m.per ? { perRecord: { table: inv.perRecord.table, check: m.per } } : {}) };
       }),
     };
   }
