@@ -2,7 +2,8 @@
 // needs to re-check an invariant only after an action that changed something it reads
 // (runtime/env.ts, checkAfterAction). Assumes a checked IR, where state is read only through
 // `state` nodes and helpers only through `call` nodes naming a tool of the spec.
-import type { IEnv, IInvariant } from "./ir.js";
+import type { IEnv, IExpr, IInvariant, Type } from "./ir.js";
+import { stripOptional } from "./ir.js";
 
 /**
  * The checker's `inv.reads` marks a call with "*" (anything may be read), which made every
@@ -39,4 +40,126 @@ export function invariantReads(env: IEnv, inv: IInvariant): string[] {
     }
   }
   return unknown ? [...out, "*"] : [...out];
+}
+
+/**
+ * How a per-record invariant (`all x in T [where c]: body`) reaches the records of the tables
+ * its condition reads, when that is only by an equality with a field of `x`: the pairs
+ * [f, g] of `U.filter/any/count/find(u => u.f == x.g and ...)`, `any/all u in U where u.f ==
+ * x.g and ...: ...`, and [null, g] of `U[x.g]` and `x.g in U` (null: the record's key). A record
+ * of U can then change the verdict on x only if its old or new value of f is x.g: the runtime
+ * re-checks those records of T instead of all of them. A table read any other way (through a
+ * helper, by a key that is not a field of x, as a whole) is left out, and a change to it makes
+ * a full re-check. T itself is listed too when the condition reads it: [] when it does not
+ * (only the changed records need a look), absent when it reads it some other way. Undefined for
+ * an invariant that is not per record, or that binds the name of x again inside.
+ */
+export type JoinPair = [string | null, string];
+export function perRecordJoins(env: IEnv, inv: IInvariant): Record<string, JoinPair[]> | undefined {
+  const pr = inv.perRecord;
+  if (!pr) return undefined;
+  const x = pr.variable;
+  const byName = new Map(env.tools.map((t) => [t.name, t]));
+  const pairs = new Map<string, JoinPair[]>();
+  const unknown = new Set<string>();
+  let rebinds = false;
+  const add = (table: string, pair: JoinPair) => {
+    const list = pairs.get(table) ?? [];
+    if (!list.some((p) => p[0] === pair[0] && p[1] === pair[1])) list.push(pair);
+    pairs.set(table, list);
+  };
+  /** `x.g` of a primitive field, or undefined */
+  const fieldOfX = (e: IExpr): string | undefined =>
+    e.e === "member" && e.object.e === "local" && e.object.name === x && primitive(e.t) ? e.name : undefined;
+  /** the [f, g] of a conjunct `u.f == x.g` (either way round) of `cond`, or undefined */
+  const joinIn = (cond: IExpr | undefined, u: string): [string, string] | undefined => {
+    if (!cond || u === x) return undefined;
+    if (cond.e === "binary" && cond.op === "and") return joinIn(cond.left, u) ?? joinIn(cond.right, u);
+    if (cond.e !== "binary" || cond.op !== "==") return undefined;
+    const side = (a: IExpr, b: IExpr): [string, string] | undefined => {
+      const g = fieldOfX(b);
+      return g !== undefined && a.e === "member" && a.object.e === "local" && a.object.name === u && primitive(a.t) ? [a.name, g] : undefined;
+    };
+    return side(cond.left, cond.right) ?? side(cond.right, cond.left);
+  };
+  const tableOf = (e: IExpr | undefined): string | undefined => (e?.e === "state" && e.table && !e.initial ? e.field : undefined);
+  const visit = (n: unknown): void => {
+    if (!n || typeof n !== "object") return;
+    if (Array.isArray(n)) {
+      for (const c of n) visit(c);
+      return;
+    }
+    const e = n as IExpr;
+    switch (e.e) {
+      case "state":
+        if (e.table) unknown.add(e.field);
+        return;
+      case "index": {
+        const t = e.mode === "table" ? tableOf(e.object) : undefined;
+        const g = t !== undefined ? fieldOfX(e.index) : undefined;
+        if (t !== undefined && g !== undefined) return add(t, [null, g]);
+        break;
+      }
+      case "binary": {
+        const t = e.op === "in" || e.op === "not in" ? tableOf(e.right) : undefined;
+        const g = t !== undefined ? fieldOfX(e.left) : undefined;
+        if (t !== undefined && g !== undefined) return add(t, [null, g]);
+        break;
+      }
+      case "builtin": {
+        const t = JOIN_METHODS.has(e.fn) ? tableOf(e.args[0]) : undefined;
+        const fn = e.args[1];
+        if (t !== undefined && fn?.e === "lambda" && fn.params.length === 1 && !fn.destructure) {
+          if (fn.params[0] === x) rebinds = true;
+          const j = joinIn(fn.body, fn.params[0]!);
+          if (j) {
+            add(t, j);
+            visit(fn.body);
+            return;
+          }
+        }
+        break;
+      }
+      case "quant": {
+        if (e.variable === x) rebinds = true;
+        const t = tableOf(e.collection);
+        const j = t !== undefined ? joinIn(e.where, e.variable) : undefined;
+        if (t !== undefined && j) {
+          add(t, j);
+          visit(e.where);
+          visit(e.body);
+          return;
+        }
+        break;
+      }
+      case "lambda":
+        if (e.params.includes(x)) rebinds = true;
+        break;
+      case "call":
+        // a helper may read any table it likes, in any way
+        for (const r of invariantReads(env, { ...inv, reads: ["*"], expr: e, perRecord: undefined })) unknown.add(r);
+        if (!byName.has(e.callee)) rebinds = true;
+        break;
+    }
+    for (const k in e) {
+      if (k === "t" || k === "span") continue;
+      const v = (e as Record<string, unknown>)[k];
+      if (v !== null && typeof v === "object") visit(v);
+    }
+  };
+  visit(pr.where);
+  visit(pr.body);
+  if (rebinds || unknown.has("*")) return undefined;
+  const out: Record<string, JoinPair[]> = {};
+  if (!unknown.has(pr.table)) out[pr.table] = [];
+  for (const [t, list] of pairs) if (!unknown.has(t)) out[t] = t === pr.table ? [...list] : list;
+  return out;
+}
+
+/** Table methods whose function, when false for a record, leaves the result as if it were absent. */
+const JOIN_METHODS = new Set(["table.filter", "table.any", "table.count", "table.find"]);
+
+const PRIMITIVE = new Set(["string", "ref", "enum", "int", "number", "bool", "date", "datetime"]);
+function primitive(t: Type): boolean {
+  return PRIMITIVE.has(stripOptional(t).k);
 }

@@ -19,7 +19,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics.js";
 import { checkSpec } from "../check.js";
 import { JsEmitter, toolFn } from "../emit-js.js";
 import { toolSchemas } from "../emit-definition.js";
-import { invariantReads } from "../invariant-reads.js";
+import { invariantReads, perRecordJoins } from "../invariant-reads.js";
 import { typeToString, type IEnv, type IScenario, type ITool } from "../ir.js";
 import { loadDefinition, loadScenarios } from "../load.js";
 import { attachScenarioFiles, checkSource, type CheckedSpec } from "../pipeline.js";
@@ -757,7 +757,11 @@ class Oracle {
         const m = made.invariants[i];
         if (!m) return inv;
         // a mutated helper may read other state fields: what to re-check after an action follows it
-        return { ...inv, reads: invariantReads(env, env.invariants[i]!), check: m.check, ...(inv.perRecord && m.per ? { perRecord: { table: inv.perRecord.table, check: m.per } } : {}) };
+        const ir = env.invariants[i]!;
+        return {
+          ...inv, reads: invariantReads(env, ir), check: m.check,
+          ...(inv.perRecord && m.per ? { perRecord: { table: inv.perRecord.table, check: m.per, joins: perRecordJoins(env, ir) ?? {} } } : {}),
+        };
       }),
     };
   }

@@ -106,6 +106,7 @@ invariant within_cap "Open loans within the member's cap": all m in members: ope
 invariant cap_below_max "Caps within the maximum": all m in members: m.cap <= max_cap
 invariant borrower_has_room "A borrower's cap is positive": all l in loans where l.open: members[l.member_id].cap > 0
 invariant few_members "At most four members": len(members) <= 4
+invariant someone_can_lend "While a member has no room, another has room for two": all m in members where m.cap == 0: members.any(o => o.cap >= 2)
 
 action set_cap(member_id: string, cap: int) -> Member "Set a cap, unchecked." {
   let m = members[member_id] else "Member not found"
