@@ -58,7 +58,6 @@ export type JoinPair = [string | null, string];
 export function perRecordJoins(env: IEnv, inv: IInvariant): Record<string, JoinPair[]> | undefined {
   const pr = inv.perRecord;
   if (!pr) return undefined;
-  const x = pr.variable;
   const byName = new Map(env.tools.map((t) => [t.name, t]));
   const pairs = new Map<string, JoinPair[]>();
   const unknown = new Set<string>();
@@ -68,88 +67,121 @@ export function perRecordJoins(env: IEnv, inv: IInvariant): Record<string, JoinP
     if (!list.some((p) => p[0] === pair[0] && p[1] === pair[1])) list.push(pair);
     pairs.set(table, list);
   };
-  /** `x.g` of a primitive field, or undefined */
-  const fieldOfX = (e: IExpr): string | undefined =>
-    e.e === "member" && e.object.e === "local" && e.object.name === x && primitive(e.t) ? e.name : undefined;
-  /** the [f, g] of a conjunct `u.f == x.g` (either way round) of `cond`, or undefined */
-  const joinIn = (cond: IExpr | undefined, u: string): [string, string] | undefined => {
-    if (!cond || u === x) return undefined;
-    if (cond.e === "binary" && cond.op === "and") return joinIn(cond.left, u) ?? joinIn(cond.right, u);
-    if (cond.e !== "binary" || cond.op !== "==") return undefined;
-    const side = (a: IExpr, b: IExpr): [string, string] | undefined => {
-      const g = fieldOfX(b);
-      return g !== undefined && a.e === "member" && a.object.e === "local" && a.object.name === u && primitive(a.t) ? [a.name, g] : undefined;
-    };
-    return side(cond.left, cond.right) ?? side(cond.right, cond.left);
-  };
   const tableOf = (e: IExpr | undefined): string | undefined => (e?.e === "state" && e.table && !e.initial ? e.field : undefined);
-  const visit = (n: unknown): void => {
-    if (!n || typeof n !== "object") return;
-    if (Array.isArray(n)) {
-      for (const c of n) visit(c);
-      return;
-    }
-    const e = n as IExpr;
-    switch (e.e) {
-      case "state":
-        if (e.table) unknown.add(e.field);
+
+  /**
+   * Visit an expression (or statements) where `bound` names what stands for a field of x: the
+   * record variable itself (x.g), and in a helper the parameters given `x.g` (then the local
+   * stands for g). `record` is x's name where it is in scope (not inside helpers).
+   */
+  const visitIn = (n: unknown, record: string | undefined, bound: ReadonlyMap<string, string>, depth: number): void => {
+    /** the field of x that `e` is, when it is one of a primitive type */
+    const fieldOfX = (e: IExpr): string | undefined => {
+      if (!primitive(e.t)) return undefined;
+      if (record !== undefined && e.e === "member" && e.object.e === "local" && e.object.name === record) return e.name;
+      return e.e === "local" ? bound.get(e.name) : undefined;
+    };
+    const binds = (name: string) => name === record || bound.has(name);
+    /** the [f, g] of a conjunct `u.f == <x.g>` (either way round) of `cond`, or undefined */
+    const joinIn = (cond: IExpr | undefined, u: string): [string, string] | undefined => {
+      if (!cond || binds(u)) return undefined;
+      if (cond.e === "binary" && cond.op === "and") return joinIn(cond.left, u) ?? joinIn(cond.right, u);
+      if (cond.e !== "binary" || cond.op !== "==") return undefined;
+      const side = (a: IExpr, b: IExpr): [string, string] | undefined => {
+        const g = fieldOfX(b);
+        return g !== undefined && a.e === "member" && a.object.e === "local" && a.object.name === u && primitive(a.t) ? [a.name, g] : undefined;
+      };
+      return side(cond.left, cond.right) ?? side(cond.right, cond.left);
+    };
+    const visit = (n: unknown): void => {
+      if (!n || typeof n !== "object") return;
+      if (Array.isArray(n)) {
+        for (const c of n) visit(c);
         return;
-      case "index": {
-        const t = e.mode === "table" ? tableOf(e.object) : undefined;
-        const g = t !== undefined ? fieldOfX(e.index) : undefined;
-        if (t !== undefined && g !== undefined) return add(t, [null, g]);
-        break;
       }
-      case "binary": {
-        const t = e.op === "in" || e.op === "not in" ? tableOf(e.right) : undefined;
-        const g = t !== undefined ? fieldOfX(e.left) : undefined;
-        if (t !== undefined && g !== undefined) return add(t, [null, g]);
-        break;
-      }
-      case "builtin": {
-        const t = JOIN_METHODS.has(e.fn) ? tableOf(e.args[0]) : undefined;
-        const fn = e.args[1];
-        if (t !== undefined && fn?.e === "lambda" && fn.params.length === 1 && !fn.destructure) {
-          if (fn.params[0] === x) rebinds = true;
-          const j = joinIn(fn.body, fn.params[0]!);
-          if (j) {
-            add(t, j);
-            visit(fn.body);
+      const node = n as Record<string, unknown>;
+      // statements of a helper: a binding of a bound name hides what it stood for
+      if (typeof node.s === "string") {
+        if ((node.s === "let" || node.s === "for") && (binds(node.name as string) || (node.second !== undefined && binds(node.second as string)))) rebinds = true;
+      } else {
+        const e = node as unknown as IExpr;
+        switch (e.e) {
+          case "state":
+            if (e.table) unknown.add(e.field);
+            return;
+          case "index": {
+            const t = e.mode === "table" ? tableOf(e.object) : undefined;
+            const g = t !== undefined ? fieldOfX(e.index) : undefined;
+            if (t !== undefined && g !== undefined) return add(t, [null, g]);
+            break;
+          }
+          case "binary": {
+            const t = e.op === "in" || e.op === "not in" ? tableOf(e.right) : undefined;
+            const g = t !== undefined ? fieldOfX(e.left) : undefined;
+            if (t !== undefined && g !== undefined) return add(t, [null, g]);
+            break;
+          }
+          case "builtin": {
+            const t = JOIN_METHODS.has(e.fn) ? tableOf(e.args[0]) : undefined;
+            const fn = e.args[1];
+            if (t !== undefined && fn?.e === "lambda" && fn.params.length === 1 && !fn.destructure) {
+              const j = joinIn(fn.body, fn.params[0]!);
+              if (j) {
+                add(t, j);
+                visit(fn.body);
+                return;
+              }
+            }
+            break;
+          }
+          case "quant": {
+            if (binds(e.variable)) rebinds = true;
+            const t = tableOf(e.collection);
+            const j = t !== undefined ? joinIn(e.where, e.variable) : undefined;
+            if (t !== undefined && j) {
+              add(t, j);
+              visit(e.where);
+              visit(e.body);
+              return;
+            }
+            break;
+          }
+          case "lambda":
+            if (e.params.some(binds)) rebinds = true;
+            break;
+          case "call": {
+            const tool = byName.get(e.callee);
+            if (!tool || depth > 8) {
+              rebinds = true;
+              return;
+            }
+            // the arguments are read here; the helper's body with its parameters bound to
+            // the fields of x they are given (a helper given x.member_id that counts loans by
+            // member_id joins loans on it)
+            visit(e.args);
+            const inner = new Map<string, string>();
+            tool.params.forEach((p, i) => {
+              const a = e.args[i];
+              const g = a ? fieldOfX(a) : undefined;
+              if (g !== undefined) inner.set(p.name, g);
+            });
+            visitIn(tool.body, undefined, inner, depth + 1);
             return;
           }
         }
-        break;
       }
-      case "quant": {
-        if (e.variable === x) rebinds = true;
-        const t = tableOf(e.collection);
-        const j = t !== undefined ? joinIn(e.where, e.variable) : undefined;
-        if (t !== undefined && j) {
-          add(t, j);
-          visit(e.where);
-          visit(e.body);
-          return;
-        }
-        break;
+      for (const k in node) {
+        if (k === "t" || k === "span") continue;
+        const v = node[k];
+        if (v !== null && typeof v === "object") visit(v);
       }
-      case "lambda":
-        if (e.params.includes(x)) rebinds = true;
-        break;
-      case "call":
-        // a helper may read any table it likes, in any way
-        for (const r of invariantReads(env, { ...inv, reads: ["*"], expr: e, perRecord: undefined })) unknown.add(r);
-        if (!byName.has(e.callee)) rebinds = true;
-        break;
-    }
-    for (const k in e) {
-      if (k === "t" || k === "span") continue;
-      const v = (e as Record<string, unknown>)[k];
-      if (v !== null && typeof v === "object") visit(v);
-    }
+    };
+    visit(n);
   };
-  visit(pr.where);
-  visit(pr.body);
-  if (rebinds || unknown.has("*")) return undefined;
+  const top = new Map<string, string>();
+  visitIn(pr.where, pr.variable, top, 0);
+  visitIn(pr.body, pr.variable, top, 0);
+  if (rebinds) return undefined;
   const out: Record<string, JoinPair[]> = {};
   if (!unknown.has(pr.table)) out[pr.table] = [];
   for (const [t, list] of pairs) if (!unknown.has(t)) out[t] = t === pr.table ? [...list] : list;

@@ -1647,7 +1647,7 @@ export const definition: rt.EnvDefinition = {
           ($s.t.rooms.has(e.room_id) &&
             tool_headcount($s, { event_id: e.event_id }) <=
               rt.must($s.t.rooms, e.room_id, "specs/calendar/calendar.env:79:53").capacity),
-        joins: { events: [], rooms: [[null, "room_id"]] },
+        joins: { events: [], rooms: [[null, "room_id"]], invitations: [["event_id", "event_id"]] },
       },
     },
     {

@@ -1689,7 +1689,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, e: any) =>
           !(e.status === "enrolled") ||
           tool_has_consent($s, { participant_id: e.participant_id, trial_id: e.trial_id }),
-        joins: { enrollments: [] },
+        joins: { enrollments: [], consents: [["participant_id", "participant_id"]] },
       },
     },
     {
@@ -1704,7 +1704,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "trials",
         check: ($s: rt.Ctx, t: any) => tool_places_taken($s, { trial_id: t.trial_id }) <= t.target_enrollment,
-        joins: { trials: [] },
+        joins: { trials: [], enrollments: [["trial_id", "trial_id"]] },
       },
     },
     {
@@ -1827,7 +1827,7 @@ export const definition: rt.EnvDefinition = {
             ).birth_date,
             day: e.enrolled_on,
           }) <= rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:120:77").max_age,
-        joins: { enrollments: [], trials: [[null, "trial_id"]] },
+        joins: { enrollments: [], participants: [[null, "participant_id"]], trials: [[null, "trial_id"]] },
       },
     },
     {

@@ -1452,7 +1452,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, o: any) =>
           !["paid", "shipped", "delivered", "refunded"].includes(o.status) ||
           tool_paid_amount($s, { order_id: o.order_id }) === o.total,
-        joins: { orders: [] },
+        joins: { orders: [], payments: [["order_id", "order_id"]] },
       },
     },
     {
@@ -1473,7 +1473,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, o: any) =>
           tool_refunded_amount($s, { order_id: o.order_id }) <=
           tool_paid_amount($s, { order_id: o.order_id }),
-        joins: { orders: [] },
+        joins: { orders: [], refunds: [["order_id", "order_id"]], payments: [["order_id", "order_id"]] },
       },
     },
     {
@@ -1582,7 +1582,7 @@ export const definition: rt.EnvDefinition = {
         table: "orders",
         check: ($s: rt.Ctx, o: any) =>
           !(o.status === "pending_payment") || tool_paid_amount($s, { order_id: o.order_id }) === 0,
-        joins: { orders: [] },
+        joins: { orders: [], payments: [["order_id", "order_id"]] },
       },
     },
     {
@@ -1603,7 +1603,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, o: any) =>
           !["refunded", "shipped", "delivered"].includes(o.status) ||
           (o.status === "refunded") === tool_refunded_amount($s, { order_id: o.order_id }) >= o.total,
-        joins: { orders: [] },
+        joins: { orders: [], refunds: [["order_id", "order_id"]] },
       },
     },
     {
@@ -1628,7 +1628,12 @@ export const definition: rt.EnvDefinition = {
           (tool_refunded_amount($s, { order_id: o.order_id }) ===
             tool_paid_amount($s, { order_id: o.order_id }) &&
             !$s.t.shipments.values().some((s: any) => s.order_id === o.order_id)),
-        joins: { orders: [], shipments: [["order_id", "order_id"]] },
+        joins: {
+          orders: [],
+          refunds: [["order_id", "order_id"]],
+          payments: [["order_id", "order_id"]],
+          shipments: [["order_id", "order_id"]],
+        },
       },
     },
     {

@@ -1567,7 +1567,7 @@ export const definition: rt.EnvDefinition = {
                 parent_path: rt.must($s.t.folders, d.parent_id, "specs/filesystem/filesystem.env:75:52").path,
                 name: d.name,
               })),
-        joins: {},
+        joins: { folders: [[null, "parent_id"]] },
       },
     },
     {

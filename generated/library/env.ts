@@ -1749,7 +1749,7 @@ export const definition: rt.EnvDefinition = {
         table: "members",
         check: ($s: rt.Ctx, m: any) =>
           tool_open_loans($s, { member_id: m.member_id }) <= tool_loan_limit($s, { tier: m.tier }),
-        joins: { members: [] },
+        joins: { members: [], loans: [["member_id", "member_id"]] },
       },
     },
     {
@@ -1951,7 +1951,7 @@ export const definition: rt.EnvDefinition = {
               .some(
                 (h: any) => h.member_id === m.member_id && (h.status === "waiting" || h.status === "ready"),
               )),
-        joins: { members: [], holds: [["member_id", "member_id"]] },
+        joins: { members: [], loans: [["member_id", "member_id"]], holds: [["member_id", "member_id"]] },
       },
     },
     {

@@ -1761,7 +1761,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, c: any) =>
           !(c.kind === "direct") ||
           (tool_member_count($s, { conversation_id: c.conversation_id }) === 2 && c.name == null),
-        joins: { conversations: [] },
+        joins: { conversations: [], memberships: [["conversation_id", "conversation_id"]] },
       },
     },
     {

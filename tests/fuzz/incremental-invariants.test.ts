@@ -178,7 +178,7 @@ describe("incremental invariant checks agree with full checks", async () => {
     const tally: Tally = { actions: 0, ok: 0, broken: 0 };
     for (const c of bundled) {
       const starts0 = seedStates(c.file, c.env!).states;
-      const mutants = sampleMutants(generateMutants(c.source, c.file, c.env!).filter((m) => !m.equivalent), 30, 3);
+      const mutants = sampleMutants(generateMutants(c.source, c.file, c.env!).filter((m) => !m.equivalent), 20, 3);
       for (const m of mutants) {
         const checked = checkSource(applyMutant(c.source, m), c.file);
         if (!checked.env || checked.diagnostics.some((d) => d.severity === "error")) continue;
