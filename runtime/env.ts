@@ -154,7 +154,7 @@ export function formatArgsError(
  */
 export const ENVIRONMENT_MEMBERS: readonly string[] = [
   "def", "store", "ctx", "plan", "_checks", "createFrom", "fromValidated", "name", "checks", "toolNames", "call",
-  "preconditionResult", "lastPreconditionAt", "errorResult", "checkAfterAction", "checkRefs", "danglingRefs",
+  "preconditionResult", "lastPreconditionAt", "errorResult", "checkAfterAction", "checkJoined", "checkRefs", "danglingRefs",
   "referenceProblems", "invariantProblems", "fork", "checkpoint", "changedSince", "snapshot", "table",
   "globals", "readContext", "toJSON", "diff", "budget", "stepsLeft", "maxSteps", "lastCallSteps", "liftBudget",
   "constructor", "__proto__", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toString",
@@ -440,9 +440,16 @@ export class Environment {
             values.add(key);
             continue;
           }
-          const prev = store.changedPrev(i) as Record<string, unknown> | undefined;
-          const cur = other.get(key) as Record<string, unknown> | undefined;
-          for (const v of [prev?.[f], cur?.[f]]) {
+          // the record as it was (a change may take it away from x) and as it is (or to x)
+          const was = store.changedPrev(i) as Record<string, unknown> | undefined;
+          const now = other.get(key) as Record<string, unknown> | undefined;
+          if (was) {
+            const v = was[f];
+            if (v !== null && typeof v === "object") return false;
+            values.add(v ?? null);
+          }
+          if (now) {
+            const v = now[f];
             if (v !== null && typeof v === "object") return false;
             values.add(v ?? null);
           }
