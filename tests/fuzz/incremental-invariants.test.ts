@@ -106,6 +106,7 @@ invariant within_cap "Open loans within the member's cap": all m in members: ope
 invariant cap_below_max "Caps within the maximum": all m in members: m.cap <= max_cap
 invariant borrower_has_room "A borrower's cap is positive": all l in loans where l.open: members[l.member_id].cap > 0
 invariant few_members "At most four members": len(members) <= 4
+invariant big_caps_used "Members with a cap of three have a loan": all m in members where m.cap >= 3: loans.any(l => l.member_id == m.member_id)
 invariant someone_can_lend "While a member has no room, another has room for two": all m in members where m.cap == 0: members.any(o => o.cap >= 2)
 
 action set_cap(member_id: string, cap: int) -> Member "Set a cap, unchecked." {
@@ -137,14 +138,23 @@ action join(member_id: string, cap: int) -> Member "Add a member, unchecked." {
   let m = insert members { member_id, cap }
   return m
 }
+action move_loan(loan_id: string, member_id: string) -> Loan "Move a loan to another member, unchecked." {
+  let l = loans[loan_id] else "Loan not found"
+  require member_id in members else "Member not found"
+  l.member_id = member_id
+  return l
+}
 action drop_loan(loan_id: string) "Delete a loan." {
   require loan_id in loans else "Loan not found"
   delete loans[loan_id]
 }
 `;
 const JOINS_STATE = {
-  members: { M1: { member_id: "M1", cap: 2 }, M2: { member_id: "M2", cap: 1 }, M3: { member_id: "M3", cap: 0 } },
-  loans: { L1: { loan_id: "L1", member_id: "M1", open: true }, L2: { loan_id: "L2", member_id: "M2", open: false } },
+  members: { M1: { member_id: "M1", cap: 2 }, M2: { member_id: "M2", cap: 1 }, M3: { member_id: "M3", cap: 0 }, M4: { member_id: "M4", cap: 3 } },
+  loans: {
+    L1: { loan_id: "L1", member_id: "M1", open: true }, L2: { loan_id: "L2", member_id: "M2", open: false },
+    L3: { loan_id: "L3", member_id: "M4", open: true },
+  },
   max_cap: 3,
 };
 
