@@ -1,7 +1,8 @@
-// The state fields an invariant reads, with the helpers it calls followed: what the runtime
-// needs to re-check an invariant only after an action that changed something it reads
-// (runtime/env.ts, checkAfterAction). Assumes a checked IR, where state is read only through
-// `state` nodes and helpers only through `call` nodes naming a tool of the spec.
+// What the runtime needs to re-check an invariant incrementally after an action (runtime/env.ts,
+// checkAfterAction): the state fields it reads, with the helpers it calls followed, and for a
+// per-record invariant the joins by which its condition reaches other records. Emitted with
+// the definition. Assumes a checked IR, where state is read only through `state` nodes and
+// helpers only through `call` nodes naming a tool of the spec.
 import type { IEnv, IExpr, IInvariant, Type } from "./ir.js";
 import { stripOptional } from "./ir.js";
 
