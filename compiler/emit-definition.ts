@@ -8,6 +8,7 @@ import type { Span } from "../grammar/ast.js";
 import type { ScenarioDef } from "../runtime/index.js";
 import { stripOptional, isOptional } from "./ir.js";
 import { JsEmitter, toolFn, propKey, propAccess, jsValue } from "./emit-js.js";
+import { invariantReads, perRecordJoins } from "./invariant-reads.js";
 
 export function pascal(name: string): string {
   return name.replace(/(^|[_-])([a-z])/g, (_, __, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, "");
@@ -255,7 +256,7 @@ export function definitionInit(env: IEnv, js: JsEmitter, typed: boolean, options
   });
   const invariants = env.invariants.map((inv) => {
     const pr = js.perRecordCheck(inv);
-    return `{ name: ${JSON.stringify(inv.name)}, description: ${JSON.stringify(inv.description ?? "")}, location: ${js.loc(inv.span)}, reads: ${JSON.stringify(inv.reads)}, check: ($s${typed ? ": rt.Ctx" : ""}) => ${js.invariantCheck(inv)}${pr ? `, perRecord: { table: ${JSON.stringify(inv.perRecord!.table)}, check: ${pr} }` : ""} }`;
+    return `{ name: ${JSON.stringify(inv.name)}, description: ${JSON.stringify(inv.description ?? "")}, location: ${js.loc(inv.span)}, reads: ${JSON.stringify(invariantReads(env, inv))}, check: ($s${typed ? ": rt.Ctx" : ""}) => ${js.invariantCheck(inv)}${pr ? `, perRecord: { table: ${JSON.stringify(inv.perRecord!.table)}, check: ${pr}, joins: ${JSON.stringify(perRecordJoins(env, inv) ?? {})} }` : ""} }`;
   });
   return `{
         name: ${JSON.stringify(env.name)},

@@ -44,7 +44,19 @@ export interface InvariantDef {
   description?: string;
   location: string;
   check: (s: Ctx) => boolean;
-  perRecord?: { table: string; check: (s: Ctx, rec: any) => boolean };
+  perRecord?: {
+    table: string;
+    check: (s: Ctx, rec: any) => boolean;
+    /**
+     * How the condition reaches each table it reads (compiler/invariant-reads.ts,
+     * perRecordJoins): [f, g] pairs, a record u of that table mattering to a record x only when
+     * u.f == x.g (f null: u's key); the table's own entry is [] when the condition does not
+     * read it. A table read any other way is absent: a change to it makes a full re-check.
+     * Without joins, a change to any other table read does, and a change to the own table
+     * re-checks the changed records.
+     */
+    joins?: Record<string, [string | null, string][]>;
+  };
   reads: string[]; // state fields; "*" when unknown
 }
 
@@ -142,7 +154,7 @@ export function formatArgsError(
  */
 export const ENVIRONMENT_MEMBERS: readonly string[] = [
   "def", "store", "ctx", "plan", "_checks", "createFrom", "fromValidated", "name", "checks", "toolNames", "call",
-  "preconditionResult", "lastPreconditionAt", "errorResult", "checkAfterAction", "checkRefs", "danglingRefs",
+  "preconditionResult", "lastPreconditionAt", "errorResult", "checkAfterAction", "checkJoined", "checkRefs", "danglingRefs",
   "referenceProblems", "invariantProblems", "fork", "checkpoint", "changedSince", "snapshot", "table",
   "globals", "readContext", "toJSON", "diff", "budget", "stepsLeft", "maxSteps", "lastCallSteps", "liftBudget",
   "constructor", "__proto__", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toString",
@@ -364,14 +376,21 @@ export class Environment {
       // did this action change anything the invariant reads, and anything besides its own table?
       let readsChanged = star || (globals && store.globalsTouched);
       let otherChanged = readsChanged;
+      // with joins: whether a table read in a way they do not cover changed
+      let unjoined = readsChanged;
+      const joins = plans[n]!.joins;
       for (let j = 0; j < tables.length; j++) {
         const r = tables[j]!;
         if (!store.isTouched(r)) continue;
         readsChanged = true;
         if (r !== pr?.table) otherChanged = true;
+        if (joins && joins[j] === null) unjoined = true;
       }
       if (!readsChanged) continue;
-      if (pr && !otherChanged) {
+      if (joins) {
+        if (!unjoined && this.checkJoined(plans[n]!, joins)) continue;
+        if (!inv.check(this.ctx)) throw new EnvFault(`Invariant ${inv.name} is broken${inv.description ? `: ${inv.description}` : ""}`, inv.location);
+      } else if (pr && !otherChanged) {
         const table = store.tables[pr.table]!;
         for (let i = 0; i < nChanges; i++) {
           if (store.changedTable(i) !== table) continue;
@@ -384,6 +403,76 @@ export class Environment {
         throw new EnvFault(`Invariant ${inv.name} is broken${inv.description ? `: ${inv.description}` : ""}`, inv.location);
       }
     }
+  }
+
+  /**
+   * A per-record invariant after an action that changed only tables its joins cover: the
+   * changed records of its own table, and the records of its table that a changed record (as
+   * it was, or as it is) joins. Throws for the first that breaks it; false when a joined value
+   * is not a plain one (a full check must decide).
+   */
+  private checkJoined(plan: InvariantPlan, joins: readonly (readonly JoinPair[] | null)[]): boolean {
+    const store = this.store;
+    const inv = plan.inv;
+    const pr = inv.perRecord!;
+    const table = store.tables[pr.table]!;
+    const nChanges = store.changeCount;
+    const broken = (key: string) =>
+      new EnvFault(`Invariant ${inv.name} is broken by ${pr.table}[${JSON.stringify(key)}]${inv.description ? `: ${inv.description}` : ""}`, inv.location);
+    if (store.isTouched(pr.table)) {
+      for (let i = 0; i < nChanges; i++) {
+        if (store.changedTable(i) !== table) continue;
+        const key = store.changedKey(i);
+        const rec = table.get(key);
+        if (rec !== undefined && !pr.check(this.ctx, rec)) throw broken(key);
+      }
+    }
+    for (let j = 0; j < joins.length; j++) {
+      const pairs = joins[j];
+      if (!pairs || pairs.length === 0 || !store.isTouched(plan.tables[j]!)) continue;
+      const other = store.tables[plan.tables[j]!]!;
+      for (const [f, g] of pairs) {
+        const values = new Set<unknown>();
+        for (let i = 0; i < nChanges; i++) {
+          if (store.changedTable(i) !== other) continue;
+          const key = store.changedKey(i);
+          if (f === null) {
+            values.add(key);
+            continue;
+          }
+          // the record as it was (a change may take it away from x) and as it is (or to x)
+          const was = store.changedPrev(i) as Record<string, unknown> | undefined;
+          const now = other.get(key) as Record<string, unknown> | undefined;
+          if (was) {
+            const v = was[f];
+            if (v !== null && typeof v === "object") return false;
+            values.add(v ?? null);
+          }
+          if (now) {
+            const v = now[f];
+            if (v !== null && typeof v === "object") return false;
+            values.add(v ?? null);
+          }
+        }
+        if (values.size === 0) continue;
+        if (g === plan.keyField) {
+          for (const v of values) {
+            if (typeof v !== "string") continue;
+            const rec = table.get(v);
+            if (rec !== undefined && !pr.check(this.ctx, rec)) throw broken(v);
+          }
+        } else {
+          const keys = table.keys();
+          const recs = table.values() as Record<string, unknown>[];
+          for (let r = 0; r < recs.length; r++) {
+            const v = recs[r]![g];
+            if (v !== null && typeof v === "object") return false;
+            if (values.has(v ?? null) && !pr.check(this.ctx, recs[r])) throw broken(keys[r]!);
+          }
+        }
+      }
+    }
+    return true;
   }
 
   private checkRefs(tdef: TableDef, key: string, rec: unknown) {
@@ -582,7 +671,15 @@ interface InvariantPlan {
   globals: boolean;
   /** the tables it reads */
   tables: string[];
+  /**
+   * for a per-record invariant with joins: per table read (same order), its join pairs, or
+   * null where the joins do not cover it
+   */
+  joins?: (JoinPair[] | null)[];
+  /** the field the invariant's table holds its keys in (undefined: none, or no per-record) */
+  keyField?: string;
 }
+type JoinPair = [string | null, string];
 /** Worked out once per definition: every environment, session and fuzz run of it shares it. */
 interface DefinitionPlan {
   /** tools by name, with their zod-free argument check */
@@ -601,12 +698,18 @@ function planOf(def: EnvDefinition): DefinitionPlan {
     plan = {
       tools: new Map(def.tools.map((t): [string, ToolEntry] => [t.name, { tool: t, fastArgs: undefined }])),
       tableDefs: new Map(def.tables.map((t) => [t.name, t])),
-      invariants: def.invariants.map((inv) => ({
-        inv,
-        star: inv.reads.includes("*"),
-        globals: inv.reads.some((r) => r !== "*" && !tableNames.has(r)),
-        tables: inv.reads.filter((r) => tableNames.has(r)),
-      })),
+      invariants: def.invariants.map((inv): InvariantPlan => {
+        const tables = [...new Set(inv.reads.filter((r) => tableNames.has(r)))];
+        const pr = inv.perRecord;
+        const tdef = pr ? def.tables.find((t) => t.name === pr.table) : undefined;
+        return {
+          inv,
+          star: inv.reads.includes("*"),
+          globals: inv.reads.some((r) => r !== "*" && !tableNames.has(r)),
+          tables,
+          ...(pr?.joins && tdef ? { joins: tables.map((t) => (Object.hasOwn(pr.joins!, t) ? pr.joins![t]! : null)), ...(tdef.externalKey ? {} : { keyField: tdef.key }) } : {}),
+        };
+      }),
     };
     definitionPlans.set(def, plan);
   }

@@ -447,6 +447,10 @@ export class Store {
   changedKey(i: number): string {
     return this.logKeys[i]!;
   }
+  /** The record journal entry i replaced (undefined: there was none, the entry is an insert). */
+  changedPrev(i: number): object | undefined {
+    return this.logPrevs[i];
+  }
 
   saveOrder(table: Table<object>) {
     if (this.inTxn && !this.savedOrders.has(table)) this.savedOrders.set(table, { order: table.snapshotOrder(), at: this.logSize });

@@ -199,7 +199,8 @@ export class ArgMaker {
     this.hintKeys = null;
     this.liveKeys = null;
     this.unmet.length = 0;
-    this.chosen.clear();
+    // Map.clear allocates a new table even when the map is empty, and most calls steer nothing
+    if (this.chosen.size) this.chosen.clear();
     this.drawn = args;
     if (live !== this.liveOf) {
       // a run calls on one live fork throughout, whose tables stay the same objects
@@ -219,11 +220,14 @@ export class ArgMaker {
         let steered: unknown = NONE;
         if (guide && p.type.k === "list") {
           // the guards of a list parameter are its elements' (`for id in ids { ... }`)
-          const elem = { ...p, type: p.type.elem };
-          steered = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => {
+          const elem = plan.elems[i]!;
+          const n = 1 + Math.floor(rand() * 3);
+          const list: unknown[] = [];
+          for (let j = 0; j < n; j++) {
             const v = this.steered(tool.name, elem, guide, live, rand);
-            return v === NONE ? this.value(elem.type, singular(p.name), live, rand, 1) : v;
-          });
+            list.push(v === NONE ? this.value(elem.type, plan.elemNames[i]!, live, rand, 1) : v);
+          }
+          steered = list;
         } else if (guide) steered = this.steered(tool.name, p, guide, live, rand);
         v = steered === NONE ? this.value(p.type, p.name, live, rand, 0) : steered;
       }
@@ -511,7 +515,7 @@ export class ArgMaker {
     this.hintKeys = null;
   }
 
-  private plans = new Map<string, { params: ITool["params"]; described: string[][]; literals: Literals; stringsAfter: boolean[]; guides: (ParamGuide | undefined)[] }>();
+  private plans = new Map<string, ToolPlan>();
 
   /** Per tool, worked out once: parameters that name records first, then those named like a
    * table's key, then those that follow another's record (so that they can follow it), the
@@ -537,6 +541,10 @@ export class ArgMaker {
           const g = guide?.get(p.name);
           return g && (g.role || g.literals.length || g.bounds.length) ? g : undefined;
         }),
+        // a list parameter's elements, as steered() takes them (under the list's name), and
+        // the name value() draws them by (the singular)
+        elems: params.map((p) => (p.type.k === "list" ? { ...p, type: p.type.elem } : undefined)),
+        elemNames: params.map((p) => singular(p.name)),
       };
       this.plans.set(tool.name, plan);
     }
@@ -777,6 +785,17 @@ function drawsStrings(type: Type): boolean {
     default:
       return false;
   }
+}
+
+/** What make() needs of a tool, worked out on its first call (ArgMaker.planOf). */
+interface ToolPlan {
+  params: ITool["params"];
+  described: string[][];
+  literals: Literals;
+  stringsAfter: boolean[];
+  guides: (ParamGuide | undefined)[];
+  elems: (ITool["params"][number] | undefined)[];
+  elemNames: string[];
 }
 
 /** Where values for a parameter of some name come from (tables by their index in Sources.tables). */

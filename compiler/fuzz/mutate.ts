@@ -19,6 +19,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics.js";
 import { checkSpec } from "../check.js";
 import { JsEmitter, toolFn } from "../emit-js.js";
 import { toolSchemas } from "../emit-definition.js";
+import { invariantReads, perRecordJoins } from "../invariant-reads.js";
 import { typeToString, type IEnv, type IScenario, type ITool } from "../ir.js";
 import { walkIr, type INode } from "../ir-walk.js";
 import { loadDefinition, loadScenarios } from "../load.js";
@@ -755,7 +756,12 @@ class Oracle {
       invariants: def.invariants.map((inv, i) => {
         const m = made.invariants[i];
         if (!m) return inv;
-        return { ...inv, check: m.check, ...(inv.perRecord && m.per ? { perRecord: { table: inv.perRecord.table, check: m.per } } : {}) };
+        // a mutated helper may read other state fields: what to re-check after an action follows it
+        const ir = env.invariants[i]!;
+        return {
+          ...inv, reads: invariantReads(env, ir), check: m.check,
+          ...(inv.perRecord && m.per ? { perRecord: { table: inv.perRecord.table, check: m.per, joins: perRecordJoins(env, ir) ?? {} } } : {}),
+        };
       }),
     };
   }

@@ -30,16 +30,49 @@ const MAX_DEPTH = 200;
  * value never changes, and everything inside it is frozen too), so one look per record and
  * type is enough. Keyed by the type object: the IR of one compiled spec.
  */
-const fitting = new WeakMap<Type, WeakSet<object>>();
+const fitting = new WeakMap<Type, WeakSet<object> | null>();
+
+/**
+ * The cache of values known to fit a type, or null for a record of scalar fields only: looking
+ * at its few fields costs less than adding each new record (every successful action returns
+ * one) to a WeakSet, which was the largest single cost of the result check.
+ */
+function fittingOf(type: Type): WeakSet<object> | null {
+  let known = fitting.get(type);
+  if (known === undefined) fitting.set(type, (known = type.k === "record" && type.fields.every((f) => scalar(f.type)) ? null : new WeakSet()));
+  return known;
+}
+
+function scalar(type: Type): boolean {
+  switch (type.k) {
+    case "optional":
+      return scalar(type.inner);
+    case "string":
+    case "ref":
+    case "enum":
+    case "int":
+    case "number":
+    case "bool":
+    case "date":
+    case "datetime":
+    case "json":
+    case "null":
+    case "void":
+    case "error":
+      return true;
+    default:
+      return false;
+  }
+}
 
 /** The same judgement as check(), as a bool: no paths, no messages, no allocations. */
 function fits(type: Type, value: unknown, depth: number): boolean {
   if (depth > MAX_DEPTH) return false;
   if ((type.k === "record" || type.k === "list" || type.k === "map") && typeof value === "object" && value !== null && Object.isFrozen(value)) {
-    let known = fitting.get(type);
-    if (known?.has(value)) return true;
+    const known = fittingOf(type);
+    if (known === null) return fitsShape(type, value, depth);
+    if (known.has(value)) return true;
     if (!fitsShape(type, value, depth)) return false;
-    if (!known) fitting.set(type, (known = new WeakSet()));
     known.add(value);
     return true;
   }

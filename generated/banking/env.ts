@@ -1467,6 +1467,7 @@ export const definition: rt.EnvDefinition = {
             ),
             2,
           ),
+        joins: { accounts: [], transactions: [["account_id", "account_id"]] },
       },
     },
     {
@@ -1475,7 +1476,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/banking/banking.env:89:1",
       reads: ["accounts"],
       check: ($s: rt.Ctx) => $s.t.accounts.values().every((a: any) => a.balance >= -a.overdraft_limit),
-      perRecord: { table: "accounts", check: ($s: rt.Ctx, a: any) => a.balance >= -a.overdraft_limit },
+      perRecord: {
+        table: "accounts",
+        check: ($s: rt.Ctx, a: any) => a.balance >= -a.overdraft_limit,
+        joins: { accounts: [] },
+      },
     },
     {
       name: "savings_no_overdraft",
@@ -1487,6 +1492,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "accounts",
         check: ($s: rt.Ctx, a: any) => !(a.kind === "savings") || a.overdraft_limit === 0,
+        joins: { accounts: [] },
       },
     },
     {
@@ -1511,6 +1517,7 @@ export const definition: rt.EnvDefinition = {
           !(a.status === "closed") ||
           (a.balance === 0 &&
             !$s.t.cards.values().some((c: any) => c.account_id === a.account_id && c.status !== "cancelled")),
+        joins: { accounts: [], cards: [["account_id", "account_id"]] },
       },
     },
     {
@@ -1529,6 +1536,7 @@ export const definition: rt.EnvDefinition = {
         table: "cards",
         check: ($s: rt.Ctx, c: any) =>
           rt.must($s.t.accounts, c.account_id, "specs/banking/banking.env:96:19").kind === "checking",
+        joins: { cards: [], accounts: [[null, "account_id"]] },
       },
     },
     {
@@ -1549,6 +1557,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, t: any) =>
           !(t.status === "completed") ||
           rt.count($s.t.transactions.values(), (x: any) => x.transfer_id == t.transfer_id) === 2,
+        joins: { transfers: [], transactions: [["transfer_id", "transfer_id"]] },
       },
     },
     {
@@ -1604,6 +1613,7 @@ export const definition: rt.EnvDefinition = {
                   x.kind === "transfer_in" &&
                   x.amount === t.amount,
               )),
+        joins: { transfers: [], transactions: [["transfer_id", "transfer_id"]] },
       },
     },
     {
@@ -1624,6 +1634,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, t: any) =>
           !(t.status !== "completed") ||
           !$s.t.transactions.values().some((x: any) => x.transfer_id == t.transfer_id),
+        joins: { transfers: [], transactions: [["transfer_id", "transfer_id"]] },
       },
     },
     {
@@ -1636,6 +1647,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "transfers",
         check: ($s: rt.Ctx, t: any) => !(t.status === "scheduled") || t.execute_on > $s.g.today,
+        joins: { transfers: [] },
       },
     },
     {
@@ -1653,6 +1665,7 @@ export const definition: rt.EnvDefinition = {
         table: "transfers",
         check: ($s: rt.Ctx, t: any) =>
           (t.status === "failed") === (t.failure_reason != null && t.failure_reason !== ""),
+        joins: { transfers: [] },
       },
     },
     {
@@ -1671,6 +1684,7 @@ export const definition: rt.EnvDefinition = {
         table: "transfers",
         check: ($s: rt.Ctx, t: any) =>
           t.amount > 0 && rt.pyRound(t.amount, 2) === t.amount && t.from_account !== t.to_account,
+        joins: { transfers: [] },
       },
     },
     {
@@ -1683,6 +1697,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "transactions",
         check: ($s: rt.Ctx, t: any) => t.amount !== 0 && rt.pyRound(t.amount, 2) === t.amount,
+        joins: { transactions: [] },
       },
     },
     {
@@ -1699,6 +1714,7 @@ export const definition: rt.EnvDefinition = {
         table: "transactions",
         check: ($s: rt.Ctx, t: any) =>
           ["deposit", "transfer_in", "interest"].includes(t.kind) === t.amount > 0,
+        joins: { transactions: [] },
       },
     },
     {
@@ -1722,6 +1738,7 @@ export const definition: rt.EnvDefinition = {
           (t.kind === "card_purchase") === (t.card_id != null) &&
           (t.card_id == null ||
             rt.must($s.t.cards, t.card_id, "specs/banking/banking.env:117:31").account_id === t.account_id),
+        joins: { transactions: [], cards: [[null, "card_id"]] },
       },
     },
     {
@@ -1734,6 +1751,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "cards",
         check: ($s: rt.Ctx, k: any) => k.daily_limit > 0 && k.daily_limit <= $s.g.max_card_limit,
+        joins: { cards: [] },
       },
     },
     {
@@ -1778,6 +1796,7 @@ export const definition: rt.EnvDefinition = {
             ),
             2,
           ) <= $s.g.daily_cash_limit,
+        joins: { customers: [] },
       },
     },
     {
@@ -1802,6 +1821,7 @@ export const definition: rt.EnvDefinition = {
             $s.t.accounts.values(),
             (a: any) => a.customer_id === c.customer_id && a.status !== "closed",
           ) <= 5,
+        joins: { customers: [], accounts: [["customer_id", "customer_id"]] },
       },
     },
     {
@@ -1822,6 +1842,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, k: any) =>
           !(k.status === "active") ||
           rt.must($s.t.accounts, k.account_id, "specs/banking/banking.env:127:55").status === "open",
+        joins: { cards: [], accounts: [[null, "account_id"]] },
       },
     },
   ],

@@ -1572,13 +1572,17 @@ export const definition: rt.EnvDefinition = {
       location: "specs/calendar/calendar.env:72:1",
       reads: ["events"],
       check: ($s: rt.Ctx) => $s.t.events.values().every((e: any) => e.duration_minutes >= 5),
-      perRecord: { table: "events", check: ($s: rt.Ctx, e: any) => e.duration_minutes >= 5 },
+      perRecord: {
+        table: "events",
+        check: ($s: rt.Ctx, e: any) => e.duration_minutes >= 5,
+        joins: { events: [] },
+      },
     },
     {
       name: "no_room_double_booking",
       description: "A room holds one confirmed event at a time",
       location: "specs/calendar/calendar.env:73:1",
-      reads: ["*", "*", "*", "events"],
+      reads: ["events"],
       check: ($s: rt.Ctx) =>
         $s.t.events
           .values()
@@ -1618,13 +1622,14 @@ export const definition: rt.EnvDefinition = {
                   b_end: tool_end_of($s, { ev: e }),
                 }),
             ),
+        joins: { events: [["room_id", "room_id"]] },
       },
     },
     {
       name: "room_fits_attendees",
       description: "A booked room seats everyone who has not declined",
       location: "specs/calendar/calendar.env:77:1",
-      reads: ["rooms", "*", "events"],
+      reads: ["rooms", "events", "invitations"],
       check: ($s: rt.Ctx) =>
         $s.t.events
           .values()
@@ -1642,6 +1647,7 @@ export const definition: rt.EnvDefinition = {
           ($s.t.rooms.has(e.room_id) &&
             tool_headcount($s, { event_id: e.event_id }) <=
               rt.must($s.t.rooms, e.room_id, "specs/calendar/calendar.env:79:53").capacity),
+        joins: { events: [], rooms: [[null, "room_id"]], invitations: [["event_id", "event_id"]] },
       },
     },
     {
@@ -1669,6 +1675,7 @@ export const definition: rt.EnvDefinition = {
               (i: any) =>
                 i.event_id === e.event_id && i.person_id === e.organizer_id && i.response === "accepted",
             ),
+        joins: { events: [], invitations: [["event_id", "event_id"]] },
       },
     },
     {
@@ -1693,6 +1700,7 @@ export const definition: rt.EnvDefinition = {
             $s.t.invitations.values(),
             (j: any) => j.event_id === i.event_id && j.person_id === i.person_id,
           ) === 1,
+        joins: { invitations: [["event_id", "event_id"]] },
       },
     },
     {
@@ -1701,7 +1709,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/calendar/calendar.env:84:1",
       reads: ["time_off"],
       check: ($s: rt.Ctx) => $s.t.time_off.values().every((t: any) => t.start_date <= t.end_date),
-      perRecord: { table: "time_off", check: ($s: rt.Ctx, t: any) => t.start_date <= t.end_date },
+      perRecord: {
+        table: "time_off",
+        check: ($s: rt.Ctx, t: any) => t.start_date <= t.end_date,
+        joins: { time_off: [] },
+      },
     },
     {
       name: "answered_when_not_pending",
@@ -1713,6 +1725,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "invitations",
         check: ($s: rt.Ctx, i: any) => (i.response === "pending") === (i.responded_at == null),
+        joins: { invitations: [] },
       },
     },
     {
@@ -1725,6 +1738,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "events",
         check: ($s: rt.Ctx, e: any) => e.duration_minutes <= $s.g.max_event_minutes,
+        joins: { events: [] },
       },
     },
     {
@@ -1745,6 +1759,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, e: any) =>
           !(e.status === "confirmed" && e.room_id != null) ||
           rt.must($s.t.rooms, e.room_id, "specs/calendar/calendar.env:89:70").bookable,
+        joins: { events: [], rooms: [[null, "room_id"]] },
       },
     },
     {
@@ -1767,6 +1782,7 @@ export const definition: rt.EnvDefinition = {
           i.person_id !==
             rt.must($s.t.events, i.event_id, "specs/calendar/calendar.env:91:40").organizer_id ||
           (i.response === "accepted" && i.attendance === "required"),
+        joins: { invitations: [], events: [[null, "event_id"]] },
       },
     },
   ],

@@ -1668,13 +1668,14 @@ export const definition: rt.EnvDefinition = {
             (x: any) =>
               x.participant_id === e.participant_id && x.trial_id === e.trial_id && x.status === "enrolled",
           ) === 1,
+        joins: { enrollments: [["participant_id", "participant_id"]] },
       },
     },
     {
       name: "enrolled_have_consent",
       description: "Enrolled participants hold an unwithdrawn consent for their trial",
       location: "specs/clinical-trials/clinical-trials.env:106:1",
-      reads: ["*", "enrollments"],
+      reads: ["enrollments", "consents"],
       check: ($s: rt.Ctx) =>
         $s.t.enrollments
           .values()
@@ -1688,13 +1689,14 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, e: any) =>
           !(e.status === "enrolled") ||
           tool_has_consent($s, { participant_id: e.participant_id, trial_id: e.trial_id }),
+        joins: { enrollments: [], consents: [["participant_id", "participant_id"]] },
       },
     },
     {
       name: "within_target",
       description: "Trials never exceed their enrollment target",
       location: "specs/clinical-trials/clinical-trials.env:108:1",
-      reads: ["*", "trials"],
+      reads: ["trials", "enrollments"],
       check: ($s: rt.Ctx) =>
         $s.t.trials
           .values()
@@ -1702,6 +1704,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "trials",
         check: ($s: rt.Ctx, t: any) => tool_places_taken($s, { trial_id: t.trial_id }) <= t.target_enrollment,
+        joins: { trials: [], enrollments: [["trial_id", "trial_id"]] },
       },
     },
     {
@@ -1723,6 +1726,7 @@ export const definition: rt.EnvDefinition = {
           rt
             .must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:111:38")
             .site_ids.includes(e.site_id),
+        joins: { enrollments: [], trials: [[null, "trial_id"]] },
       },
     },
     {
@@ -1744,6 +1748,7 @@ export const definition: rt.EnvDefinition = {
           rt
             .must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:113:34")
             .arms.includes(e.arm),
+        joins: { enrollments: [], trials: [[null, "trial_id"]] },
       },
     },
     {
@@ -1756,6 +1761,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "enrollments",
         check: ($s: rt.Ctx, e: any) => !(e.status !== "enrolled") || e.ended_on != null,
+        joins: { enrollments: [] },
       },
     },
     {
@@ -1768,13 +1774,14 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "adverse_events",
         check: ($s: rt.Ctx, a: any) => !(a.severity === "life_threatening") || a.serious,
+        joins: { adverse_events: [] },
       },
     },
     {
       name: "enrolled_within_ages",
       description: "Participants were within their trial's age range on the day they enrolled",
       location: "specs/clinical-trials/clinical-trials.env:118:1",
-      reads: ["trials", "*", "participants", "*", "enrollments"],
+      reads: ["trials", "participants", "enrollments"],
       check: ($s: rt.Ctx) =>
         $s.t.enrollments
           .values()
@@ -1820,6 +1827,7 @@ export const definition: rt.EnvDefinition = {
             ).birth_date,
             day: e.enrolled_on,
           }) <= rt.must($s.t.trials, e.trial_id, "specs/clinical-trials/clinical-trials.env:120:77").max_age,
+        joins: { enrollments: [], participants: [[null, "participant_id"]], trials: [[null, "trial_id"]] },
       },
     },
     {
@@ -1852,6 +1860,7 @@ export const definition: rt.EnvDefinition = {
                   rt.count($s.t.enrollments.values(), (e: any) => e.trial_id === t.trial_id),
               ) < t.arms.length,
           ),
+        joins: { trials: [], enrollments: [["trial_id", "trial_id"]] },
       },
     },
     {
@@ -1891,6 +1900,11 @@ export const definition: rt.EnvDefinition = {
                 .length + 1,
             ),
           ),
+        joins: {
+          enrollments: [],
+          visits: [["enrollment_id", "enrollment_id"]],
+          trials: [[null, "trial_id"]],
+        },
       },
     },
     {
@@ -1915,6 +1929,7 @@ export const definition: rt.EnvDefinition = {
           $s.t.visits
             .values()
             .some((v: any) => v.enrollment_id === e.enrollment_id && v.status === "scheduled"),
+        joins: { enrollments: [], visits: [["enrollment_id", "enrollment_id"]] },
       },
     },
     {
@@ -1932,6 +1947,7 @@ export const definition: rt.EnvDefinition = {
         table: "enrollments",
         check: ($s: rt.Ctx, e: any) =>
           !(e.status === "enrolled") || (e.ended_on == null && e.withdrawal_reason == null),
+        joins: { enrollments: [] },
       },
     },
     {
@@ -1947,6 +1963,7 @@ export const definition: rt.EnvDefinition = {
         table: "visits",
         check: ($s: rt.Ctx, v: any) =>
           !(v.status === "done" || v.status === "missed") || v.scheduled_on <= $s.g.today,
+        joins: { visits: [] },
       },
     },
     {
@@ -1969,6 +1986,7 @@ export const definition: rt.EnvDefinition = {
           !(v.status === "cancelled") ||
           rt.must($s.t.enrollments, v.enrollment_id, "specs/clinical-trials/clinical-trials.env:135:48")
             .status === "withdrawn",
+        joins: { visits: [], enrollments: [[null, "enrollment_id"]] },
       },
     },
     {
@@ -1989,6 +2007,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, v: any) =>
           !(v.status === "scheduled") ||
           Math.abs(rt.daysBetween(v.due_on, v.scheduled_on)) <= $s.g.visit_window_days,
+        joins: { visits: [] },
       },
     },
     {
@@ -2011,6 +2030,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, t: any) =>
           !(t.status === "completed") ||
           !$s.t.enrollments.values().some((e: any) => e.trial_id === t.trial_id && e.status === "enrolled"),
+        joins: { trials: [], enrollments: [["trial_id", "trial_id"]] },
       },
     },
     {
@@ -2018,7 +2038,7 @@ export const definition: rt.EnvDefinition = {
       description:
         "A recruiting trial has an active site and fewer open serious events than the review threshold",
       location: "specs/clinical-trials/clinical-trials.env:140:1",
-      reads: ["sae_review_threshold", "*", "sites", "trials"],
+      reads: ["sae_review_threshold", "sites", "trials", "adverse_events", "enrollments"],
       check: ($s: rt.Ctx) =>
         $s.t.trials
           .values()
@@ -2038,6 +2058,7 @@ export const definition: rt.EnvDefinition = {
             (s: any) => rt.must($s.t.sites, s, "specs/clinical-trials/clinical-trials.env:142:25").active,
           ) &&
             tool_open_serious($s, { trial_id: t.trial_id }) < $s.g.sae_review_threshold),
+        joins: { trials: [] },
       },
     },
     {
@@ -2072,6 +2093,7 @@ export const definition: rt.EnvDefinition = {
               x.version === c.version &&
               x.withdrawn_on == null,
           ) === 1,
+        joins: { consents: [["participant_id", "participant_id"]] },
       },
     },
     {
@@ -2080,7 +2102,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/clinical-trials/clinical-trials.env:147:1",
       reads: ["trials"],
       check: ($s: rt.Ctx) => $s.t.trials.values().every((t: any) => t.consent_version >= 1),
-      perRecord: { table: "trials", check: ($s: rt.Ctx, t: any) => t.consent_version >= 1 },
+      perRecord: {
+        table: "trials",
+        check: ($s: rt.Ctx, t: any) => t.consent_version >= 1,
+        joins: { trials: [] },
+      },
     },
     {
       name: "consent_versions_exist",
@@ -2104,6 +2130,7 @@ export const definition: rt.EnvDefinition = {
           c.version <=
             rt.must($s.t.trials, c.trial_id, "specs/clinical-trials/clinical-trials.env:150:54")
               .consent_version,
+        joins: { consents: [], trials: [[null, "trial_id"]] },
       },
     },
     {
@@ -2122,6 +2149,7 @@ export const definition: rt.EnvDefinition = {
         table: "participants",
         check: ($s: rt.Ctx, p: any) =>
           p.name.trim() !== "" && p.birth_date < p.registered_on && p.registered_on <= $s.g.today,
+        joins: { participants: [] },
       },
     },
     {
@@ -2153,6 +2181,7 @@ export const definition: rt.EnvDefinition = {
           a.onset_on <= a.reported_on &&
           a.reported_on <= $s.g.today &&
           (a.resolved_on == null || (a.resolved_on >= a.onset_on && a.resolved_on <= $s.g.today)),
+        joins: { adverse_events: [], enrollments: [[null, "enrollment_id"]] },
       },
     },
   ],

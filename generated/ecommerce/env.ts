@@ -1408,7 +1408,7 @@ export const definition: rt.EnvDefinition = {
       location: "specs/ecommerce/ecommerce.env:122:1",
       reads: ["products"],
       check: ($s: rt.Ctx) => $s.t.products.values().every((p: any) => p.stock >= 0),
-      perRecord: { table: "products", check: ($s: rt.Ctx, p: any) => p.stock >= 0 },
+      perRecord: { table: "products", check: ($s: rt.Ctx, p: any) => p.stock >= 0, joins: { products: [] } },
     },
     {
       name: "prices_not_negative",
@@ -1416,7 +1416,7 @@ export const definition: rt.EnvDefinition = {
       location: "specs/ecommerce/ecommerce.env:123:1",
       reads: ["products"],
       check: ($s: rt.Ctx) => $s.t.products.values().every((p: any) => p.price >= 0),
-      perRecord: { table: "products", check: ($s: rt.Ctx, p: any) => p.price >= 0 },
+      perRecord: { table: "products", check: ($s: rt.Ctx, p: any) => p.price >= 0, joins: { products: [] } },
     },
     {
       name: "totals_add_up",
@@ -1431,13 +1431,14 @@ export const definition: rt.EnvDefinition = {
         table: "orders",
         check: ($s: rt.Ctx, o: any) =>
           o.total === rt.pyRound(o.subtotal - o.discount + o.shipping + o.tax, 2),
+        joins: { orders: [] },
       },
     },
     {
       name: "settled_orders_paid",
       description: "Orders past payment are paid in full",
       location: "specs/ecommerce/ecommerce.env:126:1",
-      reads: ["*", "orders"],
+      reads: ["orders", "payments"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
           .values()
@@ -1451,13 +1452,14 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, o: any) =>
           !["paid", "shipped", "delivered", "refunded"].includes(o.status) ||
           tool_paid_amount($s, { order_id: o.order_id }) === o.total,
+        joins: { orders: [], payments: [["order_id", "order_id"]] },
       },
     },
     {
       name: "refunds_within_payments",
       description: "Refunds never exceed what was paid",
       location: "specs/ecommerce/ecommerce.env:128:1",
-      reads: ["*", "*", "orders"],
+      reads: ["orders", "payments", "refunds"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
           .values()
@@ -1471,6 +1473,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, o: any) =>
           tool_refunded_amount($s, { order_id: o.order_id }) <=
           tool_paid_amount($s, { order_id: o.order_id }),
+        joins: { orders: [], refunds: [["order_id", "order_id"]], payments: [["order_id", "order_id"]] },
       },
     },
     {
@@ -1491,6 +1494,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, o: any) =>
           !["shipped", "delivered"].includes(o.status) ||
           $s.t.shipments.values().some((s: any) => s.order_id === o.order_id),
+        joins: { orders: [], shipments: [["order_id", "order_id"]] },
       },
     },
     {
@@ -1503,6 +1507,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "coupons",
         check: ($s: rt.Ctx, c: any) => !(c.max_uses != null) || c.uses <= c.max_uses,
+        joins: { coupons: [] },
       },
     },
     {
@@ -1511,7 +1516,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/ecommerce/ecommerce.env:134:1",
       reads: ["customers"],
       check: ($s: rt.Ctx) => $s.t.customers.values().every((c: any) => c.cart.every((l: any) => l.qty > 0)),
-      perRecord: { table: "customers", check: ($s: rt.Ctx, c: any) => c.cart.every((l: any) => l.qty > 0) },
+      perRecord: {
+        table: "customers",
+        check: ($s: rt.Ctx, c: any) => c.cart.every((l: any) => l.qty > 0),
+        joins: { customers: [] },
+      },
     },
     {
       name: "cart_lines_capped",
@@ -1533,6 +1542,7 @@ export const definition: rt.EnvDefinition = {
           c.cart.every(
             (l: any) => l.qty <= $s.g.max_qty_per_item && rt.count(c.cart, (x: any) => x.sku === l.sku) === 1,
           ),
+        joins: { customers: [] },
       },
     },
     {
@@ -1541,7 +1551,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/ecommerce/ecommerce.env:138:1",
       reads: ["customers"],
       check: ($s: rt.Ctx) => $s.t.customers.values().every((c: any) => c.store_credit >= 0),
-      perRecord: { table: "customers", check: ($s: rt.Ctx, c: any) => c.store_credit >= 0 },
+      perRecord: {
+        table: "customers",
+        check: ($s: rt.Ctx, c: any) => c.store_credit >= 0,
+        joins: { customers: [] },
+      },
     },
     {
       name: "amounts_positive",
@@ -1556,7 +1570,7 @@ export const definition: rt.EnvDefinition = {
       name: "unpaid_orders_have_no_payment",
       description: "Orders awaiting payment have no payment yet",
       location: "specs/ecommerce/ecommerce.env:142:1",
-      reads: ["*", "orders"],
+      reads: ["orders", "payments"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
           .values()
@@ -1568,13 +1582,14 @@ export const definition: rt.EnvDefinition = {
         table: "orders",
         check: ($s: rt.Ctx, o: any) =>
           !(o.status === "pending_payment") || tool_paid_amount($s, { order_id: o.order_id }) === 0,
+        joins: { orders: [], payments: [["order_id", "order_id"]] },
       },
     },
     {
       name: "refunded_means_fully",
       description: "Refunded orders are refunded in full, shipped and delivered ones are not",
       location: "specs/ecommerce/ecommerce.env:144:1",
-      reads: ["*", "orders"],
+      reads: ["orders", "refunds"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
           .values()
@@ -1588,13 +1603,14 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, o: any) =>
           !["refunded", "shipped", "delivered"].includes(o.status) ||
           (o.status === "refunded") === tool_refunded_amount($s, { order_id: o.order_id }) >= o.total,
+        joins: { orders: [], refunds: [["order_id", "order_id"]] },
       },
     },
     {
       name: "cancelled_are_settled",
       description: "Cancelled orders gave back everything paid and never shipped",
       location: "specs/ecommerce/ecommerce.env:147:1",
-      reads: ["shipments", "*", "*", "orders"],
+      reads: ["shipments", "orders", "payments", "refunds"],
       check: ($s: rt.Ctx) =>
         $s.t.orders
           .values()
@@ -1612,6 +1628,12 @@ export const definition: rt.EnvDefinition = {
           (tool_refunded_amount($s, { order_id: o.order_id }) ===
             tool_paid_amount($s, { order_id: o.order_id }) &&
             !$s.t.shipments.values().some((s: any) => s.order_id === o.order_id)),
+        joins: {
+          orders: [],
+          refunds: [["order_id", "order_id"]],
+          payments: [["order_id", "order_id"]],
+          shipments: [["order_id", "order_id"]],
+        },
       },
     },
     {
@@ -1636,6 +1658,7 @@ export const definition: rt.EnvDefinition = {
             .values()
             .some((p: any) => p.order_id === r.order_id && p.method === "store_credit") ||
           r.destination === "store_credit",
+        joins: { refunds: [], payments: [["order_id", "order_id"]] },
       },
     },
     {
@@ -1695,6 +1718,7 @@ export const definition: rt.EnvDefinition = {
           o.tax === rt.pyRound((o.subtotal - o.discount) * $s.g.tax_rate, 2) &&
           o.items.length > 0 &&
           o.items.every((l: any) => l.qty > 0 && l.qty <= $s.g.max_qty_per_item),
+        joins: { orders: [], coupons: [[null, "coupon_code"]] },
       },
     },
     {
@@ -1722,6 +1746,7 @@ export const definition: rt.EnvDefinition = {
           s.eta ===
             rt.dateAdd(rt.dateOf(s.shipped_at), s.carrier === "usps" ? 5 : s.carrier === "ups" ? 3 : 2) &&
           (s.status === "delivered") === (s.delivered_at != null),
+        joins: { shipments: [] },
       },
     },
     {
@@ -1744,6 +1769,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, o: any) =>
           !(o.status === "delivered") ||
           !$s.t.shipments.values().some((s: any) => s.order_id === o.order_id && s.status === "in_transit"),
+        joins: { orders: [], shipments: [["order_id", "order_id"]] },
       },
     },
     {

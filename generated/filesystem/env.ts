@@ -1542,7 +1542,7 @@ export const definition: rt.EnvDefinition = {
       name: "paths_follow_parents",
       description: "A folder's path is its parent's path plus its name",
       location: "specs/filesystem/filesystem.env:73:1",
-      reads: ["*", "folders"],
+      reads: ["folders"],
       check: ($s: rt.Ctx) =>
         $s.t.folders
           .values()
@@ -1567,6 +1567,7 @@ export const definition: rt.EnvDefinition = {
                 parent_path: rt.must($s.t.folders, d.parent_id, "specs/filesystem/filesystem.env:75:52").path,
                 name: d.name,
               })),
+        joins: { folders: [[null, "parent_id"]] },
       },
     },
     {
@@ -1581,6 +1582,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "folders",
         check: ($s: rt.Ctx, d: any) => rt.count($s.t.folders.values(), (e: any) => e.path === d.path) === 1,
+        joins: { folders: [["path", "path"]] },
       },
     },
     {
@@ -1607,6 +1609,7 @@ export const definition: rt.EnvDefinition = {
             $s.t.files.values(),
             (g: any) => g.folder_id === f.folder_id && g.name === f.name && g.trashed_at == null,
           ) === 1,
+        joins: { files: [["folder_id", "folder_id"]] },
       },
     },
     {
@@ -1629,6 +1632,7 @@ export const definition: rt.EnvDefinition = {
             $s.t.files.values().filter((f: any) => f.owner_id === u.user_id),
             (f: any) => f.size_kb,
           ) <= u.quota_kb,
+        joins: { users: [], files: [["owner_id", "user_id"]] },
       },
     },
     {
@@ -1641,6 +1645,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "shares",
         check: ($s: rt.Ctx, s: any) => (s.file_id == null) !== (s.folder_id == null),
+        joins: { shares: [] },
       },
     },
     {
@@ -1655,6 +1660,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "files",
         check: ($s: rt.Ctx, f: any) => f.size_kb > 0 && f.size_kb <= $s.g.max_file_kb && f.version >= 1,
+        joins: { files: [] },
       },
     },
     {
@@ -1679,6 +1685,7 @@ export const definition: rt.EnvDefinition = {
             $s.t.shares.values(),
             (t: any) => t.user_id === s.user_id && t.file_id == s.file_id && t.folder_id == s.folder_id,
           ) === 1,
+        joins: { shares: [["user_id", "user_id"]] },
       },
     },
   ],

@@ -1652,6 +1652,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, c: any) =>
           (c.status === "on_loan") ===
           $s.t.loans.values().some((l: any) => l.copy_id === c.copy_id && l.returned_on == null),
+        joins: { copies: [], loans: [["copy_id", "copy_id"]] },
       },
     },
     {
@@ -1673,6 +1674,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, l: any) =>
           !(l.returned_on == null) ||
           rt.count($s.t.loans.values(), (x: any) => x.copy_id === l.copy_id && x.returned_on == null) === 1,
+        joins: { loans: [["copy_id", "copy_id"]] },
       },
     },
     {
@@ -1694,6 +1696,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, c: any) =>
           (c.status === "on_hold_shelf") ===
           (rt.count($s.t.holds.values(), (h: any) => h.status === "ready" && h.copy_id == c.copy_id) === 1),
+        joins: { copies: [], holds: [["copy_id", "copy_id"]] },
       },
     },
     {
@@ -1712,6 +1715,7 @@ export const definition: rt.EnvDefinition = {
         table: "copies",
         check: ($s: rt.Ctx, c: any) =>
           rt.count($s.t.holds.values(), (h: any) => h.status === "ready" && h.copy_id == c.copy_id) <= 1,
+        joins: { copies: [], holds: [["copy_id", "copy_id"]] },
       },
     },
     {
@@ -1726,13 +1730,14 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "holds",
         check: ($s: rt.Ctx, h: any) => !(h.status === "ready") || (h.copy_id != null && h.pickup_by != null),
+        joins: { holds: [] },
       },
     },
     {
       name: "within_loan_limit",
       description: "Nobody has more open loans than their tier allows",
       location: "specs/library/library.env:113:1",
-      reads: ["*", "*", "members"],
+      reads: ["members", "loan_limits", "loans"],
       check: ($s: rt.Ctx) =>
         $s.t.members
           .values()
@@ -1744,6 +1749,7 @@ export const definition: rt.EnvDefinition = {
         table: "members",
         check: ($s: rt.Ctx, m: any) =>
           tool_open_loans($s, { member_id: m.member_id }) <= tool_loan_limit($s, { tier: m.tier }),
+        joins: { members: [], loans: [["member_id", "member_id"]] },
       },
     },
     {
@@ -1753,7 +1759,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/library/library.env:115:1",
       reads: ["books"],
       check: ($s: rt.Ctx) => $s.t.books.values().every((b: any) => b.replacement_cost >= 1),
-      perRecord: { table: "books", check: ($s: rt.Ctx, b: any) => b.replacement_cost >= 1 },
+      perRecord: {
+        table: "books",
+        check: ($s: rt.Ctx, b: any) => b.replacement_cost >= 1,
+        joins: { books: [] },
+      },
     },
     {
       name: "damage_rate_sane",
@@ -1780,6 +1790,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "fines",
         check: ($s: rt.Ctx, f: any) => f.amount > 0 && f.paid >= 0 && f.paid <= f.amount,
+        joins: { fines: [] },
       },
     },
     {
@@ -1792,6 +1803,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "loans",
         check: ($s: rt.Ctx, l: any) => l.renewals >= 0 && l.renewals <= $s.g.max_renewals,
+        joins: { loans: [] },
       },
     },
     {
@@ -1800,7 +1812,7 @@ export const definition: rt.EnvDefinition = {
       location: "specs/library/library.env:125:1",
       reads: ["books"],
       check: ($s: rt.Ctx) => $s.t.books.values().every((b: any) => b.loan_days >= 1),
-      perRecord: { table: "books", check: ($s: rt.Ctx, b: any) => b.loan_days >= 1 },
+      perRecord: { table: "books", check: ($s: rt.Ctx, b: any) => b.loan_days >= 1, joins: { books: [] } },
     },
     {
       name: "loan_dates_ordered",
@@ -1817,6 +1829,7 @@ export const definition: rt.EnvDefinition = {
         table: "loans",
         check: ($s: rt.Ctx, l: any) =>
           l.due_on > l.borrowed_on && (l.returned_on == null || l.returned_on >= l.borrowed_on),
+        joins: { loans: [] },
       },
     },
     {
@@ -1825,7 +1838,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/library/library.env:129:1",
       reads: ["today", "loans"],
       check: ($s: rt.Ctx) => $s.t.loans.values().every((l: any) => l.borrowed_on <= $s.g.today),
-      perRecord: { table: "loans", check: ($s: rt.Ctx, l: any) => l.borrowed_on <= $s.g.today },
+      perRecord: {
+        table: "loans",
+        check: ($s: rt.Ctx, l: any) => l.borrowed_on <= $s.g.today,
+        joins: { loans: [] },
+      },
     },
     {
       name: "fines_issued_when_loans_end",
@@ -1845,6 +1862,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, f: any) =>
           !(f.loan_id != null) ||
           rt.must($s.t.loans, f.loan_id, "specs/library/library.env:132:43").returned_on == f.issued_on,
+        joins: { fines: [], loans: [[null, "loan_id"]] },
       },
     },
     {
@@ -1885,6 +1903,7 @@ export const definition: rt.EnvDefinition = {
                 h.isbn === rt.must($s.t.copies, l.copy_id, "specs/library/library.env:135:38").isbn &&
                 rt.must($s.t.books, h.isbn, "specs/library/library.env:135:65").reference_only,
             ),
+        joins: { loans: [], copies: [[null, "copy_id"]] },
       },
     },
     {
@@ -1900,13 +1919,14 @@ export const definition: rt.EnvDefinition = {
         table: "holds",
         check: ($s: rt.Ctx, h: any) =>
           !rt.must($s.t.books, h.isbn, "specs/library/library.env:137:23").reference_only,
+        joins: { holds: [], books: [[null, "isbn"]] },
       },
     },
     {
       name: "suspended_cards_idle",
       description: "Suspended members have no open loans and no active holds",
       location: "specs/library/library.env:138:1",
-      reads: ["holds", "*", "members"],
+      reads: ["holds", "members", "loans"],
       check: ($s: rt.Ctx) =>
         $s.t.members
           .values()
@@ -1931,6 +1951,7 @@ export const definition: rt.EnvDefinition = {
               .some(
                 (h: any) => h.member_id === m.member_id && (h.status === "waiting" || h.status === "ready"),
               )),
+        joins: { members: [], loans: [["member_id", "member_id"]], holds: [["member_id", "member_id"]] },
       },
     },
     {
@@ -1953,6 +1974,7 @@ export const definition: rt.EnvDefinition = {
           !l.lost ||
           (l.returned_on != null &&
             rt.must($s.t.copies, l.copy_id, "specs/library/library.env:142:58").status === "lost"),
+        joins: { loans: [], copies: [[null, "copy_id"]] },
       },
     },
     {
@@ -1976,6 +1998,7 @@ export const definition: rt.EnvDefinition = {
           !(h.status === "ready" && h.copy_id != null) ||
           (rt.must($s.t.copies, h.copy_id, "specs/library/library.env:145:5").branch_id === h.pickup_branch &&
             rt.must($s.t.copies, h.copy_id, "specs/library/library.env:145:56").isbn === h.isbn),
+        joins: { holds: [], copies: [[null, "copy_id"]] },
       },
     },
     {
@@ -1988,6 +2011,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "fines",
         check: ($s: rt.Ctx, f: any) => !(f.kind === "overdue") || f.amount <= $s.g.max_overdue_fine,
+        joins: { fines: [] },
       },
     },
     {
@@ -2026,6 +2050,7 @@ export const definition: rt.EnvDefinition = {
               ).isbn,
               "specs/library/library.env:150:17",
             ).replacement_cost,
+        joins: { fines: [], loans: [[null, "loan_id"]] },
       },
     },
   ],

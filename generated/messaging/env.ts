@@ -1740,13 +1740,14 @@ export const definition: rt.EnvDefinition = {
             $s.t.memberships.values(),
             (x: any) => x.conversation_id === m.conversation_id && x.user_id === m.user_id,
           ) === 1,
+        joins: { memberships: [["conversation_id", "conversation_id"]] },
       },
     },
     {
       name: "direct_is_two",
       description: "Direct conversations have exactly two members and no name",
       location: "specs/messaging/messaging.env:81:1",
-      reads: ["*", "conversations"],
+      reads: ["conversations", "memberships"],
       check: ($s: rt.Ctx) =>
         $s.t.conversations
           .values()
@@ -1760,6 +1761,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, c: any) =>
           !(c.kind === "direct") ||
           (tool_member_count($s, { conversation_id: c.conversation_id }) === 2 && c.name == null),
+        joins: { conversations: [], memberships: [["conversation_id", "conversation_id"]] },
       },
     },
     {
@@ -1786,6 +1788,7 @@ export const definition: rt.EnvDefinition = {
             $s.t.memberships.values(),
             (m: any) => m.conversation_id === c.conversation_id && m.role === "owner",
           ) === 1,
+        joins: { conversations: [], memberships: [["conversation_id", "conversation_id"]] },
       },
     },
     {
@@ -1805,6 +1808,7 @@ export const definition: rt.EnvDefinition = {
         table: "conversations",
         check: ($s: rt.Ctx, c: any) =>
           !c.archived || !$s.t.memberships.values().some((m: any) => m.conversation_id === c.conversation_id),
+        joins: { conversations: [], memberships: [["conversation_id", "conversation_id"]] },
       },
     },
     {
@@ -1825,6 +1829,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, m: any) =>
           m.sent_at <= $s.g.now &&
           (m.edited_at == null || (m.edited_at >= m.sent_at && m.edited_at <= $s.g.now)),
+        joins: { messages: [] },
       },
     },
     {
@@ -1833,7 +1838,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/messaging/messaging.env:90:1",
       reads: ["blocks"],
       check: ($s: rt.Ctx) => $s.t.blocks.values().every((b: any) => b.blocker_id !== b.blocked_id),
-      perRecord: { table: "blocks", check: ($s: rt.Ctx, b: any) => b.blocker_id !== b.blocked_id },
+      perRecord: {
+        table: "blocks",
+        check: ($s: rt.Ctx, b: any) => b.blocker_id !== b.blocked_id,
+        joins: { blocks: [] },
+      },
     },
     {
       name: "deleted_are_empty",
@@ -1845,6 +1854,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "messages",
         check: ($s: rt.Ctx, m: any) => !m.deleted || (m.body === "" && m.reactions.length === 0),
+        joins: { messages: [] },
       },
     },
     {
@@ -1864,6 +1874,7 @@ export const definition: rt.EnvDefinition = {
         table: "users",
         check: ($s: rt.Ctx, u: any) =>
           rt.count($s.t.users.values(), (x: any) => x.handle.toLowerCase() === u.handle.toLowerCase()) === 1,
+        joins: {},
       },
     },
     {
@@ -1872,7 +1883,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/messaging/messaging.env:95:1",
       reads: ["users"],
       check: ($s: rt.Ctx) => $s.t.users.values().every((u: any) => u.display_name.trim() !== ""),
-      perRecord: { table: "users", check: ($s: rt.Ctx, u: any) => u.display_name.trim() !== "" },
+      perRecord: {
+        table: "users",
+        check: ($s: rt.Ctx, u: any) => u.display_name.trim() !== "",
+        joins: { users: [] },
+      },
     },
     {
       name: "live_messages_have_text",
@@ -1887,6 +1902,7 @@ export const definition: rt.EnvDefinition = {
         table: "messages",
         check: ($s: rt.Ctx, m: any) =>
           !!m.deleted || (m.body !== "" && m.body.length <= $s.g.max_message_length),
+        joins: { messages: [] },
       },
     },
     {
@@ -1916,6 +1932,7 @@ export const definition: rt.EnvDefinition = {
               r.emoji.endsWith(":") &&
               r.emoji.length >= 3,
           ),
+        joins: { messages: [] },
       },
     },
     {
@@ -1940,6 +1957,7 @@ export const definition: rt.EnvDefinition = {
           (c.name != null &&
             c.name.trim() !== "" &&
             (c.kind !== "channel" || (c.name === c.name.toLowerCase() && !c.name.includes(" ")))),
+        joins: { conversations: [] },
       },
     },
     {
@@ -1966,6 +1984,7 @@ export const definition: rt.EnvDefinition = {
             $s.t.conversations.values(),
             (x: any) => x.kind === "channel" && !x.archived && x.name == c.name,
           ) === 1,
+        joins: { conversations: [["name", "name"]] },
       },
     },
     {
@@ -1978,6 +1997,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "conversations",
         check: ($s: rt.Ctx, c: any) => !(c.kind === "group") || c.is_private,
+        joins: { conversations: [] },
       },
     },
     {
@@ -2002,6 +2022,7 @@ export const definition: rt.EnvDefinition = {
             $s.t.blocks.values(),
             (x: any) => x.blocker_id === b.blocker_id && x.blocked_id === b.blocked_id,
           ) === 1,
+        joins: { blocks: [["blocker_id", "blocker_id"]] },
       },
     },
     {
@@ -2026,6 +2047,7 @@ export const definition: rt.EnvDefinition = {
           (rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:114:5").reply_to == null &&
             rt.must($s.t.messages, m.reply_to, "specs/messaging/messaging.env:114:47").conversation_id ===
               m.conversation_id),
+        joins: { messages: [[null, "reply_to"]] },
       },
     },
     {

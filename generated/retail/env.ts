@@ -1088,6 +1088,7 @@ export const definition: rt.EnvDefinition = {
         table: "users",
         check: ($s: rt.Ctx, u: any) =>
           rt.mapValues(u.payment_methods).every((pm: any) => (pm.balance ?? 0) >= 0),
+        joins: { users: [] },
       },
     },
     {
@@ -1109,6 +1110,7 @@ export const definition: rt.EnvDefinition = {
           rt
             .mapValues(u.payment_methods)
             .every((pm: any) => (pm.source === "gift_card") === (pm.balance != null)),
+        joins: { users: [] },
       },
     },
     {
@@ -1128,6 +1130,7 @@ export const definition: rt.EnvDefinition = {
         table: "orders",
         check: ($s: rt.Ctx, o: any) =>
           !(o.cancel_reason != null) || ["no longer needed", "ordered by mistake"].includes(o.cancel_reason),
+        joins: { orders: [] },
       },
     },
     {
@@ -1150,6 +1153,7 @@ export const definition: rt.EnvDefinition = {
           (!["pending", "pending (item modified)"].includes(o.status) || o.fulfillments.length === 0) &&
           (!["delivered", "return requested", "exchange requested"].includes(o.status) ||
             o.fulfillments.length > 0),
+        joins: { orders: [] },
       },
     },
   ],

@@ -1663,7 +1663,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/support-tickets/support-tickets.env:86:1",
       reads: ["tickets"],
       check: ($s: rt.Ctx) => $s.t.tickets.values().every((t: any) => t.tier >= 1 && t.tier <= 3),
-      perRecord: { table: "tickets", check: ($s: rt.Ctx, t: any) => t.tier >= 1 && t.tier <= 3 },
+      perRecord: {
+        table: "tickets",
+        check: ($s: rt.Ctx, t: any) => t.tier >= 1 && t.tier <= 3,
+        joins: { tickets: [] },
+      },
     },
     {
       name: "assignee_qualified",
@@ -1687,6 +1691,7 @@ export const definition: rt.EnvDefinition = {
           ($s.t.agents.has(t.assignee_id) &&
             rt.must($s.t.agents, t.assignee_id, "specs/support-tickets/support-tickets.env:88:77").level >=
               t.tier),
+        joins: { tickets: [], agents: [[null, "assignee_id"]] },
       },
     },
     {
@@ -1704,6 +1709,7 @@ export const definition: rt.EnvDefinition = {
         table: "tickets",
         check: ($s: rt.Ctx, t: any) =>
           !["open", "pending_customer", "resolved"].includes(t.status) || t.assignee_id != null,
+        joins: { tickets: [] },
       },
     },
     {
@@ -1718,6 +1724,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "tickets",
         check: ($s: rt.Ctx, t: any) => !["resolved", "closed"].includes(t.status) || t.resolved_at != null,
+        joins: { tickets: [] },
       },
     },
     {
@@ -1736,6 +1743,7 @@ export const definition: rt.EnvDefinition = {
         table: "tickets",
         check: ($s: rt.Ctx, t: any) =>
           !(t.csat != null) || (t.csat >= 1 && t.csat <= 5 && ["resolved", "closed"].includes(t.status)),
+        joins: { tickets: [] },
       },
     },
     {
@@ -1748,6 +1756,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "tickets",
         check: ($s: rt.Ctx, t: any) => !(t.status === "new") || t.assignee_id == null,
+        joins: { tickets: [] },
       },
     },
     {
@@ -1766,6 +1775,7 @@ export const definition: rt.EnvDefinition = {
         table: "tickets",
         check: ($s: rt.Ctx, t: any) =>
           !["pending_customer", "resolved", "closed"].includes(t.status) || t.first_response_at != null,
+        joins: { tickets: [] },
       },
     },
     {
@@ -1790,6 +1800,7 @@ export const definition: rt.EnvDefinition = {
           $s.t.comments
             .values()
             .some((c: any) => c.ticket_id === t.ticket_id && c.author_kind === "agent" && !c.internal),
+        joins: { tickets: [], comments: [["ticket_id", "ticket_id"]] },
       },
     },
     {
@@ -1822,6 +1833,7 @@ export const definition: rt.EnvDefinition = {
               (c: any) =>
                 c.ticket_id === t.ticket_id && c.author_kind === "customer" && c.author_id === t.customer_id,
             ),
+        joins: { tickets: [], comments: [["ticket_id", "ticket_id"]] },
       },
     },
     {
@@ -1844,6 +1856,7 @@ export const definition: rt.EnvDefinition = {
           !(c.author_kind === "agent" && !c.internal) ||
           ($s.t.agents.has(c.author_id) &&
             rt.must($s.t.agents, c.author_id, "specs/support-tickets/support-tickets.env:106:98").active),
+        joins: { comments: [], agents: [[null, "author_id"]] },
       },
     },
     {
@@ -1864,6 +1877,7 @@ export const definition: rt.EnvDefinition = {
         check: ($s: rt.Ctx, t: any) =>
           !(t.assignee_id != null && ["new", "open", "pending_customer"].includes(t.status)) ||
           rt.must($s.t.agents, t.assignee_id, "specs/support-tickets/support-tickets.env:108:95").active,
+        joins: { tickets: [], agents: [[null, "assignee_id"]] },
       },
     },
     {
@@ -1872,7 +1886,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/support-tickets/support-tickets.env:109:1",
       reads: ["comments"],
       check: ($s: rt.Ctx) => $s.t.comments.values().every((c: any) => c.body.trim() !== ""),
-      perRecord: { table: "comments", check: ($s: rt.Ctx, c: any) => c.body.trim() !== "" },
+      perRecord: {
+        table: "comments",
+        check: ($s: rt.Ctx, c: any) => c.body.trim() !== "",
+        joins: { comments: [] },
+      },
     },
     {
       name: "sla_after_creation",
@@ -1886,6 +1904,7 @@ export const definition: rt.EnvDefinition = {
       perRecord: {
         table: "tickets",
         check: ($s: rt.Ctx, t: any) => t.created_at <= t.response_due_at && t.created_at <= t.due_at,
+        joins: { tickets: [] },
       },
     },
     {
@@ -1894,7 +1913,11 @@ export const definition: rt.EnvDefinition = {
       location: "specs/support-tickets/support-tickets.env:112:1",
       reads: ["tickets"],
       check: ($s: rt.Ctx) => $s.t.tickets.values().every((t: any) => rt.eq(rt.distinct(t.tags), t.tags)),
-      perRecord: { table: "tickets", check: ($s: rt.Ctx, t: any) => rt.eq(rt.distinct(t.tags), t.tags) },
+      perRecord: {
+        table: "tickets",
+        check: ($s: rt.Ctx, t: any) => rt.eq(rt.distinct(t.tags), t.tags),
+        joins: { tickets: [] },
+      },
     },
     {
       name: "sla_times_positive",

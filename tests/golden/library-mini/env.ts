@@ -201,6 +201,7 @@ export const definition: rt.EnvDefinition = {
         table: "books",
         check: ($s: rt.Ctx, b: any) =>
           rt.count($s.t.loans.values(), (l: any) => l.book_id === b.book_id && !l.returned) <= b.copies,
+        joins: { books: [], loans: [["book_id", "book_id"]] },
       },
     },
   ],
