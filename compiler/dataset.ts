@@ -5,7 +5,7 @@
 import { parseExpression } from "../grammar/parser.js";
 import type * as A from "../grammar/ast.js";
 import { parseJsonOrdered, JsonSyntaxError, stringifyOrdered } from "../runtime/index.js";
-import { closest, hasErrors, makeDiagnostic, type Diagnostic } from "./diagnostics.js";
+import { closest, hasErrors, makeDiagnostic, type Code, type Diagnostic } from "./diagnostics.js";
 import { jsonToExpr, type Checker, type ScenarioNames } from "./check.js";
 import type { CheckedSpec } from "./pipeline.js";
 import type { ICheck, IEnv, IExpr, IScenario, IStep } from "./ir.js";
@@ -69,7 +69,7 @@ interface LineAt {
   checker: Checker;
   diagnostics: Diagnostic[];
   /** report a problem with the line's shape (ENV5014 unless told) at a column of it */
-  bad: (message: string, column?: number, length?: number, code?: string, fix?: string) => void;
+  bad: (message: string, column?: number, length?: number, code?: Code, fix?: string) => void;
   /** the column of a top-level key's value */
   col: (key: string) => number;
 }
@@ -174,7 +174,7 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[], na
     const line = index + 1;
     const raw = rawLine.endsWith("\r") ? rawLine.slice(0, -1) : rawLine;
     if (!raw.trim()) return;
-    const bad = (message: string, column = 1, length = 1, code = "ENV5014", fix?: string) =>
+    const bad = (message: string, column = 1, length = 1, code: Code = "ENV5014", fix?: string) =>
       diagnostics.push(makeDiagnostic(code, file, lineSpan(line, column, length), message, fix ? { fix } : {}));
     let value: unknown;
     try {
@@ -260,7 +260,7 @@ function datasetExtras(
   value: Record<string, unknown>,
   line: number,
   col: (key: string) => number,
-  bad: (message: string, column?: number, length?: number, code?: string, fix?: string) => void,
+  bad: (message: string, column?: number, length?: number, code?: Code, fix?: string) => void,
   env: IEnv,
 ): Pick<IScenario, "reply" | "outcomes" | "reward"> | undefined {
   let ok = true;

@@ -11,7 +11,7 @@ export interface Related {
 }
 
 export interface Diagnostic {
-  code: string;
+  code: Code;
   severity: Severity;
   message: string;
   file: string;
@@ -32,7 +32,7 @@ const c = (title: string, explanation: string, example: string, severity: Severi
 });
 
 /** Every code the compiler can report. `envc explain CODE` prints these. */
-export const CODES: Record<string, CodeInfo> = {
+export const CODES = {
   ENV0000: c("Internal compiler error", "The compiler itself failed on this input. This is a bug in envc, not in your spec: please report it with the spec.", "(any input that crashes the compiler)"),
   ENV1001: c("Syntax error", "The parser met a token it did not expect. The message says what it expected; the parser recovers and goes on, so every syntax error in a file is reported in one pass.", "entity Book key id { id: }   // a type is missing after ':'"),
   ENV1002: c("Unexpected character", "A character that is not part of the language (such as `@` or `#`) appears outside a string or comment.", "let x = 5 # comment     // use // for comments"),
@@ -48,7 +48,7 @@ export const CODES: Record<string, CodeInfo> = {
   ENV2005: c("Duplicate field", "A record, entity, state block or record literal names the same field twice.", "entity A key id { id: string, id: int }"),
   ENV2006: c("Duplicate enum member", "An enum lists the same member twice.", "enum Color { red, red }"),
   ENV2007: c("Duplicate parameter", "A tool or helper declares the same parameter twice.", "query q(id: string, id: string)"),
-  ENV2008: c("Duplicate local", "A `let`, loop variable or lambda parameter reuses a name already bound in the same tool (locals are never re-declared or shadowed).", "let x = 1\nlet x = 2"),
+  ENV2008: c("Duplicate or shadowing local", "A `let`, loop variable or lambda parameter reuses a name already bound in the same tool (locals are never re-declared or shadowed), or a `let` or loop variable takes the name of a state field, which would hide that field for the rest of the body.", "let x = 1\nlet x = 2\nlet orders = 3   // `orders` is a state field"),
   ENV2009: c("Unknown tool or function", "A call names no tool, helper or built-in function.", "let n = lenght(xs)"),
   ENV2010: c("Unknown enum value", "A string literal or member name is not one of the values of the enum or union it is compared with or assigned to.", "status == \"pending\"   // status is \"open\" | \"closed\""),
   ENV2011: c("Unknown entity", "`ref X` or `table X` names something that is not an entity.", "owner: ref Usr"),
@@ -117,10 +117,18 @@ export const CODES: Record<string, CodeInfo> = {
   ENV5018: c("Bad reward mode", "A scenario's `reward` is \"all\" (1 when every check and outcome holds, else 0: tau-bench's grading) or \"fraction\" (the fraction that hold; the default).", "reward \"most\""),
   ENV5019: c("Bad outcome fields", "An outcome compares the final state with the one the reference solution leaves: the whole state (`outcome \"...\"`) or the state fields it lists by name (`outcome \"...\": [orders, users]`).", "outcome \"Orders as the reference leaves them\": [order]   // the field is `orders`"),
   ENV5020: c("Answer check without a reference reply", "A check that reads `reply` (what the agent told the user) is an answer check; `envc verify` proves that a reply answering the task passes it and an empty reply fails it, so the scenario needs `reply \"...\"`.", "check \"Did the agent give the total?\": mentions(reply, \"42.50\")   // and no `reply \"...\"` item"),
-};
+} as const satisfies Record<string, CodeInfo>;
+
+/** A diagnostic code: one of CODES's keys, so a misspelled code does not compile. */
+export type Code = keyof typeof CODES;
+
+/** Whether `code` is a known diagnostic code (for codes read from outside, like `envc explain X`). */
+export function isCode(code: string): code is Code {
+  return Object.hasOwn(CODES, code);
+}
 
 export function makeDiagnostic(
-  code: keyof typeof CODES | string,
+  code: Code,
   file: string,
   span: Span,
   message: string,
@@ -220,8 +228,9 @@ export function toJson(d: Diagnostic): object {
 }
 
 export function explain(code: string): string | undefined {
-  const info = CODES[code.toUpperCase()];
-  if (!info) return undefined;
+  const upper = code.toUpperCase();
+  if (!isCode(upper)) return undefined;
+  const info: CodeInfo = CODES[upper];
   return `${code.toUpperCase()} (${info.severity}): ${info.title}\n\n${info.explanation}\n\nExample:\n${info.example
     .split("\n")
     .map((l) => "    " + l)

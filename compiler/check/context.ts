@@ -6,7 +6,7 @@
 import type * as A from "../../grammar/ast.js";
 import { T, isOptional, stripOptional, typeToString, assignable, type Type } from "../types.js";
 import type { IExpr, IStmt } from "../ir.js";
-import type { Related } from "../diagnostics.js";
+import type { Code, Related } from "../diagnostics.js";
 import type { SymbolTable, ToolSig } from "./symbols.js";
 import type { Sink } from "./sink.js";
 import { Scope } from "./scope.js";
@@ -52,7 +52,7 @@ export class Cx {
     this.scope.push();
   }
 
-  report(code: string, span: A.Span, message: string, extra: { related?: Related[]; fix?: string } = {}): void {
+  report(code: Code, span: A.Span, message: string, extra: { related?: Related[]; fix?: string } = {}): void {
     this.sink.report(code, span, message, extra);
   }
 

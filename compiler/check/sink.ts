@@ -1,7 +1,7 @@
 // Where the checker's passes report diagnostics: one list per spec, and the file they point
 // at (the spec's own, or a `scenarios for` file / dataset while checking scenarios there).
 import type * as A from "../../grammar/ast.js";
-import { makeDiagnostic, type Diagnostic, type Related } from "../diagnostics.js";
+import { makeDiagnostic, type Code, type Diagnostic, type Related } from "../diagnostics.js";
 
 export const ZERO_SPAN: A.Span = { start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
 
@@ -16,7 +16,7 @@ export class Sink {
     return this.fileOverride ?? this.specFile;
   }
 
-  report(code: string, span: A.Span, message: string, extra: { related?: Related[]; fix?: string } = {}): void {
+  report(code: Code, span: A.Span, message: string, extra: { related?: Related[]; fix?: string } = {}): void {
     this.diags.push(makeDiagnostic(code, this.file, span, message, extra));
   }
 

@@ -101,7 +101,7 @@ function checkFixture(f: Fixture): Diagnostic {
   const where = `line ${exp.line}${exp.column !== undefined ? `, column ${exp.column}` : ""}`;
   const found = findExpected(f, r);
   expect(found, `${f.name}: expected ${exp.code} at ${where}; the checker reported:\n${describeAll(r.diagnostics)}`).toBeDefined();
-  expect(found!.severity, `${f.name}: ${exp.code} should have the severity registered in CODES`).toBe(CODES[exp.code]!.severity);
+  expect(found!.severity, `${f.name}: ${exp.code} should have the severity registered in CODES`).toBe(CODES[exp.code as keyof typeof CODES].severity);
   expect(found!.file).toBe(f.file);
   const others = r.diagnostics.filter((d) => d.severity === "error" && d.code !== exp.code);
   expect(others, `${f.name}: errors of other codes besides ${exp.code} (the fixture should isolate its code):\n${describeAll(others)}`).toEqual([]);
