@@ -8,7 +8,7 @@ import { parseJsonOrdered, JsonSyntaxError, stringifyOrdered } from "../runtime/
 import { closest, hasErrors, makeDiagnostic, type Code, type Diagnostic } from "./diagnostics.js";
 import { jsonToExpr, type Checker, type ScenarioNames } from "./check.js";
 import type { CheckedSpec } from "./pipeline.js";
-import type { ICheck, IEnv, IExpr, IScenario, IStep } from "./ir.js";
+import type { ICheck, IExpr, IScenario, IStep } from "./ir.js";
 import { walkIr } from "./ir-walk.js";
 
 export interface DatasetResult {
@@ -227,9 +227,7 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[], na
     const at: LineAt = { raw, line, file, checker, diagnostics, bad, col };
     const checks = lineChecks(at, checksRaw);
     const solution = lineSolution(at, solutionRaw);
-    const extras = datasetExtras(value, line, col, bad, spec.env!);
-    if (checks && extras && checks.some((c) => c.readsReply) && extras.reply === undefined)
-      return void bad(`Scenario '${id}' has an answer check (it reads \`reply\`) but no "reply"`, col("checks"), 8, "ENV5020", 'add "reply": a reply that answers the task, which verify proves the answer checks accept');
+    const extras = lineExtras(at, value, id, checks);
     if (!checks || !solution || !extras) return;
     const initCol = col("initial");
     scenarios.push({
@@ -254,47 +252,46 @@ export function loadDataset(text: string, file: string, specs: CheckedSpec[], na
 /**
  * A line's optional `reply` (a string), `reward` ("all" or "fraction") and `outcomes`
  * ([{"text": ..., "fields": [state field, ...]}], fields optional: the whole state), or
- * undefined after reporting what is wrong with them.
+ * undefined after reporting what is wrong with them. Past the JSON shapes, the checks are the
+ * ones `.env` scenarios get (the spec's checker), and ENV5020 when an answer check has no reply.
  */
-function datasetExtras(
-  value: Record<string, unknown>,
-  line: number,
-  col: (key: string) => number,
-  bad: (message: string, column?: number, length?: number, code?: Code, fix?: string) => void,
-  env: IEnv,
-): Pick<IScenario, "reply" | "outcomes" | "reward"> | undefined {
+function lineExtras(at: LineAt, value: Record<string, unknown>, id: string, checks: readonly ICheck[] | undefined): Pick<IScenario, "reply" | "outcomes" | "reward"> | undefined {
+  const { line, file, checker, diagnostics, bad, col } = at;
   let ok = true;
+  const through = <R>(fn: () => R): R => {
+    const r = checker.collect(fn);
+    diagnostics.push(...r.diagnostics);
+    if (hasErrors(r.diagnostics)) ok = false;
+    return r.value;
+  };
   const out: Pick<IScenario, "reply" | "outcomes" | "reward"> = {};
   if (value.reply !== undefined) {
     if (typeof value.reply === "string") out.reply = value.reply;
     else (ok = false), bad(`"reply" must be a string`, col("reply"));
   }
   if (value.reward !== undefined) {
-    if (value.reward === "all" || value.reward === "fraction") out.reward = value.reward;
-    else (ok = false), bad(`"reward" is "all" or "fraction", not ${stringifyOrdered(value.reward).slice(0, 40)}`, col("reward"), 8, "ENV5018");
+    const reward = through(() => checker.rewardMode(value.reward, lineSpan(line, col("reward"), 8), file));
+    if (reward) out.reward = reward;
   }
   if (value.outcomes !== undefined) {
-    const fields = new Set<string>(env.state.map((f) => f.name));
     const raw = value.outcomes;
     if (!Array.isArray(raw)) {
       bad(`"outcomes" must be a list of {"text": ..., "fields": [...]}`, col("outcomes"));
       return undefined;
     }
+    const span = lineSpan(line, col("outcomes"), 10);
     const outcomes: NonNullable<IScenario["outcomes"]> = [];
     raw.forEach((o, i) => {
       if (!isObject(o) || typeof o.text !== "string" || (o.fields !== undefined && (!Array.isArray(o.fields) || !o.fields.every((f: unknown) => typeof f === "string")))) {
         ok = false;
         return void bad(`outcomes[${i}] must be {"text": "question"} or {"text": "question", "fields": ["table", ...]}`, col("outcomes"));
       }
-      const unknown = (o.fields as string[] | undefined)?.find((f) => !fields.has(f));
-      if (unknown !== undefined) {
-        ok = false;
-        const guess = closest(unknown, fields);
-        return void bad(`outcomes[${i}]: the state has no field '${unknown}'`, col("outcomes"), 10, "ENV5019", guess ? `did you mean \`${guess}\`?` : undefined);
-      }
-      outcomes.push({ text: o.text, ...(o.fields ? { fields: [...new Set(o.fields as string[])] } : {}), span: lineSpan(line, col("outcomes"), 10) });
+      // the field names as the list an `outcome "...": [a, b]` item holds
+      const fields = o.fields === undefined ? undefined : through(() => checker.outcomeFields({ kind: "List", items: (o.fields as string[]).map((name) => ({ kind: "Name", name, span })), span }, file));
+      outcomes.push({ text: o.text, ...(fields ? { fields } : {}), span });
     });
     if (outcomes.length) out.outcomes = outcomes;
   }
+  if (checks) through(() => checker.needsReply(checks, out.reply !== undefined, lineSpan(line, col("id"), id.length + 2), id, file));
   return ok ? out : undefined;
 }

@@ -62,6 +62,18 @@ export class Checker {
   scenarioCheck(text: string, e: A.Expr, span: A.Span, file?: string): ICheck {
     return this.scenarios.scenarioCheck(text, e, span, file);
   }
+  /** `reward`: "all" or "fraction" (ENV5018 otherwise). */
+  rewardMode(value: unknown, span: A.Span, file?: string): "all" | "fraction" | undefined {
+    return this.scenarios.rewardMode(value, span, file);
+  }
+  /** An outcome's fields, a list of state field names (ENV5019 otherwise). */
+  outcomeFields(e: A.Expr, file?: string): string[] {
+    return this.scenarios.outcomeFields(e, file);
+  }
+  /** ENV5020 when a check reads `reply` and the scenario has no reference reply. */
+  needsReply(checks: readonly ICheck[], hasReply: boolean, span: A.Span, name: string, file?: string): void {
+    this.scenarios.needsReply(checks, hasReply, span, name, file);
+  }
   solutionStep(step: A.Expr, file?: string): IStep | undefined {
     return this.scenarios.solutionStep(step, file);
   }

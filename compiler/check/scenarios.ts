@@ -88,17 +88,17 @@ export class ScenarioChecker {
     this.sink.inFile(file, () =>
       this.sink.report("ENV5020", first.span, `Scenario '${name}' has an answer check (it reads \`reply\`) but no reference reply`, {
         related: [{ file: this.sink.file, span, message: "the scenario" }],
-        fix: "add `reply \"...\"`: a reply that answers the task, which verify proves the answer checks accept",
+        fix: "add `reply \"...\"` (`\"reply\": \"...\"` in a dataset line): a reply that answers the task, which verify proves the answer checks accept",
       }),
     );
   }
 
-  /** `reward "all"` or `reward "fraction"` (ENV5018 otherwise). */
-  rewardMode(text: string, span: A.Span, file?: string): "all" | "fraction" | undefined {
-    if (text === "all" || text === "fraction") return text;
+  /** `reward "all"` or `reward "fraction"` (ENV5018 otherwise); `value` may be any JSON value (a dataset's). */
+  rewardMode(value: unknown, span: A.Span, file?: string): "all" | "fraction" | undefined {
+    if (value === "all" || value === "fraction") return value;
     this.sink.inFile(file, () =>
-      this.sink.report("ENV5018", span, `A scenario's reward is "all" or "fraction", not ${JSON.stringify(text)}`, {
-        fix: "write `reward \"all\"` (1 only when every check and outcome holds, as tau-bench scores) or leave it out (the fraction that hold)",
+      this.sink.report("ENV5018", span, `A scenario's reward is "all" or "fraction", not ${JSON.stringify(value)}`, {
+        fix: "write `reward \"all\"` (`\"reward\": \"all\"` in a dataset line: 1 only when every check and outcome holds, as tau-bench scores) or leave it out (the fraction that hold)",
       }),
     );
     return undefined;
