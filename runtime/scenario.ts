@@ -81,7 +81,7 @@ export function evaluateChecks(checks: readonly ScenarioCheckDef[], final: Envir
 /** The environment the scenario's reference solution leaves, from `initial` (which is not changed). */
 export function referenceFinal(scenario: Pick<ScenarioDef, "solution">, initial: Environment): Environment {
   const run = initial.fork();
-  for (const step of scenario.solution) run.call(step.name, step.arguments);
+  replayCalls(run, scenario.solution);
   return run;
 }
 
